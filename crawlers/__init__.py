@@ -1,0 +1,1 @@
+"""crawlers: one module per source, behind the interface in ``crawlers.base``."""

@@ -1,0 +1,1 @@
+"""enrich: job changes, matching of people to alumni, suggestions, routing."""

@@ -1,0 +1,1 @@
+"""reports: jinja2 rendering of digests, weekly and brand reports (HTML/PDF/CSV)."""

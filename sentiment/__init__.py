@@ -1,0 +1,1 @@
+"""sentiment: language detection and FR/EN sentiment of mentions."""

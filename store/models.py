@@ -1,0 +1,459 @@
+"""The whole domain, as SQLModel tables.
+
+Read top to bottom it follows the data flow: who we listen for
+(Institution, Source, CrawlState) -> what we collect (Mention,
+ProfileSnapshot) -> what NLP finds (tags on Mention, JobChange) -> what the
+alumni office reviews (Alumnus, Suggestion, AuditEvent) -> what community
+managers act on (Alert) -> how the service ran (JobRun) -> who may do what
+(User, ApiToken) and what we must never collect again (Suppression).
+
+Every ingestion path has a natural key with a UNIQUE constraint, so running
+the same crawl or import twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import JSONType, UTCDateTime, utcnow
+
+# ---------------------------------------------------------------------------
+# Who we listen for
+# ---------------------------------------------------------------------------
+
+
+class Institution(SQLModel, table=True):
+    """Our institution (``is_self``) or a peer used for share of voice."""
+
+    __tablename__ = "institution"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(100), unique=True, nullable=False))
+    name: str
+    aliases: list[str] = Field(default_factory=list, sa_type=JSONType)
+    #: ``{"twitter": ["handle"], ...}``
+    handles: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSONType)
+    query: str = ""
+    is_self: bool = False
+
+
+class Source(SQLModel, table=True):
+    """A configured crawl source, mirrored from ``veille.toml`` on each run."""
+
+    __tablename__ = "source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), unique=True, nullable=False))
+    kind: str = Field(index=True)
+    query: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    enabled: bool = True
+
+
+class CrawlState(SQLModel, table=True):
+    """Cursor and health of one source; saved after every committed batch."""
+
+    __tablename__ = "crawl_state"
+
+    source_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), primary_key=True)
+    )
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    #: ok | down | blocked | rate_limited | budget_exhausted | never_run
+    status: str = "never_run"
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = ""
+    items_last_run: int = 0
+    items_today: int = 0
+    budget_day: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---------------------------------------------------------------------------
+# What we collect
+# ---------------------------------------------------------------------------
+
+
+class Mention(SQLModel, table=True):
+    """One public post, article or page about an institution, any platform.
+
+    Platform-specific fields stay in ``raw``; everything reports and NLP need
+    is a column. ``content_hash`` groups syndicated copies and reposts:
+    ``duplicate_of_id`` points at the first copy seen, and counts use only
+    rows where it is NULL.
+    """
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id", name="uq_mention_platform_id"),
+        Index("ix_mention_published", "published_at"),
+        Index("ix_mention_content_hash", "content_hash"),
+        Index("ix_mention_url", "url"),
+        Index("ix_mention_author", "platform", "author_handle"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    platform_id: str = Field(sa_column=Column(String(255), nullable=False))
+    url: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source_id: int | None = Field(default=None, foreign_key="source.id", ondelete="SET NULL")
+
+    author_id: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    author_followers: int | None = None
+    #: Keyed hash of platform + handle, shown instead of the handle when pseudonymised.
+    author_key: str = ""
+
+    title: str = ""
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    lang: str | None = Field(default=None, max_length=8)
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    collected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    #: likes, reposts, replies, quotes, views: whatever the platform gives.
+    engagement: dict[str, int] = Field(default_factory=dict, sa_type=JSONType)
+    #: Audience estimate (followers or views) kept as a column for SQL ranking.
+    reach: int = 0
+    is_repost: bool = False
+    duplicate_of_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
+    content_hash: str = Field(default="", max_length=64)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    #: Where and how it was collected: url, fetched_at, method, source.
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+    # Tags written by the NLP stages (NULL = not processed yet).
+    sentiment_label: str | None = Field(default=None, max_length=16, index=True)
+    sentiment_score: float | None = None
+    sentiment_model: str | None = None
+    sentiment_uncertain: bool = False
+    team: str | None = Field(default=None, max_length=64, index=True)
+    jobs_extracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    alumnus_id: str | None = Field(
+        default=None, foreign_key="alumnus.id", ondelete="SET NULL", index=True
+    )
+
+
+class MentionInstitution(SQLModel, table=True):
+    """Which institutions a mention is about (a post can name several peers)."""
+
+    __tablename__ = "mention_institution"
+    __table_args__ = (Index("ix_mention_institution_inst", "institution_id", "mention_id"),)
+
+    mention_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("mention.id", ondelete="CASCADE"), primary_key=True)
+    )
+    institution_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class ProfileSnapshot(SQLModel, table=True):
+    """A public professional profile as fetched once (schema.org page, ORCID...).
+
+    ``person`` holds the normalised fields (given_name, family_name, job_title,
+    employer, city, same_as, ...); ``raw`` what the source returned. Identical
+    re-fetches hit the unique key and are not stored twice.
+    """
+
+    __tablename__ = "profile_snapshot"
+    __table_args__ = (
+        UniqueConstraint("profile_key", "content_hash", name="uq_snapshot_profile_content"),
+        Index("ix_snapshot_profile_fetched", "profile_key", "fetched_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Stable identity of the profile at its source: URL, ORCID iD, export row key.
+    profile_key: str = Field(sa_column=Column(String(512), nullable=False))
+    source_kind: str
+    source_id: int | None = Field(default=None, foreign_key="source.id", ondelete="SET NULL")
+    url: str = ""
+    method: str = ""
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    person: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    content_hash: str = Field(max_length=64)
+    alumnus_id: str | None = Field(
+        default=None, foreign_key="alumnus.id", ondelete="SET NULL", index=True
+    )
+    match_probability: float | None = None
+    match_evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class JobChange(SQLModel, table=True):
+    """A detected move: from a snapshot diff or from free text in a mention."""
+
+    __tablename__ = "job_change"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_job_change_dedupe"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=64)
+    snapshot_id: int | None = Field(
+        default=None, foreign_key="profile_snapshot.id", ondelete="CASCADE"
+    )
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="CASCADE")
+    person_name: str = ""
+    organization: str | None = None
+    title: str | None = None
+    start_date: date | None = None
+    #: snapshot_diff | text_rules | ... and the rule/model version
+    method: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    detected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    alumnus_id: str | None = Field(
+        default=None, foreign_key="alumnus.id", ondelete="SET NULL", index=True
+    )
+    match_probability: float | None = None
+
+
+# ---------------------------------------------------------------------------
+# What the alumni office reviews
+# ---------------------------------------------------------------------------
+
+
+class Alumnus(SQLModel, table=True):
+    """An alumni record as the alumni office holds it.
+
+    Only accepted suggestions (with an AuditEvent) and imports change it.
+    ``id`` is the office's own identifier, so imports are idempotent.
+    """
+
+    __tablename__ = "alumnus"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    first_name: str = ""
+    last_name: str = Field(default="", index=True)
+    birth_name: str = ""
+    birth_date: date | None = None
+    graduation_year: int | None = None
+    program: str = ""
+    emails: list[str] = Field(default_factory=list, sa_type=JSONType)
+    city: str = ""
+    postcode: str = ""
+    address: str = ""
+    employer: str = ""
+    job_title: str = ""
+    linkedin_url: str = ""
+    orcid: str = ""
+    #: Known public handles ``{"twitter": "x", "mastodon": "a@b"}`` and profile URLs.
+    handles: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
+    profile_urls: list[str] = Field(default_factory=list, sa_type=JSONType)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opt_out: bool = False
+    opt_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When an Article 14 notice was sent for third-party data.
+    notice_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+#: Alumnus fields that a suggestion may change (and an import may set).
+SUGGESTIBLE_FIELDS = (
+    "employer",
+    "job_title",
+    "city",
+    "postcode",
+    "address",
+    "linkedin_url",
+    "orcid",
+    "emails",
+)
+
+
+class Suggestion(SQLModel, table=True):
+    """A proposed change to one field of one alumnus, waiting for a person.
+
+    ``evidence`` explains the match (per-field agreement and weight);
+    ``provenance`` says where the new value came from (source URL, fetch
+    date, method, model/rule version).
+    """
+
+    __tablename__ = "suggestion"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_suggestion_dedupe"),
+        Index("ix_suggestion_status_alumnus", "status", "alumnus_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=64)
+    alumnus_id: str = Field(foreign_key="alumnus.id", ondelete="CASCADE")
+    field: str = Field(max_length=64)
+    old_value: str | None = None
+    new_value: str
+    confidence: float
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    #: pending | accepted | rejected | snoozed | superseded | reverted
+    status: str = Field(default="pending", max_length=16)
+    reviewer: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    job_change_id: int | None = Field(
+        default=None, foreign_key="job_change.id", ondelete="SET NULL"
+    )
+    snapshot_id: int | None = Field(
+        default=None, foreign_key="profile_snapshot.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only trail of every change to personal data.
+
+    Updates are refused by a database trigger (see the migration); rows are
+    only removed by erasure of the person or by retention.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str
+    #: import | accept | undo | reject | erase | opt_out | self_confirm | ...
+    action: str = Field(max_length=32)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    field: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    suggestion_id: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+# ---------------------------------------------------------------------------
+# What community managers act on
+# ---------------------------------------------------------------------------
+
+
+class Alert(SQLModel, table=True):
+    """A fired rule, explained: which rule, observed value, baseline, sigma, why."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_alert_dedupe"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=128)
+    rule: str = Field(max_length=64)
+    institution_id: int | None = Field(
+        default=None, foreign_key="institution.id", ondelete="CASCADE"
+    )
+    severity: str = "warning"
+    title: str = ""
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    observed: float = 0.0
+    baseline: float = 0.0
+    sigma: float | None = None
+    #: top terms, top sources, sample mention ids...
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    team: str | None = None
+    #: open | acknowledged
+    status: str = "open"
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---------------------------------------------------------------------------
+# How the service ran
+# ---------------------------------------------------------------------------
+
+
+class JobRun(SQLModel, table=True):
+    """One execution of a scheduled job.
+
+    ``(job, tick)`` is unique: two scheduler instances that race for the same
+    tick cannot both insert, which is what makes runs exactly-once.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        UniqueConstraint("job", "tick", name="uq_job_run_tick"),
+        Index("ix_job_run_started", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=128)
+    tick: str = Field(max_length=64)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: running | ok | error | skipped
+    status: str = "running"
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    error: str = ""
+    host: str = ""
+    pid: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Who may do what, and what must never be collected again
+# ---------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A web UI / API account with one role."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(150), unique=True, nullable=False))
+    password_hash: str
+    #: admin | alumni_officer | community_manager | communications
+    role: str = Field(max_length=32)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A REST API token; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    label: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Suppression(SQLModel, table=True):
+    """An opt-out or erasure: a keyed hash of what must not be collected again.
+
+    Only the hash is kept, so the suppression list itself holds no personal
+    data in clear (RGPD Art. 17 + 21).
+    """
+
+    __tablename__ = "suppression"
+    __table_args__ = (UniqueConstraint("kind", "value_hash", name="uq_suppression"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: handle | email | name | alumnus | url
+    kind: str = Field(max_length=16)
+    value_hash: str = Field(max_length=128)
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LabelledExample(SQLModel, table=True):
+    """A human-corrected label, kept for evaluation and retraining."""
+
+    __tablename__ = "labelled_example"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(default="sentiment", max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    label: str = Field(max_length=32)
+    lang: str | None = None
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

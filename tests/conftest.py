@@ -1,0 +1,89 @@
+"""Shared fixtures: real databases, the shared fixtures folder, settings.
+
+``db_url`` gives a migrated, empty database: SQLite always, and the real
+PostgreSQL (a throwaway schema per test) when ``DATABASE_URL`` is set. Tests
+that take it run once per backend; the test id says which.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from store.db import dispose_engines, normalise_url, upgrade
+from veille.config import Settings, settings_from_dict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VEILLE_SHARED_DIR", REPO_ROOT.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+
+
+def postgres_base_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return normalise_url(url) if url.startswith("postgres") else None
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'veille.db'}"
+    upgrade(url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip("DATABASE_URL is not set to a PostgreSQL server")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated empty database, once per backend."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+def make_settings(**overrides: object) -> Settings:
+    """A small valid configuration for tests; override any top-level key."""
+    data: dict[str, object] = {
+        "institution": {
+            "slug": "univ-exemple",
+            "name": "Université Exemple",
+            "aliases": ["UnivEx"],
+            "handles": {"twitter": ["univ_exemple"]},
+        },
+        "peers": [{"slug": "univ-voisine", "name": "Université Voisine"}],
+        "allow_private_addresses": True,
+    }
+    data.update(overrides)
+    return settings_from_dict(data)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    s = make_settings(output_dir=str(tmp_path / "out"))
+    s.database_url = db_url
+    return s

@@ -1,0 +1,67 @@
+"""The ``veille`` command: a thin door over the same functions the UI uses.
+
+Each module of this package registers one command group through a
+``register(app)`` function; modules are discovered, so a new capability adds
+its own file and touches nothing else. Expected failures
+(:class:`~veille.errors.VeilleError`) become one clear line and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+from pathlib import Path
+
+import typer
+
+from veille.cli._common import console, err_console, state
+from veille.errors import VeilleError
+
+app = typer.Typer(
+    name="veille",
+    help="Social-media listening and alumni enrichment for higher education.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="VEILLE_CONFIG", help="Path to veille.toml."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+) -> None:
+    state.config_path = config
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register_commands() -> None:
+    package = Path(__file__).parent
+    for info in sorted(pkgutil.iter_modules([str(package)]), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except VeilleError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise SystemExit(exc.exit_code) from None
+
+
+__all__ = ["app", "console", "main"]

@@ -1,0 +1,51 @@
+"""`veille init` and `veille db upgrade`: get a working installation."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import typer
+
+from store import db as store_db
+from veille.cli._common import console, db_url, state
+from veille.errors import ConfigError
+
+
+def example_config() -> str:
+    """The commented example configuration shipped with veille."""
+    return resources.files("veille").joinpath("veille.example.toml").read_text(encoding="utf-8")
+
+
+def init(
+    path: Path | None = typer.Argument(None, help="Where to write the file (default veille.toml)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented veille.toml to edit."""
+    target = path or state.config_file()
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+    target.write_text(example_config(), encoding="utf-8")
+    console.print(f"wrote [bold]{target}[/]; edit it, then run [bold]veille db upgrade[/]")
+
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply schema migrations (safe to run at every start)."""
+    url = db_url()
+    store_db.upgrade(url, revision)
+    console.print(f"schema at [bold]{store_db.current_revision(url)}[/] on {_redact(url)}")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(store_db.normalise_url(url)).render_as_string(hide_password=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,236 @@
+"""One settings object, loaded from ``veille.toml`` and the environment.
+
+Modules never read files or environment variables on their own: they receive
+a :class:`Settings` (or the part they need). Secrets are never in the file;
+they are read from environment variables named in :data:`SECRET_ENV`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from veille.errors import ConfigError
+
+CONFIG_ENV = "VEILLE_CONFIG"
+DEFAULT_CONFIG_PATH = Path("veille.toml")
+
+#: Environment variables holding secrets. Never logged, never written.
+SECRET_ENV = {
+    "twitter_bearer_token": "VEILLE_TWITTER_BEARER_TOKEN",
+    "mastodon_access_token": "VEILLE_MASTODON_ACCESS_TOKEN",
+    "bluesky_app_password": "VEILLE_BLUESKY_APP_PASSWORD",
+    "reddit_client_secret": "VEILLE_REDDIT_CLIENT_SECRET",
+    "smtp_password": "VEILLE_SMTP_PASSWORD",
+    "web_secret_key": "VEILLE_SECRET_KEY",
+    "pseudonym_key": "VEILLE_PSEUDONYM_KEY",
+}
+
+SourceKind = Literal[
+    "twitter",
+    "mastodon",
+    "bluesky",
+    "reddit",
+    "rss",
+    "web",
+    "schema_person",
+    "orcid",
+    "appointments",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstitutionSettings(_Strict):
+    """An institution that veille listens for: ours or a peer."""
+
+    slug: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    #: Handles per platform, e.g. ``{"twitter": ["univ_exemple"]}``.
+    handles: dict[str, list[str]] = Field(default_factory=dict)
+    #: Boolean query in veille's query language; built from name + aliases if empty.
+    query: str = ""
+
+    def effective_query(self) -> str:
+        """The configured query, or one OR-ing the quoted name and aliases."""
+        if self.query.strip():
+            return self.query
+        terms = [self.name, *self.aliases]
+        return " OR ".join(f'"{t}"' for t in terms if t.strip())
+
+
+class SourceSettings(_Strict):
+    """One crawl source: a platform endpoint plus what to ask it."""
+
+    name: str
+    kind: SourceKind
+    enabled: bool = True
+    #: Base URL of the API or site; lets tests and the demo point at a replay server.
+    base_url: str = ""
+    #: Native query override; empty means "translate the institution query".
+    query: str = ""
+    #: Feeds, sites, hashtags, subreddits, ORCID ids, ... depending on the kind.
+    targets: list[str] = Field(default_factory=list)
+    interval_minutes: int = 30
+    max_items_per_run: int = 500
+    max_items_per_day: int = 5000
+    requests_per_second: float = 1.0
+    #: Which institution the source listens for (slug); default: ours.
+    institution: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TeamSettings(_Strict):
+    """A team that alerts and mentions can be routed to."""
+
+    recipients: list[str] = Field(default_factory=list)
+    #: Keyword rules (any language, accent-insensitive) that route a text to this team.
+    keywords: list[str] = Field(default_factory=list)
+
+
+class ScheduleSettings(_Strict):
+    """When the long-lived service runs each job (cron fields, Europe/Paris)."""
+
+    timezone: str = "Europe/Paris"
+    nlp_interval_minutes: int = 5
+    alerts_interval_minutes: int = 60
+    digest_cron: str = "0 7 * * *"
+    weekly_cron: str = "0 8 * * mon"
+    retention_cron: str = "30 3 * * *"
+
+
+class ThresholdSettings(_Strict):
+    """Numbers that decide what counts as an alert, a match or an uncertain label."""
+
+    spike_sigma: float = 3.0
+    spike_min_volume: int = 10
+    negative_share_min_volume: int = 10
+    high_reach_followers: int = 10000
+    sentiment_uncertain_below: float = 0.55
+    match_probability: float = 0.5
+    suggestion_min_confidence: float = 0.8
+
+
+class SentimentSettings(_Strict):
+    """Which sentiment model to use; empty ``model_path`` means the bundled default."""
+
+    model_path: str = ""
+    batch_size: int = 64
+    device: str = "auto"
+
+
+class PrivacySettings(_Strict):
+    """Retention and pseudonymisation defaults (RGPD)."""
+
+    retention_days_mentions: int = 365
+    retention_days_snapshots: int = 365
+    pseudonymize_authors: bool = True
+    #: Public accounts whose handle may be shown in reports (press, institutions).
+    allow_listed_handles: list[str] = Field(default_factory=list)
+    notice_days: int = 30
+
+
+class SmtpSettings(_Strict):
+    """Outgoing mail; the password comes from ``VEILLE_SMTP_PASSWORD``."""
+
+    host: str = "localhost"
+    port: int = 25
+    username: str = ""
+    starttls: bool = False
+    sender: str = "veille@localhost"
+
+
+class WebSettings(_Strict):
+    """The web UI; the secret key comes from ``VEILLE_SECRET_KEY``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = True
+
+
+class Settings(_Strict):
+    """Everything veille needs to run, validated once at start-up."""
+
+    institution: InstitutionSettings
+    peers: list[InstitutionSettings] = Field(default_factory=list)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    #: SQLAlchemy URL; ``DATABASE_URL`` overrides it. Default: ``veille.db`` beside the config.
+    database_url: str = ""
+    #: Where reports and exports are written.
+    output_dir: str = "out"
+    #: Allow fetching private/loopback addresses (tests and the demo only).
+    allow_private_addresses: bool = False
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return sources
+
+    def institutions(self) -> list[InstitutionSettings]:
+        """Ours first, then the peers."""
+        return [self.institution, *self.peers]
+
+    def source(self, name: str) -> SourceSettings:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {name!r} (known: {known})")
+
+    def secret(self, name: str) -> str | None:
+        """Read a secret from its environment variable; ``None`` when unset."""
+        return os.environ.get(SECRET_ENV[name]) or None
+
+
+def resolve_database_url(settings: Settings, config_dir: Path) -> str:
+    """``DATABASE_URL`` wins, then the file, then ``veille.db`` next to the config."""
+    env = os.environ.get("DATABASE_URL", "").strip()
+    if env:
+        return env
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{(config_dir / 'veille.db').resolve()}"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate the configuration; raise :class:`ConfigError` with a fix."""
+    path = path or Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH))
+    if not path.exists():
+        raise ConfigError(f"no configuration at {path}: run `veille init` to write one")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    settings = settings_from_dict(data, source=str(path))
+    settings.database_url = resolve_database_url(settings, path.parent)
+    return settings
+
+
+def settings_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Settings:
+    """Validate a parsed configuration, turning pydantic errors into one message."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration in {source}: {problems}") from exc

@@ -1,0 +1,47 @@
+"""Errors a user can meet, each with a message that says what to do.
+
+The CLI turns any :class:`VeilleError` into one red line and its exit code;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class VeilleError(Exception):
+    """Base class: an expected failure with an actionable message."""
+
+    exit_code = 1
+
+
+class ConfigError(VeilleError):
+    """The configuration file is missing, unreadable or invalid."""
+
+    exit_code = 2
+
+
+class ImportFileError(VeilleError):
+    """An input file (CSV, JSONL) is malformed; nothing was written."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+class ModelUnavailableError(VeilleError):
+    """A model cannot be loaded; the message names the command that fixes it."""
+
+    exit_code = 4
+
+
+class StageNotDeliveredError(VeilleError):
+    """A pipeline stage is declared but its implementation is not installed."""
+
+    exit_code = 5
+
+
+class SourceError(VeilleError):
+    """A crawl source failed for a reason other than a transient fault."""
+
+    exit_code = 6

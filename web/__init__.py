@@ -1,0 +1,1 @@
+"""web: the FastAPI UI and REST API for the three user groups."""
