@@ -1,0 +1,428 @@
+"""veille's one query language: parsed once, used by every source and report.
+
+Syntax (case-insensitive operators)::
+
+    "Université Exemple" OR UnivEx OR (univ* NEAR/3 exemple) AND NOT recrutement
+
+- terms (``univ*`` is a prefix), ``"quoted phrases"``, ``#hashtags``, ``@handles``
+- ``AND`` (also implicit between juxtaposed terms), ``OR``, ``NOT``, parentheses
+- ``a NEAR/n b``: both within *n* words of each other, in either order
+
+Matching ignores case, accents and French elisions, so ``l'Université``
+matches ``universite`` and ``École`` matches ``ecole``. The same parsed
+:class:`Query` gives each platform its native query (:func:`to_twitter`,
+:func:`to_reddit`, :func:`search_terms`) and filters results locally
+(:meth:`Query.matches`) so that every source applies exactly the same rule.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from veille.errors import VeilleError
+
+
+class QuerySyntaxError(VeilleError):
+    """The query cannot be parsed; the message points at the problem."""
+
+    exit_code = 2
+
+
+# ---------------------------------------------------------------------------
+# Text normalisation (shared by queries and documents)
+# ---------------------------------------------------------------------------
+
+# French elided articles/pronouns: l'université, d'HEC, qu'il, jusqu'à...
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’ʼ]", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and elisions: the form both sides are compared in."""
+    text = _ELISION.sub(" ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.casefold().replace("œ", "oe").replace("æ", "ae")
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded word tokens (``#Tag`` -> ``tag``, ``@user_x`` -> ``user_x``)."""
+    return _WORD.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A tokenised text with the positions of each token, for fast evaluation."""
+
+    tokens: tuple[str, ...]
+    positions: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, text: str) -> Document:
+        tokens = tuple(tokenize(text))
+        index: dict[str, list[int]] = {}
+        for i, tok in enumerate(tokens):
+            index.setdefault(tok, []).append(i)
+        return cls(tokens, {k: tuple(v) for k, v in index.items()})
+
+
+# ---------------------------------------------------------------------------
+# Syntax tree
+# ---------------------------------------------------------------------------
+
+Span = tuple[int, int]  # [start, end) token positions of one occurrence
+
+
+class Node:
+    def spans(self, doc: Document) -> list[Span]:
+        """Occurrences of this node in ``doc`` (only for positional nodes)."""
+        raise QuerySyntaxError(f"{self} cannot be used inside NEAR")
+
+    def matches(self, doc: Document) -> bool:
+        return bool(self.spans(doc))
+
+
+@dataclass(frozen=True)
+class Term(Node):
+    """One word; ``prefix`` when written with a trailing ``*``."""
+
+    word: str
+    prefix: bool = False
+
+    def spans(self, doc: Document) -> list[Span]:
+        if not self.prefix:
+            return [(p, p + 1) for p in doc.positions.get(self.word, ())]
+        return [
+            (p, p + 1) for tok, ps in doc.positions.items() if tok.startswith(self.word) for p in ps
+        ]
+
+    def __str__(self) -> str:
+        return self.word + ("*" if self.prefix else "")
+
+
+@dataclass(frozen=True)
+class Phrase(Node):
+    """Consecutive words, as written between quotes."""
+
+    words: tuple[str, ...]
+
+    def spans(self, doc: Document) -> list[Span]:
+        n = len(self.words)
+        first = doc.positions.get(self.words[0], ())
+        return [(p, p + n) for p in first if doc.tokens[p : p + n] == self.words]
+
+    def __str__(self) -> str:
+        return '"' + " ".join(self.words) + '"'
+
+
+@dataclass(frozen=True)
+class Near(Node):
+    left: Node
+    right: Node
+    distance: int
+
+    def spans(self, doc: Document) -> list[Span]:
+        out: list[Span] = []
+        rights = self.right.spans(doc)
+        for ls, le in self.left.spans(doc):
+            for rs, re_ in rights:
+                gap = rs - le if rs >= le else ls - re_
+                if gap <= self.distance and (rs >= le or ls >= re_):
+                    out.append((min(ls, rs), max(le, re_)))
+        return out
+
+    def __str__(self) -> str:
+        return f"({self.left} NEAR/{self.distance} {self.right})"
+
+
+@dataclass(frozen=True)
+class And(Node):
+    parts: tuple[Node, ...]
+
+    def matches(self, doc: Document) -> bool:
+        return all(p.matches(doc) for p in self.parts)
+
+    def __str__(self) -> str:
+        return "(" + " AND ".join(map(str, self.parts)) + ")"
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    parts: tuple[Node, ...]
+
+    def spans(self, doc: Document) -> list[Span]:
+        return sorted({s for p in self.parts for s in p.spans(doc)})
+
+    def matches(self, doc: Document) -> bool:
+        return any(p.matches(doc) for p in self.parts)
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(map(str, self.parts)) + ")"
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    part: Node
+
+    def matches(self, doc: Document) -> bool:
+        return not self.part.matches(doc)
+
+    def __str__(self) -> str:
+        return f"NOT {self.part}"
+
+
+# ---------------------------------------------------------------------------
+# Parser
+# ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<lparen>\() | (?P<rparen>\)) |
+        "(?P<phrase>[^"]*)" |
+        (?P<near>NEAR/(?P<dist>\d+))(?=\s|\(|"|$) |
+        (?P<op>AND|OR|NOT)(?=\s|\(|"|$) |
+        (?P<dash>-)(?=[^\s)]) |
+        (?P<word>[^\s()"]+)
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    value: str
+    pos: int
+
+
+def _lex(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise QuerySyntaxError(f"unexpected character at position {pos}: {text[pos:]!r}")
+        if m.group("lparen"):
+            toks.append(_Tok("(", "(", m.start("lparen")))
+        elif m.group("rparen"):
+            toks.append(_Tok(")", ")", m.start("rparen")))
+        elif m.group("phrase") is not None:
+            toks.append(_Tok("phrase", m.group("phrase"), m.start("phrase")))
+        elif m.group("near"):
+            toks.append(_Tok("near", m.group("dist"), m.start("near")))
+        elif m.group("op"):
+            toks.append(_Tok(m.group("op").upper(), m.group("op"), m.start("op")))
+        elif m.group("dash"):
+            toks.append(_Tok("NOT", "-", m.start("dash")))
+        else:
+            toks.append(_Tok("word", m.group("word"), m.start("word")))
+        pos = m.end()
+    return toks
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = _lex(text)
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        if not self.toks:
+            raise QuerySyntaxError("empty query")
+        node = self.or_expr()
+        if self.peek() is not None:
+            tok = self.take()
+            raise QuerySyntaxError(f"unexpected {tok.value!r} at position {tok.pos}")
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while (tok := self.peek()) is not None and tok.kind == "OR":
+            self.take()
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_expr(self) -> Node:
+        parts = [self.not_expr()]
+        while (tok := self.peek()) is not None and tok.kind not in ("OR", ")"):
+            if tok.kind == "AND":
+                self.take()
+            parts.append(self.not_expr())
+        if all(isinstance(p, Not) for p in parts):
+            raise QuerySyntaxError("a query cannot be only NOT terms: say what to look for")
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def not_expr(self) -> Node:
+        tok = self.peek()
+        if tok is not None and tok.kind == "NOT":
+            self.take()
+            return Not(self.not_expr())
+        return self.near_expr()
+
+    def near_expr(self) -> Node:
+        node = self.primary()
+        while (tok := self.peek()) is not None and tok.kind == "near":
+            self.take()
+            right = self.primary()
+            for operand in (node, right):
+                if not _positional(operand):
+                    raise QuerySyntaxError(
+                        f"NEAR at position {tok.pos} needs words, phrases or OR-groups "
+                        f"on both sides, not {operand}"
+                    )
+            node = Near(node, right, int(tok.value))
+        return node
+
+    def primary(self) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise QuerySyntaxError("query ends where a term was expected")
+        if tok.kind == "(":
+            self.take()
+            node = self.or_expr()
+            close = self.peek()
+            if close is None or close.kind != ")":
+                raise QuerySyntaxError(f"parenthesis opened at position {tok.pos} is not closed")
+            self.take()
+            return node
+        if tok.kind == "phrase":
+            self.take()
+            return _leaf(tokenize(tok.value), tok)
+        if tok.kind == "word":
+            self.take()
+            prefix = tok.value.endswith("*")
+            words = tokenize(tok.value.rstrip("*"))
+            if prefix and len(words) == 1:
+                return Term(words[0], prefix=True)
+            return _leaf(words, tok)
+        raise QuerySyntaxError(f"unexpected {tok.value!r} at position {tok.pos}")
+
+
+def _positional(node: Node) -> bool:
+    if isinstance(node, Term | Phrase | Near):
+        return True
+    return isinstance(node, Or) and all(_positional(p) for p in node.parts)
+
+
+def _leaf(words: Sequence[str], tok: _Tok) -> Node:
+    if not words:
+        raise QuerySyntaxError(f"nothing to search for in {tok.value!r} at position {tok.pos}")
+    return Term(words[0]) if len(words) == 1 else Phrase(tuple(words))
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query; build with :func:`parse`."""
+
+    text: str
+    root: Node
+
+    def matches(self, text: str) -> bool:
+        return self.root.matches(Document.of(text))
+
+    def matches_document(self, doc: Document) -> bool:
+        return self.root.matches(doc)
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+@lru_cache(maxsize=256)
+def parse(text: str) -> Query:
+    """Parse once; raises :class:`QuerySyntaxError` with the position of the problem."""
+    return Query(text, _Parser(text).parse())
+
+
+# ---------------------------------------------------------------------------
+# Native queries
+# ---------------------------------------------------------------------------
+
+
+def positive_leaves(node: Node) -> list[Node]:
+    """Terms and phrases that can make a document match (not under NOT)."""
+    if isinstance(node, Term | Phrase):
+        return [node]
+    if isinstance(node, Near):
+        return positive_leaves(node.left) + positive_leaves(node.right)
+    if isinstance(node, And | Or):
+        return [leaf for p in node.parts for leaf in positive_leaves(p)]
+    return []
+
+
+def search_terms(query: Query) -> list[str]:
+    """Simple search strings for platforms without boolean search (Mastodon, Bluesky).
+
+    Each is searched separately; the local filter then applies the full query.
+    For an AND at the top, the rarest-looking (longest) leaf of each OR branch
+    is enough to find candidates.
+    """
+    root = query.root
+    branches = root.parts if isinstance(root, Or) else (root,)
+    out: list[str] = []
+    for branch in branches:
+        leaves = positive_leaves(branch)
+        if not leaves:
+            continue
+        best = max(leaves, key=lambda n: len(str(n)))
+        term = str(best).rstrip("*")
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def _boolean(node: Node, *, neg: str, and_: str, near_as_and: bool = True) -> str:
+    if isinstance(node, Term):
+        return str(node)
+    if isinstance(node, Phrase):
+        return str(node)
+    if isinstance(node, Near):
+        left = _boolean(node.left, neg=neg, and_=and_)
+        right = _boolean(node.right, neg=neg, and_=and_)
+        return f"({left}{and_}{right})"
+    if isinstance(node, And):
+        return "(" + and_.join(_boolean(p, neg=neg, and_=and_) for p in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(_boolean(p, neg=neg, and_=and_) for p in node.parts) + ")"
+    if isinstance(node, Not):
+        return f"{neg}{_boolean(node.part, neg=neg, and_=and_)}"
+    raise TypeError(node)  # pragma: no cover
+
+
+def _strip_outer(s: str) -> str:
+    if s.startswith("(") and s.endswith(")"):
+        depth = 0
+        for i, c in enumerate(s):
+            depth += c == "("
+            depth -= c == ")"
+            if depth == 0 and i < len(s) - 1:
+                return s
+        return s[1:-1]
+    return s
+
+
+def to_twitter(query: Query, *, extra: str = "-is:retweet") -> str:
+    """X/Twitter v2 search syntax: space = AND, ``-`` = NOT, NEAR becomes AND.
+
+    Prefix wildcards do not exist there, so ``univ*`` is searched as ``univ``
+    and the local filter does the rest.
+    """
+    native = _strip_outer(_boolean(query.root, neg="-", and_=" ")).replace("*", "")
+    return f"{native} {extra}".strip()
+
+
+def to_reddit(query: Query) -> str:
+    """Reddit (Lucene-like) search syntax: AND / OR / NOT, quotes."""
+    return _strip_outer(_boolean(query.root, neg="NOT ", and_=" AND ")).replace("*", "")
