@@ -133,7 +133,8 @@ def test_export_round_trips_and_neutralises_formulas(
         tmp_path,
         [
             HEADER,
-            '7,=cmd|calc,Nom,,1980-01-02,a@b.fr | c@d.fr,Paris,2001,"-Evil, Inc",0000-0002-1825-0097',
+            '7,=cmd|calc,Nom,,1980-01-02,a@b.fr | c@d.fr,Paris,2001,"-Evil, Inc",'
+            "0000-0002-1825-0097",
         ],
     )
     runner = CliRunner()
