@@ -1,0 +1,69 @@
+"""Run the pipeline stages of ``veille.stages.PIPELINE`` in data-flow order.
+
+Used by ``veille run``, ``veille demo`` and the scheduler's catch-up. A stage
+whose implementation is not installed is reported as skipped (never faked);
+a stage that fails is reported with its error and the following stages
+still run on what is already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from veille.errors import StageNotDeliveredError, VeilleError
+from veille.stages import PIPELINE, StageContext, StageResult, StageSpec, load
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageOutcome:
+    spec: StageSpec
+    #: ok | skipped | failed
+    status: str
+    seconds: float = 0.0
+    result: StageResult = field(default_factory=StageResult)
+    reason: str = ""
+
+
+def run_pipeline(
+    ctx: StageContext,
+    names: Sequence[str] | None = None,
+    *,
+    on_start: Callable[[StageSpec], None] | None = None,
+    on_done: Callable[[StageOutcome], None] | None = None,
+) -> list[StageOutcome]:
+    """Run the named stages (default: all) in pipeline order."""
+    wanted = set(names) if names else None
+    unknown = (wanted or set()) - {s.name for s in PIPELINE}
+    if unknown:
+        raise VeilleError(
+            f"unknown stage(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(s.name for s in PIPELINE)}"
+        )
+    outcomes: list[StageOutcome] = []
+    for spec in PIPELINE:
+        if wanted is not None and spec.name not in wanted:
+            continue
+        if on_start:
+            on_start(spec)
+        started = time.perf_counter()
+        try:
+            stage = load(spec.target)
+            result = stage(ctx)
+            outcome = StageOutcome(spec, "ok", result=result)
+        except StageNotDeliveredError as exc:
+            outcome = StageOutcome(spec, "skipped", reason=f"not delivered yet ({exc})")
+        except VeilleError as exc:
+            outcome = StageOutcome(spec, "failed", reason=str(exc))
+        except Exception as exc:
+            log.exception("stage %s crashed", spec.name)
+            outcome = StageOutcome(spec, "failed", reason=f"{type(exc).__name__}: {exc}")
+        outcome.seconds = time.perf_counter() - started
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+    return outcomes
