@@ -30,7 +30,7 @@ def write_rows(
     delimiter: str = ",",
 ) -> int:
     """Write a header and rows with every text cell neutralised; returns the row count."""
-    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")  # RFC 4180
     writer.writerow([neutralise(h) for h in header])
     n = 0
     for row in rows:

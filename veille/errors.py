@@ -1,7 +1,7 @@
 """Errors a user can meet, each with a message that says what to do.
 
-The CLI turns any :class:`VeilleError` into one red line and its exit code;
-anything else is a bug and keeps its traceback.
+The CLI prints just the message of a :class:`VeilleError` and exits with its
+code; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

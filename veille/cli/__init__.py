@@ -3,7 +3,8 @@
 Each module of this package registers one command group through a
 ``register(app)`` function; modules are discovered, so a new capability adds
 its own file and touches nothing else. Expected failures
-(:class:`~veille.errors.VeilleError`) become one clear line and an exit code.
+(:class:`~veille.errors.VeilleError`) become one clear line and their exit
+code, in the real command and under test runners alike.
 """
 
 from __future__ import annotations
@@ -15,12 +16,27 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from veille.cli._common import console, err_console, state
 from veille.errors import VeilleError
 
+
+class _VeilleGroup(TyperGroup):
+    """Turns expected errors into one line and an exit code, for every command."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except VeilleError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            ctx.exit(exc.exit_code)
+
+
 app = typer.Typer(
     name="veille",
+    cls=_VeilleGroup,
     help="Social-media listening and alumni enrichment for higher education.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -36,6 +52,7 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
 ) -> None:
     state.config_path = config
+    state.reset()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -57,11 +74,7 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except VeilleError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise SystemExit(exc.exit_code) from None
+    app()
 
 
 __all__ = ["app", "console", "main"]

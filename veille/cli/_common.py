@@ -19,6 +19,10 @@ class _State:
     config_path: Path | None = None
     _settings: Settings | None = None
 
+    def reset(self) -> None:
+        """Forget settings loaded by a previous invocation in the same process."""
+        self._settings = None
+
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
