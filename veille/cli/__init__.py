@@ -14,6 +14,7 @@ import logging
 import pkgutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -26,7 +27,8 @@ from veille.errors import VeilleError
 class _VeilleGroup(TyperGroup):
     """Turns expected errors into one line and an exit code, for every command."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    # ctx is typer's vendored click Context, which typer does not export.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except VeilleError as exc:
