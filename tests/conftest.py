@@ -87,3 +87,25 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     s = make_settings(output_dir=str(tmp_path / "out"))
     s.database_url = db_url
     return s
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    base = postgres_base_url()
+    if base is None:
+        return "database backends: sqlite only (set DATABASE_URL for PostgreSQL)"
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(base).render_as_string(hide_password=True)
+    return f"database backends: sqlite + postgresql ({shown})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many database tests really ran on each backend."""
+    counts = {"sqlite": 0, "postgresql": 0}
+    for report in terminalreporter.stats.get("passed", []):
+        for backend in counts:
+            if f"[{backend}" in report.nodeid:
+                counts[backend] += 1
+    terminalreporter.write_line(
+        f"database tests passed: sqlite={counts['sqlite']} postgresql={counts['postgresql']}"
+    )
