@@ -467,9 +467,7 @@ class ReportSnapshot(SQLModel, table=True):
     """
 
     __tablename__ = "report_snapshot"
-    __table_args__ = (
-        UniqueConstraint("kind", "period", "institution", name="uq_report_snapshot"),
-    )
+    __table_args__ = (UniqueConstraint("kind", "period", "institution", name="uq_report_snapshot"),)
 
     id: int | None = Field(default=None, primary_key=True)
     #: weekly | brand | ...

@@ -77,9 +77,7 @@ def notices_due(session: Session) -> list[NoticeDue]:
     ).all()
     for s, a in suggestions:
         source, url = _source_of(s.provenance)
-        entry(a).items.append(
-            CollectedItem(s.field, source, url, s.created_at, s.id, s.status)
-        )
+        entry(a).items.append(CollectedItem(s.field, source, url, s.created_at, s.id, s.status))
     snapshots = session.exec(
         select(ProfileSnapshot, Alumnus)
         .join(Alumnus, col(Alumnus.id) == col(ProfileSnapshot.alumnus_id))
@@ -94,7 +92,9 @@ def notices_due(session: Session) -> list[NoticeDue]:
     ).all()
     for snap, a in snapshots:
         entry(a).items.append(
-            CollectedItem("profil public / public profile", snap.source_kind, snap.url, snap.fetched_at)
+            CollectedItem(
+                "profil public / public profile", snap.source_kind, snap.url, snap.fetched_at
+            )
         )
     return sorted(due.values(), key=lambda d: d.alumnus_id)
 

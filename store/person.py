@@ -161,7 +161,10 @@ def person_rows(session: Session, alumnus_id: str) -> PersonRows:
     urls = _url_variants(ids["url"])
     snap_where = [col(ProfileSnapshot.alumnus_id) == alumnus_id]
     if urls:
-        snap_where += [col(ProfileSnapshot.url).in_(urls), col(ProfileSnapshot.profile_key).in_(urls)]
+        snap_where += [
+            col(ProfileSnapshot.url).in_(urls),
+            col(ProfileSnapshot.profile_key).in_(urls),
+        ]
     if alumnus.orcid:
         snap_where.append(col(ProfileSnapshot.profile_key) == alumnus.orcid)
     rows.snapshot_ids = list(
@@ -182,7 +185,9 @@ def person_rows(session: Session, alumnus_id: str) -> PersonRows:
         sugg_where.append(col(Suggestion.snapshot_id).in_(rows.snapshot_ids))
     rows.suggestion_ids = list(session.exec(select(Suggestion.id).where(or_(*sugg_where))).all())  # type: ignore[arg-type]
 
-    audit_where = [(col(AuditEvent.entity) == "alumnus") & (col(AuditEvent.entity_id) == alumnus_id)]
+    audit_where: list[Any] = [
+        (col(AuditEvent.entity) == "alumnus") & (col(AuditEvent.entity_id) == alumnus_id)
+    ]
     if rows.suggestion_ids:
         audit_where += [
             (col(AuditEvent.entity) == "suggestion")
@@ -194,7 +199,9 @@ def person_rows(session: Session, alumnus_id: str) -> PersonRows:
     if rows.mention_ids:
         rows.labelled_ids = list(
             session.exec(
-                select(LabelledExample.id).where(col(LabelledExample.mention_id).in_(rows.mention_ids))
+                select(LabelledExample.id).where(
+                    col(LabelledExample.mention_id).in_(rows.mention_ids)
+                )
             ).all()  # type: ignore[arg-type]
         )
     return rows
@@ -236,7 +243,9 @@ def export_person(session: Session, alumnus_id: str) -> dict[str, Any]:
     mentions = _fetch(session, Mention, rows.mention_ids)
     if rows.mention_ids:
         links = session.exec(
-            select(MentionInstitution).where(col(MentionInstitution.mention_id).in_(rows.mention_ids))
+            select(MentionInstitution).where(
+                col(MentionInstitution.mention_id).in_(rows.mention_ids)
+            )
         ).all()
         by_mention: dict[int, list[int]] = {}
         for link in links:
@@ -402,9 +411,7 @@ def _delete_ids(session: Session, model: Any, ids: Sequence[int]) -> int:
     return len(ids)
 
 
-def erase_person(
-    session: Session, alumnus_id: str, key: bytes, *, actor: str
-) -> ErasureSummary:
+def erase_person(session: Session, alumnus_id: str, key: bytes, *, actor: str) -> ErasureSummary:
     """Remove an alumnus everywhere, in the caller's single transaction.
 
     Deletes their record and every row about them, scrubs their identifiers
@@ -412,7 +419,10 @@ def erase_person(
     (so crawlers drop them) and one audit event whose ``entity_id`` is a
     keyed hash of the id, holding counts only.
     """
-    if is_suppressed(session, "alumnus", alumnus_id, key) and session.get(Alumnus, alumnus_id) is None:
+    if (
+        is_suppressed(session, "alumnus", alumnus_id, key)
+        and session.get(Alumnus, alumnus_id) is None
+    ):
         raise PersonNotFoundError(f"alumnus {alumnus_id!r} was already erased")
     rows = person_rows(session, alumnus_id)
     alumnus = rows.alumnus
@@ -430,7 +440,9 @@ def erase_person(
             .values(duplicate_of_id=None)
         )
         session.execute(
-            delete(MentionInstitution).where(col(MentionInstitution.mention_id).in_(rows.mention_ids))
+            delete(MentionInstitution).where(
+                col(MentionInstitution.mention_id).in_(rows.mention_ids)
+            )
         )
         # Job changes or examples from *other* people that point at these mentions.
         session.execute(delete(JobChange).where(col(JobChange.mention_id).in_(rows.mention_ids)))

@@ -24,6 +24,7 @@ legitimately has no URL any more: ``purged_at`` replaces it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -33,7 +34,7 @@ from store.models import JobChange, Mention, ProfileSnapshot, Suggestion
 REQUIRED_KEYS = ("url", "fetched_at", "method", "source", "version")
 
 
-def _missing_keys(provenance: dict[str, Any] | None, *, purged: bool = False) -> list[str]:
+def _missing_keys(provenance: Mapping[str, Any] | None, *, purged: bool = False) -> list[str]:
     prov = provenance or {}
     required = [k for k in REQUIRED_KEYS if not (purged and k == "url")]
     return [k for k in required if not str(prov.get(k) or "").strip()]
@@ -62,9 +63,7 @@ def missing_provenance(session: Session, *, limit: int | None = None) -> list[st
     ):
         if report("suggestion", sid, _missing_keys(prov)):
             return problems
-    for mid, prov in session.exec(
-        select(Mention.id, Mention.provenance).order_by(col(Mention.id))
-    ):
+    for mid, prov in session.exec(select(Mention.id, Mention.provenance).order_by(col(Mention.id))):
         purged = bool((prov or {}).get("purged_at"))
         if report("mention", mid, _missing_keys(prov, purged=purged)):
             return problems

@@ -122,6 +122,7 @@ def purge_mentions(session: Session, before: datetime, now: datetime) -> list[in
             return purged
         params = []
         for mention_id, provenance in rows:
+            assert mention_id is not None
             kept = {k: v for k, v in (provenance or {}).items() if k != "url"}
             kept["purged_at"] = stamp
             params.append(

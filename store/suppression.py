@@ -215,7 +215,9 @@ def scrub_text(text: str, pattern: re.Pattern[str] | None) -> str:
         folded.append(f)
         origin.extend([i] * len(f))
     flat = "".join(folded)
-    spans = [(origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer(flat) if m.end()]
+    spans = [
+        (origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer(flat) if m.end()
+    ]
     if not spans:
         return text
     out: list[str] = []

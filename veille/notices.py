@@ -43,8 +43,8 @@ Bonjour {{ first_name }},
 
 {{ controller }} tient à jour l'annuaire de ses diplômé·es. Nous avons récemment
 collecté des informations vous concernant auprès de sources publiques :
-{% for item in items %}
-  - {{ item.what }} — source : {{ item.source }}{% if item.url %} ({{ item.url }}){% endif %}, le {{ item.collected_at.strftime('%d/%m/%Y') }}
+{% for i in items %}
+  - {{ i.what }} — source : {{ i.source }}{% if i.url %} ({{ i.url }}){% endif %}, le {{ i.fr }}
 {%- endfor %}
 
 Pourquoi : maintenir le lien avec nos ancien·nes étudiant·es (intérêt légitime,
@@ -62,8 +62,8 @@ Hello {{ first_name }},
 
 {{ controller }} keeps its alumni directory up to date. We recently collected
 information about you from public sources:
-{% for item in items %}
-  - {{ item.what }} — source: {{ item.source }}{% if item.url %} ({{ item.url }}){% endif %}, on {{ item.collected_at.strftime('%Y-%m-%d') }}
+{% for i in items %}
+  - {{ i.what }} — source: {{ i.source }}{% if i.url %} ({{ i.url }}){% endif %}, on {{ i.en }}
 {%- endfor %}
 
 Why: to keep in touch with our alumni (legitimate interest, GDPR Art. 6(1)(f)).
@@ -85,9 +85,9 @@ _HTML = """\
 <p>Bonjour {{ first_name }},</p>
 <p>{{ controller }} tient à jour l'annuaire de ses diplômé·es. Nous avons récemment
 collecté des informations vous concernant auprès de sources publiques&nbsp;:</p>
-<ul>{% for item in items %}
-<li>{{ item.what }} — source&nbsp;: {{ item.source }}{% if item.url %} ({{ item.url }}){% endif %},
-le {{ item.collected_at.strftime('%d/%m/%Y') }}</li>{% endfor %}
+<ul>{% for i in items %}
+<li>{{ i.what }} — source&nbsp;: {{ i.source }}{% if i.url %} ({{ i.url }}){% endif %},
+le {{ i.fr }}</li>{% endfor %}
 </ul>
 <p>Pourquoi&nbsp;: maintenir le lien avec nos ancien·nes étudiant·es (intérêt légitime,
 art. 6(1)(f) RGPD). Rien n'est modifié dans votre fiche sans validation par une personne
@@ -102,9 +102,9 @@ du service alumni. Les données brutes sont conservées {{ retention_days }} jou
 <p>Hello {{ first_name }},</p>
 <p>{{ controller }} keeps its alumni directory up to date. We recently collected
 information about you from public sources:</p>
-<ul>{% for item in items %}
-<li>{{ item.what }} — source: {{ item.source }}{% if item.url %} ({{ item.url }}){% endif %},
-on {{ item.collected_at.strftime('%Y-%m-%d') }}</li>{% endfor %}
+<ul>{% for i in items %}
+<li>{{ i.what }} — source: {{ i.source }}{% if i.url %} ({{ i.url }}){% endif %},
+on {{ i.en }}</li>{% endfor %}
 </ul>
 <p>Why: to keep in touch with our alumni (legitimate interest, GDPR Art. 6(1)(f)).
 Nothing changes in your record unless a person in the alumni office approves it.
@@ -146,13 +146,20 @@ class NoticeRun:
 
 def render_notice(settings: Settings, due: NoticeDue, link: str | None) -> Notice:
     """The FR + EN notice for one alumnus (HTML autoescaped; text is plain text)."""
-    subject = (
-        f"{settings.institution.name} — information sur vos données / about your data"
-    )
+    subject = f"{settings.institution.name} — information sur vos données / about your data"
     values: dict[str, Any] = {
         "first_name": due.first_name or due.last_name or "",
         "controller": settings.institution.name,
-        "items": due.items,
+        "items": [
+            {
+                "what": i.what,
+                "source": i.source,
+                "url": i.url,
+                "fr": i.collected_at.strftime("%d/%m/%Y"),
+                "en": i.collected_at.strftime("%Y-%m-%d"),
+            }
+            for i in due.items
+        ],
         "link": link,
         "retention_days": settings.privacy.retention_days_snapshots,
         "subject": subject,

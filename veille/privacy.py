@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from store.suppression import normalise
-from veille.config import Settings
+from veille.config import Settings, SourceSettings
 
 PSEUDONYM_PREFIX = "auteur·rice"
 
@@ -77,12 +77,14 @@ def processing_register(settings: Settings) -> str:
     profiles = [s for s in settings.sources if s.kind in PROFILE_KINDS and s.enabled]
     institutions = ", ".join(i.name for i in settings.institutions())
 
-    def sources_line(sources: list[object]) -> str:
-        items = [f"{s.name} ({s.kind})" for s in sources]  # type: ignore[attr-defined]
+    def sources_line(sources: list[SourceSettings]) -> str:
+        items = [f"{s.name} ({s.kind})" for s in sources]
         return ", ".join(items) if items else "aucune configurée / none configured"
 
     teams = (
-        ", ".join(f"{name} ({len(t.recipients)} destinataire(s))" for name, t in settings.teams.items())
+        ", ".join(
+            f"{name} ({len(t.recipients)} destinataire(s))" for name, t in settings.teams.items()
+        )
         or "aucune équipe configurée / no team configured"
     )
     pseudo = (

@@ -118,7 +118,7 @@ def seed_person(session: Session) -> dict[str, int]:
         url="https://news.example/article",
         author_handle="journal",
         author_name="Le Journal",
-        title=f"HÉLÈNE DURAND PETIT nommée directrice",
+        title="HÉLÈNE DURAND PETIT nommée directrice",
         text=f"Nous félicitons Helene Durand-Petit (@HeleneDP, {EMAILS[0]}) pour sa nomination.",
         published_at=T0,
         raw={"summary": f"{FIRST} {LAST} rejoint le Labo Nouveau"},
@@ -172,7 +172,7 @@ def seed_person(session: Session) -> dict[str, int]:
     jc_other_source = JobChange(
         dedupe_key="jc2",
         mention_id=about.id,
-        person_name=f"Hélène DURAND-PETIT",
+        person_name="Hélène DURAND-PETIT",
         organization="Labo Nouveau",
         method="text_rules/1",
         evidence={"sentence": f"{FIRST} {LAST} nommée directrice"},
@@ -253,7 +253,7 @@ def seed_person(session: Session) -> dict[str, int]:
 def _flatten(value: str) -> str:
     """JSON stored as text may escape accents (``\\u00e9``): decode it first."""
     s = value.strip()
-    if s[:1] in "{[\"":
+    if s[:1] in '{["':
         try:
             return json.dumps(json.loads(s), ensure_ascii=False)
         except ValueError:

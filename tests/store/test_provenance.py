@@ -44,7 +44,9 @@ def test_each_gap_is_named(db_url: str) -> None:
     assert problems[0].startswith("suggestion ") and problems[0].endswith("missing version")
     assert problems[1].endswith("missing url, fetched_at, method, source, version")
     assert problems[2].startswith("profile_snapshot ") and problems[2].endswith("version")
-    assert problems[3].startswith("job_change ") and "version" in problems[3] and "url" in problems[3]
+    assert (
+        problems[3].startswith("job_change ") and "version" in problems[3] and "url" in problems[3]
+    )
 
 
 def test_purged_mentions_need_no_url(db_url: str) -> None:

@@ -40,12 +40,16 @@ def tiny_weekly_data(settings: Settings, session: Session, week: str) -> dict[st
         .order_by(col(Mention.id))
     ).all()
     links = session.exec(select(MentionInstitution)).all()
-    inst_of = Counter(link.institution_id for link in links if link.mention_id in {m.id for m in rows})
+    inst_of = Counter(
+        link.institution_id for link in links if link.mention_id in {m.id for m in rows}
+    )
     top = sorted(rows, key=lambda m: (-m.reach, m.id or 0))[:3]
     return {
         "week": week,
         "aggregates": aggregates(rows, dict(inst_of)),
-        "top": [{"text": m.text, "title": m.title, "url": m.url, "who": m.author_key[:6]} for m in top],
+        "top": [
+            {"text": m.text, "title": m.title, "url": m.url, "who": m.author_key[:6]} for m in top
+        ],
     }
 
 
@@ -114,7 +118,9 @@ def _seed(session: Session) -> None:
     mentions[3].duplicate_of_id = mentions[0].id
     for i, m in enumerate(mentions):
         assert m.id is not None and inst.id is not None and peer.id is not None
-        session.add(MentionInstitution(mention_id=m.id, institution_id=inst.id if i % 2 else peer.id))
+        session.add(
+            MentionInstitution(mention_id=m.id, institution_id=inst.id if i % 2 else peer.id)
+        )
     old_snap = ProfileSnapshot(
         profile_key="https://p.example/a",
         source_kind="schema_person",
@@ -195,7 +201,9 @@ def test_purge_blanks_personal_content_and_keeps_figures(seeded: Settings) -> No
     with session_scope(url) as s:
         purge(s, seeded, now=NOW, report_data=tiny_weekly_data)
     with session_scope(url) as s:
-        old = s.exec(select(Mention).where(col(Mention.published_at) < NOW - timedelta(days=365))).all()
+        old = s.exec(
+            select(Mention).where(col(Mention.published_at) < NOW - timedelta(days=365))
+        ).all()
         recent = s.exec(select(Mention).where(col(Mention.published_at) >= RECENT)).all()
         snaps = s.exec(select(ProfileSnapshot).order_by(col(ProfileSnapshot.fetched_at))).all()
         jcs = {j.dedupe_key: j for j in s.exec(select(JobChange))}

@@ -77,14 +77,17 @@ def signed_link(settings: Settings, suggestion_id: int) -> str:
     return f"{settings.web.base_url}/confirm/{token}"
 
 
-
 def _seed(db_url: str) -> None:
     with session_scope(db_url) as s:
         s.add_all(
             [
-                Alumnus(id="A1", first_name="Claire <b>", last_name="Martin", emails=["claire@ex.org"]),
+                Alumnus(
+                    id="A1", first_name="Claire <b>", last_name="Martin", emails=["claire@ex.org"]
+                ),
                 Alumnus(id="A2", first_name="Marc", last_name="Noël", emails=[]),
-                Alumnus(id="A3", first_name="Zoé", last_name="Opt", emails=["z@ex.org"], opt_out=True),
+                Alumnus(
+                    id="A3", first_name="Zoé", last_name="Opt", emails=["z@ex.org"], opt_out=True
+                ),
                 Alumnus(id="A4", first_name="Yves", last_name="Vieux", emails=["y@ex.org"]),
             ]
         )
