@@ -54,8 +54,10 @@ from veille.errors import VeilleError
 
 log = logging.getLogger(__name__)
 
-#: Tables the erasure walk never rewrites: the suppression list holds only hashes.
-_WALK_SKIP = frozenset({"suppression"})
+#: Tables the erasure walk never rewrites: the suppression list holds only hashes;
+#: other alumni records are other people (a homonym keeps their name); staff
+#: accounts are another processing (employment), and rewriting a login locks it.
+_WALK_SKIP = frozenset({"suppression", "alumnus", "app_user"})
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -274,6 +276,22 @@ def export_person(session: Session, alumnus_id: str) -> dict[str, Any]:
 class OptOutSummary:
     suppressed: int = 0
     withdrawn_suggestions: int = 0
+    mentions_blanked: int = 0
+
+
+def blank_authored(session: Session, handles: Iterable[str], now: datetime) -> int:
+    """Blank stored mentions posted from these handles (an objection covers the past too).
+
+    Same treatment as retention: the text, author and raw payload go, the
+    figures of past reports stay. Returns how many mentions were blanked.
+    """
+    from store.retention import blank_mentions
+
+    variants = _handle_variants(handles)
+    if not variants:
+        return 0
+    where = func.lower(col(Mention.author_handle)).in_(variants)
+    return len(blank_mentions(session, where, now, reason="opt-out"))
 
 
 def opt_out_alumnus(
@@ -294,6 +312,7 @@ def opt_out_alumnus(
     reason = reason or "opt-out"
     summary.suppressed = add_identifiers(session, alumnus_identifiers(alumnus), key, reason)
     summary.suppressed += add(session, "alumnus", [alumnus.id], key, reason)
+    summary.mentions_blanked = blank_authored(session, alumnus_identifiers(alumnus)["handle"], now)
     pending = session.exec(
         select(Suggestion).where(
             Suggestion.alumnus_id == alumnus_id,

@@ -107,14 +107,20 @@ def freeze_weeks(
     return frozen
 
 
-def purge_mentions(session: Session, before: datetime, now: datetime) -> list[int]:
-    """Blank the personal and raw content of mentions published before ``before``."""
+def blank_mentions(
+    session: Session, where: Any, now: datetime, reason: str = "retention"
+) -> list[int]:
+    """Blank personal and raw content of the not-yet-purged mentions matching ``where``.
+
+    Shared by retention and by opt-out (an objection also covers what was
+    already stored): the figures stay, the words and the author go.
+    """
     purged: list[int] = []
     stamp = now.isoformat()
     while True:
         rows = session.exec(
             select(Mention.id, Mention.provenance)
-            .where(col(Mention.published_at) < before, _not_purged(col(Mention.provenance)))
+            .where(where, _not_purged(col(Mention.provenance)))
             .order_by(col(Mention.id))
             .limit(_BATCH)
         ).all()
@@ -125,6 +131,7 @@ def purge_mentions(session: Session, before: datetime, now: datetime) -> list[in
             assert mention_id is not None
             kept = {k: v for k, v in (provenance or {}).items() if k != "url"}
             kept["purged_at"] = stamp
+            kept["purge_reason"] = reason
             params.append(
                 {
                     "id": mention_id,
@@ -141,6 +148,11 @@ def purge_mentions(session: Session, before: datetime, now: datetime) -> list[in
             purged.append(mention_id)
         session.execute(update(Mention), params)
         session.flush()
+
+
+def purge_mentions(session: Session, before: datetime, now: datetime) -> list[int]:
+    """Blank the personal and raw content of mentions published before ``before``."""
+    return blank_mentions(session, col(Mention.published_at) < before, now)
 
 
 def purge_snapshots(session: Session, before: datetime, now: datetime) -> list[int]:

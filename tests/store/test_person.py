@@ -125,3 +125,30 @@ def test_opt_out_withdraws_suggestions_and_suppresses(db_url: str) -> None:
     assert f.blocks(name="helene durand petit")
     assert f.blocks(email=EMAILS[0])
     assert f.blocks(url="https://orcid.org/0000-0002-1825-0097")
+
+
+def test_erase_spares_a_homonym_alumnus(db_url: str) -> None:
+    """Another alumnus with the same name is another person: their record stays whole."""
+    from store.models import Alumnus
+
+    with session_scope(db_url) as s:
+        seed_person(s)
+        s.add(Alumnus(id="A-9", first_name=FIRST, last_name=LAST, emails=["autre@ex.org"]))
+    with session_scope(db_url) as s:
+        erase_person(s, ALUMNUS_ID, KEY, actor="dpo")
+    assert find_everywhere(get_engine(db_url), needles()) == []
+    with session_scope(db_url) as s:
+        homonym = s.get(Alumnus, "A-9")
+        assert homonym is not None and (homonym.first_name, homonym.last_name) == (FIRST, LAST)
+
+
+def test_opt_out_blanks_stored_posts_from_their_handles(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        ids = seed_person(s)
+    with session_scope(db_url) as s:
+        summary = opt_out_alumnus(s, ALUMNUS_ID, KEY, actor="cli:test")
+    assert summary.mentions_blanked == 2
+    with session_scope(db_url) as s:
+        own = s.get(Mention, ids["own"])
+        assert own is not None and (own.text, own.author_handle, own.raw) == ("", "", {})
+        assert own.provenance["purge_reason"] == "opt-out"

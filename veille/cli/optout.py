@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from store.db import ensure_schema, session_scope
-from store.person import opt_out_alumnus
+from store.person import blank_authored, opt_out_alumnus
 from store.suppression import add, counts_by_kind, pseudonym_key
+from store.types import utcnow
 from veille.cli._common import console, db_url
 from veille.errors import VeilleError
 
@@ -41,11 +42,18 @@ def add_(
     with session_scope(url_db) as session:
         for kind, values in (("handle", handle), ("email", email), ("name", name), ("url", url)):
             new += add(session, kind, values, key, reason or "opt-out")
+        blanked = blank_authored(session, handle, utcnow())
         if alumnus:
             summary = opt_out_alumnus(session, alumnus, key, actor=actor, reason=reason)
             new += summary.suppressed
             withdrawn = summary.withdrawn_suggestions
+            blanked += summary.mentions_blanked
     console.print(f"{new} new opt-out entr{'y' if new == 1 else 'ies'}", highlight=False)
+    if blanked:
+        console.print(
+            f"{blanked} stored mention(s) from these handles blanked (figures kept)",
+            highlight=False,
+        )
     if alumnus:
         console.print(
             f"alumnus opted out; {withdrawn} pending suggestion(s) withdrawn", highlight=False
