@@ -23,7 +23,7 @@ from platformdirs import user_data_dir
 from sqlmodel import Session, select
 
 from store.db import insert_ignore
-from store.models import Suppression
+from store.models import Mention, ProfileSnapshot, Suppression
 
 PSEUDONYM_KEY_ENV = "VEILLE_PSEUDONYM_KEY"
 KINDS = ("handle", "email", "name", "url", "alumnus")
@@ -104,6 +104,36 @@ class OptOutFilter:
             if value and (kind, keyed_hash(kind, value, self.key)) in self.hashes:
                 return True
         return False
+
+    def blocks_mention(self, mention: Mention) -> bool:
+        """True if the mention's author is on the list (by handle or display name)."""
+        return self.blocks(handle=mention.author_handle, name=mention.author_name)
+
+    def blocks_snapshot(self, snapshot: ProfileSnapshot) -> bool:
+        """True if the profile's URL, key, name, emails or linked URLs are on the list."""
+        person = snapshot.person or {}
+        given = str(person.get("given_name") or "")
+        family = str(person.get("family_name") or "")
+        names = [str(person.get("name") or ""), f"{given} {family}".strip()]
+        emails = _strings(person.get("email")) + _strings(person.get("emails"))
+        urls = [snapshot.url, snapshot.profile_key, *_strings(person.get("same_as"))]
+        return (
+            any(self.blocks(name=n) for n in names if n)
+            or any(self.blocks(email=e) for e in emails)
+            or any(self.blocks(url=u) for u in urls if u)
+        )
+
+    def blocks_alumnus_id(self, alumnus_id: str) -> bool:
+        """True for an alumnus who was erased or opted out (e.g. on re-import)."""
+        return ("alumnus", keyed_hash("alumnus", alumnus_id, self.key)) in self.hashes
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if v]
+    return []
 
 
 # ---------------------------------------------------------------------------
