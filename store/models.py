@@ -457,3 +457,24 @@ class LabelledExample(SQLModel, table=True):
     mention_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
     author: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportSnapshot(SQLModel, table=True):
+    """The data of a past report, frozen before retention purges its raw rows.
+
+    Aggregates survive retention as columns, but the texts of top mentions do
+    not; freezing the report's data first keeps a past report identical.
+    """
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (UniqueConstraint("kind", "period", "institution", name="uq_report_snapshot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: weekly | brand | ...
+    kind: str = Field(max_length=32)
+    #: ISO week ``2026-W47``, month ``2026-11``...
+    period: str = Field(max_length=32)
+    #: Institution slug; empty = the report of our own institution.
+    institution: str = Field(default="", max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    frozen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,80 @@
+"""`veille optout add|list`: people who must never be collected again (RGPD Art. 21)."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+from rich.table import Table
+
+from store.db import ensure_schema, session_scope
+from store.person import blank_authored, opt_out_alumnus
+from store.suppression import add, counts_by_kind, pseudonym_key
+from store.types import utcnow
+from veille.cli._common import console, db_url
+from veille.errors import VeilleError
+
+optout_app = typer.Typer(
+    help="Opt-out list, checked by every crawl before anything is stored.", no_args_is_help=True
+)
+
+
+@optout_app.command("add")
+def add_(
+    handle: list[str] = typer.Option([], "--handle", help="Social handle (repeatable)."),
+    email: list[str] = typer.Option([], "--email", help="Email address (repeatable)."),
+    name: list[str] = typer.Option([], "--name", help="Full name (repeatable)."),
+    url: list[str] = typer.Option([], "--url", help="Profile or page URL (repeatable)."),
+    alumnus: str = typer.Option(
+        "", "--alumnus", help="Alumnus id: opts out the record and all its identifiers."
+    ),
+    reason: str = typer.Option("", help="Why (kept with the hashes, no personal data)."),
+) -> None:
+    """Add people to the opt-out list; only keyed hashes are stored."""
+    if not (handle or email or name or url or alumnus):
+        raise VeilleError("nothing to add: give --handle, --email, --name, --url or --alumnus")
+    key = pseudonym_key()
+    url_db = db_url()
+    ensure_schema(url_db)
+    actor = f"cli:{getpass.getuser()}"
+    new = 0
+    withdrawn = 0
+    with session_scope(url_db) as session:
+        for kind, values in (("handle", handle), ("email", email), ("name", name), ("url", url)):
+            new += add(session, kind, values, key, reason or "opt-out")
+        blanked = blank_authored(session, handle, utcnow())
+        if alumnus:
+            summary = opt_out_alumnus(session, alumnus, key, actor=actor, reason=reason)
+            new += summary.suppressed
+            withdrawn = summary.withdrawn_suggestions
+            blanked += summary.mentions_blanked
+    console.print(f"{new} new opt-out entr{'y' if new == 1 else 'ies'}", highlight=False)
+    if blanked:
+        console.print(
+            f"{blanked} stored mention(s) from these handles blanked (figures kept)",
+            highlight=False,
+        )
+    if alumnus:
+        console.print(
+            f"alumnus opted out; {withdrawn} pending suggestion(s) withdrawn", highlight=False
+        )
+
+
+@optout_app.command("list")
+def list_() -> None:
+    """How many entries of each kind (the list holds hashes only, nothing to read)."""
+    url_db = db_url()
+    ensure_schema(url_db)
+    with session_scope(url_db) as session:
+        counts = counts_by_kind(session)
+    table = Table(title="opt-out list")
+    table.add_column("kind")
+    table.add_column("entries", justify="right")
+    for kind, n in counts.items():
+        table.add_row(kind, str(n))
+    table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(optout_app, name="optout")

@@ -1,0 +1,137 @@
+"""`veille person ...`: one person's rights (export, erasure) and the privacy duties.
+
+``export`` and ``erase`` answer Art. 15 and Art. 17 requests; ``register``
+prints the Art. 30 record from the settings; ``audit-provenance`` lists rows
+that cannot say where they came from; ``retention`` and ``notices`` run the
+scheduled privacy jobs now.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from store.db import ensure_schema, session_scope
+from store.person import erase_person, export_person
+from store.provenance import missing_provenance
+from store.suppression import pseudonym_key
+from veille.cli._common import console, db_url, settings
+from veille.errors import VeilleError
+from veille.stages import StageContext, StageResult
+
+person_app = typer.Typer(
+    help="Data-protection duties: export, erase, register, provenance, retention, notices.",
+    no_args_is_help=True,
+)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Personal data on disk: readable by the owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+@person_app.command("export")
+def export(
+    alumnus: str = typer.Option(..., "--alumnus", help="Alumnus id."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+) -> None:
+    """Everything stored about one alumnus, as JSON (Art. 15 access request)."""
+    url = db_url()
+    ensure_schema(url)
+    with session_scope(url) as session:
+        data = export_person(session, alumnus)
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write_private(output, text)
+    counts = ", ".join(f"{k}={len(v)}" for k, v in data.items() if isinstance(v, list))
+    console.print(f"wrote {escape(str(output))} ({counts})", highlight=False)
+
+
+@person_app.command("erase")
+def erase(
+    alumnus: str = typer.Option(..., "--alumnus", help="Alumnus id."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Remove one alumnus everywhere (Art. 17); keeps only hashes so they are not re-collected."""
+    if not yes and not typer.confirm(
+        f"Erase alumnus {alumnus} and every row about them? This cannot be undone."
+    ):
+        raise typer.Exit(1)
+    url = db_url()
+    ensure_schema(url)
+    with session_scope(url) as session:
+        summary = erase_person(session, alumnus, pseudonym_key(), actor=f"cli:{getpass.getuser()}")
+    deleted = ", ".join(f"{k}={v}" for k, v in summary.deleted.items() if v)
+    scrubbed = ", ".join(f"{k}={v}" for k, v in summary.scrubbed.items()) or "none"
+    console.print(f"[green]erased[/]: deleted {deleted}; scrubbed rows: {scrubbed}")
+    console.print(f"audit reference: {summary.audit_entity_id[:16]}", highlight=False)
+
+
+@person_app.command("register")
+def register_(
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+) -> None:
+    """The record of processing activities (Art. 30), generated from veille.toml."""
+    from veille.privacy import processing_register
+
+    text = processing_register(settings())
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {escape(str(output))}", highlight=False)
+
+
+@person_app.command("audit-provenance")
+def audit_provenance(
+    limit: int = typer.Option(50, help="Stop after this many problems (0: all)."),
+) -> None:
+    """List stored personal data lacking provenance (url, fetched_at, method, source, version)."""
+    url = db_url()
+    ensure_schema(url)
+    with session_scope(url) as session:
+        problems = missing_provenance(session, limit=limit or None)
+    if not problems:
+        console.print("[green]every stored personal datum has its provenance[/]")
+        return
+    for line in problems:
+        console.print(escape(line), highlight=False)
+    raise VeilleError(f"{len(problems)} row(s) without complete provenance (listed above)")
+
+
+def _run_stage(target: str) -> None:
+    from veille.stages import load
+
+    s = settings()
+    ensure_schema(s.database_url)
+    ctx = StageContext(settings=s, db_url=s.database_url, output_dir=Path(s.output_dir))
+    result: StageResult = load(target)(ctx)
+    console.print(", ".join(f"{k}={v}" for k, v in result.counts.items()), highlight=False)
+    for note in result.notes:
+        console.print(escape(note), highlight=False)
+
+
+@person_app.command("retention")
+def retention() -> None:
+    """Purge raw content past its retention now (the scheduler does it daily)."""
+    _run_stage("store.retention:retention_stage")
+
+
+@person_app.command("notices")
+def notices() -> None:
+    """Send the due Article 14 notices now (the scheduler does it daily)."""
+    _run_stage("veille.notices:notices_stage")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(person_app, name="person")
