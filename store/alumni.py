@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Rows of people who were erased (RGPD Art. 17): never re-created.
+    refused: int = 0
 
 
 def _as_text(value: Any) -> str | None:
@@ -28,12 +30,18 @@ def _as_text(value: Any) -> str | None:
 
 
 def upsert_alumni(
-    session: Session, rows: Iterable[Mapping[str, Any]], *, actor: str
+    session: Session,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    actor: str,
+    is_erased: Callable[[str], bool] | None = None,
 ) -> ImportSummary:
     """Create or update alumni by their office id; audit every changed field.
 
     Cells absent from a row leave the stored value alone, so a partial file
-    never blanks data. Re-importing the same file writes nothing.
+    never blanks data. Re-importing the same file writes nothing. An id that
+    ``is_erased`` recognises and that is no longer stored belongs to someone
+    whose data was erased: the row is refused, not re-created.
     """
     rows = list(rows)
     ids = [str(r["id"]) for r in rows]
@@ -50,6 +58,9 @@ def upsert_alumni(
         if "email" in values:
             values["emails"] = values.pop("email")
         alumnus = existing.get(ident)
+        if alumnus is None and is_erased is not None and is_erased(ident):
+            summary.refused += 1
+            continue
         if alumnus is None:
             alumnus = Alumnus(id=ident, created_at=now, updated_at=now, **values)
             session.add(alumnus)

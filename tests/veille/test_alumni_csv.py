@@ -161,3 +161,21 @@ def test_orcid_checksum() -> None:
 def test_dates_parse_in_both_formats(d: date) -> None:
     assert parse_date(d.isoformat()) == d
     assert parse_date(d.strftime("%d/%m/%Y")) == d
+
+
+def test_erased_alumni_are_not_recreated_by_a_reimport(
+    cli_env: Path, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store.person import erase_person
+    from store.suppression import pseudonym_key
+
+    monkeypatch.setenv("VEILLE_PSEUDONYM_KEY", "test-key")
+    path = _write(tmp_path, [HEADER, *_rows(3)])
+    runner = CliRunner()
+    assert runner.invoke(app, ["alumni", "import", str(path)]).exit_code == 0
+    with session_scope(db_url) as s:
+        erase_person(s, "A0002", pseudonym_key(), actor="test")
+    result = runner.invoke(app, ["alumni", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) refused" in result.output
+    assert [a[0] for a in _alumni(db_url)] == ["A0001", "A0003"]

@@ -10,6 +10,7 @@ import typer
 
 from store.alumni import iter_alumni, upsert_alumni
 from store.db import ensure_schema, session_scope
+from store.suppression import OptOutFilter, pseudonym_key
 from veille.alumni_csv import COLUMNS, read_alumni_csv, write_alumni_csv
 from veille.cli._common import console, db_url
 
@@ -28,13 +29,22 @@ def import_(
     url = db_url()
     ensure_schema(url)
     with session_scope(url) as session:
+        optouts = OptOutFilter.load(session, pseudonym_key())
         summary = upsert_alumni(
-            session, (r.values for r in rows), actor=actor or f"cli:{getpass.getuser()}"
+            session,
+            (r.values for r in rows),
+            actor=actor or f"cli:{getpass.getuser()}",
+            is_erased=optouts.blocks_alumnus_id,
         )
     console.print(
         f"{len(rows)} rows read: [green]{summary.created} created[/], "
         f"{summary.updated} updated, {summary.unchanged} unchanged"
     )
+    if summary.refused:
+        console.print(
+            f"[yellow]{summary.refused} row(s) refused: these people asked for erasure "
+            "(RGPD Art. 17); remove them from the source file[/]"
+        )
 
 
 @alumni_app.command("export")
