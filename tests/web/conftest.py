@@ -100,7 +100,10 @@ def seed_database(url: str) -> Seed:
         xss = Suggestion(
             dedupe_key="s-xss", alumnus_id="A-002", field="job_title", old_value=XSS_IMG,
             new_value=XSS_SCRIPT, confidence=0.99,
-            evidence={"fields": {XSS_SCRIPT: {"agreement": XSS_IMG, "weight": 1.0}}, XSS_IMG: XSS_SCRIPT},
+            evidence={
+                "fields": {XSS_SCRIPT: {"agreement": XSS_IMG, "weight": 1.0}},
+                XSS_IMG: XSS_SCRIPT,
+            },
             provenance={"source_url": "javascript:alert(1)", "snippet": XSS_SCRIPT + XSS_IMG},
         )  # fmt: skip
         s.add_all([high, medium, low, xss])

@@ -7,6 +7,7 @@ import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -266,7 +267,7 @@ def test_api_docs_are_offline(app) -> None:
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[tuple[dict, str]] = []
+    received: ClassVar[list[tuple[dict, str]]] = []
     fail_first = 1
 
     def do_POST(self):
