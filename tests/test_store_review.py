@@ -156,3 +156,31 @@ def test_opt_out_stops_enrichment(db_url: str) -> None:
         assert all(g.alumnus.id != "A1" for g in review.inbox(s))
     with pytest.raises(ReviewError), session_scope(db_url) as s:
         review.accept_suggestion(s, ids["email"], "alice")
+
+
+def test_concurrent_accepts_apply_once(db_url: str) -> None:
+    """Two reviewers accept the same suggestion at the same moment: one wins, one is told."""
+    import threading
+
+    ids = _seed(db_url)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def reviewer(name: str) -> None:
+        barrier.wait()
+        try:
+            with session_scope(db_url) as s:
+                review.accept_suggestion(s, ids["city"], name)
+            outcomes.append("ok")
+        except ReviewError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=reviewer, args=(n,)) for n in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["ok", "refused"]
+    with session_scope(db_url) as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.suggestion_id == ids["city"])).all()
+        assert len(events) == 1
