@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from store.db import session_scope
-from store.models import Alert, Alumnus, Mention, Suggestion
-from store.users import create_api_token, create_user
+from store.models import Alert, Alumnus, Mention, Suggestion, User
+from store.users import create_api_token, hash_password
 from tests.conftest import make_settings
 from veille.config import Settings
 from web.app import WebConfig, create_app
@@ -28,6 +29,11 @@ ROLES = {
     "cm": "community_manager",
     "comms": "communications",
 }
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -123,7 +129,10 @@ def seed_database(url: str) -> Seed:
         s.add(alert)
         s.flush()
         for username, role in ROLES.items():
-            create_user(s, username, PASSWORD, role)
+            # one real argon2 hash reused for every seeded account (hashing is slow
+            # by design); sign-in still verifies it for real
+            s.add(User(username=username, password_hash=_password_hash(), role=role))
+        s.flush()
         tokens = {u: create_api_token(s, u, "tests") for u in ROLES}
         assert high.id and medium.id and low.id and xss.id and alert.id
         return Seed("A-001", "A-002", high.id, medium.id, low.id, xss.id, alert.id, tokens)

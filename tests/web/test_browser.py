@@ -72,8 +72,8 @@ def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_review_accept_undo_roles_and_xss(live, chromium) -> None:
@@ -93,24 +93,24 @@ def test_review_accept_undo_roles_and_xss(live, chromium) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-inbox.png"), full_page=True)
 
-    card.locator('form[data-action="accept"] button').click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        card.locator('form[data-action="accept"] button').click()
     assert "Suggestion acceptée" in page.inner_text("main")
 
     page.goto(f"{base}/alumni/{seed.alumnus}")
     assert page.inner_text('#record dd[data-field="employer"]') == "New Corp"
     entry = page.locator('#history tr[data-action="accept"]')
     assert "officer" in entry.inner_text() and "Old Corp" in entry.inner_text()
-    entry.locator("button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        entry.locator("button").click()
     assert page.inner_text('#record dd[data-field="employer"]') == "Old Corp"
     assert page.locator('#history tr[data-action="undo"]').count() == 1
 
     # keyboard: focus the first card and reject it with "r"
     page.goto(f"{base}/review?band=medium")
     page.locator("article.sugg").first.focus()
-    page.keyboard.press("r")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("r")
     assert "Suggestion rejetée" in page.inner_text("main")
 
     # every page showing hostile text stays inert
