@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from store import alert_inbox, review
@@ -44,6 +44,8 @@ AlertUser = Annotated[Account, Depends(require(ALERT_ROLES))]
 MentionUser = Annotated[Account, Depends(require(MENTION_ROLES))]
 ReportUser = Annotated[Account, Depends(require(REPORT_ROLES))]
 PAGE_SIZE = 50
+#: Row ids in URLs: bounded so that no database is asked about an impossible integer.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NAV = (
     ("/review", "Suggestions", ALUMNI_ROLES),
@@ -230,7 +232,7 @@ def _back(request: Request, default: str = "/review") -> str:
 @router.post("/review/{suggestion_id}/accept")
 def accept(
     request: Request,
-    suggestion_id: int,
+    suggestion_id: RowId,
     account: AlumniUser,
     value: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
@@ -248,7 +250,7 @@ def accept(
 
 
 @router.post("/review/{suggestion_id}/reject")
-def reject(request: Request, suggestion_id: int, account: AlumniUser) -> Response:
+def reject(request: Request, suggestion_id: RowId, account: AlumniUser) -> Response:
     try:
         with session_scope(_db(request)) as session:
             review.reject_suggestion(session, suggestion_id, account.username)
@@ -262,7 +264,7 @@ def reject(request: Request, suggestion_id: int, account: AlumniUser) -> Respons
 @router.post("/review/{suggestion_id}/snooze")
 def snooze(
     request: Request,
-    suggestion_id: int,
+    suggestion_id: RowId,
     account: AlumniUser,
     days: Annotated[int, Form(ge=1, le=365)] = 7,
 ) -> Response:
@@ -277,7 +279,7 @@ def snooze(
 
 
 @router.post("/review/{suggestion_id}/link")
-def confirmation_link(request: Request, suggestion_id: int, account: AlumniUser) -> Response:
+def confirmation_link(request: Request, suggestion_id: RowId, account: AlumniUser) -> Response:
     """Show a self-confirmation link to send to the alumnus."""
     try:
         with session_scope(_db(request)) as session:
@@ -366,7 +368,7 @@ def alumnus_page(request: Request, alumnus_id: str, account: AlumniUser) -> HTML
 
 
 @router.post("/audit/{event_id}/undo")
-def undo(request: Request, event_id: int, account: AlumniUser) -> Response:
+def undo(request: Request, event_id: RowId, account: AlumniUser) -> Response:
     try:
         with session_scope(_db(request)) as session:
             event = review.undo_event(session, event_id, account.username)
@@ -449,7 +451,7 @@ def alerts_page(
 
 
 @router.post("/alerts/{alert_id}/ack")
-def alert_ack(request: Request, alert_id: int, account: AlertUser) -> Response:
+def alert_ack(request: Request, alert_id: RowId, account: AlertUser) -> Response:
     try:
         with session_scope(_db(request)) as session:
             alert_inbox.acknowledge_alert(session, alert_id, account.username)
@@ -463,7 +465,7 @@ def alert_ack(request: Request, alert_id: int, account: AlertUser) -> Response:
 @router.post("/alerts/{alert_id}/assign")
 def alert_assign(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     account: AlertUser,
     team: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:

@@ -310,3 +310,11 @@ def test_webhooks_delivered_with_retry(db_url, seeded, tmp_path) -> None:
     finally:
         server.shutdown()
         _Hook.received.clear()
+
+
+def test_impossible_ids_are_client_errors(browser: Browser) -> None:
+    browser.login("officer")
+    assert browser.post(f"/review/{10**30}/accept").status_code == 400
+    assert browser.post("/review/0/reject").status_code == 400
+    r = browser.post("/review/999999/accept")
+    assert r.status_code == 303  # unknown id: a message, not a crash
