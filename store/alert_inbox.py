@@ -1,0 +1,101 @@
+"""What community managers act on in the web UI and the API: alerts and mentions.
+
+Alerts are created by the reports/alerting stages; here they are only read,
+acknowledged and assigned to a team.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from store.models import Alert, Mention
+from store.types import utcnow
+from veille.errors import VeilleError
+
+ALERT_STATUSES = ("open", "acknowledged")
+
+
+class AlertError(VeilleError):
+    """An alert action cannot be applied."""
+
+
+def list_alerts(
+    session: Session,
+    *,
+    status: str | None = None,
+    team: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Alert], int]:
+    """A page of alerts, newest first, and the total count."""
+    stmt = select(Alert)
+    count = select(func.count()).select_from(Alert)
+    if status:
+        stmt = stmt.where(Alert.status == status)
+        count = count.where(Alert.status == status)
+    if team:
+        stmt = stmt.where(Alert.team == team)
+        count = count.where(Alert.team == team)
+    rows = session.exec(
+        stmt.order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(session.exec(count).one())
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise AlertError(f"no alert {alert_id}")
+    return alert
+
+
+def acknowledge_alert(session: Session, alert_id: int, actor: str) -> Alert:
+    """Mark an alert as handled (idempotent: a second acknowledge keeps the first)."""
+    alert = get_alert(session, alert_id)
+    session.execute(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.status) == "open")
+        .values(status="acknowledged", acknowledged_by=actor, acknowledged_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(alert)
+    return alert
+
+
+def assign_alert(session: Session, alert_id: int, team: str | None, teams: list[str]) -> Alert:
+    """Route an alert to one of the configured teams (or to none)."""
+    if team and team not in teams:
+        raise AlertError(f"unknown team {team!r}; configured teams: {', '.join(teams) or 'none'}")
+    alert = get_alert(session, alert_id)
+    alert.team = team or None
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def list_mentions(
+    session: Session,
+    *,
+    team: str | None = None,
+    sentiment: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Mention], int]:
+    """A page of original mentions (no duplicates), newest first, and the total."""
+    stmt = select(Mention).where(col(Mention.duplicate_of_id).is_(None))
+    count = select(func.count()).select_from(Mention).where(col(Mention.duplicate_of_id).is_(None))
+    if team:
+        stmt = stmt.where(Mention.team == team)
+        count = count.where(Mention.team == team)
+    if sentiment:
+        stmt = stmt.where(Mention.sentiment_label == sentiment)
+        count = count.where(Mention.sentiment_label == sentiment)
+    rows = session.exec(
+        stmt.order_by(col(Mention.published_at).desc(), col(Mention.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(session.exec(count).one())

@@ -1,0 +1,61 @@
+"""`veille users` and `veille serve` refusals, through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from store.db import session_scope
+from store.users import authenticate
+from veille.cli import app
+from veille.cli._common import state
+from veille.errors import ConfigError
+
+
+def _config(tmp_path: Path, db_url: str) -> Path:
+    path = tmp_path / "veille.toml"
+    path.write_text(
+        f'database_url = "{db_url}"\n[institution]\nslug = "u"\nname = "Université"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_users_add_and_token(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    cfg = _config(tmp_path, sqlite_url)
+    runner = CliRunner()
+    state._settings = None
+    r = runner.invoke(
+        app,
+        ["-c", str(cfg), "users", "add", "alice", "--role", "alumni_officer", "--password-stdin"],
+        input="a long passphrase\n",
+    )
+    assert r.exit_code == 0, r.output
+    with session_scope(sqlite_url) as s:
+        assert authenticate(s, "alice", "a long passphrase").role == "alumni_officer"
+    state._settings = None
+    r = runner.invoke(app, ["-c", str(cfg), "users", "token", "alice"])
+    assert r.exit_code == 0 and r.output.strip().startswith("vl_")
+    state._settings = None
+    r = runner.invoke(
+        app,
+        ["-c", str(cfg), "users", "add", "bob", "--role", "root", "--password-stdin"],
+        input="x" * 12,
+    )
+    assert r.exit_code != 0
+
+
+def test_serve_refuses_without_secret_key(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
+    monkeypatch.delenv("VEILLE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    cfg = _config(tmp_path, sqlite_url)
+    state._settings = None
+    r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
+    assert isinstance(r.exception, ConfigError) and "VEILLE_SECRET_KEY" in str(r.exception)
+    monkeypatch.setenv("VEILLE_SECRET_KEY", "short")
+    state._settings = None
+    r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
+    assert "too short" in str(r.exception)
+    state._settings = None

@@ -1,0 +1,81 @@
+"""`veille serve`: the web UI and REST API.
+
+The secret key that signs sessions and self-confirmation links comes from
+``VEILLE_SECRET_KEY``; without it the server refuses to start, unless
+``--dev`` (then a random per-process key: sessions and links die with the
+process). Outgoing webhooks: ``VEILLE_WEBHOOK_URLS`` (comma-separated);
+self-confirmation link lifetime: ``VEILLE_CONFIRM_LINK_DAYS`` (default 30).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+import typer
+
+from store import db as store_db
+from veille.cli._common import console, err_console, settings
+from veille.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+CONFIRM_DAYS_ENV = "VEILLE_CONFIRM_LINK_DAYS"
+
+
+def _confirm_days() -> int:
+    raw = os.environ.get(CONFIRM_DAYS_ENV, "").strip()
+    if not raw:
+        return 30
+    if not raw.isdigit() or not 1 <= int(raw) <= 365:
+        raise ConfigError(f"{CONFIRM_DAYS_ENV} must be a number of days between 1 and 365")
+    return int(raw)
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Listen address (default: web.host)."),
+    port: int | None = typer.Option(None, help="Port (default: web.port)."),
+    dev: bool = typer.Option(
+        False, "--dev", help="Allow a random secret key and plain-HTTP cookies (development only)."
+    ),
+) -> None:
+    """Run the web UI and the REST API."""
+    import uvicorn
+
+    from web.app import WebConfig, create_app
+    from web.webhooks import WEBHOOK_ENV, parse_urls
+
+    cfg = settings()
+    key = cfg.secret("web_secret_key")
+    if not key:
+        if not dev:
+            raise ConfigError(
+                "VEILLE_SECRET_KEY is not set: export a long random value "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))") '
+                "or pass --dev for a throwaway key"
+            )
+        key = secrets.token_urlsafe(48)
+        err_console.print(
+            "[yellow]warning:[/] --dev: random secret key; sessions and confirmation links "
+            "stop working when the server stops"
+        )
+    elif len(key) < 32:
+        raise ConfigError("VEILLE_SECRET_KEY is too short: use at least 32 random characters")
+    if dev and cfg.web.secure_cookies:
+        cfg = cfg.model_copy(update={"web": cfg.web.model_copy(update={"secure_cookies": False})})
+    store_db.ensure_schema(cfg.database_url)
+    config = WebConfig(
+        secret_key=key,
+        webhook_urls=parse_urls(os.environ.get(WEBHOOK_ENV)),
+        confirm_link_days=_confirm_days(),
+    )
+    app = create_app(cfg, config)
+    bind_host = host or cfg.web.host
+    bind_port = port or cfg.web.port
+    console.print(f"veille web on [bold]http://{bind_host}:{bind_port}[/] (API docs at /api/docs)")
+    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

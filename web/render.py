@@ -1,0 +1,185 @@
+"""Templates and the small presentation helpers they use.
+
+Autoescape is always on (every page shows untrusted text: mention text,
+names, scraped job titles). Links built from untrusted URLs go through
+:func:`safe_url`, which only lets http(s) through, so a ``javascript:`` URL
+in a profile or provenance never becomes a clickable script.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from store.review import band, current_value
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+FIELD_LABELS = {
+    "employer": "Employeur",
+    "job_title": "Poste",
+    "city": "Ville",
+    "postcode": "Code postal",
+    "address": "Adresse",
+    "linkedin_url": "Profil LinkedIn",
+    "orcid": "ORCID",
+    "emails": "Courriel",
+}
+BAND_LABELS = {"high": "Élevée", "medium": "Moyenne", "low": "Faible"}
+ROLE_LABELS = {
+    "admin": "Administration",
+    "alumni_officer": "Service alumni",
+    "community_manager": "Community manager",
+    "communications": "Communication",
+}
+ACTION_LABELS = {
+    "accept": "Accepté",
+    "self_confirm": "Confirmé par l'alumnus",
+    "undo": "Annulé",
+    "reject": "Rejeté",
+    "opt_out": "Opposition (opt-out)",
+    "import": "Import",
+    "erase": "Effacement",
+}
+
+_WEIGHT_KEYS = ("weight", "match_weight", "bayes_factor", "log_weight", "log2_bf", "contribution")
+_AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "label", "value")
+
+
+def safe_url(value: object) -> str:
+    """``value`` if it is an http(s) URL, else ``""`` (never a script URL)."""
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    return text if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def fmt_dt(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value or "")
+
+
+def fmt_value(field_name: str | None, value: str | None) -> str:
+    """A field value for display; the e-mail list is shown comma-separated."""
+    if value is None or value == "":
+        return "—"
+    if field_name == "emails" and value.startswith("["):
+        try:
+            return ", ".join(str(v) for v in json.loads(value)) or "—"
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+@dataclass
+class EvidenceRow:
+    field: str
+    agreement: str
+    weight: str
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)[:200]
+    return str(value)[:200]
+
+
+def evidence_rows(evidence: Any) -> tuple[list[EvidenceRow], list[tuple[str, str]]]:
+    """Which fields agreed and how much each weighed, plus the other facts.
+
+    Accepts the shapes the matchers write: ``{"fields": {name: {...}}}``,
+    ``{"fields": [{"field": name, ...}]}`` or ``{name: {...}}`` at top level,
+    where each entry carries an agreement level and a weight.
+    """
+    if not isinstance(evidence, dict):
+        return [], []
+    rows: list[EvidenceRow] = []
+    other: list[tuple[str, str]] = []
+
+    def entry(name: str, data: Any) -> None:
+        if isinstance(data, dict):
+            agreement = next((data[k] for k in _AGREEMENT_KEYS if k in data), "")
+            weight = next((data[k] for k in _WEIGHT_KEYS if k in data), "")
+            rows.append(EvidenceRow(name, _short(agreement), _short(weight)))
+        else:
+            rows.append(EvidenceRow(name, "", _short(data)))
+
+    fields = evidence.get("fields")
+    if isinstance(fields, dict):
+        for name, data in fields.items():
+            entry(str(name), data)
+    elif isinstance(fields, list):
+        for item in fields:
+            if isinstance(item, dict):
+                entry(str(item.get("field") or item.get("name") or "?"), item)
+    for key, value in evidence.items():
+        if key == "fields":
+            continue
+        if isinstance(value, dict) and any(k in value for k in _WEIGHT_KEYS):
+            entry(str(key), value)
+        else:
+            other.append((str(key), _short(value)))
+    return rows, other
+
+
+def source_of(provenance: Any, evidence: Any) -> dict[str, str]:
+    """Source link, snippet and date of a suggestion, wherever the producer put them."""
+    merged: dict[str, Any] = {}
+    for part in (evidence, provenance):
+        if isinstance(part, dict):
+            merged.update({k: v for k, v in part.items() if v not in (None, "")})
+    url = next((merged[k] for k in ("source_url", "url", "profile_url") if k in merged), "")
+    snippet = next((merged[k] for k in ("snippet", "text", "excerpt", "quote") if k in merged), "")
+    when = next(
+        (merged[k] for k in ("fetched_at", "published_at", "date", "fetch_date") if k in merged), ""
+    )
+    method = next((merged[k] for k in ("method", "rule", "model") if k in merged), "")
+    version = next(
+        (merged[k] for k in ("version", "model_version", "rule_version") if k in merged), ""
+    )
+    return {
+        "url": str(url),
+        "href": safe_url(url),
+        "snippet": _short(snippet) if not isinstance(snippet, str) else snippet[:600],
+        "date": str(when),
+        "method": str(method),
+        "version": str(version),
+    }
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["dt"] = fmt_dt
+    env.filters["band"] = band
+    env.globals.update(
+        FIELD_LABELS=FIELD_LABELS,
+        BAND_LABELS=BAND_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        fmt_value=fmt_value,
+        current_value=current_value,
+        evidence_rows=evidence_rows,
+        source_of=source_of,
+    )
+    return Jinja2Templates(env=env)

@@ -1,0 +1,593 @@
+"""Server-rendered pages: review inbox, alumni records, alerts, mentions, reports.
+
+Plain HTML forms (POST then redirect) with a CSRF token in each; a little
+vanilla JavaScript (``static/app.js``) adds keyboard shortcuts. Every route
+names the roles it admits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from store import alert_inbox, review
+from store.db import session_scope
+from store.models import AuditEvent
+from store.review import BAND_NAMES, NotFoundError, ReviewError
+from store.users import Account, authenticate
+from veille.errors import VeilleError
+from web.csvsafe import to_csv
+from web.links import self_confirmation_link
+from web.security import (
+    ALERT_ROLES,
+    ALUMNI_ROLES,
+    MENTION_ROLES,
+    REPORT_ROLES,
+    any_user,
+    csrf_protect,
+    csrf_token,
+    require,
+    session_account,
+)
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+AlumniUser = Annotated[Account, Depends(require(ALUMNI_ROLES))]
+AlertUser = Annotated[Account, Depends(require(ALERT_ROLES))]
+MentionUser = Annotated[Account, Depends(require(MENTION_ROLES))]
+ReportUser = Annotated[Account, Depends(require(REPORT_ROLES))]
+PAGE_SIZE = 50
+#: Row ids in URLs: bounded so that no database is asked about an impossible integer.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+NAV = (
+    ("/review", "Suggestions", ALUMNI_ROLES),
+    ("/alumni", "Alumni", ALUMNI_ROLES),
+    ("/alerts", "Alertes", ALERT_ROLES),
+    ("/mentions", "Mentions", MENTION_ROLES),
+    ("/reports", "Rapports", REPORT_ROLES),
+    (
+        "/api/docs",
+        "API",
+        frozenset({"admin", "alumni_officer", "community_manager", "communications"}),
+    ),
+)
+HOME = {
+    "admin": "/review",
+    "alumni_officer": "/review",
+    "community_manager": "/alerts",
+    "communications": "/reports",
+}
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once on the next page (kept in the signed session)."""
+    messages = list(request.session.get("flash", []))[-4:]
+    messages.append({"kind": kind, "text": message[:500]})
+    request.session["flash"] = messages
+
+
+def page(
+    request: Request,
+    template: str,
+    account: Account | None,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "account": account,
+        "csrf": csrf_token(request),
+        "flashes": request.session.pop("flash", []),
+        "nav": [(href, label) for href, label, roles in NAV if account and account.role in roles],
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, ctx, status_code=status_code
+    )
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _db(request: Request) -> str:
+    url: str = request.app.state.db_url
+    return url
+
+
+def _local_next(value: str) -> str:
+    """Only same-site paths are allowed after login (no open redirect)."""
+    if value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return ""
+
+
+def _notify(request: Request, event: AuditEvent, kind: str) -> None:
+    request.app.state.webhooks.notify(webhook_payload(event, kind))
+
+
+def webhook_payload(event: AuditEvent, kind: str) -> dict[str, Any]:
+    return {
+        "event": kind,
+        "audit_event_id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "alumnus_id": event.entity_id,
+        "field": event.field,
+        "old_value": event.old_value,
+        "new_value": event.new_value,
+        "suggestion_id": event.suggestion_id,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Sign in / out
+# ---------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> HTMLResponse:
+    return page(request, "login.html", session_account(request), {"next": _local_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    throttle = request.app.state.throttle
+    ip = request.client.host if request.client else "?"
+    wait = throttle.retry_after(username, ip)
+    if wait:
+        return page(
+            request,
+            "login.html",
+            None,
+            {
+                "next": _local_next(next),
+                "error": f"Trop d'essais. Réessayez dans {wait // 60 + 1} min.",
+            },
+            status_code=429,
+        )
+    with session_scope(_db(request)) as session:
+        account = authenticate(session, username, password)
+    if account is None:
+        throttle.failure(username, ip)
+        log.info("failed login for %r from %s", username[:50], ip)
+        return page(
+            request,
+            "login.html",
+            None,
+            {"next": _local_next(next), "error": "Identifiant ou mot de passe incorrect."},
+            status_code=401,
+        )
+    throttle.success(username, ip)
+    request.session.clear()  # new CSRF token for the signed-in session
+    request.session["uid"] = account.id
+    csrf_token(request)
+    return redirect(_local_next(next) or HOME.get(account.role, "/"))
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect("/login")
+
+
+@router.get("/")
+def home(account: Annotated[Account, Depends(any_user)]) -> Response:
+    return redirect(HOME.get(account.role, "/login"))
+
+
+# ---------------------------------------------------------------------------
+# Review inbox
+# ---------------------------------------------------------------------------
+
+
+def _band_param(value: str | None) -> str | None:
+    if value in (None, "", "all"):
+        return None
+    if value not in BAND_NAMES:
+        raise HTTPException(status_code=400, detail="unknown band")
+    return value
+
+
+@router.get("/review")
+def review_inbox(
+    request: Request, account: AlumniUser, band: Annotated[str | None, Query(max_length=10)] = None
+) -> HTMLResponse:
+    band_name = _band_param(band)
+    with session_scope(_db(request)) as session:
+        groups = review.inbox(session, band_name=band_name)
+        counts = review.band_counts(session)
+    return page(
+        request,
+        "review.html",
+        account,
+        {"groups": groups, "counts": counts, "band": band_name or "all", "bands": BAND_NAMES},
+    )
+
+
+def _back(request: Request, default: str = "/review") -> str:
+    """Return to the page the form was on (same site only)."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    if referer.startswith(base):
+        return _local_next("/" + referer[len(base) :]) or default
+    return default
+
+
+@router.post("/review/{suggestion_id}/accept")
+def accept(
+    request: Request,
+    suggestion_id: RowId,
+    account: AlumniUser,
+    value: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            suggestion = review.get_suggestion(session, suggestion_id)
+            edited = value if value is not None and value.strip() != suggestion.new_value else None
+            event = review.accept_suggestion(session, suggestion_id, account.username, edited)
+    except ReviewError as exc:
+        flash(request, str(exc), "error")
+        return redirect(_back(request))
+    _notify(request, event, "suggestion.accepted")
+    flash(request, f"Suggestion acceptée pour {event.entity_id} ({event.field}).", "ok")
+    return redirect(_back(request))
+
+
+@router.post("/review/{suggestion_id}/reject")
+def reject(request: Request, suggestion_id: RowId, account: AlumniUser) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            review.reject_suggestion(session, suggestion_id, account.username)
+    except ReviewError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, "Suggestion rejetée.", "ok")
+    return redirect(_back(request))
+
+
+@router.post("/review/{suggestion_id}/snooze")
+def snooze(
+    request: Request,
+    suggestion_id: RowId,
+    account: AlumniUser,
+    days: Annotated[int, Form(ge=1, le=365)] = 7,
+) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            review.snooze_suggestion(session, suggestion_id, account.username, days)
+    except ReviewError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, f"Suggestion reportée de {days} jours.", "ok")
+    return redirect(_back(request))
+
+
+@router.post("/review/{suggestion_id}/link")
+def confirmation_link(request: Request, suggestion_id: RowId, account: AlumniUser) -> Response:
+    """Show a self-confirmation link to send to the alumnus."""
+    try:
+        with session_scope(_db(request)) as session:
+            suggestion = review.get_suggestion(session, suggestion_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    link = self_confirmation_link(
+        request.app.state.settings, suggestion_id, secret_key=request.app.state.secret_key
+    )
+    days = request.app.state.config.confirm_link_days
+    flash(request, f"Lien d'auto-confirmation (valable {days} jours) : {link}", "ok")
+    return redirect(f"/alumni/{suggestion.alumnus_id}")
+
+
+@router.get("/review/bulk")
+def bulk_confirm(
+    request: Request, account: AlumniUser, band: Annotated[str, Query(max_length=10)]
+) -> HTMLResponse:
+    band_name = _band_param(band)
+    if band_name is None:
+        raise HTTPException(status_code=400, detail="choose a band")
+    with session_scope(_db(request)) as session:
+        count = review.band_counts(session)[band_name]
+    return page(request, "bulk_confirm.html", account, {"band": band_name, "count": count})
+
+
+@router.post("/review/bulk")
+def bulk(
+    request: Request,
+    account: AlumniUser,
+    band: Annotated[str, Form(max_length=10)],
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    band_name = _band_param(band)
+    if band_name is None or confirm != "yes":
+        flash(request, "Acceptation groupée non confirmée.", "error")
+        return redirect("/review")
+    with session_scope(_db(request)) as session:
+        events = review.bulk_accept(session, band_name, account.username)
+    for event in events:
+        _notify(request, event, "suggestion.accepted")
+    flash(request, f"{len(events)} suggestions acceptées (bande {band_name}).", "ok")
+    return redirect("/review")
+
+
+# ---------------------------------------------------------------------------
+# Alumni records and history
+# ---------------------------------------------------------------------------
+
+
+@router.get("/alumni")
+def alumni_list(
+    request: Request,
+    account: AlumniUser,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    with session_scope(_db(request)) as session:
+        rows, total = review.list_alumni(
+            session, search=q, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+        )
+    return page(
+        request,
+        "alumni.html",
+        account,
+        {"rows": rows, "total": total, "q": q, "page_no": page_no, "page_size": PAGE_SIZE},
+    )
+
+
+@router.get("/alumni/{alumnus_id}")
+def alumnus_page(request: Request, alumnus_id: str, account: AlumniUser) -> HTMLResponse:
+    try:
+        with session_scope(_db(request)) as session:
+            alumnus = review.get_alumnus(session, alumnus_id)
+            history = review.alumnus_history(session, alumnus_id)
+            suggestions = review.alumnus_suggestions(session, alumnus_id)
+            mentions = review.alumnus_mentions(session, alumnus_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return page(
+        request,
+        "alumnus.html",
+        account,
+        {"a": alumnus, "history": history, "suggestions": suggestions, "mentions": mentions},
+    )
+
+
+@router.post("/audit/{event_id}/undo")
+def undo(request: Request, event_id: RowId, account: AlumniUser) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            event = review.undo_event(session, event_id, account.username)
+    except ReviewError as exc:
+        flash(request, str(exc), "error")
+        return redirect(_back(request, "/alumni"))
+    _notify(request, event, "change.undone")
+    flash(request, f"Modification annulée : {event.field} restauré.", "ok")
+    return redirect(f"/alumni/{event.entity_id}")
+
+
+@router.get("/exports/accepted-changes.csv")
+def export_changes(request: Request, account: AlumniUser) -> Response:
+    with session_scope(_db(request)) as session:
+        events = review.accepted_changes(session)
+    return Response(
+        changes_csv(events),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="accepted-changes.csv"'},
+    )
+
+
+def changes_csv(events: list[AuditEvent]) -> str:
+    header = [
+        "audit_event_id", "at", "action", "alumnus_id", "field",
+        "old_value", "new_value", "actor", "suggestion_id",
+    ]  # fmt: skip
+    return to_csv(
+        header,
+        (
+            [
+                e.id,
+                e.at.isoformat(),
+                e.action,
+                e.entity_id,
+                e.field,
+                e.old_value,
+                e.new_value,
+                e.actor,
+                e.suggestion_id,
+            ]
+            for e in events
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Community managers: alerts and mentions
+# ---------------------------------------------------------------------------
+
+
+def _teams(request: Request) -> list[str]:
+    return sorted(request.app.state.settings.teams)
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request,
+    account: AlertUser,
+    status: Annotated[str, Query(max_length=20)] = "open",
+    team: Annotated[str, Query(max_length=64)] = "",
+) -> HTMLResponse:
+    status_filter = status if status in alert_inbox.ALERT_STATUSES else None
+    with session_scope(_db(request)) as session:
+        rows, total = alert_inbox.list_alerts(
+            session, status=status_filter, team=team or None, limit=200
+        )
+    return page(
+        request,
+        "alerts.html",
+        account,
+        {
+            "rows": rows,
+            "total": total,
+            "status": status_filter or "all",
+            "team": team,
+            "teams": _teams(request),
+        },
+    )
+
+
+@router.post("/alerts/{alert_id}/ack")
+def alert_ack(request: Request, alert_id: RowId, account: AlertUser) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            alert_inbox.acknowledge_alert(session, alert_id, account.username)
+    except VeilleError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, "Alerte prise en compte.", "ok")
+    return redirect(_back(request, "/alerts"))
+
+
+@router.post("/alerts/{alert_id}/assign")
+def alert_assign(
+    request: Request,
+    alert_id: RowId,
+    account: AlertUser,
+    team: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    try:
+        with session_scope(_db(request)) as session:
+            alert_inbox.assign_alert(session, alert_id, team or None, _teams(request))
+    except VeilleError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, f"Alerte assignée à {team or 'personne'}.", "ok")
+    return redirect(_back(request, "/alerts"))
+
+
+@router.get("/mentions")
+def mentions_page(
+    request: Request,
+    account: MentionUser,
+    team: Annotated[str, Query(max_length=64)] = "",
+    sentiment: Annotated[str, Query(max_length=16)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    with session_scope(_db(request)) as session:
+        rows, total = alert_inbox.list_mentions(
+            session,
+            team=team or None,
+            sentiment=sentiment or None,
+            limit=PAGE_SIZE,
+            offset=(page_no - 1) * PAGE_SIZE,
+        )
+    privacy = request.app.state.settings.privacy
+    return page(
+        request,
+        "mentions.html",
+        account,
+        {
+            "rows": rows,
+            "total": total,
+            "team": team,
+            "sentiment": sentiment,
+            "teams": _teams(request),
+            "page_no": page_no,
+            "page_size": PAGE_SIZE,
+            "pseudonymize": privacy.pseudonymize_authors,
+            "allow_listed": {h.lstrip("@").casefold() for h in privacy.allow_listed_handles},
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Communications: brand reports
+# ---------------------------------------------------------------------------
+
+REPORT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _brand_report_fn() -> Any:
+    """``reports.brand.brand_report`` if installed, else None (imported lazily)."""
+    try:
+        module = importlib.import_module("reports.brand")
+    except ImportError:
+        return None
+    return getattr(module, "brand_report", None)
+
+
+@router.get("/reports")
+def reports_page(request: Request, account: ReportUser) -> HTMLResponse:
+    today = date.today()
+    settings = request.app.state.settings
+    return page(
+        request,
+        "reports.html",
+        account,
+        {
+            "installed": _brand_report_fn() is not None,
+            "query": settings.institution.effective_query(),
+            "start": (today - timedelta(days=30)).isoformat(),
+            "end": today.isoformat(),
+            "error": None,
+        },
+    )
+
+
+@router.post("/reports")
+def run_report(
+    request: Request,
+    account: ReportUser,
+    query: Annotated[str, Form(max_length=2000)],
+    start: Annotated[date, Form()],
+    end: Annotated[date, Form()],
+    fmt: Annotated[str, Form(max_length=4)] = "html",
+    compare_peers: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    settings = request.app.state.settings
+    context = {
+        "installed": True,
+        "query": query,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "error": None,
+    }
+    fn = _brand_report_fn()
+    if fn is None:
+        context.update(installed=False)
+        return page(request, "reports.html", account, context, status_code=501)
+    if fmt not in REPORT_TYPES or end < start:
+        context["error"] = "Choisissez un format (html, pdf, csv) et une fin après le début."
+        return page(request, "reports.html", account, context, status_code=400)
+    try:
+        body = fn(
+            settings, query=query, start=start, end=end, compare_peers=bool(compare_peers), fmt=fmt
+        )
+    except VeilleError as exc:
+        context["error"] = str(exc)
+        return page(request, "reports.html", account, context, status_code=400)
+    name = f"brand-report-{start.isoformat()}-{end.isoformat()}.{fmt}"
+    log.info("brand report %s run by %s", name, account.username)
+    return Response(
+        body,
+        media_type=REPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
