@@ -53,9 +53,9 @@ def test_serve_refuses_without_secret_key(tmp_path: Path, sqlite_url: str, monke
     cfg = _config(tmp_path, sqlite_url)
     state._settings = None
     r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
-    assert isinstance(r.exception, ConfigError) and "VEILLE_SECRET_KEY" in str(r.exception)
+    assert r.exit_code == ConfigError.exit_code and "VEILLE_SECRET_KEY" in r.output
     monkeypatch.setenv("VEILLE_SECRET_KEY", "short")
     state._settings = None
     r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
-    assert "too short" in str(r.exception)
+    assert r.exit_code == ConfigError.exit_code and "too short" in r.output
     state._settings = None
