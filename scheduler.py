@@ -50,6 +50,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -521,10 +522,26 @@ def sync_jobs(sched: BackgroundScheduler, specs: Sequence[JobSpec], config_path:
         )
 
 
+class VeilleScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler that never fires jobs unless running.
+
+    On ``shutdown()`` APScheduler 3 wakes its loop once more with the state
+    already "stopped" (not "paused"), processes due jobs against executors
+    that are shut down, and advances their stored next run time: the tick
+    would be lost, not caught up after the restart. Only process while running.
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        wait: float | None = super()._process_jobs()
+        return wait
+
+
 def make_scheduler(settings: Settings, workers: int) -> BackgroundScheduler:
     """An APScheduler whose job store is the veille database."""
     store = SQLAlchemyJobStore(engine=get_engine(settings.database_url), tablename=JOBSTORE_TABLE)
-    return BackgroundScheduler(
+    return VeilleScheduler(
         jobstores={"default": store},
         executors={"default": TickExecutor(max_workers=max(4, workers))},
         job_defaults={"coalesce": True, "max_instances": 1},

@@ -29,6 +29,8 @@ from store.db import normalise_url
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "veille.scheduler"
+#: The advisory lock key: the lock name and the schema, hashed by the server.
+_KEY = "hashtext(:name || '/' || coalesce(current_schema(), ''))"
 
 
 class Lease(Protocol):
@@ -57,6 +59,7 @@ class PostgresLease:
         self._name = name
         self._engine: Engine | None = None
         self._conn: Connection | None = None
+        self._backend_pid: int | None = None
         self.description = f"PostgreSQL advisory lock {name!r}"
 
     def _connect(self) -> Connection:
@@ -83,7 +86,7 @@ class PostgresLease:
             conn = self._connect()
             got = bool(
                 conn.execute(
-                    text("SELECT pg_try_advisory_lock(hashtext(:name || '/' || current_schema()))"),
+                    text(f"SELECT pg_try_advisory_lock({_KEY})"),
                     {"name": self._name},
                 ).scalar()
             )
@@ -93,9 +96,15 @@ class PostgresLease:
             return False
         if got:
             self._conn = conn
+            self._backend_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
         else:
             conn.close()
         return got
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process holding our lock (logs, diagnostics)."""
+        return self._backend_pid
 
     def held(self) -> bool:
         if self._conn is None:
@@ -117,7 +126,7 @@ class PostgresLease:
         if self._conn is not None:
             try:
                 self._conn.execute(
-                    text("SELECT pg_advisory_unlock(hashtext(:name || '/' || current_schema()))"),
+                    text(f"SELECT pg_advisory_unlock({_KEY})"),
                     {"name": self._name},
                 )
             except Exception as exc:  # closing the connection releases it anyway
@@ -134,6 +143,7 @@ class PostgresLease:
             except Exception as exc:
                 log.debug("closing the lock connection failed: %s", exc)
             self._conn = None
+            self._backend_pid = None
 
 
 class FileLease:

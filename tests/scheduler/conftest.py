@@ -76,7 +76,13 @@ class Service:
         self.log_path = log
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("run_service.py")), str(config), mode, *args],
+            [
+                sys.executable,
+                str(Path(__file__).with_name("run_service.py")),
+                str(config),
+                mode,
+                *args,
+            ],
             cwd=REPO_ROOT,
             env=child_env(),
             stdout=self._log,

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlmodel import select  # noqa: E402
+from sqlmodel import select
 
-from store.db import insert_ignore, session_scope  # noqa: E402
-from store.models import CrawlState, Mention, Source  # noqa: E402
-from veille.config import load_settings  # noqa: E402
+from store.db import insert_ignore, session_scope
+from store.models import CrawlState, Mention, Source
+from veille.config import load_settings
 
 
 def main(config: str, name: str) -> None:
@@ -31,8 +31,12 @@ def main(config: str, name: str) -> None:
     delay = float(src.options.get("delay", 0.3))
     url = settings.database_url
     with session_scope(url) as s:
-        insert_ignore(s, Source, [{"name": name, "kind": src.kind, "query": "", "settings": {},
-                                  "enabled": True}], ["name"])
+        insert_ignore(
+            s,
+            Source,
+            [{"name": name, "kind": src.kind, "query": "", "settings": {}, "enabled": True}],
+            ["name"],
+        )
     with session_scope(url) as s:
         source_id = s.exec(select(Source.id).where(Source.name == name)).one()
         state = s.get(CrawlState, source_id)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import scheduler  # noqa: E402
-from veille.config import load_settings  # noqa: E402
+import scheduler
+from veille.config import load_settings
 
 
 def main() -> int:
