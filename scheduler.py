@@ -582,7 +582,6 @@ def _signals(stop: threading.Event) -> Iterator[None]:
 
 def _prepare(config_path: Path) -> tuple[Settings, Lease]:
     settings = load_settings(config_path)
-    ensure_schema(settings.database_url)
     return settings, lease_for(settings.database_url)
 
 
@@ -597,6 +596,8 @@ def _lead(
 ) -> None:
     """Run the jobs while we hold the lease, until stopped or the lease is lost."""
     host = socket.gethostname()
+    # Only the leader migrates, so two instances starting together never race on DDL.
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         closed = mark_abandoned(session, host, _pid_alive)
     if closed:
@@ -686,7 +687,12 @@ def run_once(config_path: Path, *, jobs: Sequence[JobSpec] | None = None) -> dic
             "it already runs the due jobs"
         )
     results: dict[str, str] = {}
-    sched = make_scheduler(settings, workers=1)
+    try:
+        ensure_schema(settings.database_url)
+        sched = make_scheduler(settings, workers=1)
+    except BaseException:
+        lease.release()
+        raise
     try:
         with _signals(STOP):
             sched.start(paused=True)
@@ -710,6 +716,7 @@ def run_once(config_path: Path, *, jobs: Sequence[JobSpec] | None = None) -> dic
                 else:
                     job.modify(next_run_time=following)
     finally:
-        sched.shutdown(wait=True)
+        if sched.running:
+            sched.shutdown(wait=True)
         lease.release()
     return results

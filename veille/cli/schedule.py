@@ -41,7 +41,9 @@ def jobs(
     with session_scope(db_url()) as session:
         runs = recent_runs(session, limit=limit, job=job)
     table = Table(title="veille job runs")
-    for column in ("job", "tick", "started", "took", "status", "counts", "error", "host/pid"):
+    table.add_column("job", overflow="fold")
+    table.add_column("tick (UTC)", no_wrap=True)
+    for column in ("took", "status", "counts", "error", "host/pid"):
         table.add_column(column, overflow="fold")
     for run in runs:
         took = (
@@ -53,8 +55,7 @@ def jobs(
         counts = ", ".join(f"{k}={v}" for k, v in run.counts.items() if k != "skipped")
         table.add_row(
             escape(run.job),
-            run.tick,
-            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _tick_label(run.tick),
             took,
             f"[{style}]{run.status}[/]",
             escape(counts),
@@ -65,6 +66,11 @@ def jobs(
         console.print("no job has run yet: start `veille schedule`")
         return
     console.print(table)
+
+
+def _tick_label(tick: str) -> str:
+    """``2026-01-05T07:00:00+00:00`` -> ``2026-01-05 07:00:00`` (ticks are UTC)."""
+    return tick.replace("T", " ").removesuffix("+00:00")
 
 
 def register(app: typer.Typer) -> None:
