@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import logging
 import os
 import re
@@ -72,8 +73,9 @@ INTERVAL_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
 STANDBY_POLL_SECONDS = 5.0
 #: How often the leader checks that it still holds the lease.
 LEASE_CHECK_SECONDS = 5.0
-#: A daily or weekly job missed by less than this still runs once on restart.
-CRON_MISFIRE_GRACE_SECONDS = 24 * 3600
+#: A missed run still runs once on restart if it is less than one period late
+#: (the next run is then due anyway), and never less than this.
+MIN_MISFIRE_GRACE_SECONDS = 60
 #: A crawl gets twice its interval, within these bounds, before it is killed.
 CRAWL_TIMEOUT_BOUNDS = (300, 3600)
 #: After SIGTERM, how long a crawl child may take to finish its current batch.
@@ -188,9 +190,44 @@ def crawl_job(
         body="scheduler:crawl_body",
         trigger=interval_trigger(interval_seconds, timezone),
         kwargs={"source": source, "timeout": timeout, "argv": argv},
-        misfire_grace_seconds=int(max(60, interval_seconds)),
+        misfire_grace_seconds=_grace(interval_seconds),
         period=timedelta(seconds=interval_seconds),
     )
+
+
+def cron_job(job_id: str, expr: str, timezone: str, stages: list[str]) -> JobSpec:
+    """A job of pipeline stages on a crontab.
+
+    Its period (the longest gap between two runs, measured from a fixed date
+    so that every instance and every restart computes the same job) sets the
+    misfire grace and the health check's staleness.
+    """
+    trigger = cron_trigger(expr, timezone)
+    fires: list[datetime] = []
+    previous: datetime | None = None
+    while len(fires) < 12:
+        fire = trigger.get_next_fire_time(previous, previous or INTERVAL_ANCHOR)
+        if fire is None:
+            break
+        if previous is not None and fire <= previous:  # pragma: no cover - defensive
+            break
+        fires.append(fire)
+        previous = fire + timedelta(seconds=1)
+    if len(fires) < 2:
+        raise VeilleError(f"cron expression {expr!r} of {job_id} does not repeat")
+    period = max(b - a for a, b in itertools.pairwise(fires))
+    return JobSpec(
+        id=job_id,
+        body="scheduler:stages_body",
+        trigger=trigger,
+        kwargs={"stages": stages},
+        misfire_grace_seconds=_grace(period.total_seconds()),
+        period=period,
+    )
+
+
+def _grace(period_seconds: float) -> int:
+    return int(max(MIN_MISFIRE_GRACE_SECONDS, period_seconds))
 
 
 def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> list[JobSpec]:
@@ -220,7 +257,7 @@ def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> l
             body="scheduler:stages_body",
             trigger=interval_trigger(nlp_seconds, tz),
             kwargs={"stages": list(NLP_STAGES)},
-            misfire_grace_seconds=max(60, nlp_seconds),
+            misfire_grace_seconds=_grace(nlp_seconds),
             period=timedelta(seconds=nlp_seconds),
         ),
         JobSpec(
@@ -228,33 +265,12 @@ def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> l
             body="scheduler:stages_body",
             trigger=interval_trigger(alert_seconds, tz),
             kwargs={"stages": ["alerts"]},
-            misfire_grace_seconds=max(60, alert_seconds),
+            misfire_grace_seconds=_grace(alert_seconds),
             period=timedelta(seconds=alert_seconds),
         ),
-        JobSpec(
-            id="digest",
-            body="scheduler:stages_body",
-            trigger=cron_trigger(sched.digest_cron, tz),
-            kwargs={"stages": [DIGEST_TARGET]},
-            misfire_grace_seconds=CRON_MISFIRE_GRACE_SECONDS,
-            period=timedelta(days=1),
-        ),
-        JobSpec(
-            id="weekly_report",
-            body="scheduler:stages_body",
-            trigger=cron_trigger(sched.weekly_cron, tz),
-            kwargs={"stages": ["weekly_report"]},
-            misfire_grace_seconds=CRON_MISFIRE_GRACE_SECONDS,
-            period=timedelta(days=7),
-        ),
-        JobSpec(
-            id="retention",
-            body="scheduler:stages_body",
-            trigger=cron_trigger(sched.retention_cron, tz),
-            kwargs={"stages": [RETENTION_TARGET]},
-            misfire_grace_seconds=CRON_MISFIRE_GRACE_SECONDS,
-            period=timedelta(days=1),
-        ),
+        cron_job("digest", sched.digest_cron, tz, [DIGEST_TARGET]),
+        cron_job("weekly_report", sched.weekly_cron, tz, ["weekly_report"]),
+        cron_job("retention", sched.retention_cron, tz, [RETENTION_TARGET]),
     ]
     return jobs
 

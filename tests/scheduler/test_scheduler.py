@@ -73,6 +73,16 @@ def test_build_jobs_from_settings() -> None:
         assert fire is not None
         local = fire.astimezone(PARIS)
         assert (local.weekday(), local.hour, local.minute) == (0, 8, 0)
+    # A missed run is caught up (once) until the next one is due.
+    assert jobs["weekly_report"].misfire_grace_seconds == 7 * 24 * 3600
+    assert jobs["digest"].misfire_grace_seconds == 24 * 3600
+    assert jobs["crawl:news"].misfire_grace_seconds == 15 * 60
+    # Jobs are built identically every time (the job store keeps unchanged ones).
+    again = {spec.id: spec for spec in scheduler.build_jobs(settings)}
+    assert {k: repr(v.trigger) for k, v in again.items()} == {
+        k: repr(v.trigger) for k, v in jobs.items()
+    }
+    assert again["weekly_report"].period == jobs["weekly_report"].period
     digest = jobs["digest"].trigger.get_next_fire_time(None, datetime(2026, 3, 3, 12, tzinfo=UTC))
     assert digest is not None and digest.astimezone(PARIS).hour == 7
     assert digest.astimezone(PARIS).day == 4
@@ -417,3 +427,32 @@ def test_postgres_leases_of_different_schemas_do_not_contend(postgres_url: str) 
     finally:
         a.release()
         b.release()
+
+
+def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path: Path) -> None:
+    config = write_config(db_url)
+    probe = tmp_path / "probe.txt"
+    scheduler.run_once(config, jobs=[_probe_spec(probe, 60)])
+    past = _rewind(config, minutes=3)
+    # Unchanged job: kept with its stored next run (so missed ticks are caught up).
+    assert scheduler.run_once(config, jobs=[_probe_spec(probe, 60)]) == {"probe": "ok"}
+    other = scheduler.JobSpec(
+        id="other",
+        body="tests.scheduler.helpers:probe_body",
+        trigger=scheduler.interval_trigger(60, "UTC"),
+        kwargs={"path": str(probe)},
+        misfire_grace_seconds=60,
+    )
+    # Changed interval: replaced; removed job: deleted.
+    scheduler.run_once(config, jobs=[_probe_spec(probe, 120), other])
+    sched = scheduler.make_scheduler(scheduler.load_settings(config), workers=1)
+    sched.start(paused=True)
+    try:
+        jobs = {job.id: job for job in sched.get_jobs()}
+    finally:
+        sched.shutdown()
+    assert set(jobs) == {"probe", "other"}
+    assert jobs["probe"].trigger.interval == timedelta(minutes=2)
+    assert jobs["probe"].next_run_time > past
+    with session_scope(db_url) as s:
+        assert len(runs_for_job(s, "probe")) == 1
