@@ -394,10 +394,24 @@ def crawl_argv(config_path: Path, source: str) -> list[str]:
     ]
 
 
+def _libc_prctl() -> Any:
+    """``prctl`` from libc, looked up once in the parent (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - exotic libc
+        return None
+
+
+_PRCTL = _libc_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the crawl child gets SIGKILL if the scheduler dies (no orphan crawls)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    """The crawl child gets SIGKILL if the scheduler dies (no orphan crawls)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -424,7 +438,7 @@ def crawl_body(env: JobEnv, source: str, timeout: float, argv: str = DEFAULT_CRA
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_die_with_parent if _PRCTL is not None else None,
         )
         deadline = time.monotonic() + timeout
         status, error = "ok", ""
@@ -446,10 +460,11 @@ def crawl_body(env: JobEnv, source: str, timeout: float, argv: str = DEFAULT_CRA
                 _kill_group(proc, signal.SIGTERM)
                 terminated_at = now
                 deadline = min(deadline, now + CRAWL_STOP_GRACE_SECONDS)
-        if status == "ok" and rc != 0 and terminated_at is None:
+        if status == "ok" and rc != 0:
             output.seek(0)
             tail = output.read()[-1500:].decode("utf-8", "replace").strip()
-            status, error = "error", f"exit code {rc}: {tail}"
+            stopped = "stopped by the scheduler's shutdown, " if terminated_at is not None else ""
+            status, error = "error", f"{stopped}exit code {rc}: {tail}"
         output.seek(0)
         log.debug("crawl %s output:\n%s", source, output.read().decode("utf-8", "replace"))
     with session_scope(url) as session:

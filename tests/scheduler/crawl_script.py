@@ -4,11 +4,13 @@ Usage: ``crawl_script.py CONFIG SOURCE``. Mentions ``m0 .. m{total-1}`` are
 stored in batches through ``store.db.insert_ignore``; each batch and the
 cursor are committed in one transaction, and the next run resumes from the
 cursor, exactly like ``crawlers.runner``. ``source.options`` sets ``total``,
-``batch`` and ``delay`` (seconds between batches).
+``batch`` and ``delay`` (seconds between batches). SIGTERM stops it after the
+batch being stored.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,8 +24,12 @@ from store.db import insert_ignore, session_scope
 from store.models import CrawlState, Mention, Source
 from veille.config import load_settings
 
+STOP: list[int] = []
+
 
 def main(config: str, name: str) -> None:
+    # Like the real crawler: SIGTERM means "finish this batch, save the cursor, exit 0".
+    signal.signal(signal.SIGTERM, lambda signum, _frame: STOP.append(signum))
     settings = load_settings(Path(config))
     src = settings.source(name)
     total = int(src.options.get("total", 30))
@@ -62,6 +68,9 @@ def main(config: str, name: str) -> None:
             s.add(state)
         print(f"stored {pos}..{end - 1}", flush=True)
         pos = end
+        if STOP:
+            print("stopping after a complete batch", flush=True)
+            return
         time.sleep(delay)
 
 

@@ -109,6 +109,11 @@ def _mentions(url: str) -> int:
         return mentions_of_source(session, "news")
 
 
+def _ok_runs(url: str, pid: int) -> bool:
+    with session_scope(url) as session:
+        return any(r.pid == pid and r.status == "ok" for r in runs_for_job(session, "crawl:news"))
+
+
 def test_sigkill_during_a_crawl_then_restart_loses_and_duplicates_nothing(
     db_url: str, write_config, services, tmp_path: Path
 ) -> None:
@@ -130,7 +135,7 @@ def test_sigkill_during_a_crawl_then_restart_loses_and_duplicates_nothing(
 
     second = services(config, "crawl")
     wait_until(lambda: _mentions(db_url) == total, 90, "the crawl to resume and finish")
-    time.sleep(1)
+    wait_until(lambda: _ok_runs(db_url, second.pid), 30, "the resumed crawl to be logged")
     assert second.terminate() == 0, second.output()[-3000:]
 
     with session_scope(db_url) as session:
@@ -162,3 +167,30 @@ def test_sigterm_finishes_the_running_batch_and_releases_the_lease(
     lease = lease_for(sqlite_url)
     assert lease.acquire()
     lease.release()
+
+
+def test_sigterm_during_a_crawl_stops_after_a_complete_batch(
+    sqlite_url: str, write_config, services, tmp_path: Path
+) -> None:
+    total = 30
+    config = write_config(
+        sqlite_url,
+        sources=[
+            {"name": "news", "kind": "rss", "options": {"total": total, "batch": 3, "delay": 0.5}}
+        ],
+    )
+    first = services(config, "crawl")
+    wait_until(lambda: 6 <= _mentions(sqlite_url) < total - 9, 60, "a crawl half way")
+    assert first.terminate(timeout=30) == 0, first.output()[-3000:]
+    stored = _mentions(sqlite_url)
+    assert stored < total and stored % 3 == 0  # whole batches only
+    with session_scope(sqlite_url) as session:
+        [run] = runs_for_job(session, "crawl:news")
+    assert run.status == "ok" and run.counts["new_mentions"] == stored
+    # The next start resumes from the saved cursor.
+    second = services(config, "crawl")
+    wait_until(lambda: _mentions(sqlite_url) == total, 90, "the crawl to finish")
+    assert second.terminate() == 0
+    with session_scope(sqlite_url) as session:
+        ids = session.exec(select(Mention.platform_id)).all()
+    assert sorted(ids) == sorted(f"m{i}" for i in range(total))
