@@ -672,9 +672,15 @@ def serve(
     with _signals(STOP):
         announced = False
         while not STOP.is_set():
+            if deadline is not None and time.monotonic() > deadline:
+                break
             if lease.acquire():
                 try:
                     _lead(settings, config_path, specs, lease, STOP, check_seconds, deadline)
+                except Exception:
+                    # The database went away mid-way, most likely: step down, retry.
+                    log.exception("leading failed; retrying in %.0f s", poll_seconds)
+                    STOP.wait(poll_seconds)
                 finally:
                     lease.release()
                 announced = False
@@ -682,9 +688,10 @@ def serve(
             if not announced:
                 log.info("another scheduler leads (%s); standing by", lease.description)
                 announced = True
-            if deadline is not None and time.monotonic() > deadline:
-                break
             STOP.wait(poll_seconds)
+    # Every job has finished (shutdown waited for them): later in-process
+    # calls (tests, an embedding application) start with a clear flag.
+    STOP.clear()
     log.info("scheduler stopped")
     return 0
 
