@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import itertools
 import logging
 import os
@@ -61,7 +62,7 @@ from store.lease import Lease, lease_for
 from store.runs import finish_run, mark_abandoned, mentions_of_source, start_run
 from veille.config import Settings, load_settings
 from veille.errors import StageNotDeliveredError, VeilleError
-from veille.stages import StageContext, StageResult, load, pipeline_stage
+from veille.stages import PIPELINE, StageContext, StageResult, load, pipeline_stage
 
 log = logging.getLogger("veille.scheduler")
 
@@ -381,7 +382,20 @@ def stages_body(env: JobEnv, stages: Sequence[str]) -> Outcome:
 
 
 def crawl_argv(config_path: Path, source: str) -> list[str]:
-    """The crawl command of one source: the ``veille crawl`` CLI in a fresh interpreter."""
+    """The crawl command of one source: the ``veille crawl`` CLI in a fresh interpreter.
+
+    Raises :class:`StageNotDeliveredError` (the run is logged as skipped) when
+    the crawl runner is not installed; checked without importing it, so that
+    scrapy never loads in the scheduler's process.
+    """
+    target = next(spec.target for spec in PIPELINE if spec.name == "crawl")
+    module = target.partition(":")[0]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise StageNotDeliveredError(f"{target} is not part of this installation")
     return [
         sys.executable,
         "-m",

@@ -456,3 +456,16 @@ def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path
     assert jobs["probe"].next_run_time > past
     with session_scope(db_url) as s:
         assert len(runs_for_job(s, "probe")) == 1
+
+
+def test_default_crawl_command_is_the_veille_crawl_cli(tmp_path: Path) -> None:
+    import importlib.util
+
+    config = tmp_path / "veille.toml"
+    if importlib.util.find_spec("crawlers.runner") is None:
+        # Until the crawler lands, a crawl job is logged as skipped, not as a failure.
+        with pytest.raises(scheduler.StageNotDeliveredError, match="crawlers.runner"):
+            scheduler.crawl_argv(config, "news")
+    else:
+        argv = scheduler.crawl_argv(config, "news")
+        assert argv[1:] == ["-m", "veille", "--config", str(config), "crawl", "--source", "news"]
