@@ -464,7 +464,7 @@ def test_default_crawl_command_is_the_veille_crawl_cli(tmp_path: Path) -> None:
     config = tmp_path / "veille.toml"
     if importlib.util.find_spec("crawlers.runner") is None:
         # Until the crawler lands, a crawl job is logged as skipped, not as a failure.
-        with pytest.raises(scheduler.StageNotDeliveredError, match="crawlers.runner"):
+        with pytest.raises(scheduler.StageNotDeliveredError, match=r"crawlers\.runner"):
             scheduler.crawl_argv(config, "news")
     else:
         argv = scheduler.crawl_argv(config, "news")
