@@ -60,6 +60,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from store.db import ensure_schema, get_engine, session_scope
 from store.lease import Lease, lease_for
 from store.runs import finish_run, mark_abandoned, mentions_of_source, start_run
+from store.runs import health as runs_health
 from veille.config import Settings, load_settings
 from veille.errors import StageNotDeliveredError, VeilleError
 from veille.stages import PIPELINE, StageContext, StageResult, load, pipeline_stage
@@ -279,6 +280,19 @@ def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> l
 def expected_periods(settings: Settings) -> dict[str, timedelta]:
     """Job id -> period, for :func:`store.runs.health_summary`."""
     return {spec.id: spec.period for spec in build_jobs(settings)}
+
+
+def health(settings: Settings) -> dict[str, Any]:
+    """The health endpoint's body for this installation (200 when ``ok``, else 503).
+
+    ::
+
+        @app.get("/health")
+        def get_health() -> JSONResponse:
+            body = scheduler.health(settings)
+            return JSONResponse(body, status_code=200 if body["ok"] else 503)
+    """
+    return runs_health(settings.database_url, expected_periods(settings))
 
 
 # ---------------------------------------------------------------------------

@@ -211,6 +211,7 @@ def health(db_url: str, expected_every: Mapping[str, timedelta] | None = None) -
         @app.get("/health")
         def get_health() -> JSONResponse:
             body = health(settings.database_url, scheduler.expected_periods(settings))
+            # or simply: body = scheduler.health(settings)
             return JSONResponse(body, status_code=200 if body["ok"] else 503)
     """
     with session_scope(db_url) as session:

@@ -469,3 +469,20 @@ def test_default_crawl_command_is_the_veille_crawl_cli(tmp_path: Path) -> None:
     else:
         argv = scheduler.crawl_argv(config, "news")
         assert argv[1:] == ["-m", "veille", "--config", str(config), "crawl", "--source", "news"]
+
+
+def test_health_of_an_installation(db_url: str, write_config) -> None:
+    config = write_config(db_url)
+    settings = scheduler.load_settings(config)
+    fresh = scheduler.health(settings)
+    assert fresh["ok"] is True and fresh["jobs"] == []
+    assert fresh["never_run"] == ["alerts", "digest", "nlp", "retention", "weekly_report"]
+    scheduler.execute(
+        str(config),
+        "alerts",
+        "scheduler:stages_body",
+        {"stages": ["tests.scheduler.helpers:broken_stage"]},
+        tick=_tick(),
+    )
+    after = scheduler.health(settings)
+    assert after["ok"] is False and after["failing"] == ["alerts"]
