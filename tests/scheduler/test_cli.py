@@ -25,20 +25,21 @@ def _veille(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
-    config = write_config(db_url, nlp_interval_minutes=10)
+    # Daily intervals: no regular tick falls inside the test by accident.
+    config = write_config(db_url, nlp_interval_minutes=1440, alerts_interval_minutes=1440)
     first = _veille(config, "schedule", "--once")
     assert first.returncode == 0, first.stderr
     assert "no job was due" in first.stdout
     empty = _veille(config, "jobs")
     assert empty.returncode == 0 and "no job has run yet" in empty.stdout
 
-    # The host was off for an hour: the NLP job is due once (six ticks coalesced).
+    # The host was off for three days: the NLP job is due once (three ticks coalesced).
     sched = scheduler.make_scheduler(scheduler.load_settings(config), workers=1)
     sched.start(paused=True)
     try:
         ids = sorted(job.id for job in sched.get_jobs())
         nlp = sched.get_job("nlp")
-        nlp.modify(next_run_time=nlp.next_run_time - timedelta(hours=1))
+        nlp.modify(next_run_time=nlp.next_run_time - timedelta(days=3))
     finally:
         sched.shutdown()
     assert ids == ["alerts", "digest", "nlp", "retention", "weekly_report"]

@@ -306,7 +306,8 @@ def _alive(pid: int) -> bool:
 # --- restart behaviour: coalescing and --once -------------------------------------------
 
 
-def _probe_spec(path: Path, seconds: float = 60) -> scheduler.JobSpec:
+def _probe_spec(path: Path, seconds: float = 3600) -> scheduler.JobSpec:
+    # Hourly: a test never straddles a regular tick by accident.
     return scheduler.JobSpec(
         id="probe",
         body="tests.scheduler.helpers:probe_body",
@@ -317,14 +318,14 @@ def _probe_spec(path: Path, seconds: float = 60) -> scheduler.JobSpec:
     )
 
 
-def _rewind(config: Path, minutes: int) -> datetime:
-    """Pretend the scheduler was down: move the stored next run ``minutes`` into the past."""
+def _rewind(config: Path, hours: int) -> datetime:
+    """Pretend the scheduler was down: move the stored next run ``hours`` into the past."""
     settings = scheduler.load_settings(config)
     sched = scheduler.make_scheduler(settings, workers=1)
     sched.start(paused=True)
     try:
         [job] = sched.get_jobs()
-        past = job.next_run_time - timedelta(minutes=minutes)
+        past = job.next_run_time - timedelta(hours=hours)
         job.modify(next_run_time=past)
     finally:
         sched.shutdown()
@@ -338,7 +339,7 @@ def test_once_runs_due_jobs_once_with_one_catch_up(
     probe = tmp_path / "probe.txt"
     spec = _probe_spec(probe)
     assert scheduler.run_once(config, jobs=[spec]) == {}  # first call: jobs created, none due yet
-    _rewind(config, minutes=5)  # five missed minutely ticks
+    _rewind(config, hours=5)  # five missed hourly ticks
     assert scheduler.run_once(config, jobs=[spec]) == {"probe": "ok"}
     assert scheduler.run_once(config, jobs=[spec]) == {}  # next tick is in the future again
     lines = probe.read_text().splitlines()
@@ -347,8 +348,8 @@ def test_once_runs_due_jobs_once_with_one_catch_up(
         [run] = runs_for_job(s, "probe")
     # The catch-up run is the latest missed tick.
     tick = datetime.fromisoformat(run.tick)
-    assert timedelta(0) <= datetime.now(UTC) - tick < timedelta(minutes=1)
-    assert tick.second == 0
+    assert timedelta(0) <= datetime.now(UTC) - tick < timedelta(hours=1)
+    assert tick.minute == tick.second == 0
 
 
 def test_service_coalesces_missed_ticks_into_one_run(
@@ -358,15 +359,18 @@ def test_service_coalesces_missed_ticks_into_one_run(
     probe = tmp_path / "probe.txt"
     spec = _probe_spec(probe)
     scheduler.run_once(config, jobs=[spec])
-    _rewind(config, minutes=10)
+    _rewind(config, hours=10)
+    started = datetime.now(UTC)
     assert (
         scheduler.serve(config, jobs=[spec], poll_seconds=0.2, check_seconds=0.2, max_seconds=3)
         == 0
     )
     with session_scope(db_url) as s:
         runs = runs_for_job(s, "probe")
-    assert len(runs) == 1 and runs[0].status == "ok"
-    assert len(probe.read_text().splitlines()) == 2
+    catch_up = [r for r in runs if datetime.fromisoformat(r.tick) < started]
+    assert len(catch_up) == 1 and catch_up[0].status == "ok"  # ten missed ticks, one run
+    assert len(runs) == 1 or (len(runs) == 2 and runs[1].tick[14:] == "00:00+00:00")
+    assert len(probe.read_text().splitlines()) == 2 * len(runs)
 
 
 def test_once_refuses_while_another_scheduler_leads(db_url: str, write_config) -> None:
@@ -432,10 +436,10 @@ def test_postgres_leases_of_different_schemas_do_not_contend(postgres_url: str) 
 def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path: Path) -> None:
     config = write_config(db_url)
     probe = tmp_path / "probe.txt"
-    scheduler.run_once(config, jobs=[_probe_spec(probe, 60)])
-    past = _rewind(config, minutes=3)
+    scheduler.run_once(config, jobs=[_probe_spec(probe)])
+    past = _rewind(config, hours=3)
     # Unchanged job: kept with its stored next run (so missed ticks are caught up).
-    assert scheduler.run_once(config, jobs=[_probe_spec(probe, 60)]) == {"probe": "ok"}
+    assert scheduler.run_once(config, jobs=[_probe_spec(probe)]) == {"probe": "ok"}
     other = scheduler.JobSpec(
         id="other",
         body="tests.scheduler.helpers:probe_body",
@@ -444,7 +448,7 @@ def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path
         misfire_grace_seconds=60,
     )
     # Changed interval: replaced; removed job: deleted.
-    scheduler.run_once(config, jobs=[_probe_spec(probe, 120), other])
+    scheduler.run_once(config, jobs=[_probe_spec(probe, 7200), other])
     sched = scheduler.make_scheduler(scheduler.load_settings(config), workers=1)
     sched.start(paused=True)
     try:
@@ -452,7 +456,7 @@ def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path
     finally:
         sched.shutdown()
     assert set(jobs) == {"probe", "other"}
-    assert jobs["probe"].trigger.interval == timedelta(minutes=2)
+    assert jobs["probe"].trigger.interval == timedelta(hours=2)
     assert jobs["probe"].next_run_time > past
     with session_scope(db_url) as s:
         assert len(runs_for_job(s, "probe")) == 1
