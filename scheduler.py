@@ -86,6 +86,8 @@ CRAWL_STOP_GRACE_SECONDS = 60.0
 NLP_STAGES = ("sentiment", "routing", "job_changes", "matching", "suggestions")
 DIGEST_TARGET = "reports.digest:digest_stage"
 RETENTION_TARGET = "store.retention:retention_stage"
+#: Article 14 notices go out daily, with the morning digest.
+NOTICES_TARGET = "veille.notices:notices_stage"
 DEFAULT_CRAWL_ARGV = "scheduler:crawl_argv"
 
 #: Set by SIGTERM/SIGINT: no new job starts, running ones finish their batch.
@@ -273,6 +275,7 @@ def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> l
         cron_job("digest", sched.digest_cron, tz, [DIGEST_TARGET]),
         cron_job("weekly_report", sched.weekly_cron, tz, ["weekly_report"]),
         cron_job("retention", sched.retention_cron, tz, [RETENTION_TARGET]),
+        cron_job("notices", sched.digest_cron, tz, [NOTICES_TARGET]),
     ]
     return jobs
 

@@ -9,6 +9,7 @@ OWASP's recommended neutralisation; numbers are left alone.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -37,3 +38,10 @@ def write_rows(
         writer.writerow([neutralise(v) for v in row])
         n += 1
     return n
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The whole CSV as a string (downloads, API responses)."""
+    buf = io.StringIO()
+    write_rows(buf, header, rows)
+    return buf.getvalue()

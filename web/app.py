@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -147,7 +148,16 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness of the web process itself."""
         return {"status": "ok"}
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> JSONResponse:
+        """The scheduler's health (last run per job, failing, stale): 503 when not ok."""
+        import scheduler
+
+        body = scheduler.health(settings)
+        return JSONResponse(jsonable_encoder(body), status_code=200 if body["ok"] else 503)
 
     @app.exception_handler(LoginRequiredError)
     async def login_required(request: Request, _exc: LoginRequiredError) -> Response:

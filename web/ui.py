@@ -20,8 +20,8 @@ from store.db import session_scope
 from store.models import AuditEvent
 from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
+from veille.csvsafe import to_csv
 from veille.errors import VeilleError
-from web.csvsafe import to_csv
 from web.links import self_confirmation_link
 from web.security import (
     ALERT_ROLES,
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
+AdminUser = Annotated[Account, Depends(require(frozenset({"admin"})))]
 AlumniUser = Annotated[Account, Depends(require(ALUMNI_ROLES))]
 AlertUser = Annotated[Account, Depends(require(ALERT_ROLES))]
 MentionUser = Annotated[Account, Depends(require(MENTION_ROLES))]
@@ -53,6 +54,7 @@ NAV = (
     ("/alerts", "Alertes", ALERT_ROLES),
     ("/mentions", "Mentions", MENTION_ROLES),
     ("/reports", "Rapports", REPORT_ROLES),
+    ("/jobs", "Tâches", frozenset({"admin"})),
     (
         "/api/docs",
         "API",
@@ -590,4 +592,24 @@ def run_report(
         body,
         media_type=REPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Admin: the scheduler's run log
+# ---------------------------------------------------------------------------
+
+
+@router.get("/jobs")
+def jobs_page(request: Request, account: AdminUser) -> HTMLResponse:
+    import scheduler
+    from store.runs import recent_runs
+
+    with session_scope(_db(request)) as session:
+        runs = recent_runs(session, limit=100)
+    return page(
+        request,
+        "jobs.html",
+        account,
+        {"runs": runs, "health": scheduler.health(request.app.state.settings)},
     )

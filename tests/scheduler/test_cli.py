@@ -42,7 +42,7 @@ def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
         nlp.modify(next_run_time=nlp.next_run_time - timedelta(days=3))
     finally:
         sched.shutdown()
-    assert ids == ["alerts", "digest", "nlp", "retention", "weekly_report"]
+    assert ids == ["alerts", "digest", "nlp", "notices", "retention", "weekly_report"]
 
     second = _veille(config, "schedule", "--once")
     assert second.returncode == 0, second.stderr

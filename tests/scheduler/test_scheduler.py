@@ -50,6 +50,7 @@ def test_build_jobs_from_settings() -> None:
         "digest",
         "weekly_report",
         "retention",
+        "notices",
     }
     news = jobs["crawl:news"]
     assert isinstance(news.trigger, IntervalTrigger)
@@ -480,7 +481,14 @@ def test_health_of_an_installation(db_url: str, write_config) -> None:
     settings = scheduler.load_settings(config)
     fresh = scheduler.health(settings)
     assert fresh["ok"] is True and fresh["jobs"] == []
-    assert fresh["never_run"] == ["alerts", "digest", "nlp", "retention", "weekly_report"]
+    assert fresh["never_run"] == [
+        "alerts",
+        "digest",
+        "nlp",
+        "notices",
+        "retention",
+        "weekly_report",
+    ]
     scheduler.execute(
         str(config),
         "alerts",

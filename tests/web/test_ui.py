@@ -318,3 +318,25 @@ def test_impossible_ids_are_client_errors(browser: Browser) -> None:
     assert browser.post("/review/0/reject").status_code == 400
     r = browser.post("/review/999999/accept")
     assert r.status_code == 303  # unknown id: a message, not a crash
+
+
+def test_health_endpoint_and_jobs_page_show_the_run_log(app, seeded, db_url) -> None:
+    from store.runs import finish_run, start_run
+
+    with session_scope(db_url) as s:
+        run = start_run(s, "alerts", "2026-11-23T10:00:00+00:00", host="h", pid=1)
+        assert run is not None
+        finish_run(s, run.id, status="error", error="<b>boom</b>", counts={"alerts": 0})
+    client = TestClient(app)
+    r = client.get("/health")
+    assert r.status_code == 503 and r.json()["ok"] is False
+    assert "alerts" in r.json()["failing"]
+
+    admin = Browser(app)
+    assert admin.login("admin").status_code == 303
+    page = admin.get("/jobs")
+    assert page.status_code == 200
+    assert "alerts" in page.text and "&lt;b&gt;boom&lt;/b&gt;" in page.text
+    cm = Browser(app)
+    cm.login("cm")
+    assert cm.get("/jobs").status_code == 403
