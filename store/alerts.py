@@ -201,3 +201,22 @@ def mark_digest_sent(session: Session, ids: Sequence[int], when: datetime) -> in
         return 0
     session.execute(AL.update().where(AL.c.id.in_(list(ids))).values(digest_sent_at=when))
     return len(ids)
+
+
+def mentions_by_ids(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Sample mentions cited by alerts, for digests (text is shown, escaped)."""
+    if not ids:
+        return {}
+    stmt = select(
+        M.c.id,
+        M.c.platform,
+        M.c.url,
+        M.c.title,
+        M.c.text,
+        M.c.reach,
+        M.c.author_key,
+        M.c.author_handle,
+        M.c.published_at,
+        M.c.sentiment_label,
+    ).where(M.c.id.in_(list(ids)))
+    return {int(r.id): dict(r._mapping) for r in session.execute(stmt)}

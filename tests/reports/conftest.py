@@ -83,3 +83,45 @@ def team_settings(settings: Settings) -> Settings:
     s = Settings.model_validate(data)
     s.database_url = settings.database_url
     return s
+
+
+class _Inbox:
+    """aiosmtpd handler keeping every message the server accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes
+        from email.policy import default
+
+        msg = message_from_bytes(envelope.content, policy=default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Any:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (host, port, inbox)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield "127.0.0.1", port, inbox
+    finally:
+        controller.stop()
+
+
+def with_smtp(settings: Settings, host: str, port: int) -> Settings:
+    data = settings.model_dump()
+    data["smtp"] = {"host": host, "port": port, "sender": "veille@univ.example"}
+    s = Settings.model_validate(data)
+    s.database_url = settings.database_url
+    return s
