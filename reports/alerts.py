@@ -284,9 +284,14 @@ def detect(
                     s, win_start, end, institution_id=inst, self_id=self_id, news=channel == "news"
                 )
                 baseline_rows = store_alerts.window_mentions(
-                    s, start, win_start, institution_id=inst, self_id=self_id,
-                    news=channel == "news", limit=2000,
-                )  # fmt: skip
+                    s,
+                    start,
+                    win_start,
+                    institution_id=inst,
+                    self_id=self_id,
+                    news=channel == "news",
+                    limit=2000,
+                )
                 focus = [r for r in window if r["sentiment_label"] == "negative"] or window
                 if lead.rule == "volume_spike":
                     focus = window

@@ -47,7 +47,8 @@ def add_mentions(
     institution: str | None = None,
 ) -> list[int]:
     """Insert mentions; link them to ``institution`` (slug) when given."""
-    rows = list(rows)
+    # Same keys on every row (multi-row INSERT), model defaults for the rest.
+    rows = [Mention(**r).model_dump(exclude={"id"}) for r in rows]
     with session_scope(db_url) as s:
         ids = ensure_institutions(s, settings)
         keys = [(r["platform"], r["platform_id"]) for r in rows]

@@ -104,10 +104,15 @@ def test_news_spike_uses_daily_baseline_once_per_episode(db_url, settings) -> No
                 )
             )
     rows += [
-        mention(HOUR - timedelta(hours=2 + i % 20), platform="rss", url=f"https://journal.example/a{i}",
-                title="Classement : l'université recule", text="Classement publié")
+        mention(
+            HOUR - timedelta(hours=2 + i % 20),
+            platform="rss",
+            url=f"https://journal.example/a{i}",
+            title="Classement : l'université recule",
+            text="Classement publié",
+        )
         for i in range(30)
-    ]  # fmt: skip
+    ]
     add_mentions(db_url, settings, rows)
     new = detect(settings, db_url, now=NOW)
     assert [a["rule"] for a in new] == ["volume_spike"]
