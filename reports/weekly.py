@@ -74,6 +74,7 @@ def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
     with session_scope(db_url) as s:
         ids = q.ensure_institutions(s, settings)
         self_id = ids[settings.institution.slug]
+        q.prepare_reporting(s)
         cube = q.volume_cube(s, week.start, week.end, self_id)
         previous = q.count_mentions(s, week.start - timedelta(days=7), week.start, self_id)
         tops = q.top_mentions(s, week.start, week.end, self_id)
