@@ -40,24 +40,50 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from reports.render import fmt_int, fmt_pct, html_to_pdf  # noqa: E402
-from reports.weekly import build_weekly, parse_week, render_weekly  # noqa: E402
-from store import report_queries as q  # noqa: E402
-from store.db import dispose_engines, get_engine, normalise_url, session_scope, upgrade  # noqa: E402
-from veille.config import settings_from_dict  # noqa: E402
+from reports.render import fmt_int, fmt_pct, html_to_pdf
+from reports.weekly import build_weekly, parse_week, render_weekly
+from store import report_queries as q
+from store.db import dispose_engines, get_engine, normalise_url, session_scope, upgrade
+from veille.config import settings_from_dict
 
 WEEK = parse_week("2026-W47")
 PLATFORMS = ["twitter", "mastodon", "bluesky", "reddit", "rss", "web"]
 P_WEIGHTS = [30, 20, 10, 10, 20, 10]
 LABELS = ["positive", "neutral", "negative", None]
 L_WEIGHTS = [30, 45, 20, 5]
-WORDS = (
-    "université campus étudiants inscription bourse recherche laboratoire master licence "
-    "classement examen grève wifi logement alumni diplôme conférence partenariat colloque "
-    "rentrée cours amphi bibliothèque stage emploi international erasmus thèse prix"
-).split()
+WORDS = [
+    "université",
+    "campus",
+    "étudiants",
+    "inscription",
+    "bourse",
+    "recherche",
+    "laboratoire",
+    "master",
+    "licence",
+    "classement",
+    "examen",
+    "grève",
+    "wifi",
+    "logement",
+    "alumni",
+    "diplôme",
+    "conférence",
+    "partenariat",
+    "colloque",
+    "rentrée",
+    "cours",
+    "amphi",
+    "bibliothèque",
+    "stage",
+    "emploi",
+    "international",
+    "erasmus",
+    "thèse",
+    "prix",
+]
 
 
 def settings():
@@ -72,11 +98,12 @@ def settings():
     )
 
 
-MENTION_COLS = (
+_COLS = (
     "id platform platform_id url author_id author_handle author_name author_key title text "
     "published_at collected_at engagement reach is_repost content_hash raw provenance "
     "sentiment_label sentiment_uncertain alumnus_id duplicate_of_id"
-).split()
+)
+MENTION_COLS = _COLS.split()
 
 
 def generate(n: int, seed: int = 7):
@@ -143,11 +170,18 @@ def load(url: str, n: int, inst_ids: list[int]) -> float:
                 " profile_urls, opt_out, created_at, updated_at, graduation_year) VALUES"
                 " (?, ?, ?, '', '', '[]', '', '', '', ?, '', '', '', '{}', '[]', 0, ?, ?, ?)",
                 [
-                    (f"A{i}", f"Prénom{i}", f"Nom{i}", f"Employeur {i}", "2026-01-01 00:00:00",
-                     "2026-01-01 00:00:00", 2000 + i % 25)
+                    (
+                        f"A{i}",
+                        f"Prénom{i}",
+                        f"Nom{i}",
+                        f"Employeur {i}",
+                        "2026-01-01 00:00:00",
+                        "2026-01-01 00:00:00",
+                        2000 + i % 25,
+                    )
                     for i in range(200)
                 ],
-            )  # fmt: skip
+            )
             sql = (
                 f"INSERT INTO mention ({', '.join(MENTION_COLS)}) "
                 f"VALUES ({', '.join('?' * len(MENTION_COLS))})"
@@ -203,10 +237,13 @@ def load(url: str, n: int, inst_ids: list[int]) -> float:
             cur.execute(
                 "INSERT INTO job_change (dedupe_key, person_name, organization, title, method,"
                 " evidence, detected_at, alumnus_id) VALUES"
-                + (" (?, ?, ?, ?, 'bench', '{}', ?, ?)" if engine.dialect.name == "sqlite"
-                   else " (%s, %s, %s, %s, 'bench', '{}', %s, %s)"),
+                + (
+                    " (?, ?, ?, ?, 'bench', '{}', ?, ?)"
+                    if engine.dialect.name == "sqlite"
+                    else " (%s, %s, %s, %s, 'bench', '{}', %s, %s)"
+                ),
                 (f"jc{i}", f"Prénom{i} Nom{i}", f"Org {i}", "Directeur·rice", jc_time, f"A{i}"),
-            )  # fmt: skip
+            )
         raw.commit()
         if engine.dialect.name == "sqlite":
             cur.execute("ANALYZE")
@@ -319,8 +356,10 @@ def run_backend(name: str, url: str, n: int, workdir: Path) -> dict:
     )
     print(f"[{name}] veille weekly report (SQL aggregates + HTML): {best:.3f} s (best of 3)")
     print(f"[{name}] naive baseline (rows into Python + same HTML): {base:.3f} s (best of 2)")
-    print(f"[{name}] PDF (weasyprint): {pdf_s:.3f} s, {len(pdf):,} bytes; total HTML+PDF "
-          f"{best + pdf_s:.3f} s")  # fmt: skip
+    print(
+        f"[{name}] PDF (weasyprint): {pdf_s:.3f} s, {len(pdf):,} bytes; total HTML+PDF "
+        f"{best + pdf_s:.3f} s"
+    )
     print(f"[{name}] pdftotext holds headline figures {figures}: {'yes' if not missing else 'NO'}")
     verdict = "PASS" if best < 2.0 and not missing else "FAIL"
     print(f"[{name}] under 2 s: {verdict}")
@@ -340,13 +379,13 @@ def main() -> int:
         work = Path(tmp)
         for backend in args.backends.split(","):
             if backend == "sqlite":
-                results["sqlite"] = run_backend("sqlite", f"sqlite:///{work / 'bench.db'}",
-                                                args.n, work)  # fmt: skip
+                results["sqlite"] = run_backend(
+                    "sqlite", f"sqlite:///{work / 'bench.db'}", args.n, work
+                )
                 dispose_engines()
             elif backend == "postgresql":
                 base = normalise_url(
-                    os.environ.get("DATABASE_URL")
-                    or "postgresql://postgres@127.0.0.1:5432/test"
+                    os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
                 )
                 schema = f"bench_{uuid.uuid4().hex[:10]}"
                 admin = create_engine(base)

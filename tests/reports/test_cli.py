@@ -114,7 +114,7 @@ def test_report_weekly_brand_and_digest(cli) -> None:
 
 
 def test_weekly_send_attaches_pdf(cli) -> None:
-    run, settings, inbox, tmp = cli
+    run, _, inbox, _ = cli
     run("report", "weekly", "--week", "2026-W47", "--send")
     assert len(inbox.messages) == 2  # one per team with recipients
     msg = inbox.messages[0][1]
