@@ -79,7 +79,7 @@ def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
         previous = q.count_mentions(s, week.start - timedelta(days=7), week.start, self_id)
         tops = q.top_mentions(s, week.start, week.end, self_id)
         authors = q.top_authors(s, week.start, week.end, self_id)
-        ambassadors = q.ambassadors(s, week.start, week.end)
+        ambassadors = q.ambassadors(s, week.start, week.end, self_id)
         sov = q.share_of_voice(s, week.start, week.end)
         jobs = q.job_changes(s, week.start, week.end)
         alerts = q.alerts_by_rule(s, week.start, week.end)

@@ -95,6 +95,16 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_content_hash", "content_hash"),
         Index("ix_mention_url", "url"),
         Index("ix_mention_author", "platform", "author_handle"),
+        # Covering index for report aggregates (0003_report_indexes).
+        Index(
+            "ix_mention_report",
+            "published_at",
+            "duplicate_of_id",
+            "platform",
+            "sentiment_label",
+            "reach",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -110,8 +110,11 @@ def id_range(session: Session, start: datetime, end: datetime) -> tuple[int, int
     )
     key = (start, end)
     if key not in cache:
+        # ``id + 0``: otherwise PostgreSQL answers min/max by walking the
+        # primary key from one end, checking dates row by row (the whole table
+        # for a recent week); this way it reads the period's covering index.
         lo, hi = session.execute(
-            select(func.min(M.c.id), func.max(M.c.id)).where(
+            select(func.min(M.c.id + 0), func.max(M.c.id + 0)).where(
                 M.c.published_at >= start, M.c.published_at < end
             )
         ).one()
@@ -206,14 +209,22 @@ _MENTION_COLS = (
 def top_mentions(
     session: Session, start: datetime, end: datetime, self_id: int, limit: int = 10
 ) -> list[dict[str, Any]]:
-    """The week's mentions with the largest audience."""
-    stmt = (
-        select(*_MENTION_COLS)
+    """The period's mentions with the largest audience.
+
+    The ranking reads only the covering report index; full rows are fetched
+    for the winners alone.
+    """
+    winners = (
+        select(M.c.id)
         .where(_period(start, end), about_self_in(session, start, end, self_id))
         .order_by(desc(M.c.reach), M.c.id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    ids = [int(i) for i in session.execute(winners).scalars()]
+    if not ids:
+        return []
+    rows = session.execute(select(*_MENTION_COLS).where(M.c.id.in_(ids)))
+    return sorted((dict(r._mapping) for r in rows), key=lambda r: (-int(r["reach"]), r["id"]))
 
 
 def top_authors(
@@ -245,7 +256,7 @@ def top_authors(
 
 
 def ambassadors(
-    session: Session, start: datetime, end: datetime, limit: int = 20
+    session: Session, start: datetime, end: datetime, self_id: int, limit: int = 20
 ) -> list[dict[str, Any]]:
     """Alumni who talked about the institution this period (the report is internal)."""
     n = func.count().label("mentions")
@@ -262,7 +273,12 @@ def ambassadors(
             func.sum(case((M.c.sentiment_label == "negative", 1), else_=0)).label("negative"),
         )
         .join(ALU, ALU.c.id == M.c.alumnus_id)
-        .where(_period(start, end), M.c.alumnus_id.is_not(None), ALU.c.opt_out.is_(False))
+        .where(
+            _period(start, end),
+            M.c.alumnus_id.is_not(None),
+            ALU.c.opt_out.is_(False),
+            about_self_in(session, start, end, self_id),
+        )
         .group_by(
             ALU.c.id, ALU.c.first_name, ALU.c.last_name, ALU.c.graduation_year, ALU.c.employer
         )
@@ -289,7 +305,11 @@ def share_of_voice(session: Session, start: datetime, end: datetime) -> list[dic
         .select_from(MI)
         .join(M, M.c.id == MI.c.mention_id)
         .join(INST, INST.c.id == MI.c.institution_id)
-        .where(_period(start, end))
+        .where(
+            _period(start, end),
+            # The period's links lie in its id range: read only those.
+            MI.c.mention_id.between(*id_range(session, start, end)),
+        )
         .group_by(INST.c.id, INST.c.slug, INST.c.name, INST.c.is_self)
         .order_by(desc(n))
     )

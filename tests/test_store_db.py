@@ -28,7 +28,12 @@ def _mention(pid: str) -> dict[str, object]:
 
 
 def test_schema_is_at_head(db_url: str) -> None:
-    assert current_revision(db_url) == "0001"
+    from alembic.script import ScriptDirectory
+
+    from store.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
+    assert current_revision(db_url) == head
     with session_scope(db_url) as s:
         backend = s.get_bind().dialect.name
     print(f"store backend: {backend}")
