@@ -247,11 +247,15 @@ def load(url: str, n: int, inst_ids: list[int]) -> float:
         raw.commit()
         if engine.dialect.name == "sqlite":
             cur.execute("ANALYZE")
-        else:
-            cur.execute("ANALYZE")
-        raw.commit()
+            raw.commit()
     finally:
         raw.close()
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does after a bulk load: statistics + visibility map
+        # (index-only scans need the latter).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ("mention", "mention_institution", "alumnus", "job_change"):
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
     return time.perf_counter() - t0
 
 
@@ -338,9 +342,13 @@ def run_backend(name: str, url: str, n: int, workdir: Path) -> dict:
     assert naive["previous"] == ctx["h"]["previous"]
     assert naive["reach"] == ctx["h"]["reach"]
 
-    t0 = time.perf_counter()
-    pdf = html_to_pdf(html)
-    pdf_s = time.perf_counter() - t0
+    html_to_pdf(html)  # warm-up: WeasyPrint import and font set-up happen once per process
+    pdf_times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        pdf = html_to_pdf(html)
+        pdf_times.append(time.perf_counter() - t0)
+    pdf_s = min(pdf_times)
     pdf_path = workdir / f"weekly-{name}.pdf"
     pdf_path.write_bytes(pdf)
     out = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True)
