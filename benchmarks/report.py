@@ -365,8 +365,8 @@ def run_backend(name: str, url: str, n: int, workdir: Path) -> dict:
     print(f"[{name}] veille weekly report (SQL aggregates + HTML): {best:.3f} s (best of 3)")
     print(f"[{name}] naive baseline (rows into Python + same HTML): {base:.3f} s (best of 2)")
     print(
-        f"[{name}] PDF (weasyprint): {pdf_s:.3f} s, {len(pdf):,} bytes; total HTML+PDF "
-        f"{best + pdf_s:.3f} s"
+        f"[{name}] PDF (weasyprint, warm, best of 2): {pdf_s:.3f} s, {len(pdf):,} bytes; "
+        f"total HTML+PDF {best + pdf_s:.3f} s"
     )
     print(f"[{name}] pdftotext holds headline figures {figures}: {'yes' if not missing else 'NO'}")
     verdict = "PASS" if best < 2.0 and not missing else "FAIL"
