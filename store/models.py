@@ -103,6 +103,8 @@ class Mention(SQLModel, table=True):
             "platform",
             "sentiment_label",
             "reach",
+            "author_key",
+            "alumnus_id",
             "id",
         ),
     )

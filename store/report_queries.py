@@ -230,15 +230,17 @@ def top_mentions(
 def top_authors(
     session: Session, start: datetime, end: datetime, self_id: int, limit: int = 10
 ) -> list[dict[str, Any]]:
-    """Authors who posted most about us, with their summed reach."""
+    """Authors who posted most about us, with their summed reach.
+
+    Authors are identified by ``author_key`` (the keyed hash every crawler
+    writes), which the report index holds: the ranking never visits rows;
+    display fields are fetched for the winners only.
+    """
     n = func.count().label("mentions")
-    stmt = (
+    ranking = (
         select(
             M.c.platform,
             M.c.author_key,
-            M.c.author_handle,
-            func.max(M.c.author_name).label("author_name"),
-            func.max(M.c.alumnus_id).label("alumnus_id"),
             n,
             func.sum(M.c.reach).label("reach"),
             func.sum(case((M.c.sentiment_label == "negative", 1), else_=0)).label("negative"),
@@ -246,13 +248,31 @@ def top_authors(
         .where(
             _period(start, end),
             about_self_in(session, start, end, self_id),
-            M.c.author_handle != "",
+            M.c.author_key != "",
         )
-        .group_by(M.c.platform, M.c.author_key, M.c.author_handle)
-        .order_by(desc(n), desc("reach"))
+        .group_by(M.c.platform, M.c.author_key)
+        .order_by(desc(n), desc("reach"), M.c.author_key)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    winners = [dict(r._mapping) for r in session.execute(ranking)]
+    if not winners:
+        return []
+    details = (
+        select(
+            M.c.platform,
+            M.c.author_key,
+            func.max(M.c.author_handle).label("author_handle"),
+            func.max(M.c.author_name).label("author_name"),
+            func.max(M.c.alumnus_id).label("alumnus_id"),
+        )
+        .where(
+            _period(start, end),
+            M.c.author_key.in_([w["author_key"] for w in winners]),
+        )
+        .group_by(M.c.platform, M.c.author_key)
+    )
+    found = {(r.platform, r.author_key): dict(r._mapping) for r in session.execute(details)}
+    return [{**found.get((w["platform"], w["author_key"]), {}), **w} for w in winners]
 
 
 def ambassadors(
