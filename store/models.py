@@ -95,6 +95,18 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_content_hash", "content_hash"),
         Index("ix_mention_url", "url"),
         Index("ix_mention_author", "platform", "author_handle"),
+        # Covering index for report aggregates (0003_report_indexes).
+        Index(
+            "ix_mention_report",
+            "published_at",
+            "duplicate_of_id",
+            "platform",
+            "sentiment_label",
+            "reach",
+            "author_key",
+            "alumnus_id",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

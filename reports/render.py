@@ -1,0 +1,92 @@
+"""Templates to HTML, HTML to PDF: one Jinja environment with autoescape on.
+
+Every template that produces HTML is autoescaped, so mention text, names
+and titles can never become markup; only chart SVG (built by
+:mod:`reports.charts`, which escapes its own labels) is marked safe. The PDF
+is rendered by WeasyPrint with a URL fetcher that refuses everything: the
+report is self-contained and rendering never touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+log = logging.getLogger(__name__)
+
+
+def fmt_int(value: Any) -> str:
+    """French grouping with a no-break space: 12 345."""
+    try:
+        return f"{int(value):,}".replace(",", "\u00a0")
+    except (TypeError, ValueError):
+        return "—"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    try:
+        return f"{float(value) * 100:.{digits}f}\u00a0%"
+    except (TypeError, ValueError):
+        return "—"
+
+
+def fmt_signed_pct(value: Any) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value >= 0 else "−") + fmt_pct(abs(value))
+
+
+def fmt_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value or "")
+
+
+def safe_url(value: Any) -> str:
+    """Only http(s) links survive; ``javascript:`` and friends become ``#``."""
+    url = str(value or "")
+    return url if urlsplit(url).scheme in ("http", "https") else "#"
+
+
+def _autoescape(name: str | None) -> bool:
+    # Only the plain-text email parts are not HTML.
+    return not (name or "").endswith(".txt.j2")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=_autoescape,  # noqa: S701  (on for every HTML template, see _autoescape)
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        int=fmt_int, pct=fmt_pct, signed_pct=fmt_signed_pct, date=fmt_date, url=safe_url
+    )
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"report rendering does not fetch external resources ({url[:60]})")
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render a self-contained HTML document to PDF bytes (offline)."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)

@@ -1,0 +1,119 @@
+"""Small text helpers shared by alerts and reports: terms, sources, pseudonyms.
+
+Top terms explain *why* a window is unusual: a term scores by how much more
+often it appears in the window than in the baseline (rate difference), so a
+burst about "inscriptions" surfaces that word rather than the institution's
+own name, which is everywhere.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from veille.config import Settings
+from veille.query import tokenize
+
+# Folded (accent-free, lower-case) FR/EN stopwords, plus web/social noise.
+_STOPWORDS_TEXT = """
+    a au aux avec ce ces cette cet dans de des du elle elles en et eux il ils je la le les
+    leur leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que
+    qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l m n s t y est
+    sont etait ete etre avoir ai as avons avez ont fait faire plus tres tout tous toute
+    toutes aussi bien comme donc alors car si sans sous chez entre vers depuis encore deja
+    ici la-bas quand comment ca cela ceci celui celle ceux dont quoi ni oui non peu peut
+    peuvent doit sera seront etre the a an and or but if of to in on at by for with from as
+    is are was were be been being it its this that these those i you he she we they them his
+    her our their my your me us not no do does did have has had will would can could should
+    may might must just than then there here what which who whom when where why how all any
+    each more most other some such only own same so too very about into over after before
+    again also get got rt via amp https http www com fr org co t1 html
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def terms(text: str) -> list[str]:
+    """Content words of a text: folded tokens minus stopwords, numbers and 1-2 letter bits."""
+    return [t for t in tokenize(text) if len(t) > 2 and t not in STOPWORDS and not t.isdigit()]
+
+
+def top_terms(
+    window: Iterable[str],
+    baseline: Iterable[str] = (),
+    *,
+    limit: int = 8,
+    exclude: Iterable[str] = (),
+) -> list[tuple[str, int]]:
+    """Terms over-represented in ``window`` compared with ``baseline``.
+
+    Score = share of window texts using the term minus its share in the
+    baseline texts; ties broken by raw count. Returns ``(term, count)``.
+    """
+    skip = {t for e in exclude for t in tokenize(e)}
+    win_docs = [set(terms(t)) - skip for t in window]
+    base_docs = [set(terms(t)) for t in baseline]
+    if not win_docs:
+        return []
+    win = Counter(t for d in win_docs for t in d)
+    base = Counter(t for d in base_docs for t in d)
+    nw, nb = len(win_docs), max(len(base_docs), 1)
+    scored = [
+        (c / nw - (base[t] / nb if base_docs else 0.0), c, t)
+        for t, c in win.items()
+        if c >= 2 or nw < 5
+    ]
+    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+    return [(t, c) for s, c, t in scored[:limit] if s > 0]
+
+
+def source_label(row: Mapping[str, Any]) -> str:
+    """Where a mention comes from: the site for articles, the platform for posts."""
+    platform = str(row.get("platform") or "")
+    url = str(row.get("url") or "")
+    if platform in ("rss", "web") and url:
+        host = urlsplit(url).hostname or ""
+        return host.removeprefix("www.") or platform
+    return platform
+
+
+def top_sources(rows: Iterable[Mapping[str, Any]], limit: int = 5) -> list[tuple[str, int]]:
+    counts = Counter(source_label(r) for r in rows)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def pseudonym(author_key: str, platform: str = "", handle: str = "") -> str:
+    """A stable, non-identifying label for an author (keyed hash prefix)."""
+    if not author_key:
+        # Crawlers normally fill author_key; fall back to the same keyed hash.
+        from store.suppression import keyed_hash, pseudonym_key
+
+        author_key = keyed_hash("handle", f"{platform}:{handle}", pseudonym_key())
+    basis = author_key
+    return f"auteur·rice #{basis[:4]}"
+
+
+def author_label(settings: Settings, row: Mapping[str, Any]) -> str:
+    """What a report may show for an author.
+
+    With pseudonymisation on, only allow-listed public accounts keep their
+    handle; everyone else becomes :func:`pseudonym`. Alumni are named only in
+    the ambassadors section, not here.
+    """
+    handle = str(row.get("author_handle") or "").lstrip("@")
+    platform = str(row.get("platform") or "")
+    if not handle:
+        return "—"
+    if not settings.privacy.pseudonymize_authors:
+        return "@" + handle
+    allowed = {h.lstrip("@").casefold() for h in settings.privacy.allow_listed_handles}
+    if handle.casefold() in allowed:
+        return "@" + handle
+    return pseudonym(str(row.get("author_key") or ""), platform, handle)
+
+
+def excerpt(row: Mapping[str, Any], length: int = 220) -> str:
+    """Title or the start of the text, on one line."""
+    text = " ".join(str(row.get("title") or row.get("text") or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

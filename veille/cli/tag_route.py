@@ -1,0 +1,55 @@
+"""``veille tag route``: add the routed ``team`` to each line of a JSONL file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from enrich.routing import Router, mention_text
+from veille.cli._common import console, settings
+from veille.cli._tag import get_tag_app
+from veille.errors import ImportFileError
+
+_BATCH = 1000
+
+
+def route(
+    input: Path = typer.Option(..., "--input", "-i", help="JSONL with 'text' (and 'title')."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL written with 'team' added."),
+) -> None:
+    """Route each mention to a team (keyword rules, then the classifier)."""
+    router = Router(settings())
+    if not input.exists():
+        raise ImportFileError(f"{input} does not exist")
+    rows: list[dict[str, object]] = []
+    with input.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFileError(f"not JSON ({exc.msg}): fix or remove it", line=n) from exc
+            if not isinstance(row, dict):
+                raise ImportFileError("each line must be a JSON object", line=n)
+            rows.append(row)
+    counts: dict[str, int] = {}
+    tmp = output.with_name(output.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for i in range(0, len(rows), _BATCH):
+            chunk = rows[i : i + _BATCH]
+            for row, rt in zip(
+                chunk, router.route_many([mention_text(r) for r in chunk]), strict=True
+            ):
+                row["team"] = rt.team
+                counts[rt.team] = counts.get(rt.team, 0) + 1
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(output)
+    summary = ", ".join(f"{t}: {c}" for t, c in sorted(counts.items())) or "no lines"
+    console.print(f"routed {len(rows)} line(s) -> {output} ({summary})", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    get_tag_app(app).command("route")(route)
