@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 class MailError(VeilleError):
     """The SMTP server refused or could not be reached."""
 
-    exit_code = 7
+    exit_code = 8
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Outgoing:
     to: list[str]
     subject: str
     text: str
-    html: str
+    html: str | None = None
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
 
 
@@ -51,7 +52,8 @@ def build_message(settings: Settings, out: Outgoing) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or None)
     msg.set_content(out.text, subtype="plain", charset="utf-8")
-    msg.add_alternative(out.html, subtype="html", charset="utf-8")
+    if out.html is not None:
+        msg.add_alternative(out.html, subtype="html", charset="utf-8")
     for name, data, mime in out.attachments:
         maintype, _, subtype = mime.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
@@ -66,7 +68,7 @@ def send(settings: Settings, messages: Sequence[Outgoing]) -> int:
     try:
         with smtplib.SMTP(cfg.host, cfg.port, timeout=30) as smtp:
             if cfg.starttls:
-                smtp.starttls()
+                smtp.starttls(context=ssl.create_default_context())
             if cfg.username:
                 password = settings.secret("smtp_password")
                 if password is None:
@@ -78,8 +80,19 @@ def send(settings: Settings, messages: Sequence[Outgoing]) -> int:
                 smtp.send_message(build_message(settings, out))
                 log.info("mail sent to %d recipient(s): %s", len(out.to), _one_line(out.subject))
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"cannot send mail through {cfg.host}:{cfg.port}: {exc}") from exc
+        raise MailError(
+            f"cannot send mail through {cfg.host}:{cfg.port}: {exc} (check [smtp] in veille.toml)"
+        ) from exc
     return len(messages)
+
+
+def send_mail(
+    settings: Settings, to: list[str], subject: str, text: str, html: str | None = None
+) -> None:
+    """Send one message (text, plus an HTML alternative when given)."""
+    if not to:
+        raise MailError("no recipient: nothing was sent")
+    send(settings, [Outgoing(to=list(to), subject=subject, text=text, html=html)])
 
 
 def team_recipients(settings: Settings) -> dict[str, list[str]]:

@@ -9,18 +9,22 @@ through WeasyPrint. Weeks are ISO weeks in UTC (``2026-W47``).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import Session
 
 from reports import charts
 from reports.render import html_to_pdf, render
 from reports.text import author_label, excerpt
 from store import report_queries as q
+from store import report_snapshots
 from store.db import session_scope
 from veille.config import Settings
 from veille.errors import VeilleError
@@ -29,6 +33,8 @@ from veille.stages import StageContext, StageResult
 log = logging.getLogger(__name__)
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+#: The report_snapshot kind under which retention freezes a week's data.
+WEEKLY_KIND = "weekly"
 _DAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
@@ -69,20 +75,66 @@ def parse_week(value: str | None, now: datetime | None = None) -> Week:
     return Week(f"{year}-W{week:02d}", start, start + timedelta(days=7))
 
 
+def weekly_report_data(settings: Settings, session: Session, week: Week | str) -> dict[str, Any]:
+    """The week's figures from SQL aggregates, JSON-ready.
+
+    This is what the retention purge freezes (``store.report_snapshots``)
+    before it blanks old mentions, so a purged week still renders the same.
+    """
+    if isinstance(week, str):
+        week = parse_week(week)
+    ids = q.ensure_institutions(session, settings)
+    self_id = ids[settings.institution.slug]
+    q.prepare_reporting(session)
+    data = {
+        "cube": [asdict(r) for r in q.volume_cube(session, week.start, week.end, self_id)],
+        "previous": q.count_mentions(session, week.start - timedelta(days=7), week.start, self_id),
+        "tops": q.top_mentions(session, week.start, week.end, self_id),
+        "authors": q.top_authors(session, week.start, week.end, self_id),
+        "ambassadors": q.ambassadors(session, week.start, week.end, self_id),
+        "sov": q.share_of_voice(session, week.start, week.end),
+        "jobs": q.job_changes(session, week.start, week.end),
+        "alerts": q.alerts_by_rule(session, week.start, week.end),
+    }
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=_iso))
+    return loaded
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON-ready: {type(value).__name__}")
+
+
+def _revive(value: Any) -> Any:
+    """Datetimes back from their ISO form (keys ending in ``_at``), recursively."""
+    if isinstance(value, list):
+        return [_revive(v) for v in value]
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k.endswith("_at") and isinstance(v, str):
+                try:
+                    out[k] = datetime.fromisoformat(v)
+                    continue
+                except ValueError:
+                    pass
+            out[k] = _revive(v)
+        return out
+    return value
+
+
 def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
-    """Everything the weekly templates show, from SQL aggregates."""
+    """Everything the weekly templates show: frozen data if retention froze it, else live."""
     with session_scope(db_url) as s:
-        ids = q.ensure_institutions(s, settings)
-        self_id = ids[settings.institution.slug]
-        q.prepare_reporting(s)
-        cube = q.volume_cube(s, week.start, week.end, self_id)
-        previous = q.count_mentions(s, week.start - timedelta(days=7), week.start, self_id)
-        tops = q.top_mentions(s, week.start, week.end, self_id)
-        authors = q.top_authors(s, week.start, week.end, self_id)
-        ambassadors = q.ambassadors(s, week.start, week.end, self_id)
-        sov = q.share_of_voice(s, week.start, week.end)
-        jobs = q.job_changes(s, week.start, week.end)
-        alerts = q.alerts_by_rule(s, week.start, week.end)
+        data = report_snapshots.get(s, WEEKLY_KIND, week.label)
+        if data is None:
+            data = weekly_report_data(settings, s, week)
+    data = _revive(data)
+    cube = [q.CubeRow(**r) for r in data["cube"]]
+    previous = int(data["previous"])
+    tops, authors, ambassadors = data["tops"], data["authors"], data["ambassadors"]
+    sov, jobs, alerts = data["sov"], data["jobs"], data["alerts"]
 
     days = [d.isoformat() for d in week.days]
     day_labels = [f"{_DAYS_FR[d.weekday()]} {d.day}" for d in week.days]

@@ -226,7 +226,7 @@ def send_notices(
 
 def notices_stage(ctx: StageContext) -> StageResult:
     """Scheduler stage ``veille.notices:notices_stage`` (daily is enough)."""
-    from reports.mailer import send_mail
+    from reports.mail import send_mail
 
     now = ctx.options.get("now") if isinstance(ctx.options.get("now"), datetime) else None
     try:

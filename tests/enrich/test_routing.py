@@ -142,4 +142,4 @@ def test_cli_tag_route_keeps_keys_and_adds_team(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(
         app, ["--config", str(cfg), "tag", "route", "--input", str(bad), "--output", str(out)]
     )
-    assert isinstance(result.exception, ImportFileError) and result.exception.line == 2
+    assert result.exit_code == ImportFileError.exit_code and "line 2" in result.output

@@ -138,3 +138,34 @@ def test_empty_week_renders(db_url, settings, tmp_path) -> None:
     assert ctx["h"]["total"] == 0 and ctx["h"]["change"] is None
     assert "Aucune mention cette semaine" in paths[0].read_text(encoding="utf-8")
     assert date(2026, 1, 4) == ctx["last_day"]
+
+
+def test_retention_purge_leaves_the_purged_weeks_report_identical(
+    db_url, week_data, tmp_path
+) -> None:
+    """RGPD retention blanks old mentions; the weekly report of that week must not change."""
+    from sqlmodel import select
+
+    from reports.render import render
+    from reports.weekly import build_weekly, weekly_report_data
+    from store.models import Mention
+    from store.retention import purge
+
+    settings = week_data
+    week = parse_week(MON.strftime("%G-W%V"))
+
+    def html() -> str:
+        context = build_weekly(settings, db_url, week)
+        context["generated_at"] = MON  # the only field meant to differ between renders
+        return render("weekly.html.j2", **context)
+
+    before = html()
+    assert EVIL not in before and "Directrice R&amp;D" in before
+    settings.privacy.retention_days_mentions = 30
+    with session_scope(db_url) as s:
+        summary = purge(s, settings, now=MON + timedelta(days=400), report_data=weekly_report_data)
+    assert week.label in summary.weeks_frozen
+    with session_scope(db_url) as s:
+        texts = {m.text for m in s.exec(select(Mention).where(Mention.published_at >= MON))}
+    assert texts == {""}, "the purge really blanked the week's mentions"
+    assert html() == before

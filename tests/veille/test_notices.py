@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import select
 
-from reports.mailer import MailError, send_mail
+from reports.mail import MailError, send_mail
 from store.db import session_scope
 from store.models import Alumnus, AuditEvent, ProfileSnapshot, Suggestion
 from tests.conftest import make_settings

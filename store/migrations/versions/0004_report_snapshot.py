@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import store.types
 
 revision = "0004_report_snapshot"
-down_revision = "0001"
+down_revision = "0003_report_indexes"
 branch_labels = None
 depends_on = None
 
