@@ -138,7 +138,8 @@ senat senate chambre comite committee federation association rectorat club equip
 prefecture cabinet office autorite parlement parliament gouvernement government
 musee museum orchestre theatre opera bibliotheque library observatoire cnrs inserm
 caisse syndicat union cooperative mutuelle compagnie cnam chu firm startup start-up
-departement department faculte faculty service direction station
+departement department faculte faculty service direction station franchise team
+maison scene
 """
 #: Verbs and words after which a name is not a name any more.
 _SENT_STOP_CAPS = """
@@ -172,6 +173,12 @@ TITLE_MODIFIERS = _set(_TITLE_MODIFIERS)
 DEPARTMENTS = _set(_DEPARTMENTS)
 ORG_HEADS = _set(_ORG_HEADS)
 SENT_STOP_CAPS = _set(_SENT_STOP_CAPS)
+DAYS_MONTHS = _set(
+    """monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi
+    vendredi samedi dimanche january february march april may june july august september
+    october november december janvier fevrier mars avril mai juin juillet aout septembre
+    octobre novembre decembre"""
+)
 
 #: Prepositions that always open the organisation after a title.
 ORG_PREPS = {"at", "with", "chez", "within", "auprès", "aupres"}
@@ -197,7 +204,7 @@ TITLE_INTRO = [
     ("en", "tant", "que"), ("en", "tant", "qu'"), ("comme",), ("as",), ("to", "the", "role", "of"),
     ("to", "the", "position", "of"), ("to", "the", "post", "of"), ("to", "the", "role"),
     ("to", "the", "position"), ("to", "be"), ("to", "become"), ("pour", "devenir"),
-    ("au", "rang", "de"), ("to",), ("the", "new"), ("a", "new"), ("new",), ("the",), ("its",),
+    ("au", "rang", "de"), ("to",), ("next",), ("prochain",), ("prochaine",), ("the", "new"), ("a", "new"), ("new",), ("the",), ("its",),
     ("their",), ("our",), ("nouveau",), ("nouvelle",), ("un",), ("une",), ("a",), ("an",),
     ("le",), ("la",), ("l'",), ("notre",), ("son",), ("sa",), ("nouveau", "poste", "de"),
     ("nouvelle", "position", "de"),
@@ -271,7 +278,8 @@ _NOMME = ["nommé", "nommée", "nommés", "nommées", "nommé·e", "nommé.e", "
           "nommé(e", "nommé·es", "désigné", "désignée", "désigné·e", "promu", "promue",
           "promu·e", "élu", "élue", "élu·e", "élus", "réélu", "réélue", "reconduit",
           "reconduite", "recruté", "recrutée", "recruté·e", "choisi", "choisie",
-          "nommee", "elu", "elue", "designee"]
+          "nommee", "elu", "elue", "designee", "nominé", "nominée", "nominé·e", "retenu",
+          "retenue", "nommés·es"]
 TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
     # "X a été nommée directrice de Y", "X est nommé", "X, nommé ..."
     "SUBJ_APPOINTED": [[{"LOWER": {"IN": _NOMME}}]],
@@ -290,6 +298,8 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("prend", "prendra", "prendre", "prennent"), _lower_in("ses", "leurs", "mes"),
          _lower_in("fonctions", "nouvelles")],
         [_lower_in("succède", "succèdera", "succédera", "succede")],
+        [_lower_in("entre", "entrera", "entrer", "entré", "entrée"), _lower_in("en"),
+         _lower_in("fonction", "fonctions", "poste")],
     ],
     # "Y nomme X directrice", "Y annonce la nomination de X"
     "ORG_APPOINTS": [
@@ -451,7 +461,7 @@ def parse_start_date(sentence: str, base: datetime | None = None) -> str | None:
 
 
 def _is_cap(tok: Any) -> bool:
-    text: str = tok.text
+    text: str = tok.text.lstrip("-")
     return bool(text) and (text[0].isupper() or (text[0].isdigit() and any(c.isupper() for c in text)))
 
 
@@ -514,11 +524,15 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
     k = j
     while k < end:
         tok = doc[k]
+        if _key(tok.text) in DAYS_MONTHS:
+            break
         if _is_cap(tok) or (tok.like_num and toks) or tok.text in {"&", "-"} and toks:
             toks.append(tok)
         elif not toks and _key(tok.text) in ORG_HEADS:
             toks.append(tok)
-        elif toks and (_key(tok.text) in ORG_HEADS and doc[k - 1].lower_ in ORG_CONNECT):
+        elif toks and _key(tok.text) in ORG_HEADS and (
+            doc[k - 1].lower_ in ORG_CONNECT or _is_cap(doc[k - 1])
+        ):
             toks.append(tok)
         elif toks and tok.lower_ in ORG_CONNECT:
             # a connector counts only if a capitalised word follows (within the det)
@@ -538,12 +552,16 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
             break
         k += 1
     toks = _strip_span(toks, set())
-    if toks and _key(toks[0].text) in ORG_HEADS and doc.has_annotation("POS"):
+    if toks and doc.has_annotation("POS") and (
+        _key(toks[0].text) in ORG_HEADS or (len(toks) == 1 and toks[0].pos_ == "NOUN")
+    ):
         toks = _extend_french_org(doc, toks, end)
     # An organisation made only of title words is a title ("Director", "CEO").
     if toks and all(_is_title_word(t) or _key(t.text) in TITLE_MODIFIERS for t in toks):
         return [], i
     if toks and all(_key(t.text) in SENT_STOP_CAPS for t in toks):
+        return [], i
+    if toks and not any(_is_cap(t) for t in toks):
         return [], i
     return toks, (toks[-1].i + 1 if toks else i)
 
@@ -567,6 +585,10 @@ def _extend_french_org(doc: Any, toks: list[Any], end: int) -> list[Any]:
                 toks.extend(doc[k : m + 1])
                 k = m + 1
                 continue
+        if _is_cap(t) and t.pos_ in {"PROPN", "NOUN"}:
+            toks.append(t)
+            k += 1
+            continue
         break
     return toks
 
@@ -690,6 +712,10 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
             run = _strip_honorific(run)
             if len(run) >= 2 and _key(run[-1].text) not in ORG_HEADS:
                 return run
+            if len(run) == 1 and k == sent.start and m < trig_start + 1 and (
+                m == trig_start or doc[m].lower_ in AUX_WORDS
+            ) and _key(run[0].text) not in ORG_HEADS:
+                return run
             k = m
             continue
         k += 1
@@ -697,20 +723,62 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
 
 
 def _person_after(doc: Any, i: int, end: int, ents: list[Any]) -> tuple[list[Any], int]:
+    """The person an organisation appoints: the last name-like run before the title.
+
+    "hired Tampa Bay Lightning assistant coach Derek Lalonde to be ..." -> Derek Lalonde.
+    """
     for e in ents:
-        if e.label_ in {"PER", "PERSON"} and i <= e.start <= i + 3:
-            return list(e), e.end
+        if e.label_ in {"PER", "PERSON"} and i <= e.start <= i + 10:
+            return _strip_honorific(list(e)), e.end
+    best: list[Any] = []
     k = i
-    while k < end and (doc[k].lower_ in DETS or not _is_cap(doc[k])) and k < i + 3:
+    while k < end and k < i + 14:
+        tok = doc[k]
+        if best and tok.lower_ in INTRO_WORDS:
+            break
+        if best and _is_title_word(tok):
+            ahead = doc[k + 1 : min(end, k + 4)]
+            if not any(_is_cap(t) and not _is_title_word(t) for t in ahead):
+                break
+        if _is_cap(tok) and not _is_title_word(tok) and _key(tok.text) not in SENT_STOP_CAPS:
+            run = [tok]
+            m = k + 1
+            while m < end and (_is_cap(doc[m]) or doc[m].lower_ in {"de", "van", "von", "-"}
+                               and m + 1 < end and _is_cap(doc[m + 1])) \
+                    and not _is_title_word(doc[m]):
+                run.append(doc[m])
+                m += 1
+            run = _strip_honorific(run)
+            if len(run) >= 2:
+                best = run
+            k = m
+            continue
+        if _is_punct(tok) and tok.text not in {",", ".", "'"}:
+            break
         k += 1
-    run: list[Any] = []
-    while k < end and (_is_cap(doc[k]) or doc[k].lower_ in {"de", "van", "von", "-"} and run) \
-            and not _is_title_word(doc[k]):
-        run.append(doc[k])
-        k += 1
-    run = _strip_honorific(_strip_span(run, {"de", "van", "von"}))
-    if len(run) >= 2:
-        return run, run[-1].i + 1
+    if best:
+        return best, best[-1].i + 1
+    return [], i
+
+
+INTRO_WORDS = {"as", "to", "comme", "au", "aux", "en", "pour", "its", "their", "his", "her"}
+AUX_WORDS = {"was", "were", "is", "are", "be", "been", "being", "has", "have", "had", "will",
+             "a", "été", "est", "sont", "être", "sera", "ont", "d'", "just", "recently", "newly",
+             "officially", "formally", "'s", "’s", "get", "got", "gets", "getting"}
+
+
+def _title_forward(doc: Any, i: int, end: int, lang: str, window: int = 12) -> tuple[list[Any],
+                                                                                      int]:
+    """A title introduced a little further on ("entrera en fonction le 20 août au poste de Z")."""
+    for j in range(i, min(end, i + window)):
+        low = doc[j].lower_
+        if low in {"as", "comme"} or (low == "en" and j + 1 < end and doc[j + 1].lower_ == "tant") \
+                or (low in {"au", "aux"} and j + 1 < end
+                    and doc[j + 1].lower_ in {"poste", "fonctions", "rang"}) \
+                or (low == "to" and j + 1 < end and doc[j + 1].lower_ in {"be", "become"}):
+            title, k = read_title(doc, j, end, lang)
+            if title:
+                return title, k
     return [], i
 
 
@@ -720,7 +788,15 @@ def _org_subject(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[
             and e.start >= sent.start]
     if orgs:
         return list(orgs[-1])
-    toks, _ = read_org(doc, sent.start, trig_start)
+    k = trig_start - 1
+    while k >= sent.start and doc[k].lower_ in AUX_WORDS | {"have", "has"}:
+        k -= 1
+    last = k
+    while k >= sent.start and (_is_cap(doc[k]) or doc[k].lower_ in ORG_CONNECT):
+        k -= 1
+    if last < sent.start:
+        return []
+    toks, _ = read_org(doc, k + 1, last + 1)
     return toks
 
 
@@ -767,19 +843,27 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
         title: list[Any] = []
         if _is_award(doc, stop, end):
             continue
+        if rule == "SUBJ_APPOINTED" and lang == "en" and start > sent.start and doc[
+            start - 1
+        ].lower_ not in AUX_WORDS and _is_cap(doc[sent.start]) and doc[start].lower_ in {
+            "hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"
+        }:
+            rule = "ORG_APPOINTS"
         if rule == "SUBJ_APPOINTED":
             title, k = read_title(doc, stop, end, lang)
+            if not title:
+                title, k = _title_forward(doc, stop, end, lang)
             if not title:
                 continue
             org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_JOINS":
-            if start > sent.start and doc[start - 1].lower_ in {"to", "will", "de", "pour"} \
-                    and doc[start].lower_ in {"join", "rejoindre"} and not any(
-                        t.lower_ in {"i", "je", "j'"} for t in doc[sent.start:start]):
-                # "to join the protest"; still fine for "X will join Y"
-                if doc[start - 1].lower_ != "will":
-                    continue
+            if doc[start].lower_ == "joining" and (
+                start == sent.start or doc[start - 1].lower_ not in {"is", "am", "'m", "’m", "be",
+                                                                      "are", "was", "were"}
+            ):
+                # ", joining Stoops, the coach in Dallas": a participle, not a move
+                continue
             m = stop
             if m < end and doc[m].lower_ in {"forces", "force"}:
                 continue
@@ -801,8 +885,8 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
             while m < end and doc[m].lower_ in {","} and m < k + 1:
                 m += 1
             title, _ = read_title(doc, m, end, lang)
-            if title and doc[m].lower_ not in {"as", "en", "comme", "au", "aux", "pour", "to",
-                                               "where", "où"} and doc[m - 1].lower_ != ",":
+            if title and (m >= end or doc[m].lower_ not in {"as", "en", "comme", "au", "aux",
+                                                             "pour", "to"}):
                 title = []
             person = _person_before(doc, sent, start, ents)
             if not person and not any(t.lower_ in {"i", "je", "j'"} for t in doc[sent.start:start]):
@@ -837,6 +921,8 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
             else:
                 title, k = read_title(doc, stop, end, lang)
                 if not title:
+                    title, k = _title_forward(doc, stop, end, lang)
+                if not title:
                     continue
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
@@ -854,9 +940,9 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
                 if stop < end and doc[stop].lower_ == "of":
                     stop += 1
             person, k = _person_after(doc, stop, end, ents)
-            if not person:
-                continue
-            title, k2 = read_title(doc, k, end, lang)
+            title, k2 = read_title(doc, k, end, lang) if person else ([], k)
+            if not title:
+                title, k2 = _title_forward(doc, k, end, lang, window=16)
             if not title:
                 continue
             org = _after_title_org(doc, k2, end) or _org_subject(doc, sent, start, ents)
@@ -879,6 +965,16 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
             if not org and not title:
                 continue
             person = []
+        if not person and rule != "FIRST_PERSON":
+            used = {t.i for t in [*org, *title]}
+            for e in ents:
+                if e.label_ in {"PER", "PERSON"} and e.start >= sent.start and e.end <= end \
+                        and not any(t.i in used for t in e) and e.end - e.start >= 2 and (
+                            e.start == sent.start or doc[e.start - 1].lower_ not in {
+                                "à", "a", "par", "by", "de", "d'", "d’", "replacing",
+                                "succeeding", "remplaçant", "remplacant", "succède", "succeeds"}):
+                    person = _strip_honorific(list(e))
+                    break
         if title or org:
             found.append((rule, person, org, title))
     return found
@@ -926,7 +1022,7 @@ def _extract_doc(doc: Any, matcher: Any, lang: str, original: str,
     ents = list(doc.ents)
     out: list[JobChangeFound] = []
     seen: set[tuple[str | None, str | None, str | None]] = set()
-    for sent in doc.sents:
+    for sent in _sentences(doc):
         matches = sorted(
             ((r, s, e) for r, s, e in all_matches if sent.start <= s < sent.end),
             key=lambda x: (x[1], -(x[2] - x[1])),
@@ -960,6 +1056,25 @@ def _extract_doc(doc: Any, matcher: Any, lang: str, original: str,
                 )
             )
     return out
+
+
+def _sentences(doc: Any) -> list[Any]:
+    """Sentences cut at . ! ? followed by a capital: steadier than the parser on names.
+
+    The French parser sometimes starts a sentence inside a name ("Aymée | Rogé"),
+    which would cut the subject away from its verb.
+    """
+    spans = []
+    start = 0
+    for tok in doc:
+        if tok.text in {".", "!", "?", "…", "\n\n"} and tok.i + 1 < len(doc):
+            nxt = doc[tok.i + 1]
+            if _is_cap(nxt) or nxt.is_space or nxt.text in {"«", "\"", "“"}:
+                spans.append(doc[start : tok.i + 1])
+                start = tok.i + 1
+    if start < len(doc):
+        spans.append(doc[start:])
+    return spans
 
 
 def _orig(original: str, tokens: Sequence[Any]) -> str | None:
