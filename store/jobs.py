@@ -35,7 +35,7 @@ def mark_jobs_extracted(session: Session, mention_ids: Sequence[int]) -> None:
 
 
 def save_job_changes(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert JobChange rows, skipping those whose ``dedupe_key`` exists; returns how many went in."""
+    """Insert JobChange rows, skipping existing ``dedupe_key``s; returns how many went in."""
     return insert_ignore(session, JobChange, list(rows), ["dedupe_key"])
 
 
