@@ -24,7 +24,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -656,12 +656,21 @@ _DATE_CUES = re.compile(
     r"prendra ses fonctions|takes office|takes up)\s*$",
     re.IGNORECASE,
 )
+#: Cues that tie a date to taking up a post even in another sentence.
+_STRONG_DATE_CUES = re.compile(
+    r"(à compter du|a compter du|à partir du|a partir du|dès le|des le|effective|as of|"
+    r"prendra ses fonctions (le|au)|prend ses fonctions (le|au)|takes office on|"
+    r"entrera en fonction(s)? le|starting on|starts on|will start on)\s*$",
+    re.IGNORECASE,
+)
 _NEGATIVE_DATE_CUES = re.compile(
     r"(né|née|born|décédé|died|until|jusqu'au|jusqu’au)\s*(le|on|en|in)?\s*$", re.I
 )
 
 
-def parse_start_date(sentence: str, base: datetime | None = None) -> str | None:
+def parse_start_date(
+    sentence: str, base: datetime | None = None, *, strong_only: bool = False
+) -> str | None:
     """First date in ``sentence`` introduced by a start cue, as an ISO date string.
 
     A month without a day means the first of that month; a date without a year
@@ -672,7 +681,8 @@ def parse_start_date(sentence: str, base: datetime | None = None) -> str | None:
     base = base or datetime.now(UTC)
     for m in _DATE_RE.finditer(sentence):
         before = sentence[max(0, m.start() - 40) : m.start()]
-        if _NEGATIVE_DATE_CUES.search(before) or not _DATE_CUES.search(before):
+        cues = _STRONG_DATE_CUES if strong_only else _DATE_CUES
+        if _NEGATIVE_DATE_CUES.search(before) or not cues.search(before):
             continue
         parsed = dateparser.parse(
             m.group(0),
@@ -1480,23 +1490,43 @@ def _extract_doc(
             p = _orig(original, person)
             o = _orig(original, org)
             t = _orig(original, title)
-            if (p, o, t) in seen or any(
-                (p == sp or sp is None or p is None) and o == so and (t == st or t is None)
-                for sp, so, st in seen
-            ):
+            date_found = parse_start_date(sentence, base)
+            dup = next(
+                (
+                    i
+                    for i, prev in enumerate(out)
+                    if (p == prev.person or prev.person is None or p is None)
+                    and o == prev.organization
+                    and (t == prev.title or t is None or prev.title is None)
+                ),
+                None,
+            )
+            if dup is not None:
+                # the same move told twice (headline + body): keep the fuller account
+                prev = out[dup]
+                out[dup] = replace(
+                    prev,
+                    person=prev.person or p,
+                    title=prev.title or t,
+                    start_date=prev.start_date or date_found,
+                )
                 continue
-            seen.add((p, o, t))
             out.append(
                 JobChangeFound(
                     person=p,
                     organization=o,
                     title=t,
-                    start_date=parse_start_date(sentence, base),
+                    start_date=date_found,
                     lang=lang,
                     rule=f"{RULES_VERSION}:{lang}:{rule}",
                     sentence=sentence,
                 )
             )
+    if len(out) == 1 and out[0].start_date is None:
+        # "X est nommée directrice de Y. Elle prendra ses fonctions le 1er mars."
+        strong = parse_start_date(original, base, strong_only=True)
+        if strong:
+            out[0] = replace(out[0], start_date=strong)
     return out
 
 
