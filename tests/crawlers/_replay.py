@@ -10,7 +10,9 @@ from pathlib import Path
 
 
 @contextmanager
-def replay_server(routes: dict[str, Path | bytes], content_type: str = "text/html") -> Iterator[str]:
+def replay_server(
+    routes: dict[str, Path | bytes], content_type: str = "text/html"
+) -> Iterator[str]:
     """Serve ``routes`` (path -> file or bytes) on 127.0.0.1:<free port>; yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):

@@ -93,7 +93,9 @@ def test_schema_person_source_drops_noise(page_server: str) -> None:
 
 
 def test_schema_person_source_is_stable_and_idempotent(page_server: str, db_url: str) -> None:
-    source = SchemaPersonSource(_ctx("schema_person", page_server, ["thebalance.com.coinbase.html"]))
+    source = SchemaPersonSource(
+        _ctx("schema_person", page_server, ["thebalance.com.coinbase.html"])
+    )
     first, _ = _all_snapshots(source)
     second, _ = _all_snapshots(source)
     assert [s.profile_key for s in first] == [s.profile_key for s in second]
