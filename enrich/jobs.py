@@ -1473,7 +1473,6 @@ def _extract_doc(
     all_matches = [(vocab.strings[mid], s, e) for mid, s, e in matcher(doc)]
     ents = list(doc.ents)
     out: list[JobChangeFound] = []
-    seen: set[tuple[str | None, str | None, str | None]] = set()
     for sent in _sentences(doc):
         matches = sorted(
             ((r, s, e) for r, s, e in all_matches if sent.start <= s < sent.end),

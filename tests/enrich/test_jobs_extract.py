@@ -29,7 +29,8 @@ POSITIVES = [
         "2024-03-01",
     ),
     (
-        "Après dix ans chez Renault, Jean Martin rejoint Stellantis en tant que directeur financier.",
+        "Après dix ans chez Renault, Jean Martin rejoint Stellantis en tant que directeur "
+        "financier.",
         "Jean Martin",
         "Stellantis",
         "directeur financier",
