@@ -320,6 +320,17 @@ TITLE_INTRO = [
     ("son",),
     ("sa",),
     ("nouveau", "poste", "de"),
+    ("a", "position", "as"),
+    ("a", "role", "as"),
+    ("a", "job", "as"),
+    ("a", "new", "role", "as"),
+    ("a", "new", "position", "as"),
+    ("an", "offer", "as"),
+    ("the", "role", "of"),
+    ("the", "position", "of"),
+    ("up", "as"),
+    ("on", "as"),
+    ("la", "tête", "de"),
     ("nouvelle", "position", "de"),
 ]
 #: "nommé aux Oscars": appointment verbs used for awards and nominations.
@@ -452,6 +463,13 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("rejoint", "intégré", "rejoindre", "intégrer"),
         ],
     ],
+    # "X signe au Real Madrid", "X s'engage avec Y"
+    "SUBJ_SIGNS": [
+        [
+            _lower_in("signe", "signé", "signera", "engage", "engagé", "engagée"),
+            _lower_in("au", "à", "avec", "pour", "chez"),
+        ],
+    ],
     # "X devient directrice de Y", "X prend la tête de Y", "X succède à W comme Z"
     "SUBJ_BECOMES": [
         [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
@@ -493,7 +511,7 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("nommé", "recruté", "désigné", "choisi", "nommer", "recruter"),
         ],
         [
-            {"LOWER": {"IN": ["la"]}},
+            {"LOWER": {"IN": ["la", "l'", "l’"]}},
             _lower_in("nomination", "arrivée", "arrivee"),
             _lower_in("de", "d'"),
         ],
@@ -510,6 +528,7 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("poste", "fonction", "fonctions", "aventure", "rôle", "role", "mission"),
         ],
         [_lower_in("mes", "nouvelles"), _lower_in("fonctions")],
+        [_lower_in("je", "j'"), _lower_in("deviens", "prends", "commence", "intègre")],
     ],
 }
 TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
@@ -531,7 +550,10 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             )
         ],
     ],
-    "SUBJ_JOINS": [[_lower_in("joins", "joined", "joining", "join", "rejoins", "rejoined")]],
+    "SUBJ_JOINS": [
+        [_lower_in("joins", "joined", "joining", "join", "rejoins", "rejoined")],
+        [_lower_in("signs", "signed", "signing"), _lower_in("for", "with")],
+    ],
     "SUBJ_BECOMES": [
         [_lower_in("becomes", "became", "become")],
         [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
@@ -575,6 +597,17 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("i", "i'm", "i've", "i’ve"),
             {"LOWER": {"IN": ["'ve", "’ve", "'m", "am", "have", "’m"]}, "OP": "?"},
             _lower_in("joined", "joining", "starting", "started", "accepted", "join", "start"),
+        ],
+        [
+            _lower_in("i"),
+            _lower_in("will", "shall"),
+            _lower_in("be"),
+            _lower_in("joining", "starting"),
+        ],
+        [
+            _lower_in("i", "i'm", "i've"),
+            {"LOWER": {"IN": ["'m", "am", "’m"]}, "OP": "?"},
+            _lower_in("become", "becoming", "taking"),
         ],
     ],
 }
@@ -824,6 +857,13 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
         return [], i
     if toks and not any(_is_cap(t) for t in toks):
         return [], i
+    # "l'équipe de Capgemini", "the team at Stripe": the organisation is what follows
+    if (
+        len(toks) > 2
+        and _key(toks[0].text) in {"equipe", "team", "teams", "equipes"}
+        and toks[1].lower_ in {"de", "d'", "d’", "of", "at", "du", "des"}
+    ):
+        toks = _strip_span(toks[2:], set())
     return toks, (toks[-1].i + 1 if toks else i)
 
 
@@ -858,9 +898,24 @@ def _extend_french_org(doc: Any, toks: list[Any], end: int) -> list[Any]:
     return toks
 
 
+def _org_prep_later(doc: Any, k: int, end: int) -> int:
+    """Index of an "at"/"chez"/"au sein de" further in the same clause (0 when none)."""
+    for j in range(k + 1, min(end, k + 12)):
+        t = doc[j]
+        if _is_punct(t) or t.lower_ in TITLE_STOP - {"le", "a"}:
+            return 0
+        if t.lower_ in ORG_PREPS or (
+            t.lower_ == "au" and j + 1 < end and doc[j + 1].lower_ == "sein"
+        ):
+            return j
+    return 0
+
+
 def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
     """A job title from token ``i``; it must contain a known title head word."""
     i = _skip_intro(doc, i, end)
+    if i < end and doc[i].lower_ in TITLE_STOP:
+        return [], i
     toks: list[Any] = []
     k = i
     while k < end:
@@ -883,6 +938,12 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
                 k += 1
                 continue
             break
+        at = _org_prep_later(doc, k, end)
+        if low in OF_PREPS and at and low not in {"à", "au", "aux"}:
+            # "Dean of the Faculty of Law at the University of X": all before "at" is title
+            toks.extend(doc[k:at])
+            k = at
+            continue
         if low in OF_PREPS:
             # title continues ("of Marketing", "de la communication") or org starts
             m = k + 1
@@ -1001,6 +1062,17 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     if pers:
         # the first person of the clause (appositions come after it)
         return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
+    # "Former Google executive Jane Doe has been named": the run right before the verb
+    j = trig_start - 1
+    while j >= sent.start and (doc[j].lower_ in AUX_WORDS or doc[j].lower_ in {"will", "would"}):
+        j -= 1
+    near: list[Any] = []
+    while j >= sent.start and _is_cap(doc[j]) and not _is_title_word(doc[j]):
+        near.insert(0, doc[j])
+        j -= 1
+    near = _strip_honorific([t for t in near if _key(t.text) not in SENT_STOP_CAPS | {"former"}])
+    if len(near) >= 2 and (j < sent.start or doc[j].lower_ not in OF_PREPS | ORG_PREPS | DETS):
+        return near
     k = sent.start
     while k < trig_start:
         tok = doc[k]
@@ -1149,8 +1221,20 @@ def _title_forward(
     return [], i
 
 
+def _aux_len(doc: Any, sent: Any, trig_start: int) -> int:
+    n = 0
+    while trig_start - n - 1 >= sent.start and doc[trig_start - n - 1].lower_ in AUX_WORDS:
+        n += 1
+    return n
+
+
 def _org_subject(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[Any]:
     """The organisation that appoints ("Google appoints ...", "L'Université de Lille nomme ...")."""
+    if any(
+        e.label_ in {"PER", "PERSON"} and e.end == trig_start - _aux_len(doc, sent, trig_start)
+        for e in ents
+    ):
+        return []  # "Emmanuel Macron a nommé ...": a person appoints, no organisation named
     orgs = [
         e
         for e in ents
@@ -1223,13 +1307,18 @@ def _extract_sentence(
             in {"hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"}
         ):
             rule = "ORG_APPOINTS"
+        if rule == "SUBJ_SIGNS":
+            rule = "SUBJ_JOINS"  # "signe au Real Madrid": the organisation follows the preposition
         if rule == "SUBJ_APPOINTED":
             title, k = read_title(doc, stop, end, lang)
             if not title:
                 title, k = _title_forward(doc, stop, end, lang)
             if not title:
-                continue
-            org = _after_title_org(doc, k, end)
+                org = _board_or_head_org(doc, stop, end)
+                if not org:
+                    continue
+            else:
+                org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_JOINS":
             if doc[start].lower_ == "joining" and (
@@ -1280,6 +1369,10 @@ def _extract_sentence(
                 m >= end or doc[m].lower_ not in {"as", "en", "comme", "au", "aux", "pour", "to"}
             ):
                 title = []
+            if not title:
+                title, _ = _title_forward(doc, m, end, lang, window=8)
+            if not title and lang == "fr" and _only_place(org, ents):
+                continue  # "Il a rejoint Bruxelles mardi": a trip, not a job
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_BECOMES":
             low = doc[start].lower_
@@ -1429,6 +1522,43 @@ def _extract_sentence(
         if title or org:
             found.append((rule, person, org, title))
     return found
+
+
+def _only_place(org: list[Any], ents: list[Any]) -> bool:
+    """True when the whole organisation span is a place entity (LOC) and nothing more."""
+    if not org:
+        return False
+    idx = {t.i for t in org}
+    return any(e.label_ in {"LOC", "GPE"} and {t.i for t in e} >= idx for e in ents)
+
+
+_BOARD_WORDS = {"board", "conseil", "comite", "committee", "bureau", "directoire", "tete"}
+
+
+def _board_or_head_org(doc: Any, i: int, end: int) -> list[Any]:
+    """Organisation of "appointed to the board of Shell", "nommée à la tête du ministère X"."""
+    window = doc[i : min(end, i + 7)]
+    if not any(_key(t.text) in _BOARD_WORDS for t in window):
+        return []
+    for t in window:
+        if _key(t.text) in _BOARD_WORDS:
+            r = t.i + 1
+            # skip "of directors", "d'administration", "de surveillance"
+            while (
+                r < end
+                and r < t.i + 4
+                and (
+                    doc[r].lower_ in {"of", "de", "d'", "d’", "du", "des"}
+                    and r + 1 < end
+                    and not _is_cap(doc[r + 1])
+                    and _key(doc[r + 1].text) not in ORG_HEADS
+                )
+            ):
+                r += 2
+            if r < end and doc[r].lower_ in {"of", "de", "d'", "d’", "du", "des", "at", "chez"}:
+                org, _ = read_org(doc, r + 1, end)
+                return org
+    return []
 
 
 def _org_after_de(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
