@@ -125,7 +125,7 @@ def main() -> None:
     base = [baseline(r["text"], r["lang"]) for r in rows]
     n_neg = sum(1 for r in rows if not r["job_changes"])
     print(f"{len(rows)} sentences ({n_neg} negatives), extraction {elapsed:.1f}s incl. model load")
-    for split in ("dev", "heldout", "all"):
+    for split in ("dev", "dev2", "heldout", "all"):
         idx = [i for i, r in enumerate(rows) if split == "all" or r["split"] == split]
         sub = [rows[i] for i in idx]
         report(f"rules [{split}, n={len(idx)}]", score(sub, [preds[i] for i in idx]))

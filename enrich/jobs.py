@@ -126,7 +126,8 @@ transformation talent culture diversity inclusion sustainability rse achats
 procurement supply chain logistique logistics education sciences science economie
 gestion droit lettres langues medecine pharmacie informatique mathematiques physique
 chimie biologie histoire geographie sociologie psychologie management admissions
-advancement development alumni programs programmes international
+advancement development alumni programs programmes international department school
+departement
 """
 #: Lower-case words that open an organisation name ("l'université de Lille").
 _ORG_HEADS = """
@@ -180,6 +181,8 @@ DAYS_MONTHS = _set(
     octobre novembre decembre"""
 )
 
+#: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
+GOVERNMENT_TITLES = {"ministre", "minister", "ministres", "garde", "secretaire-d'etat"}
 #: Prepositions that always open the organisation after a title.
 ORG_PREPS = {"at", "with", "chez", "within", "auprès", "aupres"}
 #: Prepositions that open an organisation *or* continue a title ("of Marketing").
@@ -474,6 +477,11 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
     "SUBJ_BECOMES": [
         [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
         [
+            _lower_in("est", "sera", "devient"),
+            _lower_in("le", "la", "l'"),
+            _lower_in("nouvel", "nouveau", "nouvelle", "futur", "future", "prochain", "prochaine"),
+        ],
+        [
             _lower_in("prend", "prendra", "prennent", "pris", "prise"),
             _lower_in("la"),
             _lower_in("tête", "direction", "présidence", "tete", "presidence"),
@@ -559,6 +567,7 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
         [_lower_in("succeeds", "succeeded", "replaces", "replaced")],
         [_lower_in("is", "was"), _lower_in("the"), _lower_in("new")],
+        [_lower_in("take", "takes", "took", "taking"), _lower_in("up")],
         [
             _lower_in("steps", "stepped", "step"),
             _lower_in("into", "up"),
@@ -578,6 +587,7 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
                 "elects",
                 "recruits",
                 "announces",
+                "announce",
                 "announced",
             )
         ],
@@ -795,7 +805,11 @@ def _skip_intro(doc: Any, i: int, end: int) -> int:
 
 def _looks_title_start(tok: Any) -> bool:
     k = _key(tok.text)
-    return k in TITLE_HEADS or k in TITLE_MODIFIERS or k.split("-")[0] in TITLE_HEADS
+    if k in TITLE_HEADS or k in TITLE_MODIFIERS or k.split("-")[0] in TITLE_HEADS:
+        return True
+    # "promoted to Academic Dean": a capitalised qualifier right before a head word
+    doc = tok.doc
+    return _is_cap(tok) and any(_is_title_word(t) for t in doc[tok.i + 1 : tok.i + 3])
 
 
 def _is_title_word(tok: Any) -> bool:
@@ -938,6 +952,23 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
                 k += 1
                 continue
             break
+        if low in OF_PREPS | {"chargé", "chargée", "charge", "chargee", "in"} and any(
+            _key(t.text) in GOVERNMENT_TITLES for t in toks
+        ):
+            # "ministre des Armées", "ministre délégué chargé de l'Énergie": the portfolio is
+            # part of the title, not an organisation
+            r = k + 1
+            while (
+                r < end
+                and not _is_punct(doc[r])
+                and doc[r].lower_ not in TITLE_STOP - {"a", "le", "et", "and", "en"} | ORG_PREPS
+                and _key(doc[r].text) not in DAYS_MONTHS
+                and not doc[r].like_num
+            ):
+                r += 1
+            toks.extend(doc[k:r])
+            k = r
+            continue
         at = _org_prep_later(doc, k, end)
         if low in OF_PREPS and at and low not in {"à", "au", "aux"}:
             # "Dean of the Faculty of Law at the University of X": all before "at" is title
@@ -1014,9 +1045,33 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
         toks = toks[:-1]
     if not any(_is_title_word(t) for t in toks):
         return [], i
+    folded = " ".join(_key(t.text) for t in toks)
+    if re.search(
+        r"\b(de l'?annee|of the year|du mois|of the month|de la saison|of the season)\b",
+        folded.replace("l' ", "l'"),
+    ):
+        return [], i  # "nommé coach de l'année": an award
     return toks, (toks[-1].i + 1 if toks else i)
 
 
+PRONOUNS = {
+    "i",
+    "je",
+    "j'",
+    "j’",
+    "he",
+    "she",
+    "il",
+    "elle",
+    "they",
+    "we",
+    "ils",
+    "elles",
+    "nous",
+    "on",
+    "who",
+    "qui",
+}
 HONORIFICS = {
     "dr",
     "dr.",
@@ -1066,12 +1121,19 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     j = trig_start - 1
     while j >= sent.start and (doc[j].lower_ in AUX_WORDS or doc[j].lower_ in {"will", "would"}):
         j -= 1
+    if j >= sent.start and doc[j].lower_ in PRONOUNS:
+        return []  # "I have been appointed", "il est nommé": no name given
+    had_honorific = j >= sent.start and any(
+        t.lower_ in HONORIFICS for t in doc[max(sent.start, j - 3) : j + 1]
+    )
     near: list[Any] = []
     while j >= sent.start and _is_cap(doc[j]) and not _is_title_word(doc[j]):
         near.insert(0, doc[j])
         j -= 1
     near = _strip_honorific([t for t in near if _key(t.text) not in SENT_STOP_CAPS | {"former"}])
-    if len(near) >= 2 and (j < sent.start or doc[j].lower_ not in OF_PREPS | ORG_PREPS | DETS):
+    if (len(near) >= 2 or (near and had_honorific)) and (
+        j < sent.start or doc[j].lower_ not in OF_PREPS | ORG_PREPS | DETS
+    ):
         return near
     k = sent.start
     while k < trig_start:
@@ -1243,7 +1305,32 @@ def _org_subject(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[
     if orgs:
         return list(orgs[-1])
     k = trig_start - 1
-    while k >= sent.start and doc[k].lower_ in AUX_WORDS | {"have", "has"}:
+    skip = AUX_WORDS | {
+        "have",
+        "has",
+        "to",
+        "pleased",
+        "happy",
+        "proud",
+        "delighted",
+        "thrilled",
+        "excited",
+        "heureux",
+        "heureuse",
+        "fier",
+        "fière",
+        "ravi",
+        "ravie",
+        "de",
+        "d'",
+        "is",
+        "are",
+        "est",
+        "sont",
+        "today",
+        "officially",
+    }
+    while k >= sent.start and doc[k].lower_ in skip:
         k -= 1
     last = k
     while k >= sent.start and (_is_cap(doc[k]) or doc[k].lower_ in ORG_CONNECT):
@@ -1422,7 +1509,7 @@ def _extract_sentence(
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "ORG_APPOINTS":
-            if doc[start].lower_ in {"announces", "announced"}:
+            if doc[start].lower_ in {"announces", "announced", "announce"}:
                 # "announces the appointment of X as Z"
                 m = stop
                 while m < end and m < stop + 3 and doc[m].lower_ in {"the", "its"}:
