@@ -1045,10 +1045,10 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
         toks = toks[:-1]
     if not any(_is_title_word(t) for t in toks):
         return [], i
-    folded = " ".join(_key(t.text) for t in toks)
+    folded = " ".join(_key(t.text) for t in toks).replace("'", " ").replace("’", " ")
+    folded = " ".join(folded.split())
     if re.search(
-        r"\b(de l'?annee|of the year|du mois|of the month|de la saison|of the season)\b",
-        folded.replace("l' ", "l'"),
+        r"\b(de l annee|of the year|du mois|of the month|de la saison|of the season)\b", folded
     ):
         return [], i  # "nommé coach de l'année": an award
     return toks, (toks[-1].i + 1 if toks else i)
