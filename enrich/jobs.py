@@ -181,6 +181,7 @@ DAYS_MONTHS = _set(
     octobre novembre decembre"""
 )
 
+ANNOUNCE_VERBS = {"announces", "announced", "announce", "confirms", "confirmed", "confirm"}
 #: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
 GOVERNMENT_TITLES = {"ministre", "minister", "ministres", "garde", "secretaire-d'etat"}
 #: Prepositions that always open the organisation after a title.
@@ -207,11 +208,6 @@ ORG_CONNECT = {
     "le",
     "for",
     "pour",
-    "en",
-    "on",
-    "à",
-    "sur",
-    "in",
     "'s",
     "’s",
     "für",
@@ -323,6 +319,9 @@ TITLE_INTRO = [
     ("son",),
     ("sa",),
     ("nouveau", "poste", "de"),
+    ("le", "poste", "de"),
+    ("le", "poste", "d'"),
+    ("désormais", "le", "poste", "de"),
     ("a", "position", "as"),
     ("a", "role", "as"),
     ("a", "job", "as"),
@@ -537,10 +536,16 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         ],
         [_lower_in("mes", "nouvelles"), _lower_in("fonctions")],
         [_lower_in("je", "j'"), _lower_in("deviens", "prends", "commence", "intègre")],
+        [
+            _lower_in("ma", "mon"),
+            _lower_in("nomination", "arrivée", "recrutement", "promotion", "élection"),
+        ],
+        [_lower_in("j'", "je"), _lower_in("occupe", "occuperai", "exerce")],
     ],
 }
 TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     "SUBJ_APPOINTED": [
+        [_lower_in("sworn"), _lower_in("in")],
         [
             _lower_in(
                 "appointed",
@@ -554,7 +559,6 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
                 "re-elected",
                 "reappointed",
                 "recruited",
-                "confirmed",
             )
         ],
     ],
@@ -588,6 +592,10 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
                 "recruits",
                 "announces",
                 "announce",
+                "confirms",
+                "confirmed",
+                "confirm",
+                "welcomed",
                 "announced",
             )
         ],
@@ -608,6 +616,7 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             {"LOWER": {"IN": ["'ve", "’ve", "'m", "am", "have", "’m"]}, "OP": "?"},
             _lower_in("joined", "joining", "starting", "started", "accepted", "join", "start"),
         ],
+        [_lower_in("my"), _lower_in("first"), _lower_in("day", "week")],
         [
             _lower_in("i"),
             _lower_in("will", "shall"),
@@ -1022,7 +1031,16 @@ def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
             # English titles are capitalised ("Chief Technology Officer"): keep a capitalised
             # word only if a title head follows within three words.
             ahead = doc[k : min(end, k + 4)]
-            if not any(_is_title_word(t) for t in ahead[1:]) or any(
+            acronym_after_head = (
+                toks
+                and _is_title_word(toks[-1])
+                and tok.text.isupper()
+                and 2 <= len(tok.text) <= 5
+                and (k + 1 >= end or doc[k + 1].lower_ in ORG_PREPS or _is_punct(doc[k + 1]))
+            )
+            if acronym_after_head:
+                pass  # "Responsable RSE chez Orange", "Directeur RH"
+            elif not any(_is_title_word(t) for t in ahead[1:]) or any(
                 t.lower_ in OF_PREPS | ORG_PREPS for t in ahead[1:2]
             ):
                 break
@@ -1509,7 +1527,7 @@ def _extract_sentence(
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "ORG_APPOINTS":
-            if doc[start].lower_ in {"announces", "announced", "announce"}:
+            if doc[start].lower_ in ANNOUNCE_VERBS:
                 # "announces the appointment of X as Z"
                 m = stop
                 while m < end and m < stop + 3 and doc[m].lower_ in {"the", "its"}:
@@ -1522,6 +1540,8 @@ def _extract_sentence(
                     "election",
                     "promotion",
                     "arrival",
+                    "signing",
+                    "recruitment",
                 }:
                     continue
                 stop = m + 1

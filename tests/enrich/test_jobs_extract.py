@@ -118,7 +118,51 @@ POSITIVES = [
     ),
 ]
 
+POSITIVES += [
+    (
+        "J'ai le plaisir de vous annoncer ma nomination en tant que directrice adjointe de "
+        "l'ESSEC.",
+        None,
+        "ESSEC",
+        "directrice adjointe",
+        None,
+    ),
+    (
+        "Manchester United have confirmed the appointment of Ruben Amorim as head coach.",
+        "Ruben Amorim",
+        "Manchester United",
+        "head coach",
+        None,
+    ),
+    (
+        "Rachida Dati a été nommée ministre de la Culture.",
+        "Rachida Dati",
+        None,
+        "ministre de la Culture",
+        None,
+    ),
+    (
+        "Professor Jane Roe has been appointed Dean of the Faculty of Law at the University of "
+        "Edinburgh.",
+        "Jane Roe",
+        "University of Edinburgh",
+        "Dean of the Faculty of Law",
+        None,
+    ),
+    (
+        "Today is my first day as Chief Marketing Officer at Nike.",
+        None,
+        "Nike",
+        "Chief Marketing Officer",
+        None,
+    ),
+]
+
 NEGATIVES = [
+    "She was named in the indictment.",
+    "Elle a rejoint son domicile après l'audience.",
+    "Il a été nommé dans l'affaire des assistants parlementaires.",
+    "L'ancien international a été nommé coach de l’année dans le championnat italien.",
     "Le film a été nommé aux Oscars dans la catégorie meilleur film.",
     "Elle a été nommée aux César pour son premier rôle.",
     "Des milliers de manifestants ont rejoint le cortège place de la République.",
