@@ -23,7 +23,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -1863,8 +1863,3 @@ def mention_job_change_row(mention_id: int | None, url: str, jc: JobChangeFound)
         },
         "detected_at": datetime.now(UTC),
     }
-
-
-def iter_contract(texts: Iterable[str], lang: str | None = None) -> list[list[dict[str, Any]]]:
-    """The ``veille tag jobs`` view: four fields per change, nothing else."""
-    return [[jc.contract() for jc in changes] for changes in extract_job_changes(list(texts), lang)]

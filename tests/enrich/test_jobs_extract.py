@@ -268,3 +268,36 @@ def test_month_without_year_uses_publication_year() -> None:
         parse_start_date("Il rejoint le groupe en septembre.", base) is None
     )  # no day: needs year
     assert parse_start_date("Il prendra ses fonctions le 1er septembre.", base) == "2025-09-01"
+
+
+PIECES = [
+    *"aeiouéènmrt ()·.,!?'’-\n",
+    "nommée ",
+    "rejoint ",
+    "joins ",
+    " as ",
+    " at ",
+    "Google",
+    "SNCF",
+    "I'm ",
+    "directrice ",
+    "de la ",
+    "CEO",
+    "1er mars 2024",
+    "🎉",
+]
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=30).map("".join), max_size=5))
+def test_any_text_gives_well_formed_output(texts: list[str]) -> None:
+    results = extract_job_changes(texts)
+    assert len(results) == len(texts)
+    for found in results:
+        for jc in found:
+            c = jc.contract()
+            assert set(c) == {"person", "organization", "title", "start_date"}
+            assert c["organization"] or c["title"]
+            if c["start_date"]:
+                date.fromisoformat(c["start_date"])
