@@ -80,7 +80,7 @@ def diff_row(old: ProfileSnapshot | None, new: ProfileSnapshot) -> dict[str, Any
     }
 
 
-def diff_pending_snapshots(session: Session, limit: int = 1000) -> int:
+def diff_pending_snapshots(session: Session, limit: int = 5000) -> int:
     """Diff every snapshot not yet diffed against its predecessor; returns JobChanges added."""
     rows = []
     for snap in store_profiles.snapshots_needing_diff(session, limit=limit):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.db import insert_ignore
@@ -33,17 +34,30 @@ def save_snapshots(session: Session, snapshots: Sequence[ProfileSnapshot]) -> in
     return insert_ignore(session, ProfileSnapshot, rows, ["profile_key", "content_hash"])
 
 
-def snapshots_needing_diff(session: Session, limit: int = 1000) -> list[ProfileSnapshot]:
-    """Snapshots with no JobChange pointing at them yet, oldest first.
+def snapshots_needing_diff(session: Session, limit: int = 5000) -> list[ProfileSnapshot]:
+    """Snapshots that may still yield a JobChange, newest first.
 
-    A snapshot whose diff found nothing is diffed again on the next run; that is
-    cheap (one earlier snapshot per profile) and keeps the schema unchanged.
+    That is: no JobChange points at them yet, and either their profile has an
+    earlier snapshot to compare with or they come from a source whose first
+    snapshot can be a move (appointment feeds; ORCID/schema.org with a start
+    date). A LinkedIn row seen once cannot be a move, so it is skipped. Without
+    a "diffed at" column, a snapshot whose diff found nothing is looked at
+    again on later runs; newest first keeps recent changes from starving.
     """
     done = select(JobChange.snapshot_id).where(col(JobChange.snapshot_id).is_not(None))
+    multi = (
+        select(ProfileSnapshot.profile_key)
+        .group_by(col(ProfileSnapshot.profile_key))
+        .having(func.count() > 1)
+    )
     stmt = (
         select(ProfileSnapshot)
         .where(col(ProfileSnapshot.id).not_in(done))
-        .order_by(col(ProfileSnapshot.fetched_at), col(ProfileSnapshot.id))
+        .where(
+            col(ProfileSnapshot.profile_key).in_(multi)
+            | (col(ProfileSnapshot.source_kind) != "linkedin_export")
+        )
+        .order_by(col(ProfileSnapshot.fetched_at).desc(), col(ProfileSnapshot.id).desc())
         .limit(limit)
     )
     return list(session.exec(stmt).all())

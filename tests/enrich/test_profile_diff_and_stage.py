@@ -173,3 +173,29 @@ def test_tag_jobs_cli_rejects_bad_line(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert getattr(result.exception, "line", None) == 2
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_linkedin_reimport_with_new_position_is_a_move(db_url: str) -> None:
+    from crawlers.linkedin_export import parse_connections
+
+    header = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    url = "https://www.linkedin.com/in/camille-lefort-test"
+    first = parse_connections(
+        f"{header}Camille,Lefort,{url},,Acme,Engineer,12 Jan 2024\n", fetched_at=T0
+    )
+    later = parse_connections(
+        f"{header}Camille,Lefort,{url},,Example Labs,CTO,12 Jan 2024\n",
+        fetched_at=T0 + timedelta(days=400),
+    )
+    with session_scope(db_url) as session:
+        store_profiles.save_snapshots(session, first)
+        assert store_profiles.snapshots_needing_diff(session) == []  # seen once: not a move
+        assert diff_pending_snapshots(session) == 0
+    with session_scope(db_url) as session:
+        store_profiles.save_snapshots(session, later)
+        assert diff_pending_snapshots(session) == 1
+        assert diff_pending_snapshots(session) == 0
+    (change,) = _changes(db_url)
+    assert (change.organization, change.title) == ("Example Labs", "CTO")
+    assert change.evidence["before"] == {"employer": "Acme", "job_title": "Engineer"}
+    assert change.evidence["source_method"] == "linkedin_export"
