@@ -472,6 +472,21 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("au", "à", "avec", "pour", "chez"),
         ],
     ],
+    # "a paraphé un contrat avec Y", "a pris la relève à Y", "a été annoncé par Y"
+    "SUBJ_FORWARD": [
+        [
+            _lower_in("paraphé", "signé", "signe", "signera"),
+            _lower_in("un", "le", "son"),
+            _lower_in("contrat", "bail", "accord"),
+        ],
+        [_lower_in("pris", "prend", "prendra"), _lower_in("la"), _lower_in("relève", "releve")],
+        [
+            _lower_in(
+                "annoncé", "annoncée", "officialisé", "officialisée", "présenté", "présentée"
+            ),
+            _lower_in("par"),
+        ],
+    ],
     # "X devient directrice de Y", "X prend la tête de Y", "X succède à W comme Z"
     "SUBJ_BECOMES": [
         [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
@@ -578,6 +593,18 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             {"LOWER": "as", "OP": "?"},
         ],
         [_lower_in("moves", "moved", "move"), _lower_in("to")],
+    ],
+    "SUBJ_FORWARD": [
+        [_lower_in("agreed", "agrees", "agree"), _lower_in("to"), _lower_in("a", "terms")],
+        [
+            _lower_in("signed", "signs", "sign"),
+            _lower_in("a", "an"),
+            {
+                "LOWER": {"IN": ["new", "multi-year", "two-year", "three-year", "one-year"]},
+                "OP": "?",
+            },
+            _lower_in("contract", "deal", "agreement"),
+        ],
     ],
     "ORG_APPOINTS": [
         [
@@ -804,7 +831,7 @@ def _skip_intro(doc: Any, i: int, end: int) -> int:
                     ("l'",),
                     ("un",),
                     ("une",),
-                } and (nxt is None or not _looks_title_start(nxt)):
+                } and (nxt is None or not (_looks_title_start(nxt) or nxt.lower_ in NEXT_WORDS)):
                     continue
                 i += n
                 moved = True
@@ -1125,8 +1152,36 @@ def _strip_honorific(run: list[Any]) -> list[Any]:
     return run
 
 
+NEXT_WORDS = {
+    "next",
+    "new",
+    "incoming",
+    "future",
+    "interim",
+    "acting",
+    "prochain",
+    "prochaine",
+    "nouveau",
+    "nouvelle",
+    "nouvel",
+    "futur",
+}
+
+
 def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[Any]:
     """The subject: the nearest PER entity before the trigger, else the first name-like run."""
+    q = trig_start - 1
+    while q >= sent.start and doc[q].lower_ in AUX_WORDS:
+        q -= 1
+    if q > sent.start and doc[q].lower_ == "qui":
+        # "c'est Thiago Motta qui a pris la relève": the name right before "qui"
+        qrun: list[Any] = []
+        r = q - 1
+        while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+            qrun.insert(0, doc[r])
+            r -= 1
+        if len(qrun) >= 2:
+            return _strip_honorific(qrun)
     pers = [
         e
         for e in ents
@@ -1139,6 +1194,15 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     j = trig_start - 1
     while j >= sent.start and (doc[j].lower_ in AUX_WORDS or doc[j].lower_ in {"will", "would"}):
         j -= 1
+    if j >= sent.start and doc[j].lower_ == "qui":
+        # "c'est Thiago Motta qui a pris la relève"
+        r = j - 1
+        run: list[Any] = []
+        while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+            run.insert(0, doc[r])
+            r -= 1
+        if len(run) >= 2:
+            return _strip_honorific(run)
     if j >= sent.start and doc[j].lower_ in PRONOUNS:
         return []  # "I have been appointed", "il est nommé": no name given
     had_honorific = j >= sent.start and any(
@@ -1412,6 +1476,20 @@ def _extract_sentence(
             in {"hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"}
         ):
             rule = "ORG_APPOINTS"
+        if rule == "SUBJ_FORWARD":
+            # the slots come a little later: "a paraphé un contrat de deux ans avec les Blues",
+            # "agreed to a four-year deal as the next head coach of the Washington Wizards"
+            title, k = _title_forward(doc, stop, end, lang, window=10)
+            org = _after_title_org(doc, k, end) if title else []
+            if not org and doc[stop - 1].lower_ == "par":
+                org, _ = read_org(doc, stop, end)  # "a été annoncé par l'USM Alger"
+            if not org:
+                org = _org_forward(doc, stop, end)
+            if not org and not title:
+                continue
+            person = _person_before(doc, sent, start, ents)
+            if not person and not title:
+                continue  # "Elle a signé un contrat avec Netflix": no name, no post
         if rule == "SUBJ_SIGNS":
             rule = "SUBJ_JOINS"  # "signe au Real Madrid": the organisation follows the preposition
         if rule == "SUBJ_APPOINTED":
@@ -1629,6 +1707,25 @@ def _extract_sentence(
         if title or org:
             found.append((rule, person, org, title))
     return found
+
+
+def _org_forward(doc: Any, i: int, end: int, window: int = 10) -> list[Any]:
+    """The organisation after the first "avec/chez/par/with/at/du côté de" within a few words."""
+    preps = {"avec", "chez", "par", "with", "at", "for", "pour", "au", "à"}
+    j = i
+    while j < min(end, i + window):
+        t = doc[j]
+        if _is_punct(t) and t.text not in {"'", "’"}:
+            return []
+        if t.lower_ == "côté" and j + 1 < end and doc[j + 1].lower_ in {"de", "du", "des", "d'"}:
+            org, _ = read_org(doc, j + 2, end)
+            return org
+        if t.lower_ in preps:
+            org, _ = read_org(doc, j + 1, end)
+            if org:
+                return org
+        j += 1
+    return []
 
 
 def _only_place(org: list[Any], ents: list[Any]) -> bool:
