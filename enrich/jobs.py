@@ -181,6 +181,18 @@ DAYS_MONTHS = _set(
     octobre novembre decembre"""
 )
 
+#: Verbs whose object is hired even when no title is given ("Amazon hires John Doe").
+HIRE_VERBS = {
+    "hires",
+    "hired",
+    "recruits",
+    "recruited",
+    "recrute",
+    "recruté",
+    "recrutent",
+    "signs",
+    "signed",
+}
 ANNOUNCE_VERBS = {"announces", "announced", "announce", "confirms", "confirmed", "confirm"}
 #: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
 GOVERNMENT_TITLES = {"ministre", "minister", "ministres", "garde", "secretaire-d'etat"}
@@ -552,7 +564,7 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("mes", "nouvelles"), _lower_in("fonctions")],
         [_lower_in("je", "j'"), _lower_in("deviens", "prends", "commence", "intègre")],
         [
-            _lower_in("ma", "mon"),
+            _lower_in("ma", "mon", "sa", "son", "her", "his"),
             _lower_in("nomination", "arrivée", "recrutement", "promotion", "élection"),
         ],
         [_lower_in("j'", "je"), _lower_in("occupe", "occuperai", "exerce")],
@@ -856,7 +868,15 @@ def _is_title_word(tok: Any) -> bool:
 def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
     """An organisation name from token ``i``: capitalised words and their connectors."""
     j = i
-    while j < end and (doc[j].lower_ in DETS or doc[j].is_space):
+    while (
+        j < end
+        and (doc[j].lower_ in DETS or doc[j].is_space)
+        and doc[j].text
+        not in {
+            "L'",
+            "L’",
+        }
+    ):  # "L'Oréal" keeps its capital article
         j += 1
     toks: list[Any] = []
     k = j
@@ -1187,6 +1207,7 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
         for e in ents
         if e.label_ in {"PER", "PERSON"} and e.end <= trig_start and e.start >= sent.start
     ]
+    pers = [e for e in pers if not all(_key(t.text) in SENT_STOP_CAPS for t in e)]
     if pers:
         # the first person of the clause (appositions come after it)
         return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
@@ -1474,7 +1495,12 @@ def _extract_sentence(
             and _is_cap(doc[sent.start])
             and doc[start].lower_
             in {"hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"}
+            and stop < end
+            and _is_cap(doc[stop])
+            and not _looks_title_start(doc[stop])
+            and doc[stop].lower_ not in NEXT_WORDS
         ):
+            # "Acme named Jane Doe CFO" (active) vs the headline "John Doe named CEO of Acme"
             rule = "ORG_APPOINTS"
         if rule == "SUBJ_FORWARD":
             # the slots come a little later: "a paraphé un contrat de deux ans avec les Blues",
@@ -1593,9 +1619,13 @@ def _extract_sentence(
                     ):
                         k += 1
                 title, k2 = read_title(doc, k, end, lang)
-                if not title:
-                    continue
-                org = _after_title_org(doc, k2, end)
+                if title:
+                    org = _after_title_org(doc, k2, end)
+                else:
+                    # "succède à X à la présidence de l'Université de Lyon"
+                    org = _board_or_head_org(doc, stop, end, window=10)
+                    if not org:
+                        continue
             else:
                 title, k = read_title(doc, stop, end, lang)
                 if not title:
@@ -1629,9 +1659,13 @@ def _extract_sentence(
             title, k2 = read_title(doc, k, end, lang) if person else ([], k)
             if not title:
                 title, k2 = _title_forward(doc, k, end, lang, window=16)
-            if not title:
+            hire = any(t.lower_ in HIRE_VERBS for t in doc[start:stop])
+            if not title and not (person and hire):
                 continue
-            org = _after_title_org(doc, k2, end) or _org_subject(doc, sent, start, ents)
+            org = _after_title_org(doc, k2, end) if title else []
+            org = org or _org_subject(doc, sent, start, ents)
+            if not title and not org:
+                continue
         elif rule == "FIRST_PERSON":
             m = stop
             title, k = read_title(doc, m, end, lang)
@@ -1673,6 +1707,13 @@ def _extract_sentence(
             if not org and not title:
                 continue
             person = []
+            third = {"sa", "son", "her", "his", "their", "leur"}
+            if doc[start].lower_ in third or (
+                start > sent.start and doc[start - 1].lower_ in third
+            ):
+                # "Félicitations à Paul Martin pour sa nomination", "Congratulations to Jane Doe
+                # on her new role": the post is someone else's, named earlier
+                person = _person_before(doc, sent, start, ents)
         if not person and rule != "FIRST_PERSON":
             used = {t.i for t in [*org, *title]}
             for e in ents:
@@ -1736,15 +1777,25 @@ def _only_place(org: list[Any], ents: list[Any]) -> bool:
     return any(e.label_ in {"LOC", "GPE"} and {t.i for t in e} >= idx for e in ents)
 
 
-_BOARD_WORDS = {"board", "conseil", "comite", "committee", "bureau", "directoire", "tete"}
+_BOARD_WORDS = {
+    "board",
+    "conseil",
+    "comite",
+    "committee",
+    "bureau",
+    "directoire",
+    "tete",
+    "presidence",
+    "direction",
+}
 
 
-def _board_or_head_org(doc: Any, i: int, end: int) -> list[Any]:
+def _board_or_head_org(doc: Any, i: int, end: int, window: int = 7) -> list[Any]:
     """Organisation of "appointed to the board of Shell", "nommée à la tête du ministère X"."""
-    window = doc[i : min(end, i + 7)]
-    if not any(_key(t.text) in _BOARD_WORDS for t in window):
+    span = doc[i : min(end, i + window)]
+    if not any(_key(t.text) in _BOARD_WORDS for t in span):
         return []
-    for t in window:
+    for t in span:
         if _key(t.text) in _BOARD_WORDS:
             r = t.i + 1
             # skip "of directors", "d'administration", "de surveillance"
@@ -1755,6 +1806,7 @@ def _board_or_head_org(doc: Any, i: int, end: int) -> list[Any]:
                     doc[r].lower_ in {"of", "de", "d'", "d’", "du", "des"}
                     and r + 1 < end
                     and not _is_cap(doc[r + 1])
+                    and doc[r + 1].lower_ not in DETS
                     and _key(doc[r + 1].text) not in ORG_HEADS
                 )
             ):

@@ -158,6 +158,32 @@ POSITIVES += [
     ),
 ]
 
+POSITIVES += [
+    ("John Doe named CEO of Acme Corp", "John Doe", "Acme Corp", "CEO", None),
+    ("Amazon hires John Doe from Google.", "John Doe", "Amazon", None, None),
+    (
+        "Anne Dubois (promo 2012) a été nommée directrice marketing de L'Oréal France.",
+        "Anne Dubois",
+        "L'Oréal France",
+        "directrice marketing",
+        None,
+    ),
+    (
+        "Félicitations à Paul Martin pour sa nomination au poste de directeur général de Michelin.",
+        "Paul Martin",
+        "Michelin",
+        "directeur général",
+        None,
+    ),
+    (
+        "Marie Dupont succède à Jean Martin à la présidence de l'Université de Lyon.",
+        "Marie Dupont",
+        "Université de Lyon",
+        None,
+        None,
+    ),
+]
+
 NEGATIVES = [
     "She was named in the indictment.",
     "Elle a rejoint son domicile après l'audience.",
