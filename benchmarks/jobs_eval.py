@@ -1,0 +1,148 @@
+"""Precision / recall / F1 of job-change extraction on real public FR and EN sentences.
+
+Data: ``benchmarks/data/jobs_eval.jsonl`` — one sentence per line with its source
+URL, a ``split`` (``dev``: looked at while writing the rules; ``heldout``: only
+scored), and the gold ``job_changes`` (person, organization, title; empty list
+for negatives that use the same trigger words).
+
+A predicted value matches a gold value when, after case/accent/punctuation
+folding and dropping leading articles, they are equal or one is contained in the
+other as whole words (so "SNCF" matches "la SNCF", not "NCF"). Each gold value
+can be matched once. The baseline, measured in the same run, is a single
+regular expression per language of the kind one writes first ("appointed|named
+|joins ... as TITLE at|of ORG").
+
+Run: ``python benchmarks/jobs_eval.py [--split dev|heldout|all]``; the last line is
+``f1: X``, the mean of the organisation and title F1 on all sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from enrich.jobs import extract_job_changes  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data" / "jobs_eval.jsonl"
+FIELDS = ("organization", "title", "person")
+
+
+def fold(value: str | None) -> str:
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFKD", value)
+    value = "".join(c for c in value if not unicodedata.combining(c)).casefold()
+    value = re.sub(r"[^\w]+", " ", value).strip()
+    value = re.sub(r"^(the|le|la|les|l|its|their)\s+", "", value)
+    return value
+
+
+def same(pred: str, gold: str) -> bool:
+    p, g = fold(pred), fold(gold)
+    if not p or not g:
+        return False
+    return p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} "
+
+
+def score(rows: list[dict], preds: list[list[dict]]) -> dict[str, tuple[float, float, float]]:
+    out: dict[str, tuple[float, float, float]] = {}
+    for f in FIELDS:
+        tp = fp = fn = 0
+        for row, pred in zip(rows, preds, strict=True):
+            gold_vals = [c[f] for c in row["job_changes"] if c.get(f)]
+            pred_vals = [c[f] for c in pred if c.get(f)]
+            used = [False] * len(gold_vals)
+            for pv in pred_vals:
+                hit = next(
+                    (i for i, gv in enumerate(gold_vals) if not used[i] and same(pv, gv)), None
+                )
+                if hit is None:
+                    fp += 1
+                else:
+                    used[hit] = True
+                    tp += 1
+            fn += used.count(False)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        out[f] = (p, r, f1)
+    return out
+
+
+_BASE_EN = re.compile(
+    r"(?:(?P<person>[A-Z][\w.]+(?: [A-Z][\w.]+)+) )?(?:has been |was |is )?"
+    r"(?:appointed|named|joins|joined|hired)(?: as)? (?P<title>[\w ]+?) (?:at|of) "
+    r"(?P<org>[A-Z][\w&.' -]+)"
+)
+_BASE_FR = re.compile(
+    r"(?:(?P<person>[A-ZÉ][\w-]+(?: [A-ZÉ][\w-]+)+) )?(?:a été |est )?"
+    r"(?:nommée?|élue?|rejoint)(?: en tant que| au poste de)? (?P<title>[\w ]+?) "
+    r"(?:de la |de l'|du |de |d'|chez )(?P<org>[A-ZÉ][\w' -]+)"
+)
+
+
+def baseline(text: str, lang: str) -> list[dict]:
+    rx = _BASE_FR if lang == "fr" else _BASE_EN
+    out = []
+    for m in rx.finditer(text):
+        out.append(
+            {
+                "person": m.group("person"),
+                "organization": m.group("org").strip(),
+                "title": m.group("title").strip(),
+            }
+        )
+    return out
+
+
+def report(name: str, res: dict[str, tuple[float, float, float]]) -> None:
+    cells = "  ".join(f"{f[:5]} P={p:.2f} R={r:.2f} F1={f1:.2f}" for f, (p, r, f1) in res.items())
+    print(f"{name:<28} {cells}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--show-errors", action="store_true", help="print dev-split mistakes")
+    args = ap.parse_args()
+    rows = [
+        json.loads(line)
+        for line in args.data.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    t0 = time.perf_counter()
+    found = extract_job_changes([r["text"] for r in rows])
+    elapsed = time.perf_counter() - t0
+    preds = [[jc.contract() for jc in changes] for changes in found]
+    base = [baseline(r["text"], r["lang"]) for r in rows]
+    n_neg = sum(1 for r in rows if not r["job_changes"])
+    print(f"{len(rows)} sentences ({n_neg} negatives), extraction {elapsed:.1f}s incl. model load")
+    for split in ("dev", "dev2", "heldout", "all"):
+        idx = [i for i, r in enumerate(rows) if split == "all" or r["split"] == split]
+        sub = [rows[i] for i in idx]
+        report(f"rules [{split}, n={len(idx)}]", score(sub, [preds[i] for i in idx]))
+        report(f"regex baseline [{split}]", score(sub, [base[i] for i in idx]))
+    false_pos = sum(1 for r, p in zip(rows, preds, strict=True) if not r["job_changes"] and p)
+    print(f"negatives with a predicted change: {false_pos}/{n_neg}")
+    if args.show_errors:
+        for r, p in zip(rows, preds, strict=True):
+            if r["split"] != "dev":
+                continue
+            gold = [{k: c[k] for k in FIELDS} for c in r["job_changes"]]
+            pp = [{k: c[k] for k in FIELDS} for c in p]
+            if json.dumps(gold) != json.dumps(pp):
+                print(f"- {r['id']}: {r['text']}\n  gold={gold}\n  pred={pp}")
+    allres = score(rows, preds)
+    print(f"f1: {(allres['organization'][2] + allres['title'][2]) / 2:.3f}")
+
+
+if __name__ == "__main__":
+    main()

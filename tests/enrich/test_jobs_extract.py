@@ -1,0 +1,329 @@
+"""Job-change extraction on FR/EN sentences, with negatives sharing the trigger words.
+
+These sentences are written for the tests (invented people); the benchmark
+(benchmarks/jobs_eval.py) scores real public sentences.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enrich.jobs import (
+    detect_lang,
+    extract_job_changes,
+    normalise_inclusive,
+    parse_start_date,
+)
+
+POSITIVES = [
+    # (text, person, organization, title, start_date)
+    (
+        "Marie Dupont a été nommée directrice générale de la SNCF à compter du 1er mars 2024.",
+        "Marie Dupont",
+        "SNCF",
+        "directrice générale",
+        "2024-03-01",
+    ),
+    (
+        "Après dix ans chez Renault, Jean Martin rejoint Stellantis en tant que directeur "
+        "financier.",
+        "Jean Martin",
+        "Stellantis",
+        "directeur financier",
+        None,
+    ),
+    (
+        "Sophie Durand est nommée présidente de l'université de Strasbourg.",
+        "Sophie Durand",
+        "université de Strasbourg",
+        "présidente",
+        None,
+    ),
+    (
+        "Alex Moreau a été nommé(e) directeur·rice de l'Institut Pasteur le 3 janvier 2023.",
+        "Alex Moreau",
+        "Institut Pasteur",
+        "directeur·rice",
+        "2023-01-03",
+    ),
+    (
+        "L'Université de Lille nomme Pierre Leroy directeur de la communication.",
+        "Pierre Leroy",
+        "Université de Lille",
+        "directeur de la communication",
+        None,
+    ),
+    (
+        "Claire Lemaire prend la tête de l'Agence nationale de la recherche.",
+        "Claire Lemaire",
+        "Agence nationale de la recherche",
+        None,
+        None,
+    ),
+    (
+        "Lucie Bernard succède à Marc Petit au poste de directrice des ressources humaines "
+        "d'Airbus.",
+        "Lucie Bernard",
+        "Airbus",
+        "directrice des ressources humaines",
+        None,
+    ),
+    (
+        "Je suis ravie de vous annoncer que je rejoins BNP Paribas en tant que responsable de "
+        "la conformité.",
+        None,
+        "BNP Paribas",
+        "responsable de la conformité",
+        None,
+    ),
+    (
+        "I'm happy to share that I'm starting a new position as Senior Data Scientist at Doctolib!",
+        None,
+        "Doctolib",
+        "Senior Data Scientist",
+        None,
+    ),
+    (
+        "Jane Smith joins Acme Corp as Chief Technology Officer.",
+        "Jane Smith",
+        "Acme Corp",
+        "Chief Technology Officer",
+        None,
+    ),
+    (
+        "Google appoints John Doe as Head of Marketing.",
+        "John Doe",
+        "Google",
+        "Head of Marketing",
+        None,
+    ),
+    (
+        "Dr. Alice Brown has been appointed Professor of Economics at Harvard University, "
+        "effective July 1, 2024.",
+        "Alice Brown",
+        "Harvard University",
+        "Professor of Economics",
+        "2024-07-01",
+    ),
+    (
+        "Paul Durand devient directeur de Sciences Po.",
+        "Paul Durand",
+        "Sciences Po",
+        "directeur",
+        None,
+    ),
+]
+
+POSITIVES += [
+    (
+        "J'ai le plaisir de vous annoncer ma nomination en tant que directrice adjointe de "
+        "l'ESSEC.",
+        None,
+        "ESSEC",
+        "directrice adjointe",
+        None,
+    ),
+    (
+        "Manchester United have confirmed the appointment of Ruben Amorim as head coach.",
+        "Ruben Amorim",
+        "Manchester United",
+        "head coach",
+        None,
+    ),
+    (
+        "Rachida Dati a été nommée ministre de la Culture.",
+        "Rachida Dati",
+        None,
+        "ministre de la Culture",
+        None,
+    ),
+    (
+        "Professor Jane Roe has been appointed Dean of the Faculty of Law at the University of "
+        "Edinburgh.",
+        "Jane Roe",
+        "University of Edinburgh",
+        "Dean of the Faculty of Law",
+        None,
+    ),
+    (
+        "Today is my first day as Chief Marketing Officer at Nike.",
+        None,
+        "Nike",
+        "Chief Marketing Officer",
+        None,
+    ),
+]
+
+POSITIVES += [
+    ("John Doe named CEO of Acme Corp", "John Doe", "Acme Corp", "CEO", None),
+    ("Amazon hires John Doe from Google.", "John Doe", "Amazon", None, None),
+    (
+        "Anne Dubois (promo 2012) a été nommée directrice marketing de L'Oréal France.",
+        "Anne Dubois",
+        "L'Oréal France",
+        "directrice marketing",
+        None,
+    ),
+    (
+        "Félicitations à Paul Martin pour sa nomination au poste de directeur général de Michelin.",
+        "Paul Martin",
+        "Michelin",
+        "directeur général",
+        None,
+    ),
+    (
+        "Marie Dupont succède à Jean Martin à la présidence de l'Université de Lyon.",
+        "Marie Dupont",
+        "Université de Lyon",
+        None,
+        None,
+    ),
+]
+
+NEGATIVES = [
+    "She was named in the indictment.",
+    "Elle a rejoint son domicile après l'audience.",
+    "Il a été nommé dans l'affaire des assistants parlementaires.",
+    "L'ancien international a été nommé coach de l’année dans le championnat italien.",
+    "Le film a été nommé aux Oscars dans la catégorie meilleur film.",
+    "Elle a été nommée aux César pour son premier rôle.",
+    "Des milliers de manifestants ont rejoint le cortège place de la République.",
+    "Thousands joined the protest outside parliament on Sunday.",
+    "The two companies joined forces to build a new plant.",
+    "He was named best player of the tournament.",
+    "Une petite rue nommée Victor Hugo traverse le quartier.",
+    "The CEO resigned from his position effective today.",
+    "Rejoignez-nous pour la soirée des anciens le 12 mars !",
+]
+
+
+@pytest.mark.slow
+def test_positives_and_negatives_in_one_batch() -> None:
+    texts = [p[0] for p in POSITIVES] + NEGATIVES
+    results = extract_job_changes(texts)
+    assert len(results) == len(texts)
+    for (text, person, org, title, start), found in zip(POSITIVES, results, strict=False):
+        assert len(found) == 1, (text, found)
+        jc = found[0]
+        assert jc.contract() == {
+            "person": person,
+            "organization": org,
+            "title": title,
+            "start_date": start,
+        }, text
+        assert jc.rule.startswith("jobs-rules-") and jc.sentence
+    for text, found in zip(NEGATIVES, results[len(POSITIVES) :], strict=True):
+        assert found == [], (text, found)
+
+
+@pytest.mark.slow
+def test_forced_language_and_empty_text() -> None:
+    results = extract_job_changes(["", "   "], lang="fr")
+    assert results == [[], []]
+    (found,) = extract_job_changes(["Jane Smith joins Acme Corp as CFO."], lang="en")
+    assert found[0].organization == "Acme Corp"
+    assert found[0].title == "CFO"
+
+
+def test_detect_lang() -> None:
+    assert detect_lang("Marie Dupont a été nommée directrice de la SNCF.") == "fr"
+    assert detect_lang("Jane Smith has joined Acme Corp as its new CFO.") == "en"
+
+
+def test_inclusive_normalisation_keeps_offsets() -> None:
+    text = "nommé(e) directeur(trice) et chargé(e)s"
+    out = normalise_inclusive(text)
+    assert len(out) == len(text)
+    assert "(" not in out
+
+
+FR_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+EN_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)))
+def test_start_date_french_and_english(d: date) -> None:
+    day_fr = "1er" if d.day == 1 else str(d.day)
+    fr = f"Elle prendra ses fonctions à compter du {day_fr} {FR_MONTHS[d.month - 1]} {d.year}."
+    en = f"He joins the board effective {EN_MONTHS[d.month - 1]} {d.day}, {d.year}."
+    assert parse_start_date(fr) == d.isoformat()
+    assert parse_start_date(en) == d.isoformat()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2005, 12, 31)))
+def test_birth_dates_are_not_start_dates(d: date) -> None:
+    text = f"Née le {d.day} {FR_MONTHS[d.month - 1]} {d.year}, elle dirige le laboratoire."
+    assert parse_start_date(text) is None
+
+
+def test_month_without_year_uses_publication_year() -> None:
+    base = datetime(2025, 6, 10, tzinfo=UTC)
+    assert (
+        parse_start_date("Il rejoint le groupe en septembre.", base) is None
+    )  # no day: needs year
+    assert parse_start_date("Il prendra ses fonctions le 1er septembre.", base) == "2025-09-01"
+
+
+PIECES = [
+    *"aeiouéènmrt ()·.,!?'’-\n",
+    "nommée ",
+    "rejoint ",
+    "joins ",
+    " as ",
+    " at ",
+    "Google",
+    "SNCF",
+    "I'm ",
+    "directrice ",
+    "de la ",
+    "CEO",
+    "1er mars 2024",
+    "🎉",
+]
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=30).map("".join), max_size=5))
+def test_any_text_gives_well_formed_output(texts: list[str]) -> None:
+    results = extract_job_changes(texts)
+    assert len(results) == len(texts)
+    for found in results:
+        for jc in found:
+            c = jc.contract()
+            assert set(c) == {"person", "organization", "title", "start_date"}
+            assert c["organization"] or c["title"]
+            if c["start_date"]:
+                date.fromisoformat(c["start_date"])

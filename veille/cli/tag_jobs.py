@@ -1,0 +1,69 @@
+"""`veille tag jobs`: job changes in a JSONL file of texts (a stable contract).
+
+Input lines ``{"id": ..., "text": ...}`` (an optional ``"lang"`` forces the
+language); output lines are the input plus ``"job_changes": [{"person",
+"organization", "title", "start_date"}]``. Needs no configuration file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from veille.cli._common import console
+from veille.cli._tag import get_tag_app
+from veille.errors import ImportFileError
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """All records of ``path``; a bad line fails the whole file with its number."""
+    records: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"cannot read {path}: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(f"{path}: invalid JSON ({exc.msg})", line=n) from exc
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+            raise ImportFileError(f'{path}: expected an object with a string "text"', line=n)
+        records.append(rec)
+    return records
+
+
+def tag_jobs(
+    input: Path = typer.Option(..., "--input", "-i", help="JSONL with id and text per line."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the tagged JSONL."),
+    lang: str | None = typer.Option(None, "--lang", help="Force fr or en (default: detect)."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1),
+) -> None:
+    """Find job changes (person, organization, title, start_date) in each text."""
+    from enrich.jobs import extract_job_changes
+
+    records = read_jsonl(input)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    found = 0
+    with output.open("w", encoding="utf-8") as fh:
+        for start in range(0, len(records), batch_size):
+            chunk = records[start : start + batch_size]
+            langs = {r.get("lang") for r in chunk}
+            forced = lang or (next(iter(langs)) if len(langs) == 1 else None)
+            if forced not in {None, "fr", "en"}:
+                forced = None
+            results = extract_job_changes([r["text"] for r in chunk], forced)
+            for rec, changes in zip(chunk, results, strict=True):
+                rec["job_changes"] = [jc.contract() for jc in changes]
+                found += len(changes)
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    console.print(f"{len(records)} texts, {found} job changes -> {output}")
+
+
+def register(app: typer.Typer) -> None:
+    get_tag_app(app).command("jobs")(tag_jobs)
