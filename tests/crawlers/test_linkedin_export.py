@@ -96,8 +96,8 @@ def test_cli_import_is_all_or_nothing_and_idempotent(
         state._settings = None
         result = runner.invoke(app, ["-c", str(cfg), "profiles", "import-linkedin", str(bad)])
         assert result.exit_code != 0
-        assert isinstance(result.exception, ImportFileError)
-        assert result.exception.line == 7
+        assert result.exit_code == ImportFileError.exit_code
+        assert "line 7" in result.output
         with session_scope(db_url) as session:
             assert session.exec(select(ProfileSnapshot)).all() == []
         for expected in ("2 new snapshots", "0 new snapshots"):
