@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 from veille.config import Settings
+from veille.privacy import display_author
 from veille.query import tokenize
 
 # Folded (accent-free, lower-case) FR/EN stopwords, plus web/social noise.
@@ -83,34 +85,21 @@ def top_sources(rows: Iterable[Mapping[str, Any]], limit: int = 5) -> list[tuple
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
-def pseudonym(author_key: str, platform: str = "", handle: str = "") -> str:
-    """A stable, non-identifying label for an author (keyed hash prefix)."""
-    if not author_key:
-        # Crawlers normally fill author_key; fall back to the same keyed hash.
-        from store.suppression import keyed_hash, pseudonym_key
-
-        author_key = keyed_hash("handle", f"{platform}:{handle}", pseudonym_key())
-    basis = author_key
-    return f"auteur·rice #{basis[:4]}"
-
-
 def author_label(settings: Settings, row: Mapping[str, Any]) -> str:
-    """What a report may show for an author.
+    """What a report may show for an author: :func:`veille.privacy.display_author`.
 
-    With pseudonymisation on, only allow-listed public accounts keep their
-    handle; everyone else becomes :func:`pseudonym`. Alumni are named only in
-    the ambassadors section, not here.
+    Alumni are named only in the ambassadors section, so here every author is
+    treated as a member of the public.
     """
-    handle = str(row.get("author_handle") or "").lstrip("@")
-    platform = str(row.get("platform") or "")
-    if not handle:
+    if not (row.get("author_handle") or row.get("author_name")):
         return "—"
-    if not settings.privacy.pseudonymize_authors:
-        return "@" + handle
-    allowed = {h.lstrip("@").casefold() for h in settings.privacy.allow_listed_handles}
-    if handle.casefold() in allowed:
-        return "@" + handle
-    return pseudonym(str(row.get("author_key") or ""), platform, handle)
+    author = SimpleNamespace(
+        platform=str(row.get("platform") or ""),
+        author_handle=str(row.get("author_handle") or ""),
+        author_name=str(row.get("author_name") or ""),
+        author_key=str(row.get("author_key") or ""),
+    )
+    return display_author(author, settings, is_alumnus=False)
 
 
 def excerpt(row: Mapping[str, Any], length: int = 220) -> str:

@@ -48,8 +48,8 @@ def _allowed_handles(settings: Settings) -> set[tuple[str, str]]:
 
 
 def pseudonym(author_key: str) -> str:
-    """``auteur·rice 3f2a9c``: short, stable, and not reversible without the key."""
-    return f"{PSEUDONYM_PREFIX} {author_key[:6]}" if author_key else f"{PSEUDONYM_PREFIX} anonyme"
+    """``auteur·rice #3f2a9c``: short, stable, and not reversible without the key."""
+    return f"{PSEUDONYM_PREFIX} #{author_key[:6]}" if author_key else f"{PSEUDONYM_PREFIX} anonyme"
 
 
 def display_author(mention: _Authored, settings: Settings, *, is_alumnus: bool) -> str:
@@ -60,14 +60,20 @@ def display_author(mention: _Authored, settings: Settings, *, is_alumnus: bool) 
     ``privacy.pseudonymize_authors`` is off; a pseudonym otherwise.
     """
     clear = mention.author_handle or mention.author_name
+    key = mention.author_key
+    if not key and clear:
+        # Crawlers fill author_key; rows from elsewhere get the same keyed hash.
+        from store.suppression import keyed_hash, pseudonym_key
+
+        key = keyed_hash("handle", f"{mention.platform}:{clear}", pseudonym_key())
     if not settings.privacy.pseudonymize_authors or is_alumnus:
-        return clear or pseudonym(mention.author_key)
+        return clear or pseudonym(key)
     if mention.author_handle:
         h = normalise("handle", mention.author_handle)
         allowed = _allowed_handles(settings)
         if ("*", h) in allowed or (mention.platform.lower(), h) in allowed:
             return mention.author_handle
-    return pseudonym(mention.author_key)
+    return pseudonym(key)
 
 
 def processing_register(settings: Settings) -> str:

@@ -23,6 +23,8 @@ from store.db import session_scope
 from store.models import Alert, Alumnus, AuditEvent, Mention, Suggestion
 from store.review import NotFoundError, ReviewError
 from store.users import Account, account_for_token
+from veille.config import Settings
+from veille.privacy import display_author
 from web.security import ALERT_ROLES, ALUMNI_ROLES, MENTION_ROLES
 
 T = TypeVar("T")
@@ -358,9 +360,8 @@ def changes_csv(
 # ---------------------------------------------------------------------------
 
 
-def _mention_out(m: Mention, pseudonymize: bool, allow: set[str]) -> MentionOut:
-    handle = m.author_handle.lstrip("@")
-    author = handle if (not pseudonymize or handle.casefold() in allow) else m.author_key
+def _mention_out(m: Mention, settings: Settings) -> MentionOut:
+    author = display_author(m, settings, is_alumnus=m.alumnus_id is not None)
     return MentionOut(
         id=m.id or 0,
         platform=m.platform,
@@ -386,14 +387,13 @@ def list_mentions(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[MentionOut]:
-    privacy = request.app.state.settings.privacy
-    allow = {h.lstrip("@").casefold() for h in privacy.allow_listed_handles}
+    settings = request.app.state.settings
     with session_scope(request.app.state.db_url) as session:
         rows, total = alert_inbox.list_mentions(
             session, team=team, sentiment=sentiment, limit=limit, offset=offset
         )
     return Page[MentionOut](
-        items=[_mention_out(m, privacy.pseudonymize_authors, allow) for m in rows],
+        items=[_mention_out(m, settings) for m in rows],
         total=total,
         limit=limit,
         offset=offset,

@@ -22,6 +22,7 @@ from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
 from veille.csvsafe import to_csv
 from veille.errors import VeilleError
+from veille.privacy import display_author
 from web.links import self_confirmation_link
 from web.security import (
     ALERT_ROLES,
@@ -497,21 +498,22 @@ def mentions_page(
             limit=PAGE_SIZE,
             offset=(page_no - 1) * PAGE_SIZE,
         )
-    privacy = request.app.state.settings.privacy
+    settings = request.app.state.settings
     return page(
         request,
         "mentions.html",
         account,
         {
             "rows": rows,
+            "authors": {
+                m.id: display_author(m, settings, is_alumnus=m.alumnus_id is not None) for m in rows
+            },
             "total": total,
             "team": team,
             "sentiment": sentiment,
             "teams": _teams(request),
             "page_no": page_no,
             "page_size": PAGE_SIZE,
-            "pseudonymize": privacy.pseudonymize_authors,
-            "allow_listed": {h.lstrip("@").casefold() for h in privacy.allow_listed_handles},
         },
     )
 

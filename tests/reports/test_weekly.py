@@ -115,7 +115,7 @@ def test_weekly_report_figures_sections_and_pdf(db_url, week_data, tmp_path) -> 
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "javascript:" not in html
     assert "secret_person" not in html and "auteur·rice #ab12" in html  # pseudonymised
-    assert "@presse_officielle" in html  # allow-listed
+    assert "presse_officielle" in html  # allow-listed
     assert "Camille Martin" in html and "Directrice R&amp;D" in html
     assert html.count("<svg") >= 4
 

@@ -23,9 +23,14 @@ def _mention(handle: str, platform: str = "twitter", key: str = "3f2a9c" + "0" *
 def test_unknown_author_gets_a_stable_pseudonym() -> None:
     settings = make_settings()
     shown = display_author(_mention("jean_dupont"), settings, is_alumnus=False)
-    assert shown == "auteur·rice 3f2a9c"
+    assert shown == "auteur·rice #3f2a9c"
     assert "jean" not in shown.lower()
-    assert display_author(_mention("", key=""), settings, is_alumnus=False) == "auteur·rice anonyme"
+    # no key stored (a row not written by a crawler): the same keyed hash, derived here
+    derived = display_author(_mention("", key=""), settings, is_alumnus=False)
+    assert derived.startswith("auteur·rice #") and "jean" not in derived.lower()
+    nobody = _mention("", key="")
+    nobody.author_name = ""
+    assert display_author(nobody, settings, is_alumnus=False) == "auteur·rice anonyme"
 
 
 def test_alumni_allow_listed_and_institution_accounts_are_shown() -> None:
