@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -31,7 +32,6 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
-from twisted.internet import reactor, task
 
 from crawlers.http import Refused, check_url, looks_like_captcha, retry_after_seconds
 
@@ -42,10 +42,14 @@ def extract(html: str, url: str) -> dict[str, Any]:
     """Main text and metadata of an article page (trafilatura, fast mode)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        html, url=url, fast=True, with_metadata=True, include_comments=False, as_dict=True
+    result = trafilatura.bare_extraction(
+        html, url=url, fast=True, with_metadata=True, include_comments=False
     )
-    doc = doc if isinstance(doc, dict) else {}
+    doc: dict[str, Any] = {}
+    if isinstance(result, dict):
+        doc = result
+    elif result is not None:
+        doc = result.as_dict()
     return {
         "title": doc.get("title") or "",
         "text": doc.get("text") or "",
@@ -70,7 +74,7 @@ class GuardMiddleware:
     def from_crawler(cls, crawler: Any) -> GuardMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+    def process_request(self, request: scrapy.Request) -> None:
         try:
             check_url(request.url, allow_private=self.allow_private)
         except Refused as exc:
@@ -79,9 +83,10 @@ class GuardMiddleware:
         return None
 
     async def process_response(
-        self, request: scrapy.Request, response: Response, spider: scrapy.Spider
+        self, request: scrapy.Request, response: Response
     ) -> Response | scrapy.Request:
         from scrapy.utils.defer import deferred_to_future
+        from twisted.internet import reactor, task  # the reactor scrapy installed
 
         if response.status == 429:
             wait = retry_after_seconds(response.headers.to_unicode_dict()) or 1.0
@@ -101,7 +106,7 @@ class GuardMiddleware:
 class StdoutPipeline:
     """One JSON line per page on stdout, flushed, for the parent process."""
 
-    def process_item(self, item: dict[str, Any], spider: scrapy.Spider) -> dict[str, Any]:
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         try:
             sys.stdout.write(json.dumps({"page": item}, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -120,7 +125,7 @@ class VeilleSpider(scrapy.Spider):
         self.spec = spec
         self.start_urls = list(spec["targets"])
         self.allowed_domains = list(spec["domains"])
-        self.links = LinkExtractor(allow_domains=self.allowed_domains)
+        self.links = LinkExtractor()
         self.extract_text = bool(spec.get("extract", True))
         self.idle_seconds = float(spec.get("idle_seconds", 0))
         self.last_activity = time.monotonic()
@@ -135,6 +140,10 @@ class VeilleSpider(scrapy.Spider):
         # Shared frontier: another worker may still add URLs; wait a little before closing.
         if self.idle_seconds and time.monotonic() - self.last_activity < self.idle_seconds:
             raise DontCloseSpider
+
+    async def start(self) -> Any:  # scrapy >= 2.13 (its default sets dont_filter=True)
+        for request in self.start_requests():
+            yield request
 
     def start_requests(self) -> Iterator[scrapy.Request]:
         for url in self.start_urls:
@@ -153,7 +162,12 @@ class VeilleSpider(scrapy.Spider):
             page.update(extract(response.text, response.url))
         yield page
         for link in self.links.extract_links(response):
-            yield scrapy.Request(link.url, callback=self.parse)
+            if self._inside(link.url):
+                yield scrapy.Request(link.url, callback=self.parse)
+
+    def _inside(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
 def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +216,7 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run(spec: dict[str, Any]) -> int:
     """Crawl, then print one summary line with scrapy's counters."""
-    process = CrawlerProcess(settings=scrapy_settings(spec), install_root_handler=False)
-    logging.basicConfig(level=spec.get("log_level", "WARNING"), stream=sys.stderr)
+    process = CrawlerProcess(settings=scrapy_settings(spec))
     crawler = process.create_crawler(VeilleSpider)
     process.crawl(crawler, spec=spec)
     process.start()
@@ -220,7 +233,7 @@ def run(spec: dict[str, Any]) -> int:
     }
     sys.stdout.write(json.dumps({"summary": summary}) + "\n")
     sys.stdout.flush()
-    return 0
+    return 0 if summary["finish_reason"] else 1  # no finish reason: the crawl never ran
 
 
 def main() -> None:

@@ -231,3 +231,46 @@ def _crawler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Secrets come from the environment: a dummy bearer token and a fixed pseudonym key."""
     monkeypatch.setenv("VEILLE_TWITTER_BEARER_TOKEN", "replay-token")
     monkeypatch.setenv("VEILLE_PSEUDONYM_KEY", "test-pseudonym-key")
+
+
+def site_handler(n_pages: int, *, fanout: int = 5, sleep: float = 0.0):
+    """A synthetic site (clearly fake French articles): /, /p/<i>, a robots.txt that forbids /private/.
+
+    Every page links to a few others and to /private/secret; pages whose number is even
+    name the institution, odd ones do not.
+    """
+
+    def page(i: int) -> bytes:
+        links = "".join(
+            f'<li><a href="/p/{(i * fanout + k) % n_pages}">page {k}</a></li>'
+            for k in range(1, fanout + 1)
+        )
+        subject = "l'Université Exemple" if i % 2 == 0 else "la météo de la semaine"
+        return (
+            f"<html lang='fr'><head><title>Article {i}</title></head><body>"
+            f"<article><h1>Article {i}</h1><p>Article synthétique numéro {i} sur {subject}. "
+            "Ce texte est inventé pour les tests de veille et ne décrit rien de réel. "
+            f"Il est assez long pour qu'un extracteur le garde comme texte principal {i}.</p>"
+            f"</article><ul>{links}<li><a href='/private/secret'>x</a></li></ul></body></html>"
+        ).encode()
+
+    def handler(path: str, _query: dict[str, list[str]]) -> Answer | None:
+        if sleep:
+            time.sleep(sleep)
+        html = {"Content-Type": "text/html; charset=utf-8"}
+        if path == "/robots.txt":
+            return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"
+        if path == "/":
+            return 200, html, page(0)
+        if path.startswith("/p/"):
+            try:
+                i = int(path[3:])
+            except ValueError:
+                return None
+            if 0 <= i < n_pages:
+                return 200, html, page(i)
+        if path.startswith("/private/"):
+            return 200, html, b"<html><body>secret</body></html>"
+        return None
+
+    return handler
