@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -31,15 +32,57 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 
 from crawlers.http import Refused, check_url, looks_like_captcha, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 
-def extract(html: str, url: str) -> dict[str, Any]:
-    """Main text and metadata of an article page (trafilatura, fast mode)."""
+_SKIP_EXT = re.compile(
+    r"\.(?:pdf|jpe?g|png|gif|svg|webp|ico|css|js|zip|gz|mp[34]|avi|mov|docx?|xlsx?|pptx?)$",
+    re.IGNORECASE,
+)
+_DATE_META = (
+    'meta[property="article:published_time"]::attr(content)',
+    'meta[name="date"]::attr(content)',
+    'meta[name="DC.date"]::attr(content)',
+    'meta[itemprop="datePublished"]::attr(content)',
+    "time[datetime]::attr(datetime)",
+)
+
+
+def extract_fast(response: TextResponse) -> dict[str, Any]:
+    """Article text by trafilatura's baseline extractor; metadata from the page head.
+
+    About 20x cheaper than the full extraction (whose date heuristics dominate),
+    which keeps veille within a small overhead of a bare scrapy crawl.
+    """
+    from trafilatura import baseline
+
+    _, text, _ = baseline(response.text)
+    published = ""
+    for query in _DATE_META:
+        published = response.css(query).get() or ""
+        if published:
+            break
+    title = (
+        response.css('meta[property="og:title"]::attr(content)').get()
+        or response.css("title::text").get()
+        or ""
+    )
+    author = response.css('meta[name="author"]::attr(content)').get() or ""
+    lang = (response.css("html::attr(lang)").get() or "").split("-")[0] or None
+    return {
+        "title": title.strip(),
+        "text": text,
+        "published": published,
+        "author": author,
+        "lang": lang,
+    }
+
+
+def extract_full(html: str, url: str) -> dict[str, Any]:
+    """Main text and metadata by trafilatura's full extraction (``extractor = "full"``)."""
     import trafilatura
 
     result = trafilatura.bare_extraction(
@@ -125,8 +168,7 @@ class VeilleSpider(scrapy.Spider):
         self.spec = spec
         self.start_urls = list(spec["targets"])
         self.allowed_domains = list(spec["domains"])
-        self.links = LinkExtractor()
-        self.extract_text = bool(spec.get("extract", True))
+        self.extractor = str(spec.get("extractor", "fast"))
         self.idle_seconds = float(spec.get("idle_seconds", 0))
         self.last_activity = time.monotonic()
 
@@ -158,12 +200,16 @@ class VeilleSpider(scrapy.Spider):
         if "html" not in ctype:
             return
         page: dict[str, Any] = {"url": response.url}
-        if self.extract_text:
-            page.update(extract(response.text, response.url))
+        if self.extractor == "full":
+            page.update(extract_full(response.text, response.url))
+        else:
+            page.update(extract_fast(response))
         yield page
-        for link in self.links.extract_links(response):
-            if self._inside(link.url):
-                yield scrapy.Request(link.url, callback=self.parse)
+        for href in response.css("a::attr(href), area::attr(href)").getall():
+            url = response.urljoin(href.strip()).split("#", 1)[0]
+            if url.startswith(("http://", "https://")) and self._inside(url):
+                if not _SKIP_EXT.search(urlsplit(url).path):
+                    yield scrapy.Request(url, callback=self.parse)
 
     def _inside(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""

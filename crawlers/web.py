@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import subprocess
 import sys
 import threading
@@ -89,12 +90,31 @@ class WebSource:
                 stderr_tail.append(line)
                 del stderr_tail[:-40]
 
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
+        lines: queue.Queue[str | None] = queue.Queue()
+        out_stream = proc.stdout
+
+        def read() -> None:
+            # Read eagerly so the crawl never waits while a batch is being stored.
+            for line in out_stream:
+                lines.put(line)
+            lines.put(None)
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (drain, read)]
+        for t in threads:
+            t.start()
         pending: list[Mention] = []
         completed = False
         try:
-            for line in proc.stdout:
+            while True:
+                try:
+                    line = lines.get(timeout=1.0)
+                except queue.Empty:
+                    if pending:  # a slow site: store what we have
+                        yield Batch(mentions=pending, cursor={"last_crawl": started})
+                        pending = []
+                    continue
+                if line is None:
+                    break
                 msg = json.loads(line)
                 if "summary" in msg:
                     self.summary = msg["summary"]
@@ -112,7 +132,8 @@ class WebSource:
             if not completed and proc.poll() is None:
                 proc.kill()  # stopped early (budget, error): do not leave the crawl running
             proc.wait()
-            reader.join(timeout=5)
+            for t in threads:
+                t.join(timeout=5)
         if proc.returncode:
             raise Down(
                 f"scrapy worker exited with {proc.returncode}: {''.join(stderr_tail)[-800:]}"

@@ -10,6 +10,7 @@ as a queue of (status, headers, body) answered before the normal body.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -83,6 +84,12 @@ class Replay:
 def _handler_for(replay: Replay) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes: without NODELAY, Nagle + delayed
+            # ACK add ~40 ms to every keep-alive response.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
