@@ -85,7 +85,8 @@ def build_site(n: int, fanout: int = 5) -> dict[str, bytes]:
         )
         pages[f"/p/{i}"] = (
             f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>Article {i}"
-            f"</title><meta property='article:published_time' content='2025-06-0{1 + i % 9}T08:00:00Z'>"
+            f"</title><meta property='article:published_time' "
+            f"content='2025-06-0{1 + i % 9}T08:00:00Z'>"
             f"</head><body><nav><a href='/p/0'>accueil</a></nav><article><h1>Article {i}</h1>"
             f"{body}</article><ul>{links}</ul></body></html>"
         ).encode()
@@ -96,6 +97,7 @@ def build_site(n: int, fanout: int = 5) -> dict[str, bytes]:
 
 def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
     """A threaded server in this process (tests); the benchmark uses :func:`serve_process`."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -126,7 +128,7 @@ def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
 
 
 def _serve_forever(n: int, port_queue: multiprocessing.Queue[int]) -> None:
-    server, base = serve(build_site(n))
+    server, _ = serve(build_site(n))
     port_queue.put(server.server_address[1])
     threading.Event().wait()
 

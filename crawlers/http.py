@@ -171,7 +171,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     except socket.gaierror as exc:
         raise Down(f"cannot resolve {host}: {exc}") from exc
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _forbidden_ip(ip):
             raise Refused(
                 f"refusing {url!r}: {host} resolves to {ip}, a private/loopback/link-local "

@@ -132,7 +132,10 @@ class GuardMiddleware:
         from twisted.internet import reactor, task  # the reactor scrapy installed
 
         if response.status == 429:
-            wait = retry_after_seconds(response.headers.to_unicode_dict()) or 1.0
+            headers = {
+                str(k).lower(): str(v) for k, v in response.headers.to_unicode_dict().items()
+            }
+            wait = retry_after_seconds(headers) or 1.0
             tries = request.meta.get("veille_429", 0)
             if wait <= self.max_wait and tries < self.max_retries + 2:
                 self.crawler.stats.inc_value("veille/rate_limited")
@@ -196,7 +199,7 @@ class VeilleSpider(scrapy.Spider):
         self.last_activity = time.monotonic()
         if not isinstance(response, TextResponse) or response.status != 200:
             return
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "html" not in ctype:
             return
         page: dict[str, Any] = {"url": response.url}
@@ -207,9 +210,12 @@ class VeilleSpider(scrapy.Spider):
         yield page
         for href in response.css("a::attr(href), area::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#", 1)[0]
-            if url.startswith(("http://", "https://")) and self._inside(url):
-                if not _SKIP_EXT.search(urlsplit(url).path):
-                    yield scrapy.Request(url, callback=self.parse)
+            if (
+                url.startswith(("http://", "https://"))
+                and self._inside(url)
+                and not _SKIP_EXT.search(urlsplit(url).path)
+            ):
+                yield scrapy.Request(url, callback=self.parse)
 
     def _inside(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""

@@ -59,7 +59,8 @@ class TwitterSource:
     def validate(self) -> None:
         if not self.ctx.settings.secret("twitter_bearer_token"):
             raise ConfigError(
-                f"source {self.cfg.name!r}: set VEILLE_TWITTER_BEARER_TOKEN to an X API bearer token"
+                f"source {self.cfg.name!r}: "
+                "set VEILLE_TWITTER_BEARER_TOKEN to an X API bearer token"
             )
 
     def _client(self) -> tweepy.Client:
@@ -113,7 +114,7 @@ class TwitterSource:
 
     def _search_page(self, query: str) -> Any:
         def page(since_id: str | None, token: str | None) -> dict[str, Any]:
-            return self._client().search_recent_tweets(  # type: ignore[no-any-return]
+            return self._client().search_recent_tweets(  # type: ignore[no-any-return,unused-ignore]
                 query=query,
                 since_id=since_id,
                 next_token=token,
@@ -127,7 +128,7 @@ class TwitterSource:
 
     def _mentions_page(self, user_id: str) -> Any:
         def page(since_id: str | None, token: str | None) -> dict[str, Any]:
-            return self._client().get_users_mentions(  # type: ignore[no-any-return]
+            return self._client().get_users_mentions(  # type: ignore[no-any-return,unused-ignore]
                 user_id,
                 since_id=since_id,
                 pagination_token=token,

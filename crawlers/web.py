@@ -141,7 +141,8 @@ class WebSource:
         s = self.summary
         if s.get("pages", 0) == 0 and (s.get("blocked") or s.get("robots_forbidden")):
             raise Blocked(
-                f"every page refused (blocked {s.get('blocked')}, robots {s.get('robots_forbidden')})"
+                f"every page refused (blocked {s.get('blocked')}, "
+                f"robots {s.get('robots_forbidden')})"
             )
         if s.get("pages", 0) == 0 and s.get("refused"):
             raise Blocked(f"{s['refused']} request(s) refused by the address guard")

@@ -28,7 +28,7 @@ def ensure_institutions(session: Session, settings: Settings) -> dict[str, int]:
     ids: dict[str, int] = {}
     for i, inst in enumerate(settings.institutions()):
         row = session.exec(select(Institution).where(Institution.slug == inst.slug)).first()
-        values = {
+        values: dict[str, Any] = {
             "name": inst.name,
             "aliases": list(inst.aliases),
             "handles": {k: list(v) for k, v in inst.handles.items()},
@@ -81,7 +81,7 @@ def store_mentions(
     if not inserted:
         return result
 
-    links = []
+    links: list[dict[str, int]] = []
     new: list[tuple[int, Mention]] = []
     for m, institution_ids in mentions:
         mid = inserted.get((m.platform, m.platform_id))
@@ -114,11 +114,14 @@ def _group(session: Session, new: list[tuple[int, Mention]]) -> int:
     first_by_url: dict[str, int] = {}
     for mid, h, url, dup in existing:
         root = dup or mid
+        if root is None:
+            continue
         if h:
             first_by_hash.setdefault(h, root)
         if url:
             first_by_url.setdefault(url, root)
     grouped = 0
+    table = Mention.__table__  # type: ignore[attr-defined]
     for mid, m in new:
         candidates = [
             c
@@ -127,9 +130,7 @@ def _group(session: Session, new: list[tuple[int, Mention]]) -> int:
         ]
         if candidates:
             session.execute(
-                update(Mention.__table__)  # type: ignore[arg-type]
-                .where(Mention.__table__.c.id == mid)  # type: ignore[attr-defined]
-                .values(duplicate_of_id=min(candidates))
+                update(table).where(table.c.id == mid).values(duplicate_of_id=min(candidates))
             )
             grouped += 1
     return grouped
@@ -160,7 +161,7 @@ def mention_keys(session: Session) -> list[tuple[str, str, str, str]]:
     when they hold the same mentions grouped the same way.
     """
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]
             Mention.id,
             Mention.platform,
             Mention.platform_id,

@@ -241,7 +241,7 @@ def _crawler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def site_handler(n_pages: int, *, fanout: int = 5, sleep: float = 0.0):
-    """A synthetic site (clearly fake French articles): /, /p/<i>, a robots.txt that forbids /private/.
+    """A synthetic site (clearly fake French articles): /, /p/<i>, robots.txt forbidding /private/.
 
     Every page links to a few others and to /private/secret; pages whose number is even
     name the institution, odd ones do not.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from crawlers.runner import crawl
-from store import crawl_state
-from store import suppression
+from store import crawl_state, suppression
 from store.db import session_scope
 from store.mentions import count_mentions, mention_keys
 from tests.crawlers.conftest import Replay, replay_settings, serve_all, source_configs
@@ -46,9 +45,7 @@ def test_ssrf_guard_refuses_loopback_unless_allowed(db_url: str, replay: Replay)
     assert report.stored == 0
     assert "refusing" in report.error and "127.0.0.1" in report.error
     assert sum(replay.hits.values()) == 0  # nothing was fetched at all
-    bsky = replay_settings(
-        db_url, _only(replay.base_url, "bluesky"), allow_private_addresses=False
-    )
+    bsky = replay_settings(db_url, _only(replay.base_url, "bluesky"), allow_private_addresses=False)
     [report] = crawl(bsky, db_url)
     assert report.status == "blocked" and sum(replay.hits.values()) == 0
 
@@ -122,6 +119,6 @@ def test_syndicated_copies_are_grouped_not_counted_twice(db_url: str, replay: Re
         "https://presse.example.org/campus",
         "https://agregateur.example.net/x/42",
     }
-    root = [k for k in keys if k[1].startswith("https://presse")][0]
-    copy = [k for k in keys if k[1].startswith("https://agregateur")][0]
+    root = next(k for k in keys if k[1].startswith("https://presse"))
+    copy = next(k for k in keys if k[1].startswith("https://agregateur"))
     assert root[3] == "" and copy[3] == "news:https://presse.example.org/campus"

@@ -5,14 +5,13 @@ Also the CLI: `veille crawl` (rich progress) and `veille sources status`.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import json
 
 from crawlers.runner import crawl
 from store.db import session_scope, upgrade
@@ -66,7 +65,12 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(db_url: str, replay: Re
     # Baseline: an uninterrupted run in its own database.
     base_url = f"sqlite:///{tmp_path / 'baseline.db'}"
     upgrade(base_url)
-    crawl(replay_settings(base_url, [c for c in source_configs(replay.base_url) if c["name"] == "news"]), base_url)
+    crawl(
+        replay_settings(
+            base_url, [c for c in source_configs(replay.base_url) if c["name"] == "news"]
+        ),
+        base_url,
+    )
     with session_scope(base_url) as s:
         expected = mention_keys(s)
     assert len(expected) > 5

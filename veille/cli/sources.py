@@ -45,11 +45,11 @@ def status() -> None:
     for col in ("source", "kind", "status", "last success", "last error", "items", "today"):
         table.add_column(col)
     for h in rows:
-        s = limits.get(h.name)
+        cfg_source = limits.get(h.name)
         status_text = Text(h.status, style=_STYLE.get(h.status, "white"))
         if not h.enabled:
             status_text.append(" (disabled)", style="dim")
-        today = str(h.items_today) + (f" / {s.max_items_per_day}" if s else "")
+        today = str(h.items_today) + (f" / {cfg_source.max_items_per_day}" if cfg_source else "")
         if h.status == "budget_exhausted":
             status_text.append(" ⚠ budget reached", style="bold yellow")
         error = Text("")
