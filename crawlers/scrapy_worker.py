@@ -59,7 +59,6 @@ def extract_fast(response: TextResponse) -> dict[str, Any]:
     """
     from trafilatura import baseline
 
-    _, text, _ = baseline(response.text)
     published = ""
     for query in _DATE_META:
         published = response.css(query).get() or ""
@@ -72,6 +71,9 @@ def extract_fast(response: TextResponse) -> dict[str, Any]:
     )
     author = response.css('meta[name="author"]::attr(content)').get() or ""
     lang = (response.css("html::attr(lang)").get() or "").split("-")[0] or None
+    # Reuse the tree scrapy already parsed (baseline would parse the page again); last,
+    # because baseline removes scripts, asides and footers from the tree it is given.
+    _, text, _ = baseline(response.selector.root)
     return {
         "title": title.strip(),
         "text": text,
@@ -202,12 +204,8 @@ class VeilleSpider(scrapy.Spider):
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "html" not in ctype:
             return
-        page: dict[str, Any] = {"url": response.url}
-        if self.extractor == "full":
-            page.update(extract_full(response.text, response.url))
-        else:
-            page.update(extract_fast(response))
-        yield page
+        # Links first: the fast extractor cleans (mutates) the parsed tree it is given.
+        follow = []
         for href in response.css("a::attr(href), area::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#", 1)[0]
             if (
@@ -215,7 +213,15 @@ class VeilleSpider(scrapy.Spider):
                 and self._inside(url)
                 and not _SKIP_EXT.search(urlsplit(url).path)
             ):
-                yield scrapy.Request(url, callback=self.parse)
+                follow.append(url)
+        page: dict[str, Any] = {"url": response.url}
+        if self.extractor == "full":
+            page.update(extract_full(response.text, response.url))
+        else:
+            page.update(extract_fast(response))
+        yield page
+        for url in follow:
+            yield scrapy.Request(url, callback=self.parse)
 
     def _inside(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""

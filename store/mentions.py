@@ -72,11 +72,14 @@ def store_mentions(
     table = Mention.__table__  # type: ignore[attr-defined]
     rows = [_row(m) for m, _ in mentions]
     dialect = session.get_bind().dialect.name
-    stmt: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(rows)
+    stmt: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     stmt = stmt.on_conflict_do_nothing(index_elements=["platform", "platform_id"]).returning(
         table.c.id, table.c.platform, table.c.platform_id
     )
-    inserted = {(p, pid): i for i, p, pid in session.execute(stmt).all()}
+    # executemany + RETURNING: SQLAlchemy batches it ("insertmanyvalues") from one cached
+    # compiled statement, instead of compiling a new N-row VALUES clause per batch.
+    result_rows = session.execute(stmt, rows).all()
+    inserted = {(p, pid): i for i, p, pid in result_rows}
     result.inserted = len(inserted)
     if not inserted:
         return result

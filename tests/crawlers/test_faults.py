@@ -109,3 +109,35 @@ def test_one_failing_source_never_stops_the_others(db_url: str, replay: Replay):
     assert health["reddit"].status == "blocked" and "403" in health["reddit"].last_error
     assert health["bluesky"].status == "down" and health["bluesky"].last_error
     assert health["x"].status == "ok" and health["x"].last_success_at is not None
+
+
+def test_twitter_pagination_resumes_from_saved_cursor(db_url: str, replay: Replay):
+    """A run stopped mid-pagination (here by its budget) resumes at next_token, then since_id."""
+    body = json.loads(fixture_body(TWITTER["/2/tweets/search/recent"]))
+    tweets = body["data"]
+    page1 = {"data": tweets[:5], "meta": {"newest_id": tweets[0]["id"], "next_token": "p2"}}
+    page2 = {"data": tweets[5:], "meta": {"newest_id": tweets[5]["id"]}}
+
+    def handler(path, query):
+        if path != "/2/tweets/search/recent":
+            return None
+        page = page2 if query.get("next_token") == ["p2"] else page1
+        if query.get("since_id"):
+            page = {"meta": {"result_count": 0}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page).encode()
+
+    replay.handler = handler
+    [cfg] = _by_name(replay.base_url, "x", handles=[])
+    cfg["max_items_per_run"] = 5
+    settings = replay_settings(db_url, [cfg])
+    first = crawl(settings, db_url)[0]
+    assert first.status == "budget_exhausted" and first.stored == 5
+    second = crawl(settings, db_url)[0]
+    assert second.stored == 5
+    third = crawl(settings, db_url)[0]
+    assert third.stored == 0 and third.status == "ok"
+    queries = [q for p, q, _ in replay.requests if p == "/2/tweets/search/recent"]
+    assert "next_token" not in queries[0] and queries[1]["next_token"] == ["p2"]
+    assert queries[2]["since_id"] == [tweets[0]["id"]]
+    with session_scope(db_url) as s:
+        assert sorted(pid for _, pid, _, _ in mention_keys(s)) == sorted(t["id"] for t in tweets)

@@ -122,3 +122,36 @@ def test_syndicated_copies_are_grouped_not_counted_twice(db_url: str, replay: Re
     root = next(k for k in keys if k[1].startswith("https://presse"))
     copy = next(k for k in keys if k[1].startswith("https://agregateur"))
     assert root[3] == "" and copy[3] == "news:https://presse.example.org/campus"
+
+
+def test_profile_snapshots_are_stored_once(db_url: str):
+    from store.mentions import store_snapshots
+    from store.models import ProfileSnapshot
+
+    def snap():
+        return ProfileSnapshot(
+            profile_key="https://example.org/people/a",
+            source_kind="schema_person",
+            url="https://example.org/people/a",
+            method="test",
+            person={"given_name": "A"},
+            content_hash="h1",
+        )
+
+    with session_scope(db_url) as s:
+        assert store_snapshots(s, [snap()]) == 1
+    with session_scope(db_url) as s:
+        assert store_snapshots(s, [snap()]) == 0
+
+
+def test_crawl_stage_reports_counts(db_url: str, replay: Replay, tmp_path):
+    from pathlib import Path
+
+    from crawlers.runner import crawl_stage
+    from veille.stages import StageContext
+
+    serve_all(replay)
+    settings = replay_settings(db_url, _only(replay.base_url, "reddit"))
+    result = crawl_stage(StageContext(settings, db_url, Path(tmp_path)))
+    assert result.counts["stored"] > 0 and result.counts["failed_sources"] == 0
+    assert crawl_stage(StageContext(settings, db_url, Path(tmp_path))).counts["stored"] == 0
