@@ -22,6 +22,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -142,9 +143,15 @@ def serve_process(n: int) -> tuple[multiprocessing.Process, str]:
     return proc, f"http://127.0.0.1:{ports.get(timeout=60)}"
 
 
-def run_bare(base: str, concurrency: int, workdir: Path) -> tuple[float, int]:
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def run_bare(base: str, concurrency: int, workdir: Path) -> tuple[float, int, float]:
     script = workdir / "bare_spider.py"  # scrapy inspects callbacks' source: a real file
     script.write_text(BARE_SPIDER)
+    c0 = _cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, str(script), f"{base}/", str(concurrency), "20"],
@@ -153,10 +160,11 @@ def run_bare(base: str, concurrency: int, workdir: Path) -> tuple[float, int]:
         check=True,
     )
     elapsed = time.perf_counter() - t0
-    return elapsed, json.loads(out.stdout.strip().splitlines()[-1])["pages"]
+    cpu = _cpu(resource.RUSAGE_CHILDREN) - c0
+    return elapsed, json.loads(out.stdout.strip().splitlines()[-1])["pages"], cpu
 
 
-def run_veille(base: str, concurrency: int, workdir: Path) -> tuple[float, int, int]:
+def run_veille(base: str, concurrency: int, workdir: Path) -> tuple[float, int, int, float]:
     os.environ.setdefault("VEILLE_PSEUDONYM_KEY", "benchmark-key")
     from crawlers.runner import crawl
     from store.db import dispose_engines, upgrade
@@ -187,41 +195,51 @@ def run_veille(base: str, concurrency: int, workdir: Path) -> tuple[float, int, 
         }
     )
     settings.database_url = db
+    c0 = _cpu(resource.RUSAGE_CHILDREN) + _cpu(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     [report] = crawl(settings, db)
     elapsed = time.perf_counter() - t0
+    cpu = _cpu(resource.RUSAGE_CHILDREN) + _cpu(resource.RUSAGE_SELF) - c0
     dispose_engines()
     if report.status != "ok":
         raise SystemExit(f"veille crawl failed: {report}")
-    return elapsed, report.fetched, report.stored
+    return elapsed, report.fetched, report.stored, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N interleaved runs of each")
+    parser.add_argument("--repeat", type=int, default=5, help="best of N interleaved runs of each")
     args = parser.parse_args()
 
     server, base = serve_process(args.pages)
     try:
-        bare_times, veille_times = [], []
-        for _ in range(args.repeat):
+        bare_runs, veille_runs = [], []
+        for i in range(args.repeat):
+            # Alternate the order: on a shared machine load drifts during the benchmark.
             with tempfile.TemporaryDirectory() as tmp:
-                b_time, b_pages = run_bare(base, args.concurrency, Path(tmp))
-                v_time, v_pages, v_stored = run_veille(base, args.concurrency, Path(tmp))
-            bare_times.append(b_time)
-            veille_times.append(v_time)
+                if i % 2:
+                    veille_runs.append(run_veille(base, args.concurrency, Path(tmp)))
+                    bare_runs.append(run_bare(base, args.concurrency, Path(tmp)))
+                else:
+                    bare_runs.append(run_bare(base, args.concurrency, Path(tmp)))
+                    veille_runs.append(run_veille(base, args.concurrency, Path(tmp)))
     finally:
         server.terminate()
         server.join()
-    b_time, v_time = min(bare_times), min(veille_times)
-    print(f"site: {args.pages} pages, concurrency {args.concurrency}")
-    print(f"bare scrapy: {b_pages} pages in {b_time:.2f}s = {b_pages / b_time:.1f} pages/s")
+    b_time, b_pages, b_cpu = min(bare_runs)
+    v_time, v_pages, v_stored, v_cpu = min(veille_runs)
+    print(f"site: {args.pages} pages, concurrency {args.concurrency}, best of {args.repeat}")
+    print(
+        f"bare scrapy: {b_pages} pages in {b_time:.2f}s = {b_pages / b_time:.1f} pages/s "
+        f"(cpu {b_cpu:.2f}s)"
+    )
     print(
         f"veille web:  {v_pages} pages in {v_time:.2f}s = {v_pages / v_time:.1f} pages/s "
-        f"({v_stored} mentions stored)"
+        f"(cpu {v_cpu:.2f}s, {v_stored} mentions stored)"
     )
+    print(f"cpu overhead: {v_cpu / b_cpu:.2f}")
     print(f"overhead: {v_time / b_time:.2f}")
 
 
