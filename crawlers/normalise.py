@@ -83,10 +83,19 @@ def normalised_text(text: str) -> str:
 
 def content_hash(text: str, title: str = "") -> str:
     """SHA-256 of the normalised title + text; empty when there is nothing to compare."""
-    norm = normalised_text(f"{title} {text}")
+    return hash_normalised(normalised_text(f"{title} {text}"))
+
+
+def hash_normalised(norm: str) -> str:
+    """The content hash of already-normalised text (words joined by single spaces)."""
     if len(norm) < 8:
         return ""
     return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def needs_cleaning(text: str) -> bool:
+    """True when :func:`normalised_text` removes more than case, accents and punctuation."""
+    return bool(_URL_RE.search(text) or _RT_PREFIX.match(text))
 
 
 def html_to_text(fragment: str) -> str:

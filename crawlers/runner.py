@@ -23,7 +23,7 @@ from typing import Any
 
 from crawlers.base import Batch, CrawlContext
 from crawlers.http import FetchError, PartialFailure, RateLimited
-from crawlers.normalise import canonical_url, content_hash
+from crawlers.normalise import canonical_url, content_hash, hash_normalised, needs_cleaning
 from store import crawl_state as state_store
 from store import mentions as mention_store
 from store.db import session_scope
@@ -89,9 +89,9 @@ class Matcher:
             }
             self.items.append(_Institution(iid, parse(inst.effective_query()), patterns))
 
-    def institutions_for(self, m: Mention) -> list[int]:
+    def institutions_for(self, m: Mention, doc: Document | None = None) -> list[int]:
         text = f"{m.title}\n{m.text}"
-        doc = Document.of(text)
+        doc = doc or Document.of(text)
         out = []
         for inst in self.items:
             if inst.query.matches_document(doc) or any(
@@ -125,7 +125,9 @@ def _prepare(
         ) or ctx.optout.blocks(handle=f"{m.platform}:{handle}" if handle else ""):
             report.dropped_optout += 1
             continue
-        institutions = ctx.matcher.institutions_for(m)
+        combined = f"{m.title}\n{m.text}"
+        doc = Document.of(combined)
+        institutions = ctx.matcher.institutions_for(m, doc)
         if not institutions:
             report.dropped_filter += 1
             continue
@@ -135,7 +137,13 @@ def _prepare(
         seen.add(key)
         m.url = canonical_url(m.url) if m.url else ""
         if not m.content_hash:
-            m.content_hash = content_hash(m.text, m.title)
+            # The document's tokens are the normalised text unless links or an RT prefix
+            # must go first: fold each text once, not twice (crawls fold every page).
+            m.content_hash = (
+                content_hash(m.text, m.title)
+                if needs_cleaning(combined)
+                else hash_normalised(" ".join(doc.tokens))
+            )
         if handle:
             m.author_key = keyed_hash("handle", f"{m.platform}:{handle}", ctx.key)
         m.source_id = ctx.source_id

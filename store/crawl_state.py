@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from store.db import insert_ignore
 from store.models import CrawlState, Source
 from store.types import utcnow
 from veille.config import SourceSettings
@@ -18,15 +19,24 @@ from veille.config import SourceSettings
 
 def ensure_source(session: Session, cfg: SourceSettings) -> int:
     """Mirror one configured source into the ``source`` table; return its id."""
-    row = session.exec(select(Source).where(Source.name == cfg.name)).first()
     settings = cfg.model_dump(mode="json", exclude={"name", "kind", "query", "enabled"})
-    if row is None:
-        row = Source(
-            name=cfg.name, kind=cfg.kind, query=cfg.query, settings=settings, enabled=cfg.enabled
-        )
-        session.add(row)
-        session.flush()
-    elif (row.kind, row.query, row.settings, row.enabled) != (
+    # Insert-or-ignore first: several workers may start the same source at once.
+    insert_ignore(
+        session,
+        Source,
+        [
+            {
+                "name": cfg.name,
+                "kind": cfg.kind,
+                "query": cfg.query,
+                "settings": settings,
+                "enabled": cfg.enabled,
+            }
+        ],
+        ["name"],
+    )
+    row = session.exec(select(Source).where(Source.name == cfg.name)).one()
+    if (row.kind, row.query, row.settings, row.enabled) != (
         cfg.kind,
         cfg.query,
         settings,
@@ -46,9 +56,8 @@ def get_state(session: Session, source_id: int, *, for_update: bool = False) -> 
         stmt = stmt.with_for_update()
     state = session.exec(stmt).first()
     if state is None:
-        state = CrawlState(source_id=source_id)
-        session.add(state)
-        session.flush()
+        insert_ignore(session, CrawlState, [{"source_id": source_id}], ["source_id"])
+        state = session.exec(stmt).one()
     return state
 
 

@@ -27,7 +27,6 @@ def ensure_institutions(session: Session, settings: Settings) -> dict[str, int]:
     """Mirror ours and the peers into ``institution``; return slug -> id."""
     ids: dict[str, int] = {}
     for i, inst in enumerate(settings.institutions()):
-        row = session.exec(select(Institution).where(Institution.slug == inst.slug)).first()
         values: dict[str, Any] = {
             "name": inst.name,
             "aliases": list(inst.aliases),
@@ -35,11 +34,10 @@ def ensure_institutions(session: Session, settings: Settings) -> dict[str, int]:
             "query": inst.effective_query(),
             "is_self": i == 0,
         }
-        if row is None:
-            row = Institution(slug=inst.slug, **values)
-            session.add(row)
-            session.flush()
-        elif any(getattr(row, k) != v for k, v in values.items()):
+        # Insert-or-ignore first: concurrent crawls may mirror the same institution.
+        insert_ignore(session, Institution, [{"slug": inst.slug, **values}], ["slug"])
+        row = session.exec(select(Institution).where(Institution.slug == inst.slug)).one()
+        if any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
             session.add(row)
