@@ -1,0 +1,136 @@
+"""What makes two records the same story: canonical URLs and content hashes.
+
+Used by every source (so platform ids built from URLs agree) and by the
+runner (so reposts, retweets and syndicated copies are grouped under the
+first copy instead of being counted twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lxml import html as lxml_html
+from w3lib.url import canonicalize_url
+
+from veille.query import fold
+
+#: Query parameters that only track campaigns or clicks.
+_TRACKING = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi"
+    r"|ref_src|ref_url|xtor|at_medium|at_campaign|s_cid|cmpid|ocid|spm)$",
+    re.IGNORECASE,
+)
+_URL_RE = re.compile(r"https?://\S+")
+_RT_PREFIX = re.compile(r"^\s*RT\s+@\w+:\s*", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w\s]")
+
+
+def unwrap_redirect(url: str) -> str:
+    """Google Alerts and News wrap links as ``google.com/url?...&url=REAL``."""
+    parts = urlsplit(url)
+    if parts.netloc.endswith("google.com") and parts.path == "/url":
+        for key, value in parse_qsl(parts.query):
+            if key in ("url", "q") and value.startswith(("http://", "https://")):
+                return value
+    return url
+
+
+def canonical_url(url: str) -> str:
+    """Stable form of a URL: lower-case host, no tracking params, fragment or trailing slash.
+
+    Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``.
+    """
+    url = unwrap_redirect(url.strip())
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return url
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _TRACKING.match(k)
+        ]
+    )
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    netloc = host
+    if parts.port and not (
+        (parts.scheme == "http" and parts.port == 80)
+        or (parts.scheme == "https" and parts.port == 443)
+    ):
+        netloc = f"{host}:{parts.port}"
+    path = parts.path.rstrip("/")
+    url = urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+    url = canonicalize_url(url, keep_fragments=False)
+    # canonicalize_url may add "/" for an empty path; keep the no-trailing-slash rule.
+    scheme, netloc, path, query, _ = urlsplit(url)
+    return urlunsplit((scheme, netloc, path.rstrip("/"), query, ""))
+
+
+def normalised_text(text: str) -> str:
+    """Text as compared for duplicates: no RT prefix, links, accents, case or punctuation."""
+    text = _RT_PREFIX.sub("", text)
+    text = _URL_RE.sub(" ", text)
+    text = _NON_WORD.sub(" ", fold(text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def content_hash(text: str, title: str = "") -> str:
+    """SHA-256 of the normalised title + text; empty when there is nothing to compare."""
+    return hash_normalised(normalised_text(f"{title} {text}"))
+
+
+def hash_normalised(norm: str) -> str:
+    """The content hash of already-normalised text (words joined by single spaces)."""
+    if len(norm) < 8:
+        return ""
+    return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def needs_cleaning(text: str) -> bool:
+    """True when :func:`normalised_text` removes more than case, accents and punctuation."""
+    return bool(_URL_RE.search(text) or _RT_PREFIX.match(text))
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (Mastodon content, feed summaries)."""
+    if not fragment or "<" not in fragment:
+        return html.unescape(fragment or "").strip()
+    try:
+        doc = lxml_html.fromstring(f"<div>{fragment}</div>")
+    except (ValueError, lxml_html.etree.ParserError):
+        return html.unescape(re.sub(r"<[^>]+>", " ", fragment)).strip()
+    for br in doc.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for p in doc.iter("p"):
+        p.tail = "\n" + (p.tail or "")
+    return _SPACE.sub(" ", doc.text_content()).strip()
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 (with ``Z``) to an aware UTC datetime; None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+#: X/Twitter snowflake epoch (ms): ids encode their creation time.
+_TWITTER_EPOCH_MS = 1288834974657
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """Creation time of a tweet from its id (used when ``created_at`` was not requested)."""
+    ms = (int(tweet_id) >> 22) + _TWITTER_EPOCH_MS
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -1,0 +1,173 @@
+"""Configured web sites, crawled with scrapy; article text by trafilatura.
+
+``targets`` are start URLs; links are followed inside their domains up to
+``options.max_depth``. The crawl runs in a child process
+(:mod:`crawlers.scrapy_worker`, because Twisted's reactor starts once per
+process) and streams pages back; this source turns them into mentions in
+batches, and the runner keeps those matching an institution's query.
+
+Options: ``max_depth`` (2), ``max_pages`` (0 = no limit), ``concurrency`` (8),
+``concurrency_per_domain`` (2), ``obey_robots`` (true), ``batch_size`` (50),
+``frontier`` (``"memory"`` or ``"redis"``), ``redis_url``, ``redis_prefix``,
+``crawl_id`` (workers sharing a Redis frontier use the same id),
+``idle_seconds`` (how long a Redis worker waits for new URLs before closing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from crawlers.base import Batch, CrawlContext
+from crawlers.http import Blocked, Down, PartialFailure, check_url
+from crawlers.normalise import canonical_url, parse_datetime
+from store.models import Mention
+from store.types import utcnow
+from veille.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+class WebSource:
+    kind: ClassVar[str] = "web"
+
+    def __init__(self, ctx: CrawlContext) -> None:
+        self.ctx = ctx
+        self.cfg = ctx.source
+        self.summary: dict[str, Any] = {}
+
+    def validate(self) -> None:
+        if not self.cfg.targets:
+            raise ConfigError(f"source {self.cfg.name!r}: list start URLs in targets")
+        for url in self.cfg.targets:
+            check_url(url, allow_private=self.ctx.settings.allow_private_addresses)
+
+    def spec(self) -> dict[str, Any]:
+        """Everything the scrapy child needs, as JSON."""
+        opts = self.cfg.options
+        frontier = str(opts.get("frontier", "memory"))
+        crawl_id = str(opts.get("crawl_id") or datetime.now(UTC).strftime("%Y%m%d%H"))
+        spider_name = f"{self.cfg.name}-{crawl_id}" if frontier == "redis" else self.cfg.name
+        return {
+            **{k: v for k, v in opts.items() if isinstance(v, str | int | float | bool)},
+            "spider_name": spider_name,
+            "targets": list(self.cfg.targets),
+            "domains": sorted({urlsplit(u).hostname or "" for u in self.cfg.targets}),
+            "requests_per_second": self.cfg.requests_per_second,
+            "allow_private": self.ctx.settings.allow_private_addresses,
+            "frontier": frontier,
+            "idle_seconds": float(opts.get("idle_seconds", 5 if frontier == "redis" else 0)),
+        }
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
+        batch_size = int(self.cfg.options.get("batch_size", 50))
+        started = utcnow().isoformat()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawlers.scrapy_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(json.dumps(self.spec()))
+        proc.stdin.close()
+        stderr_tail: list[str] = []
+        err_stream = proc.stderr
+
+        def drain() -> None:
+            for line in err_stream:
+                stderr_tail.append(line)
+                del stderr_tail[:-40]
+
+        lines: queue.Queue[str | None] = queue.Queue()
+        out_stream = proc.stdout
+
+        def read() -> None:
+            # Read eagerly so the crawl never waits while a batch is being stored.
+            for line in out_stream:
+                lines.put(line)
+            lines.put(None)
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (drain, read)]
+        for t in threads:
+            t.start()
+        pending: list[Mention] = []
+        completed = False
+        try:
+            while True:
+                try:
+                    line = lines.get(timeout=1.0)
+                except queue.Empty:
+                    if pending:  # a slow site: store what we have
+                        yield Batch(mentions=pending, cursor={"last_crawl": started})
+                        pending = []
+                    continue
+                if line is None:
+                    break
+                msg = json.loads(line)
+                if "summary" in msg:
+                    self.summary = msg["summary"]
+                    continue
+                mention = self.to_mention(msg["page"])
+                if mention is not None:
+                    pending.append(mention)
+                if len(pending) >= batch_size:
+                    yield Batch(mentions=pending, cursor={"last_crawl": started})
+                    pending = []
+            if pending:
+                yield Batch(mentions=pending, cursor={"last_crawl": started})
+            completed = True
+        finally:
+            if not completed and proc.poll() is None:
+                proc.kill()  # stopped early (budget, error): do not leave the crawl running
+            proc.wait()
+            for t in threads:
+                t.join(timeout=5)
+        if proc.returncode:
+            raise Down(
+                f"scrapy worker exited with {proc.returncode}: {''.join(stderr_tail)[-800:]}"
+            )
+        s = self.summary
+        if s.get("pages", 0) == 0 and (s.get("blocked") or s.get("robots_forbidden")):
+            raise Blocked(
+                f"every page refused (blocked {s.get('blocked')}, "
+                f"robots {s.get('robots_forbidden')})"
+            )
+        if s.get("pages", 0) == 0 and s.get("refused"):
+            raise Blocked(f"{s['refused']} request(s) refused by the address guard")
+        if s.get("blocked"):
+            raise PartialFailure(f"{s['blocked']} page(s) answered 403 or a captcha")
+
+    def to_mention(self, page: dict[str, Any]) -> Mention | None:
+        text = page.get("text") or ""
+        if not text and not page.get("title"):
+            return None
+        url = canonical_url(page["url"])
+        pid = url if len(url) <= 255 else "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+        return Mention(
+            platform="web",
+            platform_id=pid,
+            url=url,
+            author_name=page.get("author") or "",
+            title=page.get("title") or "",
+            text=text,
+            lang=(page.get("lang") or None) and str(page["lang"])[:8],
+            published_at=parse_datetime(page.get("published")) or utcnow(),
+            raw={"url": page["url"]},
+            provenance={
+                "method": "scrapy+trafilatura",
+                "source": self.cfg.name,
+                "fetched_at": utcnow().isoformat(),
+            },
+        )

@@ -1,0 +1,111 @@
+"""The polite HTTP pieces: canonical URLs, Retry-After, token bucket, SSRF guard."""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crawlers.http import Refused, TokenBucket, check_url, retry_after_seconds
+from crawlers.normalise import canonical_url, content_hash, snowflake_time
+
+_seg = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~%", min_size=1, max_size=8)
+_params = st.lists(
+    st.tuples(st.sampled_from(["id", "page", "q", "utm_source", "utm_medium", "fbclid"]), _seg),
+    max_size=4,
+)
+
+
+@st.composite
+def urls(draw):
+    host = draw(st.sampled_from(["Example.ORG", "www.example.org", "univ-exemple.fr"]))
+    path = "/".join(draw(st.lists(_seg, max_size=3)))
+    query = "&".join(f"{k}={v}" for k, v in draw(_params))
+    slash = draw(st.sampled_from(["", "/"]))
+    frag = draw(st.sampled_from(["", "#top", "#x=1"]))
+    return f"https://{host}/{path}{slash}" + (f"?{query}" if query else "") + frag
+
+
+@given(urls())
+def test_canonical_url_is_idempotent_and_clean(url):
+    c = canonical_url(url)
+    assert canonical_url(c) == c
+    assert "#" not in c and "utm_" not in c and "fbclid" not in c
+    assert not c.endswith("/")
+    host = c.split("/")[2]
+    assert host == host.lower() and not host.startswith("www.")
+
+
+@given(urls(), st.sampled_from(["utm_campaign=x", "utm_source=rss&utm_medium=feed"]))
+def test_tracking_parameters_do_not_change_identity(url, tracking):
+    sep = "&" if "?" in url.split("#")[0] else "?"
+    base, _, frag = url.partition("#")
+    assert canonical_url(f"{base}{sep}{tracking}" + (f"#{frag}" if frag else "")) == canonical_url(
+        url
+    )
+
+
+def test_google_alerts_links_are_unwrapped():
+    wrapped = "https://www.google.com/url?rct=j&sa=t&url=https://news.example.org/a%3Futm_source%3Dx&ct=ga"
+    assert canonical_url(wrapped) == "https://news.example.org/a"
+
+
+def test_content_hash_ignores_rt_prefix_links_accents_case():
+    a = content_hash("RT @bob: L'Université Exemple recrute ! https://t.co/abc")
+    b = content_hash("l'universite exemple RECRUTE https://t.co/zzz")
+    assert a == b and a
+    assert content_hash("") == ""
+
+
+def test_snowflake_time_of_a_recorded_tweet():
+    assert snowflake_time("1578516068309794817").isoformat().startswith("2022-10-07T22:42")
+
+
+def test_retry_after_forms():
+    assert retry_after_seconds({"retry-after": "7"}, now=0) == 7
+    assert retry_after_seconds({"x-rate-limit-reset": "1000"}, now=990) == 10
+    date = email.utils.formatdate(1_000_030, usegmt=True)
+    assert retry_after_seconds({"Retry-After": date}, now=1_000_000) == pytest.approx(30, abs=1)
+    assert retry_after_seconds({}, now=0) is None
+
+
+def test_token_bucket_spaces_requests():
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    bucket = TokenBucket(2.0, capacity=1, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        bucket.acquire()
+    assert sum(slept) == pytest.approx(2.0)  # 4 waits of 0.5 s after the first token
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://localhost:8080/",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "file:///etc/passwd",
+        "gopher://example.org/",
+    ],
+)
+def test_ssrf_guard_refuses_internal_addresses(url):
+    with pytest.raises(Refused):
+        check_url(url, allow_private=False)
+
+
+def test_ssrf_guard_allows_private_when_configured():
+    check_url("http://127.0.0.1:1234/feed", allow_private=True)
+    with pytest.raises(Refused):
+        check_url("file:///etc/passwd", allow_private=True)

@@ -1,0 +1,101 @@
+"""Web sites with scrapy (+ trafilatura): robots.txt, idempotence, and scrapy-redis workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from crawlers.runner import crawl
+from store.db import session_scope
+from store.mentions import count_mentions
+from tests.conftest import REPO_ROOT
+from tests.crawlers.conftest import Replay, replay_settings, site_handler
+from tests.crawlers.test_resume import _value
+
+
+def _web(base: str, **options):
+    return {
+        "name": "site",
+        "kind": "web",
+        "targets": [f"{base}/"],
+        "requests_per_second": 0,
+        "options": {"max_depth": 5, **options},
+    }
+
+
+def test_web_crawl_obeys_robots_and_is_idempotent(db_url: str, replay: Replay):
+    replay.handler = site_handler(30)
+    settings = replay_settings(db_url, [_web(replay.base_url)])
+    [report] = crawl(settings, db_url)
+    assert report.status == "ok", report
+    assert report.fetched == 31  # "/" and every /p/<i>, each once
+    assert report.dropped_filter == 15  # odd pages do not name us
+    assert report.stored == 16 and report.grouped == 1  # "/" is the same article as /p/0
+    assert replay.hits["/private/secret"] == 0  # robots.txt obeyed
+    assert all(n == 1 for p, n in replay.hits.items() if p != "/robots.txt")
+    [again] = crawl(settings, db_url)
+    assert again.stored == 0
+    with session_scope(db_url) as s:
+        assert count_mentions(s, platform="web") == 16
+        assert count_mentions(s, platform="web", unique=True) == 15
+
+
+def test_web_ssrf_guard(db_url: str, replay: Replay):
+    replay.handler = site_handler(3)
+    settings = replay_settings(db_url, [_web(replay.base_url)], allow_private_addresses=False)
+    [report] = crawl(settings, db_url)
+    assert report.status == "blocked" and report.stored == 0
+    assert sum(replay.hits.values()) == 0
+
+
+@pytest.fixture
+def redis_prefix():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running at 127.0.0.1:6379")
+    prefix = f"veille-test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.mark.redis
+def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
+    db_url: str, replay: Replay, tmp_path, redis_prefix: str
+):
+    replay.handler = site_handler(60, sleep=0.02)
+    source = _web(replay.base_url, redis_prefix=redis_prefix, idle_seconds=3)
+    settings = replay_settings("", [source])
+    data = settings.model_dump(mode="json", include={"institution", "peers", "sources"})
+    lines = ["allow_private_addresses = true", "[institution]"]
+    lines += [f"{k} = {_value(v)}" for k, v in data["institution"].items()]
+    for item in data["sources"]:
+        lines.append("[[sources]]")
+        lines += [f"{k} = {_value(v)}" for k, v in item.items()]
+    config = tmp_path / "veille.toml"
+    config.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "DATABASE_URL": db_url}
+    args = [sys.executable, "-m", "veille", "--config", str(config), "crawl"]
+    args += ["--source", "site", "--worker", "--crawl-id", "t1"]
+    workers = [
+        subprocess.Popen(
+            args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert all(w.returncode == 0 for w in workers), outputs
+    pages = {p: n for p, n in replay.hits.items() if p != "/robots.txt"}
+    assert len(pages) == 61  # the whole site ("/" and 60 pages) was crawled...
+    assert max(pages.values()) == 1  # ...and no URL was fetched twice
+    assert replay.hits["/robots.txt"] <= 2  # each worker reads robots.txt once
+    with session_scope(db_url) as s:
+        assert count_mentions(s, platform="web", unique=True) == 30

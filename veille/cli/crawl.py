@@ -1,0 +1,98 @@
+"""`veille crawl`: fetch new mentions from every enabled source (or one)."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crawlers.runner import SourceReport, crawl, selected_sources
+from store.db import ensure_schema
+from veille.cli._common import console, db_url, settings
+
+_STYLE = {
+    "ok": "green",
+    "down": "red",
+    "blocked": "magenta",
+    "rate_limited": "yellow",
+    "budget_exhausted": "yellow",
+}
+
+
+def crawl_command(
+    source: list[str] = typer.Option(
+        None, "--source", "-s", help="Crawl only this source (repeatable)."
+    ),
+    worker: bool = typer.Option(
+        False,
+        "--worker",
+        help="Web sources: share a Redis frontier with other workers (scrapy-redis).",
+    ),
+    crawl_id: str = typer.Option(
+        "", "--crawl-id", help="Workers of one shared crawl pass the same id (default: UTC hour)."
+    ),
+) -> None:
+    """Fetch new mentions; one failing source never stops the others."""
+    cfg = settings()
+    url = db_url()
+    ensure_schema(url)
+    chosen = selected_sources(cfg, source or None)
+    overrides = {}
+    if worker:
+        for s in chosen:
+            opts: dict[str, object] = {"frontier": "redis"}
+            if crawl_id:
+                opts["crawl_id"] = crawl_id
+            overrides[s.name] = opts
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        tasks = {
+            s.name: progress.add_task(escape(s.name), total=None, info="waiting", start=False)
+            for s in chosen
+        }
+
+        def on_progress(event: str, report: SourceReport) -> None:
+            task = tasks[report.name]
+            if event == "start":
+                progress.start_task(task)
+            info = f"{report.fetched} fetched, {report.stored} new"
+            if event == "done":
+                style = _STYLE.get(report.status, "white")
+                info = f"[{style}]{report.status}[/] {info}"
+                progress.update(task, total=1, completed=1, info=info)
+            else:
+                progress.update(task, info=info)
+
+        reports = crawl(cfg, url, source or None, progress=on_progress, overrides=overrides)
+
+    table = Table(title="crawl")
+    for col in ("source", "status", "fetched", "new", "grouped", "opted out", "off-query", "note"):
+        table.add_column(col)
+    for r in reports:
+        table.add_row(
+            escape(r.name),
+            f"[{_STYLE.get(r.status, 'white')}]{r.status}[/]",
+            str(r.fetched),
+            str(r.stored + r.snapshots),
+            str(r.grouped),
+            str(r.dropped_optout),
+            str(r.dropped_filter),
+            escape((r.error or r.warning)[:120]),
+            style=None,
+        )
+    console.print(table)
+    if reports and all(r.status in ("down", "blocked") for r in reports):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl")(crawl_command)
