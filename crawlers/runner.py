@@ -109,6 +109,9 @@ class _RunContext:
     optout: OptOutFilter
     matcher: Matcher
     source_id: int
+    #: Set for the institution's own channels (``options.own_channel``): every item
+    #: is about that institution, whether or not it repeats its name.
+    own_institution_id: int | None = None
 
 
 def _prepare(
@@ -128,6 +131,8 @@ def _prepare(
         combined = f"{m.title}\n{m.text}"
         doc = Document.of(combined)
         institutions = ctx.matcher.institutions_for(m, doc)
+        if ctx.own_institution_id is not None and ctx.own_institution_id not in institutions:
+            institutions.insert(0, ctx.own_institution_id)
         if not institutions:
             report.dropped_filter += 1
             continue
@@ -198,8 +203,9 @@ def run_source(
             return report
         optout = OptOutFilter.load(session, key)
     matcher = Matcher((inst_ids[i.slug], i) for i in settings.institutions())
-    ctx = _RunContext(settings, db_url, key, optout, matcher, source_id)
     institution = _institution(settings, cfg)
+    own = inst_ids[institution.slug] if cfg.options.get("own_channel") else None
+    ctx = _RunContext(settings, db_url, key, optout, matcher, source_id, own)
     notify("start", report)
 
     partial: PartialFailure | None = None

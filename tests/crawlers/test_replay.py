@@ -43,3 +43,26 @@ def test_all_sources_in_one_crawl(db_url: str, replay: Replay):
     assert all(v for v in slugs.values())
     again = crawl(settings, db_url)
     assert sum(r.stored for r in again) == 0
+
+
+def test_own_channel_items_belong_to_their_institution(db_url: str, replay: Replay):
+    """A peer's own news feed is about that peer even when an item does not name it."""
+    from veille.query import parse
+
+    serve_all(replay)
+    feed = "unm-backend_univ-paris10_001.rss"
+    own = {
+        "name": "nanterre-own",
+        "kind": "rss",
+        "institution": "univ-voisine",
+        "targets": [f"{replay.base_url}/feeds/{feed}"],
+        "options": {"own_channel": True},
+    }
+    settings = replay_settings(db_url, [own])
+    crawl(settings, db_url)
+    with session_scope(db_url) as s:
+        assert count_mentions(s) == 10
+        slugs = mention_institution_slugs(s)
+    assert len(slugs) == 10 and all("univ-voisine" in v for v in slugs.values())
+    # without own_channel, the peer's query ("sorbonne") would have kept none of them
+    assert not parse("sorbonne").matches("Réinscriptions année 2014/2015")
