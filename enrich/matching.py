@@ -1,0 +1,962 @@
+"""The one matcher: found people (profiles, mention authors) -> alumni records.
+
+Why Fellegi-Sunter with EM and not a trained classifier: the alumni office has
+no labelled pairs. The model below learns, from the data alone, how often each
+field agrees at each level among true matches (m) and among non-matches (u),
+then scores every candidate pair with a log2 Bayes factor per field. The sum
+gives a probability, and the per-field weights are kept as the *evidence* a
+person can check ("birth date exact +9.1, last name = birth name +6.0, city
+differs -1.2").
+
+Pipeline (all vectorised with numpy/pandas/rapidfuzz):
+
+1. :func:`prepare` normalises any subset of the alumni-import columns
+   (see :mod:`enrich.names`).
+2. :class:`AlumniIndex` is built once per alumni set: normalised frame,
+   blocking keys, term frequencies. Incremental runs re-use it.
+3. Blocking: several rules (surname phonetic + first initial, with birth and
+   compound-name parts and swapped names; birth date; postcode + initial;
+   e-mail local part; first-name phonetic + birth year; LinkedIn; ORCID)
+   unioned and deduplicated.
+4. Comparisons with graded levels, computed once per distinct value pair
+   (``rapidfuzz.process.cpdist``), with per-pair first/last swap detection.
+5. EM on the distinct agreement patterns estimates m, u and the match rate
+   lambda of candidate pairs (u starts from random pairs). Exact agreement on
+   first name, last name and city is term-frequency adjusted, so sharing
+   "Martin" weighs less than sharing "Quaresma".
+6. Probability = posterior with prior lambda; links are assigned one-to-one
+   greedily by probability (each profile at most once; each alumnus at most
+   once unless asked otherwise).
+
+The trained model is a small JSON document (:class:`FSModel`) so weekly runs
+score only new profiles with last week's parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jellyfish
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from enrich import names
+
+log = logging.getLogger(__name__)
+
+MODEL_VERSION = "veille-fs-1"
+
+#: Alumni-import columns the matcher understands (any subset may be present).
+COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "birth_name",
+    "birth_date",
+    "email",
+    "city",
+    "postcode",
+    "address",
+    "graduation_year",
+    "program",
+    "employer",
+    "job_title",
+    "linkedin_url",
+    "orcid",
+)
+
+#: Comparison fields and the names of their agreement levels (index = level code).
+#: Level -1 means "missing on one side" and contributes no weight.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("different", "initial", "jw>=0.80", "jw>=0.92", "nickname", "exact"),
+    "last_name": ("different", "jw>=0.80", "jw>=0.92", "part_or_birth_name", "exact"),
+    "birth_date": ("different", "two_of_three", "one_typo_or_dm_swap", "exact"),
+    "email": ("different", "same_local_part", "exact"),
+    "city": ("different", "jw>=0.88", "exact"),
+    "postcode": ("different", "same_area", "one_typo", "exact"),
+    "address": ("different", "token_set>=70", "token_set>=90", "exact"),
+    "employer": ("different", "token_set>=85", "exact"),
+    "graduation_year": ("different", "within_1", "exact"),
+    "linkedin_url": ("different", "exact"),
+    "orcid": ("different", "exact"),
+}
+#: Fields whose exact level is adjusted by the value's frequency.
+TF_FIELDS = ("first_name", "last_name", "city")
+
+_DIGITS = re.compile(r"\D+")
+_ORCID = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------
+# Normalisation of a whole frame
+# ---------------------------------------------------------------------------
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name not in df.columns:
+        return pd.Series([""] * len(df), index=df.index, dtype=object)
+    s = df[name]
+    return s.where(s.notna(), "").astype(str).str.strip()
+
+
+def _map_unique(s: pd.Series, fn: Any) -> pd.Series:
+    """Apply a Python function once per distinct value (names repeat a lot)."""
+    uniq = pd.unique(s)
+    mapping = {u: fn(u) for u in uniq}
+    return s.map(mapping)
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    """Dates as ``YYYYMMDD`` strings ("" when missing); accepts ISO, compact, d/m/y."""
+    s = s.str.replace(r"[T ].*$", "", regex=True)
+    out = pd.Series([""] * len(s), index=s.index, dtype=object)
+    iso = s.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+    dmy = s.str.extract(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+    compact = s.str.extract(r"^(\d{4})(\d{2})(\d{2})$")
+    for frame, y, m, d in ((iso, 0, 1, 2), (dmy, 2, 1, 0), (compact, 0, 1, 2)):
+        ok = frame[y].notna()
+        if ok.any():
+            out[ok] = (
+                frame.loc[ok, y] + frame.loc[ok, m].str.zfill(2) + frame.loc[ok, d].str.zfill(2)
+            )
+    return out
+
+
+def _url_key(s: pd.Series) -> pd.Series:
+    s = s.str.lower().str.replace(r"^https?://", "", regex=True)
+    s = s.str.replace(r"^(www\.|[a-z]{2}\.)(?=linkedin)", "", regex=True)
+    return s.str.replace(r"[/?#].*?$", "", regex=False).str.rstrip("/")
+
+
+def _orcid_key(s: pd.Series) -> pd.Series:
+    return s.str.upper().str.extract(_ORCID, expand=False).fillna("").str.replace("-", "")
+
+
+def _phonetic(value: str) -> str:
+    v = value.replace(" ", "").replace("-", "")
+    return jellyfish.metaphone(v)[:6] if v else ""
+
+
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise a frame in alumni-import columns into comparison columns.
+
+    Missing columns are treated as empty; the result has one row per input
+    row, in order, with ``rid`` the original id (or the row number).
+    """
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    df = df.reset_index(drop=True)
+    ids = _col(df, "id")
+    out["rid"] = ids.where(ids != "", pd.Series(range(len(df))).astype(str))
+    first_raw = _col(df, "first_name")
+    last_raw = _col(df, "last_name")
+    out["fn"] = _map_unique(first_raw, names.first_name_key)
+    out["fn_init"] = _map_unique(first_raw, names.initials)
+    out["fn_is_init"] = _map_unique(first_raw, names.is_initials).astype(bool)
+    parsed = _map_unique(last_raw, names.parse_surname)
+    out["ln"] = parsed.map(lambda p: p.key)
+    birth_col = _map_unique(_col(df, "birth_name"), lambda v: names.parse_surname(v).key)
+    embedded = parsed.map(lambda p: p.birth_name)
+    out["bn"] = birth_col.where(birth_col != "", embedded)
+    out["ln_aliases"] = [
+        tuple(dict.fromkeys((*p.aliases, *((b,) if b else ()))))
+        for p, b in zip(parsed, out["bn"], strict=True)
+    ]
+    dob = _parse_dates(_col(df, "birth_date"))
+    out["dob"] = dob
+    out["dob_y"] = dob.str[:4]
+    out["dob_m"] = dob.str[4:6]
+    out["dob_d"] = dob.str[6:8]
+    email = _col(df, "email").str.lower()
+    email = email.str.split(r"[;,\s]+", regex=True).str[0].fillna("")
+    out["email"] = email.where(email.str.contains("@", regex=False), "")
+    out["email_local"] = out["email"].str.split("@").str[0].str.replace(".", "", regex=False)
+    out["city"] = _map_unique(_col(df, "city"), lambda v: names.fold(v).replace("-", " "))
+    out["city"] = out["city"].str.replace(r"^(st|saint) ", "saint ", regex=True)
+    out["postcode"] = _col(df, "postcode").str.replace(r"\s+", "", regex=True).str.upper()
+    out["postcode"] = out["postcode"].str.replace(r"\.0$", "", regex=True)
+    out["address"] = _map_unique(_col(df, "address"), names.fold)
+    out["address_ns"] = out["address"].str.replace(r"[\s-]+", "", regex=True)
+    out["employer"] = _map_unique(_col(df, "employer"), names.fold)
+    gy = _col(df, "graduation_year").str.extract(r"(\d{4})", expand=False)
+    out["grad"] = pd.to_numeric(gy, errors="coerce").fillna(0).astype(np.int32)
+    out["linkedin_url"] = _url_key(_col(df, "linkedin_url"))
+    out["orcid"] = _orcid_key(_col(df, "orcid"))
+    out["ln_phon"] = _map_unique(out["ln"], _phonetic)
+    out["fn_phon"] = _map_unique(out["fn"], _phonetic)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class FSModel:
+    """Fellegi-Sunter parameters: per field and level, m and u; match rate lambda."""
+
+    m: dict[str, list[float]]
+    u: dict[str, list[float]]
+    lam: float
+    #: u of exact agreement among *random* pairs, the baseline of TF adjustment.
+    u_random_exact: dict[str, float] = field(default_factory=dict)
+    trained: dict[str, Any] = field(default_factory=dict)
+    version: str = MODEL_VERSION
+
+    def weights(self, fld: str) -> np.ndarray:
+        """log2(m/u) per level of one field."""
+        m = np.asarray(self.m[fld], dtype=float)
+        u = np.asarray(self.u[fld], dtype=float)
+        return np.log2(np.clip(m, 1e-9, None) / np.clip(u, 1e-9, None))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "levels": {f: list(LEVELS[f]) for f in self.m},
+                "m": self.m,
+                "u": self.u,
+                "lambda": self.lam,
+                "u_random_exact": self.u_random_exact,
+                "trained": self.trained,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> FSModel:
+        data = json.loads(text)
+        if data.get("version") != MODEL_VERSION:
+            raise ValueError(f"model version {data.get('version')!r} != {MODEL_VERSION}")
+        return cls(
+            m={k: [float(x) for x in v] for k, v in data["m"].items()},
+            u={k: [float(x) for x in v] for k, v in data["u"].items()},
+            lam=float(data["lambda"]),
+            u_random_exact={k: float(v) for k, v in data.get("u_random_exact", {}).items()},
+            trained=dict(data.get("trained", {})),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> FSModel:
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Index of alumni (built once) and blocking
+# ---------------------------------------------------------------------------
+
+#: Blocking keys with more alumni than this are skipped (uninformative, quadratic).
+MAX_BLOCK = 3000
+
+
+def _keys_surname(prep: pd.DataFrame, *, swapped: bool = False) -> pd.DataFrame:
+    """(row, key) for surname-phonetic + first initial, one row per surname alias."""
+    if swapped:
+        # Treat the first name as the surname and vice versa (swapped fields).
+        surn = prep["fn"].map(lambda v: (v,) if v else ())
+        init = prep["ln"].str[:1]
+    else:
+        surn = prep["ln_aliases"]
+        init = prep["fn"].str[:1]
+    rows = np.repeat(np.arange(len(prep)), surn.map(len).to_numpy())
+    flat = [a for tup in surn for a in tup]
+    if not flat:
+        return pd.DataFrame({"row": np.array([], dtype=np.int64), "key": []})
+    phon = pd.Series(flat).map(_phonetic_cached)
+    keys = phon.to_numpy(dtype=object) + "|" + init.to_numpy(dtype=object)[rows]
+    frame = pd.DataFrame({"row": rows, "key": keys})
+    return frame[(phon.to_numpy() != "") & (init.to_numpy()[rows] != "")]
+
+
+_PHON_CACHE: dict[str, str] = {}
+
+
+def _phonetic_cached(v: str) -> str:
+    r = _PHON_CACHE.get(v)
+    if r is None:
+        if len(_PHON_CACHE) > 500_000:
+            _PHON_CACHE.clear()
+        r = _PHON_CACHE[v] = _phonetic(v)
+    return r
+
+
+def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
+    if rule == "birth_date":
+        key = prep["dob"]
+    elif rule == "postcode_initial":
+        key = prep["postcode"] + "|" + prep["fn"].str[:1]
+        key = key.where((prep["postcode"] != "") & (prep["fn"] != ""), "")
+    elif rule == "surname_phon_postcode":
+        key = prep["ln_phon"] + "|" + prep["postcode"]
+        key = key.where((prep["ln_phon"] != "") & (prep["postcode"] != ""), "")
+    elif rule == "postcode_address":
+        key = prep["postcode"] + "|" + prep["address_ns"].str[:5]
+        key = key.where((prep["postcode"] != "") & (prep["address_ns"].str.len() >= 4), "")
+    elif rule == "email_local":
+        key = prep["email_local"]
+    elif rule == "first_phon_birth_year":
+        key = prep["fn_phon"] + "|" + prep["dob_y"]
+        key = key.where((prep["fn_phon"] != "") & (prep["dob_y"] != ""), "")
+    elif rule == "linkedin":
+        key = prep["linkedin_url"]
+    elif rule == "orcid":
+        key = prep["orcid"]
+    else:  # pragma: no cover - programming error
+        raise ValueError(rule)
+    frame = pd.DataFrame({"row": np.arange(len(prep)), "key": key.to_numpy(dtype=object)})
+    return frame[frame["key"] != ""]
+
+
+BLOCKING_RULES = (
+    "surname_phon_initial",
+    "birth_date",
+    "postcode_initial",
+    "surname_phon_postcode",
+    "postcode_address",
+    "email_local",
+    "first_phon_birth_year",
+    "linkedin",
+    "orcid",
+)
+
+
+def blocking_keys(prep: pd.DataFrame, rule: str, *, side: str) -> pd.DataFrame:
+    """(row, key) pairs of one blocking rule; profiles also emit swapped-name keys."""
+    if rule == "surname_phon_initial":
+        frame = _keys_surname(prep)
+        if side == "profiles":
+            frame = pd.concat([frame, _keys_surname(prep, swapped=True)], ignore_index=True)
+        return frame.drop_duplicates()
+    return _simple_keys(prep, rule)
+
+
+@dataclass
+class AlumniIndex:
+    """Normalised alumni, blocking keys and term frequencies, built once.
+
+    Weekly runs build it once and match each batch of new profiles against
+    it; nothing here depends on the profiles.
+    """
+
+    prep: pd.DataFrame
+    blocks: dict[str, pd.DataFrame]
+    tf: dict[str, dict[str, float]]
+
+    @classmethod
+    def build(cls, alumni: pd.DataFrame) -> AlumniIndex:
+        prep = prepare(alumni)
+        blocks: dict[str, pd.DataFrame] = {}
+        for rule in BLOCKING_RULES:
+            keys = blocking_keys(prep, rule, side="alumni")
+            sizes = keys["key"].map(keys["key"].value_counts())
+            blocks[rule] = keys[sizes.to_numpy() <= MAX_BLOCK].reset_index(drop=True)
+        tf: dict[str, dict[str, float]] = {}
+        for fld, col in (("first_name", "fn"), ("last_name", "ln"), ("city", "city")):
+            vals = prep[col][prep[col] != ""]
+            counts = vals.value_counts()
+            total = max(len(vals), 1)
+            tf[fld] = (counts / total).to_dict()
+        return cls(prep=prep, blocks=blocks, tf=tf)
+
+    def __len__(self) -> int:
+        return len(self.prep)
+
+
+def candidate_pairs(
+    index: AlumniIndex, prof: pd.DataFrame, *, exclude_alumni: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Union of all blocking rules, deduplicated: (alumni rows, profile rows)."""
+    n_p = max(len(prof), 1)
+    codes: list[np.ndarray] = []
+    for rule in BLOCKING_RULES:
+        left = index.blocks[rule]
+        if left.empty:
+            continue
+        right = blocking_keys(prof, rule, side="profiles")
+        if right.empty:
+            continue
+        merged = left.merge(right, on="key", suffixes=("_a", "_p"))
+        if merged.empty:
+            continue
+        codes.append(
+            merged["row_a"].to_numpy(np.int64) * n_p + merged["row_p"].to_numpy(np.int64)
+        )
+    if not codes:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    allc = np.unique(np.concatenate(codes))
+    ai, pi = allc // n_p, allc % n_p
+    if exclude_alumni is not None and len(exclude_alumni):
+        keep = ~np.isin(ai, exclude_alumni)
+        ai, pi = ai[keep], pi[keep]
+    return ai, pi
+
+
+# ---------------------------------------------------------------------------
+# Comparisons
+# ---------------------------------------------------------------------------
+
+
+def _pair_scores(
+    a: np.ndarray, b: np.ndarray, ai: np.ndarray, pi: np.ndarray, scorer: Any
+) -> np.ndarray:
+    """Score each pair once per distinct (a value, b value); NaN where one side is empty."""
+    out = np.full(len(ai), np.nan)
+    if not len(ai):
+        return out
+    ca, ua = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    pa, pb = ca[ai], cb[pi]
+    ok = (np.asarray(ua, dtype=object)[pa] != "") & (np.asarray(ub, dtype=object)[pb] != "")
+    if not ok.any():
+        return out
+    key = pa[ok].astype(np.int64) * len(ub) + pb[ok]
+    uk, inv = np.unique(key, return_inverse=True)
+    qa = np.asarray(ua, dtype=object)[uk // len(ub)].tolist()
+    qb = np.asarray(ub, dtype=object)[uk % len(ub)].tolist()
+    sims = process.cpdist(qa, qb, scorer=scorer, workers=-1, dtype=np.float32)
+    out[ok] = np.asarray(sims, dtype=float)[inv]
+    return out
+
+
+def _obj(s: pd.Series) -> np.ndarray:
+    return s.to_numpy(dtype=object)
+
+
+@dataclass
+class Comparison:
+    """Agreement levels of each candidate pair, plus what TF adjustment needs."""
+
+    ai: np.ndarray
+    pi: np.ndarray
+    levels: dict[str, np.ndarray]
+    #: Pairs where first and last name were compared crosswise (swapped fields).
+    swapped: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ai)
+
+
+def _levels_by_thresholds(sim: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    lev = np.zeros(len(sim), dtype=np.int8)
+    for i, t in enumerate(thresholds, start=1):
+        lev[sim >= t] = i
+    lev[np.isnan(sim)] = -1
+    return lev
+
+
+def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) -> Comparison:
+    """Graded agreement level of every field for every candidate pair."""
+    jw = JaroWinkler.normalized_similarity
+    levels: dict[str, np.ndarray] = {}
+    a_fn, p_fn, a_ln, p_ln = _obj(ap["fn"]), _obj(pp["fn"]), _obj(ap["ln"]), _obj(pp["ln"])
+    fn_sim = _pair_scores(a_fn, p_fn, ai, pi, jw)
+    ln_sim = _pair_scores(a_ln, p_ln, ai, pi, jw)
+    x1 = _pair_scores(a_fn, p_ln, ai, pi, jw)
+    x2 = _pair_scores(a_ln, p_fn, ai, pi, jw)
+    straight = np.nan_to_num(fn_sim) + np.nan_to_num(ln_sim)
+    crossed = np.nan_to_num(x1) + np.nan_to_num(x2)
+    swapped = (np.nan_to_num(x1) >= 0.92) & (np.nan_to_num(x2) >= 0.92) & (crossed > straight)
+    fn_sim = np.where(swapped, x1, fn_sim)
+    ln_sim = np.where(swapped, x2, ln_sim)
+    # Values as seen after swapping, for exact/nickname/initial tests.
+    p_fn_eff = np.where(swapped, p_ln[pi], p_fn[pi])
+    p_ln_eff = np.where(swapped, p_fn[pi], p_ln[pi])
+
+    # First name.
+    lev = _levels_by_thresholds(fn_sim, (0.80, 0.92))
+    lev[lev >= 1] += 1  # make room for "initial" at 1
+    a_init, p_init = _obj(ap["fn_init"])[ai], _obj(pp["fn_init"])[pi]
+    a_isi, p_isi = ap["fn_is_init"].to_numpy()[ai], pp["fn_is_init"].to_numpy()[pi]
+    p_init_eff = np.where(swapped, pd.Series(p_fn_eff).str[:1].to_numpy(dtype=object), p_init)
+    init_ok = (a_isi | p_isi) & (
+        (a_init == p_init_eff) | (pd.Series(a_init).str[:1] == pd.Series(p_init_eff).str[:1])
+    )
+    lev[(lev >= 0) & (lev < 1) & init_ok] = 1
+    a_fn_pairs = a_fn[ai]
+    nick = np.zeros(len(ai), dtype=bool)
+    cand = (lev >= 0) & (a_fn_pairs != p_fn_eff)
+    if cand.any():
+        idx = np.flatnonzero(cand)
+        nick[idx] = [
+            len(
+                (names.nickname_groups(x) - {f"n:{x}"})
+                & (names.nickname_groups(y) - {f"n:{y}"})
+            )
+            > 0
+            for x, y in zip(a_fn_pairs[idx], p_fn_eff[idx], strict=True)
+        ]
+    lev[nick] = 4
+    lev[(lev >= 0) & (a_fn_pairs == p_fn_eff)] = 5
+    levels["first_name"] = lev
+
+    # Last name: exact, shared part / birth name, fuzzy.
+    lev = _levels_by_thresholds(ln_sim, (0.80, 0.92))
+    a_alias = _obj(ap["ln_aliases"])[ai]
+    p_alias_straight = _obj(pp["ln_aliases"])[pi]
+    part = np.zeros(len(ai), dtype=bool)
+    cand = (lev >= 0) & (lev < 3) & ~swapped
+    if cand.any():
+        idx = np.flatnonzero(cand)
+        part[idx] = [
+            not set(x).isdisjoint(y)
+            for x, y in zip(a_alias[idx], p_alias_straight[idx], strict=True)
+        ]
+    lev[part] = 3
+    lev[(lev >= 0) & (a_ln[ai] == p_ln_eff)] = 4
+    levels["last_name"] = lev
+
+    # Birth date.
+    a_dob, p_dob = _obj(ap["dob"])[ai], _obj(pp["dob"])[pi]
+    has = (a_dob != "") & (p_dob != "")
+    lev = np.full(len(ai), -1, dtype=np.int8)
+    lev[has] = 0
+    if has.any():
+        ay, am, ad = (_obj(ap[c])[ai] for c in ("dob_y", "dob_m", "dob_d"))
+        py, pm, pd_ = (_obj(pp[c])[pi] for c in ("dob_y", "dob_m", "dob_d"))
+        same = (ay == py).astype(int) + (am == pm).astype(int) + (ad == pd_).astype(int)
+        lev[has & (same >= 2)] = 1
+        dl = _pair_scores(_obj(ap["dob"]), _obj(pp["dob"]), ai, pi, DamerauLevenshtein.distance)
+        dm_swap = (ay == py) & (am == pd_) & (ad == pm)
+        lev[has & ((dl <= 1) | dm_swap)] = 2
+        lev[has & (a_dob == p_dob)] = 3
+    levels["birth_date"] = lev
+
+    # E-mail.
+    a_em, p_em = _obj(ap["email"])[ai], _obj(pp["email"])[pi]
+    has = (a_em != "") & (p_em != "")
+    lev = np.where(has, 0, -1).astype(np.int8)
+    a_loc, p_loc = _obj(ap["email_local"])[ai], _obj(pp["email_local"])[pi]
+    lev[has & (a_loc == p_loc)] = 1
+    lev[has & (a_em == p_em)] = 2
+    levels["email"] = lev
+
+    # City (TF on exact).
+    sim = _pair_scores(_obj(ap["city"]), _obj(pp["city"]), ai, pi, jw)
+    lev = _levels_by_thresholds(sim, (0.88,))
+    lev[(lev >= 0) & (_obj(ap["city"])[ai] == _obj(pp["city"])[pi])] = 2
+    levels["city"] = lev
+
+    # Postcode.
+    a_pc, p_pc = _obj(ap["postcode"])[ai], _obj(pp["postcode"])[pi]
+    has = (a_pc != "") & (p_pc != "")
+    lev = np.where(has, 0, -1).astype(np.int8)
+    if has.any():
+        lev[has & (pd.Series(a_pc).str[:2] == pd.Series(p_pc).str[:2]).to_numpy()] = 1
+        dl = _pair_scores(_obj(ap["postcode"]), _obj(pp["postcode"]), ai, pi,
+                          DamerauLevenshtein.distance)  # fmt: skip
+        lev[has & (dl <= 1)] = 2
+        lev[has & (a_pc == p_pc)] = 3
+    levels["postcode"] = lev
+
+    # Address.
+    sim = _pair_scores(_obj(ap["address"]), _obj(pp["address"]), ai, pi, fuzz.token_set_ratio)
+    sim_ns = _pair_scores(_obj(ap["address_ns"]), _obj(pp["address_ns"]), ai, pi, fuzz.ratio)
+    sim = np.fmax(sim, sim_ns)
+    lev = _levels_by_thresholds(sim, (70.0, 90.0))
+    lev[(lev >= 0) & (_obj(ap["address"])[ai] == _obj(pp["address"])[pi])] = 3
+    levels["address"] = lev
+
+    # Employer (weak by nature: people move, that is the point).
+    sim = _pair_scores(_obj(ap["employer"]), _obj(pp["employer"]), ai, pi, fuzz.token_set_ratio)
+    lev = _levels_by_thresholds(sim, (85.0,))
+    lev[(lev >= 0) & (_obj(ap["employer"])[ai] == _obj(pp["employer"])[pi])] = 2
+    levels["employer"] = lev
+
+    # Graduation year.
+    ag, pg = ap["grad"].to_numpy()[ai], pp["grad"].to_numpy()[pi]
+    has = (ag > 0) & (pg > 0)
+    lev = np.where(has, 0, -1).astype(np.int8)
+    lev[has & (np.abs(ag - pg) <= 1)] = 1
+    lev[has & (ag == pg)] = 2
+    levels["graduation_year"] = lev
+
+    for fld in ("linkedin_url", "orcid"):
+        av, pv = _obj(ap[fld])[ai], _obj(pp[fld])[pi]
+        has = (av != "") & (pv != "")
+        lev = np.where(has, 0, -1).astype(np.int8)
+        lev[has & (av == pv)] = 1
+        levels[fld] = lev
+    return Comparison(ai=ai, pi=pi, levels=levels, swapped=swapped)
+
+
+# ---------------------------------------------------------------------------
+# Training (EM) and scoring
+# ---------------------------------------------------------------------------
+
+
+def _frequencies(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None) -> np.ndarray:
+    ok = levels >= 0
+    w = np.ones(len(levels)) if weights is None else weights
+    counts = np.bincount(levels[ok].astype(np.int64), weights=w[ok], minlength=n_levels)
+    counts = counts + 1e-3 * max(counts.sum(), 1.0) / n_levels  # smoothing: no zero u/m
+    return np.asarray(counts / counts.sum())
+
+
+def _active_fields(cmp: Comparison) -> list[str]:
+    """Fields observed on at least a few pairs; the others carry no information."""
+    return [f for f, lev in cmp.levels.items() if int((lev >= 0).sum()) >= 10]
+
+
+def random_pair_u(
+    index: AlumniIndex, prof: pd.DataFrame, *, n_pairs: int = 200_000, seed: int = 42
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """u probabilities from random (almost surely non-matching) pairs."""
+    rng = np.random.default_rng(seed)
+    n = int(min(n_pairs, max(len(index), 1) * max(len(prof), 1)))
+    ai = rng.integers(0, len(index), n)
+    pi = rng.integers(0, len(prof), n)
+    cmp = compare(index.prep, prof, ai, pi)
+    u = {f: _frequencies(lev, len(LEVELS[f])).tolist() for f, lev in cmp.levels.items()}
+    u_exact: dict[str, float] = {}
+    for fld in TF_FIELDS:
+        lev = cmp.levels[fld]
+        obs = lev >= 0
+        top = len(LEVELS[fld]) - 1
+        u_exact[fld] = float(max((lev[obs] == top).mean() if obs.any() else 0.0, 1e-6))
+    return u, u_exact
+
+
+def fit_em(
+    cmp: Comparison,
+    u_init: Mapping[str, Sequence[float]],
+    *,
+    max_iter: int = 60,
+    tol: float = 1e-6,
+) -> FSModel:
+    """EM over the distinct agreement patterns of candidate pairs.
+
+    Estimates m, u and lambda (share of candidate pairs that match) with
+    conditional independence; u starts from random pairs and m from "higher
+    levels are likelier among matches". Working on patterns (a few thousand)
+    instead of pairs (millions) makes this instant.
+    """
+    fields = _active_fields(cmp)
+    if not fields:
+        raise ValueError("no comparable field between the two files")
+    mat = np.stack([cmp.levels[f].astype(np.int16) + 1 for f in fields], axis=1)
+    base = 8
+    code = np.zeros(len(mat), dtype=np.int64)
+    for j in range(mat.shape[1]):
+        code = code * base + mat[:, j]
+    uniq, first, counts = np.unique(code, return_index=True, return_counts=True)
+    pat = mat[first] - 1  # (P, F) levels, -1 null
+    c = counts.astype(float)
+    m = {}
+    u = {}
+    for f in fields:
+        n_lev = len(LEVELS[f])
+        m[f] = np.array([2.0**i for i in range(n_lev)])
+        m[f] = m[f] / m[f].sum()
+        u[f] = np.asarray(u_init.get(f, np.full(n_lev, 1.0 / n_lev)), dtype=float)
+    lam = 0.1
+    for it in range(max_iter):
+        lm = np.zeros(len(pat))
+        lu = np.zeros(len(pat))
+        for j, f in enumerate(fields):
+            ok = pat[:, j] >= 0
+            lm[ok] += np.log(m[f][pat[ok, j]])
+            lu[ok] += np.log(u[f][pat[ok, j]])
+        a = np.log(lam) + lm
+        b = np.log1p(-lam) + lu
+        r = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        new_lam = float(np.clip((c * r).sum() / c.sum(), 1e-6, 1 - 1e-6))
+        delta = abs(new_lam - lam)
+        lam = new_lam
+        for j, f in enumerate(fields):
+            new_m = _frequencies(pat[:, j], len(LEVELS[f]), c * r)
+            new_u = _frequencies(pat[:, j], len(LEVELS[f]), c * (1 - r))
+            delta = max(delta, float(np.abs(new_m - m[f]).max()))
+            m[f], u[f] = new_m, new_u
+        if delta < tol:
+            break
+    log.info("EM converged after %d iterations: lambda=%.4g on %d pairs", it + 1, lam, len(cmp))
+    return FSModel(
+        m={f: m[f].tolist() for f in fields},
+        u={f: u[f].tolist() for f in fields},
+        lam=lam,
+        trained={"pairs": int(len(cmp)), "patterns": int(len(pat)), "iterations": it + 1},
+    )
+
+
+@dataclass
+class Scores:
+    """Per-pair total weight and probability, and per-field weights for evidence."""
+
+    weights: dict[str, np.ndarray]
+    total: np.ndarray
+    probability: np.ndarray
+
+
+def score(model: FSModel, cmp: Comparison, index: AlumniIndex, prof: pd.DataFrame) -> Scores:
+    """log2 Bayes factors per field (TF-adjusted on exact names/city) and the posterior."""
+    n = len(cmp)
+    weights: dict[str, np.ndarray] = {}
+    total = np.full(n, math.log2(model.lam / (1 - model.lam)))
+    cols = {"first_name": "fn", "last_name": "ln", "city": "city"}
+    for fld in model.m:
+        lev = cmp.levels[fld]
+        w = np.zeros(n)
+        ok = lev >= 0
+        w[ok] = model.weights(fld)[lev[ok]]
+        if fld in TF_FIELDS and fld in model.u_random_exact and fld in index.tf:
+            top = len(LEVELS[fld]) - 1
+            ex = lev == top
+            if ex.any():
+                vals = _obj(index.prep[cols[fld]])[cmp.ai[ex]]
+                if fld in ("first_name", "last_name"):
+                    # after a swap, the agreeing value is the alumnus's own field anyway
+                    pass
+                tf_map = index.tf[fld]
+                floor = 1.0 / max(len(index), 1)
+                tf = np.array([tf_map.get(v, floor) for v in vals])
+                adj = np.log2(model.u_random_exact[fld] / np.clip(tf, floor, None))
+                w[ex] += np.clip(adj, -6.0, 8.0)
+        weights[fld] = w
+        total = total + w
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    return Scores(weights=weights, total=total, probability=prob)
+
+
+# ---------------------------------------------------------------------------
+# Assignment, evidence, the end-to-end API
+# ---------------------------------------------------------------------------
+
+
+def assign_one_to_one(
+    ai: np.ndarray, pi: np.ndarray, prob: np.ndarray, threshold: float, *, alumni_unique: bool
+) -> np.ndarray:
+    """Indices of kept pairs: greedy by probability, each profile (and alumnus) once.
+
+    Ties break on alumni then profile row, so the output is deterministic.
+    """
+    cand = np.flatnonzero(prob >= threshold)
+    order = cand[np.lexsort((pi[cand], ai[cand], -prob[cand]))]
+    used_a: set[int] = set()
+    used_p: set[int] = set()
+    kept: list[int] = []
+    for k in order.tolist():
+        a, p = int(ai[k]), int(pi[k])
+        if p in used_p or (alumni_unique and a in used_a):
+            continue
+        used_p.add(p)
+        used_a.add(a)
+        kept.append(k)
+    return np.asarray(kept, dtype=np.int64)
+
+
+_VALUE_COLS: dict[str, tuple[str, ...]] = {
+    "first_name": ("fn",),
+    "last_name": ("ln",),
+    "birth_date": ("dob",),
+    "email": ("email",),
+    "city": ("city",),
+    "postcode": ("postcode",),
+    "address": ("address",),
+    "employer": ("employer",),
+    "graduation_year": ("grad",),
+    "linkedin_url": ("linkedin_url",),
+    "orcid": ("orcid",),
+}
+
+
+def evidence_for(
+    k: int, cmp: Comparison, scores: Scores, ap: pd.DataFrame, pp: pd.DataFrame
+) -> dict[str, Any]:
+    """Per-field evidence of one pair: level name, weight (log2 BF), compared values."""
+    a, p = int(cmp.ai[k]), int(cmp.pi[k])
+    ev: dict[str, Any] = {}
+    for fld, w in scores.weights.items():
+        lev = int(cmp.levels[fld][k])
+        col = _VALUE_COLS[fld][0]
+        av, pv = ap[col].iat[a], pp[col].iat[p]
+        if fld in ("first_name", "last_name") and bool(cmp.swapped[k]):
+            pv = pp["ln" if fld == "first_name" else "fn"].iat[p]
+        ev[fld] = {
+            "level": "missing" if lev < 0 else LEVELS[fld][lev],
+            "weight": round(float(w[k]), 3),
+            "values": [_plain(av), _plain(pv)],
+        }
+    if bool(cmp.swapped[k]):
+        ev["_notes"] = ["first and last name swapped on the profile"]
+    return ev
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v) if int(v) else None
+    return v if v != "" else None
+
+
+@dataclass
+class MatchStats:
+    """Counters that make incremental behaviour checkable (no timings)."""
+
+    profiles_seen: int = 0
+    profiles_scored: int = 0
+    pairs_scored: int = 0
+    links: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Link:
+    alumni_id: str
+    profile_id: str
+    probability: float
+    evidence: dict[str, Any]
+    alumni_row: int
+    profile_row: int
+
+
+def link_prepared(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    model: FSModel,
+    *,
+    threshold: float = 0.5,
+    alumni_unique: bool = True,
+    exclude_alumni: np.ndarray | None = None,
+    stats: MatchStats | None = None,
+    keep_best_below: bool = False,
+) -> list[Link]:
+    """Score the candidate pairs of prepared profiles and assign links.
+
+    With ``keep_best_below`` the best pair of each unlinked profile is also
+    returned (probability under the threshold) so callers can record that a
+    profile was examined.
+    """
+    started = time.perf_counter()
+    ai, pi = candidate_pairs(index, prof, exclude_alumni=exclude_alumni)
+    cmp = compare(index.prep, prof, ai, pi)
+    sc = score(model, cmp, index, prof)
+    kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
+    if keep_best_below and len(ai):
+        linked_p = set(pi[kept].tolist())
+        order = np.lexsort((ai, -sc.probability, pi))
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        extra = [k for k in first.tolist() if int(pi[k]) not in linked_p]
+        kept = np.concatenate([kept, np.asarray(extra, dtype=np.int64)])
+    links = [
+        Link(
+            alumni_id=str(index.prep["rid"].iat[int(ai[k])]),
+            profile_id=str(prof["rid"].iat[int(pi[k])]),
+            probability=float(sc.probability[k]),
+            evidence=evidence_for(int(k), cmp, sc, index.prep, prof),
+            alumni_row=int(ai[k]),
+            profile_row=int(pi[k]),
+        )
+        for k in kept.tolist()
+    ]
+    if stats is not None:
+        stats.profiles_seen += len(prof)
+        stats.profiles_scored += len(np.unique(pi))
+        stats.pairs_scored += len(ai)
+        stats.links += sum(1 for lk in links if lk.probability >= threshold)
+        stats.seconds += time.perf_counter() - started
+    return links
+
+
+def train(index: AlumniIndex, prof: pd.DataFrame, *, seed: int = 42) -> FSModel:
+    """EM on the blocked candidate pairs, u initialised from random pairs."""
+    u, u_exact = random_pair_u(index, prof, seed=seed)
+    ai, pi = candidate_pairs(index, prof)
+    cmp = compare(index.prep, prof, ai, pi)
+    model = fit_em(cmp, u)
+    model.u_random_exact = {k: v for k, v in u_exact.items() if k in model.m}
+    model.trained.update({"alumni": len(index), "profiles": len(prof)})
+    return model
+
+
+def match_frames(
+    alumni: pd.DataFrame,
+    profiles: pd.DataFrame,
+    *,
+    model: FSModel | None = None,
+    threshold: float = 0.5,
+    alumni_unique: bool = True,
+) -> tuple[list[Link], FSModel]:
+    """End to end: index, train (unless a model is given), link, sorted output."""
+    index = AlumniIndex.build(alumni)
+    prof = prepare(profiles)
+    if model is None:
+        model = train(index, prof)
+    links = link_prepared(index, prof, model, threshold=threshold, alumni_unique=alumni_unique)
+    links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
+    return links, model
+
+
+class IncrementalLinker:
+    """Weekly runs: new or changed profiles against a fixed index and model.
+
+    Existing links are kept as they are (never re-scored); profiles already
+    linked are skipped, and with ``alumni_unique`` alumni already linked are
+    not candidates again. :attr:`stats` counts what was actually scored.
+    """
+
+    def __init__(
+        self,
+        index: AlumniIndex,
+        model: FSModel,
+        existing: Iterable[tuple[str, str]] = (),
+        *,
+        threshold: float = 0.5,
+        alumni_unique: bool = True,
+    ) -> None:
+        self.index = index
+        self.model = model
+        self.threshold = threshold
+        self.alumni_unique = alumni_unique
+        self.stats = MatchStats()
+        self._row_of = {rid: i for i, rid in enumerate(index.prep["rid"].tolist())}
+        self.links: dict[str, str] = {}
+        self._linked_rows: set[int] = set()
+        for alumni_id, profile_id in existing:
+            self._remember(alumni_id, profile_id)
+
+    def _remember(self, alumni_id: str, profile_id: str) -> None:
+        self.links[profile_id] = alumni_id
+        row = self._row_of.get(alumni_id)
+        if row is not None:
+            self._linked_rows.add(row)
+
+    def link(self, profiles: pd.DataFrame) -> list[Link]:
+        """Link new profiles; already linked profile ids are skipped untouched."""
+        prof = prepare(profiles)
+        fresh = ~prof["rid"].isin(list(self.links))
+        prof = prof[fresh.to_numpy()].reset_index(drop=True)
+        if prof.empty:
+            return []
+        exclude = (
+            np.fromiter(self._linked_rows, dtype=np.int64) if self.alumni_unique else None
+        )
+        links = link_prepared(
+            self.index,
+            prof,
+            self.model,
+            threshold=self.threshold,
+            alumni_unique=self.alumni_unique,
+            exclude_alumni=exclude,
+            stats=self.stats,
+        )
+        for lk in links:
+            self._remember(lk.alumni_id, lk.profile_id)
+        links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
+        return links
