@@ -45,36 +45,149 @@ sys.path.insert(0, str(ROOT))
 # Data
 # ---------------------------------------------------------------------------
 
-FIRST_F = (
-    "Marie Camille Léa Manon Chloé Emma Inès Sarah Julie Laura Pauline Anaïs Mathilde Clara "
-    "Lucie Élodie Céline Nathalie Isabelle Sophie Catherine Christine Valérie Sandrine Stéphanie "
-    "Aurélie Émilie Charlotte Margaux Juliette Hélène Anne Élisabeth Marguerite Amélie Virginie "
-    "Véronique Florence Gabrielle Louise Alexandra Rebecca Jennifer Susan Margaret Katherine "
-    "Patricia Victoria Samantha Nour Yasmine Fatima Aïcha Zoé Maëlle Solène Ophélie"
-).split()
-FIRST_M = (
-    "Jean Pierre Michel Philippe Nicolas Thomas Julien Alexandre Maxime Antoine Guillaume "
-    "Sébastien Christophe Frédéric Stéphane Laurent Olivier Vincent François Mathieu Benjamin "
-    "Romain Hugo Lucas Louis Arthur Paul Gabriel Raphaël Théo Emmanuel Grégoire Dominique "
-    "Jean-Pierre Jean-François Jean-Baptiste Robert William James Michael Richard Daniel David "
-    "Joseph Edward Anthony Andrew Samuel Jonathan Patrick Charles Henri Timothée Mohamed Karim "
-    "Yanis Mehdi Quentin Kévin Florian Adrien Bastien Cyril"
-).split()
+FIRST_F = [
+    "Marie",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Emma",
+    "Inès",
+    "Sarah",
+    "Julie",
+    "Laura",
+    "Pauline",
+    "Anaïs",
+    "Mathilde",
+    "Clara",
+    "Lucie",
+    "Élodie",
+    "Céline",
+    "Nathalie",
+    "Isabelle",
+    "Sophie",
+    "Catherine",
+    "Christine",
+    "Valérie",
+    "Sandrine",
+    "Stéphanie",
+    "Aurélie",
+    "Émilie",
+    "Charlotte",
+    "Margaux",
+    "Juliette",
+    "Hélène",
+    "Anne",
+    "Élisabeth",
+    "Marguerite",
+    "Amélie",
+    "Virginie",
+    "Véronique",
+    "Florence",
+    "Gabrielle",
+    "Louise",
+    "Alexandra",
+    "Rebecca",
+    "Jennifer",
+    "Susan",
+    "Margaret",
+    "Katherine",
+    "Patricia",
+    "Victoria",
+    "Samantha",
+    "Nour",
+    "Yasmine",
+    "Fatima",
+    "Aïcha",
+    "Zoé",
+    "Maëlle",
+    "Solène",
+    "Ophélie",
+]
+FIRST_M = [
+    "Jean",
+    "Pierre",
+    "Michel",
+    "Philippe",
+    "Nicolas",
+    "Thomas",
+    "Julien",
+    "Alexandre",
+    "Maxime",
+    "Antoine",
+    "Guillaume",
+    "Sébastien",
+    "Christophe",
+    "Frédéric",
+    "Stéphane",
+    "Laurent",
+    "Olivier",
+    "Vincent",
+    "François",
+    "Mathieu",
+    "Benjamin",
+    "Romain",
+    "Hugo",
+    "Lucas",
+    "Louis",
+    "Arthur",
+    "Paul",
+    "Gabriel",
+    "Raphaël",
+    "Théo",
+    "Emmanuel",
+    "Grégoire",
+    "Dominique",
+    "Jean-Pierre",
+    "Jean-François",
+    "Jean-Baptiste",
+    "Robert",
+    "William",
+    "James",
+    "Michael",
+    "Richard",
+    "Daniel",
+    "David",
+    "Joseph",
+    "Edward",
+    "Anthony",
+    "Andrew",
+    "Samuel",
+    "Jonathan",
+    "Patrick",
+    "Charles",
+    "Henri",
+    "Timothée",
+    "Mohamed",
+    "Karim",
+    "Yanis",
+    "Mehdi",
+    "Quentin",
+    "Kévin",
+    "Florian",
+    "Adrien",
+    "Bastien",
+    "Cyril",
+]
 SURNAMES = (
-    "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
-    "Lefebvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine "
-    "Rousseau Vincent Muller Lefèvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier "
-    "François Legrand Gauthier Garcia Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu "
-    "Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour Meunier Brun "
-    "Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche "
-    "Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud "
-    "Dumas Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland Leclercq "
-    "Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger Carpentier Sanchez Dupuis Moulin "
-    "Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein Jacquet Adam Paris Poirier "
-    "Smith Jones Williams Brown Taylor Davies Wilson Evans Johnson Walker Wright Robinson "
-    "Thompson White Hughes Edwards Green Hall Wood Harris Clarke Jackson Turner Hill Cooper "
-    "Nguyen Tran Benali Haddad Mansour Cohen Levy Da_Silva Dos_Santos Pereira Ferreira"
-).replace("_", " ").split()
+    (
+        "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
+        "Lefebvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine "
+        "Rousseau Vincent Muller Lefèvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier "
+        "François Legrand Gauthier Garcia Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu "
+        "Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour Meunier Brun "
+        "Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche "
+        "Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud "
+        "Dumas Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland Leclercq "
+        "Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger Carpentier Sanchez Dupuis Moulin "
+        "Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein Jacquet Adam Paris Poirier "
+        "Smith Jones Williams Brown Taylor Davies Wilson Evans Johnson Walker Wright Robinson "
+        "Thompson White Hughes Edwards Green Hall Wood Harris Clarke Jackson Turner Hill Cooper "
+        "Nguyen Tran Benali Haddad Mansour Cohen Levy Da_Silva Dos_Santos Pereira Ferreira"
+    )
+    .replace("_", " ")
+    .split()
+)
 PARTICLE_NAMES = (
     "de La Fontaine",
     "Le Goff",
@@ -89,10 +202,52 @@ PARTICLE_NAMES = (
     "de Lattre",
     "van Dijk",
 )
-SYLL = (
-    "qua res ma ber tin ga lo vi dal sou ker mor zan pel tri cau bel rou vat ma gne lac "
-    "oli vei ra bru nel fer rand cas tel jou ber ti mon ard gui lle mot ha ze rin kow ski"
-).split()
+SYLL = [
+    "qua",
+    "res",
+    "ma",
+    "ber",
+    "tin",
+    "ga",
+    "lo",
+    "vi",
+    "dal",
+    "sou",
+    "ker",
+    "mor",
+    "zan",
+    "pel",
+    "tri",
+    "cau",
+    "bel",
+    "rou",
+    "vat",
+    "ma",
+    "gne",
+    "lac",
+    "oli",
+    "vei",
+    "ra",
+    "bru",
+    "nel",
+    "fer",
+    "rand",
+    "cas",
+    "tel",
+    "jou",
+    "ber",
+    "ti",
+    "mon",
+    "ard",
+    "gui",
+    "lle",
+    "mot",
+    "ha",
+    "ze",
+    "rin",
+    "kow",
+    "ski",
+]
 CITIES = (
     ("Paris", "75", 0.22),
     ("Lyon", "69", 0.06),
@@ -111,21 +266,73 @@ CITIES = (
     ("Versailles", "78", 0.02),
     ("London", "EC", 0.02),
 )
-STREETS = "rue avenue boulevard place chemin allée impasse quai".split()
-STREET_NAMES = (
-    "de la République|Victor Hugo|Jean Jaurès|du Général de Gaulle|Pasteur|des Lilas|"
-    "de la Gare|Voltaire|Gambetta|Émile Zola|du Moulin|des Écoles|de Paris|Carnot|Foch"
-).split("|")
-EMPLOYERS = (
-    "BNP Paribas|Société Générale|AXA|L'Oréal|TotalEnergies|Capgemini|Airbus|Thales|Orange|"
-    "Sanofi|Danone|Renault|CNRS|Inria|Université Paris Cité|Accenture|Deloitte|EY|KPMG|"
-    "Google|Microsoft|Decathlon|SNCF|RATP|EDF|Engie|Safran|Dassault Systèmes|Ubisoft|Doctolib"
-).split("|")
-TITLES = (
-    "Data Scientist|Chef de projet|Ingénieur logiciel|Consultant|Directrice financière|"
-    "Product Manager|Chargé de mission|Responsable RH|Analyste|Maître de conférences|"
-    "Chercheuse|Juriste|Développeur|Directeur commercial|Doctorant"
-).split("|")
+STREETS = ["rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "quai"]
+STREET_NAMES = [
+    "de la République",
+    "Victor Hugo",
+    "Jean Jaurès",
+    "du Général de Gaulle",
+    "Pasteur",
+    "des Lilas",
+    "de la Gare",
+    "Voltaire",
+    "Gambetta",
+    "Émile Zola",
+    "du Moulin",
+    "des Écoles",
+    "de Paris",
+    "Carnot",
+    "Foch",
+]
+EMPLOYERS = [
+    "BNP Paribas",
+    "Société Générale",
+    "AXA",
+    "L'Oréal",
+    "TotalEnergies",
+    "Capgemini",
+    "Airbus",
+    "Thales",
+    "Orange",
+    "Sanofi",
+    "Danone",
+    "Renault",
+    "CNRS",
+    "Inria",
+    "Université Paris Cité",
+    "Accenture",
+    "Deloitte",
+    "EY",
+    "KPMG",
+    "Google",
+    "Microsoft",
+    "Decathlon",
+    "SNCF",
+    "RATP",
+    "EDF",
+    "Engie",
+    "Safran",
+    "Dassault Systèmes",
+    "Ubisoft",
+    "Doctolib",
+]
+TITLES = [
+    "Data Scientist",
+    "Chef de projet",
+    "Ingénieur logiciel",
+    "Consultant",
+    "Directrice financière",
+    "Product Manager",
+    "Chargé de mission",
+    "Responsable RH",
+    "Analyste",
+    "Maître de conférences",
+    "Chercheuse",
+    "Juriste",
+    "Développeur",
+    "Directeur commercial",
+    "Doctorant",
+]
 NICK = {
     "Robert": "Bob",
     "William": "Bill",
@@ -192,9 +399,7 @@ def _typo(rng: random.Random, s: str) -> str:
 def _strip_accents(s: str) -> str:
     import unicodedata
 
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
 def _people(n: int, seed: int, prefix: str) -> pd.DataFrame:
@@ -223,7 +428,9 @@ def _people(n: int, seed: int, prefix: str) -> pd.DataFrame:
         year = rng.randint(1950, 2003)
         dob = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         name, dep, _ = CITIES[city_idx[i]]
-        postcode = f"{dep}{rng.randint(0, 20):03d}" if dep.isdigit() else f"{dep}{rng.randint(1, 4)}"
+        postcode = (
+            f"{dep}{rng.randint(0, 20):03d}" if dep.isdigit() else f"{dep}{rng.randint(1, 4)}"
+        )
         local = _strip_accents(f"{first}.{last}").lower().replace(" ", "").replace("'", "")
         rows.append(
             {
@@ -236,7 +443,8 @@ def _people(n: int, seed: int, prefix: str) -> pd.DataFrame:
                 f"{rng.choice(['gmail.com', 'orange.fr', 'yahoo.fr', 'free.fr', 'outlook.com'])}",
                 "city": name,
                 "postcode": postcode,
-                "address": f"{rng.randint(1, 150)} {rng.choice(STREETS)} {rng.choice(STREET_NAMES)}",
+                "address": f"{rng.randint(1, 150)} {rng.choice(STREETS)} "
+                f"{rng.choice(STREET_NAMES)}",
                 "graduation_year": str(min(year + rng.randint(21, 26), 2025)),
                 "program": rng.choice(["Droit", "Économie", "Informatique", "Médecine", "Lettres"]),
                 "employer": rng.choice(EMPLOYERS),
@@ -467,13 +675,15 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
     # Same greedy one-to-one as veille, for information.
     if len(pred):
-        pred = pred.sort_values(["match_probability", "unique_id_l", "unique_id_r"],
-                                ascending=[False, True, True])  # fmt: skip
+        pred = pred.sort_values(
+            ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
+        )
         used_l: set[str] = set()
         used_r: set[str] = set()
         kept = []
-        for a, p in zip(pred["unique_id_l"].astype(str), pred["unique_id_r"].astype(str),
-                        strict=True):  # fmt: skip
+        for a, p in zip(
+            pred["unique_id_l"].astype(str), pred["unique_id_r"].astype(str), strict=True
+        ):
             if a in used_l or p in used_r:
                 continue
             used_l.add(a)
@@ -513,9 +723,14 @@ def prf(pairs: list[Any], truth: pd.DataFrame) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def _compare(name: str, alumni: pd.DataFrame, profiles: pd.DataFrame, truth: pd.DataFrame,
-             extra: pd.DataFrame | None = None, extra_truth: pd.DataFrame | None = None
-             ) -> tuple[dict, dict]:  # fmt: skip
+def _compare(
+    name: str,
+    alumni: pd.DataFrame,
+    profiles: pd.DataFrame,
+    truth: pd.DataFrame,
+    extra: pd.DataFrame | None = None,
+    extra_truth: pd.DataFrame | None = None,
+) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
         d = Path(tmp)
         alumni.to_pickle(d / "alumni.pkl")
@@ -524,8 +739,7 @@ def _compare(name: str, alumni: pd.DataFrame, profiles: pd.DataFrame, truth: pd.
             extra.to_pickle(d / "extra.pkl")
         v = _measure("veille", d)
         s = _measure("splink", d)
-    print(f"\n== {name}: {len(alumni)} alumni x {len(profiles)} profiles "
-          f"({len(truth)} true links)")  # fmt: skip
+    print(f"\n== {name}: {len(alumni)} alumni x {len(profiles)} profiles ({len(truth)} true links)")
     for label, res in (("veille", v), ("splink", s)):
         p, r, f1 = prf(res["pairs"], truth)
         print(
@@ -542,7 +756,7 @@ def _compare(name: str, alumni: pd.DataFrame, profiles: pd.DataFrame, truth: pd.
         f"time={v['seconds'] / s['seconds']:.3f} rss={v['peak_rss_mb'] / s['peak_rss_mb']:.3f}"
     )
     if "incremental_seconds" in v and extra_truth is not None:
-        pi, ri, fi = prf(v["incremental_pairs"], extra_truth)
+        _, _, fi = prf(v["incremental_pairs"], extra_truth)
         print(
             f"veille incremental run of {0 if extra is None else len(extra)} new profiles: "
             f"{v['incremental_seconds']:.2f} s, {v['incremental_pairs_scored']} pairs scored, "

@@ -51,6 +51,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from enrich import names
+from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
@@ -539,10 +540,7 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     if cand.any():
         idx = np.flatnonzero(cand)
         nick[idx] = [
-            len(
-                (names.nickname_groups(x) - {f"n:{x}"})
-                & (names.nickname_groups(y) - {f"n:{y}"})
-            )
+            len((names.nickname_groups(x) - {f"n:{x}"}) & (names.nickname_groups(y) - {f"n:{y}"}))
             > 0
             for x, y in zip(a_fn_pairs[idx], p_fn_eff[idx], strict=True)
         ]
@@ -603,8 +601,9 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     lev = np.where(has, 0, -1).astype(np.int8)
     if has.any():
         lev[has & (pd.Series(a_pc).str[:2] == pd.Series(p_pc).str[:2]).to_numpy()] = 1
-        dl = _pair_scores(_obj(ap["postcode"]), _obj(pp["postcode"]), ai, pi,
-                          DamerauLevenshtein.distance)  # fmt: skip
+        dl = _pair_scores(
+            _obj(ap["postcode"]), _obj(pp["postcode"]), ai, pi, DamerauLevenshtein.distance
+        )
         lev[has & (dl <= 1)] = 2
         lev[has & (a_pc == p_pc)] = 3
     levels["postcode"] = lev
@@ -645,7 +644,9 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
 # ---------------------------------------------------------------------------
 
 
-def _frequencies(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None) -> np.ndarray:
+def _frequencies(
+    levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None
+) -> np.ndarray:
     ok = levels >= 0
     w = np.ones(len(levels)) if weights is None else weights
     counts = np.bincount(levels[ok].astype(np.int64), weights=w[ok], minlength=n_levels)
@@ -700,11 +701,11 @@ def _em_session(
     max_iter: int = 60,
     tol: float = 1e-6,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float, int]:
-    """EM with u fixed (random pairs): updates m of ``train_m`` fields and lambda."""
+    """EM over agreement patterns: updates m of ``train_m`` (and u if asked) and lambda."""
     m = {f: v.copy() for f, v in m.items()}
     u = {f: v.copy() for f, v in u.items()}
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - read after the loop
         lm = np.zeros(len(pat))
         lu = np.zeros(len(pat))
         for j, f in enumerate(fields):
@@ -791,8 +792,7 @@ def fit_em(
         prior = np.array([4.0**i for i in range(n_lev)])
         prior = prior / prior.sum()
         use = np.zeros(len(cmp), dtype=bool)
-        for (name, req), in zip(((n, r) for n, r in SEED_RULES if n in seeds),  # noqa: B905
-                                strict=False):  # fmt: skip
+        for ((name, req),) in zip(((n, r) for n, r in SEED_RULES if n in seeds), strict=False):
             if f not in req:
                 use |= seeds[name]
         lev = cmp.levels[f][use]
@@ -812,15 +812,18 @@ def fit_em(
     m, _, lam, it = _em_session(pat, c, fields, m0, u, train_m=fields, lam=lam0, max_iter=max_iter)
     log.info(
         "EM: lambda=%.4g on %d pairs after %d iterations (%d seed pairs)",
-        lam, len(cmp), it, int(any_seed.sum()),
-    )  # fmt: skip
+        lam,
+        len(cmp),
+        it,
+        int(any_seed.sum()),
+    )
     return FSModel(
         m={f: m[f].tolist() for f in fields},
         u={f: u[f].tolist() for f in fields},
         lam=lam,
         trained={
-            "pairs": int(len(cmp)),
-            "patterns": int(len(pat)),
+            "pairs": len(cmp),
+            "patterns": len(pat),
             "iterations": it,
             "seed_pairs": int(any_seed.sum()),
             "seed_observations": seed_counts,
@@ -870,6 +873,18 @@ def score(model: FSModel, cmp: Comparison, index: AlumniIndex, prof: pd.DataFram
 # ---------------------------------------------------------------------------
 # Assignment, evidence, the end-to-end API
 # ---------------------------------------------------------------------------
+
+
+def exclusive_probability(pi: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """P(profile = this alumnus) when a profile is at most one alumnus.
+
+    With odds o_k of each candidate of a profile, o_k / (1 + sum_j o_j): two
+    equally good "Jean Martin" candidates each get under 0.5 instead of
+    both looking certain, so an ambiguous name is not linked.
+    """
+    odds = np.exp2(np.clip(total, -60, 60))
+    sums = np.bincount(pi, weights=odds, minlength=int(pi.max()) + 1 if len(pi) else 0)
+    return np.asarray(odds / (1.0 + sums[pi]))
 
 
 def assign_one_to_one(
@@ -968,6 +983,7 @@ def link_prepared(
     exclude_alumni: np.ndarray | None = None,
     stats: MatchStats | None = None,
     keep_best_below: bool = False,
+    exclusive: bool = True,
 ) -> list[Link]:
     """Score the candidate pairs of prepared profiles and assign links.
 
@@ -979,6 +995,8 @@ def link_prepared(
     ai, pi = candidate_pairs(index, prof, exclude_alumni=exclude_alumni)
     cmp = compare(index.prep, prof, ai, pi)
     sc = score(model, cmp, index, prof)
+    if exclusive and len(ai):
+        sc.probability = exclusive_probability(pi, sc.total)
     kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
     if keep_best_below and len(ai):
         linked_p = set(pi[kept].tolist())
@@ -1024,13 +1042,16 @@ def match_frames(
     model: FSModel | None = None,
     threshold: float = 0.5,
     alumni_unique: bool = True,
+    exclusive: bool = True,
 ) -> tuple[list[Link], FSModel]:
     """End to end: index, train (unless a model is given), link, sorted output."""
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
     if model is None:
         model = train(index, prof)
-    links = link_prepared(index, prof, model, threshold=threshold, alumni_unique=alumni_unique)
+    links = link_prepared(
+        index, prof, model, threshold=threshold, alumni_unique=alumni_unique, exclusive=exclusive
+    )
     links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
     return links, model
 
@@ -1069,16 +1090,16 @@ class IncrementalLinker:
         if row is not None:
             self._linked_rows.add(row)
 
-    def link(self, profiles: pd.DataFrame) -> list[Link]:
+    def link(
+        self, profiles: pd.DataFrame, *, keep_best_below: bool = False, exclusive: bool = True
+    ) -> list[Link]:
         """Link new profiles; already linked profile ids are skipped untouched."""
         prof = prepare(profiles)
         fresh = ~prof["rid"].isin(list(self.links))
         prof = prof[fresh.to_numpy()].reset_index(drop=True)
         if prof.empty:
             return []
-        exclude = (
-            np.fromiter(self._linked_rows, dtype=np.int64) if self.alumni_unique else None
-        )
+        exclude = np.fromiter(self._linked_rows, dtype=np.int64) if self.alumni_unique else None
         links = link_prepared(
             self.index,
             prof,
@@ -1087,8 +1108,288 @@ class IncrementalLinker:
             alumni_unique=self.alumni_unique,
             exclude_alumni=exclude,
             stats=self.stats,
+            keep_best_below=keep_best_below,
+            exclusive=exclusive,
         )
         for lk in links:
-            self._remember(lk.alumni_id, lk.profile_id)
+            if lk.probability >= self.threshold:
+                self._remember(lk.alumni_id, lk.profile_id)
         links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
         return links
+
+
+# ---------------------------------------------------------------------------
+# Pipeline stage: profiles, job changes and mention authors -> alumni
+# ---------------------------------------------------------------------------
+
+#: Version of the exact-identifier rules used to link authors and profiles.
+RULE_VERSION = "identity-rules-1"
+#: Fewer candidate pairs than this: EM is not trusted, the bundled model is used.
+MIN_TRAIN_PAIRS = 500
+DEFAULT_MODEL_PATH = Path(__file__).with_name("match_model_default.json")
+
+
+def default_model() -> FSModel:
+    """The model shipped with veille (trained on the synthetic benchmark set)."""
+    return FSModel.load(DEFAULT_MODEL_PATH)
+
+
+def state_dir(db_url: str, options: Mapping[str, Any]) -> tuple[Path, Path]:
+    """(model file, state file) for one database.
+
+    Stored under the platformdirs user data dir, keyed by a hash of the
+    database URL (password removed), unless ``options["model_path"]`` names
+    the model file; the state file sits beside it.
+    """
+    import hashlib
+
+    from platformdirs import user_data_dir
+    from sqlalchemy.engine import make_url
+
+    from store.db import normalise_url
+
+    if options.get("model_path"):
+        model = Path(str(options["model_path"]))
+    else:
+        safe = make_url(normalise_url(db_url)).render_as_string(hide_password=True)
+        key = hashlib.sha256(safe.encode()).hexdigest()[:16]
+        model = Path(user_data_dir("veille")) / "matching" / f"model-{key}.json"
+    return model, model.with_name(model.stem + ".state.json")
+
+
+def _norm_identity(kind: str, value: str) -> str:
+    from store.suppression import normalise
+
+    if kind == "orcid":
+        return _orcid_one(value)
+    if kind.startswith("handle"):
+        return normalise("handle", value)
+    return normalise("url", value)
+
+
+def _person_row(rid: str, person: Mapping[str, Any], url: str = "") -> dict[str, str]:
+    first = str(person.get("given_name") or "")
+    last = str(person.get("family_name") or "")
+    if not (first or last) and person.get("name"):
+        first, last = names.split_full_name(str(person["name"]))
+    same_as = person.get("same_as") or []
+    links = [same_as] if isinstance(same_as, str) else [str(x) for x in same_as]
+    linkedin = next((x for x in [url, *links] if "linkedin.com/" in x.lower()), "")
+    return {
+        "id": rid,
+        "first_name": first,
+        "last_name": last,
+        "email": str(person.get("email") or ""),
+        "city": str(person.get("city") or ""),
+        "employer": str(person.get("employer") or ""),
+        "job_title": str(person.get("job_title") or ""),
+        "linkedin_url": linkedin,
+        "orcid": str(person.get("orcid") or ""),
+    }
+
+
+def _frame(rows: list[dict[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(COLUMNS)).fillna("")
+
+
+def matching_stage(ctx: StageContext) -> StageResult:
+    """Link unexamined snapshots, job changes and mention authors to alumni.
+
+    Order of evidence: exact identifiers first (ORCID, profile URL, LinkedIn,
+    ``sameAs`` of an already linked snapshot, stored handles), then the
+    probabilistic matcher above ``thresholds.match_probability``. Every
+    examined snapshot/job change gets a probability (the best seen when not
+    linked), so next week only new rows are scored; existing links are never
+    revisited. The model is trained by EM on the first run with enough pairs
+    and saved (see :func:`state_dir`); until then the bundled model is used.
+    """
+    from store import matching as q
+    from store.db import session_scope
+
+    threshold = float(ctx.settings.thresholds.match_probability)
+    counts = {
+        "snapshots_examined": 0,
+        "snapshots_linked": 0,
+        "snapshots_exact": 0,
+        "job_changes_examined": 0,
+        "job_changes_linked": 0,
+        "mentions_linked": 0,
+        "authors_exact": 0,
+        "authors_by_name": 0,
+        "pairs_scored": 0,
+        "model_trained": 0,
+    }
+    model_file, state_file = state_dir(ctx.db_url, ctx.options)
+    with session_scope(ctx.db_url) as session:
+        alumni = q.alumni_rows(session)
+        if not alumni:
+            return StageResult(counts=counts, notes=["no alumni to match against"])
+        identities: dict[tuple[str, str], str] = {}
+        for kind, value, alumnus_id in q.identity_keys(session):
+            norm = _norm_identity(kind, value)
+            if norm:
+                identities.setdefault((kind, norm), alumnus_id)
+        index = AlumniIndex.build(pd.DataFrame(alumni))
+        snapshots = q.unmatched_snapshots(session)
+        job_changes = q.unmatched_job_changes(session)
+        existing = q.linked_snapshot_pairs(session)
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        authors = q.unlinked_mention_authors(session, int(state.get("last_mention_id", 0)))
+
+        # Model: stored, else trained now (enough pairs), else bundled.
+        snap_rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snapshots]
+        if model_file.exists():
+            model = FSModel.load(model_file)
+        else:
+            model = default_model()
+            if snap_rows:
+                prof = prepare(_frame(snap_rows))
+                n_pairs = len(candidate_pairs(index, prof)[0])
+                if n_pairs >= MIN_TRAIN_PAIRS:
+                    model = train(index, prof)
+                    model.save(model_file)
+                    counts["model_trained"] = 1
+        linker = IncrementalLinker(index, model, existing, threshold=threshold, alumni_unique=False)
+
+        # 1. Snapshots: exact identifiers, then the matcher.
+        to_match: list[dict[str, str]] = []
+        for snap, row in zip(snapshots, snap_rows, strict=True):
+            counts["snapshots_examined"] += 1
+            hit = _exact_identity(identities, row, snap.url, snap.person or {})
+            if hit is not None:
+                alumnus_id, why = hit
+                q.set_snapshot_match(
+                    session,
+                    int(snap.id or 0),
+                    alumnus_id,
+                    1.0,
+                    {"exact": why, "rule": RULE_VERSION},
+                )
+                counts["snapshots_exact"] += 1
+                counts["snapshots_linked"] += 1
+            else:
+                to_match.append(row)
+        found = {lk.profile_id: lk for lk in linker.link(_frame(to_match), keep_best_below=True)}
+        for row in to_match:
+            lk = found.get(row["id"])
+            if lk is None:
+                q.set_snapshot_match(
+                    session,
+                    int(row["id"]),
+                    None,
+                    0.0,
+                    {"status": "no_candidate", "model": model.version},
+                )
+                continue
+            ev = {**lk.evidence, "_model": model.version}
+            if lk.probability >= threshold:
+                q.set_snapshot_match(session, int(row["id"]), lk.alumni_id, lk.probability, ev)
+                counts["snapshots_linked"] += 1
+            else:
+                q.set_snapshot_match(
+                    session,
+                    int(row["id"]),
+                    None,
+                    lk.probability,
+                    {**ev, "_status": "below_threshold", "_best_alumni_id": lk.alumni_id},
+                )
+
+        # 2. Job changes from text: name only (the organisation is the *new* one).
+        jc_rows = []
+        for jc in job_changes:
+            first, last = names.split_full_name(jc.person_name)
+            jc_rows.append({"id": f"jc:{jc.id}", "first_name": first, "last_name": last})
+        jc_found = {}
+        if jc_rows:
+            jc_linker = IncrementalLinker(index, model, threshold=threshold, alumni_unique=False)
+            jc_found = {
+                lk.profile_id: lk for lk in jc_linker.link(_frame(jc_rows), keep_best_below=True)
+            }
+            counts["pairs_scored"] += jc_linker.stats.pairs_scored
+        for jc in job_changes:
+            counts["job_changes_examined"] += 1
+            via = q.snapshot_alumnus(session, jc.snapshot_id) if jc.snapshot_id else None
+            if via is not None:
+                q.set_job_change_match(
+                    session, int(jc.id or 0), via[0], via[1], {"via_snapshot": jc.snapshot_id}
+                )
+                counts["job_changes_linked"] += 1
+                continue
+            lk = jc_found.get(f"jc:{jc.id}")
+            if lk is not None and lk.probability >= threshold:
+                q.set_job_change_match(
+                    session, int(jc.id or 0), lk.alumni_id, lk.probability, lk.evidence
+                )
+                counts["job_changes_linked"] += 1
+            else:
+                q.set_job_change_match(
+                    session,
+                    int(jc.id or 0),
+                    None,
+                    lk.probability if lk else 0.0,
+                    lk.evidence if lk else {"status": "no_candidate"},
+                )
+
+        # 3. Mention authors: handle first, then the display name.
+        by_author: dict[tuple[str, str, str], list[int]] = {}
+        for mid, platform, handle, name in authors:
+            by_author.setdefault((platform, handle, name), []).append(mid)
+        name_rows: list[dict[str, str]] = []
+        author_keys: dict[str, tuple[str, str, str]] = {}
+        for k, (author, _mids) in enumerate(sorted(by_author.items())):
+            platform, handle, name = author
+            author_alumnus = identities.get(
+                (f"handle:{platform}", _norm_identity("handle", handle))
+            )
+            if handle and author_alumnus is not None:
+                counts["mentions_linked"] += q.link_mentions(
+                    session, by_author[author], author_alumnus
+                )
+                counts["authors_exact"] += 1
+                continue
+            first, last = names.split_full_name(name)
+            if first and last:
+                rid = f"author:{k}"
+                author_keys[rid] = author
+                name_rows.append({"id": rid, "first_name": first, "last_name": last})
+        if name_rows:
+            a_linker = IncrementalLinker(index, model, threshold=threshold, alumni_unique=False)
+            for lk in a_linker.link(_frame(name_rows)):
+                if lk.probability >= threshold:
+                    author = author_keys[lk.profile_id]
+                    counts["mentions_linked"] += q.link_mentions(
+                        session, by_author[author], lk.alumni_id
+                    )
+                    counts["authors_by_name"] += 1
+            counts["pairs_scored"] += a_linker.stats.pairs_scored
+        counts["pairs_scored"] += linker.stats.pairs_scored
+        if authors:
+            state["last_mention_id"] = max(a[0] for a in authors)
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state_file.write_text(json.dumps(state))
+    return StageResult(counts=counts)
+
+
+def _exact_identity(
+    identities: Mapping[tuple[str, str], str],
+    row: Mapping[str, str],
+    url: str,
+    person: Mapping[str, Any],
+) -> tuple[str, str] | None:
+    """(alumnus id, why) when an exact identifier of the profile is known."""
+    if row.get("orcid"):
+        hit = identities.get(("orcid", _norm_identity("orcid", row["orcid"])))
+        if hit:
+            return hit, "orcid"
+    same_as = person.get("same_as") or []
+    links = [same_as] if isinstance(same_as, str) else [str(x) for x in same_as]
+    for link in [url, *links]:
+        if not link:
+            continue
+        hit = identities.get(("url", _norm_identity("url", link)))
+        if hit:
+            return hit, f"url:{link}"
+        orcid = _orcid_one(link) if "orcid.org" in link.lower() else ""
+        if orcid and ("orcid", orcid) in identities:
+            return identities[("orcid", orcid)], "orcid"
+    return None
