@@ -500,7 +500,14 @@ def _noisy_profile(rng: random.Random, rec: dict[str, Any], pid: str) -> dict[st
         address = ""
     if rng.random() < 0.4:
         postcode = ""
-    email = rec["email"] if rng.random() < 0.3 else ""
+    r = rng.random()
+    if r < 0.15:
+        email = rec["email"]
+    elif r < 0.3:  # a newer, work address
+        work = _strip_accents(f"{first[:1]}{last}").lower().replace(" ", "").replace("'", "")
+        email = f"{work}@{rng.choice(EMPLOYERS).split()[0].lower().replace(chr(39), '')}.com"
+    else:
+        email = ""
     return {
         "id": pid,
         "first_name": first,

@@ -231,6 +231,17 @@ class FSModel:
     trained: dict[str, Any] = field(default_factory=dict)
     version: str = MODEL_VERSION
 
+    def prior(self, n_alumni: int) -> float:
+        """P(match) of a random alumnus x profile pair for an index of this size.
+
+        Stored as matches per profile, so a model trained on 200,000 alumni
+        stays calibrated on another register size.
+        """
+        rate = self.trained.get("matches_per_profile")
+        if rate is None or n_alumni <= 0:
+            return self.lam
+        return float(min(max(float(rate) / n_alumni, 1e-12), 0.5))
+
     def weights(self, fld: str) -> np.ndarray:
         """log2(m/u) per level of one field."""
         m = np.asarray(self.m[fld], dtype=float)
@@ -760,22 +771,28 @@ def _seed_masks(cmp: Comparison) -> dict[str, np.ndarray]:
 
 def fit_em(
     cmp: Comparison,
-    u_random: Mapping[str, Sequence[float]] | None = None,
+    u_random: Mapping[str, Sequence[float]],
     *,
-    max_iter: int = 60,
+    n_alumni: int,
+    n_profiles: int,
+    max_iter: int = 100,
+    tol: float = 1e-5,
 ) -> FSModel:
-    """Seeded Fellegi-Sunter estimation on the candidate pairs, no labels.
+    """Fellegi-Sunter by EM over *all* alumni x profile pairs, no labels.
 
-    1. Seeds: candidate pairs that deterministic high-precision rules accept
-       (exact name + birth date, exact e-mail + name, same ORCID...). m of a
-       field is its level distribution among seeds of rules *not* using it.
-    2. u: level distribution among the non-seed candidate pairs, i.e. the
-       non-matches we actually have to tell apart (random-pair u is wrong
-       there: blocked non-matches share names, e-mail local parts, birth
-       years).
-    3. EM refines m and lambda with u fixed. Free-u EM on blocked pairs was
-       tried and settles on wrong splits ("same postcode or not") on
-       realistic data; anchoring u keeps the match class the match class.
+    - u comes from random pairs (over the full product, matches are a
+      vanishing share, so random pairs are the non-match distribution).
+    - The prior is per random pair: lambda = matches / (alumni x profiles).
+    - EM runs on the full product with blocking as its approximation: pairs
+      outside the candidate set are taken to have posterior 0, so the E-step
+      only visits candidates, and M-step updates m and lambda.
+    - m starts from seeds (high-precision deterministic rules, each field's m
+      from seeds of rules not using that field); lambda starts from the seed
+      count.
+
+    EM with free u on the blocked pairs only (the textbook ECM) was tried: on
+    realistic data it settles on wrong splits ("same postcode or not"), since
+    blocked non-matches share names, e-mail local parts and birth years.
     """
     fields = _active_fields(cmp)
     if not fields:
@@ -784,7 +801,7 @@ def fit_em(
     any_seed = np.zeros(len(cmp), dtype=bool)
     for mask in seeds.values():
         any_seed |= mask
-    m0: dict[str, np.ndarray] = {}
+    m: dict[str, np.ndarray] = {}
     u: dict[str, np.ndarray] = {}
     seed_counts: dict[str, int] = {}
     for f in fields:
@@ -792,29 +809,48 @@ def fit_em(
         prior = np.array([4.0**i for i in range(n_lev)])
         prior = prior / prior.sum()
         use = np.zeros(len(cmp), dtype=bool)
-        for ((name, req),) in zip(((n, r) for n, r in SEED_RULES if n in seeds), strict=False):
-            if f not in req:
+        for name, req in SEED_RULES:
+            if name in seeds and f not in req:
                 use |= seeds[name]
         lev = cmp.levels[f][use]
         obs = int((lev >= 0).sum())
         seed_counts[f] = obs
         if obs >= 20:
-            freq = _frequencies(lev, n_lev)
-            m0[f] = (obs * freq + 5 * prior) / (obs + 5)
+            m[f] = (obs * _frequencies(lev, n_lev) + 5 * prior) / (obs + 5)
         else:
-            m0[f] = prior
-        non = cmp.levels[f][~any_seed]
-        u[f] = _frequencies(non if (non >= 0).any() else cmp.levels[f], n_lev)
-        if u_random is not None and f in u_random and not (non >= 0).any():
-            u[f] = np.asarray(u_random[f], dtype=float)
+            m[f] = prior
+        u[f] = np.asarray(u_random.get(f, np.full(n_lev, 1.0 / n_lev)), dtype=float)
     pat, c = _patterns(cmp, fields, np.arange(len(cmp)))
-    lam0 = float(np.clip(any_seed.mean() if any_seed.any() else 0.1, 1e-4, 0.9))
-    m, _, lam, it = _em_session(pat, c, fields, m0, u, train_m=fields, lam=lam0, max_iter=max_iter)
+    total_pairs = float(max(n_alumni, 1)) * float(max(n_profiles, 1))
+    n_match = float(max(any_seed.sum(), 1))
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - read after the loop
+        lam = min(n_match / total_pairs, 0.5)
+        lm = np.zeros(len(pat))
+        lu = np.zeros(len(pat))
+        for j, f in enumerate(fields):
+            ok = pat[:, j] >= 0
+            lm[ok] += np.log(m[f][pat[ok, j]])
+            lu[ok] += np.log(u[f][pat[ok, j]])
+        logit = math.log(lam) - math.log1p(-lam) + lm - lu
+        r = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        new_n = float(max((c * r).sum(), 1.0))
+        delta = abs(new_n - n_match) / n_match
+        n_match = new_n
+        for j, f in enumerate(fields):
+            new_m = _frequencies(pat[:, j], len(LEVELS[f]), c * r)
+            delta = max(delta, float(np.abs(new_m - m[f]).max()))
+            m[f] = new_m
+        if delta < tol:
+            break
+    lam = min(n_match / total_pairs, 0.5)
     log.info(
-        "EM: lambda=%.4g on %d pairs after %d iterations (%d seed pairs)",
+        "EM: %.0f expected matches (lambda=%.3g per random pair) after %d iterations, "
+        "%d candidate pairs, %d seed pairs",
+        n_match,
         lam,
-        len(cmp),
         it,
+        len(cmp),
         int(any_seed.sum()),
     )
     return FSModel(
@@ -822,11 +858,15 @@ def fit_em(
         u={f: u[f].tolist() for f in fields},
         lam=lam,
         trained={
-            "pairs": len(cmp),
-            "patterns": len(pat),
+            "pairs": int(len(cmp)),
+            "patterns": int(len(pat)),
             "iterations": it,
             "seed_pairs": int(any_seed.sum()),
             "seed_observations": seed_counts,
+            "expected_matches": n_match,
+            "matches_per_profile": n_match / max(n_profiles, 1),
+            "alumni": n_alumni,
+            "profiles": n_profiles,
         },
     )
 
@@ -844,7 +884,7 @@ def score(model: FSModel, cmp: Comparison, index: AlumniIndex, prof: pd.DataFram
     """log2 Bayes factors per field (TF-adjusted on exact names/city) and the posterior."""
     n = len(cmp)
     weights: dict[str, np.ndarray] = {}
-    total = np.full(n, math.log2(model.lam / (1 - model.lam)))
+    total = np.full(n, math.log2(model.prior(len(index)) / (1 - model.prior(len(index)))))
     cols = {"first_name": "fn", "last_name": "ln", "city": "city"}
     for fld in model.m:
         lev = cmp.levels[fld]
@@ -1029,9 +1069,8 @@ def train(index: AlumniIndex, prof: pd.DataFrame, *, seed: int = 42) -> FSModel:
     u, u_exact = random_pair_u(index, prof, seed=seed)
     ai, pi = candidate_pairs(index, prof)
     cmp = compare(index.prep, prof, ai, pi)
-    model = fit_em(cmp, u)
+    model = fit_em(cmp, u, n_alumni=len(index), n_profiles=len(prof))
     model.u_random_exact = {k: v for k, v in u_exact.items() if k in model.m}
-    model.trained.update({"alumni": len(index), "profiles": len(prof)})
     return model
 
 
