@@ -858,8 +858,8 @@ def fit_em(
         u={f: u[f].tolist() for f in fields},
         lam=lam,
         trained={
-            "pairs": int(len(cmp)),
-            "patterns": int(len(pat)),
+            "pairs": len(cmp),
+            "patterns": len(pat),
             "iterations": it,
             "seed_pairs": int(any_seed.sum()),
             "seed_observations": seed_counts,

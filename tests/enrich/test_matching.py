@@ -98,9 +98,7 @@ def test_fake_1000_links_with_evidence_one_to_one() -> None:
 
 
 def test_term_frequency_makes_common_surnames_weigh_less() -> None:
-    rows = [
-        {"id": f"m{i}", "first_name": f"Prenom{i}", "last_name": "Martin"} for i in range(60)
-    ]
+    rows = [{"id": f"m{i}", "first_name": f"Prenom{i}", "last_name": "Martin"} for i in range(60)]
     rows += [{"id": "q", "first_name": "Jean", "last_name": "Quaresma"}]
     rows += [{"id": "j", "first_name": "Jean", "last_name": "Martin"}]
     index = AlumniIndex.build(pd.DataFrame(rows))
@@ -122,20 +120,46 @@ def test_term_frequency_makes_common_surnames_weigh_less() -> None:
 def test_swapped_names_nicknames_birth_names_are_recognised() -> None:
     alumni = pd.DataFrame(
         [
-            {"id": "a1", "first_name": "Robert", "last_name": "Quaresma", "birth_date": "1980-02-03"},
-            {"id": "a2", "first_name": "Claire", "last_name": "Vautrin", "birth_name": "",
-             "birth_date": "1975-11-09", "city": "Lyon"},
-            {"id": "a3", "first_name": "Élodie", "last_name": "Kerbrat", "birth_date": "1990-05-06"},
+            {
+                "id": "a1",
+                "first_name": "Robert",
+                "last_name": "Quaresma",
+                "birth_date": "1980-02-03",
+            },
+            {
+                "id": "a2",
+                "first_name": "Claire",
+                "last_name": "Vautrin",
+                "birth_name": "",
+                "birth_date": "1975-11-09",
+                "city": "Lyon",
+            },
+            {
+                "id": "a3",
+                "first_name": "Élodie",
+                "last_name": "Kerbrat",
+                "birth_date": "1990-05-06",
+            },
         ]
-    )  # fmt: skip
+    )
     profiles = pd.DataFrame(
         [
             {"id": "p1", "first_name": "Bob", "last_name": "QUARESMA", "birth_date": "03/02/1980"},
-            {"id": "p2", "first_name": "Claire", "last_name": "Morel-Vautrin",
-             "birth_date": "1975-11-09", "city": "Lyon"},
-            {"id": "p3", "first_name": "Kerbrat", "last_name": "Elodie", "birth_date": "1990-05-06"},
+            {
+                "id": "p2",
+                "first_name": "Claire",
+                "last_name": "Morel-Vautrin",
+                "birth_date": "1975-11-09",
+                "city": "Lyon",
+            },
+            {
+                "id": "p3",
+                "first_name": "Kerbrat",
+                "last_name": "Elodie",
+                "birth_date": "1990-05-06",
+            },
         ]
-    )  # fmt: skip
+    )
     from enrich.matching import default_model
 
     links, _ = match_frames(alumni, profiles, model=default_model())
@@ -148,7 +172,7 @@ def test_swapped_names_nicknames_birth_names_are_recognised() -> None:
     assert got["p3"].evidence["_notes"]
 
 
-def test_model_json_round_trip(tmp_path) -> None:  # noqa: ANN001
+def test_model_json_round_trip(tmp_path) -> None:
     alumni, profiles, _ = _fake_1000_split()
     index = AlumniIndex.build(alumni)
     model = train(index, prepare(profiles))
