@@ -20,13 +20,17 @@ Pipeline (all vectorised with numpy/pandas/rapidfuzz):
    unioned and deduplicated.
 4. Comparisons with graded levels, computed once per distinct value pair
    (``rapidfuzz.process.cpdist``), with per-pair first/last swap detection.
-5. EM on the distinct agreement patterns estimates m, u and the match rate
-   lambda of candidate pairs (u starts from random pairs). Exact agreement on
+5. Fellegi-Sunter by EM without labels (:func:`fit_em`): u from random
+   pairs, m seeded by high-precision deterministic rules then refined by EM
+   over the whole alumni x profiles product (pairs outside blocking count as
+   posterior 0), prior = expected matches per random pair. Exact agreement on
    first name, last name and city is term-frequency adjusted, so sharing
    "Martin" weighs less than sharing "Quaresma".
-6. Probability = posterior with prior lambda; links are assigned one-to-one
-   greedily by probability (each profile at most once; each alumnus at most
-   once unless asked otherwise).
+6. Probability: the posterior of each pair, made *exclusive* per profile
+   (o_k / (1 + sum of the profile's candidate odds)) so that two equally good
+   "Jean Martin" alumni do not both look certain; links are then assigned
+   one-to-one greedily (each profile at most once; each alumnus at most once
+   unless asked otherwise).
 
 The trained model is a small JSON document (:class:`FSModel`) so weekly runs
 score only new profiles with last week's parameters.
@@ -419,18 +423,11 @@ def candidate_pairs(
     prof: pd.DataFrame,
     *,
     exclude_alumni: np.ndarray | None = None,
-    with_rules: bool = False,
-) -> tuple[np.ndarray, ...]:
-    """Union of all blocking rules, deduplicated: (alumni rows, profile rows).
-
-    With ``with_rules`` a third array gives, per pair, a bit mask of the
-    rules that produced it (bit i = ``BLOCKING_RULES[i]``); training uses it
-    to learn each field only from pairs not selected on that field.
-    """
+) -> tuple[np.ndarray, np.ndarray]:
+    """Union of all blocking rules, deduplicated: (alumni rows, profile rows)."""
     n_p = max(len(prof), 1)
     codes: list[np.ndarray] = []
-    bits: list[np.ndarray] = []
-    for i, rule in enumerate(BLOCKING_RULES):
+    for rule in BLOCKING_RULES:
         left = index.blocks[rule]
         if left.empty:
             continue
@@ -449,19 +446,15 @@ def candidate_pairs(
             continue
         code = merged["row_a"].to_numpy(np.int64) * n_p + merged["row_p"].to_numpy(np.int64)
         codes.append(code)
-        bits.append(np.full(len(code), 1 << i, dtype=np.int64))
     empty = np.array([], dtype=np.int64)
     if not codes:
-        return (empty, empty, empty) if with_rules else (empty, empty)
-    allc, inv = np.unique(np.concatenate(codes), return_inverse=True)
+        return empty, empty
+    allc = np.unique(np.concatenate(codes))
     ai, pi = allc // n_p, allc % n_p
-    mask = np.zeros(len(allc), dtype=np.int64)
-    if with_rules:
-        np.bitwise_or.at(mask, inv, np.concatenate(bits))
     if exclude_alumni is not None and len(exclude_alumni):
         keep = ~np.isin(ai, exclude_alumni)
-        ai, pi, mask = ai[keep], pi[keep], mask[keep]
-    return (ai, pi, mask) if with_rules else (ai, pi)
+        ai, pi = ai[keep], pi[keep]
+    return ai, pi
 
 
 # ---------------------------------------------------------------------------
@@ -697,49 +690,6 @@ def _patterns(cmp: Comparison, fields: Sequence[str], rows: np.ndarray) -> tuple
         code = code * 8 + mat[:, j]
     _, first, counts = np.unique(code, return_index=True, return_counts=True)
     return mat[first] - 1, counts.astype(float)
-
-
-def _em_session(
-    pat: np.ndarray,
-    c: np.ndarray,
-    fields: Sequence[str],
-    m: dict[str, np.ndarray],
-    u: dict[str, np.ndarray],
-    *,
-    train_m: Sequence[str],
-    train_u: bool = False,
-    lam: float = 0.1,
-    max_iter: int = 60,
-    tol: float = 1e-6,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float, int]:
-    """EM over agreement patterns: updates m of ``train_m`` (and u if asked) and lambda."""
-    m = {f: v.copy() for f, v in m.items()}
-    u = {f: v.copy() for f, v in u.items()}
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - read after the loop
-        lm = np.zeros(len(pat))
-        lu = np.zeros(len(pat))
-        for j, f in enumerate(fields):
-            ok = pat[:, j] >= 0
-            lm[ok] += np.log(m[f][pat[ok, j]])
-            lu[ok] += np.log(u[f][pat[ok, j]])
-        a = np.log(lam) + lm
-        b = np.log1p(-lam) + lu
-        r = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
-        new_lam = float(np.clip((c * r).sum() / c.sum(), 1e-7, 1 - 1e-7))
-        delta = abs(new_lam - lam) / max(lam, 1e-7)
-        lam = new_lam
-        for j, f in enumerate(fields):
-            if f not in train_m:
-                continue
-            new_m = _frequencies(pat[:, j], len(LEVELS[f]), c * r)
-            delta = max(delta, float(np.abs(new_m - m[f]).max()))
-            m[f] = new_m
-            if train_u:
-                u[f] = _frequencies(pat[:, j], len(LEVELS[f]), c * (1 - r))
-        if delta < tol:
-            break
-    return m, u, lam, it
 
 
 #: High-precision deterministic rules that seed m without labels. Each says
