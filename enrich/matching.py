@@ -334,22 +334,48 @@ def _phonetic_cached(v: str) -> str:
     return r
 
 
+def _street_key(address: str) -> str:
+    """The most distinctive word of an address (longest, then first): "hugo" in
+    "12 avenue victor hugo" is what a typo-free copy shares, not "12 av"."""
+    words = [w for w in address.replace("-", " ").split() if w.isalpha() and len(w) > 3]
+    generic = {
+        "rue",
+        "avenue",
+        "boulevard",
+        "place",
+        "chemin",
+        "allee",
+        "impasse",
+        "quai",
+        "street",
+        "road",
+        "drive",
+        "crescent",
+        "circuit",
+        "court",
+        "lane",
+    }
+    words = [w for w in words if w not in generic] or words
+    return max(words, key=len)[:8] if words else ""
+
+
 def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
     if rule == "birth_date":
         key = prep["dob"]
-    elif rule == "postcode_initial":
-        key = prep["postcode"] + "|" + prep["fn"].str[:1]
-        key = key.where((prep["postcode"] != "") & (prep["fn"] != ""), "")
+    elif rule == "postcode_first_phon":
+        key = prep["postcode"] + "|" + prep["fn_phon"]
+        key = key.where((prep["postcode"] != "") & (prep["fn_phon"] != ""), "")
     elif rule == "surname_phon_postcode":
         key = prep["ln_phon"] + "|" + prep["postcode"]
         key = key.where((prep["ln_phon"] != "") & (prep["postcode"] != ""), "")
     elif rule == "postcode_address":
-        key = prep["postcode"] + "|" + prep["address_ns"].str[:5]
-        key = key.where((prep["postcode"] != "") & (prep["address_ns"].str.len() >= 4), "")
+        street = _map_unique(prep["address"], _street_key)
+        key = prep["postcode"] + "|" + street
+        key = key.where((prep["postcode"] != "") & (street != ""), "")
     elif rule == "email_local":
         key = prep["email_local"]
-    elif rule == "first_phon_birth_year":
-        key = prep["fn_phon"] + "|" + prep["dob_y"]
+    elif rule == "first_phon_birth_month":
+        key = prep["fn_phon"] + "|" + prep["dob_y"] + prep["dob_m"]
         key = key.where((prep["fn_phon"] != "") & (prep["dob_y"] != ""), "")
     elif rule == "linkedin":
         key = prep["linkedin_url"]
@@ -364,11 +390,11 @@ def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
 BLOCKING_RULES = (
     "surname_phon_initial",
     "birth_date",
-    "postcode_initial",
+    "postcode_first_phon",
     "surname_phon_postcode",
     "postcode_address",
     "email_local",
-    "first_phon_birth_year",
+    "first_phon_birth_month",
     "linkedin",
     "orcid",
 )
