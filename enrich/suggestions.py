@@ -1,0 +1,223 @@
+"""Suggested alumni updates from matched profiles and job changes.
+
+Why suggestions and not updates: a match is a probability, and a profile can
+be stale or wrong. Each changed field becomes one :class:`Suggestion` with the
+old and new value, a confidence (match probability x extraction confidence),
+the evidence (per-field match weights + snippet) and the provenance (source
+URL, fetch date, method, matcher and rule versions). A person accepts or
+rejects it; nothing here writes to an Alumnus.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from enrich import names
+from enrich.matching import MODEL_VERSION, _orcid_one, _url_key_one
+from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
+from veille.stages import StageContext, StageResult
+
+log = logging.getLogger(__name__)
+
+RULE_VERSION = "suggestions-1"
+#: Extraction confidence of a structured profile field when the source gives none.
+STRUCTURED_CONFIDENCE = 1.0
+#: Extraction confidence of a job change from free text when the extractor gives none.
+TEXT_CONFIDENCE = 0.8
+
+
+def _same(field: str, old: str, new: str) -> bool:
+    """Equal for the alumni office (case, accents, URL form, ORCID form)."""
+    if field == "linkedin_url":
+        return _url_key_one(old) == _url_key_one(new)
+    if field == "orcid":
+        return _orcid_one(old) == _orcid_one(new)
+    return names.fold(old).replace("-", " ") == names.fold(new).replace("-", " ")
+
+
+def _current(alumnus: Alumnus, field: str) -> str:
+    if field == "emails":
+        return ", ".join(alumnus.emails or [])
+    return str(getattr(alumnus, field) or "")
+
+
+def proposed_changes(alumnus: Alumnus, values: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(field, old, new) for every non-empty value that differs from the record."""
+    out = []
+    for field, new in values.items():
+        new = (new or "").strip()
+        if not new:
+            continue
+        if field == "emails":
+            known = {e.casefold() for e in alumnus.emails or []}
+            if new.casefold() in known:
+                continue
+        elif _same(field, _current(alumnus, field), new):
+            continue
+        out.append((field, _current(alumnus, field), new))
+    return out
+
+
+def snapshot_values(snap: ProfileSnapshot) -> dict[str, str]:
+    """Suggestible values of a profile snapshot (alumnus field -> value)."""
+    p = snap.person or {}
+    same_as = p.get("same_as") or []
+    links = [same_as] if isinstance(same_as, str) else [str(x) for x in same_as]
+    linkedin = next((x for x in [snap.url, *links] if "linkedin.com/in/" in x.lower()), "")
+    orcid = str(p.get("orcid") or "")
+    if not orcid:
+        orcid = next((_orcid_one(x) for x in [snap.url, *links] if "orcid.org" in x.lower()), "")
+    return {
+        "employer": str(p.get("employer") or ""),
+        "job_title": str(p.get("job_title") or ""),
+        "city": str(p.get("city") or ""),
+        "linkedin_url": linkedin,
+        "orcid": orcid,
+        "emails": str(p.get("email") or ""),
+    }
+
+
+def _iso(dt: datetime | None) -> str:
+    return dt.isoformat() if dt else ""
+
+
+def _row(
+    alumnus: Alumnus,
+    field: str,
+    old: str,
+    new: str,
+    *,
+    source_key: str,
+    confidence: float,
+    evidence: dict[str, Any],
+    provenance: dict[str, Any],
+    snapshot_id: int | None = None,
+    job_change_id: int | None = None,
+) -> dict[str, Any]:
+    from store.suggestions import dedupe_key
+
+    return {
+        "dedupe_key": dedupe_key(alumnus.id, field, new, source_key),
+        "alumnus_id": alumnus.id,
+        "field": field,
+        "old_value": old or None,
+        "new_value": new,
+        "confidence": round(confidence, 6),
+        "evidence": evidence,
+        "provenance": provenance,
+        "status": "pending",
+        "snapshot_id": snapshot_id,
+        "job_change_id": job_change_id,
+    }
+
+
+def suggestions_stage(ctx: StageContext) -> StageResult:
+    """One pending suggestion per changed field of each matched profile or job change."""
+    from store import suggestions as q
+    from store.db import session_scope
+
+    min_conf = float(ctx.settings.thresholds.suggestion_min_confidence)
+    counts = {"candidates": 0, "created": 0, "below_confidence": 0, "superseded": 0}
+    with session_scope(ctx.db_url) as session:
+        snaps = q.linked_snapshots(session)
+        jcs = q.linked_job_changes(session)
+        alumni = q.alumni_by_id(
+            session,
+            [s.alumnus_id for s in snaps if s.alumnus_id]
+            + [jc.alumnus_id for jc, _ in jcs if jc.alumnus_id],
+        )
+        rows: list[dict[str, Any]] = []
+        for snap in snaps:
+            alumnus = alumni.get(snap.alumnus_id or "")
+            if alumnus is None or alumnus.opt_out:
+                continue
+            match_p = float(snap.match_probability or 0.0)
+            extract = float((snap.person or {}).get("confidence", STRUCTURED_CONFIDENCE))
+            provenance = {
+                "source_url": snap.url,
+                "fetched_at": _iso(snap.fetched_at),
+                "method": snap.method,
+                "source_kind": snap.source_kind,
+                "profile_key": snap.profile_key,
+                "matcher": MODEL_VERSION,
+                "rule": RULE_VERSION,
+            }
+            for field, old, new in proposed_changes(alumnus, snapshot_values(snap)):
+                rows.append(
+                    _row(
+                        alumnus,
+                        field,
+                        old,
+                        new,
+                        source_key=f"snapshot:{snap.profile_key}:{snap.content_hash}",
+                        confidence=match_p * extract,
+                        evidence={
+                            "match_probability": match_p,
+                            "extraction_confidence": extract,
+                            "match": snap.match_evidence or {},
+                            "snippet": _snippet(snap.person or {}),
+                        },
+                        provenance=provenance,
+                        snapshot_id=snap.id,
+                    )
+                )
+        for jc, mention in jcs:
+            alumnus = alumni.get(jc.alumnus_id or "")
+            if alumnus is None or alumnus.opt_out:
+                continue
+            rows.extend(_job_change_rows(alumnus, jc, mention))
+        counts["candidates"] = len(rows)
+        keep = [r for r in rows if r["confidence"] >= min_conf]
+        counts["below_confidence"] = len(rows) - len(keep)
+        counts["created"] = q.add_suggestions(session, keep)
+        counts["superseded"] = q.supersede_older(
+            session, [(r["alumnus_id"], r["field"]) for r in keep]
+        )
+    return StageResult(counts=counts)
+
+
+def _snippet(person: dict[str, Any]) -> str:
+    parts = [str(person.get(k) or "") for k in ("name", "job_title", "employer", "city")]
+    return " · ".join(p for p in parts if p)[:280]
+
+
+def _job_change_rows(
+    alumnus: Alumnus, jc: JobChange, mention: Mention | None
+) -> list[dict[str, Any]]:
+    match_p = float(jc.match_probability or 0.0)
+    ev = jc.evidence or {}
+    extract = float(ev.get("confidence", TEXT_CONFIDENCE))
+    provenance = {
+        "source_url": (mention.url if mention else "") or str(ev.get("url", "")),
+        "fetched_at": _iso(mention.collected_at if mention else jc.detected_at),
+        "published_at": _iso(mention.published_at) if mention else "",
+        "method": jc.method,
+        "job_change_id": jc.id,
+        "matcher": MODEL_VERSION,
+        "rule": RULE_VERSION,
+    }
+    snippet = str(
+        ev.get("snippet") or ev.get("sentence") or (mention.text[:280] if mention else "")
+    )
+    values = {"employer": jc.organization or "", "job_title": jc.title or ""}
+    return [
+        _row(
+            alumnus,
+            field,
+            old,
+            new,
+            source_key=f"job_change:{jc.dedupe_key}",
+            confidence=match_p * extract,
+            evidence={
+                "match_probability": match_p,
+                "extraction_confidence": extract,
+                "match": ev.get("match", {}),
+                "snippet": snippet,
+            },
+            provenance=provenance,
+            job_change_id=jc.id,
+        )
+        for field, old, new in proposed_changes(alumnus, values)
+    ]

@@ -1,0 +1,244 @@
+"""matching_stage and suggestions_stage on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from enrich.matching import matching_stage
+from enrich.suggestions import suggestions_stage
+from store.db import insert_ignore, session_scope
+from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
+from store.suggestions import suggestions_for
+from veille.config import Settings
+from veille.stages import StageContext
+
+FILLER = [
+    ("Louis", "Bernard"),
+    ("Emma", "Petit"),
+    ("Hugo", "Durand"),
+    ("Chloé", "Leroy"),
+    ("Lucas", "Moreau"),
+    ("Inès", "Simon"),
+    ("Paul", "Laurent"),
+    ("Léa", "Lefebvre"),
+    ("Arthur", "Michel"),
+    ("Manon", "Garcia"),
+    ("Jules", "David"),
+    ("Sarah", "Bertrand"),
+    ("Nathan", "Roux"),
+    ("Camille", "Vincent"),
+    ("Théo", "Fournier"),
+    ("Julie", "Morel"),
+    ("Adam", "Girard"),
+    ("Laura", "Andre"),
+    ("Tom", "Mercier"),
+    ("Anaïs", "Dupont"),
+]
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def _seed(db_url: str) -> None:
+    alumni: list[dict[str, Any]] = [
+        {
+            "id": "a1",
+            "first_name": "Claire",
+            "last_name": "Quaresma",
+            "birth_date": date(1988, 3, 4),
+            "city": "Lyon",
+            "employer": "Inria",
+            "job_title": "Chercheuse",
+            "emails": ["claire.q@example.org"],
+            "handles": {"mastodon": "claire@mast.example"},
+        },
+        {"id": "a2", "first_name": "Jean", "last_name": "Martin", "city": "Paris"},
+        {"id": "a4", "first_name": "Jean", "last_name": "Martin", "city": "Nantes"},
+        {
+            "id": "a3",
+            "first_name": "Pierre",
+            "last_name": "Kerbrat",
+            "employer": "Airbus",
+            "linkedin_url": "https://www.linkedin.com/in/pkerbrat",
+        },
+        {"id": "a5", "first_name": "Sophie", "last_name": "Nguyen", "opt_out": True},
+    ]
+    alumni += [
+        {"id": f"f{i}", "first_name": f, "last_name": last, "city": "Paris"}
+        for i, (f, last) in enumerate(FILLER)
+    ]
+    snaps: list[dict[str, Any]] = [
+        {
+            "profile_key": "https://example.org/claire",
+            "source_kind": "schema_person",
+            "url": "https://example.org/claire",
+            "method": "schema.org/Person",
+            "fetched_at": T0,
+            "content_hash": "h1",
+            "person": {
+                "name": "Claire Quaresma",
+                "given_name": "Claire",
+                "family_name": "Quaresma",
+                "employer": "Capgemini",
+                "job_title": "Data Scientist",
+                "city": "Lyon",
+            },
+        },
+        {
+            "profile_key": "https://www.linkedin.com/in/pkerbrat/",
+            "source_kind": "schema_person",
+            "url": "https://www.linkedin.com/in/pkerbrat/",
+            "method": "schema.org/Person",
+            "fetched_at": T0,
+            "content_hash": "h2",
+            "person": {"name": "P. Kerbrat", "employer": "Thales"},
+        },
+        {
+            "profile_key": "https://example.org/zoe",
+            "source_kind": "schema_person",
+            "url": "https://example.org/zoe",
+            "method": "schema.org/Person",
+            "fetched_at": T0,
+            "content_hash": "h3",
+            "person": {"given_name": "Zoé", "family_name": "Inconnue", "employer": "=cmd()"},
+        },
+    ]
+    mentions: list[dict[str, Any]] = [
+        {
+            "platform": "mastodon",
+            "platform_id": "1",
+            "author_handle": "claire@mast.example",
+            "author_name": "Claire Q.",
+            "text": "Je rejoins le CNRS !",
+            "published_at": T0 + timedelta(days=10),
+            "collected_at": T0 + timedelta(days=10),
+            "url": "https://mast.example/@claire/1",
+        },
+        {
+            "platform": "twitter",
+            "platform_id": "2",
+            "author_handle": "pk_29",
+            "author_name": "Pierre KERBRAT",
+            "text": "Bravo à l'université",
+            "published_at": T0,
+            "collected_at": T0,
+        },
+        {
+            "platform": "twitter",
+            "platform_id": "3",
+            "author_handle": "jm",
+            "author_name": "Jean Martin",
+            "text": "Souvenirs de promo",
+            "published_at": T0,
+            "collected_at": T0,
+        },
+        {
+            "platform": "twitter",
+            "platform_id": "4",
+            "author_handle": "nguyen",
+            "author_name": "Sophie Nguyen",
+            "text": "Opted out person",
+            "published_at": T0,
+            "collected_at": T0,
+        },
+    ]
+    with session_scope(db_url) as s:
+        # one row per call: rows of one multi-row INSERT must share their columns
+        batches: list[tuple[Any, list[dict[str, Any]]]] = [
+            (Alumnus, alumni),
+            (ProfileSnapshot, snaps),
+            (Mention, mentions),
+        ]
+        for model, rows in batches:
+            for row in rows:
+                assert insert_ignore(s, model, [row]) == 1
+        m1 = s.exec(select(Mention).where(Mention.platform_id == "1")).one()
+        insert_ignore(
+            s,
+            JobChange,
+            [
+                {
+                    "dedupe_key": "jc1",
+                    "mention_id": m1.id,
+                    "person_name": "Claire Quaresma",
+                    "organization": "CNRS",
+                    "title": "Directrice de recherche",
+                    "method": "text_rules:1",
+                    "evidence": {"confidence": 0.95, "snippet": "Je rejoins le CNRS !"},
+                },
+            ],
+        )
+
+
+def _ctx(settings: Settings, db_url: str, tmp_path: Path) -> StageContext:
+    return StageContext(
+        settings=settings,
+        db_url=db_url,
+        output_dir=tmp_path,
+        options={"model_path": str(tmp_path / "model" / "match.json")},
+    )
+
+
+def test_matching_then_suggestions(db_url: str, settings: Settings, tmp_path: Path) -> None:
+    _seed(db_url)
+    ctx = _ctx(settings, db_url, tmp_path)
+    res = matching_stage(ctx)
+    assert res.counts["snapshots_examined"] == 3
+    assert res.counts["snapshots_exact"] == 1
+    assert res.counts["snapshots_linked"] == 2
+    assert res.counts["job_changes_linked"] == 1
+    assert res.counts["authors_exact"] == 1
+    assert res.counts["authors_by_name"] == 1
+
+    with session_scope(db_url) as s:
+        snaps = {x.profile_key: x for x in s.exec(select(ProfileSnapshot)).all()}
+        claire = snaps["https://example.org/claire"]
+        assert claire.alumnus_id == "a1"
+        assert claire.match_probability is not None and claire.match_probability >= 0.5
+        assert claire.match_evidence["last_name"]["level"] == "exact"
+        kerbrat = snaps["https://www.linkedin.com/in/pkerbrat/"]
+        assert kerbrat.alumnus_id == "a3" and kerbrat.match_evidence["exact"].startswith("url")
+        zoe = snaps["https://example.org/zoe"]
+        assert zoe.alumnus_id is None and zoe.match_probability is not None
+        by_pid = {m.platform_id: m for m in s.exec(select(Mention)).all()}
+        assert by_pid["1"].alumnus_id == "a1"  # stored handle
+        assert by_pid["2"].alumnus_id == "a3"  # rare name
+        assert by_pid["3"].alumnus_id is None  # two Jean Martin: ambiguous, not linked
+        assert by_pid["4"].alumnus_id is None  # opted out
+        jc = s.exec(select(JobChange)).one()
+        assert jc.alumnus_id == "a1" and "match" in jc.evidence
+
+    # weekly re-run: nothing new, nothing re-scored
+    again = matching_stage(ctx)
+    assert again.counts["snapshots_examined"] == 0
+    assert again.counts["job_changes_examined"] == 0
+    assert again.counts["pairs_scored"] == 0
+
+    res = suggestions_stage(ctx)
+    assert res.counts["created"] >= 4
+    with session_scope(db_url) as s:
+        a1 = {(x.field, x.new_value): x for x in suggestions_for(s, "a1")}
+        a3 = {(x.field, x.new_value): x for x in suggestions_for(s, "a3")}
+        alumnus = s.get(Alumnus, "a1")
+        assert alumnus is not None and alumnus.employer == "Inria"  # never written
+    assert ("city", "Lyon") not in a1  # equal to the current value
+    cap = a1[("employer", "Capgemini")]
+    cnrs = a1[("employer", "CNRS")]
+    assert cap.old_value == "Inria"
+    assert cnrs.status == "pending" and cap.status == "superseded"  # the newer source wins
+    assert cap.provenance["source_url"] == "https://example.org/claire"
+    assert cap.provenance["fetched_at"].startswith("2026-01-05")
+    assert cap.provenance["method"] == "schema.org/Person" and cap.provenance["matcher"]
+    assert cap.evidence["match"]["first_name"]["level"] == "exact"
+    assert 0.5 <= cap.confidence <= 1.0
+    assert cnrs.evidence["snippet"] == "Je rejoins le CNRS !"
+    assert cnrs.provenance["source_url"] == "https://mast.example/@claire/1"
+    assert ("job_title", "Data Scientist") in a1
+    assert ("employer", "Thales") in a3
+    assert not any(f == "linkedin_url" for f, _ in a3)  # same URL, other form
+
+    # idempotent
+    res2 = suggestions_stage(ctx)
+    assert res2.counts["created"] == 0
