@@ -30,6 +30,7 @@ from store.db import session_scope
 from store.models import Mention
 from store.suppression import OptOutFilter, keyed_hash, pseudonym_key
 from store.types import utcnow
+from veille import __version__
 from veille.config import InstitutionSettings, Settings, SourceSettings
 from veille.errors import ConfigError, VeilleError
 from veille.query import Document, Query, parse
@@ -112,6 +113,7 @@ class _RunContext:
     #: Set for the institution's own channels (``options.own_channel``): every item
     #: is about that institution, whether or not it repeats its name.
     own_institution_id: int | None = None
+    source_name: str = ""
 
 
 def _prepare(
@@ -152,6 +154,14 @@ def _prepare(
         if handle:
             m.author_key = keyed_hash("handle", f"{m.platform}:{handle}", ctx.key)
         m.source_id = ctx.source_id
+        m.provenance = {
+            "url": m.url,
+            "fetched_at": m.collected_at.isoformat(),
+            "method": m.platform,
+            "source": ctx.source_name,
+            "version": f"veille {__version__}",
+            **{k: v for k, v in m.provenance.items() if v not in ("", None)},
+        }
         if m.published_at.tzinfo is None:
             m.published_at = m.published_at.replace(tzinfo=UTC)
         out.append((m, institutions))
@@ -205,7 +215,7 @@ def run_source(
     matcher = Matcher((inst_ids[i.slug], i) for i in settings.institutions())
     institution = _institution(settings, cfg)
     own = inst_ids[institution.slug] if cfg.options.get("own_channel") else None
-    ctx = _RunContext(settings, db_url, key, optout, matcher, source_id, own)
+    ctx = _RunContext(settings, db_url, key, optout, matcher, source_id, own, source_name=cfg.name)
     notify("start", report)
 
     partial: PartialFailure | None = None

@@ -106,10 +106,20 @@ def _row(
         "new_value": new,
         "confidence": round(confidence, 6),
         "evidence": evidence,
-        "provenance": provenance,
+        "provenance": _complete(provenance),
         "status": "pending",
         "snapshot_id": snapshot_id,
         "job_change_id": job_change_id,
+    }
+
+
+def _complete(provenance: dict[str, Any]) -> dict[str, Any]:
+    """The keys every suggested field carries (see store.provenance.REQUIRED_KEYS)."""
+    return {
+        "url": provenance.get("source_url") or provenance.get("url") or "",
+        "source": provenance.get("source_kind") or provenance.get("source") or "",
+        "version": f"matcher {MODEL_VERSION}; rules {RULE_VERSION}",
+        **provenance,
     }
 
 
@@ -193,6 +203,7 @@ def _job_change_rows(
         "source_url": (mention.url if mention else "") or str(ev.get("url", "")),
         "fetched_at": _iso(mention.collected_at if mention else jc.detected_at),
         "published_at": _iso(mention.published_at) if mention else "",
+        "source_kind": f"mention:{mention.platform}" if mention else "job_change",
         "method": jc.method,
         "job_change_id": jc.id,
         "matcher": MODEL_VERSION,
