@@ -46,6 +46,10 @@ app = typer.Typer(
 )
 
 
+#: Libraries whose INFO messages are progress chatter, shown only with --verbose.
+_NOISY_LOGGERS = ("weasyprint", "fontTools", "scrapy", "httpx", "urllib3", "apscheduler.executors")
+
+
 @app.callback()
 def _root(
     config: Path | None = typer.Option(
@@ -60,6 +64,9 @@ def _root(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        for noisy in _NOISY_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register_commands() -> None:
