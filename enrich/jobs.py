@@ -127,7 +127,7 @@ procurement supply chain logistique logistics education sciences science economi
 gestion droit lettres langues medecine pharmacie informatique mathematiques physique
 chimie biologie histoire geographie sociologie psychologie management admissions
 advancement development alumni programs programmes international department school
-departement
+departement undergraduate graduate studies administrative systems student affairs
 """
 #: Lower-case words that open an organisation name ("l'université de Lille").
 _ORG_HEADS = """
@@ -192,6 +192,11 @@ HIRE_VERBS = {
     "recrutent",
     "signs",
     "signed",
+    "signing",
+    "signature",
+    "hiring",
+    "recruitment",
+    "arrival",
 }
 ANNOUNCE_VERBS = {"announces", "announced", "announce", "confirms", "confirmed", "confirm"}
 #: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
@@ -298,6 +303,15 @@ TITLE_INTRO = [
     ("en", "tant", "qu'"),
     ("comme",),
     ("as",),
+    ("ainsi",),
+    ("désormais",),
+    ("officiellement",),
+    ("la", "première", "femme"),
+    ("la", "deuxième", "femme"),
+    ("la", "seconde", "femme"),
+    ("la", "troisième", "femme"),
+    ("the", "first", "woman"),
+    ("the", "first", "female"),
     ("to", "the", "role", "of"),
     ("to", "the", "position", "of"),
     ("to", "the", "post", "of"),
@@ -540,9 +554,11 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             )
         ],
         [
-            _lower_in("a", "ont", "vient"),
-            {"LOWER": "de", "OP": "?"},
-            _lower_in("nommé", "recruté", "désigné", "choisi", "nommer", "recruter"),
+            _lower_in("a", "ont", "vient", "viennent"),
+            {"LOWER": {"IN": ["de", "d'", "d’"]}, "OP": "?"},
+            _lower_in(
+                "nommé", "recruté", "désigné", "choisi", "nommer", "recruter", "élire", "élu"
+            ),
         ],
         [
             {"LOWER": {"IN": ["la", "l'", "l’"]}},
@@ -609,6 +625,11 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     "SUBJ_FORWARD": [
         [_lower_in("agreed", "agrees", "agree"), _lower_in("to"), _lower_in("a", "terms")],
         [
+            _lower_in("signed", "hired", "recruited", "snapped"),
+            {"LOWER": "up", "OP": "?"},
+            _lower_in("by"),
+        ],
+        [
             _lower_in("signed", "signs", "sign"),
             _lower_in("a", "an"),
             {
@@ -641,8 +662,21 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         [
             _lower_in("has", "have", "had"),
             _lower_in(
-                "appointed", "named", "hired", "promoted", "elected", "recruited", "welcomed"
+                "appointed",
+                "named",
+                "hired",
+                "promoted",
+                "elected",
+                "recruited",
+                "welcomed",
+                "signed",
             ),
+        ],
+        [
+            _lower_in("secured", "secures", "secure", "completed", "completes", "complete"),
+            _lower_in("the"),
+            _lower_in("signature", "signing"),
+            _lower_in("of"),
         ],
     ],
     "FIRST_PERSON": [
@@ -664,8 +698,14 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         ],
         [
             _lower_in("i", "i'm", "i've"),
-            {"LOWER": {"IN": ["'m", "am", "’m"]}, "OP": "?"},
+            {"LOWER": {"IN": ["'m", "am", "’m", "have", "'ve", "’ve"]}, "OP": "?"},
             _lower_in("become", "becoming", "taking"),
+        ],
+        [
+            _lower_in("i"),
+            _lower_in("will", "'ll", "’ll", "shall"),
+            {"LOWER": {"IN": ["officially", "now", "soon"]}, "OP": "?"},
+            _lower_in("be"),
         ],
     ],
 }
@@ -1355,6 +1395,13 @@ AUX_WORDS = {
     "newly",
     "officially",
     "formally",
+    "officiellement",
+    "finalement",
+    "also",
+    "aussi",
+    "désormais",
+    "ainsi",
+    "now",
     "'s",
     "’s",
     "get",
@@ -1507,7 +1554,7 @@ def _extract_sentence(
             # "agreed to a four-year deal as the next head coach of the Washington Wizards"
             title, k = _title_forward(doc, stop, end, lang, window=10)
             org = _after_title_org(doc, k, end) if title else []
-            if not org and doc[stop - 1].lower_ == "par":
+            if not org and doc[stop - 1].lower_ in {"par", "by"}:
                 org, _ = read_org(doc, stop, end)  # "a été annoncé par l'USM Alger"
             if not org:
                 org = _org_forward(doc, stop, end)
@@ -1530,9 +1577,12 @@ def _extract_sentence(
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_JOINS":
+            before = start - 1
+            while before > sent.start and doc[before].lower_ in {"also", "now", "officially"}:
+                before -= 1
             if doc[start].lower_ == "joining" and (
                 start == sent.start
-                or doc[start - 1].lower_ not in {"is", "am", "'m", "’m", "be", "are", "was", "were"}
+                or doc[before].lower_ not in {"is", "am", "'m", "’m", "be", "are", "was", "were"}
             ):
                 # ", joining Stoops, the coach in Dallas": a participle, not a move
                 continue
@@ -1545,7 +1595,12 @@ def _extract_sentence(
                 r = m
                 while r < end and r < m + 6 and doc[r].lower_ not in OF_PREPS:
                     r += 1
-                if r < end and r > m and all(not _is_cap(t) for t in doc[m:r]):
+                if (
+                    r < end
+                    and r > m
+                    and doc[r].lower_ in OF_PREPS
+                    and all(not _is_cap(t) for t in doc[m:r])
+                ):
                     head = [
                         t
                         for t in doc[m:r]
@@ -1569,6 +1624,33 @@ def _extract_sentence(
                     if head:
                         org, k = read_org(doc, r + 1, end)
                 if not org:
+                    # "is joining the department as an assistant professor": a post, the
+                    # unit left unnamed
+                    a = m
+                    while a < end and a < m + 5 and doc[a].lower_ not in {"as", "comme"}:
+                        a += 1
+                    unit = {_key(t.text) for t in doc[m:a]}
+                    if (
+                        a < end
+                        and a > m
+                        and unit
+                        & {
+                            "department",
+                            "faculty",
+                            "team",
+                            "school",
+                            "lab",
+                            "laboratory",
+                            "staff",
+                            "departement",
+                            "equipe",
+                            "laboratoire",
+                        }
+                    ):
+                        title, _ = read_title(doc, a, end, lang)
+                        if title:
+                            person = _person_before(doc, sent, start, ents)
+                            found.append((rule, person, [], title))
                     continue
             m = k
             while m < end and doc[m].lower_ in {","} and m < k + 1:
@@ -1704,6 +1786,9 @@ def _extract_sentence(
                 org, k = read_org(doc, m, end)
                 if org:
                     title, _ = read_title(doc, k, end, lang)
+                elif doc[stop - 1].lower_ in {"fonctions", "poste", "position", "role", "job"}:
+                    # "Je prendrai mes fonctions en septembre à l'université de Reims"
+                    org = _org_forward(doc, stop, end, window=8)
             if not org and not title:
                 continue
             person = []
