@@ -497,6 +497,10 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("signe", "signé", "signera", "engage", "engagé", "engagée"),
             _lower_in("au", "à", "avec", "pour", "chez"),
         ],
+        [
+            _lower_in("arrive", "arrivera", "arrivé", "arrivée", "débarque", "débarquera"),
+            _lower_in("chez", "au", "à"),
+        ],
     ],
     # "a paraphé un contrat avec Y", "a pris la relève à Y", "a été annoncé par Y"
     "SUBJ_FORWARD": [
@@ -515,7 +519,18 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
     ],
     # "X devient directrice de Y", "X prend la tête de Y", "X succède à W comme Z"
     "SUBJ_BECOMES": [
-        [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
+        [
+            _lower_in(
+                "devient",
+                "deviendra",
+                "devenue",
+                "devenu",
+                "deviennent",
+                "accède",
+                "accédera",
+                "accede",
+            )
+        ],
         [
             _lower_in("est", "sera", "devient"),
             _lower_in("le", "la", "l'"),
@@ -607,12 +622,18 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     ],
     "SUBJ_JOINS": [
         [_lower_in("joins", "joined", "joining", "join", "rejoins", "rejoined")],
+        [
+            _lower_in("takes", "took", "take", "taking", "assumes", "assumed", "assume"),
+            _lower_in("the"),
+            _lower_in("helm", "reins", "leadership"),
+            _lower_in("at", "of"),
+        ],
         [_lower_in("signs", "signed", "signing"), _lower_in("for", "with")],
     ],
     "SUBJ_BECOMES": [
         [_lower_in("becomes", "became", "become")],
         [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
-        [_lower_in("succeeds", "succeeded", "replaces", "replaced")],
+        [_lower_in("succeeds", "succeeded", "succeed", "replaces", "replaced", "replace")],
         [_lower_in("is", "was"), _lower_in("the"), _lower_in("new")],
         [_lower_in("take", "takes", "took", "taking"), _lower_in("up")],
         [
@@ -1681,8 +1702,10 @@ def _extract_sentence(
                 "succede",
                 "succeeds",
                 "succeeded",
+                "succeed",
                 "replaces",
                 "replaced",
+                "replace",
             }:
                 # "X succède à W au poste de Z de Y"
                 k = stop
@@ -1750,6 +1773,8 @@ def _extract_sentence(
                 continue
         elif rule == "FIRST_PERSON":
             m = stop
+            while m < end and m < stop + 2 and doc[m].text in {":", "-", "–", "—"}:
+                m += 1  # "Nouveau poste : responsable marketing chez Decathlon"
             title, k = read_title(doc, m, end, lang)
             if title:
                 org = _after_title_org(doc, k, end)
@@ -1854,10 +1879,34 @@ def _org_forward(doc: Any, i: int, end: int, window: int = 10) -> list[Any]:
     return []
 
 
+#: Words that open a sports club's name, which NER often tags as a place.
+CLUB_WORDS = {
+    "stade",
+    "olympique",
+    "racing",
+    "sporting",
+    "fc",
+    "ogc",
+    "rc",
+    "as",
+    "sc",
+    "us",
+    "afc",
+    "cf",
+    "real",
+    "athletic",
+    "atletico",
+    "inter",
+    "ac",
+}
+
+
 def _only_place(org: list[Any], ents: list[Any]) -> bool:
     """True when the whole organisation span is a place entity (LOC) and nothing more."""
     if not org:
         return False
+    if _key(org[0].text) in ORG_HEADS or _key(org[0].text) in CLUB_WORDS:
+        return False  # "le Stade Rennais", "l'Olympique de Marseille": a club, not a trip
     idx = {t.i for t in org}
     return any(e.label_ in {"LOC", "GPE"} and {t.i for t in e} >= idx for e in ents)
 
