@@ -109,7 +109,7 @@ financial operating marketing commercial new nouveau nouvelle nouveaux general g
 generaux adjoint adjointe delegue deleguee executif executive scientifique pedagogique
 administratif administrative financier financiere technique commerciale commercial
 honoraire emerite titulaire associe associee invite invitee permanent permanente
-first premier premiere principal principale sous-directeur sous-directrice
+first premier premiere principal principale sous-directeur sous-directrice full
 """
 #: Departments and disciplines: "Head of Marketing", "directrice de la Stratégie".
 _DEPARTMENTS = """
@@ -1269,6 +1269,12 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
         if e.label_ in {"PER", "PERSON"} and e.end <= trig_start and e.start >= sent.start
     ]
     pers = [e for e in pers if not all(_key(t.text) in SENT_STOP_CAPS for t in e)]
+    if pers and q >= sent.start:
+        # "après la démission de Marcelino, Gennaro Gattuso a été nommé": the name right
+        # before the verb is its subject
+        adjacent = [e for e in pers if e.end == q + 1 and e.end - e.start >= 2]
+        if adjacent and adjacent[0] is not pers[0]:
+            return _strip_honorific([t for t in adjacent[0] if not t.is_punct or t.text == "."])
     if pers:
         # the first person of the clause (appositions come after it)
         return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
@@ -1761,7 +1767,11 @@ def _extract_sentence(
                 if stop < end and doc[stop].lower_ == "of":
                     stop += 1
             person, k = _person_after(doc, stop, end, ents)
-            title, k2 = read_title(doc, k, end, lang) if person else ([], k)
+            if person or (k < end and doc[k].lower_ in {"a", "an", "its", "their", "un", "une"}):
+                # "have named an interim coach to lead the team": the post, no name
+                title, k2 = read_title(doc, k, end, lang)
+            else:
+                title, k2 = [], k
             if not title:
                 title, k2 = _title_forward(doc, k, end, lang, window=16)
             hire = any(t.lower_ in HIRE_VERBS for t in doc[start:stop])
@@ -1811,7 +1821,7 @@ def _extract_sentence(
                 org, k = read_org(doc, m, end)
                 if org:
                     title, _ = read_title(doc, k, end, lang)
-                elif doc[stop - 1].lower_ in {"fonctions", "poste", "position", "role", "job"}:
+                elif doc[stop - 1].lower_ == "fonctions":
                     # "Je prendrai mes fonctions en septembre à l'université de Reims"
                     org = _org_forward(doc, stop, end, window=8)
             if not org and not title:
