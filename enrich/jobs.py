@@ -1222,6 +1222,19 @@ HONORIFICS = {
     "docteur",
     "madame",
     "monsieur",
+    # playing positions written before a player's name ("Striker Jordan Hugill")
+    "striker",
+    "winger",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "forward",
+    "attaquant",
+    "ailier",
+    "milieu",
+    "défenseur",
+    "gardien",
+    "quarterback",
 }
 
 
