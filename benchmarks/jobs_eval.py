@@ -111,7 +111,11 @@ def report(name: str, res: dict[str, tuple[float, float, float]]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--show-errors", action="store_true", help="print mistakes on the dev splits (never heldout)")
+    ap.add_argument(
+        "--show-errors",
+        action="store_true",
+        help="print mistakes on the dev splits (never heldout)",
+    )
     args = ap.parse_args()
     rows = [
         json.loads(line)
