@@ -542,7 +542,7 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("tête", "direction", "présidence", "tete", "presidence"),
         ],
         [
-            _lower_in("prend", "prendra", "prendre", "prennent"),
+            _lower_in("prend", "prendra", "prendre", "prennent", "pris"),
             _lower_in("ses", "leurs", "mes"),
             _lower_in("fonctions", "nouvelles"),
         ],
@@ -632,7 +632,11 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     ],
     "SUBJ_BECOMES": [
         [_lower_in("becomes", "became", "become")],
-        [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
+        [
+            _lower_in("takes", "took", "take", "taking", "taken"),
+            _lower_in("over"),
+            _lower_in("as"),
+        ],
         [_lower_in("succeeds", "succeeded", "succeed", "replaces", "replaced", "replace")],
         [_lower_in("is", "was"), _lower_in("the"), _lower_in("new")],
         [_lower_in("take", "takes", "took", "taking"), _lower_in("up")],
@@ -642,6 +646,7 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             {"LOWER": "as", "OP": "?"},
         ],
         [_lower_in("moves", "moved", "move"), _lower_in("to")],
+        [_lower_in("lands", "landed", "land"), _lower_in("at", "with")],
     ],
     "SUBJ_FORWARD": [
         [_lower_in("agreed", "agrees", "agree"), _lower_in("to"), _lower_in("a", "terms")],
@@ -1267,6 +1272,16 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     q = trig_start - 1
     while q >= sent.start and doc[q].lower_ in AUX_WORDS:
         q -= 1
+    if q > sent.start + 1 and doc[q].lower_ in {"who", "qui"} and doc[q - 1].text == ",":
+        # "says Ann McKenna, who joined ...": the name before the relative clause
+        crun: list[Any] = []
+        r = q - 2
+        while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+            crun.insert(0, doc[r])
+            r -= 1
+        crun = _strip_honorific(crun)
+        if len(crun) >= 2:
+            return crun
     if q > sent.start and doc[q].lower_ == "qui":
         # "c'est Thiago Motta qui a pris la relève": the name right before "qui"
         qrun: list[Any] = []
@@ -1603,6 +1618,8 @@ def _extract_sentence(
             person = _person_before(doc, sent, start, ents)
             if not person and not title:
                 continue  # "Elle a signé un contrat avec Netflix": no name, no post
+        if rule == "SUBJ_BECOMES" and doc[start].lower_ in {"lands", "landed", "land"}:
+            rule = "SUBJ_JOINS"  # "lands at Google as staff engineer"
         if rule == "SUBJ_SIGNS":
             rule = "SUBJ_JOINS"  # "signe au Real Madrid": the organisation follows the preposition
         if rule == "SUBJ_APPOINTED":
@@ -1704,6 +1721,8 @@ def _extract_sentence(
                 title, _ = _title_forward(doc, m, end, lang, window=8)
             if not title and lang == "fr" and _only_place(org, ents):
                 continue  # "Il a rejoint Bruxelles mardi": a trip, not a job
+            if not title and doc[start].lower_ in {"lands", "landed", "land"}:
+                continue  # "The plane landed at Heathrow": only "lands at Y as Z" is a post
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_BECOMES":
             low = doc[start].lower_
@@ -1751,7 +1770,14 @@ def _extract_sentence(
                     if not org:
                         continue
             else:
-                title, k = read_title(doc, stop, end, lang)
+                s0 = stop
+                if (
+                    doc[stop - 1].lower_ == "fonctions"
+                    and stop < end
+                    and doc[stop].lower_ in {"de", "d'", "d’"}
+                ):
+                    s0 = stop + 1  # "a pris ses fonctions de directrice de l'Opéra"
+                title, k = read_title(doc, s0, end, lang)
                 if not title:
                     title, k = _title_forward(doc, stop, end, lang)
                 if not title:
@@ -1798,6 +1824,12 @@ def _extract_sentence(
             m = stop
             while m < end and m < stop + 2 and doc[m].text in {":", "-", "–", "—"}:
                 m += 1  # "Nouveau poste : responsable marketing chez Decathlon"
+            if (
+                m < end
+                and doc[stop - 1].lower_ in {"poste", "fonction", "fonctions", "role", "position"}
+                and doc[m].lower_ in {"de", "d'", "d’", "of"}
+            ):
+                m += 1  # "un nouveau poste de chargée de communication chez Airbus"
             title, k = read_title(doc, m, end, lang)
             if title:
                 org = _after_title_org(doc, k, end)
@@ -2009,6 +2041,12 @@ def extract_job_changes(
     return results
 
 
+def _same_post(a: str, b: str) -> bool:
+    """One title is the other with words in front ("poste de chargée de X" / "chargée de X")."""
+    a, b = a.casefold(), b.casefold()
+    return a.endswith(" " + b) or b.endswith(" " + a)
+
+
 def _extract_doc(
     doc: Any, matcher: Any, lang: str, original: str, base: datetime | None
 ) -> list[JobChangeFound]:
@@ -2039,17 +2077,23 @@ def _extract_doc(
                     for i, prev in enumerate(out)
                     if (p == prev.person or prev.person is None or p is None)
                     and o == prev.organization
-                    and (t == prev.title or t is None or prev.title is None)
+                    and (
+                        t == prev.title
+                        or t is None
+                        or prev.title is None
+                        or _same_post(t, prev.title)
+                    )
                 ),
                 None,
             )
             if dup is not None:
                 # the same move told twice (headline + body): keep the fuller account
                 prev = out[dup]
+                shorter = min((x for x in (prev.title, t) if x), key=len, default=None)
                 out[dup] = replace(
                     prev,
                     person=prev.person or p,
-                    title=prev.title or t,
+                    title=shorter if t and prev.title else prev.title or t,
                     start_date=prev.start_date or date_found,
                 )
                 continue

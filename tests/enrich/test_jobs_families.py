@@ -103,6 +103,25 @@ FAMILIES = [
         "Ubisoft",
         "directeur artistique",
     ),
+    (
+        "Tom Hardy has taken over as chief executive of Rolls-Royce.",
+        "Tom Hardy",
+        "Rolls-Royce",
+        "chief executive",
+    ),
+    ("Laura Chen lands at Google as staff engineer.", "Laura Chen", "Google", "staff engineer"),
+    (
+        "Ann Lee, who joined Siemens as head of research, said the move was easy.",
+        "Ann Lee",
+        "Siemens",
+        "head of research",
+    ),
+    (
+        "Marie Blanc a pris ses fonctions de directrice de l'Opéra de Lyon.",
+        "Marie Blanc",
+        "Opéra de Lyon",
+        "directrice",
+    ),
     # academia
     (
         "Anne Morel a été élue présidente de l'université de Lille.",
@@ -131,6 +150,12 @@ FAMILIES = [
         "full professor of chemistry",
     ),
     # first-person posts
+    (
+        "Je commence un nouveau poste de chargée de communication chez Airbus.",
+        None,
+        "Airbus",
+        "chargée de communication",
+    ),
     (
         "Je suis ravie de vous annoncer que je rejoins Capgemini en tant que cheffe de projet.",
         None,
@@ -182,6 +207,8 @@ FAMILIES = [
 ]
 
 TRAPS = [
+    "The plane landed at Heathrow this morning.",
+    "Bob Smith, who joined the protest on Monday, was arrested.",
     "Elle a été nommée aux César pour son premier rôle.",
     "Thousands joined the march in Paris.",
     "Le Slovène a rejoint le peloton de tête dans la dernière montée.",
