@@ -601,7 +601,30 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("j'", "je"), _lower_in("occupe", "occuperai", "exerce")],
     ],
 }
+#: "Sophie Morel, nouvelle directrice du Louvre, ...", "Meet our new Head of Sales at Criteo"
+NEW_TITLE_EN: list[list[dict[str, Any]]] = [
+    [{"TEXT": ","}, _lower_in("the"), _lower_in("new", "newly-appointed")],
+    [{"TEXT": ","}, _lower_in("our"), _lower_in("new")],
+    [
+        _lower_in("meet", "introducing", "welcome", "welcoming"),
+        _lower_in("the", "our"),
+        _lower_in("new"),
+    ],
+]
+NEW_TITLE_FR: list[list[dict[str, Any]]] = [
+    [{"TEXT": ","}, _lower_in("nouveau", "nouvelle", "nouvel", "nouveaux", "nouvelles")],
+    [{"TEXT": ","}, _lower_in("notre"), _lower_in("nouveau", "nouvelle", "nouvel")],
+    [
+        _lower_in("bienvenue"),
+        _lower_in("à"),
+        _lower_in("notre"),
+        _lower_in("nouveau", "nouvelle", "nouvel"),
+    ],
+]
+TRIGGERS_FR["NEW_TITLE"] = NEW_TITLE_FR
+
 TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
+    "NEW_TITLE": NEW_TITLE_EN,
     "SUBJ_APPOINTED": [
         [_lower_in("sworn"), _lower_in("in")],
         [
@@ -1620,6 +1643,23 @@ def _extract_sentence(
                 continue  # "Elle a signé un contrat avec Netflix": no name, no post
         if rule == "SUBJ_BECOMES" and doc[start].lower_ in {"lands", "landed", "land"}:
             rule = "SUBJ_JOINS"  # "lands at Google as staff engineer"
+        if rule == "NEW_TITLE":
+            # a title lexicon word must follow: "Marie, nouvelle venue" or "our new office" is none
+            title, k = read_title(doc, stop, end, lang)
+            if not title or not any(_is_title_word(t) for t in title):
+                continue
+            org = _after_title_org(doc, k, end)
+            if doc[start].text == ",":
+                run: list[Any] = []
+                r = start - 1
+                while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+                    run.insert(0, doc[r])
+                    r -= 1
+                person = _strip_honorific(run)
+                if len(person) < 2:
+                    continue  # "Paris, nouvelle capitale ...": an apposition to a non-person
+            found.append((rule, person, org, title))
+            continue
         if rule == "SUBJ_SIGNS":
             rule = "SUBJ_JOINS"  # "signe au Real Madrid": the organisation follows the preposition
         if rule == "SUBJ_APPOINTED":

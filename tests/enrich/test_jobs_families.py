@@ -122,6 +122,15 @@ FAMILIES = [
         "Opéra de Lyon",
         "directrice",
     ),
+    # appositions and welcome posts
+    (
+        "Sophie Morel, nouvelle directrice du Louvre, a présenté son projet.",
+        "Sophie Morel",
+        "Louvre",
+        "directrice",
+    ),
+    ("Jane Doe, the new CEO of Nokia, said the plan was ready.", "Jane Doe", "Nokia", "CEO"),
+    ("Meet the new Head of Sales at Criteo!", None, "Criteo", "Head of Sales"),
     # academia
     (
         "Anne Morel a été élue présidente de l'université de Lille.",
@@ -207,6 +216,10 @@ FAMILIES = [
 ]
 
 TRAPS = [
+    "Lyon, nouvelle capitale de la gastronomie, accueille le salon.",
+    "Marie Dupont, nouvelle venue dans le quartier, a ouvert une boulangerie.",
+    "Paris Saint-Germain, the new champions of France, celebrated.",
+    "Meet the new iPhone at the Apple Store!",
     "The plane landed at Heathrow this morning.",
     "Bob Smith, who joined the protest on Monday, was arrested.",
     "Elle a été nommée aux César pour son premier rôle.",
