@@ -33,7 +33,7 @@ from veille.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "jobs-rules-1"
+RULES_VERSION = "jobs-rules-2"
 METHOD = f"text_rules/{RULES_VERSION}"
 
 
