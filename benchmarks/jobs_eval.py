@@ -1,8 +1,8 @@
 """Precision / recall / F1 of job-change extraction on real public FR and EN sentences.
 
 Data: ``benchmarks/data/jobs_eval.jsonl`` — one sentence per line with its source
-URL, a ``split`` (``dev``: looked at while writing the rules; ``heldout``: only
-scored), and the gold ``job_changes`` (person, organization, title; empty list
+URL, a ``split`` (``dev``, ``dev2``, ``dev3``: looked at while writing the rules;
+``heldout``: only scored), and the gold ``job_changes`` (person, organization, title; empty list
 for negatives that use the same trigger words).
 
 A predicted value matches a gold value when, after case/accent/punctuation
@@ -111,7 +111,11 @@ def report(name: str, res: dict[str, tuple[float, float, float]]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--show-errors", action="store_true", help="print dev-split mistakes")
+    ap.add_argument(
+        "--show-errors",
+        action="store_true",
+        help="print mistakes on the dev splits (never heldout)",
+    )
     args = ap.parse_args()
     rows = [
         json.loads(line)
@@ -125,7 +129,7 @@ def main() -> None:
     base = [baseline(r["text"], r["lang"]) for r in rows]
     n_neg = sum(1 for r in rows if not r["job_changes"])
     print(f"{len(rows)} sentences ({n_neg} negatives), extraction {elapsed:.1f}s incl. model load")
-    for split in ("dev", "dev2", "heldout", "all"):
+    for split in ("dev", "dev2", "dev3", "heldout", "all"):
         idx = [i for i, r in enumerate(rows) if split == "all" or r["split"] == split]
         sub = [rows[i] for i in idx]
         report(f"rules [{split}, n={len(idx)}]", score(sub, [preds[i] for i in idx]))
@@ -134,7 +138,7 @@ def main() -> None:
     print(f"negatives with a predicted change: {false_pos}/{n_neg}")
     if args.show_errors:
         for r, p in zip(rows, preds, strict=True):
-            if r["split"] != "dev":
+            if r["split"] == "heldout":
                 continue
             gold = [{k: c[k] for k in FIELDS} for c in r["job_changes"]]
             pp = [{k: c[k] for k in FIELDS} for c in p]

@@ -33,7 +33,7 @@ from veille.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "jobs-rules-1"
+RULES_VERSION = "jobs-rules-2"
 METHOD = f"text_rules/{RULES_VERSION}"
 
 
@@ -109,7 +109,7 @@ financial operating marketing commercial new nouveau nouvelle nouveaux general g
 generaux adjoint adjointe delegue deleguee executif executive scientifique pedagogique
 administratif administrative financier financiere technique commerciale commercial
 honoraire emerite titulaire associe associee invite invitee permanent permanente
-first premier premiere principal principale sous-directeur sous-directrice
+first premier premiere principal principale sous-directeur sous-directrice full
 """
 #: Departments and disciplines: "Head of Marketing", "directrice de la Stratégie".
 _DEPARTMENTS = """
@@ -127,7 +127,7 @@ procurement supply chain logistique logistics education sciences science economi
 gestion droit lettres langues medecine pharmacie informatique mathematiques physique
 chimie biologie histoire geographie sociologie psychologie management admissions
 advancement development alumni programs programmes international department school
-departement
+departement undergraduate graduate studies administrative systems student affairs
 """
 #: Lower-case words that open an organisation name ("l'université de Lille").
 _ORG_HEADS = """
@@ -192,6 +192,11 @@ HIRE_VERBS = {
     "recrutent",
     "signs",
     "signed",
+    "signing",
+    "signature",
+    "hiring",
+    "recruitment",
+    "arrival",
 }
 ANNOUNCE_VERBS = {"announces", "announced", "announce", "confirms", "confirmed", "confirm"}
 #: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
@@ -298,6 +303,15 @@ TITLE_INTRO = [
     ("en", "tant", "qu'"),
     ("comme",),
     ("as",),
+    ("ainsi",),
+    ("désormais",),
+    ("officiellement",),
+    ("la", "première", "femme"),
+    ("la", "deuxième", "femme"),
+    ("la", "seconde", "femme"),
+    ("la", "troisième", "femme"),
+    ("the", "first", "woman"),
+    ("the", "first", "female"),
     ("to", "the", "role", "of"),
     ("to", "the", "position", "of"),
     ("to", "the", "post", "of"),
@@ -483,6 +497,10 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("signe", "signé", "signera", "engage", "engagé", "engagée"),
             _lower_in("au", "à", "avec", "pour", "chez"),
         ],
+        [
+            _lower_in("arrive", "arrivera", "arrivé", "arrivée", "débarque", "débarquera"),
+            _lower_in("chez", "au", "à"),
+        ],
     ],
     # "a paraphé un contrat avec Y", "a pris la relève à Y", "a été annoncé par Y"
     "SUBJ_FORWARD": [
@@ -501,7 +519,18 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
     ],
     # "X devient directrice de Y", "X prend la tête de Y", "X succède à W comme Z"
     "SUBJ_BECOMES": [
-        [_lower_in("devient", "deviendra", "devenue", "devenu", "deviennent")],
+        [
+            _lower_in(
+                "devient",
+                "deviendra",
+                "devenue",
+                "devenu",
+                "deviennent",
+                "accède",
+                "accédera",
+                "accede",
+            )
+        ],
         [
             _lower_in("est", "sera", "devient"),
             _lower_in("le", "la", "l'"),
@@ -513,7 +542,7 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("tête", "direction", "présidence", "tete", "presidence"),
         ],
         [
-            _lower_in("prend", "prendra", "prendre", "prennent"),
+            _lower_in("prend", "prendra", "prendre", "prennent", "pris"),
             _lower_in("ses", "leurs", "mes"),
             _lower_in("fonctions", "nouvelles"),
         ],
@@ -540,9 +569,11 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             )
         ],
         [
-            _lower_in("a", "ont", "vient"),
-            {"LOWER": "de", "OP": "?"},
-            _lower_in("nommé", "recruté", "désigné", "choisi", "nommer", "recruter"),
+            _lower_in("a", "ont", "vient", "viennent"),
+            {"LOWER": {"IN": ["de", "d'", "d’"]}, "OP": "?"},
+            _lower_in(
+                "nommé", "recruté", "désigné", "choisi", "nommer", "recruter", "élire", "élu"
+            ),
         ],
         [
             {"LOWER": {"IN": ["la", "l'", "l’"]}},
@@ -570,7 +601,30 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("j'", "je"), _lower_in("occupe", "occuperai", "exerce")],
     ],
 }
+#: "Sophie Morel, nouvelle directrice du Louvre, ...", "Meet our new Head of Sales at Criteo"
+NEW_TITLE_EN: list[list[dict[str, Any]]] = [
+    [{"TEXT": ","}, _lower_in("the"), _lower_in("new", "newly-appointed")],
+    [{"TEXT": ","}, _lower_in("our"), _lower_in("new")],
+    [
+        _lower_in("meet", "introducing", "welcome", "welcoming"),
+        _lower_in("the", "our"),
+        _lower_in("new"),
+    ],
+]
+NEW_TITLE_FR: list[list[dict[str, Any]]] = [
+    [{"TEXT": ","}, _lower_in("nouveau", "nouvelle", "nouvel", "nouveaux", "nouvelles")],
+    [{"TEXT": ","}, _lower_in("notre"), _lower_in("nouveau", "nouvelle", "nouvel")],
+    [
+        _lower_in("bienvenue"),
+        _lower_in("à"),
+        _lower_in("notre"),
+        _lower_in("nouveau", "nouvelle", "nouvel"),
+    ],
+]
+TRIGGERS_FR["NEW_TITLE"] = NEW_TITLE_FR
+
 TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
+    "NEW_TITLE": NEW_TITLE_EN,
     "SUBJ_APPOINTED": [
         [_lower_in("sworn"), _lower_in("in")],
         [
@@ -591,12 +645,22 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
     ],
     "SUBJ_JOINS": [
         [_lower_in("joins", "joined", "joining", "join", "rejoins", "rejoined")],
+        [
+            _lower_in("takes", "took", "take", "taking", "assumes", "assumed", "assume"),
+            _lower_in("the"),
+            _lower_in("helm", "reins", "leadership"),
+            _lower_in("at", "of"),
+        ],
         [_lower_in("signs", "signed", "signing"), _lower_in("for", "with")],
     ],
     "SUBJ_BECOMES": [
         [_lower_in("becomes", "became", "become")],
-        [_lower_in("takes", "took", "take", "taking"), _lower_in("over"), _lower_in("as")],
-        [_lower_in("succeeds", "succeeded", "replaces", "replaced")],
+        [
+            _lower_in("takes", "took", "take", "taking", "taken"),
+            _lower_in("over"),
+            _lower_in("as"),
+        ],
+        [_lower_in("succeeds", "succeeded", "succeed", "replaces", "replaced", "replace")],
         [_lower_in("is", "was"), _lower_in("the"), _lower_in("new")],
         [_lower_in("take", "takes", "took", "taking"), _lower_in("up")],
         [
@@ -605,9 +669,15 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             {"LOWER": "as", "OP": "?"},
         ],
         [_lower_in("moves", "moved", "move"), _lower_in("to")],
+        [_lower_in("lands", "landed", "land"), _lower_in("at", "with")],
     ],
     "SUBJ_FORWARD": [
         [_lower_in("agreed", "agrees", "agree"), _lower_in("to"), _lower_in("a", "terms")],
+        [
+            _lower_in("signed", "hired", "recruited", "snapped"),
+            {"LOWER": "up", "OP": "?"},
+            _lower_in("by"),
+        ],
         [
             _lower_in("signed", "signs", "sign"),
             _lower_in("a", "an"),
@@ -641,8 +711,21 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         [
             _lower_in("has", "have", "had"),
             _lower_in(
-                "appointed", "named", "hired", "promoted", "elected", "recruited", "welcomed"
+                "appointed",
+                "named",
+                "hired",
+                "promoted",
+                "elected",
+                "recruited",
+                "welcomed",
+                "signed",
             ),
+        ],
+        [
+            _lower_in("secured", "secures", "secure", "completed", "completes", "complete"),
+            _lower_in("the"),
+            _lower_in("signature", "signing"),
+            _lower_in("of"),
         ],
     ],
     "FIRST_PERSON": [
@@ -664,8 +747,14 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         ],
         [
             _lower_in("i", "i'm", "i've"),
-            {"LOWER": {"IN": ["'m", "am", "’m"]}, "OP": "?"},
+            {"LOWER": {"IN": ["'m", "am", "’m", "have", "'ve", "’ve"]}, "OP": "?"},
             _lower_in("become", "becoming", "taking"),
+        ],
+        [
+            _lower_in("i"),
+            _lower_in("will", "'ll", "’ll", "shall"),
+            {"LOWER": {"IN": ["officially", "now", "soon"]}, "OP": "?"},
+            _lower_in("be"),
         ],
     ],
 }
@@ -1161,6 +1250,19 @@ HONORIFICS = {
     "docteur",
     "madame",
     "monsieur",
+    # playing positions written before a player's name ("Striker Jordan Hugill")
+    "striker",
+    "winger",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "forward",
+    "attaquant",
+    "ailier",
+    "milieu",
+    "défenseur",
+    "gardien",
+    "quarterback",
 }
 
 
@@ -1193,6 +1295,16 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
     q = trig_start - 1
     while q >= sent.start and doc[q].lower_ in AUX_WORDS:
         q -= 1
+    if q > sent.start + 1 and doc[q].lower_ in {"who", "qui"} and doc[q - 1].text == ",":
+        # "says Ann McKenna, who joined ...": the name before the relative clause
+        crun: list[Any] = []
+        r = q - 2
+        while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+            crun.insert(0, doc[r])
+            r -= 1
+        crun = _strip_honorific(crun)
+        if len(crun) >= 2:
+            return crun
     if q > sent.start and doc[q].lower_ == "qui":
         # "c'est Thiago Motta qui a pris la relève": the name right before "qui"
         qrun: list[Any] = []
@@ -1208,6 +1320,12 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
         if e.label_ in {"PER", "PERSON"} and e.end <= trig_start and e.start >= sent.start
     ]
     pers = [e for e in pers if not all(_key(t.text) in SENT_STOP_CAPS for t in e)]
+    if pers and q >= sent.start:
+        # "après la démission de Marcelino, Gennaro Gattuso a été nommé": the name right
+        # before the verb is its subject
+        adjacent = [e for e in pers if e.end == q + 1 and e.end - e.start >= 2]
+        if adjacent and adjacent[0] is not pers[0]:
+            return _strip_honorific([t for t in adjacent[0] if not t.is_punct or t.text == "."])
     if pers:
         # the first person of the clause (appositions come after it)
         return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
@@ -1355,6 +1473,13 @@ AUX_WORDS = {
     "newly",
     "officially",
     "formally",
+    "officiellement",
+    "finalement",
+    "also",
+    "aussi",
+    "désormais",
+    "ainsi",
+    "now",
     "'s",
     "’s",
     "get",
@@ -1507,7 +1632,7 @@ def _extract_sentence(
             # "agreed to a four-year deal as the next head coach of the Washington Wizards"
             title, k = _title_forward(doc, stop, end, lang, window=10)
             org = _after_title_org(doc, k, end) if title else []
-            if not org and doc[stop - 1].lower_ == "par":
+            if not org and doc[stop - 1].lower_ in {"par", "by"}:
                 org, _ = read_org(doc, stop, end)  # "a été annoncé par l'USM Alger"
             if not org:
                 org = _org_forward(doc, stop, end)
@@ -1516,6 +1641,25 @@ def _extract_sentence(
             person = _person_before(doc, sent, start, ents)
             if not person and not title:
                 continue  # "Elle a signé un contrat avec Netflix": no name, no post
+        if rule == "SUBJ_BECOMES" and doc[start].lower_ in {"lands", "landed", "land"}:
+            rule = "SUBJ_JOINS"  # "lands at Google as staff engineer"
+        if rule == "NEW_TITLE":
+            # a title lexicon word must follow: "Marie, nouvelle venue" or "our new office" is none
+            title, k = read_title(doc, stop, end, lang)
+            if not title or not any(_is_title_word(t) for t in title):
+                continue
+            org = _after_title_org(doc, k, end)
+            if doc[start].text == ",":
+                run: list[Any] = []
+                r = start - 1
+                while r >= sent.start and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+                    run.insert(0, doc[r])
+                    r -= 1
+                person = _strip_honorific(run)
+                if len(person) < 2:
+                    continue  # "Paris, nouvelle capitale ...": an apposition to a non-person
+            found.append((rule, person, org, title))
+            continue
         if rule == "SUBJ_SIGNS":
             rule = "SUBJ_JOINS"  # "signe au Real Madrid": the organisation follows the preposition
         if rule == "SUBJ_APPOINTED":
@@ -1530,9 +1674,12 @@ def _extract_sentence(
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_JOINS":
+            before = start - 1
+            while before > sent.start and doc[before].lower_ in {"also", "now", "officially"}:
+                before -= 1
             if doc[start].lower_ == "joining" and (
                 start == sent.start
-                or doc[start - 1].lower_ not in {"is", "am", "'m", "’m", "be", "are", "was", "were"}
+                or doc[before].lower_ not in {"is", "am", "'m", "’m", "be", "are", "was", "were"}
             ):
                 # ", joining Stoops, the coach in Dallas": a participle, not a move
                 continue
@@ -1545,7 +1692,12 @@ def _extract_sentence(
                 r = m
                 while r < end and r < m + 6 and doc[r].lower_ not in OF_PREPS:
                     r += 1
-                if r < end and r > m and all(not _is_cap(t) for t in doc[m:r]):
+                if (
+                    r < end
+                    and r > m
+                    and doc[r].lower_ in OF_PREPS
+                    and all(not _is_cap(t) for t in doc[m:r])
+                ):
                     head = [
                         t
                         for t in doc[m:r]
@@ -1569,6 +1721,33 @@ def _extract_sentence(
                     if head:
                         org, k = read_org(doc, r + 1, end)
                 if not org:
+                    # "is joining the department as an assistant professor": a post, the
+                    # unit left unnamed
+                    a = m
+                    while a < end and a < m + 5 and doc[a].lower_ not in {"as", "comme"}:
+                        a += 1
+                    unit = {_key(t.text) for t in doc[m:a]}
+                    if (
+                        a < end
+                        and a > m
+                        and unit
+                        & {
+                            "department",
+                            "faculty",
+                            "team",
+                            "school",
+                            "lab",
+                            "laboratory",
+                            "staff",
+                            "departement",
+                            "equipe",
+                            "laboratoire",
+                        }
+                    ):
+                        title, _ = read_title(doc, a, end, lang)
+                        if title:
+                            person = _person_before(doc, sent, start, ents)
+                            found.append((rule, person, [], title))
                     continue
             m = k
             while m < end and doc[m].lower_ in {","} and m < k + 1:
@@ -1582,6 +1761,8 @@ def _extract_sentence(
                 title, _ = _title_forward(doc, m, end, lang, window=8)
             if not title and lang == "fr" and _only_place(org, ents):
                 continue  # "Il a rejoint Bruxelles mardi": a trip, not a job
+            if not title and doc[start].lower_ in {"lands", "landed", "land"}:
+                continue  # "The plane landed at Heathrow": only "lands at Y as Z" is a post
             person = _person_before(doc, sent, start, ents)
         elif rule == "SUBJ_BECOMES":
             low = doc[start].lower_
@@ -1599,8 +1780,10 @@ def _extract_sentence(
                 "succede",
                 "succeeds",
                 "succeeded",
+                "succeed",
                 "replaces",
                 "replaced",
+                "replace",
             }:
                 # "X succède à W au poste de Z de Y"
                 k = stop
@@ -1627,7 +1810,14 @@ def _extract_sentence(
                     if not org:
                         continue
             else:
-                title, k = read_title(doc, stop, end, lang)
+                s0 = stop
+                if (
+                    doc[stop - 1].lower_ == "fonctions"
+                    and stop < end
+                    and doc[stop].lower_ in {"de", "d'", "d’"}
+                ):
+                    s0 = stop + 1  # "a pris ses fonctions de directrice de l'Opéra"
+                title, k = read_title(doc, s0, end, lang)
                 if not title:
                     title, k = _title_forward(doc, stop, end, lang)
                 if not title:
@@ -1656,7 +1846,11 @@ def _extract_sentence(
                 if stop < end and doc[stop].lower_ == "of":
                     stop += 1
             person, k = _person_after(doc, stop, end, ents)
-            title, k2 = read_title(doc, k, end, lang) if person else ([], k)
+            if person or (k < end and doc[k].lower_ in {"a", "an", "its", "their", "un", "une"}):
+                # "have named an interim coach to lead the team": the post, no name
+                title, k2 = read_title(doc, k, end, lang)
+            else:
+                title, k2 = [], k
             if not title:
                 title, k2 = _title_forward(doc, k, end, lang, window=16)
             hire = any(t.lower_ in HIRE_VERBS for t in doc[start:stop])
@@ -1668,6 +1862,14 @@ def _extract_sentence(
                 continue
         elif rule == "FIRST_PERSON":
             m = stop
+            while m < end and m < stop + 2 and doc[m].text in {":", "-", "–", "—"}:
+                m += 1  # "Nouveau poste : responsable marketing chez Decathlon"
+            if (
+                m < end
+                and doc[stop - 1].lower_ in {"poste", "fonction", "fonctions", "role", "position"}
+                and doc[m].lower_ in {"de", "d'", "d’", "of"}
+            ):
+                m += 1  # "un nouveau poste de chargée de communication chez Airbus"
             title, k = read_title(doc, m, end, lang)
             if title:
                 org = _after_title_org(doc, k, end)
@@ -1704,6 +1906,9 @@ def _extract_sentence(
                 org, k = read_org(doc, m, end)
                 if org:
                     title, _ = read_title(doc, k, end, lang)
+                elif doc[stop - 1].lower_ == "fonctions":
+                    # "Je prendrai mes fonctions en septembre à l'université de Reims"
+                    org = _org_forward(doc, stop, end, window=8)
             if not org and not title:
                 continue
             person = []
@@ -1769,10 +1974,34 @@ def _org_forward(doc: Any, i: int, end: int, window: int = 10) -> list[Any]:
     return []
 
 
+#: Words that open a sports club's name, which NER often tags as a place.
+CLUB_WORDS = {
+    "stade",
+    "olympique",
+    "racing",
+    "sporting",
+    "fc",
+    "ogc",
+    "rc",
+    "as",
+    "sc",
+    "us",
+    "afc",
+    "cf",
+    "real",
+    "athletic",
+    "atletico",
+    "inter",
+    "ac",
+}
+
+
 def _only_place(org: list[Any], ents: list[Any]) -> bool:
     """True when the whole organisation span is a place entity (LOC) and nothing more."""
     if not org:
         return False
+    if _key(org[0].text) in ORG_HEADS or _key(org[0].text) in CLUB_WORDS:
+        return False  # "le Stade Rennais", "l'Olympique de Marseille": a club, not a trip
     idx = {t.i for t in org}
     return any(e.label_ in {"LOC", "GPE"} and {t.i for t in e} >= idx for e in ents)
 
@@ -1852,6 +2081,12 @@ def extract_job_changes(
     return results
 
 
+def _same_post(a: str, b: str) -> bool:
+    """One title is the other with words in front ("poste de chargée de X" / "chargée de X")."""
+    a, b = a.casefold(), b.casefold()
+    return a.endswith(" " + b) or b.endswith(" " + a)
+
+
 def _extract_doc(
     doc: Any, matcher: Any, lang: str, original: str, base: datetime | None
 ) -> list[JobChangeFound]:
@@ -1882,17 +2117,23 @@ def _extract_doc(
                     for i, prev in enumerate(out)
                     if (p == prev.person or prev.person is None or p is None)
                     and o == prev.organization
-                    and (t == prev.title or t is None or prev.title is None)
+                    and (
+                        t == prev.title
+                        or t is None
+                        or prev.title is None
+                        or _same_post(t, prev.title)
+                    )
                 ),
                 None,
             )
             if dup is not None:
                 # the same move told twice (headline + body): keep the fuller account
                 prev = out[dup]
+                shorter = min((x for x in (prev.title, t) if x), key=len, default=None)
                 out[dup] = replace(
                     prev,
                     person=prev.person or p,
-                    title=prev.title or t,
+                    title=shorter if t and prev.title else prev.title or t,
                     start_date=prev.start_date or date_found,
                 )
                 continue
