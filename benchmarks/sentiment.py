@@ -23,7 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
+_REPO = Path(__file__).resolve().parents[1]
+#: ../shared next to the checkout (or two levels up for a git worktree), or $VEILLE_SHARED_DIR.
+_SHARED = [Path(os.environ["VEILLE_SHARED_DIR"])] if os.environ.get("VEILLE_SHARED_DIR") else []
+_SHARED += [_REPO.parent / "shared", _REPO.parent.parent / "shared"]
+DEFAULT_DATA = next(
+    (p / "data" / "sentiment" for p in _SHARED if (p / "data" / "sentiment").exists()),
+    _REPO.parent / "shared" / "data" / "sentiment",
+)
 
 
 def peak_rss_mb() -> float:

@@ -27,14 +27,19 @@ def install(
 
 
 @models_app.command("export-onnx")
-def export_onnx(
+def export_onnx_cmd(
     folder: Path = typer.Argument(..., help="A local Hugging Face classification folder."),
+    int8: bool = typer.Option(True, "--int8/--no-int8", help="Also write the int8 model."),
 ) -> None:
-    """Add an int8 ONNX export (model.int8.onnx) to a local model folder."""
-    from sentiment.model import ONNX_INT8, export_onnx_int8
+    """Add ONNX exports (model.onnx, model.int8.onnx) to a local model folder.
 
-    out = export_onnx_int8(folder, folder / ONNX_INT8)
-    console.print(f"wrote {out}")
+    ``backend = "auto"`` then uses the float32 ONNX file; the int8 one is used
+    only with ``backend = "onnx-int8"`` (validate its F1 first).
+    """
+    from sentiment.model import export_onnx
+
+    for out in export_onnx(folder, int8=int8):
+        console.print(f"wrote {out}")
 
 
 @models_app.command("info")
