@@ -77,11 +77,8 @@ def cache_root() -> Path:
 
 
 def adapter_id(head_dir: Path = DEFAULT_HEAD_DIR) -> str:
-    """Short content hash of the committed adapter (weights + config): names the merged folder."""
-    import hashlib
-
-    parts = [sha256_file(head_dir / name) for name in ("adapter.safetensors", "adapter_config.json")]
-    return hashlib.sha256("".join(parts).encode()).hexdigest()[:12]
+    """Short content hash of the committed adapter weights: names the merged model folder."""
+    return sha256_file(head_dir / "adapter.safetensors")[:12]
 
 
 def default_model_dir(head_dir: Path = DEFAULT_HEAD_DIR) -> Path:
@@ -260,7 +257,9 @@ def _optimise_bert(src: Path, dst: Path, config: Any) -> None:
         )
         opt.save_model_to_file(str(dst))
     except Exception:  # an unknown architecture still gets a working, unfused graph
-        log.warning("ONNX Runtime optimiser failed on %s; keeping the plain graph", src, exc_info=True)
+        log.warning(
+            "ONNX Runtime optimiser failed on %s; keeping the plain graph", src, exc_info=True
+        )
         shutil.copyfile(src, dst)
 
 
@@ -286,11 +285,6 @@ def install_default_model(*, force: bool = False, head_dir: Path = DEFAULT_HEAD_
                 "name": default_model_name(head_dir),
                 "base_sha256": BASE_SHA256,
                 "adapter_sha256": sha256_file(head_dir / "adapter.safetensors"),
-                "onnx_int8_validated": bool(
-                    json.loads((head_dir / "adapter_config.json").read_text(encoding="utf-8")).get(
-                        "onnx_int8_validated", False
-                    )
-                ),
             },
         )
         if target.exists():
@@ -470,8 +464,15 @@ def configure_threads(threads: int) -> int:
 
 
 def int8_validated(folder: Path) -> bool:
-    """Whether the int8 export of this model was checked within 0.5 F1 point of float32."""
-    for meta_path in (folder / MANIFEST, folder / "veille_onnx.json"):
+    """Whether the int8 export of this model was checked within 0.5 F1 point of float32.
+
+    For the default model the committed ``adapter_config.json`` says so (set
+    after comparing both on the validation splits); a local folder may carry
+    a ``veille_onnx.json`` with the same key.
+    """
+    for meta_path in (folder / "veille_onnx.json", DEFAULT_HEAD_DIR / "adapter_config.json"):
+        if meta_path.parent == DEFAULT_HEAD_DIR and folder.parent != cache_root():
+            continue
         if meta_path.exists():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if "onnx_int8_validated" in meta:

@@ -1,13 +1,14 @@
 """Train the default sentiment adapter: LoRA on every layer of e5-small.
 
-Recipe (chosen on the UMSAB validation splits, never on test): all 8 UMSAB
-languages for cross-lingual transfer, LoRA (rank 16) on the query, key,
-value, attention-output and both feed-forward projections of all 12 layers,
-LayerNorms, pooler and classifier trained, word embeddings frozen,
-class-balanced cross-entropy, AdamW with linear warm-up and decay. The
+LoRA (rank 16) on the query, key, value, attention-output and both
+feed-forward projections, LayerNorms, pooler and classifier trained, word
+embeddings frozen, class-balanced cross-entropy, AdamW with linear warm-up
+and decay. With ``freeze_below=K`` the bottom K layers get no LoRA and their
+outputs are computed once and cached, so an epoch costs only the top
+layers (what made training affordable on a shared 2-core CPU). The
 checkpoint kept is the one with the best mean French/English validation
-macro-F1, evaluated several times per epoch. Everything is seeded, and
-batches are length-bucketed so a CPU epoch stays affordable.
+macro-F1 (never test), evaluated several times per epoch. Everything is
+seeded, and batches are length-bucketed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class TrainConfig:
     #: Layers below this index stay frozen (no LoRA) and their outputs are computed
     #: once and cached: training then costs only the top layers (0 = LoRA everywhere).
     freeze_below: int = 0
+    #: Stop after this many optimiser steps (0 = run the whole schedule).
+    max_steps: int = 0
     #: Cap on training examples of each language not used for selection (0 = all).
     max_train_other_languages: int = 0
 
@@ -306,7 +309,7 @@ def train(
     step = 0
     started = time.monotonic()
     batches: list[np.ndarray] = []
-    while step < total_steps:
+    while step < total_steps and not (cfg.max_steps and step >= cfg.max_steps):
         if not batches:
             batches = shuffled_buckets(lengths, cfg.batch_size, rng)
         idx = batches.pop()

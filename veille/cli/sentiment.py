@@ -19,15 +19,25 @@ def train_cmd(
     data: Path = typer.Option(..., "--data", help="UMSAB-style folder: <language>/train_*.txt"),
     out: Path = typer.Option(..., "--out", help="Folder for adapter.safetensors + config."),
     seed: int = typer.Option(13, help="Random seed (training is reproducible)."),
-    epochs: float = typer.Option(2.0, help="Epochs over the training data."),
-    lr: float = typer.Option(6e-4, help="Peak learning rate (AdamW, linear schedule)."),
+    epochs: float = typer.Option(3.0, help="Epochs the LR schedule spans."),
+    max_steps: int = typer.Option(240, help="Stop after this many steps (0 = whole schedule)."),
+    lr: float = typer.Option(1e-3, help="Peak learning rate (AdamW, linear schedule)."),
     batch_size: int = typer.Option(32),
     rank: int = typer.Option(16, help="LoRA rank."),
-    languages: str = typer.Option("", help="Comma-separated language folders (default: all)."),
+    freeze_below: int = typer.Option(
+        8, help="Layers below this stay frozen and cached (0 = LoRA on all 12 layers)."
+    ),
+    max_length: int = typer.Option(96, help="Token limit per text."),
+    languages: str = typer.Option(
+        "french,english", help="Comma-separated language folders ('' = all)."
+    ),
     select: str = typer.Option("french,english", help="Validation languages used to select."),
     threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
 ) -> None:
-    """Fine-tune e5-small (LoRA on all layers) and write a committed-size adapter."""
+    """Fine-tune e5-small with LoRA and write a committed-size adapter.
+
+    The defaults reproduce the committed default model (seed 13).
+    """
     from sentiment.model import configure_threads, ensure_base
     from sentiment.train import TrainConfig, train
 
@@ -36,8 +46,11 @@ def train_cmd(
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
+        max_steps=max_steps,
         rank=rank,
         alpha=2.0 * rank,
+        freeze_below=freeze_below,
+        max_length=max_length,
         languages=[x for x in languages.split(",") if x],
         select_languages=[x for x in select.split(",") if x],
         threads=configure_threads(threads),
