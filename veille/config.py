@@ -124,6 +124,10 @@ class SentimentSettings(_Strict):
     model_path: str = ""
     batch_size: int = 64
     device: str = "auto"
+    #: auto (int8 ONNX for the default model on CPU, transformers otherwise) | torch | onnx
+    backend: str = "auto"
+    #: Intra-op CPU threads for inference; 0 = one per available core.
+    threads: int = 0
 
 
 class PrivacySettings(_Strict):

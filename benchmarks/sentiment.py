@@ -1,0 +1,134 @@
+"""Sentiment throughput: naive ``transformers.pipeline`` (batch 1) vs veille's path.
+
+Both run in this one process on the same weights (the installed default
+model, or ``--model-path``) over the same tweets (TweetEval validation by
+default: 2,000 English tweets with gold labels). veille's path is
+length-bucketed batches with dynamic padding, tuned threads and, for the
+default model on CPU, the int8 ONNX Runtime export. Prints messages/s,
+macro-F1 and peak RSS of both, and ends with ``ratio: X`` (veille / naive).
+
+    python benchmarks/sentiment.py \
+        --text ../shared/data/sentiment/tweeteval_val_text.txt \
+        --labels ../shared/data/sentiment/tweeteval_val_labels.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+_REPO = Path(__file__).resolve().parents[1]
+#: ../shared next to the checkout (or two levels up for a git worktree), or $VEILLE_SHARED_DIR.
+_SHARED = [Path(os.environ["VEILLE_SHARED_DIR"])] if os.environ.get("VEILLE_SHARED_DIR") else []
+_SHARED += [_REPO.parent / "shared", _REPO.parent.parent / "shared"]
+DEFAULT_DATA = next(
+    (p / "data" / "sentiment" for p in _SHARED if (p / "data" / "sentiment").exists()),
+    _REPO.parent / "shared" / "data" / "sentiment",
+)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--text", type=Path, default=DEFAULT_DATA / "tweeteval_val_text.txt")
+    ap.add_argument("--labels", type=Path, default=DEFAULT_DATA / "tweeteval_val_labels.txt")
+    ap.add_argument("--n", type=int, default=2000, help="number of tweets (default 2000)")
+    ap.add_argument(
+        "--model-path", default="", help="local HF folder (default: installed default model)"
+    )
+    ap.add_argument("--backend", default="auto", help="veille backend: auto | torch | onnx")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=0, help="0 = all available cores")
+    args = ap.parse_args()
+
+    import numpy as np
+    import torch
+    from sklearn.metrics import f1_score
+    from transformers import pipeline
+
+    from sentiment.data import LABELS
+    from sentiment.model import install_default_model, label_columns, load_classifier
+    from sentiment.text import normalise_tweet
+    from veille.config import SentimentSettings
+
+    texts = args.text.read_text(encoding="utf-8").splitlines()[: args.n]
+    gold = [int(x) for x in args.labels.read_text(encoding="utf-8").splitlines()[: args.n]]
+    if len(texts) != len(gold):
+        raise SystemExit(f"{args.text} and {args.labels} have different lengths")
+    threads = args.threads or len(os.sched_getaffinity(0))
+    folder = Path(args.model_path) if args.model_path else install_default_model()
+    print(f"tweets: {len(texts)}  model: {folder}  threads: {threads}")
+    clean = [normalise_tweet(t) for t in texts]  # same input for both paths
+
+    # --- naive baseline: transformers.pipeline, one text at a time, same weights
+    torch.set_num_threads(threads)
+    rss0 = current_rss_mb()
+    pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1)
+    cols = label_columns({int(k): v for k, v in pipe.model.config.id2label.items()})
+    name_to_label = {pipe.model.config.id2label[c]: i for i, c in enumerate(cols)}
+    pipe(clean[0])  # warm-up
+    t0 = time.perf_counter()
+    naive_pred = [
+        name_to_label[pipe(t, truncation=True, max_length=128)[0]["label"]] for t in clean
+    ]
+    naive_s = time.perf_counter() - t0
+    naive_rss = current_rss_mb() - rss0
+    naive_peak = peak_rss_mb()
+    del pipe
+
+    # --- veille: the production loader and batch path
+    settings = SentimentSettings(
+        model_path=args.model_path,
+        batch_size=args.batch_size,
+        backend=args.backend,
+        threads=threads,
+    )
+    rss1 = current_rss_mb()
+    clf = load_classifier(settings)
+    clf.predict_proba(clean[:8])  # warm-up
+    t0 = time.perf_counter()
+    probs = clf.predict_proba(clean)
+    veille_s = time.perf_counter() - t0
+    veille_pred = probs.argmax(1).tolist()
+    veille_rss = current_rss_mb() - rss1
+    veille_peak = peak_rss_mb()
+
+    def f1(pred: list[int]) -> float:
+        return float(f1_score(gold, pred, labels=[0, 1, 2], average="macro"))
+
+    naive_rate, veille_rate = len(clean) / naive_s, len(clean) / veille_s
+    naive_f1, veille_f1 = f1(naive_pred), f1(veille_pred)
+    agree = float(np.mean(np.array(naive_pred) == np.array(veille_pred)))
+    print(f"labels: {', '.join(LABELS)}")
+    print(
+        f"naive pipeline (batch 1, torch fp32): {naive_rate:8.1f} msg/s  macro-F1 {naive_f1:.4f}"
+        f"  model RSS +{naive_rss:.0f} MB  peak RSS {naive_peak:.0f} MB"
+    )
+    print(
+        f"veille ({clf.backend}, batch {args.batch_size}, bucketed): {veille_rate:8.1f} msg/s"
+        f"  macro-F1 {veille_f1:.4f}  model RSS +{veille_rss:.0f} MB"
+        f"  peak RSS {veille_peak:.0f} MB"
+    )
+    print(f"macro-F1 difference: {veille_f1 - naive_f1:+.4f}  label agreement: {agree:.4f}")
+    print(f"ratio: {veille_rate / naive_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()

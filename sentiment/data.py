@@ -1,0 +1,89 @@
+"""UMSAB-format sentiment data: ``DIR/<language>/{split}_{text,labels}.txt``.
+
+One text a line in ``*_text.txt`` and one integer label a line in the
+matching ``*_labels.txt`` (0 negative, 1 neutral, 2 positive), as in the
+cardiffnlp/xlm-t repository. A ``DIR`` holding the files directly (no
+language sub-folders) is read as a single language named after ``DIR``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from veille.errors import ImportFileError
+
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+
+#: UMSAB folder names -> ISO 639-1 codes (what langdetect returns).
+LANGUAGE_CODES = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text; ``label`` indexes :data:`LABELS`."""
+
+    text: str
+    label: int
+    language: str
+
+
+def read_split(folder: Path, split: str, language: str | None = None) -> list[Example]:
+    """Read ``{split}_text.txt`` + ``{split}_labels.txt`` from one folder."""
+    text_path = folder / f"{split}_text.txt"
+    label_path = folder / f"{split}_labels.txt"
+    if not text_path.exists() or not label_path.exists():
+        raise ImportFileError(f"{folder} has no {split}_text.txt / {split}_labels.txt pair")
+    texts = text_path.read_text(encoding="utf-8").splitlines()
+    labels = label_path.read_text(encoding="utf-8").splitlines()
+    if len(texts) != len(labels):
+        raise ImportFileError(
+            f"{text_path} has {len(texts)} lines but {label_path} has {len(labels)}"
+        )
+    lang = language or folder.name
+    out: list[Example] = []
+    for i, (text, raw) in enumerate(zip(texts, labels, strict=True), start=1):
+        try:
+            label = int(raw.strip())
+        except ValueError as exc:
+            raise ImportFileError(f"{label_path}: not an integer label {raw!r}", line=i) from exc
+        if label not in (0, 1, 2):
+            raise ImportFileError(f"{label_path}: label {label} is not 0, 1 or 2", line=i)
+        out.append(Example(text=text, label=label, language=lang))
+    return out
+
+
+def language_folders(root: Path) -> list[Path]:
+    """Language sub-folders of ``root`` (or ``root`` itself when it holds the files)."""
+    if not root.is_dir():
+        raise ImportFileError(f"{root} is not a folder")
+    subs = sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*_text.txt")))
+    if subs:
+        return subs
+    if any(root.glob("*_text.txt")):
+        return [root]
+    raise ImportFileError(f"{root} holds no UMSAB-style *_text.txt files")
+
+
+def load_umsab(
+    root: Path, split: str, languages: list[str] | None = None
+) -> dict[str, list[Example]]:
+    """Examples of ``split`` per language folder name, optionally filtered."""
+    out: dict[str, list[Example]] = {}
+    for folder in language_folders(root):
+        if languages and folder.name not in languages:
+            continue
+        if (folder / f"{split}_text.txt").exists():
+            out[folder.name] = read_split(folder, split)
+    if not out:
+        raise ImportFileError(f"no {split} split found under {root}")
+    return out

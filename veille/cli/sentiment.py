@@ -1,0 +1,130 @@
+"""``veille sentiment``: train, evaluate and export corrections."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from veille.cli._common import console
+from veille.cli._sentiment_common import sentiment_settings
+
+sentiment_app = typer.Typer(help="Sentiment model: train, evaluate.", no_args_is_help=True)
+
+
+@sentiment_app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., "--data", help="UMSAB-style folder: <language>/train_*.txt"),
+    out: Path = typer.Option(..., "--out", help="Folder for adapter.safetensors + config."),
+    seed: int = typer.Option(13, help="Random seed (training is reproducible)."),
+    epochs: float = typer.Option(3.0, help="Epochs the LR schedule spans."),
+    max_steps: int = typer.Option(240, help="Stop after this many steps (0 = whole schedule)."),
+    lr: float = typer.Option(1e-3, help="Peak learning rate (AdamW, linear schedule)."),
+    batch_size: int = typer.Option(32),
+    rank: int = typer.Option(16, help="LoRA rank."),
+    freeze_below: int = typer.Option(
+        8, help="Layers below this stay frozen and cached (0 = LoRA on all 12 layers)."
+    ),
+    max_length: int = typer.Option(96, help="Token limit per text."),
+    languages: str = typer.Option(
+        "french,english", help="Comma-separated language folders ('' = all)."
+    ),
+    select: str = typer.Option("french,english", help="Validation languages used to select."),
+    threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
+) -> None:
+    """Fine-tune e5-small with LoRA and write a committed-size adapter.
+
+    The defaults reproduce the committed default model (seed 13).
+    """
+    from sentiment.model import configure_threads, ensure_base
+    from sentiment.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        seed=seed,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        rank=rank,
+        alpha=2.0 * rank,
+        freeze_below=freeze_below,
+        max_length=max_length,
+        languages=[x for x in languages.split(",") if x],
+        select_languages=[x for x in select.split(",") if x],
+        threads=configure_threads(threads),
+    )
+    base = ensure_base()
+    result = train(data, out, base, cfg, progress=console.print)
+    console.print(f"adapter written to {out}: best {json.dumps(result['best']['scores'])}")
+    console.print(
+        "to use it as the default model, copy it over sentiment/default_head/ "
+        "and run `veille models install --force`"
+    )
+
+
+@sentiment_app.command("eval")
+def eval_cmd(
+    data: Path = typer.Option(..., "--data", help="UMSAB-style folder (or one language folder)."),
+    split: str = typer.Option("val", help="Split to score: val, test, train."),
+    model_path: str = typer.Option("", help="Local Hugging Face folder (default: veille.toml)."),
+    backend: str = typer.Option("", help="auto | torch | onnx."),
+    languages: str = typer.Option("", help="Comma-separated language folders (default: all)."),
+) -> None:
+    """Macro-F1 per language of the configured model on a labelled split."""
+    from sentiment.data import load_umsab
+    from sentiment.tagger import get_classifier
+    from sentiment.train import macro_f1
+
+    sent, _ = sentiment_settings()
+    updates: dict[str, str] = {}
+    if model_path:
+        updates["model_path"] = model_path
+    if backend:
+        updates["backend"] = backend
+    clf = get_classifier(sent.model_copy(update=updates))
+    sets = load_umsab(data, split, [x for x in languages.split(",") if x] or None)
+    table = Table(title=f"{clf.name} ({clf.backend}) on {split}")
+    table.add_column("language")
+    table.add_column("n", justify="right")
+    table.add_column("macro-F1", justify="right")
+    scores: dict[str, float] = {}
+    for lang, examples in sorted(sets.items()):
+        probs = clf.predict_proba([e.text for e in examples])
+        scores[lang] = macro_f1([e.label for e in examples], probs.argmax(1).tolist())
+        table.add_row(lang, str(len(examples)), f"{scores[lang]:.4f}")
+    console.print(table)
+    typer.echo(json.dumps({"split": split, "model": clf.name, "macro_f1": scores}))
+
+
+@sentiment_app.command("export-labels")
+def export_labels(
+    out: Path = typer.Option(..., "--out", help="Folder to write <lang>/train_{text,labels}.txt"),
+) -> None:
+    """Write the corrections made in the UI in UMSAB format (for eval and retraining)."""
+    from sentiment.data import LABELS
+    from store.db import session_scope
+    from store.labels import labelled_examples
+    from veille.cli._common import db_url
+
+    latest: dict[object, tuple[str, str, str]] = {}
+    with session_scope(db_url()) as session:
+        for ex in labelled_examples(session):
+            key = ex.mention_id if ex.mention_id is not None else ("text", ex.text)
+            latest[key] = (ex.lang or "unknown", ex.text, ex.label)
+    by_lang: dict[str, list[tuple[str, str]]] = {}
+    for lang, text, label in latest.values():
+        by_lang.setdefault(lang, []).append((text, label))
+    for lang, rows in by_lang.items():
+        folder = out / lang
+        folder.mkdir(parents=True, exist_ok=True)
+        texts = [" ".join(t.split()) for t, _ in rows]
+        labels = [str(LABELS.index(lbl)) for _, lbl in rows]
+        (folder / "train_text.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+        (folder / "train_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    console.print(f"exported {len(latest)} corrections to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sentiment_app, name="sentiment")

@@ -1,0 +1,103 @@
+"""``veille tag sentiment``: the batch contract (JSON Lines in, JSON Lines out).
+
+Each input line ``{"id": ..., "text": ...}`` gets ``"lang"`` and
+``"sentiment": {"label", "score", "uncertain"}``; every other key is
+kept as is. Lines are processed in chunks, so files of any size stream.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+from veille.cli._common import err_console
+from veille.cli._sentiment_common import sentiment_settings
+from veille.cli._tag import get_tag_app
+from veille.errors import ImportFileError
+
+CHUNK = 1024
+
+
+def _read_jsonl(fh: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(f"not valid JSON ({exc.msg})", line=lineno) from exc
+        if not isinstance(obj, dict):
+            raise ImportFileError("each line must be a JSON object", line=lineno)
+        text = obj.get("text")
+        if text is not None and not isinstance(text, str):
+            raise ImportFileError('"text" must be a string', line=lineno)
+        yield lineno, obj
+
+
+def tag_sentiment(
+    input: Path = typer.Option(..., "--input", "-i", help="JSON Lines file ('-' = stdin)."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSON Lines file ('-' = stdout)."),
+    model_path: str = typer.Option("", help="Local Hugging Face folder (overrides veille.toml)."),
+    batch_size: int = typer.Option(0, help="Texts per forward pass (0 = from veille.toml)."),
+    backend: str = typer.Option("", help="auto | torch | onnx (default from veille.toml)."),
+) -> None:
+    """Add language and sentiment to every line of a JSON Lines file."""
+    from sentiment.tagger import get_classifier, tag_texts
+
+    sent, thresholds = sentiment_settings()
+    updates: dict[str, Any] = {}
+    if model_path:
+        updates["model_path"] = model_path
+    if batch_size:
+        updates["batch_size"] = batch_size
+    if backend:
+        updates["backend"] = backend
+    sent = sent.model_copy(update=updates)
+    classifier = get_classifier(sent)
+    src: TextIO = sys.stdin if str(input) == "-" else input.open(encoding="utf-8")
+    dst: TextIO = sys.stdout if str(output) == "-" else _open_out(output)
+    n = 0
+    try:
+        chunk: list[dict[str, Any]] = []
+        for _lineno, obj in _read_jsonl(src):
+            chunk.append(obj)
+            if len(chunk) >= CHUNK:
+                n += _flush(chunk, dst, classifier, thresholds.sentiment_uncertain_below, tag_texts)
+                chunk = []
+        n += _flush(chunk, dst, classifier, thresholds.sentiment_uncertain_below, tag_texts)
+    finally:
+        if src is not sys.stdin:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+    err_console.print(f"tagged {n} lines with {classifier.name} ({classifier.backend})")
+
+
+def _open_out(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("w", encoding="utf-8")
+
+
+def _flush(
+    chunk: list[dict[str, Any]], dst: TextIO, classifier: Any, threshold: float, tag_texts: Any
+) -> int:
+    if not chunk:
+        return 0
+    texts = [str(obj.get("text") or "") for obj in chunk]
+    results = tag_texts(texts, classifier=classifier, uncertain_below=threshold)
+    for obj, res in zip(chunk, results, strict=True):
+        obj["lang"] = res.lang
+        obj["sentiment"] = {**res.as_json(), "uncertain": res.uncertain}
+        dst.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    dst.flush()
+    return len(chunk)
+
+
+def register(app: typer.Typer) -> None:
+    tag_app = get_tag_app(app)
+    tag_app.command("sentiment")(tag_sentiment)
