@@ -200,18 +200,22 @@ def test_undelivered_stages_are_recorded_as_skipped(db_url: str, write_config) -
         str(config),
         "nlp",
         "scheduler:stages_body",
-        {"stages": ["sentiment", "routing"]},
+        {"stages": ["veille_future_module:extra_stage"]},
         tick=_tick(),
     )
     assert outcome is not None
     with session_scope(db_url) as s:
         [run] = runs_for_job(s, "nlp")
     assert run.status == "skipped"
-    assert "sentiment" in run.error and "not part of this installation" in run.error
+    assert "extra" in run.error and "not part of this installation" in run.error
     assert run.tick == "2026-02-02T08:00:00+00:00"
     # The same tick is never run twice, even after a restart.
     again = scheduler.execute(
-        str(config), "nlp", "scheduler:stages_body", {"stages": ["sentiment"]}, tick=_tick()
+        str(config),
+        "nlp",
+        "scheduler:stages_body",
+        {"stages": ["veille_future_module:extra_stage"]},
+        tick=_tick(),
     )
     assert again is None
 
