@@ -502,3 +502,39 @@ def test_health_of_an_installation(db_url: str, write_config) -> None:
     )
     after = scheduler.health(settings)
     assert after["ok"] is False and after["failing"] == ["alerts"]
+
+
+def test_scheduler_runs_the_real_crawler_out_of_process(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default crawl argv (`python -m veille crawl --source N`) against a replayed feed."""
+    from veille.demo.replay import ReplayServer, Route
+    from veille.demo.run import demo_data_dir
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    routes = [Route(path="/feed.rss", file="rss/univ-paris3.rss", type="application/rss+xml")]
+    with ReplayServer(routes, demo_data_dir()) as server:
+        config = tmp_path / "veille.toml"
+        config.write_text(
+            f'database_url = "{db_url}"\n'
+            "allow_private_addresses = true\n"
+            '[institution]\nslug = "p3"\nname = "Université Sorbonne Nouvelle"\n'
+            '[[sources]]\nname = "news"\nkind = "rss"\n'
+            f'targets = ["{server.base_url}/feed.rss"]\n'
+            "[sources.options]\nown_channel = true\n",
+            encoding="utf-8",
+        )
+        kwargs = {"source": "news", "timeout": 120}  # default argv: the real `veille crawl`
+        outcome = scheduler.execute(
+            str(config), "crawl:news", "scheduler:crawl_body", kwargs, tick=_tick()
+        )
+        assert outcome is not None and outcome.status == "ok", outcome
+        assert outcome.counts["exit_code"] == 0 and outcome.counts["new_mentions"] == 10
+        again = scheduler.execute(
+            str(config),
+            "crawl:news",
+            "scheduler:crawl_body",
+            kwargs,
+            tick=_tick() + timedelta(minutes=30),
+        )
+        assert again is not None and again.counts["new_mentions"] == 0
