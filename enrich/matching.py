@@ -55,6 +55,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from enrich import names
+from veille.alumni_csv import COLUMNS as ALUMNI_CSV_COLUMNS
 from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
@@ -62,23 +63,7 @@ log = logging.getLogger(__name__)
 MODEL_VERSION = "veille-fs-1"
 
 #: Alumni-import columns the matcher understands (any subset may be present).
-COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "birth_name",
-    "birth_date",
-    "email",
-    "city",
-    "postcode",
-    "address",
-    "graduation_year",
-    "program",
-    "employer",
-    "job_title",
-    "linkedin_url",
-    "orcid",
-)
+COLUMNS = ALUMNI_CSV_COLUMNS
 
 #: Comparison fields and the names of their agreement levels (index = level code).
 #: Level -1 means "missing on one side" and contributes no weight.

@@ -15,24 +15,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
+from veille.alumni_csv import COLUMNS as ALUMNI_CSV_COLUMNS
 
-ALUMNI_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "birth_name",
-    "birth_date",
-    "email",
-    "city",
-    "postcode",
-    "address",
-    "graduation_year",
-    "program",
-    "employer",
-    "job_title",
-    "linkedin_url",
-    "orcid",
-)
+ALUMNI_COLUMNS = ALUMNI_CSV_COLUMNS
 
 
 def alumni_rows(session: Session) -> list[dict[str, Any]]:
