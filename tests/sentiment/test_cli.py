@@ -62,8 +62,8 @@ def test_tag_sentiment_rejects_bad_json_with_line_number(tmp_path: Path, tiny_mo
         "--model-path",
         str(tiny_model_dir),
     )
-    assert isinstance(res.exception, ImportFileError)
-    assert "line 2" in str(res.exception)
+    assert res.exit_code == ImportFileError.exit_code
+    assert "line 2" in res.output
 
 
 def test_sentiment_eval_reports_macro_f1_per_language(

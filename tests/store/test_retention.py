@@ -16,8 +16,7 @@ from store.models import Institution, JobChange, Mention, MentionInstitution, Pr
 from store.retention import iso_week, purge, retention_stage
 from tests.conftest import make_settings
 from veille.config import Settings
-from veille.errors import StageNotDeliveredError
-from veille.stages import StageContext, load
+from veille.stages import StageContext
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OLD_WEEK = "2025-W45"  # 3-9 Nov 2025, beyond 365 days
@@ -239,13 +238,10 @@ def test_purge_twice_changes_nothing_more(seeded: Settings) -> None:
     assert calls == []
 
 
-def test_stage_without_report_hook_purges_and_says_so(seeded: Settings, tmp_path: Path) -> None:
-    """Without reports.weekly installed: nothing frozen, a note, aggregates intact."""
-    try:
-        load("reports.weekly:weekly_report_data")
-        pytest.skip("reports.weekly is installed: the stage freezes through it")
-    except StageNotDeliveredError:
-        pass
+def test_stage_freezes_weeks_through_the_weekly_report_then_purges(
+    seeded: Settings, tmp_path: Path
+) -> None:
+    """The scheduled stage freezes each purged week through reports.weekly first."""
     ctx = StageContext(
         settings=seeded, db_url=seeded.database_url, output_dir=tmp_path, options={"now": NOW}
     )
@@ -253,8 +249,7 @@ def test_stage_without_report_hook_purges_and_says_so(seeded: Settings, tmp_path
         before = tiny_weekly_data(seeded, s, OLD_WEEK)["aggregates"]
     result = retention_stage(ctx)
     assert result.counts["mentions_purged"] == 8
-    assert result.counts["weeks_frozen"] == 0
-    assert any("without a frozen copy" in n for n in result.notes)
+    assert result.counts["weeks_frozen"] >= 1
     with session_scope(seeded.database_url) as s:
-        assert report_snapshots.get(s, "weekly", OLD_WEEK) is None
+        assert report_snapshots.get(s, "weekly", OLD_WEEK) is not None
         assert tiny_weekly_data(seeded, s, OLD_WEEK)["aggregates"] == before

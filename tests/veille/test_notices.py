@@ -19,9 +19,8 @@ from store.db import session_scope
 from store.models import Alumnus, AuditEvent, ProfileSnapshot, Suggestion
 from tests.conftest import make_settings
 from veille.config import Settings
-from veille.errors import StageNotDeliveredError
 from veille.notices import notices_stage, send_notices
-from veille.stages import StageContext, load
+from veille.stages import StageContext
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PROV = {
@@ -190,17 +189,20 @@ def test_unreachable_server_keeps_the_notice_due(db_url: str) -> None:
         assert all(a.notice_sent_at is None for a in s.exec(select(Alumnus)))
 
 
-def test_stage_without_link_module_sends_nothing(
-    notice_settings: Settings, inbox: tuple[_Inbox, int], db_url: str, tmp_path: Any
+def test_stage_sends_notices_with_signed_links(
+    notice_settings: Settings,
+    inbox: tuple[_Inbox, int],
+    db_url: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    try:
-        load("web.links:self_confirmation_link")
-        pytest.skip("web.links is installed: the stage sends with its links")
-    except StageNotDeliveredError:
-        pass
+    """The scheduled stage, with web.links installed: each notice carries its signed link."""
+    monkeypatch.setenv("VEILLE_SECRET_KEY", "k" * 40)
     _seed(db_url)
     ctx = StageContext(settings=notice_settings, db_url=db_url, output_dir=tmp_path)
     result = notices_stage(ctx)
-    assert result.counts == {"sent": 0, "due": 3}
-    assert "not installed" in result.notes[0]
-    assert inbox[0].messages == []
+    assert result.counts["due"] == 3 and result.counts["sent"] >= 1
+    assert inbox[0].messages
+    bodies = [m.get_body(preferencelist=("plain",)) for _r, m in inbox[0].messages]
+    # alumni with a suggested change get its signed self-confirmation link
+    assert any(b is not None and "/confirm/" in b.get_content() for b in bodies)
