@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -30,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from veille.errors import ModelUnavailableError
+from veille.query import strip_accents
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,7 @@ fiere excited ravi ravie thrilled pleased
 
 def _key(word: str) -> str:
     """Lower-case, accent-free, inclusive suffixes dropped: ``Directeur·rice`` -> ``directeur``."""
-    word = unicodedata.normalize("NFKD", word.strip())
-    word = "".join(c for c in word if not unicodedata.combining(c)).casefold()
+    word = strip_accents(word.strip())
     word = re.split(r"[·•∙⋅.(/]", word, maxsplit=1)[0] if len(word) > 3 else word
     return word.strip("'’-")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,6 +41,7 @@ from store.models import (
 from store.suppression import (
     add,
     add_identifiers,
+    fold,
     identifier_pattern,
     is_suppressed,
     keyed_hash,
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 #: other alumni records are other people (a homonym keeps their name); staff
 #: accounts are another processing (employment), and rewriting a login locks it.
 _WALK_SKIP = frozenset({"suppression", "alumnus", "app_user"})
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 class PersonNotFoundError(VeilleError):
@@ -362,10 +361,6 @@ class ErasureSummary:
     audit_entity_id: str = ""
 
 
-def _quick_fold(text: str) -> str:
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
-
-
 def _text_columns(table: Table) -> tuple[list[str], list[str]]:
     texts, jsons = [], []
     for c in table.columns:
@@ -402,11 +397,11 @@ def scrub_all_tables(session: Session, pattern: re.Pattern[str] | None) -> dict[
             new: dict[str, Any] = {}
             for name in texts:
                 value = row[name]
-                if value and pattern.search(_quick_fold(value)):
+                if value and pattern.search(fold(value)):
                     new[name] = scrub_text(value, pattern)
             for name in jsons:
                 value = row[name]
-                if value and pattern.search(_quick_fold(json.dumps(value, ensure_ascii=False))):
+                if value and pattern.search(fold(json.dumps(value, ensure_ascii=False))):
                     new[name] = scrub_json(value, pattern)
             if new:
                 changes.append(({c.name: row[c.name] for c in pk}, new))

@@ -13,7 +13,6 @@ import hmac
 import os
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlmodel import Session, select
 
 from store.db import insert_ignore
 from store.models import Mention, ProfileSnapshot, Suppression
+from veille.query import strip_accents
 
 PSEUDONYM_KEY_ENV = "VEILLE_PSEUDONYM_KEY"
 KINDS = ("handle", "email", "name", "url", "alumnus")
@@ -49,8 +49,7 @@ def pseudonym_key(key_file: Path | None = None) -> bytes:
 
 def normalise(kind: str, value: str) -> str:
     """Canonical form so that ``@Jean_Dupont`` and ``jean_dupont`` collide."""
-    value = unicodedata.normalize("NFKD", value.strip())
-    value = "".join(c for c in value if not unicodedata.combining(c)).casefold()
+    value = strip_accents(value.strip())
     if kind == "handle":
         value = value.lstrip("@")
     elif kind == "name":
@@ -203,14 +202,8 @@ def is_suppressed(session: Session, kind: str, value: str, key: bytes) -> bool:
     return row is not None
 
 
-def fold(text: str) -> str:
-    """Case- and accent-folded text (``"HÉLÈNE"`` -> ``"helene"``), for comparisons."""
-    return "".join(_fold_char(c) for c in text)
-
-
-def _fold_char(c: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", c)
-    return "".join(x for x in decomposed if not unicodedata.combining(x)).casefold()
+#: Case- and accent-folded text (``"HÉLÈNE"`` -> ``"helene"``), for comparisons.
+fold = strip_accents
 
 
 def identifier_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
@@ -241,7 +234,7 @@ def scrub_text(text: str, pattern: re.Pattern[str] | None) -> str:
     folded: list[str] = []
     origin: list[int] = []
     for i, c in enumerate(text):
-        f = _fold_char(c)
+        f = strip_accents(c)
         folded.append(f)
         origin.extend([i] * len(f))
     flat = "".join(folded)

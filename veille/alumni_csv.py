@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from veille.csvsafe import write_rows
 from veille.errors import ImportFileError
+from veille.query import strip_accents
 
 #: The documented columns, in export order.
 COLUMNS: tuple[str, ...] = (
@@ -84,10 +85,7 @@ class AlumnusRow:
 
 
 def _header_key(raw: str) -> str:
-    import unicodedata
-
-    key = unicodedata.normalize("NFKD", raw.strip().lstrip("\ufeff"))
-    key = "".join(c for c in key if not unicodedata.combining(c)).casefold()
+    key = strip_accents(raw.strip().lstrip("\ufeff"))
     key = re.sub(r"[^a-z0-9]+", "_", key).strip("_")
     return ALIASES.get(key, key)
 

@@ -41,12 +41,19 @@ _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’ʼ]", r
 _WORD = re.compile(r"\w+")
 
 
+def strip_accents(text: str) -> str:
+    """Case- and accent-folded text (``"HÉLÈNE"`` -> ``"helene"``): NFKD, marks dropped.
+
+    The one accent folding of veille: queries, opt-out hashes, erasure scrubbing
+    and CSV headers all compare text in this form.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and elisions: the form both sides are compared in."""
-    text = _ELISION.sub(" ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.casefold().replace("œ", "oe").replace("æ", "ae")
+    return strip_accents(_ELISION.sub(" ", text)).replace("œ", "oe").replace("æ", "ae")
 
 
 def tokenize(text: str) -> list[str]:
