@@ -33,8 +33,6 @@ from veille.stages import StageContext, StageResult
 log = logging.getLogger(__name__)
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
-#: The report_snapshot kind under which retention freezes a week's data.
-WEEKLY_KIND = "weekly"
 _DAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
@@ -127,7 +125,7 @@ def _revive(value: Any) -> Any:
 def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
     """Everything the weekly templates show: frozen data if retention froze it, else live."""
     with session_scope(db_url) as s:
-        data = report_snapshots.get(s, WEEKLY_KIND, week.label)
+        data = report_snapshots.get(s, report_snapshots.WEEKLY, week.label)
         if data is None:
             data = weekly_report_data(settings, s, week)
     data = _revive(data)

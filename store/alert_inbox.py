@@ -6,6 +6,9 @@ acknowledged and assigned to a team.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -14,10 +17,25 @@ from store.types import utcnow
 from veille.errors import VeilleError
 
 ALERT_STATUSES = ("open", "acknowledged")
+M = TypeVar("M", Alert, Mention)
 
 
 class AlertError(VeilleError):
     """An alert action cannot be applied."""
+
+
+def _page(
+    session: Session,
+    model: type[M],
+    where: Sequence[Any],
+    order: Sequence[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[M], int]:
+    """One page of ``model`` rows and the total, both under the same filters."""
+    rows = session.exec(select(model).where(*where).order_by(*order).limit(limit).offset(offset))
+    total = session.exec(select(func.count()).select_from(model).where(*where)).one()
+    return list(rows.all()), int(total)
 
 
 def list_alerts(
@@ -29,20 +47,12 @@ def list_alerts(
     offset: int = 0,
 ) -> tuple[list[Alert], int]:
     """A page of alerts, newest first, and the total count."""
-    stmt = select(Alert)
-    count = select(func.count()).select_from(Alert)
-    if status:
-        stmt = stmt.where(Alert.status == status)
-        count = count.where(Alert.status == status)
-    if team:
-        stmt = stmt.where(Alert.team == team)
-        count = count.where(Alert.team == team)
-    rows = session.exec(
-        stmt.order_by(col(Alert.created_at).desc(), col(Alert.id).desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(session.exec(count).one())
+    where = [
+        *([Alert.status == status] if status else []),
+        *([Alert.team == team] if team else []),
+    ]
+    order = (col(Alert.created_at).desc(), col(Alert.id).desc())
+    return _page(session, Alert, where, order, limit, offset)
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:
@@ -85,17 +95,10 @@ def list_mentions(
     offset: int = 0,
 ) -> tuple[list[Mention], int]:
     """A page of original mentions (no duplicates), newest first, and the total."""
-    stmt = select(Mention).where(col(Mention.duplicate_of_id).is_(None))
-    count = select(func.count()).select_from(Mention).where(col(Mention.duplicate_of_id).is_(None))
-    if team:
-        stmt = stmt.where(Mention.team == team)
-        count = count.where(Mention.team == team)
-    if sentiment:
-        stmt = stmt.where(Mention.sentiment_label == sentiment)
-        count = count.where(Mention.sentiment_label == sentiment)
-    rows = session.exec(
-        stmt.order_by(col(Mention.published_at).desc(), col(Mention.id).desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(session.exec(count).one())
+    where = [
+        col(Mention.duplicate_of_id).is_(None),
+        *([Mention.team == team] if team else []),
+        *([Mention.sentiment_label == sentiment] if sentiment else []),
+    ]
+    order = (col(Mention.published_at).desc(), col(Mention.id).desc())
+    return _page(session, Mention, where, order, limit, offset)

@@ -18,6 +18,9 @@ from store.db import insert_ignore
 from store.models import ReportSnapshot
 from store.types import utcnow
 
+#: Kind of the weekly monitoring report's frozen data (written by retention, read by reports).
+WEEKLY = "weekly"
+
 
 def freeze(
     session: Session, kind: str, period: str, payload: dict[str, Any], institution: str = ""

@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 #: ``(settings, session, iso_week) -> JSON-serialisable dict`` of one weekly report.
 ReportData = Callable[[Any, Session, str], dict[str, Any]]
 
-WEEKLY = "weekly"
 _BATCH = 500
 
 
@@ -99,10 +98,10 @@ def freeze_weeks(
     """Freeze each week's report data unless already frozen; returns those frozen now."""
     frozen: list[str] = []
     for week in weeks:
-        if report_snapshots.is_frozen(session, WEEKLY, week):
+        if report_snapshots.is_frozen(session, report_snapshots.WEEKLY, week):
             continue
         payload = report_data(settings, session, week)
-        if report_snapshots.freeze(session, WEEKLY, week, payload):
+        if report_snapshots.freeze(session, report_snapshots.WEEKLY, week, payload):
             frozen.append(week)
     return frozen
 
