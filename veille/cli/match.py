@@ -8,28 +8,27 @@ why two records were linked. No configuration or database is needed.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from veille.cli._common import console
+from veille.csvsafe import write_rows
 from veille.errors import ImportFileError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OUTPUT_COLUMNS = ("alumni_id", "profile_id", "probability", "evidence")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def read_people_csv(path: Path) -> pd.DataFrame:
     """Read a ``,`` or ``;`` delimited UTF-8 file (BOM or not) as strings."""
+    import pandas as pd  # only this command needs it; keep `veille` start-up light
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -97,17 +96,19 @@ def match(
         model.save(save_model)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(OUTPUT_COLUMNS)
-        for lk in links:
-            writer.writerow(
+        write_rows(
+            fh,
+            OUTPUT_COLUMNS,
+            (
                 [
-                    neutralise(lk.alumni_id),
-                    neutralise(lk.profile_id),
+                    lk.alumni_id,
+                    lk.profile_id,
                     f"{lk.probability:.6f}",
-                    neutralise(json.dumps(lk.evidence, ensure_ascii=False, sort_keys=True)),
+                    json.dumps(lk.evidence, ensure_ascii=False, sort_keys=True),
                 ]
-            )
+                for lk in links
+            ),
+        )
     console.print(
         f"{len(links)} links from {len(p_df)} profiles and {len(a_df)} alumni "
         f"written to [bold]{output}[/]",
