@@ -14,28 +14,17 @@ from typing import Any
 import typer
 
 from veille.cli._common import console
-from veille.cli._tag import get_tag_app
+from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of ``path``; a bad line fails the whole file with its number."""
-    records: list[dict[str, Any]] = []
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {path}: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{path}: invalid JSON ({exc.msg})", line=n) from exc
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-            raise ImportFileError(f'{path}: expected an object with a string "text"', line=n)
-        records.append(rec)
-    return records
+    return list(read_jsonl(lines, require_text=True))
 
 
 def tag_jobs(
@@ -47,7 +36,7 @@ def tag_jobs(
     """Find job changes (person, organization, title, start_date) in each text."""
     from enrich.jobs import extract_job_changes
 
-    records = read_jsonl(input)
+    records = read_records(input)
     output.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with output.open("w", encoding="utf-8") as fh:

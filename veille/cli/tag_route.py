@@ -9,7 +9,7 @@ import typer
 
 from enrich.routing import Router, mention_text
 from veille.cli._common import console, settings
-from veille.cli._tag import get_tag_app
+from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
 
 _BATCH = 1000
@@ -23,18 +23,8 @@ def route(
     router = Router(settings())
     if not input.exists():
         raise ImportFileError(f"{input} does not exist")
-    rows: list[dict[str, object]] = []
     with input.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ImportFileError(f"not JSON ({exc.msg}): fix or remove it", line=n) from exc
-            if not isinstance(row, dict):
-                raise ImportFileError("each line must be a JSON object", line=n)
-            rows.append(row)
+        rows = list(read_jsonl(fh))
     counts: dict[str, int] = {}
     tmp = output.with_name(output.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:

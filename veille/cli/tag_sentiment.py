@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,26 +16,9 @@ import typer
 
 from veille.cli._common import err_console
 from veille.cli._sentiment_common import sentiment_settings
-from veille.cli._tag import get_tag_app
-from veille.errors import ImportFileError
+from veille.cli._tag import get_tag_app, read_jsonl
 
 CHUNK = 1024
-
-
-def _read_jsonl(fh: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
-    for lineno, line in enumerate(fh, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"not valid JSON ({exc.msg})", line=lineno) from exc
-        if not isinstance(obj, dict):
-            raise ImportFileError("each line must be a JSON object", line=lineno)
-        text = obj.get("text")
-        if text is not None and not isinstance(text, str):
-            raise ImportFileError('"text" must be a string', line=lineno)
-        yield lineno, obj
 
 
 def tag_sentiment(
@@ -64,7 +46,7 @@ def tag_sentiment(
     n = 0
     try:
         chunk: list[dict[str, Any]] = []
-        for _lineno, obj in _read_jsonl(src):
+        for obj in read_jsonl(src):
             chunk.append(obj)
             if len(chunk) >= CHUNK:
                 n += _flush(chunk, dst, classifier, thresholds.sentiment_uncertain_below, tag_texts)
