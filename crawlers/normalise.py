@@ -11,6 +11,7 @@ import hashlib
 import html
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import html as lxml_html
@@ -40,6 +41,7 @@ def unwrap_redirect(url: str) -> str:
     return url
 
 
+@lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """Stable form of a URL: lower-case host, no tracking params, fragment or trailing slash.
 

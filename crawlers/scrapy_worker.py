@@ -42,66 +42,6 @@ _SKIP_EXT = re.compile(
     r"\.(?:pdf|jpe?g|png|gif|svg|webp|ico|css|js|zip|gz|mp[34]|avi|mov|docx?|xlsx?|pptx?)$",
     re.IGNORECASE,
 )
-_DATE_META = (
-    'meta[property="article:published_time"]::attr(content)',
-    'meta[name="date"]::attr(content)',
-    'meta[name="DC.date"]::attr(content)',
-    'meta[itemprop="datePublished"]::attr(content)',
-    "time[datetime]::attr(datetime)",
-)
-
-
-def extract_fast(response: TextResponse) -> dict[str, Any]:
-    """Article text by trafilatura's baseline extractor; metadata from the page head.
-
-    About 20x cheaper than the full extraction (whose date heuristics dominate),
-    which keeps veille within a small overhead of a bare scrapy crawl.
-    """
-    from trafilatura import baseline
-
-    published = ""
-    for query in _DATE_META:
-        published = response.css(query).get() or ""
-        if published:
-            break
-    title = (
-        response.css('meta[property="og:title"]::attr(content)').get()
-        or response.css("title::text").get()
-        or ""
-    )
-    author = response.css('meta[name="author"]::attr(content)').get() or ""
-    lang = (response.css("html::attr(lang)").get() or "").split("-")[0] or None
-    # Reuse the tree scrapy already parsed (baseline would parse the page again); last,
-    # because baseline removes scripts, asides and footers from the tree it is given.
-    _, text, _ = baseline(response.selector.root)
-    return {
-        "title": title.strip(),
-        "text": text,
-        "published": published,
-        "author": author,
-        "lang": lang,
-    }
-
-
-def extract_full(html: str, url: str) -> dict[str, Any]:
-    """Main text and metadata by trafilatura's full extraction (``extractor = "full"``)."""
-    import trafilatura
-
-    result = trafilatura.bare_extraction(
-        html, url=url, fast=True, with_metadata=True, include_comments=False
-    )
-    doc: dict[str, Any] = {}
-    if isinstance(result, dict):
-        doc = result
-    elif result is not None:
-        doc = result.as_dict()
-    return {
-        "title": doc.get("title") or "",
-        "text": doc.get("text") or "",
-        "published": doc.get("date") or "",
-        "author": doc.get("author") or "",
-        "lang": doc.get("language") or None,
-    }
 
 
 class GuardMiddleware:
@@ -173,7 +113,6 @@ class VeilleSpider(scrapy.Spider):
         self.spec = spec
         self.start_urls = list(spec["targets"])
         self.allowed_domains = list(spec["domains"])
-        self.extractor = str(spec.get("extractor", "fast"))
         self.idle_seconds = float(spec.get("idle_seconds", 0))
         self.last_activity = time.monotonic()
 
@@ -204,7 +143,6 @@ class VeilleSpider(scrapy.Spider):
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "html" not in ctype:
             return
-        # Links first: the fast extractor cleans (mutates) the parsed tree it is given.
         follow = []
         for href in response.css("a::attr(href), area::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#", 1)[0]
@@ -214,12 +152,8 @@ class VeilleSpider(scrapy.Spider):
                 and not _SKIP_EXT.search(urlsplit(url).path)
             ):
                 follow.append(url)
-        page: dict[str, Any] = {"url": response.url}
-        if self.extractor == "full":
-            page.update(extract_full(response.text, response.url))
-        else:
-            page.update(extract_fast(response))
-        yield page
+        # Extraction runs in the parent (crawlers.extract): this reactor is the critical path.
+        yield {"url": response.url, "html": response.text}
         for url in follow:
             yield scrapy.Request(url, callback=self.parse)
 

@@ -3,11 +3,14 @@
 ``targets`` are start URLs; links are followed inside their domains up to
 ``options.max_depth``. The crawl runs in a child process
 (:mod:`crawlers.scrapy_worker`, because Twisted's reactor starts once per
-process) and streams pages back; this source turns them into mentions in
-batches, and the runner keeps those matching an institution's query.
+process) and streams each page's HTML back; this source extracts the article
+(:mod:`crawlers.extract`, beside the crawl rather than inside its reactor),
+turns pages into mentions in batches, and the runner keeps those matching an
+institution's query.
 
 Options: ``max_depth`` (2), ``max_pages`` (0 = no limit), ``concurrency`` (8),
 ``concurrency_per_domain`` (2), ``obey_robots`` (true), ``batch_size`` (50),
+``extractor`` (``"fast"`` or ``"full"``, see :mod:`crawlers.extract`),
 ``frontier`` (``"memory"`` or ``"redis"``), ``redis_url``, ``redis_prefix``,
 ``crawl_id`` (workers sharing a Redis frontier use the same id),
 ``idle_seconds`` (how long a Redis worker waits for new URLs before closing).
@@ -15,6 +18,7 @@ Options: ``max_depth`` (2), ``max_pages`` (0 = no limit), ``concurrency`` (8),
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -28,6 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from crawlers.base import Batch, CrawlContext
+from crawlers.extract import EXTRACTORS, extract_page
 from crawlers.http import Blocked, Down, PartialFailure, check_url
 from crawlers.normalise import canonical_url, parse_datetime
 from store.models import Mention
@@ -35,6 +40,24 @@ from store.types import utcnow
 from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: Pipe buffer asked for the child's output (Linux caps it at /proc/sys/fs/pipe-max-size).
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the scrapy child run ahead of the parent by ~1 MB of pages, not 64 KB.
+
+    With the default pipe the child blocks on every write while the parent
+    stores a batch, which stalls the crawl's single reactor thread.
+    """
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(fd, set_size, _PIPE_BYTES)
+    except OSError:  # above the system's limit: keep the default
+        log.debug("pipe size left at its default")
 
 
 class WebSource:
@@ -50,6 +73,12 @@ class WebSource:
             raise ConfigError(f"source {self.cfg.name!r}: list start URLs in targets")
         for url in self.cfg.targets:
             check_url(url, allow_private=self.ctx.settings.allow_private_addresses)
+        extractor = self.cfg.options.get("extractor", "fast")
+        if extractor not in EXTRACTORS:
+            raise ConfigError(
+                f"source {self.cfg.name!r}: extractor must be one of {', '.join(EXTRACTORS)}, "
+                f"not {extractor!r}"
+            )
 
     def spec(self) -> dict[str, Any]:
         """Everything the scrapy child needs, as JSON."""
@@ -70,6 +99,7 @@ class WebSource:
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         batch_size = int(self.cfg.options.get("batch_size", 50))
+        extractor = str(self.cfg.options.get("extractor", "fast"))
         started = utcnow().isoformat()
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawlers.scrapy_worker"],
@@ -80,6 +110,7 @@ class WebSource:
             encoding="utf-8",
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        _widen_pipe(proc.stdout.fileno())
         proc.stdin.write(json.dumps(self.spec()))
         proc.stdin.close()
         stderr_tail: list[str] = []
@@ -119,7 +150,9 @@ class WebSource:
                 if "summary" in msg:
                     self.summary = msg["summary"]
                     continue
-                mention = self.to_mention(msg["page"])
+                page = msg["page"]
+                page.update(extract_page(page.pop("html", ""), page["url"], extractor))
+                mention = self.to_mention(page)
                 if mention is not None:
                     pending.append(mention)
                 if len(pending) >= batch_size:

@@ -333,7 +333,8 @@ def train(
                 f"step {step}/{total_steps} loss {loss.item():.4f} "
                 f"lr {sched.get_last_lr()[0]:.2e} {time.monotonic() - started:.0f}s"
             )
-        if step % eval_every == 0 or step == total_steps:
+        last = step == total_steps or step == cfg.max_steps
+        if step % eval_every == 0 or last:
             scores = evaluate_selection()
             mean = float(np.mean(list(scores.values())))
             history.append({"step": step, "epoch": step / steps_per_epoch, **scores, "mean": mean})
