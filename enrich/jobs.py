@@ -33,7 +33,7 @@ from veille.query import strip_accents
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION = "jobs-rules-2"
+RULES_VERSION = "jobs-rules-3"
 METHOD = f"text_rules/{RULES_VERSION}"
 
 
@@ -110,6 +110,7 @@ generaux adjoint adjointe delegue deleguee executif executive scientifique pedag
 administratif administrative financier financiere technique commerciale commercial
 honoraire emerite titulaire associe associee invite invitee permanent permanente
 first premier premiere principal principale sous-directeur sous-directrice full
+elect designate
 """
 #: Departments and disciplines: "Head of Marketing", "directrice de la Stratégie".
 _DEPARTMENTS = """
@@ -140,7 +141,7 @@ prefecture cabinet office autorite parlement parliament gouvernement government
 musee museum orchestre theatre opera bibliotheque library observatoire cnrs inserm
 caisse syndicat union cooperative mutuelle compagnie cnam chu firm startup start-up
 departement department faculte faculty service direction station franchise team
-maison scene
+maison scene conference conférence
 """
 #: Verbs and words after which a name is not a name any more.
 _SENT_STOP_CAPS = """
@@ -196,6 +197,14 @@ HIRE_VERBS = {
     "hiring",
     "recruitment",
     "arrival",
+    # nominal forms: "l'élection de X", "the appointment of X"
+    "nomination",
+    "élection",
+    "election",
+    "engagement",
+    "recrutement",
+    "désignation",
+    "appointment",
 }
 ANNOUNCE_VERBS = {"announces", "announced", "announce", "confirms", "confirmed", "confirm"}
 #: Titles whose "de X" is a portfolio, not an employer ("ministre des Armées").
@@ -536,6 +545,22 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("nouvel", "nouveau", "nouvelle", "futur", "future", "prochain", "prochaine"),
         ],
         [
+            # "est pour sa part le nouveau coordinateur", "est désormais la nouvelle"
+            _lower_in("est", "sera", "devient"),
+            {"IS_PUNCT": False, "OP": "?"},
+            {"IS_PUNCT": False, "OP": "?"},
+            {"IS_PUNCT": False, "OP": "?"},
+            _lower_in("le", "la", "l'"),
+            _lower_in("nouvel", "nouveau", "nouvelle", "futur", "future", "prochain", "prochaine"),
+        ],
+        [
+            # "arrive en tant qu'assistant coach", "débarque comme directeur"
+            _lower_in("arrive", "arrivera", "débarque", "débarquera", "revient", "reviendra"),
+            _lower_in("en", "comme"),
+            {"LOWER": {"IN": ["tant"]}, "OP": "?"},
+            {"LOWER": {"IN": ["que", "qu'"]}, "OP": "?"},
+        ],
+        [
             _lower_in("prend", "prendra", "prennent", "pris", "prise"),
             _lower_in("la"),
             _lower_in("tête", "direction", "présidence", "tete", "presidence"),
@@ -576,9 +601,22 @@ TRIGGERS_FR: dict[str, list[list[dict[str, Any]]]] = {
         ],
         [
             {"LOWER": {"IN": ["la", "l'", "l’"]}},
-            _lower_in("nomination", "arrivée", "arrivee"),
-            _lower_in("de", "d'"),
+            _lower_in(
+                "nomination",
+                "arrivée",
+                "arrivee",
+                "élection",
+                "election",
+                "désignation",
+                "engagement",
+                "recrutement",
+            ),
+            _lower_in("de", "d'", "du"),
         ],
+    ],
+    # "Y sera remplacé au poste de Z par X": the newcomer follows "par"
+    "REPLACED_BY": [
+        [_lower_in("remplacé", "remplacée", "remplacé·e", "remplace", "remplacee")],
     ],
     # "je rejoins Y", "j'ai rejoint Y", "nouveau poste de Z chez Y"
     "FIRST_PERSON": [
@@ -653,7 +691,7 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
         [_lower_in("signs", "signed", "signing"), _lower_in("for", "with")],
     ],
     "SUBJ_BECOMES": [
-        [_lower_in("becomes", "became", "become")],
+        [_lower_in("becomes", "became", "become", "becoming")],
         [
             _lower_in("takes", "took", "take", "taking", "taken"),
             _lower_in("over"),
@@ -726,6 +764,15 @@ TRIGGERS_EN: dict[str, list[list[dict[str, Any]]]] = {
             _lower_in("signature", "signing"),
             _lower_in("of"),
         ],
+        [
+            # "UNLV introduced new head football coach Barry Odom"
+            _lower_in("introduced", "introduces", "unveiled", "unveils", "presented", "presents"),
+            {"LOWER": {"IN": ["its", "their", "the", "a"]}, "OP": "?"},
+            _lower_in("new"),
+        ],
+    ],
+    "REPLACED_BY": [
+        [_lower_in("replaced", "succeeded"), _lower_in("by")],
     ],
     "FIRST_PERSON": [
         [
@@ -806,7 +853,14 @@ _PAREN_SUFFIX = re.compile(r"(?<=\w)\((e|es|s|ne|le|rice|trice|euse|ère|ere|fe|
 
 
 def normalise_inclusive(text: str) -> str:
-    """``nommé(e)`` -> ``nommé·e `` (same length): spaCy keeps one token, offsets hold."""
+    """``nommé(e)`` -> ``nommé·e `` and ``’`` -> ``'`` (same length): offsets hold.
+
+    Typographic apostrophes are the rule in published French ("l’Université",
+    "j’ai rejoint", "qu’adjointe"); one spelling lets every pattern and lexicon
+    entry be written once. Output text is cut from the original string, so the
+    reader still sees the apostrophes that were written.
+    """
+    text = text.replace("’", "'")
     return _PAREN_SUFFIX.sub(lambda m: "·" + m.group(1) + " ", text)
 
 
@@ -995,6 +1049,14 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
             ):
                 if tok.lower_ in {"and", "et"} and _is_title_word(doc[m]):
                     break
+                if tok.lower_ in {"and", "et"}:
+                    # "recteur de Dijon et Anne Roussel rectrice de Lille": a name and a title
+                    # follow, so the organisation ends here
+                    r = m
+                    while r < end and _is_cap(doc[r]) and not _is_title_word(doc[r]):
+                        r += 1
+                    if r < end and r > m + 1 and _is_title_word(doc[r]):
+                        break
                 toks.append(tok)
             else:
                 break
@@ -1018,6 +1080,7 @@ def read_org(doc: Any, i: int, end: int) -> tuple[list[Any], int]:
     # "l'équipe de Capgemini", "the team at Stripe": the organisation is what follows
     if (
         len(toks) > 2
+        and not _is_cap(toks[0])
         and _key(toks[0].text) in {"equipe", "team", "teams", "equipes"}
         and toks[1].lower_ in {"de", "d'", "d’", "of", "at", "du", "des"}
     ):
@@ -1069,9 +1132,70 @@ def _org_prep_later(doc: Any, k: int, end: int) -> int:
     return 0
 
 
+#: Lower-case words read before a title that are not part of it ("the first CTO",
+#: "notre toute première PDG", "the official Mayor", "named him head coach").
+TITLE_FILLERS = {
+    "first",
+    "premier",
+    "première",
+    "premiere",
+    "toute",
+    "tout",
+    "official",
+    "officiel",
+    "officielle",
+    "inaugural",
+    "inaugurale",
+    "permanent",
+    "permanente",
+    "him",
+    "her",
+    "them",
+    "very",
+}
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th|e|er|ère|ème|eme|è)$", re.I)
+
+
+def _skip_fillers(doc: Any, i: int, end: int) -> int:
+    """Skip fillers, ordinals, dates and a possessor ("the country's") before a title.
+
+    Each is skipped only when a title word follows within three tokens, so that
+    nothing but the lead-in of a title is ever eaten.
+    """
+    j = i
+    if (
+        j + 1 < end
+        and doc[j].lower_ in DETS
+        and (doc[j + 1].lower_ in TITLE_FILLERS or _ORDINAL.match(doc[j + 1].text))
+    ):
+        j += 1  # "the 36th mayor", "the official Mayor"
+    if j < end and (
+        (doc[j].lower_ in TITLE_FILLERS and not _is_cap(doc[j]))
+        or _ORDINAL.match(doc[j].text)
+        or _key(doc[j].text) in DAYS_MONTHS
+    ):
+        j += 1
+    else:
+        # "the country's Chief Technology Officer", "Boston's first mayor"
+        for n in (1, 2, 3):
+            if j + n < end and doc[j + n].lower_ in {"'s", "’s"}:
+                j = j + n + 1
+                break
+    if j == i:
+        return i
+    if any(_looks_title_start(t) for t in doc[j : min(end, j + 3)]):
+        return j
+    return i
+
+
 def read_title(doc: Any, i: int, end: int, lang: str) -> tuple[list[Any], int]:
     """A job title from token ``i``; it must contain a known title head word."""
     i = _skip_intro(doc, i, end)
+    for _ in range(4):
+        j = _skip_fillers(doc, i, end)
+        if j == i:
+            break
+        i = _skip_intro(doc, j, end)
     if i < end and doc[i].lower_ in TITLE_STOP:
         return [], i
     toks: list[Any] = []
@@ -1289,6 +1413,39 @@ NEXT_WORDS = {
 }
 
 
+def _name_tokens(doc: Any, ent: Any, end: int) -> list[Any]:
+    """A PER entity's tokens, run on over capitalised words the model cut away.
+
+    The small French model often stops early on long names ("Agnès Walch |
+    Mension Rigau"); a following capitalised word that is no title, day or
+    stop word still belongs to the name.
+    """
+    toks = [t for t in ent if not t.is_punct or t.text in {".", "-"}]
+    k = ent.end
+    while (
+        k < end
+        and k < ent.end + 3
+        and _is_cap(doc[k])
+        and doc[k].is_alpha
+        and not _is_title_word(doc[k])
+        and _key(doc[k].text) not in SENT_STOP_CAPS | TITLE_MODIFIERS | DAYS_MONTHS
+        and _key(doc[k].text) not in ORG_HEADS
+    ):
+        toks.append(doc[k])
+        k += 1
+    return _strip_honorific(toks)
+
+
+def _is_dateline(run: list[Any], nxt: Any | None) -> bool:
+    """ "SALT LAKE CITY – Erin Mendenhall was sworn in": a place in capitals, then a dash."""
+    return (
+        len(run) >= 1
+        and all(t.text.isupper() and len(t.text) > 1 for t in run)
+        and nxt is not None
+        and nxt.text in {"–", "—", "-", ":"}
+    )
+
+
 def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[Any]:
     """The subject: the nearest PER entity before the trigger, else the first name-like run."""
     q = trig_start - 1
@@ -1324,14 +1481,15 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
         # before the verb is its subject
         adjacent = [e for e in pers if e.end == q + 1 and e.end - e.start >= 2]
         if adjacent and adjacent[0] is not pers[0]:
-            return _strip_honorific([t for t in adjacent[0] if not t.is_punct or t.text == "."])
+            return _name_tokens(doc, adjacent[0], trig_start)
     if pers:
         # the first person of the clause (appositions come after it)
-        return _strip_honorific([t for t in pers[0] if not t.is_punct or t.text == "."])
+        return _name_tokens(doc, pers[0], trig_start)
     # "Former Google executive Jane Doe has been named": the run right before the verb
     j = trig_start - 1
     while j >= sent.start and (doc[j].lower_ in AUX_WORDS or doc[j].lower_ in {"will", "would"}):
         j -= 1
+    passive = j < trig_start - 1
     if j >= sent.start and doc[j].lower_ == "qui":
         # "c'est Thiago Motta qui a pris la relève"
         r = j - 1
@@ -1347,11 +1505,35 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
         t.lower_ in HONORIFICS for t in doc[max(sent.start, j - 3) : j + 1]
     )
     near: list[Any] = []
-    while j >= sent.start and _is_cap(doc[j]) and not _is_title_word(doc[j]):
+    while j >= sent.start and (
+        (
+            _is_cap(doc[j])
+            and not _is_title_word(doc[j])
+            and _key(doc[j].text) not in TITLE_MODIFIERS
+        )
+        or (
+            # "Shawyn Patterson-Howard": a hyphen between two name words
+            near
+            and doc[j].text == "-"
+            and j > sent.start
+            and _is_cap(doc[j - 1])
+            and not _is_title_word(doc[j - 1])
+        )
+    ):
         near.insert(0, doc[j])
         j -= 1
     near = _strip_honorific([t for t in near if _key(t.text) not in SENT_STOP_CAPS | {"former"}])
-    if (len(near) >= 2 or (near and had_honorific)) and (
+    single_surname = (
+        # "in which Wallace was named interim mayor": one name word right before the
+        # auxiliary, after a lower-case word
+        len(near) == 1
+        and passive
+        and j >= sent.start
+        and doc[j].is_alpha
+        and not _is_cap(doc[j])
+        and _key(near[0].text) not in ORG_HEADS
+    )
+    if (len(near) >= 2 or (near and had_honorific) or single_surname) and (
         j < sent.start or doc[j].lower_ not in OF_PREPS | ORG_PREPS | DETS
     ):
         return near
@@ -1382,6 +1564,9 @@ def _person_before(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> lis
                 run.append(doc[m])
                 m += 1
             run = _strip_honorific(run)
+            if _is_dateline(run, doc[m] if m < trig_start else None):
+                k = m
+                continue
             if len(run) >= 2 and _key(run[-1].text) not in ORG_HEADS:
                 return run
             if (
@@ -1405,13 +1590,14 @@ def _person_after(doc: Any, i: int, end: int, ents: list[Any]) -> tuple[list[Any
     """
     for e in ents:
         if e.label_ in {"PER", "PERSON"} and i <= e.start <= i + 10:
-            return _strip_honorific(list(e)), e.end
+            name = _name_tokens(doc, e, end)
+            return name, name[-1].i + 1
     best: list[Any] = []
     k = i
     while k < end and k < i + 14:
         tok = doc[k]
-        if best and tok.lower_ in INTRO_WORDS:
-            break
+        if best and tok.lower_ in INTRO_WORDS | {"from", "on", "in", "for", "who", "qui"}:
+            break  # "signed Erling Haaland from RB Salzburg": the club left behind
         if best and _is_title_word(tok):
             ahead = doc[k + 1 : min(end, k + 4)]
             if not any(_is_cap(t) and not _is_title_word(t) for t in ahead):
@@ -1571,6 +1757,11 @@ def _org_subject(doc: Any, sent: Any, trig_start: int, ents: list[Any]) -> list[
 def _after_title_org(doc: Any, k: int, end: int) -> list[Any]:
     """The organisation right after a title: "at Y", "de Y", "chez Y", "of Y"."""
     m = k
+    if m < end and doc[m].text == "(":
+        # "chief technology officer (CTO) of the Central Intelligence Agency"
+        close = next((j for j in range(m + 1, min(end, m + 6)) if doc[j].text == ")"), None)
+        if close is not None:
+            m = close + 1
     while m < end and doc[m].lower_ in {",", "au", "sein"} and m < k + 3:
         m += 1
     if m < end and doc[m].lower_ in ORG_PREPS | OF_PREPS | {"sein"}:
@@ -1594,9 +1785,18 @@ def _clean(tokens: Sequence[Any]) -> str | None:
     return text or None
 
 
+_AWARD_PERIOD = re.compile(
+    r"\b(de l annee|of the year|du mois|of the month|de la saison|of the season)\b"
+)
+
+
 def _is_award(doc: Any, start: int, end: int) -> bool:
+    """ "nommé aux César", "named Coach of the Year": a prize, not a post."""
     window = doc[start : min(end, start + 6)]
-    return any(_key(t.text) in AWARD_WORDS for t in window)
+    if any(_key(t.text) in AWARD_WORDS for t in window):
+        return True
+    folded = " ".join(_key(t.text) for t in doc[start : min(end, start + 8)])
+    return bool(_AWARD_PERIOD.search(folded.replace("'", " ")))
 
 
 def _extract_sentence(
@@ -1823,13 +2023,33 @@ def _extract_sentence(
                     continue
                 org = _after_title_org(doc, k, end)
             person = _person_before(doc, sent, start, ents)
+        elif rule == "REPLACED_BY":
+            # "X sera remplacé au poste de directeur financier par Y", "replaced by Y as CEO"
+            by = next(
+                (j for j in range(stop - 1, min(end, stop + 10)) if doc[j].lower_ in {"par", "by"}),
+                None,
+            )
+            if by is None:
+                continue
+            person, k = _person_after(doc, by + 1, end, ents)
+            if not person or person[0].i > by + 3:
+                continue
+            title, k2 = read_title(doc, stop, by, lang) if by > stop else ([], stop)
+            if not title:
+                title, k2 = read_title(doc, k, end, lang)
+            if not title:
+                continue
+            org = _after_title_org(doc, k2, end)
         elif rule == "ORG_APPOINTS":
             if doc[start].lower_ in ANNOUNCE_VERBS:
                 # "announces the appointment of X as Z"
                 m = stop
                 while m < end and m < stop + 3 and doc[m].lower_ in {"the", "its"}:
                     m += 1
-                if m >= end or doc[m].lower_ not in {
+                if m < end and doc[m].lower_ in {"new", "next", "first"}:
+                    # "Microsoft announced its new head of marketing today, Chris Capossela"
+                    stop = m
+                elif m >= end or doc[m].lower_ not in {
                     "appointment",
                     "nomination",
                     "hiring",
@@ -1841,9 +2061,10 @@ def _extract_sentence(
                     "recruitment",
                 }:
                     continue
-                stop = m + 1
-                if stop < end and doc[stop].lower_ == "of":
-                    stop += 1
+                else:
+                    stop = m + 1
+                    if stop < end and doc[stop].lower_ == "of":
+                        stop += 1
             person, k = _person_after(doc, stop, end, ents)
             if person or (k < end and doc[k].lower_ in {"a", "an", "its", "their", "un", "une"}):
                 # "have named an interim coach to lead the team": the post, no name
@@ -1852,6 +2073,10 @@ def _extract_sentence(
                 title, k2 = [], k
             if not title:
                 title, k2 = _title_forward(doc, k, end, lang, window=16)
+            if not title and person and person[0].i > stop:
+                # "has appointed a new chief technology officer, Gary Steen": the title
+                # stands between the verb and the name
+                title, k2 = read_title(doc, stop, person[0].i, lang)
             hire = any(t.lower_ in HIRE_VERBS for t in doc[start:stop])
             if not title and not (person and hire):
                 continue
@@ -1883,6 +2108,10 @@ def _extract_sentence(
                         "chez",
                         "au",
                         "sein",
+                        "working",
+                        "work",
+                        "for",
+                        "pour",
                         "de",
                         "à",
                         "the",
@@ -1951,7 +2180,33 @@ def _extract_sentence(
                     break
         if title or org:
             found.append((rule, person, org, title))
+            if rule == "ORG_APPOINTS" and person and title:
+                found.extend(_enumerated(doc, sent, [*person, *title, *org], lang, ents, rule))
     return found
+
+
+def _enumerated(
+    doc: Any, sent: Any, last: list[Any], lang: str, ents: list[Any], rule: str
+) -> list[tuple[str, list[Any], list[Any], list[Any]]]:
+    """Further "name title (de org)" after the first: "a nommé A rectrice de X, B rectrice
+    de Y et C recteur de Z", "named A CEO and B CFO"."""
+    more: list[tuple[str, list[Any], list[Any], list[Any]]] = []
+    end = sent.end
+    k = max(t.i for t in last) + 1
+    while k < end and doc[k].lower_ in {",", "et", "and", ";"}:
+        k += 1
+        if k < end and doc[k].lower_ in {"et", "and"}:
+            k += 1
+        person, p_end = _person_after(doc, k, min(end, k + 6), ents)
+        if not person or person[0].i != k:
+            break
+        title, t_end = read_title(doc, p_end, end, lang)
+        if not title or title[0].i > p_end + 2:
+            break
+        org = _after_title_org(doc, t_end, end)
+        more.append((rule, person, org, title))
+        k = (org[-1].i if org else title[-1].i) + 1
+    return more
 
 
 def _org_forward(doc: Any, i: int, end: int, window: int = 10) -> list[Any]:
