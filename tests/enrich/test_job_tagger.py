@@ -1,0 +1,127 @@
+"""The job-change tagger: data preparation, decoding and grouping, then the real model."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from enrich import job_tagger as jt
+
+
+def _probs(labels: list[str], score: float = 0.9) -> np.ndarray:
+    out = np.full((len(labels), len(jt.LABELS)), (1 - score) / (len(jt.LABELS) - 1))
+    for i, label in enumerate(labels):
+        out[i, jt.LABELS.index(label)] = score
+    return out
+
+
+def test_gold_spans_tag_a_shared_organisation_once() -> None:
+    text = "Acme named Ann Lee CEO and Bob Ray CFO."
+    changes = [
+        {"person": "Ann Lee", "organization": "Acme", "title": "CEO"},
+        {"person": "Bob Ray", "organization": "Acme", "title": "CFO"},
+    ]
+    spans = jt.gold_spans(text, changes)
+    assert [(text[s:e], k) for s, e, k in spans] == [
+        ("Acme", "ORG"),
+        ("Ann Lee", "PER"),
+        ("CEO", "TITLE"),
+        ("Bob Ray", "PER"),
+        ("CFO", "TITLE"),
+    ]
+
+
+def test_token_labels_are_bio_and_ignore_special_tokens() -> None:
+    offsets = [(0, 0), (0, 4), (5, 10), (11, 14), (15, 18), (0, 0)]
+    labels = jt.token_labels(offsets, [(0, 4, "ORG"), (11, 18, "PER")])
+    names = [jt.LABELS[x] if x >= 0 else None for x in labels]
+    assert names == [None, "B-ORG", "O", "B-PER", "I-PER", None]
+
+
+def test_augmented_copies_swap_values_and_keep_them_substrings() -> None:
+    rows = [
+        {
+            "lang": "en",
+            "text": "Acme named Ann Lee CEO.",
+            "job_changes": [{"person": "Ann Lee", "organization": "Acme", "title": "CEO"}],
+        },
+        {
+            "lang": "en",
+            "text": "Globex hired Bob Ray as CFO.",
+            "job_changes": [{"person": "Bob Ray", "organization": "Globex", "title": "CFO"}],
+        },
+        {"lang": "en", "text": "Ann Lee was nominated for an award.", "job_changes": []},
+    ]
+    copies = jt.augment_rows(rows, 3, random.Random(1))
+    assert len(copies) == 6  # negatives are not copied
+    for row in copies:
+        for change in row["job_changes"]:
+            for value in change.values():
+                assert value in row["text"]
+
+
+def test_decode_widens_to_words_and_joins_a_split_title() -> None:
+    text = "Gabriele Fioni est nommé recteur délégué pour l'enseignement supérieur."
+    words = [(0, 8), (9, 14), (15, 18), (19, 24), (25, 32), (33, 40), (41, 45), (46, 48)]
+    words += [(48, 60), (61, 70), (70, 71)]
+    labels = ["B-PER", "I-PER", "O", "O", "B-TITLE", "I-TITLE", "O", "B-TITLE"]
+    labels += ["B-TITLE", "I-TITLE", "O"]
+    spans = jt.decode(text, words, _probs(labels))
+    assert [(s.kind, s.text) for s in spans] == [
+        ("PER", "Gabriele Fioni"),
+        ("TITLE", "recteur délégué pour l'enseignement supérieur"),
+    ]
+
+
+def test_group_pairs_lists_by_rank_and_never_across_sentences() -> None:
+    text = "Acme named Ann Lee CEO and Bob Ray CFO. Zed Inc thanked Carl Moe."
+    spans = [
+        jt.Span("ORG", 0, 4, "Acme", 0.9),
+        jt.Span("PER", 11, 18, "Ann Lee", 0.9),
+        jt.Span("TITLE", 19, 22, "CEO", 0.9),
+        jt.Span("PER", 27, 34, "Bob Ray", 0.9),
+        jt.Span("TITLE", 35, 38, "CFO", 0.9),
+        jt.Span("PER", 56, 64, "Carl Moe", 0.9),
+    ]
+    assert jt.group(text, spans) == [
+        {"person": "Ann Lee", "organization": "Acme", "title": "CEO"},
+        {"person": "Bob Ray", "organization": "Acme", "title": "CFO"},
+    ]
+
+
+def test_a_person_alone_is_no_job_change() -> None:
+    assert jt.group("Ann Lee spoke.", [jt.Span("PER", 0, 7, "Ann Lee", 0.9)]) == []
+
+
+def test_read_rows_never_reads_held_out_splits(tmp_path) -> None:
+    f = tmp_path / "rows.jsonl"
+    f.write_text(
+        '{"split": "dev", "text": "a", "job_changes": []}\n'
+        '{"split": "heldout2", "text": "b", "job_changes": []}\n'
+        '{"text": "c", "job_changes": []}\n',
+        encoding="utf-8",
+    )
+    assert [r["text"] for r in jt.read_rows([f])] == ["a", "c"]
+
+
+def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
+    from veille.errors import ModelUnavailableError
+
+    with pytest.raises(ModelUnavailableError, match="veille jobs train"):
+        jt.load_tagger(tmp_path)
+
+
+@pytest.mark.slow
+def test_committed_tagger_reads_phrasings_and_rejects_trigger_word_negatives() -> None:
+    tagger = jt.load_tagger()
+    texts = [
+        "Northwind Traders has tapped Priya Raman to lead its European sales team as "
+        "senior vice president.",
+        "La chanteuse a été nommée aux Victoires de la musique pour son dernier album.",
+    ]
+    spans = tagger.spans(texts)
+    positive = jt.group(texts[0], [s for s in spans[0] if s.score >= 0.5])
+    assert positive and positive[0]["person"] == "Priya Raman"
+    assert jt.group(texts[1], [s for s in spans[1] if s.score >= 0.5]) == []
