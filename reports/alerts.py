@@ -252,7 +252,9 @@ def detect(
     th = settings.thresholds
     end = _floor_hour(now)
     router = Router(settings)
-    crisis = crisis_query(crisis_keywords if crisis_keywords is not None else CRISIS_KEYWORDS)
+    if crisis_keywords is None:
+        crisis_keywords = settings.alerts.crisis_keywords or CRISIS_KEYWORDS
+    crisis = crisis_query(crisis_keywords)
     candidates: list[dict[str, Any]] = []
     with session_scope(db_url) as s:
         ids = q.ensure_institutions(s, settings)

@@ -118,6 +118,14 @@ class ThresholdSettings(_Strict):
     suggestion_min_confidence: float = 0.8
 
 
+class AlertSettings(_Strict):
+    """Words that make a single mention an alert."""
+
+    #: Crisis vocabulary (phrases as written, ``x*`` for prefixes); empty = the built-in
+    #: French/English list of :data:`reports.alerts.CRISIS_KEYWORDS`.
+    crisis_keywords: list[str] = Field(default_factory=list)
+
+
 class SentimentSettings(_Strict):
     """Which sentiment model to use; empty ``model_path`` means the bundled default."""
 
@@ -170,6 +178,7 @@ class Settings(_Strict):
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

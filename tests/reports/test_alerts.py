@@ -146,3 +146,19 @@ def test_crisis_keywords_and_high_reach_negative(db_url, settings) -> None:
     reach = next(a for a in new if a["rule"] == "high_reach_negative")
     assert reach["observed"] == 50_000 and reach["baseline"] == 10_000
     assert detect(settings, db_url, now=NOW) == []
+
+
+def test_crisis_keywords_come_from_veille_toml_when_set(db_url, settings) -> None:
+    settings.alerts.crisis_keywords = ["grève", '"blocus du campus"']
+    add_mentions(
+        db_url,
+        settings,
+        [
+            mention(HOUR - timedelta(minutes=30), text="Incendie dans le bâtiment B"),
+            mention(HOUR - timedelta(minutes=20), text="Blocus du campus ce matin, grève votée"),
+        ],
+    )
+    [alert] = detect(settings, db_url, now=NOW)
+    assert alert["rule"] == "crisis_keywords"
+    assert alert["observed"] == 1  # "incendie" is no longer on the list
+    assert {k for k, _ in alert["details"]["keywords"]} == {"grève", "blocus du campus"}
