@@ -32,7 +32,7 @@ regular expression per language of the kind one writes first ("appointed|named
 
 veille's extractor (spaCy rules, then the trained tagger of :mod:`enrich.job_tagger` for what
 the rules miss) is scored beside the rules alone and the regex baseline. The tagger is trained
-on ``enrich/data/jobs_train/`` (460 more real sentences from the same kind of search, none from
+on ``enrich/data/jobs_train/`` (906 more real sentences from the same kind of search, none from
 a held-out source) and on the dev splits, so only the held-out splits measure it.
 
 Run: ``python benchmarks/jobs_eval.py [--show-errors]``; the last line is
