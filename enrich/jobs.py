@@ -2376,14 +2376,40 @@ def _with_tagger(
                     sentence=_sentence_of(text or "", c),
                 )
                 for c in tagged
+                if _plausible_alone(text or "", c)
             ]
         )
     return out
 
 
+def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
+    """The rules' vetoes, for a change only the tagger saw.
+
+    An organisation alone ("a fan of Paris Saint-Germain") is not enough: a
+    title, or a person with the organisation, is needed; a title followed by
+    award words ("joueuse du mois", "Coach of the Year") is a prize.
+    """
+    title = change["title"]
+    if not title and not (change["person"] and change["organization"]):
+        return False
+    if title:
+        pos = text.find(title)
+        after = text[pos : pos + len(title) + 60] if pos >= 0 else title
+        words = [_key(w) for w in re.findall(r"[\w'’-]+", after)[:10]]
+        if any(w in AWARD_WORDS for w in words):
+            return False
+        if _AWARD_PERIOD.search(" ".join(words).replace("'", " ")):
+            return False
+    return True
+
+
 def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
-    """The rules' change, its empty fields taken from the tagger's matching change."""
-    if not tagged or (jc.person and jc.organization and jc.title):
+    """The rules' change, its empty fields taken from the tagger's matching change.
+
+    A person read by the rules that is the organisation itself ("Northwind
+    Traders has tapped X") is a misreading: the tagger's person replaces it.
+    """
+    if not tagged or (jc.person and jc.organization and jc.title and jc.person != jc.organization):
         return jc
     same = [
         c
@@ -2391,9 +2417,11 @@ def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeF
         if (jc.person and c["person"] == jc.person) or (jc.title and c["title"] == jc.title)
     ]
     donor = (same or tagged)[0]
-    person = jc.person or donor["person"]
     organization = jc.organization or donor["organization"]
     title = jc.title or donor["title"]
+    person = jc.person or donor["person"]
+    if person and person == organization:
+        person = donor["person"] if donor["person"] != organization else None
     if (person, organization, title) == (jc.person, jc.organization, jc.title):
         return jc
     return replace(

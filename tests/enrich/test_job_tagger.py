@@ -115,13 +115,20 @@ def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_committed_tagger_reads_phrasings_and_rejects_trigger_word_negatives() -> None:
-    tagger = jt.load_tagger()
+    from enrich.jobs import extract_job_changes
+
     texts = [
         "Northwind Traders has tapped Priya Raman to lead its European sales team as "
         "senior vice president.",
         "La chanteuse a été nommée aux Victoires de la musique pour son dernier album.",
     ]
-    spans = tagger.spans(texts)
-    positive = jt.group(texts[0], [s for s in spans[0] if s.score >= 0.5])
-    assert positive and positive[0]["person"] == "Priya Raman"
-    assert jt.group(texts[1], [s for s in spans[1] if s.score >= 0.5]) == []
+    positive, negative = extract_job_changes(texts)
+    assert [c.contract() for c in positive] == [
+        {
+            "person": "Priya Raman",
+            "organization": "Northwind Traders",
+            "title": "senior vice president",
+            "start_date": None,
+        }
+    ]
+    assert negative == []
