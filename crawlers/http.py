@@ -152,6 +152,14 @@ def _forbidden_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
+#: Hosts found to resolve only to public addresses, and when. A crawl asks
+#: for hundreds of pages of one host; resolving it once a minute instead of
+#: once a page keeps the guard off the critical path, and a minute bounds how
+#: long a name re-pointed to an internal address would still be trusted.
+PUBLIC_HOST_TTL_S = 60.0
+_PUBLIC_HOSTS: dict[tuple[str, int], float] = {}
+
+
 def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse non-HTTP schemes and hosts resolving to internal addresses.
 
@@ -166,17 +174,26 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise Refused(f"refusing {url!r}: no host")
     if allow_private:
         return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    key = (host, port)
+    checked = _PUBLIC_HOSTS.get(key)
+    if checked is not None and time.monotonic() - checked < PUBLIC_HOST_TTL_S:
+        return
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise Down(f"cannot resolve {host}: {exc}") from exc
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _forbidden_ip(ip):
+            _PUBLIC_HOSTS.pop(key, None)
             raise Refused(
                 f"refusing {url!r}: {host} resolves to {ip}, a private/loopback/link-local "
                 "address (set allow_private_addresses = true only for tests and demos)"
             )
+    if len(_PUBLIC_HOSTS) >= 4096:
+        _PUBLIC_HOSTS.clear()
+    _PUBLIC_HOSTS[key] = time.monotonic()
 
 
 # ---------------------------------------------------------------------------

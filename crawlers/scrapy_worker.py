@@ -206,12 +206,38 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def expire_frontier(spec: dict[str, Any]) -> None:
+    """Let a finished crawl's Redis frontier expire (``frontier_ttl_hours``, default a week).
+
+    The queue and duplicate filter persist so that workers of one crawl id
+    can join or resume it; kept forever, every hourly crawl id would leave
+    its keys behind. Each worker refreshes the expiry when it closes, so the
+    keys outlive the last worker by the TTL. A Redis error here loses
+    nothing (the pages are stored) and is only logged.
+    """
+    if spec.get("frontier") != "redis":
+        return
+    import redis
+
+    prefix = spec.get("redis_prefix", "veille")
+    ttl = max(1, int(float(spec.get("frontier_ttl_hours", 168)) * 3600))
+    client = redis.Redis.from_url(spec.get("redis_url", "redis://127.0.0.1:6379/0"))
+    try:
+        for part in ("requests", "dupefilter"):
+            client.expire(f"{prefix}:{spec['spider_name']}:{part}", ttl)
+    except redis.RedisError as exc:
+        sys.stderr.write(f"could not set the frontier's expiry: {exc}\n")
+    finally:
+        client.close()
+
+
 def run(spec: dict[str, Any]) -> int:
     """Crawl, then print one summary line with scrapy's counters."""
     process = CrawlerProcess(settings=scrapy_settings(spec))
     crawler = process.create_crawler(VeilleSpider)
     process.crawl(crawler, spec=spec)
     process.start()
+    expire_frontier(spec)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary = {
         "pages": int(stats.get("response_received_count", 0)),

@@ -233,47 +233,49 @@ class JobTagger:
         self.max_length = max_length
 
     def spans(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:
-        """Tagged spans of each text (texts longer than the window are cut in sentences)."""
+        """Tagged spans of each text (texts longer than the window are cut in sentences).
+
+        Each text is tokenised once; only the rare text longer than the window
+        is tokenised again, sentence piece by sentence piece.
+        """
         import torch
 
-        pieces: list[tuple[int, int, str]] = []  # (text index, char offset, piece)
+        from sentiment.batching import iter_padded
+
+        texts = [t or "" for t in texts]
+        enc = self.tokenizer(texts, return_offsets_mapping=True)
+        pieces: list[tuple[int, int, str, list[int], list[tuple[int, int]]]] = []
         for i, text in enumerate(texts):
-            for start, piece in _windows(text or "", self.tokenizer, self.max_length):
-                pieces.append((i, start, piece))
+            ids, offs = enc["input_ids"][i], enc["offset_mapping"][i]
+            if len(ids) <= self.max_length:
+                pieces.append((i, 0, text, ids, offs))
+                continue
+            for start, piece in _windows(text, self.tokenizer, self.max_length):
+                sub = self.tokenizer(
+                    piece, truncation=True, max_length=self.max_length, return_offsets_mapping=True
+                )
+                pieces.append((i, start, piece, sub["input_ids"], sub["offset_mapping"]))
         out: list[list[Span]] = [[] for _ in texts]
-        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
         self.model.eval()
         with torch.no_grad():
-            for b in range(0, len(order), batch_size):
-                chunk = [pieces[k] for k in order[b : b + batch_size]]
-                enc = self.tokenizer(
-                    [p[2] for p in chunk],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_offsets_mapping=True,
-                    return_tensors="pt",
-                )
-                offsets = enc.pop("offset_mapping").tolist()
-                probs = torch.softmax(self.model(**enc).logits.float(), dim=-1).numpy()
-                for (i, base, piece), offs, p in zip(chunk, offsets, probs, strict=True):
-                    for span in decode(piece, offs, p):
-                        out[i].append(
-                            Span(
-                                span.kind,
-                                span.start + base,
-                                span.end + base,
-                                span.text,
-                                span.score,
-                            )
-                        )
+            for idx, input_ids, mask in iter_padded(
+                [p[3] for p in pieces], batch_size, self.tokenizer.pad_token_id
+            ):
+                logits = self.model(
+                    input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+                ).logits
+                probs = torch.softmax(logits.float(), dim=-1).numpy()
+                for k, p in zip(idx.tolist(), probs, strict=True):
+                    i, base, piece, _, offs = pieces[k]
+                    out[i].extend(
+                        Span(sp.kind, sp.start + base, sp.end + base, sp.text, sp.score)
+                        for sp in decode(piece, offs, p)
+                    )
         return [sorted(s, key=lambda x: x.start) for s in out]
 
 
 def _windows(text: str, tokenizer: Any, max_length: int) -> list[tuple[int, str]]:
-    """The text, or its sentences packed into pieces that fit the model's window."""
-    if len(tokenizer(text)["input_ids"]) <= max_length:
-        return [(0, text)]
+    """The sentences of a text too long for the window, packed into pieces that fit it."""
     out: list[tuple[int, str]] = []
     start = 0
     bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
@@ -409,11 +411,9 @@ def _pick(
 @lru_cache(maxsize=2)
 def load_tagger(head_dir: Path = HEAD_DIR) -> JobTagger:
     """Base encoder + committed adapter, LoRA merged: the tagger used by ``tag jobs``."""
-    import torch
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
-    from sentiment.lora import merge_lora
+    from sentiment.lora import load_and_merge
     from sentiment.model import ensure_base
 
     config_path = head_dir / ADAPTER_CONFIG
@@ -426,16 +426,7 @@ def load_tagger(head_dir: Path = HEAD_DIR) -> JobTagger:
         raise ModelUnavailableError(f"{config_path} is not a {FORMAT} adapter")
     base = ensure_base()
     model = _token_model(base, int(meta["rank"]), float(meta["alpha"]), 0.0)
-    state = load_file(str(head_dir / ADAPTER_WEIGHTS))
-    own = dict(model.named_parameters())
-    unknown = sorted(set(state) - set(own))
-    if unknown:
-        raise ModelUnavailableError(f"adapter in {head_dir} does not fit the base ({unknown[:3]})")
-    with torch.no_grad():
-        for name, value in state.items():
-            own[name].copy_(value.to(own[name].dtype))
-    merge_lora(model.bert.encoder.layer)
-    model.eval()
+    load_and_merge(model, model.bert.encoder.layer, head_dir / ADAPTER_WEIGHTS)
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     return JobTagger(model, tokenizer, int(meta.get("max_length", 160)))
 

@@ -34,10 +34,10 @@ from veille.query import strip_accents
 log = logging.getLogger(__name__)
 
 RULES_VERSION = "jobs-rules-3"
-TAGGER_VERSION = "job-tagger-1"
+TAGGER_VERSION = "job-tagger-2"
 METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}"
 #: Tagger spans below this mean tag probability are not used.
-TAGGER_MIN_SCORE = 0.8
+TAGGER_MIN_SCORE = 0.7
 
 
 @dataclass(frozen=True)
@@ -2346,40 +2346,76 @@ def _with_tagger(
     by_rules: list[list[JobChangeFound]],
     published: Sequence[datetime | None] | None,
 ) -> list[list[JobChangeFound]]:
-    """Rules first (precise on the phrasings they know), the trained tagger for the rest.
+    """The rules where they read a whole change, the trained tagger first elsewhere.
 
-    Where the rules found a change, the tagger only fills the fields they left
-    empty; where they found none, the tagger's changes are taken (spans below
-    :data:`TAGGER_MIN_SCORE` ignored). See :mod:`enrich.job_tagger` for why.
+    A rule change with person, organisation and title is kept as it is (the
+    rules are precise on the phrasings they know, and the tagger is then not
+    run at all). For every other text the tagger's changes are taken (spans
+    below :data:`TAGGER_MIN_SCORE` ignored, vetoes of :func:`_plausible_alone`
+    applied), each completed by the rule change about the same person or
+    title; where the tagger finds nothing, the rules' partial changes are
+    kept, their empty fields filled from the tagger's spans. Measured on 570
+    fresh labelled sentences, half of them kept out of training: taking the
+    tagger first raised the organisation/title F1 by three points over
+    filling the rules' gaps. See :mod:`enrich.job_tagger` for the tagger.
     """
     from enrich.job_tagger import group, load_tagger
 
-    tagger = load_tagger()
-    spans = tagger.spans([t or "" for t in texts])
+    # Texts whose rule changes are all complete gain nothing from the tagger:
+    # skipping them saves most of the encoder time on appointment feeds.
+    todo = [i for i, found in enumerate(by_rules) if not found or not all(map(_complete, found))]
+    tagged_spans = load_tagger().spans([texts[i] or "" for i in todo]) if todo else []
+    spans = dict(zip(todo, tagged_spans, strict=True))
     out: list[list[JobChangeFound]] = []
     for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
-        kept = [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE]
-        tagged = group(text or "", kept)
-        if found:
+        if i not in spans:
+            out.append(found)
+            continue
+        text = text or ""
+        tagged = group(text, [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE])
+        alone = [c for c in tagged if _plausible_alone(text, c)]
+        if not alone:
             out.append([_fill(jc, tagged) for jc in found])
             continue
         base = published[i] if published else None
-        out.append(
-            [
-                JobChangeFound(
-                    person=c["person"],
-                    organization=c["organization"],
-                    title=c["title"],
-                    start_date=parse_start_date(text or "", base),
-                    lang=langs[i],
-                    rule=f"{TAGGER_VERSION}:{langs[i]}",
-                    sentence=_sentence_of(text or "", c),
-                )
-                for c in tagged
-                if _plausible_alone(text or "", c)
-            ]
-        )
+        out.append([_from_tagger(text, langs[i], c, found, base) for c in alone])
     return out
+
+
+def _from_tagger(
+    text: str,
+    lang: str,
+    change: dict[str, str | None],
+    by_rules: Sequence[JobChangeFound],
+    published: datetime | None,
+) -> JobChangeFound:
+    """A tagger change, its empty fields taken from the rule change about the same post."""
+    rule = next(
+        (
+            jc
+            for jc in by_rules
+            if (change["person"] and jc.person == change["person"])
+            or (change["title"] and jc.title == change["title"])
+        ),
+        None,
+    )
+    person, organization, title = change["person"], change["organization"], change["title"]
+    method = f"{TAGGER_VERSION}:{lang}"
+    if rule is not None:
+        person = person or (rule.person if rule.person != organization else None)
+        organization = organization or rule.organization
+        title = title or rule.title
+        method = f"{method}+{rule.rule}"
+    start = rule.start_date if rule is not None and rule.start_date else None
+    return JobChangeFound(
+        person=person,
+        organization=organization,
+        title=title,
+        start_date=start or parse_start_date(text, published),
+        lang=lang,
+        rule=method,
+        sentence=_sentence_of(text, change),
+    )
 
 
 def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
@@ -2403,13 +2439,18 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     return True
 
 
+def _complete(jc: JobChangeFound) -> bool:
+    """All three fields read by the rules, and the person is not the organisation."""
+    return bool(jc.person and jc.organization and jc.title and jc.person != jc.organization)
+
+
 def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
     """The rules' change, its empty fields taken from the tagger's matching change.
 
     A person read by the rules that is the organisation itself ("Northwind
     Traders has tapped X") is a misreading: the tagger's person replaces it.
     """
-    if not tagged or (jc.person and jc.organization and jc.title and jc.person != jc.organization):
+    if not tagged or _complete(jc):
         return jc
     same = [
         c

@@ -11,9 +11,12 @@ exactly as much as the plain model.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from veille.errors import ModelUnavailableError
 
 #: Linear layers of a BERT encoder layer that get a low-rank update.
 TARGETS: tuple[str, ...] = (
@@ -83,3 +86,27 @@ def merge_lora(encoder_layers: nn.ModuleList) -> None:
             module = getattr(parent, leaf)
             if isinstance(module, LoRALinear):
                 setattr(parent, leaf, module.merged())
+
+
+def load_and_merge(model: nn.Module, encoder_layers: nn.ModuleList, weights: Path) -> None:
+    """Copy a trained adapter file into a LoRA-injected model, then merge it.
+
+    One loader for every adapter veille ships (sentiment head, job tagger): an
+    adapter key the model lacks means the file was trained for another base or
+    another head, and loading it silently would give a model that looks fine
+    and tags nonsense, so it is refused.
+    """
+    from safetensors.torch import load_file
+
+    state = load_file(str(weights))
+    own = dict(model.named_parameters())
+    unknown = sorted(set(state) - set(own))
+    if unknown:
+        raise ModelUnavailableError(
+            f"adapter {weights} does not fit the base model ({unknown[:3]}...)"
+        )
+    with torch.no_grad():
+        for name, value in state.items():
+            own[name].copy_(value.to(own[name].dtype))
+    merge_lora(encoder_layers)
+    model.eval()

@@ -153,11 +153,9 @@ def verify_manifest(folder: Path) -> None:
 
 def merge_adapter(base_dir: Path, head_dir: Path, out_dir: Path) -> Path:
     """Base + committed LoRA/head -> a plain ``BertForSequenceClassification`` folder."""
-    import torch
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    from sentiment.lora import inject_lora, merge_lora
+    from sentiment.lora import inject_lora, load_and_merge
 
     meta = json.loads((head_dir / "adapter_config.json").read_text(encoding="utf-8"))
     labels = meta["labels"]
@@ -168,18 +166,7 @@ def merge_adapter(base_dir: Path, head_dir: Path, out_dir: Path) -> Path:
         label2id={name: i for i, name in enumerate(labels)},
     )
     inject_lora(model.bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
-    state = load_file(str(head_dir / "adapter.safetensors"))
-    own = dict(model.named_parameters())
-    unknown = sorted(set(state) - set(own))
-    if unknown:
-        raise ModelUnavailableError(
-            f"adapter in {head_dir} does not fit the base model ({unknown[:3]}...)"
-        )
-    with torch.no_grad():
-        for name, value in state.items():
-            own[name].copy_(value.to(own[name].dtype))
-    merge_lora(model.bert.encoder.layer)
-    model.eval()
+    load_and_merge(model, model.bert.encoder.layer, head_dir / "adapter.safetensors")
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))

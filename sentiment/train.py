@@ -6,9 +6,11 @@ embeddings frozen, class-balanced cross-entropy, AdamW with linear warm-up
 and decay. With ``freeze_below=K`` the bottom K layers get no LoRA and their
 outputs are computed once and cached, so an epoch costs only the top
 layers (what made training affordable on a shared 2-core CPU). The
-checkpoint kept is the one with the best mean French/English validation
-macro-F1 (never test), evaluated several times per epoch. Everything is
-seeded, and batches are length-bucketed.
+checkpoint kept is the one with the best French/English validation
+macro-F1 (never test), evaluated several times per epoch: the best mean, or,
+when floors are given, the best worst-language margin over its floor (a
+model for community managers working in both languages is only as good as
+its weaker one). Everything is seeded, and batches are length-bucketed.
 """
 
 from __future__ import annotations
@@ -63,6 +65,18 @@ class TrainConfig:
     max_steps: int = 0
     #: Cap on training examples of each language not used for selection (0 = all).
     max_train_other_languages: int = 0
+    #: Per-language macro-F1 floors; when set, the checkpoint kept maximises the
+    #: smallest ``score - floor`` over the selection languages (mean breaks ties).
+    floors: dict[str, float] = field(default_factory=dict)
+
+
+def selection_key(scores: dict[str, float], floors: dict[str, float]) -> tuple[float, float]:
+    """Order checkpoints: worst margin over the floors first (if any), then the mean."""
+    mean = float(np.mean(list(scores.values())))
+    if not floors:
+        return (mean, mean)
+    worst = min(score - floors.get(lang, 0.0) for lang, score in scores.items())
+    return (worst, mean)
 
 
 def seed_everything(seed: int) -> None:
@@ -304,7 +318,7 @@ def train(
         lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
     )
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
-    best: dict[str, Any] = {"score": -1.0}
+    best: dict[str, Any] = {"score": -1.0, "key": (-float("inf"), -float("inf"))}
     history: list[dict[str, Any]] = []
     step = 0
     started = time.monotonic()
@@ -339,8 +353,9 @@ def train(
             mean = float(np.mean(list(scores.values())))
             history.append({"step": step, "epoch": step / steps_per_epoch, **scores, "mean": mean})
             say(f"eval step {step}: {json.dumps(scores)} mean {mean:.4f}")
-            if mean > best["score"]:
-                best = {"score": mean, "step": step, "scores": scores}
+            key = selection_key(scores, cfg.floors)
+            if key > best["key"]:
+                best = {"score": mean, "key": key, "step": step, "scores": scores}
                 best_state = trainable_state(model)
                 _write_adapter(out_dir, best_state, cfg, base_dir, best, history, save_file)
     # Rewrite the config once more so the history is complete.

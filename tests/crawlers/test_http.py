@@ -109,3 +109,21 @@ def test_ssrf_guard_allows_private_when_configured():
     check_url("http://127.0.0.1:1234/feed", allow_private=True)
     with pytest.raises(Refused):
         check_url("file:///etc/passwd", allow_private=True)
+
+
+def test_ssrf_guard_remembers_public_hosts_for_a_bounded_time(monkeypatch):
+    from crawlers import http
+
+    http._PUBLIC_HOSTS.clear()
+    check_url("https://93.184.215.14/page", allow_private=False)
+    assert ("93.184.215.14", 443) in http._PUBLIC_HOSTS
+    # An expired entry is checked again (and refreshed), never trusted forever.
+    http._PUBLIC_HOSTS[("93.184.215.14", 443)] = 0.0
+    monkeypatch.setattr(http, "PUBLIC_HOST_TTL_S", 1.0)
+    check_url("https://93.184.215.14/other", allow_private=False)
+    assert http._PUBLIC_HOSTS[("93.184.215.14", 443)] > 1.0
+    # Refused hosts are never remembered as public.
+    with pytest.raises(Refused):
+        check_url("http://10.0.0.8/", allow_private=False)
+    assert ("10.0.0.8", 80) not in http._PUBLIC_HOSTS
+    assert ("10.0.0.8", 443) not in http._PUBLIC_HOSTS

@@ -99,3 +99,11 @@ def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
     assert replay.hits["/robots.txt"] <= 2  # each worker reads robots.txt once
     with session_scope(db_url) as s:
         assert count_mentions(s, platform="web", unique=True) == 30
+    # The frontier outlives the workers (others may join), but not forever.
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    dupefilter = f"{redis_prefix}:site-t1:dupefilter"
+    assert client.exists(dupefilter)
+    assert 0 < client.ttl(dupefilter) <= 168 * 3600
+    client.close()

@@ -106,6 +106,41 @@ def test_read_rows_never_reads_held_out_splits(tmp_path) -> None:
     assert [r["text"] for r in jt.read_rows([f])] == ["a", "c"]
 
 
+def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None:
+    """Each gold value is a substring of its sentence, each sentence has its source,
+    and no held-out benchmark sentence or source page is trained on."""
+    import json
+    from pathlib import Path
+
+    from enrich.job_tagger import TRAIN_DIR
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "jobs_eval.jsonl"
+    held = [
+        json.loads(line)
+        for line in bench.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not json.loads(line)["split"].startswith("dev")
+    ]
+    held_texts = {r["text"] for r in held}
+    held_sources = {r["source"].split("#")[0].rstrip("/") for r in held}
+    files = sorted(TRAIN_DIR.glob("*.jsonl"))
+    assert len(files) >= 8
+    ids: set[str] = set()
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            row = json.loads(line)
+            where = f"{path.name}:{n}"
+            assert row["id"] not in ids, where
+            ids.add(row["id"])
+            assert row["lang"] in ("fr", "en") and row["source"].startswith("http"), where
+            assert row["text"] not in held_texts, where
+            assert row["source"].split("#")[0].rstrip("/") not in held_sources, where
+            for change in row["job_changes"]:
+                assert set(change) <= {"person", "organization", "title"}, where
+                for value in change.values():
+                    assert value is None or value in row["text"], (where, value)
+    assert len(ids) >= 1400
+
+
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
     from veille.errors import ModelUnavailableError
 

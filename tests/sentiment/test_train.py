@@ -53,3 +53,36 @@ def test_merged_model_equals_the_adapter_model(
     merged = merge_adapter(tiny_model_dir, tmp_path / "adapter", tmp_path / "merged")
     clf = load_classifier(SentimentSettings(model_path=str(merged), backend="torch"))
     np.testing.assert_allclose(clf.predict_proba(texts), expected, atol=1e-4)
+
+
+def test_floor_selection_prefers_the_checkpoint_whose_weakest_language_is_safest():
+    from sentiment.train import selection_key
+
+    floors = {"french": 0.72, "english": 0.70}
+    # The run that made the default adapter: step 266 has the best mean but
+    # English under its floor; step 228 clears both, so it is kept.
+    step_228 = {"french": 0.7287, "english": 0.7005}
+    step_266 = {"french": 0.7527, "english": 0.6985}
+    assert selection_key(step_228, floors) > selection_key(step_266, floors)
+    # Without floors the mean decides, as before.
+    assert selection_key(step_266, {}) > selection_key(step_228, {})
+    # Equal worst margins: the mean breaks the tie.
+    a = {"french": 0.73, "english": 0.71}
+    b = {"french": 0.75, "english": 0.71}
+    assert selection_key(b, floors) > selection_key(a, floors)
+
+
+def test_cli_floors_are_parsed_and_bad_ones_refused():
+    import typer
+
+    from veille.cli.sentiment import _parse_floors
+
+    assert _parse_floors("french=0.72, english=0.70") == {"french": 0.72, "english": 0.70}
+    assert _parse_floors("") == {}
+    for bad in ("french", "french=high", "=0.7"):
+        try:
+            _parse_floors(bad)
+        except typer.BadParameter as exc:
+            assert "language=F1" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} accepted")

@@ -20,18 +20,23 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for adapter.safetensors + config."),
     seed: int = typer.Option(13, help="Random seed (training is reproducible)."),
     epochs: float = typer.Option(3.0, help="Epochs the LR schedule spans."),
-    max_steps: int = typer.Option(240, help="Stop after this many steps (0 = whole schedule)."),
+    max_steps: int = typer.Option(0, help="Stop after this many steps (0 = whole schedule)."),
     lr: float = typer.Option(1e-3, help="Peak learning rate (AdamW, linear schedule)."),
     batch_size: int = typer.Option(32),
     rank: int = typer.Option(16, help="LoRA rank."),
     freeze_below: int = typer.Option(
-        8, help="Layers below this stay frozen and cached (0 = LoRA on all 12 layers)."
+        0, help="Layers below this stay frozen and cached (0 = LoRA on all 12 layers)."
     ),
     max_length: int = typer.Option(96, help="Token limit per text."),
     languages: str = typer.Option(
         "french,english", help="Comma-separated language folders ('' = all)."
     ),
     select: str = typer.Option("french,english", help="Validation languages used to select."),
+    floors: str = typer.Option(
+        "french=0.72,english=0.70",
+        help="Macro-F1 floors (lang=F1,...): keep the checkpoint whose weakest language is "
+        "furthest above its floor ('' = best mean). Defaults: XLM-T's published figures.",
+    ),
     threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
 ) -> None:
     """Fine-tune e5-small with LoRA and write a committed-size adapter.
@@ -53,6 +58,7 @@ def train_cmd(
         max_length=max_length,
         languages=[x for x in languages.split(",") if x],
         select_languages=[x for x in select.split(",") if x],
+        floors=_parse_floors(floors),
         threads=configure_threads(threads),
     )
     base = ensure_base()
@@ -62,6 +68,19 @@ def train_cmd(
         "to use it as the default model, copy it over sentiment/default_head/ "
         "and run `veille models install --force`"
     )
+
+
+def _parse_floors(text: str) -> dict[str, float]:
+    floors: dict[str, float] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        lang, sep, value = item.partition("=")
+        try:
+            floors[lang.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not lang.strip():
+            raise typer.BadParameter(f"{item!r}: expected language=F1, e.g. french=0.72")
+    return floors
 
 
 @sentiment_app.command("eval")
