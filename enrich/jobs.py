@@ -2372,7 +2372,10 @@ def _with_tagger(
             out.append(found)
             continue
         text = text or ""
-        tagged = group(text, [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE])
+        tagged = [
+            {**c, "title": None} if c["title"] and _NOMINAL_OFFICE.match(c["title"]) else c
+            for c in group(text, [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE])
+        ]
         alone = [c for c in tagged if _plausible_alone(text, c)]
         if not alone:
             out.append([_fill(jc, tagged) for jc in found])
@@ -2402,6 +2405,9 @@ def _from_tagger(
     person, organization, title = change["person"], change["organization"], change["title"]
     method = f"{TAGGER_VERSION}:{lang}"
     if rule is not None:
+        if person and person == rule.organization:
+            # "Lyon have named X": the rules read the subject as the organisation.
+            person = None
         person = person or (rule.person if rule.person != organization else None)
         organization = organization or rule.organization
         title = title or rule.title
@@ -2418,6 +2424,30 @@ def _from_tagger(
     )
 
 
+#: A title with neither person nor organisation is a change only when someone
+#: is its subject ("I'm starting as Head of Data", "he was named captain") or an
+#: appointment verb governs it, not in "Lyon, nouvelle capitale de la gastronomie".
+_PRONOUN = re.compile(
+    r"(?<![\w'’])(?:(?:i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|we|our|he|she|they|his|her"
+    r"|je|mon|ma|mes|nous|notre|il|elle|ils|elles|lui)(?!\w)|[jm]['’])",
+    re.IGNORECASE,
+)
+
+
+#: An office named by a noun ("prend la présidence de", "assume the deanship") is
+#: no job title: an alumni record reads "président", never "présidence".
+_NOMINAL_OFFICE = re.compile(
+    r"(?:vice-)?pr[ée]sidence\b|direction$|t[êe]te$|(?:presidency|chairmanship|deanship|helm)\b",
+    re.IGNORECASE,
+)
+
+_APPOINTED = re.compile(
+    r"\b(?:nomm[ée]e?s?|[ée]lue?s?|d[ée]sign[ée]e?s?|promue?s?|recrut[ée]e?s?|devien(?:t|dra|nent)"
+    r"|named|appointed|elected|promoted|hired|sworn in|becomes?|became|will become)\b",
+    re.IGNORECASE,
+)
+
+
 def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     """The rules' vetoes, for a change only the tagger saw.
 
@@ -2427,6 +2457,12 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     """
     title = change["title"]
     if not title and not (change["person"] and change["organization"]):
+        return False
+    if (
+        title
+        and not (change["person"] or change["organization"])
+        and not (_PRONOUN.search(text) or _APPOINTED.search(text))
+    ):
         return False
     if title:
         pos = text.find(title)

@@ -179,9 +179,11 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None, *, int8: bool = Tr
     The float32 graph goes through ONNX Runtime's BERT optimiser (fused
     attention, LayerNorm and GELU), which alone is faster than eager
     ``transformers`` on CPU and gives the same predictions. The int8 file
-    quantises the MatMul weights per channel (embeddings stay float32); it is
-    used by default only when validation showed it within half an F1 point
-    of float32 (``onnx_int8_validated`` in the adapter config).
+    quantises the MatMul weights per channel (embeddings, activation-by-
+    activation products and the sensitive projections of
+    :func:`_int8_sensitive_nodes` stay float32); it is used by default only
+    when validation showed it within half an F1 point of float32
+    (``onnx_int8_validated`` in the adapter config).
     """
     import torch
     from transformers import AutoModelForSequenceClassification
@@ -223,11 +225,28 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None, *, int8: bool = Tr
                     weight_type=QuantType.QInt8,
                     op_types_to_quantize=["MatMul"],
                     per_channel=True,
+                    nodes_to_exclude=_int8_sensitive_nodes(model.config),
+                    extra_options={"MatMulConstBOnly": True},
                 )
             finally:
                 logging.disable(logging.NOTSET)
             written.append(out_dir / ONNX_INT8)
     return written
+
+
+def _int8_sensitive_nodes(config: Any) -> list[str]:
+    """MatMuls kept in float32 in the int8 export: the lower half's FFN output projections.
+
+    Their inputs are GELU outputs with a few large values that per-tensor
+    dynamic activation quantisation crushes. Measured on the default model
+    (UMSAB val FR/EN, TweetEval val): all MatMuls in int8 lost 1.2 F1 points
+    in English; keeping these six in float32 stays within half a point of
+    float32 everywhere (label agreement 97.6 %) at 2x its speed; keeping all
+    twelve was no more accurate and slower. Names absent from another
+    architecture's graph are simply not found, so nothing else is excluded.
+    """
+    layers = int(getattr(config, "num_hidden_layers", 0))
+    return [f"/bert/encoder/layer.{i}/output/dense/MatMul" for i in range(layers // 2)]
 
 
 def _optimise_bert(src: Path, dst: Path, config: Any) -> None:
