@@ -162,6 +162,14 @@ class VeilleSpider(scrapy.Spider):
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def frontier_key(prefix: str, spider: str, part: str) -> str:
+    """Redis key of one part (``requests``, ``dupefilter``) of a crawl's shared frontier."""
+    return f"{prefix}:{spider}:{part}"
+
+
 def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
     """Scrapy settings from the source's settings (politeness knobs, frontier)."""
     rps = float(spec.get("requests_per_second", 1.0))
@@ -191,16 +199,17 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
     }
     if spec.get("frontier") == "redis":
         prefix = spec.get("redis_prefix", "veille")
+        spider = "%(spider)s"  # scrapy-redis fills in the spider's name
         settings.update(
             {
                 "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
                 "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
                 "SCHEDULER_PERSIST": True,
                 "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
-                "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
-                "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
-                "DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
-                "REDIS_URL": spec.get("redis_url", "redis://127.0.0.1:6379/0"),
+                "SCHEDULER_QUEUE_KEY": frontier_key(prefix, spider, "requests"),
+                "SCHEDULER_DUPEFILTER_KEY": frontier_key(prefix, spider, "dupefilter"),
+                "DUPEFILTER_KEY": frontier_key(prefix, spider, "dupefilter"),
+                "REDIS_URL": spec.get("redis_url", DEFAULT_REDIS_URL),
             }
         )
     return settings
@@ -221,10 +230,10 @@ def expire_frontier(spec: dict[str, Any]) -> None:
 
     prefix = spec.get("redis_prefix", "veille")
     ttl = max(1, int(float(spec.get("frontier_ttl_hours", 168)) * 3600))
-    client = redis.Redis.from_url(spec.get("redis_url", "redis://127.0.0.1:6379/0"))
+    client = redis.Redis.from_url(spec.get("redis_url", DEFAULT_REDIS_URL))
     try:
         for part in ("requests", "dupefilter"):
-            client.expire(f"{prefix}:{spec['spider_name']}:{part}", ttl)
+            client.expire(frontier_key(prefix, spec["spider_name"], part), ttl)
     except redis.RedisError as exc:
         sys.stderr.write(f"could not set the frontier's expiry: {exc}\n")
     finally:
