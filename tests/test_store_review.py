@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from store import review
 from store.db import session_scope
+from store.person import opt_out
 from store.models import Alumnus, AuditEvent, Suggestion
 from store.review import ReviewError
 from store.types import utcnow
@@ -149,7 +150,7 @@ def test_bulk_accept_band(db_url: str) -> None:
 def test_opt_out_stops_enrichment(db_url: str) -> None:
     ids = _seed(db_url)
     with session_scope(db_url) as s:
-        review.opt_out(s, "A1", "alumnus-self", b"k" * 32)
+        opt_out(s, "A1", b"k" * 32, actor="alumnus-self")
     with session_scope(db_url) as s:
         assert s.get(Alumnus, "A1").opt_out
         assert s.get(Suggestion, ids["email"]).status == "rejected"
