@@ -82,6 +82,7 @@ def parse_connections(
     fetched_at = fetched_at or datetime.now(UTC)
     snaps: list[ProfileSnapshot] = []
     seen: set[str] = set()
+    previous = reader.line_num
     while True:
         try:
             row = next(reader)
@@ -91,7 +92,8 @@ def parse_connections(
             raise ImportFileError(
                 f"malformed CSV: {exc}", line=header_idx + reader.line_num
             ) from None
-        line = header_idx + reader.line_num
+        # the line the record starts on (a quoted cell may span several lines)
+        line, previous = header_idx + previous + 1, reader.line_num
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):

@@ -216,9 +216,11 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
 
     seen: dict[str, int] = {}
     line = 1
+    previous = reader.line_num
     try:
         for cells in reader:
-            line = reader.line_num
+            # the line the record starts on (a quoted cell may span several lines)
+            line, previous = previous + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):

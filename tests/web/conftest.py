@@ -137,8 +137,7 @@ def seed_database(url: str) -> Seed:
             s.add(User(username=username, password_hash=_password_hash(), role=role))
         s.flush()
         tokens = {
-            u: create_api_token(s, u, "tests", "admin" if u == "admin" else "review")
-            for u in ROLES
+            u: create_api_token(s, u, "tests", "admin" if u == "admin" else "review") for u in ROLES
         }
         read_tokens = {u: create_api_token(s, u, "tests", "read") for u in ROLES}
         assert high.id and medium.id and low.id and xss.id and alert.id

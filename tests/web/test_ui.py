@@ -206,9 +206,7 @@ def test_expired_link(app, seeded) -> None:
     from web.links import SALT
 
     app.state.config.confirm_link_days = 1
-    token = URLSafeTimedSerializer(derive_key(SECRET, "links"), salt=SALT).dumps(
-        {"s": seeded.high}
-    )
+    token = URLSafeTimedSerializer(derive_key(SECRET, "links"), salt=SALT).dumps({"s": seeded.high})
     import time as _t
 
     real = _t.time
