@@ -329,6 +329,7 @@ def revoke_token(session: Session, token_id: int, *, user_id: int | None = None)
     if row is None or (user_id is not None and row.user_id != user_id):
         return False
     session.delete(row)
+    session.flush()
     return True
 
 
@@ -338,4 +339,5 @@ def revoke_tokens(session: Session, username: str) -> int:
     rows = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()
     for row in rows:
         session.delete(row)
+    session.flush()
     return len(rows)

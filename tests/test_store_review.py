@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from store import review
 from store.db import session_scope
-from store.person import opt_out
 from store.models import Alumnus, AuditEvent, Suggestion
+from store.person import opt_out
 from store.review import ReviewError
 from store.types import utcnow
 
