@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from store.models import LoginFailure
@@ -78,7 +78,3 @@ def record_success(session: Session, username: str, ip: str) -> None:
             col(LoginFailure.name_hash) == name_hash, col(LoginFailure.ip_hash) == ip_hash
         )
     )
-
-
-def failure_count(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(LoginFailure)).one())
