@@ -44,8 +44,8 @@ UNDOABLE_ACTIONS = ("accept", "self_confirm")
 MAX_VALUE_LENGTH = 500
 URL_FIELDS = ("linkedin_url",)
 SELF_ACTOR = "alumnus-self"
-#: NUL, C0 and C1 control characters: never part of a field value.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: NUL and control characters (tab and line breaks aside): never part of a field value.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class ReviewError(VeilleError):

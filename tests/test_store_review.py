@@ -185,3 +185,12 @@ def test_concurrent_accepts_apply_once(db_url: str) -> None:
     with session_scope(db_url) as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.suggestion_id == ids["city"])).all()
         assert len(events) == 1
+
+
+def test_values_with_control_characters_are_refused(db_url: str) -> None:
+    ids = _seed(db_url)
+    with pytest.raises(ReviewError, match="control characters"), session_scope(db_url) as s:
+        review.accept_suggestion(s, ids["city"], "alice", "Ly\x00on")
+    with session_scope(db_url) as s:
+        assert s.get(Suggestion, ids["city"]).status == "pending"
+        assert review.normalise_value("address", "1 rue X\n69000 Lyon") == "1 rue X\n69000 Lyon"
