@@ -5,7 +5,9 @@ Get a copy of your data > Connections). The real export starts with a few
 "Notes:" lines before the header ``First Name,Last Name,URL,Email Address,
 Company,Position,Connected On``; it is UTF-8, with or without a BOM. The import
 is all-or-nothing: any malformed row stops it with its line number and nothing
-is stored.
+is stored. Every cell is checked at the door (NUL and control characters,
+length, see :data:`MAX_LENGTHS`); error messages name the line and the
+column, never a value (they are other people's personal data).
 """
 
 from __future__ import annotations
@@ -18,10 +20,21 @@ from pathlib import Path
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ImportFileError
+from veille.inputcheck import decode_utf8, describe_header, problem
 
 METHOD = "linkedin_export"
 HEADER = ("First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On")
 REQUIRED = ("First Name", "Last Name", "Company", "Position")
+#: Longest accepted cell per column (the URL also becomes a 512-character key).
+MAX_LENGTHS = {
+    "First Name": 200,
+    "Last Name": 200,
+    "URL": 480,
+    "Email Address": 254,
+    "Company": 300,
+    "Position": 300,
+    "Connected On": 40,
+}
 
 
 def _find_header(lines: list[str]) -> int:
@@ -44,9 +57,7 @@ def _connected_on(value: str, line: int) -> str | None:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ImportFileError(
-        f"'Connected On' value {value!r} is not a date like '12 Jan 2024'", line=line
-    )
+    raise ImportFileError("'Connected On' is not a date like '12 Jan 2024'", line=line)
 
 
 def parse_connections(
@@ -54,10 +65,7 @@ def parse_connections(
 ) -> list[ProfileSnapshot]:
     """All rows of an export as snapshots; raises :class:`ImportFileError` on the first bad row."""
     if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"{source_name} is not UTF-8 text: {exc}") from exc
+        text = decode_utf8(data, what=source_name)
     else:
         text = data.removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
@@ -66,7 +74,7 @@ def parse_connections(
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
-        raise ImportFileError(f"unreadable header: {exc}", line=header_idx + 1) from exc
+        raise ImportFileError(f"unreadable header: {exc}", line=header_idx + 1) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportFileError(f"missing column(s) {', '.join(missing)}", line=header_idx + 1)
@@ -74,6 +82,7 @@ def parse_connections(
     fetched_at = fetched_at or datetime.now(UTC)
     snaps: list[ProfileSnapshot] = []
     seen: set[str] = set()
+    previous = reader.line_num
     while True:
         try:
             row = next(reader)
@@ -82,8 +91,9 @@ def parse_connections(
         except csv.Error as exc:
             raise ImportFileError(
                 f"malformed CSV: {exc}", line=header_idx + reader.line_num
-            ) from exc
-        line = header_idx + reader.line_num
+            ) from None
+        # the line the record starts on (a quoted cell may span several lines)
+        line, previous = header_idx + previous + 1, reader.line_num
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
@@ -92,6 +102,10 @@ def parse_connections(
                 "unquoted field?)",
                 line=line,
             )
+        for name, cell in zip(header, row, strict=True):
+            trouble = problem(cell, max_length=MAX_LENGTHS.get(name, 300))
+            if trouble:
+                raise ImportFileError(f"{describe_header(name)} {trouble}", line=line)
 
         def get(name: str, row: list[str] = row) -> str:
             return row[col[name]].strip() if name in col else ""
@@ -101,7 +115,7 @@ def parse_connections(
             raise ImportFileError("row has neither First Name nor Last Name", line=line)
         url = get("URL")
         if url and not url.startswith(("https://", "http://")):
-            raise ImportFileError(f"URL {url!r} is not a web address", line=line)
+            raise ImportFileError("URL is not a web address (http:// or https://)", line=line)
         connected = _connected_on(get("Connected On"), line)
         person = normalise_person(
             given_name=first,
@@ -113,7 +127,7 @@ def parse_connections(
         )
         key = url.rstrip("/").lower() if url else f"name:{(first + ' ' + last).casefold()}"
         if key in seen:
-            raise ImportFileError(f"duplicate connection {first} {last}", line=line)
+            raise ImportFileError("the same connection appears twice", line=line)
         seen.add(key)
         snaps.append(
             make_snapshot(
@@ -133,5 +147,5 @@ def read_connections(path: Path) -> list[ProfileSnapshot]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc}") from exc
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_connections(data, source_name=path.name)

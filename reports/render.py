@@ -13,9 +13,10 @@ import logging
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from veille.urls import http_url
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,8 @@ def fmt_date(value: Any) -> str:
 
 
 def safe_url(value: Any) -> str:
-    """Only http(s) links survive; ``javascript:`` and friends become ``#``."""
-    url = str(value or "")
-    return url if urlsplit(url).scheme in ("http", "https") else "#"
+    """Only http(s) links survive (:func:`veille.urls.http_url`); anything else becomes ``#``."""
+    return http_url(value) or "#"
 
 
 def _autoescape(name: str | None) -> bool:

@@ -5,7 +5,8 @@ Read top to bottom it follows the data flow: who we listen for
 ProfileSnapshot) -> what NLP finds (tags on Mention, JobChange) -> what the
 alumni office reviews (Alumnus, Suggestion, AuditEvent) -> what community
 managers act on (Alert) -> how the service ran (JobRun) -> who may do what
-(User, ApiToken) and what we must never collect again (Suppression).
+(User, ApiToken, WebSession, LoginFailure, SecretRotation) and what we must
+never collect again (Suppression).
 
 Every ingestion path has a natural key with a UNIQUE constraint, so running
 the same crawl or import twice changes nothing.
@@ -426,7 +427,12 @@ class User(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A REST API token; only its hash is stored."""
+    """A REST API token; only its hash is stored.
+
+    ``scope`` bounds what the token may do within its user's role: ``read``
+    (GET only), ``review`` (also decide suggestions, undo, acknowledge,
+    opt out) or ``admin`` (everything the admin role allows).
+    """
 
     __tablename__ = "api_token"
 
@@ -434,8 +440,72 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
     user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
     label: str = ""
+    #: read | review | admin
+    scope: str = Field(
+        default="read", sa_column=Column(String(16), nullable=False, server_default="read")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session, kept server-side so that it can really end.
+
+    The cookie carries only a random id; this row holds its SHA-256, so the
+    table leaks no usable cookie. Deleting the row (logout, password change,
+    deactivation) ends the session everywhere at once. ``expires_at`` is
+    fixed at sign-in: nothing a request does moves it.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user", "user_id"),)
+
+    id_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False)
+    )
+    csrf: str = Field(max_length=64)
+    #: Flash messages waiting for the next page (nothing else).
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, so that throttling holds across web workers and restarts.
+
+    The user name (normalised) and the client address are stored as SHA-256
+    hashes: what someone typed in the name field is sometimes a password.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_name", "name_hash", "at"),
+        Index("ix_login_failure_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name_hash: str = Field(max_length=64)
+    ip_hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SecretRotation(SQLModel, table=True):
+    """The current generation of a rotatable derived secret (the webhook secret).
+
+    Only a generation number and a random salt are stored; the secret itself
+    is derived from ``VEILLE_SECRET_KEY`` with them, so this table holds
+    nothing that signs anything.
+    """
+
+    __tablename__ = "secret_rotation"
+
+    purpose: str = Field(sa_column=Column(String(32), primary_key=True))
+    generation: int = 0
+    salt: str = Field(default="", max_length=64)
+    rotated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    rotated_by: str = Field(default="", max_length=150)
 
 
 class Suppression(SQLModel, table=True):

@@ -276,6 +276,12 @@ class OptOutSummary:
     suppressed: int = 0
     withdrawn_suggestions: int = 0
     mentions_blanked: int = 0
+    #: The audit event that records the objection.
+    event: AuditEvent | None = None
+
+
+#: Who closes the suggestions an objection withdraws (whatever door was used).
+OPT_OUT_REVIEWER = "opt-out"
 
 
 def blank_authored(session: Session, handles: Iterable[str], now: datetime) -> int:
@@ -293,25 +299,50 @@ def blank_authored(session: Session, handles: Iterable[str], now: datetime) -> i
     return len(blank_mentions(session, where, now, reason="opt-out"))
 
 
-def opt_out_alumnus(
+def opt_out(
     session: Session, alumnus_id: str, key: bytes, *, actor: str, reason: str = ""
 ) -> OptOutSummary:
-    """Mark an alumnus opted out and make sure nothing about them is collected again.
+    """The one objection (RGPD Art. 21), whichever door it comes through.
 
-    Suppresses their name, emails, handles, profile URLs and id; withdraws
-    their pending suggestions (rejected by "opt-out"); audits the change.
+    The CLI (``veille optout add --alumnus``), the alumnus's self-service link
+    and the API (``POST /api/v1/alumni/{id}/opt-out``) all call this, so an
+    objection does the same thing everywhere, in the caller's transaction:
+
+    * the record is flagged ``opt_out`` (and locked while this runs);
+    * its name (in both orders, with the birth name, or the one name known),
+      e-mails, handles, profile URLs (LinkedIn, ORCID, others) and the
+      alumnus id go on the suppression list (keyed hashes), so nothing about
+      them is collected or re-imported again;
+    * the mentions they authored (linked to them or posted from one of their
+      handles) are blanked like retention does, figures kept;
+    * their open suggestions are withdrawn (rejected, reviewer ``opt-out``);
+    * one audit event records who did it.
+
+    Running it again changes nothing more (and records nothing new).
     """
-    alumnus = session.get(Alumnus, alumnus_id)
+    alumnus = session.exec(
+        select(Alumnus).where(Alumnus.id == alumnus_id).with_for_update()
+    ).first()
     if alumnus is None:
         raise PersonNotFoundError(
             f"no alumnus with id {alumnus_id!r}: check the id with `veille alumni export`"
         )
     now = utcnow()
     summary = OptOutSummary()
-    reason = reason or "opt-out"
-    summary.suppressed = add_identifiers(session, alumnus_identifiers(alumnus), key, reason)
+    reason = reason.strip()[:200] or "opt-out"
+    identifiers = alumnus_identifiers(alumnus)
+    single = " ".join(f"{alumnus.first_name} {alumnus.last_name}".split())
+    if single and not identifiers["name"]:
+        identifiers["name"] = [single]
+    summary.suppressed = add_identifiers(session, identifiers, key, reason)
     summary.suppressed += add(session, "alumnus", [alumnus.id], key, reason)
-    summary.mentions_blanked = blank_authored(session, alumnus_identifiers(alumnus)["handle"], now)
+    rows = person_rows(session, alumnus_id)
+    if rows.mention_ids:
+        from store.retention import blank_mentions
+
+        summary.mentions_blanked = len(
+            blank_mentions(session, col(Mention.id).in_(rows.mention_ids), now, reason="opt-out")
+        )
     pending = session.exec(
         select(Suggestion).where(
             Suggestion.alumnus_id == alumnus_id,
@@ -320,29 +351,34 @@ def opt_out_alumnus(
     ).all()
     for s in pending:
         s.status = "rejected"
-        s.reviewer = "opt-out"
+        s.reviewer = OPT_OUT_REVIEWER
         s.decided_at = now
         session.add(s)
     summary.withdrawn_suggestions = len(pending)
     was = alumnus.opt_out
+    if was and not (summary.suppressed or pending or summary.mentions_blanked):
+        return summary  # already done: nothing new to record
     alumnus.opt_out = True
     alumnus.opt_out_at = alumnus.opt_out_at or now
     alumnus.updated_at = now
     session.add(alumnus)
-    session.add(
-        AuditEvent(
-            at=now,
-            actor=actor,
-            action="opt_out",
-            entity="alumnus",
-            entity_id=alumnus.id,
-            field="opt_out",
-            old_value=str(was).lower(),
-            new_value="true",
-            details={"withdrawn_suggestions": summary.withdrawn_suggestions},
-        )
+    event = AuditEvent(
+        at=now,
+        actor=actor,
+        action="opt_out",
+        entity="alumnus",
+        entity_id=alumnus.id,
+        field="opt_out",
+        old_value=str(was).lower(),
+        new_value="true",
+        details={
+            "withdrawn_suggestions": summary.withdrawn_suggestions,
+            "mentions_blanked": summary.mentions_blanked,
+        },
     )
+    session.add(event)
     session.flush()
+    summary.event = event
     return summary
 
 

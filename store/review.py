@@ -19,6 +19,8 @@ in the list) and keeps the others.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,9 +30,10 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from store.models import SUGGESTIBLE_FIELDS, Alumnus, AuditEvent, Mention, Suggestion
-from store.suppression import add as add_suppression
 from store.types import utcnow
 from veille.errors import VeilleError
+
+log = logging.getLogger(__name__)
 
 #: Confidence bands shown in the inbox, best first: (name, lower bound inclusive).
 BANDS: tuple[tuple[str, float], ...] = (("high", 0.95), ("medium", 0.85), ("low", 0.0))
@@ -41,6 +44,8 @@ UNDOABLE_ACTIONS = ("accept", "self_confirm")
 MAX_VALUE_LENGTH = 500
 URL_FIELDS = ("linkedin_url",)
 SELF_ACTOR = "alumnus-self"
+#: NUL and control characters (tab and line breaks aside): never part of a field value.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class ReviewError(VeilleError):
@@ -74,7 +79,13 @@ def _band_range(name: str) -> tuple[float, float]:
 
 
 def current_value(alumnus: Alumnus, field_name: str) -> str:
-    """The field as recorded in audit events (``emails`` as JSON text)."""
+    """The field as recorded in audit events (``emails`` as JSON text).
+
+    ``""`` for a field a suggestion cannot change (a producer's bad row must
+    not break the page that shows it).
+    """
+    if field_name not in SUGGESTIBLE_FIELDS:
+        return ""
     if field_name == "emails":
         return json.dumps(list(alumnus.emails or []), ensure_ascii=False)
     return str(getattr(alumnus, field_name) or "")
@@ -99,6 +110,8 @@ def normalise_value(field_name: str, value: str) -> str:
         raise ReviewError("the value is empty; reject the suggestion instead")
     if len(value) > MAX_VALUE_LENGTH:
         raise ReviewError(f"the value is longer than {MAX_VALUE_LENGTH} characters")
+    if _CONTROL.search(value):
+        raise ReviewError("the value contains control characters; retype it")
     if field_name == "emails":
         local, _, domain = value.partition("@")
         if not local or "." not in domain or any(c.isspace() for c in value):
@@ -131,9 +144,29 @@ class InboxGroup:
 
 
 def _open_filter(now: datetime) -> Any:
+    """Open suggestions on a field a suggestion may change.
+
+    A suggestion on any other field (a producer's bug) would break the inbox
+    and could never be accepted: it is left out, with a warning in the log
+    (see :func:`unknown_field_count`).
+    """
     return or_(
         col(Suggestion.status) == "pending",
         (col(Suggestion.status) == "snoozed") & (col(Suggestion.snoozed_until) <= now),
+    ) & col(Suggestion.field).in_(SUGGESTIBLE_FIELDS)
+
+
+def unknown_field_count(session: Session) -> int:
+    """Open suggestions on fields no suggestion may change (left out of the inbox)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Suggestion)
+            .where(
+                col(Suggestion.status).in_(OPEN_STATUSES),
+                col(Suggestion.field).not_in(SUGGESTIBLE_FIELDS),
+            )
+        ).one()
     )
 
 
@@ -159,6 +192,13 @@ def inbox(
     if band_name:
         lower, upper = _band_range(band_name)
         stmt = stmt.where(col(Suggestion.confidence) >= lower, col(Suggestion.confidence) < upper)
+    skipped = unknown_field_count(session)
+    if skipped:
+        log.warning(
+            "%d open suggestion(s) on a field that cannot be changed are left out of the inbox; "
+            "fix the producer or reject them through the API",
+            skipped,
+        )
     groups: dict[str, InboxGroup] = {}
     for suggestion, alumnus in session.exec(stmt).all():
         groups.setdefault(alumnus.id, InboxGroup(alumnus)).suggestions.append(suggestion)
@@ -521,37 +561,3 @@ def bulk_accept(
             except ReviewError:
                 continue
     return events
-
-
-def opt_out(session: Session, alumnus_id: str, actor: str, key: bytes) -> AuditEvent:
-    """Stop enriching an alumnus and never collect them again (RGPD Art. 21).
-
-    Their name, e-mails and handles go on the suppression list (keyed
-    hashes), open suggestions are rejected, and the opt-out is audited.
-    """
-    alumnus = _locked_alumnus(session, alumnus_id)
-    now = utcnow()
-    if not alumnus.opt_out:
-        alumnus.opt_out = True
-        alumnus.opt_out_at = now
-        alumnus.updated_at = now
-        session.add(alumnus)
-    name = f"{alumnus.first_name} {alumnus.last_name}".strip()
-    add_suppression(session, "name", [name], key, reason="opt_out")
-    add_suppression(session, "email", list(alumnus.emails or []), key, reason="opt_out")
-    add_suppression(session, "handle", list((alumnus.handles or {}).values()), key, "opt_out")
-    session.execute(
-        update(Suggestion)
-        .where(col(Suggestion.alumnus_id) == alumnus_id, col(Suggestion.status).in_(OPEN_STATUSES))
-        .values(status="rejected", reviewer=actor, decided_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return _audit(
-        session,
-        at=now,
-        actor=actor,
-        action="opt_out",
-        entity="alumnus",
-        entity_id=alumnus_id,
-        details={},
-    )

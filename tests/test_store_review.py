@@ -12,6 +12,7 @@ from sqlmodel import select
 from store import review
 from store.db import session_scope
 from store.models import Alumnus, AuditEvent, Suggestion
+from store.person import opt_out
 from store.review import ReviewError
 from store.types import utcnow
 
@@ -149,7 +150,7 @@ def test_bulk_accept_band(db_url: str) -> None:
 def test_opt_out_stops_enrichment(db_url: str) -> None:
     ids = _seed(db_url)
     with session_scope(db_url) as s:
-        review.opt_out(s, "A1", "alumnus-self", b"k" * 32)
+        opt_out(s, "A1", b"k" * 32, actor="alumnus-self")
     with session_scope(db_url) as s:
         assert s.get(Alumnus, "A1").opt_out
         assert s.get(Suggestion, ids["email"]).status == "rejected"
@@ -184,3 +185,12 @@ def test_concurrent_accepts_apply_once(db_url: str) -> None:
     with session_scope(db_url) as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.suggestion_id == ids["city"])).all()
         assert len(events) == 1
+
+
+def test_values_with_control_characters_are_refused(db_url: str) -> None:
+    ids = _seed(db_url)
+    with pytest.raises(ReviewError, match="control characters"), session_scope(db_url) as s:
+        review.accept_suggestion(s, ids["city"], "alice", "Ly\x00on")
+    with session_scope(db_url) as s:
+        assert s.get(Suggestion, ids["city"]).status == "pending"
+        assert review.normalise_value("address", "1 rue X\n69000 Lyon") == "1 rue X\n69000 Lyon"

@@ -3,6 +3,9 @@
 French Excel writes ``;``-separated files, often with a BOM; others use
 ``,``. Every row is validated before anything is written: the first problem
 stops the import with its line number and the database stays unchanged.
+Every cell is checked at the door (NUL and control characters, length
+against its column, see :data:`MAX_LENGTHS`), and error messages name the
+line and the column but never quote a value: the values are personal data.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from veille.csvsafe import write_rows
+from veille.csvsafe import unneutralise, write_rows
 from veille.errors import ImportFileError
+from veille.inputcheck import decode_utf8, describe_header, problem
 from veille.query import strip_accents
 
 #: The documented columns, in export order.
@@ -39,6 +43,26 @@ COLUMNS: tuple[str, ...] = (
     "orcid",
 )
 REQUIRED: tuple[str, ...] = ("id", "last_name")
+#: Longest accepted cell per column (``id`` is the database key, 64 characters).
+MAX_LENGTHS: dict[str, int] = {
+    "id": 64,
+    "first_name": 200,
+    "last_name": 200,
+    "birth_name": 200,
+    "birth_date": 20,
+    "email": 1000,
+    "city": 200,
+    "postcode": 20,
+    "address": 500,
+    "graduation_year": 10,
+    "program": 200,
+    "employer": 300,
+    "job_title": 300,
+    "linkedin_url": 500,
+    "orcid": 60,
+}
+#: The only column where a line break is part of the value.
+MULTILINE = frozenset({"address"})
 
 #: Header spellings met in French exports, mapped to the documented names.
 ALIASES: dict[str, str] = {
@@ -73,7 +97,6 @@ ALIASES: dict[str, str] = {
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORCID = re.compile(r"^(\d{4})-(\d{4})-(\d{4})-(\d{3}[\dX])$")
-_FORMULA_ESCAPED = re.compile(r"^'[=+\-@\t\r]")
 
 
 @dataclass(frozen=True)
@@ -103,12 +126,12 @@ def parse_date(value: str) -> date:
     else:
         m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", value)
         if not m:
-            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+            raise ValueError("is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
         d, mo, y = (int(g) for g in m.groups())
     try:
         return date(y, mo, d)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid date: {exc}") from None
+        raise ValueError(f"is not a valid date ({exc})") from None
 
 
 def orcid_is_valid(value: str) -> bool:
@@ -125,9 +148,8 @@ def orcid_is_valid(value: str) -> bool:
 
 
 def _clean(value: str) -> str:
-    value = value.strip()
     # Undo our own export's formula neutralisation so files round-trip.
-    return value[1:] if _FORMULA_ESCAPED.match(value) else value
+    return unneutralise(value.strip())
 
 
 def _convert(column: str, value: str) -> Any:
@@ -135,21 +157,21 @@ def _convert(column: str, value: str) -> Any:
         return parse_date(value)
     if column == "graduation_year":
         if not re.fullmatch(r"\d{4}", value) or not 1900 <= int(value) <= 2100:
-            raise ValueError(f"graduation_year {value!r} is not a year")
+            raise ValueError("is not a year between 1900 and 2100")
         return int(value)
     if column == "email":
         emails = [e.strip() for e in re.split(r"[|\s]+", value) if e.strip()]
-        for e in emails:
-            if not _EMAIL.match(e):
-                raise ValueError(f"{e!r} is not an email address")
+        for n, e in enumerate(emails, 1):
+            if not _EMAIL.match(e) or len(e) > 254:
+                raise ValueError(f"address {n} of the cell is not an e-mail address")
         return emails
     if column == "orcid":
         value = value.removeprefix("https://orcid.org/").removeprefix("http://orcid.org/")
         if not orcid_is_valid(value):
-            raise ValueError(f"{value!r} is not a valid ORCID iD (checksum or format)")
+            raise ValueError("is not a valid ORCID iD (checksum or format)")
         return value
     if column == "linkedin_url" and not re.match(r"^https?://", value):
-        raise ValueError(f"linkedin_url {value!r} must start with http:// or https://")
+        raise ValueError("must start with http:// or https://")
     return value
 
 
@@ -158,15 +180,8 @@ def read_alumni_csv(path: Path) -> list[AlumnusRow]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            "the file is not UTF-8; in Excel choose 'CSV UTF-8 (délimité par des virgules)'",
-            line=line,
-        ) from exc
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = decode_utf8(data, what="the file")
     return list(parse_alumni_rows(io.StringIO(text, newline="")))
 
 
@@ -178,10 +193,15 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
     stream.seek(0)
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
     try:
-        header = [_header_key(h) for h in next(reader)]
+        raw_header = next(reader)
     except csv.Error as exc:
-        raise ImportFileError(f"unreadable header: {exc}", line=1) from exc
-    unknown = [h for h in header if h and h not in COLUMNS]
+        raise ImportFileError(f"unreadable header: {exc}", line=1) from None
+    for n, name in enumerate(raw_header, 1):
+        trouble = problem(name, max_length=100)
+        if trouble:
+            raise ImportFileError(f"header cell {n} {trouble}", line=1)
+    header = [_header_key(h) for h in raw_header]
+    unknown = [describe_header(h) for h in header if h and h not in COLUMNS]
     if unknown:
         raise ImportFileError(
             f"unknown column(s) {', '.join(unknown)}; known columns: {', '.join(COLUMNS)}",
@@ -196,9 +216,11 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
 
     seen: dict[str, int] = {}
     line = 1
+    previous = reader.line_num
     try:
         for cells in reader:
-            line = reader.line_num
+            # the line the record starts on (a quoted cell may span several lines)
+            line, previous = previous + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
@@ -208,6 +230,11 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
                 )
             values: dict[str, Any] = {}
             for column, raw in zip(header, cells, strict=True):
+                trouble = problem(
+                    raw, max_length=MAX_LENGTHS.get(column, 500), multiline=column in MULTILINE
+                )
+                if trouble:
+                    raise ImportFileError(f"{column or 'an unnamed column'} {trouble}", line=line)
                 if not column:
                     continue
                 cell = _clean(raw)
@@ -216,17 +243,17 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
                 try:
                     values[column] = _convert(column, cell)
                 except ValueError as exc:
-                    raise ImportFileError(f"{column}: {exc}", line=line) from None
+                    raise ImportFileError(f"{column} {exc}", line=line) from None
             for column in REQUIRED:
                 if column not in values:
                     raise ImportFileError(f"{column} is empty", line=line)
             ident = str(values["id"])
             if ident in seen:
-                raise ImportFileError(f"id {ident!r} already used on line {seen[ident]}", line=line)
+                raise ImportFileError(f"id already used on line {seen[ident]}", line=line)
             seen[ident] = line
             yield AlumnusRow(line=line, values=values)
     except csv.Error as exc:
-        raise ImportFileError(f"malformed CSV: {exc}", line=reader.line_num or line) from exc
+        raise ImportFileError(f"malformed CSV: {exc}", line=reader.line_num or line) from None
 
 
 def alumnus_to_row(alumnus: Any) -> list[Any]:

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 
 class VeilleError(Exception):
-    """Base class: an expected failure with an actionable message."""
+    """Base class: an expected failure with an actionable message.
+
+    ``fr`` is the same message for the web UI's French-reading users, where
+    one was written; :func:`user_message` picks it.
+    """
 
     exit_code = 1
+    fr: str | None = None
+
+
+def user_message(exc: VeilleError) -> str:
+    """What the web UI shows for ``exc``: its French message when it has one."""
+    return exc.fr or str(exc)
 
 
 class ConfigError(VeilleError):

@@ -141,6 +141,8 @@ Généré depuis la configuration / Generated from the configuration.
 
 ## Mesures de sécurité / Security measures (art. 32)
 - Pseudonymisation des auteurs (clé VEILLE_PSEUDONYM_KEY), journal d'audit en ajout seul,
-  rôles, jetons d'API hachés, secrets uniquement en variables d'environnement.
+  rôles, jetons d'API hachés et limités par portée (lecture / décisions / administration),
+  sessions côté serveur révocables, une clé dérivée par usage, secrets uniquement en variables
+  d'environnement, contrôle des fichiers importés sans données personnelles dans les erreurs.
 - Export (art. 15) et effacement (art. 17): `veille person export|erase --alumnus ID`.
 """

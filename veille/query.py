@@ -8,6 +8,12 @@ Syntax (case-insensitive operators)::
 - ``AND`` (also implicit between juxtaposed terms), ``OR``, ``NOT``, parentheses
 - ``a NEAR/n b``: both within *n* words of each other, in either order
 
+Queries come from users (the brand-report form, the CLI, ``veille.toml``),
+so they are bounded: at most :data:`MAX_QUERY_LENGTH` characters,
+:data:`MAX_TERMS` terms and :data:`MAX_DEPTH` levels of nesting
+(parentheses, ``NOT``, ``NEAR``), no control characters. Anything beyond is
+a :class:`QuerySyntaxError` that says which limit, never a crash.
+
 Matching ignores case, accents and French elisions, so ``l'Université``
 matches ``universite`` and ``École`` matches ``ecole``. The same parsed
 :class:`Query` gives each platform its native query (:func:`to_twitter`,
@@ -27,9 +33,22 @@ from veille.errors import VeilleError
 
 
 class QuerySyntaxError(VeilleError):
-    """The query cannot be parsed; the message points at the problem."""
+    """The query cannot be parsed; the message points at the problem (``fr``: in French)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, fr: str | None = None) -> None:
+        super().__init__(message)
+        self.fr = "Requête invalide : " + (fr or message)
+
+
+#: Longest accepted query, in characters.
+MAX_QUERY_LENGTH = 2000
+#: Deepest accepted nesting of parentheses, NOT and NEAR.
+MAX_DEPTH = 32
+#: Most words and phrases in one query.
+MAX_TERMS = 300
+_QUERY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 # ---------------------------------------------------------------------------
@@ -108,7 +127,9 @@ Span = tuple[int, int]  # [start, end) token positions of one occurrence
 class Node:
     def spans(self, doc: Document) -> list[Span]:
         """Occurrences of this node in ``doc`` (only for positional nodes)."""
-        raise QuerySyntaxError(f"{self} cannot be used inside NEAR")
+        raise QuerySyntaxError(
+            f"{self} cannot be used inside NEAR", "ce terme ne peut pas être utilisé dans NEAR"
+        )
 
     def matches(self, doc: Document) -> bool:
         return bool(self.spans(doc))
@@ -234,7 +255,10 @@ def _lex(text: str) -> list[_Tok]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise QuerySyntaxError(f"unexpected character at position {pos}: {text[pos:]!r}")
+            raise QuerySyntaxError(
+                f"unexpected character at position {pos}: {text[pos : pos + 20]!r}",
+                f"caractère inattendu à la position {pos}",
+            )
         if m.group("lparen"):
             toks.append(_Tok("(", "(", m.start("lparen")))
         elif m.group("rparen"):
@@ -253,11 +277,44 @@ def _lex(text: str) -> list[_Tok]:
     return toks
 
 
+def _check_bounds(text: str) -> None:
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(
+            f"the query is {len(text)} characters long; at most {MAX_QUERY_LENGTH}",
+            f"la requête fait {len(text)} caractères ; {MAX_QUERY_LENGTH} au plus",
+        )
+    bad = _QUERY_CONTROL.search(text)
+    if bad:
+        raise QuerySyntaxError(
+            f"control character U+{ord(bad.group()):04X} at position {bad.start()}",
+            f"caractère de contrôle U+{ord(bad.group()):04X} à la position {bad.start()}",
+        )
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
+        _check_bounds(text)
         self.text = text
         self.toks = _lex(text)
         self.i = 0
+        self.depth = 0
+        terms = sum(t.kind in ("word", "phrase") for t in self.toks)
+        if terms > MAX_TERMS:
+            raise QuerySyntaxError(
+                f"the query has {terms} terms; at most {MAX_TERMS}",
+                f"la requête compte {terms} termes ; {MAX_TERMS} au plus",
+            )
+
+    def enter(self, tok: _Tok) -> None:
+        """One more level of nesting; refused beyond :data:`MAX_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"the query nests more than {MAX_DEPTH} levels deep (parentheses, NOT, NEAR) "
+                f"at position {tok.pos}; simplify it",
+                f"la requête imbrique plus de {MAX_DEPTH} niveaux (parenthèses, NOT, NEAR) "
+                f"à la position {tok.pos} ; simplifiez-la",
+            )
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -269,11 +326,14 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.toks:
-            raise QuerySyntaxError("empty query")
+            raise QuerySyntaxError("empty query", "la requête est vide")
         node = self.or_expr()
         if self.peek() is not None:
             tok = self.take()
-            raise QuerySyntaxError(f"unexpected {tok.value!r} at position {tok.pos}")
+            raise QuerySyntaxError(
+                f"unexpected {tok.value!r} at position {tok.pos}",
+                f"« {tok.value} » inattendu à la position {tok.pos}",
+            )
         return node
 
     def or_expr(self) -> Node:
@@ -290,41 +350,60 @@ class _Parser:
                 self.take()
             parts.append(self.not_expr())
         if all(isinstance(p, Not) for p in parts):
-            raise QuerySyntaxError("a query cannot be only NOT terms: say what to look for")
+            raise QuerySyntaxError(
+                "a query cannot be only NOT terms: say what to look for",
+                "une requête ne peut pas contenir que des NOT : dites ce qu'il faut chercher",
+            )
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def not_expr(self) -> Node:
         tok = self.peek()
         if tok is not None and tok.kind == "NOT":
             self.take()
-            return Not(self.not_expr())
+            self.enter(tok)
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.near_expr()
 
     def near_expr(self) -> Node:
         node = self.primary()
+        depth = self.depth
         while (tok := self.peek()) is not None and tok.kind == "near":
             self.take()
+            self.enter(tok)  # a NEAR chain nests to the left
             right = self.primary()
             for operand in (node, right):
                 if not _positional(operand):
                     raise QuerySyntaxError(
                         f"NEAR at position {tok.pos} needs words, phrases or OR-groups "
-                        f"on both sides, not {operand}"
+                        f"on both sides, not {operand}",
+                        f"NEAR (position {tok.pos}) demande des mots, des expressions ou des "
+                        "groupes OR de chaque côté",
                     )
             node = Near(node, right, int(tok.value))
+        self.depth = depth
         return node
 
     def primary(self) -> Node:
         tok = self.peek()
         if tok is None:
-            raise QuerySyntaxError("query ends where a term was expected")
+            raise QuerySyntaxError(
+                "query ends where a term was expected",
+                "la requête s'arrête là où un terme était attendu",
+            )
         if tok.kind == "(":
             self.take()
+            self.enter(tok)
             node = self.or_expr()
             close = self.peek()
             if close is None or close.kind != ")":
-                raise QuerySyntaxError(f"parenthesis opened at position {tok.pos} is not closed")
+                raise QuerySyntaxError(
+                    f"parenthesis opened at position {tok.pos} is not closed",
+                    f"la parenthèse ouverte à la position {tok.pos} n'est pas fermée",
+                )
             self.take()
+            self.depth -= 1
             return node
         if tok.kind == "phrase":
             self.take()
@@ -336,7 +415,10 @@ class _Parser:
             if prefix and len(words) == 1:
                 return Term(words[0], prefix=True)
             return _leaf(words, tok)
-        raise QuerySyntaxError(f"unexpected {tok.value!r} at position {tok.pos}")
+        raise QuerySyntaxError(
+            f"unexpected {tok.value!r} at position {tok.pos}",
+            f"« {tok.value} » inattendu à la position {tok.pos}",
+        )
 
 
 def _positional(node: Node) -> bool:
@@ -347,7 +429,10 @@ def _positional(node: Node) -> bool:
 
 def _leaf(words: Sequence[str], tok: _Tok) -> Node:
     if not words:
-        raise QuerySyntaxError(f"nothing to search for in {tok.value!r} at position {tok.pos}")
+        raise QuerySyntaxError(
+            f"nothing to search for in {tok.value!r} at position {tok.pos}",
+            f"rien à chercher dans « {tok.value} » à la position {tok.pos}",
+        )
     return Term(words[0]) if len(words) == 1 else Phrase(tuple(words))
 
 

@@ -1,8 +1,11 @@
 """REST API ``/api/v1``: alumni, suggestions, mentions, alerts and the change feed.
 
-Bearer-token auth only (tokens from ``veille users token``); the token's user
-role decides what it may read, exactly as in the UI. Lists are paginated
-with ``limit``/``offset`` and return ``{items, total, limit, offset}``.
+Bearer-token auth only (tokens from ``veille users token`` or the *Mon
+compte* page). Two checks on every route: the token's user role decides what
+it may reach, exactly as in the UI, and the token's scope what it may do
+there: ``read`` only reads, ``review`` also decides (accept, reject, undo,
+acknowledge, opt out), ``admin`` allows all its role allows. Lists are
+paginated with ``limit``/``offset`` and return ``{items, total, limit, offset}``.
 The change feed (JSON or CSV) is what a CRM polls; webhooks push the same
 events as they happen.
 """
@@ -21,55 +24,71 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from store import alert_inbox, review
 from store.db import session_scope
 from store.models import Alert, Alumnus, AuditEvent, Mention, Suggestion
+from store.person import PersonNotFoundError, opt_out
 from store.review import NotFoundError, ReviewError
-from store.users import Account, account_for_token
+from store.users import Account, TokenGrant, token_grant
 from veille.config import Settings
 from veille.privacy import display_author
 from web.security import ALERT_ROLES, ALUMNI_ROLES, MENTION_ROLES
 
 T = TypeVar("T")
 
-bearer = HTTPBearer(auto_error=False, description="A token from `veille users token USERNAME`.")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from `veille users token USERNAME --scope read|review|admin`.",
+)
 
-#: Text parameters: bounded, and without NUL (which PostgreSQL refuses).
-Text = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00]*$")]
+#: Text parameters: bounded, without NUL (which PostgreSQL refuses) or control characters.
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)]
+AlumnusId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid token"},
-    403: {"description": "The token's role does not allow this"},
+    403: {"description": "The token's role or scope does not allow this"},
 }
 
 
 def _authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Account:
+) -> TokenGrant:
     unauthorized = HTTPException(
         status_code=401, detail="bearer token required", headers={"WWW-Authenticate": "Bearer"}
     )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized
     with session_scope(request.app.state.db_url) as session:
-        account = account_for_token(session, credentials.credentials)
-    if account is None:
+        grant = token_grant(session, credentials.credentials)
+    if grant is None:
         raise unauthorized
-    return account
+    return grant
 
 
-def role(roles: frozenset[str]) -> Callable[..., Account]:
-    def dependency(account: Annotated[Account, Depends(_authenticate)]) -> Account:
-        if account.role not in roles:
+def role(roles: frozenset[str], scope: str = "read") -> Callable[..., Account]:
+    """Admit tokens whose user has one of ``roles`` and whose scope covers ``scope``."""
+
+    def dependency(grant: Annotated[TokenGrant, Depends(_authenticate)]) -> Account:
+        if grant.account.role not in roles:
             raise HTTPException(status_code=403, detail="this token's role does not allow it")
-        return account
+        if not grant.allows(scope):
+            raise HTTPException(
+                status_code=403,
+                detail=f"this token's scope ({grant.scope}) does not allow it; "
+                f"it needs a {scope!r} token",
+            )
+        return grant.account
 
     return dependency
 
 
 AlumniToken = Annotated[Account, Depends(role(ALUMNI_ROLES))]
+AlumniReviewToken = Annotated[Account, Depends(role(ALUMNI_ROLES, "review"))]
 AlertToken = Annotated[Account, Depends(role(ALERT_ROLES))]
+AlertReviewToken = Annotated[Account, Depends(role(ALERT_ROLES, "review"))]
 MentionToken = Annotated[Account, Depends(role(MENTION_ROLES))]
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERRORS)
@@ -186,9 +205,24 @@ class AlertOut(BaseModel):
 
 
 class AcceptBody(BaseModel):
-    value: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] | None = Field(
+    value: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL)] | None = Field(
         default=None, description="Accept this value instead of the suggested one"
     )
+
+
+class OptOutBody(BaseModel):
+    reason: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)] = Field(
+        default="", description="Why (kept with the suppression hashes; no personal data)"
+    )
+
+
+class OptOutOut(BaseModel):
+    alumnus_id: str
+    opt_out: bool
+    suppressed: int = Field(description="New entries on the suppression list (keyed hashes)")
+    withdrawn_suggestions: int
+    mentions_blanked: int
+    audit_event_id: int | None
 
 
 def _conflict(exc: ReviewError) -> HTTPException:
@@ -214,11 +248,7 @@ def list_alumni(
 
 
 @router.get("/alumni/{alumnus_id}", response_model=AlumnusOut, responses={404: {}})
-def get_alumnus(
-    request: Request,
-    alumnus_id: Annotated[str, Path(max_length=64, pattern=r"^[^\x00]+$")],
-    _: AlumniToken,
-) -> AlumnusOut:
+def get_alumnus(request: Request, alumnus_id: AlumnusId, _: AlumniToken) -> AlumnusOut:
     try:
         with session_scope(request.app.state.db_url) as session:
             alumnus: Alumnus = review.get_alumnus(session, alumnus_id)
@@ -228,11 +258,7 @@ def get_alumnus(
 
 
 @router.get("/alumni/{alumnus_id}/history", response_model=list[AuditEventOut], responses={404: {}})
-def alumnus_history(
-    request: Request,
-    alumnus_id: Annotated[str, Path(max_length=64, pattern=r"^[^\x00]+$")],
-    _: AlumniToken,
-) -> list[AuditEventOut]:
+def alumnus_history(request: Request, alumnus_id: AlumnusId, _: AlumniToken) -> list[AuditEventOut]:
     try:
         with session_scope(request.app.state.db_url) as session:
             review.get_alumnus(session, alumnus_id)
@@ -240,6 +266,44 @@ def alumnus_history(
     except ReviewError as exc:
         raise _conflict(exc) from exc
     return [AuditEventOut.model_validate(e.event) for e in entries]
+
+
+@router.post(
+    "/alumni/{alumnus_id}/opt-out",
+    response_model=OptOutOut,
+    responses={404: {}},
+)
+def opt_out_alumnus(
+    request: Request,
+    alumnus_id: AlumnusId,
+    account: AlumniReviewToken,
+    body: OptOutBody | None = None,
+) -> OptOutOut:
+    """Record an alumnus's objection (RGPD Art. 21), as the CLI and the self-service link do.
+
+    The record is flagged, every identifier suppressed (keyed hashes), their
+    posts blanked, their open suggestions withdrawn, and the objection
+    audited. Repeating it is harmless.
+    """
+    try:
+        with session_scope(request.app.state.db_url) as session:
+            summary = opt_out(
+                session,
+                alumnus_id,
+                request.app.state.pseudonym_key,
+                actor=f"api:{account.username}",
+                reason=body.reason if body else "",
+            )
+    except PersonNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=f"no alumnus {alumnus_id!r}") from exc
+    return OptOutOut(
+        alumnus_id=alumnus_id,
+        opt_out=True,
+        suppressed=summary.suppressed,
+        withdrawn_suggestions=summary.withdrawn_suggestions,
+        mentions_blanked=summary.mentions_blanked,
+        audit_event_id=summary.event.id if summary.event else None,
+    )
 
 
 SuggestionStatus = Literal["pending", "accepted", "rejected", "snoozed", "superseded", "reverted"]
@@ -250,7 +314,7 @@ def list_suggestions(
     request: Request,
     _: AlumniToken,
     status: SuggestionStatus | None = None,
-    alumnus_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
+    alumnus_id: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[SuggestionOut]:
@@ -283,7 +347,10 @@ def _notify(request: Request, event: AuditEvent, kind: str) -> None:
     responses={404: {}, 409: {"description": "Already decided or invalid value"}},
 )
 def accept_suggestion(
-    request: Request, suggestion_id: Id, account: AlumniToken, body: AcceptBody | None = None
+    request: Request,
+    suggestion_id: Id,
+    account: AlumniReviewToken,
+    body: AcceptBody | None = None,
 ) -> AuditEventOut:
     """Apply the suggestion (or ``value``) to the alumnus; audited like in the UI."""
     try:
@@ -302,7 +369,9 @@ def accept_suggestion(
     response_model=AuditEventOut,
     responses={404: {}, 409: {"description": "Already decided"}},
 )
-def reject_suggestion(request: Request, suggestion_id: Id, account: AlumniToken) -> AuditEventOut:
+def reject_suggestion(
+    request: Request, suggestion_id: Id, account: AlumniReviewToken
+) -> AuditEventOut:
     try:
         with session_scope(request.app.state.db_url) as session:
             event = review.reject_suggestion(session, suggestion_id, account.username)
@@ -316,7 +385,7 @@ def reject_suggestion(request: Request, suggestion_id: Id, account: AlumniToken)
     response_model=AuditEventOut,
     responses={404: {}, 409: {"description": "Cannot be undone (already undone or changed since)"}},
 )
-def undo(request: Request, event_id: Id, account: AlumniToken) -> AuditEventOut:
+def undo(request: Request, event_id: Id, account: AlumniReviewToken) -> AuditEventOut:
     try:
         with session_scope(request.app.state.db_url) as session:
             event = review.undo_event(session, event_id, account.username)
@@ -419,7 +488,7 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, responses={404: {}})
-def acknowledge_alert(request: Request, alert_id: Id, account: AlertToken) -> AlertOut:
+def acknowledge_alert(request: Request, alert_id: Id, account: AlertReviewToken) -> AlertOut:
     try:
         with session_scope(request.app.state.db_url) as session:
             alert: Alert = alert_inbox.acknowledge_alert(session, alert_id, account.username)

@@ -1,16 +1,21 @@
 """The FastAPI application: one UI for three roles, the REST API, offline API docs.
 
 Built by :func:`create_app` from the settings and the secret key, so tests
-and ``veille serve`` assemble exactly the same thing.
+and ``veille serve`` assemble exactly the same thing. The secret key is
+never used as is: :class:`web.keys.KeyRing` derives one key per purpose
+(sessions, CSRF, links, webhooks).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -19,22 +24,25 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from store.suppression import pseudonym_key as default_pseudonym_key
 from veille import __version__
 from veille.config import Settings
+from web.keys import KeyRing, current_webhook_secret
 from web.links import DEFAULT_MAX_AGE_DAYS
 from web.render import make_templates
-from web.security import LoginRequiredError, LoginThrottle
+from web.security import LoginRequiredError, LoginThrottle, session_account
+from web.sessions import ServerSessionMiddleware
 from web.webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_COOKIE = "veille_session"
-SESSION_MAX_AGE_S = 8 * 3600
+#: Longest URL (path and query string) accepted, in bytes.
+MAX_URL_BYTES = 8192
+#: What no URL may carry once percent-decoded: NUL and control characters.
+_URL_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -57,6 +65,53 @@ class WebConfig:
     webhook_urls: list[str] = field(default_factory=list)
     confirm_link_days: int = DEFAULT_MAX_AGE_DAYS
     max_login_failures: int = 5
+    #: Failures for one user name from all addresses together before it waits.
+    max_login_failures_per_name: int = 20
+    #: Absolute session lifetime, from sign-in; nothing extends it.
+    session_hours: float = 8.0
+    #: A session unused for this long ends.
+    session_idle_minutes: float = 30.0
+
+
+class InputGuard:
+    """Refuse, at the door, URLs that carry NUL or control characters or are over-long.
+
+    Every path and query parameter of every route (UI and API) is checked
+    here once, before any route or database sees it: 400 (JSON under
+    ``/api/``, a French page elsewhere) instead of a database error.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+            query: bytes = scope.get("query_string", b"")
+            problem = None
+            if len(raw_path) + len(query) > MAX_URL_BYTES:
+                problem = (414, "URL too long", "Adresse trop longue.")
+            else:
+                decoded = unquote_to_bytes(raw_path) + unquote_to_bytes(query.replace(b"+", b" "))
+                if _URL_CONTROL.search(decoded):
+                    problem = (
+                        400,
+                        "invalid input: control character in the URL",
+                        "Requête invalide : l'adresse contient un caractère de contrôle.",
+                    )
+            if problem is not None:
+                status, english, french = problem
+                if scope["path"].startswith("/api/"):
+                    response: Response = JSONResponse({"detail": english}, status_code=status)
+                else:
+                    response = HTMLResponse(
+                        f"<!doctype html><html lang=fr><meta charset=utf-8>"
+                        f"<title>Erreur {status}</title><h1>Erreur {status}</h1><p>{french}</p>",
+                        status_code=status,
+                    )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -90,9 +145,11 @@ class SecurityHeaders:
 
 def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     """Assemble the UI, the self-confirmation pages and the REST API."""
-    from web import api, confirm, ui
+    from web import account, api, confirm, ui
 
-    webhooks = WebhookDispatcher(config.webhook_urls, config.secret_key)
+    keys = KeyRing(config.secret_key)
+    db_url = settings.database_url
+    webhooks = WebhookDispatcher(config.webhook_urls, lambda: _webhook_signing(db_url, keys))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -106,7 +163,10 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         description=(
             "Alumni, suggestions, mentions and alerts for CRM integration. "
             "Authenticate with `Authorization: Bearer <token>` "
-            "(create one with `veille users token USERNAME`)."
+            "(create one with `veille users token USERNAME --scope read|review|admin`, "
+            "or on the *Mon compte* page). A `read` token may only read; `review` may also "
+            "decide suggestions, undo, acknowledge alerts and record opt-outs; `admin` "
+            "allows everything its user's role allows."
         ),
         docs_url=None,
         redoc_url=None,
@@ -116,23 +176,30 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     app.state.db_url = settings.database_url
     app.state.config = config
     app.state.secret_key = config.secret_key
+    app.state.keys = keys
     app.state.pseudonym_key = config.pseudonym_key or default_pseudonym_key()
     app.state.templates = make_templates()
-    app.state.throttle = LoginThrottle(max_failures=config.max_login_failures)
+    app.state.throttle = LoginThrottle(
+        db_url,
+        max_failures=config.max_login_failures,
+        max_failures_per_name=config.max_login_failures_per_name,
+    )
     app.state.webhooks = webhooks
 
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=config.secret_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE_S,
-        same_site="lax",
-        https_only=settings.web.secure_cookies,
+        ServerSessionMiddleware,
+        db_url=db_url,
+        keys=keys,
+        lifetime=timedelta(hours=config.session_hours),
+        idle=timedelta(minutes=config.session_idle_minutes),
+        secure=settings.web.secure_cookies,
     )
+    app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(ui.router)
+    app.include_router(account.router)
     app.include_router(confirm.router)
     app.include_router(api.router)
 
@@ -152,12 +219,21 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/health", include_in_schema=False)
-    def health() -> JSONResponse:
-        """The scheduler's health (last run per job, failing, stale): 503 when not ok."""
+    def health(request: Request) -> JSONResponse:
+        """``{"status": "ok"|"degraded"}`` for anyone (503 when degraded); details for admins.
+
+        The details (run log: jobs, errors, hosts, counts) are assembled by
+        :func:`scheduler.health` alone; here they are only gated: an admin's
+        session, or an admin's API token (any scope: this only reads).
+        """
         import scheduler
 
         body = scheduler.health(settings)
-        return JSONResponse(jsonable_encoder(body), status_code=200 if body["ok"] else 503)
+        status_code = 200 if body["ok"] else 503
+        status = "ok" if body["ok"] else "degraded"
+        if not _is_admin(request):
+            return JSONResponse({"status": status}, status_code=status_code)
+        return JSONResponse(jsonable_encoder({"status": status, **body}), status_code=status_code)
 
     @app.exception_handler(LoginRequiredError)
     async def login_required(request: Request, _exc: LoginRequiredError) -> Response:
@@ -179,10 +255,18 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> Response:
-        # The database refused a value (e.g. a NUL byte in a query string):
+        # The database refused a value that got past the checks at the door:
         # the client sent something unusable, this is not a server fault.
+        # Never echo the statement or its parameters (they hold the data).
         log.info("refused invalid input on %s: %s", request.url.path, type(exc.orig).__name__)
-        return JSONResponse({"detail": "invalid input"}, status_code=400)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "invalid input"}, status_code=400)
+        return app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            _error_context(request, 400, "Requête invalide : une valeur n'est pas acceptable."),
+            status_code=400,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -198,13 +282,36 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     return app
 
 
+def _webhook_signing(db_url: str, keys: KeyRing) -> tuple[int, bytes]:
+    """The webhook secret in force (generation, HMAC key), read at each event."""
+    generation, secret = current_webhook_secret(db_url, keys)
+    return generation.generation, secret.encode()
+
+
+def _is_admin(request: Request) -> bool:
+    """An admin is asking: by session, or by an admin's API token."""
+    account = session_account(request)
+    if account is not None:
+        return account.role == "admin"
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    from store.db import session_scope
+    from store.users import token_grant
+
+    with session_scope(request.app.state.db_url) as session:
+        grant = token_grant(session, token.strip())
+    return grant is not None and grant.account.role == "admin"
+
+
 def _error_context(request: Request, status: int, message: str) -> dict[str, object]:
     from web.security import csrf_token
 
     return {
         "status": status,
         "message": message,
-        "account": None,
+        "account": session_account(request),
         "csrf": csrf_token(request),
         "flashes": [],
         "nav": [],

@@ -16,7 +16,9 @@ from fastapi.responses import HTMLResponse
 
 from store import review
 from store.db import session_scope
+from store.person import PersonNotFoundError, opt_out
 from store.review import SELF_ACTOR, ReviewError
+from veille.errors import user_message
 from web.links import LinkError, read_token
 from web.security import csrf_protect, csrf_token
 
@@ -60,7 +62,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
             suggestion = review.get_suggestion(session, suggestion_id)
             alumnus = review.get_alumnus(session, suggestion.alumnus_id)
     except (LinkError, ReviewError) as exc:
-        return _render(request, {"error": str(exc)}, status_code=410)
+        return _render(request, {"error": user_message(exc)}, status_code=410)
     if alumnus.opt_out:
         return _render(request, {"done": "opt_out"})
     if suggestion.status not in review.OPEN_STATUSES:
@@ -87,7 +89,7 @@ def confirm_answer(
     try:
         suggestion_id = _suggestion_id(request, token)
     except LinkError as exc:
-        return _render(request, {"error": str(exc)}, status_code=410)
+        return _render(request, {"error": user_message(exc)}, status_code=410)
     event = None
     try:
         with session_scope(request.app.state.db_url) as session:
@@ -103,14 +105,17 @@ def confirm_answer(
                 )
                 done = "corrected"
             elif choice == "opt_out" and opt_out_confirm == "yes":
-                review.opt_out(
-                    session, suggestion.alumnus_id, SELF_ACTOR, request.app.state.pseudonym_key
+                opt_out(
+                    session,
+                    suggestion.alumnus_id,
+                    request.app.state.pseudonym_key,
+                    actor=SELF_ACTOR,
                 )
                 done = "opt_out"
             else:
                 return _render(request, {"error": "Choisissez une réponse."}, status_code=400)
-    except ReviewError as exc:
-        return _render(request, {"error": str(exc)}, status_code=409)
+    except (ReviewError, PersonNotFoundError) as exc:
+        return _render(request, {"error": user_message(exc)}, status_code=409)
     if event is not None:
         from web.ui import webhook_payload
 

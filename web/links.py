@@ -1,8 +1,10 @@
 """Signed, expiring links that let an alumnus answer a suggestion without an account.
 
 The token is an itsdangerous ``URLSafeTimedSerializer`` payload holding only
-the suggestion id, signed with the web secret key and a purpose salt; its
-age is checked when it is opened (30 days unless configured otherwise).
+the suggestion id, signed with the ``links`` key derived from the web secret
+key (:mod:`web.keys`: the webhook or session keys cannot sign one) and a
+purpose salt; its age is checked when it is opened (30 days unless
+configured otherwise).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from veille.config import Settings
 from veille.errors import ConfigError, VeilleError
+from web.keys import derive_key
 
 SALT = "veille.self-confirmation"
 DEFAULT_MAX_AGE_DAYS = 30
@@ -19,9 +22,14 @@ DEFAULT_MAX_AGE_DAYS = 30
 class LinkError(VeilleError):
     """A self-confirmation link is invalid or expired."""
 
+    def __init__(self, message: str, fr: str) -> None:
+        super().__init__(message)
+        self.fr = fr
+
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=SALT)
+    """Signs with the ``links`` key derived from ``secret_key`` (the master key)."""
+    return URLSafeTimedSerializer(derive_key(secret_key, "links"), salt=SALT)
 
 
 def make_token(secret_key: str, suggestion_id: int) -> str:
@@ -33,11 +41,14 @@ def read_token(secret_key: str, token: str, max_age_days: int = DEFAULT_MAX_AGE_
     try:
         data = _serializer(secret_key).loads(token, max_age=max_age_days * 86400)
     except SignatureExpired as exc:
-        raise LinkError("this link has expired; ask the alumni office for a new one") from exc
+        raise LinkError(
+            "this link has expired; ask the alumni office for a new one",
+            "Ce lien a expiré : demandez-en un nouveau au service alumni.",
+        ) from exc
     except BadSignature as exc:
-        raise LinkError("this link is not valid") from exc
+        raise LinkError("this link is not valid", "Ce lien n'est pas valide.") from exc
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise LinkError("this link is not valid")
+        raise LinkError("this link is not valid", "Ce lien n'est pas valide.")
     return int(data["s"])
 
 

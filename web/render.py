@@ -13,24 +13,52 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from store.review import band, current_value
+from veille.urls import http_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-FIELD_LABELS = {
-    "employer": "Employeur",
-    "job_title": "Poste",
-    "city": "Ville",
-    "postcode": "Code postal",
-    "address": "Adresse",
-    "linkedin_url": "Profil LinkedIn",
-    "orcid": "ORCID",
-    "emails": "Courriel",
+
+class _Labels(dict[str, str]):
+    """Labels whose ``get`` never shows an internal key: unknown keys get ``unknown``.
+
+    Templates write ``FIELD_LABELS.get(s.field, s.field)``; a suggestion on a
+    field no producer should write (a bug upstream) then reads "Champ non
+    reconnu" instead of a raw column name, and the page still renders.
+    """
+
+    def __init__(self, labels: dict[str, str], unknown: str) -> None:
+        super().__init__(labels)
+        self.unknown = unknown
+
+    def get(self, key: object, default: object = None) -> str:
+        if isinstance(key, str) and key in self:
+            return self[key]
+        return self.unknown if key else ""
+
+
+FIELD_LABELS = _Labels(
+    {
+        "employer": "Employeur",
+        "job_title": "Poste",
+        "city": "Ville",
+        "postcode": "Code postal",
+        "address": "Adresse",
+        "linkedin_url": "Profil LinkedIn",
+        "orcid": "ORCID",
+        "emails": "Courriel",
+        "opt_out": "Opposition",
+    },
+    unknown="Champ non reconnu",
+)
+SCOPE_LABELS = {
+    "read": "Lecture",
+    "review": "Lecture et décisions",
+    "admin": "Administration",
 }
 BAND_LABELS = {"high": "Élevée", "medium": "Moyenne", "low": "Faible"}
 ROLE_LABELS = {
@@ -53,14 +81,9 @@ _WEIGHT_KEYS = ("weight", "match_weight", "bayes_factor", "log_weight", "log2_bf
 _AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "label", "value")
 
 
-def safe_url(value: object) -> str:
-    """``value`` if it is an http(s) URL, else ``""`` (never a script URL)."""
-    text = str(value or "").strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return ""
-    return text if parts.scheme in ("http", "https") and parts.netloc else ""
+#: ``value`` if it is an http(s) URL, else ``""`` (never a script URL); see
+#: :func:`veille.urls.http_url`, shared with the reports.
+safe_url = http_url
 
 
 def fmt_dt(value: object) -> str:
@@ -177,6 +200,7 @@ def make_templates() -> Jinja2Templates:
         BAND_LABELS=BAND_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         ACTION_LABELS=ACTION_LABELS,
+        SCOPE_LABELS=SCOPE_LABELS,
         fmt_value=fmt_value,
         current_value=current_value,
         evidence_rows=evidence_rows,

@@ -1,27 +1,36 @@
 """Who is asking and what they may do: sessions, roles, CSRF, login throttling.
 
-* Sessions are Starlette's itsdangerous-signed cookie (HttpOnly,
-  SameSite=Lax, Secure when ``web.secure_cookies``). The cookie holds only
-  the user id and the CSRF token; the account is re-read on every request,
-  so deactivating a user ends their sessions at once.
-* CSRF: one random token per session, sent back in a hidden ``csrf_token``
-  field or the ``X-CSRF-Token`` header; every POST through the UI routers is
-  refused with 403 without it. The REST API takes bearer tokens only (never
-  cookies), so it cannot be driven cross-site and needs no CSRF token.
-* Roles: each route names the roles it admits (:data:`ALUMNI_ROLES`...).
+* Sessions are server-side (:mod:`web.sessions`): the cookie (HttpOnly,
+  SameSite=Lax, Secure when ``web.secure_cookies``) holds a random id signed
+  with the ``session`` key, the ``web_session`` row holds the rest. Logout,
+  a password change or reset and a deactivation delete the row, so a copied
+  cookie stops working at once; the lifetime is absolute and nothing
+  extends it.
+* CSRF: one random token per session (per visitor before sign-in), sent
+  back in a hidden ``csrf_token`` field or the ``X-CSRF-Token`` header;
+  every POST through the UI routers is refused with 403 without it. The REST
+  API takes bearer tokens only (never cookies), so it cannot be driven
+  cross-site and needs no CSRF token.
+* Roles: each route names the roles it admits (:data:`ALUMNI_ROLES`...);
+  API tokens are further narrowed by their scope (``read``, ``review``,
+  ``admin``).
+* Login throttling is kept in the database (:mod:`store.login_throttle`),
+  keyed on the normalised user name, so it holds across web workers and
+  under any spelling of the name.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import HTTPException, Request
 
-from store.users import Account, get_account
+from store import login_throttle
+from store.db import session_scope
+from store.users import Account
+from web.sessions import current_account
 
 #: Who sees personal data of alumni (records, suggestions, history).
 ALUMNI_ROLES = frozenset({"admin", "alumni_officer"})
@@ -65,22 +74,14 @@ async def csrf_protect(request: Request) -> None:
             sent = value if isinstance(value, str) else None
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise HTTPException(
-            status_code=403, detail="CSRF token missing or invalid; reload the page"
+            status_code=403,
+            detail="Jeton de sécurité (CSRF) absent ou périmé : rechargez la page et recommencez.",
         )
 
 
 def session_account(request: Request) -> Account | None:
     """The signed-in account, or None (also None once the account is deactivated)."""
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
-        return None
-    from store.db import session_scope
-
-    with session_scope(request.app.state.db_url) as session:
-        account = get_account(session, user_id)
-    if account is None:
-        request.session.pop("uid", None)
-    return account
+    return current_account(request)
 
 
 def require(roles: frozenset[str]) -> object:
@@ -92,7 +93,7 @@ def require(roles: frozenset[str]) -> object:
             raise LoginRequiredError
         if account.role not in roles:
             raise HTTPException(
-                status_code=403, detail="your role does not give access to this page"
+                status_code=403, detail="Votre rôle ne donne pas accès à cette page."
             )
         return account
 
@@ -108,43 +109,41 @@ def any_user(request: Request) -> Account:
 
 @dataclass
 class LoginThrottle:
-    """Refuse logins for a (username, IP) pair after repeated failures.
+    """Refuse sign-ins for a user name after repeated failures, in every worker.
 
-    Kept in memory, per process: it needs no table and no schema change, it
-    resets on restart, and with several worker processes each one counts on
-    its own (the effective limit is ``max_failures`` x workers). That is
-    enough to make online guessing of a password impractical (argon2 also
-    costs the attacker ~50 ms per guess); put a reverse proxy limit in front
-    for distributed attacks.
+    Two limits over ``window_s``: ``max_failures`` for one name from one
+    address, ``max_failures_per_name`` for one name from anywhere (a guesser
+    spread over many addresses). The name is normalised the way accounts
+    are (NFKC, blanks stripped, case-folded), so ``"u_x "`` or ``"U_X"``
+    count against ``u_x``. Failures live in the database: every worker and
+    every restart sees them. argon2 also costs each guess ~50 ms.
     """
 
+    db_url: str
     max_failures: int = 5
+    max_failures_per_name: int = 20
     window_s: float = 900.0
-    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.window_s)
 
     def retry_after(self, username: str, ip: str) -> int:
         """Seconds to wait before another attempt, 0 if allowed."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent((username.casefold(), ip), now)
-            if len(q) < self.max_failures:
-                return 0
-            return max(1, int(q[0] + self.window_s - now))
+        with session_scope(self.db_url) as session:
+            return login_throttle.retry_after(
+                session,
+                username,
+                ip,
+                max_failures=self.max_failures,
+                max_failures_per_name=self.max_failures_per_name,
+                window=self.window,
+            )
 
     def failure(self, username: str, ip: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent((username.casefold(), ip), now).append(now)
-            if len(self._failures) > 100_000:  # bound memory under a spray attack
-                self._failures.clear()
+        with session_scope(self.db_url) as session:
+            login_throttle.record_failure(session, username, ip, window=self.window)
 
     def success(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username.casefold(), ip), None)
+        with session_scope(self.db_url) as session:
+            login_throttle.record_success(session, username, ip)

@@ -21,7 +21,7 @@ from store.models import AuditEvent
 from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
 from veille.csvsafe import to_csv
-from veille.errors import VeilleError
+from veille.errors import VeilleError, user_message
 from veille.privacy import display_author
 from web.links import self_confirmation_link
 from web.security import (
@@ -35,6 +35,7 @@ from web.security import (
     require,
     session_account,
 )
+from web.sessions import sign_in, sign_out
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ NAV = (
     ("/mentions", "Mentions", MENTION_ROLES),
     ("/reports", "Rapports", REPORT_ROLES),
     ("/jobs", "Tâches", frozenset({"admin"})),
+    ("/admin/security", "Sécurité", frozenset({"admin"})),
     (
         "/api/docs",
         "API",
@@ -71,7 +73,10 @@ HOME = {
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
-    """A message shown once on the next page (kept in the signed session)."""
+    """A message shown once on the next page (kept in the server-side session).
+
+    Storing it never extends the session: its lifetime is fixed at sign-in.
+    """
     messages = list(request.session.get("flash", []))[-4:]
     messages.append({"kind": kind, "text": message[:500]})
     request.session["flash"] = messages
@@ -177,15 +182,13 @@ def login(
             status_code=401,
         )
     throttle.success(username, ip)
-    request.session.clear()  # new CSRF token for the signed-in session
-    request.session["uid"] = account.id
-    csrf_token(request)
+    sign_in(request, account)  # a new session id and CSRF token (no session fixation)
     return redirect(_local_next(next) or HOME.get(account.role, "/"))
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    request.session.clear()
+    sign_out(request)  # the session row is deleted: a copied cookie is refused from now on
     return redirect("/login")
 
 
@@ -353,7 +356,11 @@ def alumni_list(
 
 
 @router.get("/alumni/{alumnus_id}")
-def alumnus_page(request: Request, alumnus_id: str, account: AlumniUser) -> HTMLResponse:
+def alumnus_page(
+    request: Request,
+    alumnus_id: Annotated[str, Path(min_length=1, max_length=64)],
+    account: AlumniUser,
+) -> HTMLResponse:
     try:
         with session_scope(_db(request)) as session:
             alumnus = review.get_alumnus(session, alumnus_id)
@@ -586,7 +593,7 @@ def run_report(
             settings, query=query, start=start, end=end, compare_peers=bool(compare_peers), fmt=fmt
         )
     except VeilleError as exc:
-        context["error"] = str(exc)
+        context["error"] = user_message(exc)
         return page(request, "reports.html", account, context, status_code=400)
     name = f"brand-report-{start.isoformat()}-{end.isoformat()}.{fmt}"
     log.info("brand report %s run by %s", name, account.username)

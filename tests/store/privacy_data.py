@@ -21,14 +21,17 @@ from store.models import (
     JobChange,
     JobRun,
     LabelledExample,
+    LoginFailure,
     Mention,
     MentionInstitution,
     ProfileSnapshot,
     ReportSnapshot,
+    SecretRotation,
     Source,
     Suggestion,
     Suppression,
     User,
+    WebSession,
 )
 
 KEY = b"test-pseudonym-key-" + b"x" * 13
@@ -231,7 +234,10 @@ def seed_person(session: Session) -> dict[str, int]:
     session.add(user)
     session.flush()
     assert user.id is not None
-    session.add(ApiToken(token_hash="h" * 64, user_id=user.id, label="cli"))
+    session.add(ApiToken(token_hash="h" * 64, user_id=user.id, label="cli", scope="review"))
+    session.add(WebSession(id_hash="s" * 64, user_id=user.id, csrf="c" * 43, expires_at=T0))
+    session.add(LoginFailure(name_hash="n" * 64, ip_hash="i" * 64, at=T0))
+    session.add(SecretRotation(purpose="webhooks", generation=1, salt="0" * 32, rotated_by="admin"))
     session.add(Suppression(kind="handle", value_hash="0" * 64, reason="someone else"))
     session.add_all(
         [

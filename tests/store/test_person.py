@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from store.db import get_engine, session_scope
 from store.models import AuditEvent, Mention, Suggestion
-from store.person import PersonNotFoundError, erase_person, export_person, opt_out_alumnus
+from store.person import PersonNotFoundError, erase_person, export_person, opt_out
 from store.suppression import OptOutFilter, keyed_hash
 from tests.store.privacy_data import (
     ALUMNUS_ID,
@@ -114,7 +114,7 @@ def test_opt_out_withdraws_suggestions_and_suppresses(db_url: str) -> None:
     with session_scope(db_url) as s:
         seed_person(s)
     with session_scope(db_url) as s:
-        summary = opt_out_alumnus(s, ALUMNUS_ID, KEY, actor="cli:test", reason="asked by mail")
+        summary = opt_out(s, ALUMNUS_ID, KEY, actor="cli:test", reason="asked by mail")
     assert summary.withdrawn_suggestions == 1
     with session_scope(db_url) as s:
         sugg = s.exec(select(Suggestion)).one()
@@ -146,7 +146,7 @@ def test_opt_out_blanks_stored_posts_from_their_handles(db_url: str) -> None:
     with session_scope(db_url) as s:
         ids = seed_person(s)
     with session_scope(db_url) as s:
-        summary = opt_out_alumnus(s, ALUMNUS_ID, KEY, actor="cli:test")
+        summary = opt_out(s, ALUMNUS_ID, KEY, actor="cli:test")
     assert summary.mentions_blanked == 2
     with session_scope(db_url) as s:
         own = s.get(Mention, ids["own"])

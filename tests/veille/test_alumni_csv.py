@@ -107,7 +107,7 @@ def test_french_excel_export_semicolon_bom_and_aliases(tmp_path: Path) -> None:
     [
         (["id,last_name,colour", "1,A,red"], "line 1: unknown column"),
         (["first_name", "Ann"], "line 1: missing required column"),
-        (["id,last_name", "1,A", "1,B"], "line 3: id '1' already used on line 2"),
+        (["id,last_name", "1,A", "1,B"], "line 3: id already used on line 2"),
         (["id,last_name", "1,A,extra"], "line 2: expected 2 fields"),
         (["id,last_name,email", "1,A,not-an-email"], "line 2: email"),
         (["id,last_name,orcid", "1,A,0000-0002-1825-0098"], "line 2: orcid"),

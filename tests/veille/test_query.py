@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -72,3 +74,36 @@ def test_near_distance(a, b, gap, n) -> None:
         return
     q = parse(f"{a} NEAR/{n} {b}")
     assert q.matches(text) is (gap <= n)
+
+
+@pytest.mark.parametrize(
+    ("query", "limit"),
+    [
+        ("(" * 400 + "univ" + ")" * 400, "nests more than 32 levels"),
+        ("univ " + "NOT " * 400 + "x", "nests more than 32 levels"),
+        (" NEAR/1 ".join(["a"] * 200), "nests more than 32 levels"),
+        ("a" * 2001, "at most 2000"),
+        (" ".join(["w"] * 301), "at most 300"),
+        ("univ\x00exemple", "control character U\\+0000 at position 4"),
+        ("univ\x1bexemple", "control character"),
+    ],
+)
+def test_query_size_and_depth_are_bounded(query: str, limit: str) -> None:
+    """400 nested parentheses used to raise RecursionError (a 500 in the web UI)."""
+    with pytest.raises(QuerySyntaxError, match=limit) as caught:
+        parse(query)
+    assert caught.value.fr and caught.value.fr.startswith("Requête invalide : ")
+
+
+def test_queries_within_the_bounds_still_parse() -> None:
+    deep = "(" * 32 + "univ" + ")" * 32
+    assert parse(deep).matches("l'université") is False
+    assert parse(deep.replace("univ", "universite")).matches("l'Université")
+    assert parse(" OR ".join(["w"] * 300)).matches("w")
+    assert parse("a\tb\nc").matches("a b c")  # tabs and line breaks are blanks, not controls
+
+
+@given(st.text(alphabet='()"ab NOTRAD/1-*', max_size=300))
+def test_any_string_parses_or_is_a_query_error(text: str) -> None:
+    with contextlib.suppress(QuerySyntaxError):
+        parse(text)

@@ -45,7 +45,10 @@ class Seed:
     low_email: int
     xss_suggestion: int
     alert: int
+    #: Each account's token with the widest scope its role allows (review; admin for admin).
     tokens: dict[str, str]
+    #: Each account's read-only token.
+    read_tokens: dict[str, str]
 
 
 def seed_database(url: str) -> Seed:
@@ -133,9 +136,14 @@ def seed_database(url: str) -> Seed:
             # by design); sign-in still verifies it for real
             s.add(User(username=username, password_hash=_password_hash(), role=role))
         s.flush()
-        tokens = {u: create_api_token(s, u, "tests") for u in ROLES}
+        tokens = {
+            u: create_api_token(s, u, "tests", "admin" if u == "admin" else "review") for u in ROLES
+        }
+        read_tokens = {u: create_api_token(s, u, "tests", "read") for u in ROLES}
         assert high.id and medium.id and low.id and xss.id and alert.id
-        return Seed("A-001", "A-002", high.id, medium.id, low.id, xss.id, alert.id, tokens)
+        return Seed(
+            "A-001", "A-002", high.id, medium.id, low.id, xss.id, alert.id, tokens, read_tokens
+        )
 
 
 def web_settings(url: str, tmp_path: object) -> Settings:

@@ -59,3 +59,45 @@ def test_serve_refuses_without_secret_key(tmp_path: Path, sqlite_url: str, monke
     r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
     assert r.exit_code == ConfigError.exit_code and "too short" in r.output
     state._settings = None
+
+
+def test_users_token_scopes_and_webhook_secret(
+    tmp_path: Path, sqlite_url: str, monkeypatch
+) -> None:
+    from tests.web.conftest import SECRET
+    from web.keys import KeyRing, current_webhook_secret
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("VEILLE_SECRET_KEY", SECRET)
+    cfg = _config(tmp_path, sqlite_url)
+    runner = CliRunner()
+
+    def run(*args: str, **kw):
+        state._settings = None
+        return runner.invoke(app, ["-c", str(cfg), *args], **kw)
+
+    assert run("users", "add", "crm", "--role", "alumni_officer", "--password-stdin",
+               input="a long passphrase\n").exit_code == 0  # fmt: skip
+    r = run("users", "token", "crm", "--scope", "admin")
+    assert r.exit_code != 0 and "cannot hold a token with scope 'admin'" in r.output
+    r = run("users", "token", "crm", "--scope", "everything")
+    assert r.exit_code != 0 and "unknown scope" in r.output
+    r = run("users", "token", "crm", "--scope", "review", "--label", "CRM sync")
+    assert r.exit_code == 0 and r.output.strip().startswith("vl_")
+    value = r.output.strip()
+    r = run("users", "tokens")
+    assert r.exit_code == 0 and "CRM sync" in r.output and "review" in r.output
+    assert value not in r.output
+    r = run("users", "list")
+    assert r.exit_code == 0 and "crm" in r.output and "active" in r.output
+
+    r = run("webhooks", "secret")
+    assert r.exit_code == 0 and "generation 0" in r.output
+    shown = r.output.split()[-1]
+    assert shown == current_webhook_secret(sqlite_url, KeyRing(SECRET))[1]
+    r = run("webhooks", "secret", "--rotate")
+    assert r.exit_code == 0 and "generation 1" in r.output and shown not in r.output
+    monkeypatch.delenv("VEILLE_SECRET_KEY")
+    r = run("webhooks", "secret")
+    assert r.exit_code == ConfigError.exit_code and "VEILLE_SECRET_KEY" in r.output
+    state._settings = None

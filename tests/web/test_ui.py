@@ -202,10 +202,11 @@ def test_self_confirmation_flow(app, seeded, db_url) -> None:
 def test_expired_link(app, seeded) -> None:
     from itsdangerous import URLSafeTimedSerializer
 
+    from web.keys import derive_key
     from web.links import SALT
 
     app.state.config.confirm_link_days = 1
-    token = URLSafeTimedSerializer(SECRET, salt=SALT).dumps({"s": seeded.high})
+    token = URLSafeTimedSerializer(derive_key(SECRET, "links"), salt=SALT).dumps({"s": seeded.high})
     import time as _t
 
     real = _t.time
@@ -268,6 +269,7 @@ def test_api_docs_are_offline(app) -> None:
 
 class _Hook(BaseHTTPRequestHandler):
     received: ClassVar[list[tuple[dict, str]]] = []
+    generations: ClassVar[list[str]] = []
     fail_first = 1
 
     def do_POST(self):
@@ -278,6 +280,7 @@ class _Hook(BaseHTTPRequestHandler):
             self.end_headers()
             return
         _Hook.received.append((json.loads(body), self.headers["X-Veille-Signature"]))
+        _Hook.generations.append(self.headers["X-Veille-Key-Generation"])
         self.send_response(204)
         self.end_headers()
 
@@ -288,6 +291,8 @@ class _Hook(BaseHTTPRequestHandler):
 def test_webhooks_delivered_with_retry(db_url, seeded, tmp_path) -> None:
     import hashlib
     import hmac
+
+    from web.keys import KeyRing, current_webhook_secret
 
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -305,11 +310,15 @@ def test_webhooks_delivered_with_retry(db_url, seeded, tmp_path) -> None:
         assert payload["event"] == "suggestion.accepted" and payload["new_value"] == "New Corp"
         assert payload["alumnus_id"] == seeded.alumnus
         body = json.dumps(payload, ensure_ascii=False, default=str).encode()
-        assert signature == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        _, secret = current_webhook_secret(db_url, KeyRing(SECRET))
+        assert secret.startswith("vwh_") and SECRET not in secret
+        assert signature == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert _Hook.generations == ["0"]
         app.state.webhooks.close()
     finally:
         server.shutdown()
         _Hook.received.clear()
+        _Hook.generations.clear()
 
 
 def test_impossible_ids_are_client_errors(browser: Browser) -> None:
@@ -329,14 +338,24 @@ def test_health_endpoint_and_jobs_page_show_the_run_log(app, seeded, db_url) -> 
         finish_run(s, run.id, status="error", error="<b>boom</b>", counts={"alerts": 0})
     client = TestClient(app)
     r = client.get("/health")
-    assert r.status_code == 503 and r.json()["ok"] is False
-    assert "alerts" in r.json()["failing"]
+    # anonymous: the state only, no run log (error texts, hosts, pids, counts)
+    assert r.status_code == 503 and r.json() == {"status": "degraded"}
+    cm = Browser(app)
+    cm.login("cm")
+    assert cm.get("/health").json() == {"status": "degraded"}
+    r = client.get("/health", headers={"Authorization": f"Bearer {seeded.tokens['officer']}"})
+    assert r.json() == {"status": "degraded"}
+    for token in (seeded.tokens["admin"], seeded.read_tokens["admin"]):
+        r = client.get("/health", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 503 and r.json()["ok"] is False
+        assert "alerts" in r.json()["failing"] and r.json()["status"] == "degraded"
 
     admin = Browser(app)
     assert admin.login("admin").status_code == 303
+    details = admin.get("/health").json()
+    assert details["status"] == "degraded" and "alerts" in details["failing"]
+    assert "<b>boom</b>" in json.dumps(details)
     page = admin.get("/jobs")
     assert page.status_code == 200
     assert "alerts" in page.text and "&lt;b&gt;boom&lt;/b&gt;" in page.text
-    cm = Browser(app)
-    cm.login("cm")
     assert cm.get("/jobs").status_code == 403

@@ -4,7 +4,10 @@ Each module of this package registers one command group through a
 ``register(app)`` function; modules are discovered, so a new capability adds
 its own file and touches nothing else. Expected failures
 (:class:`~veille.errors.VeilleError`) become one clear line and their exit
-code, in the real command and under test runners alike.
+code, in the real command and under test runners alike. A value the
+database refuses becomes one line too, naming the error class and SQLSTATE
+but never the statement or its parameters: those hold the rows' personal
+data, which a traceback would print.
 """
 
 from __future__ import annotations
@@ -18,10 +21,26 @@ from typing import Any
 
 import typer
 from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from veille.cli._common import console, err_console, state
 from veille.errors import VeilleError
+
+#: Exit code when the database refused what a command tried to write.
+DATABASE_EXIT_CODE = 8
+
+
+def database_refusal(exc: DBAPIError) -> str:
+    """One line about a database error, without the statement or its parameters."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or ""
+    kind = type(orig).__name__ if orig is not None else type(exc).__name__
+    suffix = f", {code}" if code else ""
+    return (
+        f"the database refused the data ({kind}{suffix}); nothing was written. "
+        "Check the input for values the checks let through and report it."
+    )
 
 
 class _VeilleGroup(TyperGroup):
@@ -34,6 +53,11 @@ class _VeilleGroup(TyperGroup):
         except VeilleError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             ctx.exit(exc.exit_code)
+        except DBAPIError as exc:
+            err_console.print(
+                f"[bold red]error:[/] {escape(database_refusal(exc))}", highlight=False
+            )
+            ctx.exit(DATABASE_EXIT_CODE)
 
 
 app = typer.Typer(

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from veille.errors import ImportFileError
+from veille.inputcheck import problem
 
 
 def get_tag_app(app: typer.Typer) -> typer.Typer:
@@ -22,21 +23,48 @@ def get_tag_app(app: typer.Typer) -> typer.Typer:
     return tag_app
 
 
-def read_jsonl(lines: Iterable[str], *, require_text: bool = False) -> Iterator[dict[str, Any]]:
+#: Longest accepted ``"id"`` (ids are echoed back and joined on by the caller).
+MAX_ID_LENGTH = 256
+
+
+def read_jsonl(
+    lines: Iterable[str | bytes], *, require_text: bool = False
+) -> Iterator[dict[str, Any]]:
     """The objects of a JSON Lines stream; the first bad line stops it, with its number.
 
-    ``"text"``, when present (always, with ``require_text``), must be a string.
+    Lines may be bytes (then they must be UTF-8). ``"text"``, when present
+    (always, with ``require_text``), must be a string without NUL; ``"id"``,
+    when present, a string or number of at most :data:`MAX_ID_LENGTH`
+    characters without control characters. Messages never quote the line.
     """
-    for n, line in enumerate(lines, 1):
+    for n, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise ImportFileError("not UTF-8 text", line=n) from None
+        else:
+            line = raw
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(f"not valid JSON ({exc.msg})", line=n) from exc
+            raise ImportFileError(f"not valid JSON ({exc.msg})", line=n) from None
+        except RecursionError:
+            raise ImportFileError("JSON nested too deeply", line=n) from None
         if not isinstance(obj, dict):
             raise ImportFileError("each line must be a JSON object", line=n)
         text = obj.get("text")
         if (require_text or text is not None) and not isinstance(text, str):
             raise ImportFileError('"text" must be a string', line=n)
+        if isinstance(text, str) and "\x00" in text:
+            raise ImportFileError('"text" contains a NUL character', line=n)
+        ident = obj.get("id")
+        if ident is not None:
+            if isinstance(ident, bool) or not isinstance(ident, str | int | float):
+                raise ImportFileError('"id" must be a string or a number', line=n)
+            trouble = problem(str(ident), max_length=MAX_ID_LENGTH)
+            if trouble:
+                raise ImportFileError(f'"id" {trouble}', line=n)
         yield obj

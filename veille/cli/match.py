@@ -8,6 +8,7 @@ why two records were linked. No configuration or database is needed.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -18,11 +19,36 @@ import typer
 from veille.cli._common import console
 from veille.csvsafe import write_rows
 from veille.errors import ImportFileError
+from veille.inputcheck import decode_utf8, problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
 OUTPUT_COLUMNS = ("alumni_id", "profile_id", "probability", "evidence")
+#: Longest accepted cell (generous: matching input is messy, but never unbounded).
+MAX_CELL = 2000
+
+
+def _record_lines(text: str, sep: str, name: str) -> list[int]:
+    """Check every cell at the door; return the line each non-blank record starts on.
+
+    Messages name the file, the line and the field number, never a value.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    starts: list[int] = []
+    previous = 0
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            for n, cell in enumerate(cells, 1):
+                trouble = problem(cell, max_length=MAX_CELL, multiline=True)
+                if trouble:
+                    raise ImportFileError(f"{name}: field {n} {trouble}", line=start)
+            if cells:
+                starts.append(start)
+    except csv.Error as exc:
+        raise ImportFileError(f"{name}: malformed CSV ({exc})", line=reader.line_num) from None
+    return starts
 
 
 def read_people_csv(path: Path) -> pd.DataFrame:
@@ -32,19 +58,17 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8; re-save it as UTF-8 (CSV UTF-8)") from exc
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = decode_utf8(raw, what=path.name)
     header = text.split("\n", 1)[0]
     sep = ";" if header.count(";") > header.count(",") else ","
+    lines = _record_lines(text, sep, path.name)
     try:
         df = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportFileError(f"{path}: {exc}") from exc
+        raise ImportFileError(f"{path}: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     from enrich.matching import COLUMNS
 
@@ -57,7 +81,11 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     if "id" in df.columns:
         dupes = df["id"][df["id"].duplicated() & (df["id"] != "")]
         if len(dupes):
-            raise ImportFileError(f"{path}: duplicate id {dupes.iloc[0]!r}; ids must be unique")
+            row = df.index.get_loc(dupes.index[0])
+            line = lines[row + 1] if row + 1 < len(lines) else None
+            raise ImportFileError(
+                f"{path.name}: this id is already used above; ids must be unique", line=line
+            )
     return df[known]
 
 

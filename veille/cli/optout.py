@@ -1,4 +1,8 @@
-"""`veille optout add|list`: people who must never be collected again (RGPD Art. 21)."""
+"""`veille optout add|list`: people who must never be collected again (RGPD Art. 21).
+
+``--alumnus`` runs :func:`store.person.opt_out`, the same objection the
+self-service link and ``POST /api/v1/alumni/{id}/opt-out`` record.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import typer
 from rich.table import Table
 
 from store.db import ensure_schema, session_scope
-from store.person import blank_authored, opt_out_alumnus
+from store.person import blank_authored, opt_out
 from store.suppression import add, counts_by_kind, pseudonym_key
 from store.types import utcnow
 from veille.cli._common import console, db_url
@@ -44,7 +48,7 @@ def add_(
             new += add(session, kind, values, key, reason or "opt-out")
         blanked = blank_authored(session, handle, utcnow())
         if alumnus:
-            summary = opt_out_alumnus(session, alumnus, key, actor=actor, reason=reason)
+            summary = opt_out(session, alumnus, key, actor=actor, reason=reason)
             new += summary.suppressed
             withdrawn = summary.withdrawn_suggestions
             blanked += summary.mentions_blanked

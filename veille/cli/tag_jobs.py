@@ -21,9 +21,9 @@ from veille.errors import ImportFileError
 def read_records(path: Path) -> list[dict[str, Any]]:
     """All records of ``path``; a bad line fails the whole file with its number."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"cannot read {path}: {exc}") from exc
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     return list(read_jsonl(lines, require_text=True))
 
 

@@ -23,7 +23,7 @@ def route(
     router = Router(settings())
     if not input.exists():
         raise ImportFileError(f"{input} does not exist")
-    with input.open(encoding="utf-8") as fh:
+    with input.open("rb") as fh:
         rows = list(read_jsonl(fh))
     counts: dict[str, int] = {}
     tmp = output.with_name(output.name + ".tmp")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import typer
 
@@ -41,7 +41,7 @@ def tag_sentiment(
         updates["backend"] = backend
     sent = sent.model_copy(update=updates)
     classifier = get_classifier(sent)
-    src: TextIO = sys.stdin if str(input) == "-" else input.open(encoding="utf-8")
+    src: BinaryIO = sys.stdin.buffer if str(input) == "-" else input.open("rb")
     dst: TextIO = sys.stdout if str(output) == "-" else _open_out(output)
     n = 0
     try:
@@ -53,7 +53,7 @@ def tag_sentiment(
                 chunk = []
         n += _flush(chunk, dst, classifier, thresholds.sentiment_uncertain_below, tag_texts)
     finally:
-        if src is not sys.stdin:
+        if src is not sys.stdin.buffer:
             src.close()
         if dst is not sys.stdout:
             dst.close()

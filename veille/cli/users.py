@@ -1,13 +1,36 @@
-"""`veille users`: web accounts, roles and API tokens."""
+"""`veille users`: web accounts, roles, API tokens, and locking an account out.
+
+``deactivate`` and ``reset-password`` end every web session of the account
+at once (sessions are server-side), and ``deactivate`` also revokes its API
+tokens; ``revoke-sessions`` signs an account out everywhere without
+touching its password.
+"""
 
 from __future__ import annotations
 
 import sys
 
 import typer
+from rich.table import Table
 
-from store.db import session_scope
-from store.users import ROLES, UserError, create_api_token, create_user, list_users, revoke_tokens
+from store.db import ensure_schema, session_scope
+from store.users import (
+    ROLES,
+    SCOPES,
+    UserError,
+    activate_user,
+    all_users,
+    canonical_username,
+    create_api_token,
+    create_user,
+    deactivate_user,
+    end_sessions,
+    list_tokens,
+    revoke_token,
+    revoke_tokens,
+    set_password,
+)
+from store.web_sessions import count_sessions
 from veille.cli._common import console, db_url
 
 users_app = typer.Typer(help="Web UI accounts and API tokens.", no_args_is_help=True)
@@ -18,6 +41,12 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
+
+
+def _url() -> str:
+    url = db_url()
+    ensure_schema(url)
+    return url
 
 
 @users_app.command("add")
@@ -32,37 +61,133 @@ def add(
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     password = _read_password(password_stdin)
-    with session_scope(db_url()) as session:
+    with session_scope(_url()) as session:
         account = create_user(session, username, password, role)
-    console.print(f"created [bold]{account.username}[/] ({account.role})")
+    console.print(f"created [bold]{account.username}[/] ({account.role})", highlight=False)
 
 
 @users_app.command("list")
 def list_() -> None:
-    """Active accounts and their roles."""
-    with session_scope(db_url()) as session:
-        accounts = list_users(session)
-    for account in accounts:
-        console.print(f"{account.username}\t{account.role}", highlight=False)
+    """Every account: role, active or not, API tokens and open web sessions."""
+    with session_scope(_url()) as session:
+        accounts = all_users(session)
+        sessions = count_sessions(session)
+        tokens: dict[str, int] = {}
+        for t in list_tokens(session):
+            tokens[t.username] = tokens.get(t.username, 0) + 1
+    table = Table(title="accounts")
+    for column in ("user", "role", "status", "tokens", "sessions"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(
+            a.username,
+            a.role,
+            "active" if a.active else "deactivated",
+            str(tokens.get(a.username, 0)),
+            str(sessions.get(a.id, 0)),
+        )
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def deactivate(username: str = typer.Argument(...)) -> None:
+    """Lock an account out: its sessions end and its API tokens are revoked at once."""
+    with session_scope(_url()) as session:
+        ended, revoked = deactivate_user(session, username)
+    console.print(
+        f"deactivated {username}: {ended} web session(s) ended, {revoked} API token(s) revoked",
+        highlight=False,
+    )
+
+
+@users_app.command("activate")
+def activate(username: str = typer.Argument(...)) -> None:
+    """Let a deactivated account sign in again (its revoked tokens stay revoked)."""
+    with session_scope(_url()) as session:
+        activate_user(session, username)
+    console.print(f"activated {username}", highlight=False)
+
+
+@users_app.command("reset-password")
+def reset_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input (scripts)."
+    ),
+) -> None:
+    """Set a new password; every web session of the account ends."""
+    password = _read_password(password_stdin)
+    with session_scope(_url()) as session:
+        ended = set_password(session, username, password)
+    console.print(f"password of {username} reset; {ended} web session(s) ended", highlight=False)
+
+
+@users_app.command("revoke-sessions")
+def revoke_sessions(username: str = typer.Argument(...)) -> None:
+    """Sign an account out everywhere (a lost laptop), password unchanged."""
+    with session_scope(_url()) as session:
+        ended = end_sessions(session, username)
+    console.print(f"{ended} web session(s) of {username} ended", highlight=False)
 
 
 @users_app.command("token")
 def token(
     username: str = typer.Argument(...),
+    scope: str = typer.Option(
+        "read",
+        "--scope",
+        help="read (GET only), review (also accept/reject/undo/acknowledge/opt out) "
+        "or admin (admins only).",
+    ),
     label: str = typer.Option("", "--label", help="What the token is for (e.g. 'CRM sync')."),
 ) -> None:
     """Create a REST API token; it is printed once and only its hash is kept."""
-    with session_scope(db_url()) as session:
-        value = create_api_token(session, username, label)
+    if scope not in SCOPES:
+        raise UserError(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
+    with session_scope(_url()) as session:
+        value = create_api_token(session, username, label, scope)
     console.print(value, highlight=False, soft_wrap=True)
+
+
+@users_app.command("tokens")
+def tokens(username: str = typer.Argument("", help="Only this user's tokens.")) -> None:
+    """API tokens (never their values): id, user, label, scope, creation, last use."""
+    with session_scope(_url()) as session:
+        rows = [
+            t
+            for t in list_tokens(session)
+            if not username or t.username == canonical_username(username)
+        ]
+    table = Table(title="API tokens")
+    for column in ("id", "user", "label", "scope", "created", "last used"):
+        table.add_column(column)
+    for t in rows:
+        table.add_row(
+            str(t.id),
+            t.username,
+            t.label,
+            t.scope,
+            t.created_at.strftime("%Y-%m-%d %H:%M"),
+            t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never",
+        )
+    console.print(table)
+
+
+@users_app.command("revoke-token")
+def revoke_one(token_id: int = typer.Argument(..., help="Id from `veille users tokens`.")) -> None:
+    """Delete one API token."""
+    with session_scope(_url()) as session:
+        if not revoke_token(session, token_id):
+            raise UserError(f"no API token {token_id}; see `veille users tokens`")
+    console.print(f"revoked token {token_id}", highlight=False)
 
 
 @users_app.command("revoke-tokens")
 def revoke(username: str = typer.Argument(...)) -> None:
     """Delete every API token of a user."""
-    with session_scope(db_url()) as session:
+    with session_scope(_url()) as session:
         n = revoke_tokens(session, username)
-    console.print(f"revoked {n} token(s) of {username}")
+    console.print(f"revoked {n} token(s) of {username}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """`veille serve`: the web UI and REST API.
 
-The secret key that signs sessions and self-confirmation links comes from
-``VEILLE_SECRET_KEY``; without it the server refuses to start, unless
-``--dev`` (then a random per-process key: sessions and links die with the
+The master secret key comes from ``VEILLE_SECRET_KEY``; one key per purpose
+(sessions, CSRF, links, webhooks) is derived from it (:mod:`web.keys`).
+Without it the server refuses to start, unless ``--dev`` (then a random
+per-process key: sessions, links and the webhook secret die with the
 process). Outgoing webhooks: ``VEILLE_WEBHOOK_URLS`` (comma-separated);
 self-confirmation link lifetime: ``VEILLE_CONFIRM_LINK_DAYS`` (default 30).
 """
