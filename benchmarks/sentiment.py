@@ -1,15 +1,16 @@
 """Sentiment throughput: naive ``transformers.pipeline`` (batch 1) vs veille's path.
 
 Both run in this one process on the same weights (the installed default
-model, or ``--model-path``) over the same tweets (TweetEval validation by
-default: 2,000 English tweets with gold labels). veille's path is
+model, or ``--model-path``) over the same tweets (by default the first 1,000
+English tweets of TweetEval validation, with gold labels, vendored in
+benchmarks/data/sentiment/). veille's path is
 length-bucketed batches with dynamic padding, tuned threads and, for the
 default model on CPU, the int8 ONNX Runtime export. Prints messages/s,
 macro-F1 and peak RSS of both, and ends with ``ratio: X`` (veille / naive).
 
-    python benchmarks/sentiment.py \
-        --text ../shared/data/sentiment/tweeteval_val_text.txt \
-        --labels ../shared/data/sentiment/tweeteval_val_labels.txt
+    python benchmarks/sentiment.py
+    python benchmarks/sentiment.py --text DIR/tweeteval_val_text.txt \
+        --labels DIR/tweeteval_val_labels.txt --n 2000   # the whole split (shared/data)
 """
 
 from __future__ import annotations
@@ -24,13 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _REPO = Path(__file__).resolve().parents[1]
-#: ../shared next to the checkout (or two levels up for a git worktree), or $VEILLE_SHARED_DIR.
-_SHARED = [Path(os.environ["VEILLE_SHARED_DIR"])] if os.environ.get("VEILLE_SHARED_DIR") else []
-_SHARED += [_REPO.parent / "shared", _REPO.parent.parent / "shared"]
-DEFAULT_DATA = next(
-    (p / "data" / "sentiment" for p in _SHARED if (p / "data" / "sentiment").exists()),
-    _REPO.parent / "shared" / "data" / "sentiment",
-)
+#: TweetEval sentiment validation, vendored with its SOURCES.md: nothing is read outside the repo.
+DEFAULT_DATA = _REPO / "benchmarks" / "data" / "sentiment"
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +45,7 @@ def main() -> None:
     )
     ap.add_argument("--text", type=Path, default=DEFAULT_DATA / "tweeteval_val_text.txt")
     ap.add_argument("--labels", type=Path, default=DEFAULT_DATA / "tweeteval_val_labels.txt")
-    ap.add_argument("--n", type=int, default=2000, help="number of tweets (default 2000)")
+    ap.add_argument("--n", type=int, default=1000, help="number of tweets (default 1000)")
     ap.add_argument(
         "--model-path", default="", help="local HF folder (default: installed default model)"
     )

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from veille.errors import ImportFileError
+from veille.errors import DataNotFoundError, ImportFileError
+
+#: Where to get the corpora that ``veille sentiment train|eval`` read: they are not shipped.
+DATA_HINT = (
+    "get the UMSAB, SemEval-2017 4A or DEFT 2017 folders described in docs/training-data.md "
+    "(the project's shared/data/sentiment/, sources in its SOURCES.md)"
+)
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 
@@ -72,6 +78,29 @@ def language_folders(root: Path) -> list[Path]:
     if any(root.glob("*_text.txt")):
         return [root]
     raise ImportFileError(f"{root} holds no UMSAB-style *_text.txt files")
+
+
+def require_split(root: Path | None, split: str, languages: list[str] | None = None) -> Path:
+    """``root``, or one line that says where to get the data when ``split`` is not there.
+
+    Called by the commands before any model is built or loaded, so that a missing corpus
+    costs nothing and never ends in a traceback.
+    """
+    if root is None:
+        raise DataNotFoundError(f"--data DIR is required: {DATA_HINT}")
+    if not root.is_dir():
+        raise DataNotFoundError(f"{root} is not a folder of sentiment data: {DATA_HINT}")
+    try:
+        folders = language_folders(root)
+    except ImportFileError:
+        raise DataNotFoundError(
+            f"{root} holds no UMSAB-style *_text.txt files: {DATA_HINT}"
+        ) from None
+    wanted = [f for f in folders if not languages or f.name in languages]
+    if not any((f / f"{split}_text.txt").exists() for f in wanted):
+        which = f" for {','.join(languages)}" if languages else ""
+        raise DataNotFoundError(f"{root} has no {split} split{which}: {DATA_HINT}")
+    return root
 
 
 def load_umsab(

@@ -1,4 +1,4 @@
-"""Shared fixtures: real databases, the shared fixtures folder, settings.
+"""Shared fixtures: real databases, the recorded fixtures folder, settings.
 
 ``db_url`` gives a migrated, empty database: SQLite always, and the real
 PostgreSQL (a throwaway schema per test) when ``DATABASE_URL`` is set. Tests
@@ -20,8 +20,9 @@ from store.db import dispose_engines, normalise_url, upgrade
 from veille.config import Settings, settings_from_dict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("VEILLE_SHARED_DIR", REPO_ROOT.parent / "shared"))
-FIXTURES = SHARED / "fixtures"
+#: The real recorded responses and pages the tests replay, vendored in the repository
+#: (trimmed, each folder with its SOURCES.md): the suite reads nothing outside the checkout.
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 
 def postgres_base_url() -> str | None:

@@ -39,6 +39,14 @@ class ImportFileError(VeilleError):
         super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
+class DataNotFoundError(ImportFileError):
+    """Data that veille does not ship (training corpora) is not where the command looks.
+
+    The message says where to get it: the repository carries its test and benchmark data,
+    not the training corpora.
+    """
+
+
 class ModelUnavailableError(VeilleError):
     """A model cannot be loaded; the message names the command that fixes it."""
 

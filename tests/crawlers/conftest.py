@@ -1,7 +1,7 @@
 """Replay servers for crawler tests.
 
 A threaded ``http.server`` on 127.0.0.1 (port 0) serves the real recorded
-responses of ``../shared/fixtures`` at the URL paths of the real APIs, the
+responses of ``tests/fixtures`` at the URL paths of the real APIs, the
 way the lead's ``veille demo`` does: the same body for every page of a path
 (so sources must stop paginating on their own). Faults are injected per path
 as a queue of (status, headers, body) answered before the normal body.

@@ -43,8 +43,6 @@ def _all_snapshots(source: Source) -> tuple[list[ProfileSnapshot], list[dict]]:
 
 @pytest.fixture(scope="module")
 def page_server():
-    if not PAGES.is_dir():
-        pytest.skip("shared profile_pages fixtures are not available")
     routes = {f"/{p.name}": p for p in PAGES.glob("*.html")}
     with replay_server(routes) as base:
         yield base

@@ -51,7 +51,10 @@ class _VeilleGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except VeilleError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            # soft_wrap: one line whatever the terminal width, paths never broken.
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             ctx.exit(exc.exit_code)
         except DBAPIError as exc:
             err_console.print(

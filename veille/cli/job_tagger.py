@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from veille.cli._common import console
+from veille.errors import DataNotFoundError
 
 jobs_app = typer.Typer(help="Job-change extraction model.", no_args_is_help=True)
 
@@ -41,6 +42,12 @@ def train_cmd(
     from enrich.job_tagger import TaggerConfig, read_rows, train_tagger
 
     files = list(data) or default_training_files()
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise DataNotFoundError(
+            f"{missing[0]} is not a file: --data takes JSON Lines of labelled sentences like "
+            "enrich/data/jobs_train/*.jsonl (the default; format in enrich/data/README.md)"
+        )
     rows = read_rows(files)
     cfg = TaggerConfig(
         seed=seed, epochs=epochs, augment=augment, threads=threads, files=[f.name for f in files]

@@ -16,7 +16,9 @@ sentiment_app = typer.Typer(help="Sentiment model: train, evaluate.", no_args_is
 
 @sentiment_app.command("train")
 def train_cmd(
-    data: Path = typer.Option(..., "--data", help="UMSAB-style folder: <language>/train_*.txt"),
+    data: Path | None = typer.Option(
+        None, "--data", help="UMSAB-style folder: <language>/{train,val}_*.txt (not shipped)."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for adapter.safetensors + config."),
     seed: int = typer.Option(13, help="Random seed (training is reproducible)."),
     epochs: float = typer.Option(3.0, help="Epochs the LR schedule spans."),
@@ -43,9 +45,12 @@ def train_cmd(
 
     The defaults reproduce the committed default model (seed 13).
     """
+    from sentiment.data import require_split
     from sentiment.model import configure_threads, ensure_base
     from sentiment.train import TrainConfig, train
 
+    chosen = [x for x in languages.split(",") if x]
+    data = require_split(require_split(data, "train", chosen or None), "val", chosen or None)
     cfg = TrainConfig(
         seed=seed,
         epochs=epochs,
@@ -56,7 +61,7 @@ def train_cmd(
         alpha=2.0 * rank,
         freeze_below=freeze_below,
         max_length=max_length,
-        languages=[x for x in languages.split(",") if x],
+        languages=chosen,
         select_languages=[x for x in select.split(",") if x],
         floors=_parse_floors(floors),
         threads=configure_threads(threads),
@@ -85,17 +90,21 @@ def _parse_floors(text: str) -> dict[str, float]:
 
 @sentiment_app.command("eval")
 def eval_cmd(
-    data: Path = typer.Option(..., "--data", help="UMSAB-style folder (or one language folder)."),
+    data: Path | None = typer.Option(
+        None, "--data", help="UMSAB-style folder (or one language folder); not shipped."
+    ),
     split: str = typer.Option("val", help="Split to score: val, test, train."),
     model_path: str = typer.Option("", help="Local Hugging Face folder (default: veille.toml)."),
     backend: str = typer.Option("", help="auto | torch | onnx."),
     languages: str = typer.Option("", help="Comma-separated language folders (default: all)."),
 ) -> None:
     """Macro-F1 per language of the configured model on a labelled split."""
-    from sentiment.data import load_umsab
+    from sentiment.data import load_umsab, require_split
     from sentiment.tagger import get_classifier
     from sentiment.train import macro_f1
 
+    chosen = [x for x in languages.split(",") if x] or None
+    data = require_split(data, split, chosen)
     sent, _ = sentiment_settings()
     updates: dict[str, str] = {}
     if model_path:
@@ -103,7 +112,7 @@ def eval_cmd(
     if backend:
         updates["backend"] = backend
     clf = get_classifier(sent.model_copy(update=updates))
-    sets = load_umsab(data, split, [x for x in languages.split(",") if x] or None)
+    sets = load_umsab(data, split, chosen)
     table = Table(title=f"{clf.name} ({clf.backend}) on {split}")
     table.add_column("language")
     table.add_column("n", justify="right")
