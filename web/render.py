@@ -49,6 +49,44 @@ ACTION_LABELS = {
     "erase": "Effacement",
 }
 
+#: Crawl source health, as the admin page says it.
+SOURCE_STATUS_LABELS = {
+    "ok": "En service",
+    "degraded": "Dégradée",
+    "down": "Hors service",
+    "blocked": "Bloquée (accès refusé ou adresse interdite)",
+    "rate_limited": "Limitée par la plateforme",
+    "budget_exhausted": "Budget atteint",
+    "never_run": "Jamais lancée",
+}
+SOURCE_STATUS_BADGES = {
+    "ok": "sent-positive",
+    "degraded": "sent-neutral",
+    "rate_limited": "sent-neutral",
+    "budget_exhausted": "sent-neutral",
+    "down": "sent-negative",
+    "blocked": "sent-negative",
+}
+SOURCE_KIND_LABELS = {
+    "twitter": "X (Twitter)",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "reddit": "Reddit",
+    "rss": "Flux RSS / Atom",
+    "web": "Sites web",
+    "schema_person": "Pages de profil",
+    "orcid": "ORCID",
+    "appointments": "Flux de nominations",
+}
+#: Why an item was put in quarantine.
+REJECT_REASON_LABELS = {
+    "null_item": "Élément vide (null)",
+    "not_an_object": "Élément qui n'est pas un objet",
+    "unreadable": "Élément illisible",
+    "refused_by_database": "Refusé par la base de données",
+    "error_body": "Message d'erreur à la place des résultats",
+}
+
 _WEIGHT_KEYS = ("weight", "match_weight", "bayes_factor", "log_weight", "log2_bf", "contribution")
 _AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "label", "value")
 
@@ -177,6 +215,10 @@ def make_templates() -> Jinja2Templates:
         BAND_LABELS=BAND_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         ACTION_LABELS=ACTION_LABELS,
+        SOURCE_STATUS_LABELS=SOURCE_STATUS_LABELS,
+        SOURCE_STATUS_BADGES=SOURCE_STATUS_BADGES,
+        SOURCE_KIND_LABELS=SOURCE_KIND_LABELS,
+        REJECT_REASON_LABELS=REJECT_REASON_LABELS,
         fmt_value=fmt_value,
         current_value=current_value,
         evidence_rows=evidence_rows,
