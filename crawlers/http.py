@@ -698,13 +698,14 @@ class PoliteClient:
 class PoliteAdapter(HTTPAdapter):
     """A requests transport adapter applying the same politeness and address policy.
 
-    Mounted on a library's :class:`requests.Session` (tweepy's
-    ``client.session``), it optionally sends every request to ``base_url``
-    instead of the hard-coded API host: that is how tests and the demo point
-    tweepy at a replay server through public configuration only. Its
-    connection pools open sockets to the checked address
-    (:func:`pinned_pool_classes`); redirects are not followed by requests'
-    adapter itself, and the session's (if any) come back here, hop by hop.
+    Mount it on EVERY scheme of a library's :class:`requests.Session`
+    (``http://`` and ``https://``, see :func:`guard_session`): the session
+    follows redirects itself and sends each hop to the adapter of the hop's
+    URL, so an adapter mounted for the API host alone would let a redirect to
+    another host through unguarded. Requests to ``api_host`` are optionally
+    sent to ``base_url`` instead (how tests and the demo point tweepy at a
+    replay server through public configuration only). Its connection pools
+    open sockets to the checked address (:func:`pinned_pool_classes`).
     """
 
     def __init__(
@@ -714,12 +715,14 @@ class PoliteAdapter(HTTPAdapter):
         retry: RetryPolicy,
         policy: AddressPolicy = PUBLIC_ONLY,
         base_url: str = "",
+        api_host: str = "",
     ) -> None:
         self.policy = policy  # before super(): it builds the pool manager
         super().__init__()
         self.bucket = bucket
         self.retry = retry
         self.base = urlsplit(base_url) if base_url else None
+        self.api_host = api_host.lower()
         self.requests = 0
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -729,8 +732,8 @@ class PoliteAdapter(HTTPAdapter):
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
-        if self.base is not None and request.url:
-            parts = urlsplit(request.url)
+        parts = urlsplit(request.url or "")
+        if self.base is not None and (parts.hostname or "").lower() == self.api_host:
             prefix = self.base.path.rstrip("/")
             request.url = urlunsplit(
                 (self.base.scheme, self.base.netloc, prefix + parts.path, parts.query, "")
@@ -745,6 +748,13 @@ class PoliteAdapter(HTTPAdapter):
             return super(PoliteAdapter, self).send(request, **kwargs)
 
         return self.retry.run(once, url=url)
+
+
+def guard_session(session: requests.Session, adapter: PoliteAdapter) -> None:
+    """Route every request of ``session`` (redirect hops included) through ``adapter``."""
+    session.trust_env = False  # no proxy from the environment: it would resolve names itself
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
 
 
 # ---------------------------------------------------------------------------

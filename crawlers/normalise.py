@@ -157,7 +157,11 @@ def needs_cleaning(text: str) -> bool:
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (Mastodon content, feed summaries)."""
+    """Plain text of an HTML fragment (Mastodon content, feed summaries).
+
+    Control characters go first: lxml would turn a NUL into U+FFFD.
+    """
+    fragment = clean_text(fragment)
     if not fragment or "<" not in fragment:
         return html.unescape(fragment or "").strip()
     try:

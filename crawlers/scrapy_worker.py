@@ -146,7 +146,15 @@ class GuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> GuardMiddleware:
-        return cls(crawler)
+        guard = cls(crawler)
+        # Also when a request is scheduled: scrapy's offsite filter drops a redirect to
+        # another host right there, and such a hop to an internal address must count
+        # as a refusal, not vanish.
+        crawler.signals.connect(guard.request_scheduled, signal=signals.request_scheduled)
+        return guard
+
+    def request_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
+        self.process_request(request)
 
     def process_request(self, request: scrapy.Request) -> None:
         try:
@@ -276,7 +284,9 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
         "RETRY_ENABLED": True,
         "RETRY_TIMES": int(spec.get("max_retries", 3)),
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_worker.GuardMiddleware": 50},
+        # First of all (before the offsite filter at 50): every request and redirect hop
+        # meets the address guard, and a refusal is counted as one.
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_worker.GuardMiddleware": 10},
         "ITEM_PIPELINES": {"crawlers.scrapy_worker.StdoutPipeline": 100},
         "VEILLE_ADDRESS_POLICY": dict(spec.get("address_policy") or {}),
         "TWISTED_DNS_RESOLVER": "crawlers.scrapy_worker.GuardedResolver",

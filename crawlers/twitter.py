@@ -35,6 +35,7 @@ from crawlers.http import (
     Gone,
     PoliteAdapter,
     TokenBucket,
+    guard_session,
     raise_for_status,
     retry_policy,
 )
@@ -54,6 +55,7 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "entities",
 ]
+API_HOST = "api.twitter.com"
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 
@@ -98,8 +100,9 @@ class TwitterSource:
                 retry=retry_policy(self.cfg.options),
                 policy=AddressPolicy.from_settings(self.ctx.settings),
                 base_url=self.cfg.base_url,
+                api_host=API_HOST,
             )
-            client.session.mount("https://api.twitter.com/", adapter)
+            guard_session(client.session, adapter)
             self.client = client
         return self.client
 
