@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
@@ -119,7 +119,7 @@ class AppointmentFeedSource:
         return [urljoin(base.rstrip("/") + "/", t) if base else t for t in self.settings.targets]
 
     def targets(self) -> list[Target]:
-        return [Target(url, group=urlsplit(url).hostname or "") for url in self.feeds()]
+        return [Target(url, group=host_group(url)) for url in self.feeds()]
 
     def validate(self) -> None:
         if not self.settings.targets:

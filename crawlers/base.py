@@ -16,12 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from store.models import Mention, ProfileSnapshot
 from veille.config import InstitutionSettings, Settings, SourceSettings
 
 #: Turns one raw platform item into a record; ``None`` = nothing to store (skipped).
 Convert = Callable[[Any], Mention | ProfileSnapshot | None]
+
+
+def host_group(url: str) -> str:
+    """The rate-limit and reachability group of a URL: its ``host:port``."""
+    try:
+        return urlsplit(url).netloc.lower() or url
+    except ValueError:
+        return url
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,8 @@ class Target:
     #: Items of a followed channel (a hashtag the source follows) belong to the
     #: source's institution even when they do not repeat its name.
     followed: bool = False
-    #: Rate-limit scope (the API host): a long 429 defers every target of the group.
+    #: The API host (``host:port``): a long 429 defers every target of the group, and a
+    #: host that does not answer at all is not asked again for the others this run.
     group: str = ""
 
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import Down, PoliteClient, polite_client
 from crawlers.normalise import parse_datetime
 from store.models import Mention
@@ -72,7 +71,7 @@ class BlueskySource:
             self._http = None
 
     def targets(self) -> list[Target]:
-        group = urlsplit(self.base).hostname or self.base
+        group = host_group(self.base)
         if self.cfg.query:
             terms = [self.cfg.query]
         else:

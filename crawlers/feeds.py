@@ -22,11 +22,10 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import feedparser
 
-from crawlers.base import Batch, Convert, CrawlContext, Target
+from crawlers.base import Batch, Convert, CrawlContext, Target, host_group
 from crawlers.http import Down, PoliteClient, polite_client, raise_for_status
 from crawlers.normalise import canonical_url, html_to_text, parse_datetime
 from store.models import Mention
@@ -66,7 +65,7 @@ class FeedSource:
             self._http = None
 
     def targets(self) -> list[Target]:
-        return [Target(url, group=(urlsplit(url).hostname or "")) for url in self.cfg.targets]
+        return [Target(url, group=host_group(url)) for url in self.cfg.targets]
 
     def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
         url = target.name

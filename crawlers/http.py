@@ -88,6 +88,13 @@ class RateLimited(FetchError):
         self.retry_at = retry_at
 
 
+class Unreachable(Down):
+    """No answer at all (connection refused, timeout) after every retry: the host is down.
+
+    The runner then skips the other targets of the same host for this run.
+    """
+
+
 class ErrorBody(Down):
     """A 2xx answer whose body is the platform's error message instead of results."""
 
@@ -538,13 +545,14 @@ class RetryPolicy:
                 if status == 403:
                     raise Blocked(f"{url}: 403 Forbidden")
                 if status >= 500:
-                    error = Down(f"{url}: HTTP {status}")
+                    error = Down(f"HTTP {status}")
                 elif 200 <= status < 300 and looks_like_captcha(response.content):
                     raise Blocked(f"{url}: answered with a captcha page")
                 else:
                     return response
             if attempt >= self.max_retries:
-                raise Down(f"{url}: {error} (after {attempt + 1} attempts)") from error
+                failure = Down if response is not None else Unreachable
+                raise failure(f"{url}: {error} (after {attempt + 1} attempts)") from error
             wait = self.backoff(attempt)
             log.info("%s: %s, retry %d in %.2fs", url, error, attempt + 1, wait)
             self.sleep(wait)

@@ -3,7 +3,7 @@
 Plain HTTP through :class:`crawlers.http.PoliteClient` (the API is simple and
 this keeps one retry path and one address guard). Requests::
 
-    GET {base_url}/api/v2/search?q=<term>&type=statuses&limit=40[&max_id=..]
+    GET {base_url}/api/v2/search?q=<term>&type=statuses&limit=40[&offset=..]
     GET {instance}/api/v1/timelines/tag/<tag>?limit=40[&max_id=..]
 
 Each search term (from the institution's query, :func:`veille.query.search_terms`,
@@ -13,13 +13,14 @@ own cursor and health: a down instance or a 401 on search never stops the
 hashtag timelines. Every post of a followed hashtag belongs to the source's
 institution, whether or not the query names the hashtag.
 
-Pagination goes newest first, following ``Link: rel="next"`` (its ``max_id``;
-the smallest id of the page where there is no Link header, as for search),
-back to what the previous run stored (``newest`` in the cursor) or, on a
+Timelines are paged newest first, following ``Link: rel="next"`` (its
+``max_id``; the smallest id of the page on a server that sends no Link
+header); search results, whose order need not be by id, are paged by
+``offset``. Both go back to what the previous run stored (``newest`` in the cursor) or, on a
 first run, to the horizon (``options.backfill_days``, 30 by default). So a
 first run takes the whole recent history and a run after an outage fills the
 gap. A pagination cut short (``options.max_pages`` per run, budget, crash)
-resumes from its ``next_max_id``; ``newest`` only moves once it completed.
+resumes from its ``next_max_id`` (``next_offset``); ``newest`` only moves once it completed.
 Ids are compared as numbers (Mastodon 1.x sent integers, later strings).
 Search needs ``VEILLE_MASTODON_ACCESS_TOKEN`` on most instances; the token
 is sent to ``base_url`` only, never to the other instances.
@@ -33,7 +34,7 @@ from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import Down, PoliteClient, next_link, polite_client, query_param
 from crawlers.normalise import html_to_text, parse_datetime
 from store.models import Mention
@@ -46,10 +47,6 @@ def id_key(value: object) -> tuple[int, str]:
     """Sort key of a status id: integer (1.x) or numeric string, of growing length."""
     text = str(value)
     return (len(text), text)
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or url).lower()
 
 
 class MastodonSource:
@@ -90,11 +87,13 @@ class MastodonSource:
                 if self.cfg.query
                 else search_terms(parse(self.ctx.institution.effective_query()))
             )
-            out += [Target(f"search:{term}", group=_host(self.base)) for term in terms]
+            out += [Target(f"search:{term}", group=host_group(self.base)) for term in terms]
         for target in self.cfg.targets:
             instance, _, tag = target.rpartition("#") if "://" in target else ("", "", target)
             root = instance.rstrip("/") or self.base
-            out.append(Target(f"tag:{root}#{tag.lstrip('#')}", followed=True, group=_host(root)))
+            out.append(
+                Target(f"tag:{root}#{tag.lstrip('#')}", followed=True, group=host_group(root))
+            )
         return out
 
     def _endpoint(self, target: Target) -> tuple[str, str, dict[str, Any]]:
@@ -117,9 +116,15 @@ class MastodonSource:
         horizon = utcnow() - timedelta(days=days) if days > 0 else None
         state = dict(cursor)
         newest = state.get("newest")
+        # Timelines page by max_id (from Link rel="next"); search by offset, because its
+        # results need not be in id order.
+        paging = "next_offset" if search else "next_max_id"
         for _ in range(max_pages):
             query: dict[str, Any] = {**params, "limit": limit}
-            if state.get("next_max_id"):
+            offset = int(state.get("next_offset", 0)) if search else 0
+            if offset:
+                query["offset"] = offset
+            if not search and state.get("next_max_id"):
                 query["max_id"] = state["next_max_id"]
             response = self.http.get_ok(url, params=query, headers=headers)
             body = self.http.json_of(response, expect="statuses" if search else None)
@@ -128,29 +133,37 @@ class MastodonSource:
                 raise Down(f"{url}: unexpected answer (no list of statuses)")
             readable = [s for s in statuses if isinstance(s, dict) and s.get("id") is not None]
             ids = [str(s["id"]) for s in readable]
-            if ids and not state.get("next_max_id"):
-                state["pending_newest"] = max(ids, key=id_key)
-            known = newest is not None and any(id_key(i) <= id_key(newest) for i in ids)
+            if ids:
+                top = max(ids, key=id_key)
+                if id_key(top) > id_key(state.get("pending_newest") or "0"):
+                    state["pending_newest"] = top
+            old = [newest is not None and id_key(i) <= id_key(newest) for i in ids]
+            # Newest first: one known status means the rest is known; in search order, a
+            # page of known statuses only.
+            reached_known = bool(ids) and (all(old) if search else any(old))
             fresh = [s for s in statuses if not self._known(s, newest)]
             oldest = min(
                 (d for d in (parse_datetime(s.get("created_at")) for s in readable) if d),
                 default=None,
             )
             past_horizon = horizon is not None and oldest is not None and oldest < horizon
-            link = next_link(response.headers)
-            # Timelines say where the next page is; search does not: a full page may have more.
-            more = link is not None if "link" in response.headers else len(statuses) >= limit
-            next_max = (query_param(link, "max_id") if link else None) or (
-                min(ids, key=id_key) if ids else None
-            )
-            done = not statuses or known or past_horizon or not more or next_max is None
+            if search:
+                more, following = len(statuses) >= limit, str(offset + len(statuses))
+            else:
+                link = next_link(response.headers)
+                # No Link header at all (an older server): a full page may have more.
+                more = link is not None if "link" in response.headers else len(statuses) >= limit
+                following = (query_param(link, "max_id") if link else None) or (
+                    min(ids, key=id_key) if ids else ""
+                )
+            done = not statuses or reached_known or past_horizon or not more or not following
             if done:
                 top = state.pop("pending_newest", None)
                 if top and (newest is None or id_key(top) > id_key(newest)):
                     state["newest"] = top
-                state.pop("next_max_id", None)
+                state.pop(paging, None)
             else:
-                state["next_max_id"] = next_max
+                state[paging] = int(following) if search else following
             yield Batch(
                 items=fresh,
                 convert=partial(self.to_mention, instance=root),

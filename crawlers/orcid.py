@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import Gone, PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
@@ -154,7 +153,7 @@ class OrcidSource:
         return [normalise_orcid(t) for t in self.settings.targets if t.strip()]
 
     def targets(self) -> list[Target]:
-        group = urlsplit(self.base_url).hostname or ""
+        group = host_group(self.base_url)
         return [Target(i, group=group) for i in self.orcids()]
 
     def validate(self) -> None:

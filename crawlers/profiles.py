@@ -21,9 +21,9 @@ import logging
 import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
@@ -276,7 +276,7 @@ class SchemaPersonSource:
         return [urljoin(base.rstrip("/") + "/", t) if base else t for t in self.settings.targets]
 
     def targets(self) -> list[Target]:
-        return [Target(url, group=urlsplit(url).hostname or "") for url in self.pages()]
+        return [Target(url, group=host_group(url)) for url in self.pages()]
 
     @property
     def http(self) -> PoliteClient:

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import Down, PoliteClient, polite_client
 from crawlers.normalise import html_to_text
 from store.models import Mention
@@ -57,7 +56,7 @@ class RedditSource:
             self._http = None
 
     def targets(self) -> list[Target]:
-        group = urlsplit(self.base).hostname or self.base
+        group = host_group(self.base)
         if not self.cfg.targets:
             return [Target("all", group=group)]
         return [Target(f"r/{t.removeprefix('r/')}", group=group) for t in self.cfg.targets]

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from crawlers.base import Batch, CrawlContext, Source, Target
-from crawlers.http import ErrorBody, FetchError, RateLimited
+from crawlers.http import ErrorBody, FetchError, RateLimited, Unreachable
 from crawlers.intake import (
     Limits,
     Unusable,
@@ -232,6 +232,8 @@ class _Outcome:
     retry_at: float | None = None
     budget_reached: bool = False
     items: int = 0
+    #: No answer from the host at all: its other targets are not asked this run.
+    unreachable: bool = False
 
 
 def run_source(
@@ -315,6 +317,7 @@ def run_source(
     # 3. Target by target: a failing one is recorded and the others go on.
     outcomes: dict[str, _Outcome] = {}
     group_until: dict[str, float] = {}
+    unreachable: dict[str, str] = {}  # group -> the target that found its host down
     for t in targets:
         if t.name in deferred:
             scope = t.group or t.name
@@ -334,13 +337,21 @@ def run_source(
                 if target.name not in deferred:  # newly deferred by a sibling's 429
                     _record_target(ctx, target, outcomes[target.name])
                 continue
-            outcome = _run_target(
-                ctx, cfg, report, source, target, cursors.get(target.name, {}), today
-            )
+            if target.group and target.group in unreachable:
+                outcome = _Outcome(
+                    "down",
+                    f"not asked: {target.group} did not answer ({unreachable[target.group]})",
+                )
+            else:
+                outcome = _run_target(
+                    ctx, cfg, report, source, target, cursors.get(target.name, {}), today
+                )
             outcomes[target.name] = outcome
             _record_target(ctx, target, outcome)
             if outcome.retry_at is not None:
                 group_until[target.group or target.name] = outcome.retry_at
+            if outcome.unreachable and target.group:
+                unreachable[target.group] = target.name
             if outcome.budget_reached:
                 break
     finally:
@@ -385,6 +396,8 @@ def _run_target(
                 break
     except RateLimited as exc:
         outcome.status, outcome.error, outcome.retry_at = "rate_limited", str(exc), exc.retry_at
+    except Unreachable as exc:
+        outcome.status, outcome.error, outcome.unreachable = exc.status, str(exc), True
     except ErrorBody as exc:
         outcome.status, outcome.error = exc.status, str(exc)
         _quarantine(ctx, [Rejection(target.name, "error_body", detail_of(exc), excerpt(exc.body))])

@@ -24,11 +24,10 @@ import logging
 from collections.abc import Iterator
 from functools import partial
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import tweepy
 
-from crawlers.base import Batch, CrawlContext, Target
+from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import (
     AddressPolicy,
     Down,
@@ -109,7 +108,7 @@ class TwitterSource:
     # -- streams -----------------------------------------------------------
 
     def targets(self) -> list[Target]:
-        group = urlsplit(self.cfg.base_url).hostname or "api.twitter.com"
+        group = host_group(self.cfg.base_url or f"https://{API_HOST}")
         out = [Target("search", group=group)] if self.cfg.options.get("search", True) else []
         return out + [Target(f"mentions:{h.lower()}", group=group) for h in self._handles()]
 

@@ -355,7 +355,8 @@ def mastodon_page(
         keyed = [(i, s) for i, s in keyed if _id(sid(s)) > _id(min_id)]
     if above is not None:
         keyed = [(i, s) for i, s in keyed if _id(sid(s)) > _id(above)][-limit:]
-    chosen = keyed[:limit]
+    offset = int(query.get("offset", ["0"])[0])  # search pages by offset
+    chosen = keyed[offset : offset + limit]
     if not chosen:
         return [], {}
     first, last = chosen[0][0], chosen[-1][0]

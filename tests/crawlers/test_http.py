@@ -6,7 +6,7 @@ import email.utils
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawlers.http import AddressPolicy, Refused, TokenBucket, check_url, retry_after_seconds
@@ -29,6 +29,7 @@ def urls(draw):
     return f"https://{host}/{path}{slash}" + (f"?{query}" if query else "") + frag
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # the shared CI machine may be busy
 @given(urls())
 def test_canonical_url_is_idempotent_and_clean(url):
     c = canonical_url(url)

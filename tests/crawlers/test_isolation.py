@@ -71,15 +71,19 @@ def _quarantined(db_url: str) -> list[rejected_store.RejectedView]:
 def test_one_down_instance_never_costs_the_healthy_one(db_url: str, replay: Replay):
     statuses = recorded_statuses()[:120]
     replay.handler = mastodon_handler({"hoot": statuses}, base=replay.base_url)
-    # The first target's instance listens nowhere (connection refused).
-    source = _mastodon(replay.base_url, ["http://127.0.0.1:9#hoot", "hoot"], search=False)
+    # The first two targets' instance listens nowhere (connection refused).
+    dead = ["http://127.0.0.1:9#hoot", "http://127.0.0.1:9#univexemple"]
+    source = _mastodon(replay.base_url, [*dead, "hoot"], search=False)
     [report] = crawl(replay_settings(db_url, [source]), db_url)
     assert _stored(db_url, "mastodon") == _uris(statuses)  # the healthy target, in full
     assert report.status == "degraded" and report.stored == len(statuses)
     health = _health(db_url, "mastodon")
-    assert health.summary == "degraded (1/2 targets failing)"
-    [dead] = health.failing
-    assert dead.label == "tag:http://127.0.0.1:9#hoot" and dead.status == "down"
+    assert health.summary == "degraded (2/3 targets failing)"
+    first, second = health.failing
+    assert first.label == "tag:http://127.0.0.1:9#hoot" and first.status == "down"
+    assert "Connection refused" in first.last_error
+    # A host that does not answer at all is not asked again for its other targets.
+    assert second.status == "down" and second.last_error.startswith("not asked: 127.0.0.1:9")
 
 
 def test_a_401_on_search_never_stops_the_hashtag_timelines(db_url: str, replay: Replay):

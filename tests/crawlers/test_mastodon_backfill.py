@@ -134,3 +134,27 @@ def test_mastodon_1x_integer_ids(db_url: str, replay: Replay):
     assert again.stored == 0
     with session_scope(db_url) as s:
         assert count_mentions(s, platform="mastodon") == len(statuses)
+
+
+def test_search_pages_by_offset_and_stops_at_known_results(db_url: str, replay: Replay):
+    """Search results need not be in id order: paged by ``offset``, every match stored."""
+    from crawlers.normalise import html_to_text
+    from veille.query import parse
+
+    statuses = recorded_statuses()[:130]
+    query = parse("toot")
+    matching = [s for s in statuses if query.matches(html_to_text(s["content"]))]
+    assert len(matching) > 40  # more than one page
+    replay.handler = mastodon_handler({}, search=statuses, base=replay.base_url)
+    source = _source(replay.base_url, search=True)
+    source["targets"] = []
+    settings = replay_settings(
+        db_url, [source], institution={"slug": "u", "name": "Université", "query": "toot"}
+    )
+    [report] = crawl(settings, db_url)
+    assert _stored(db_url) == _uris(matching) and report.status == "ok"
+    searches = [q for p, q, _ in replay.requests if p == "/api/v2/search"]
+    assert [q.get("offset", ["0"])[0] for q in searches] == ["0", "40", "80", "120"]
+    [again] = crawl(settings, db_url)
+    assert again.stored == 0
+    assert len([p for p, _, _ in replay.requests if p == "/api/v2/search"]) == len(searches) + 1
