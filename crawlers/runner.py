@@ -280,10 +280,10 @@ def run_source(
             if row.retry_at is not None and row.retry_at.timestamp() > now
         }
         if targets and len(deferred) == len(targets):
-            until = min(deferred.values())
+            first = min(deferred.values())
             report.status, report.skipped = "rate_limited", True
             report.warning = (
-                f"deferred until {datetime.fromtimestamp(until, UTC):%Y-%m-%d %H:%M:%S} UTC "
+                f"deferred until {datetime.fromtimestamp(first, UTC):%Y-%m-%d %H:%M:%S} UTC "
                 "(platform rate limit)"
             )
             state_store.touch(session, state)
