@@ -101,6 +101,23 @@ def safe_url(value: object) -> str:
     return text if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+def target_label(value: object) -> str:
+    """A crawl target as people say it: ``#tag (instance)``, ``recherche « terme »``, a URL."""
+    text = str(value or "")
+    kind, _, rest = text.partition(":")
+    if kind == "tag" and "#" in rest:
+        root, _, tag = rest.rpartition("#")
+        host = urlsplit(root).netloc or root
+        return f"#{tag} ({host})"
+    if kind == "search" and rest:
+        return f"recherche « {rest.strip(chr(34))} »"
+    if kind == "mentions" and rest:
+        return f"mentions de @{rest}"
+    if text == "sites":
+        return "sites (exploration)"
+    return text
+
+
 def fmt_dt(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
@@ -209,6 +226,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["safe_url"] = safe_url
     env.filters["dt"] = fmt_dt
+    env.filters["target"] = target_label
     env.filters["band"] = band
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -130,3 +131,74 @@ def test_the_shipped_example_follows_hashtags_its_query_matches() -> None:
     assert tags
     for tag in tags:
         assert query.matches_document(Document.of(f"#{tag.lstrip('#')}")), tag
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium missing")
+def test_sources_page_in_a_browser_keeps_hostile_items_inert(
+    sqlite_url: str, replay: Replay, tmp_path: Path
+) -> None:
+    """A quarantined item carrying a script is shown as text; nothing runs."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from tests.crawlers.conftest import mastodon_handler, recorded_statuses
+    from tests.web.conftest import PASSWORD
+    from tests.web.test_browser import ARGS, ARTIFACTS
+
+    statuses: list[object] = recorded_statuses()[:10]
+    statuses.insert(3, {"error": "<script>alert('quarantaine')</script>"})
+    replay.handler = mastodon_handler({"univexemple": statuses}, base=replay.base_url)
+    source = {
+        "name": "mastodon",
+        "kind": "mastodon",
+        "base_url": replay.base_url,
+        "targets": ["univexemple", "http://127.0.0.1:9#univexemple"],
+        "options": {"search": False, "backfill_days": 0, "max_retries": 0},
+    }
+    settings = replay_settings(sqlite_url, [source])
+    crawl(settings, sqlite_url)
+    seed_database(sqlite_url)
+    settings.output_dir = str(tmp_path)
+    settings.web.secure_cookies = False
+    app = create_app(settings, WebConfig(secret_key=SECRET, pseudonym_key=b"k" * 32))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}/login")
+            page.fill("#username", "admin")
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.click("button[type=submit]")
+            page.goto(f"{base}/sources")
+            page.wait_for_load_state("networkidle")
+            main = page.inner_text("main")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "sources.png"), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert dialogs == []
+    assert "Dégradée" in main and "1 cible en échec sur 2" in main
+    assert "<script>alert('quarantaine')</script>" in main  # shown as text
+    assert "Élément illisible" in main
+    assert "#univexemple (127.0.0.1:9)" in main  # targets as people say them
