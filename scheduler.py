@@ -57,6 +57,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from store import crawl_state
 from store.db import ensure_schema, get_engine, session_scope
 from store.lease import Lease, lease_for
 from store.runs import finish_run, mark_abandoned, mentions_of_source, start_run
@@ -295,7 +296,12 @@ def health(settings: Settings) -> dict[str, Any]:
             body = scheduler.health(settings)
             return JSONResponse(body, status_code=200 if body["ok"] else 503)
     """
-    return runs_health(settings.database_url, expected_periods(settings))
+    body = runs_health(settings.database_url, expected_periods(settings))
+    # What each crawl source is doing (``ok`` stays the jobs' health: a source that is
+    # down or blocked already fails its crawl job).
+    with session_scope(settings.database_url) as session:
+        body.update(crawl_state.health_details(session, [s.name for s in settings.sources]))
+    return body
 
 
 # ---------------------------------------------------------------------------

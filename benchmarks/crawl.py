@@ -175,7 +175,8 @@ def run_veille(base: str, concurrency: int, workdir: Path) -> tuple[float, int, 
     settings = settings_from_dict(
         {
             "institution": {"slug": "univ-exemple", "name": "Université Exemple"},
-            "allow_private_addresses": True,
+            # Only the local site may be private: the guard and its resolver run as in production.
+            "allow_private_hosts": [base.split("://", 1)[1]],
             "sources": [
                 {
                     "name": "site",

@@ -4,7 +4,10 @@ Targets are RSS/Atom feed URLs (ministries' appointment pages, trade press
 "carnet" feeds, a university's own news). Each item's title and summary go
 through the job-change extractor (:mod:`enrich.jobs`); every change that
 names a person becomes a snapshot keyed by that person's name, so a later
-announcement about the same person diffs against the earlier one.
+announcement about the same person diffs against the earlier one. Each feed
+is a target of its own (fetched through the one polite client, with the
+address guard on every redirect hop), so one dead feed never holds back the
+others.
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
-import httpx
-
-from crawlers.base import Batch, CrawlContext
+from crawlers.base import Batch, CrawlContext, Target, host_group
+from crawlers.http import PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
@@ -110,32 +112,36 @@ class AppointmentFeedSource:
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
         self.settings = ctx.source
+        self._http: PoliteClient | None = None
 
     def feeds(self) -> list[str]:
         base = self.settings.base_url
         return [urljoin(base.rstrip("/") + "/", t) if base else t for t in self.settings.targets]
 
+    def targets(self) -> list[Target]:
+        return [Target(url, group=host_group(url)) for url in self.feeds()]
+
     def validate(self) -> None:
         if not self.settings.targets:
             raise ConfigError(f"source {self.settings.name!r}: list the feed URLs in `targets`")
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        """One batch per feed; the cursor is the next feed index, back to 0 after the last."""
-        from crawlers.profiles import check_public_host
+    @property
+    def http(self) -> PoliteClient:
+        if self._http is None:
+            self._http = polite_client(self.ctx)
+        return self._http
 
-        feeds = self.feeds()
-        start = int(cursor.get("position", 0)) if cursor else 0
-        if start >= len(feeds):
-            start = 0
-        with httpx.Client(headers={"User-Agent": "veille/0.1"}, timeout=30.0) as client:
-            for i in range(start, len(feeds)):
-                url = feeds[i]
-                check_public_host(url, self.ctx.settings.allow_private_addresses)
-                resp = client.get(url, follow_redirects=True)
-                resp.raise_for_status()
-                snaps = feed_snapshots(str(resp.url), resp.content)
-                yield Batch(
-                    snapshots=snaps,
-                    cursor={"position": i + 1 if i + 1 < len(feeds) else 0},
-                    counts={"feeds": 1, "appointments": len(snaps)},
-                )
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        """One batch per feed."""
+        response = self.http.get_ok(target.name)
+        snaps = feed_snapshots(str(response.url), response.content)
+        yield Batch(
+            snapshots=snaps,
+            cursor={"fetched_at": datetime.now(UTC).isoformat()},
+            counts={"feeds": 1, "appointments": len(snaps)},
+        )

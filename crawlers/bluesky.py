@@ -6,9 +6,12 @@ Request::
         [&since=<ISO datetime>][&cursor=<page cursor>]
 
 ``base_url`` defaults to the public AppView ``https://public.api.bsky.app``.
-Search terms come from the institution's query (or ``query``), then the
-local filter applies the whole query. Cursor per term: ``since`` (newest
-``indexedAt`` stored) and the ``cursor`` of an unfinished pagination.
+Each search term (from the institution's query, or ``query``) and each
+followed hashtag (``targets``, searched as ``#tag``) is a target with its own
+cursor: ``since`` (newest ``indexedAt`` stored) and the ``cursor`` of an
+unfinished pagination. Posts of a followed hashtag belong to the source's
+institution; the others must match a query (text, ``record.tags`` and tag
+facets are read).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from crawlers.base import Batch, CrawlContext
-from crawlers.http import polite_client
+from crawlers.base import Batch, CrawlContext, Target, host_group
+from crawlers.http import Down, PoliteClient, polite_client
 from crawlers.normalise import parse_datetime
 from store.models import Mention
 from store.types import utcnow
@@ -26,78 +29,112 @@ from veille.query import parse, search_terms
 DEFAULT_BASE = "https://public.api.bsky.app"
 
 
+def post_hashtags(record: dict[str, Any]) -> list[str]:
+    """``record.tags`` and the tags of ``#tag`` facets, without ``#``, in order."""
+    tags = [t for t in record.get("tags") or [] if isinstance(t, str)]
+    for facet in record.get("facets") or []:
+        for feature in (facet or {}).get("features") or [] if isinstance(facet, dict) else []:
+            if isinstance(feature, dict) and str(feature.get("$type", "")).endswith("#tag"):
+                tags.append(str(feature.get("tag", "")))
+    out: list[str] = []
+    for t in tags:
+        t = t.lstrip("#")
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
 class BlueskySource:
     kind: ClassVar[str] = "bluesky"
 
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
         self.cfg = ctx.source
+        self._http: PoliteClient | None = None
 
     def validate(self) -> None:
         return None
 
-    def terms(self) -> list[str]:
+    @property
+    def base(self) -> str:
+        return (self.cfg.base_url or DEFAULT_BASE).rstrip("/")
+
+    @property
+    def http(self) -> PoliteClient:
+        if self._http is None:
+            self._http = polite_client(self.ctx)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def targets(self) -> list[Target]:
+        group = host_group(self.base)
         if self.cfg.query:
-            return [self.cfg.query]
-        return search_terms(parse(self.ctx.institution.effective_query())) + [
-            f"#{t.lstrip('#')}" for t in self.cfg.targets
+            terms = [self.cfg.query]
+        else:
+            terms = search_terms(parse(self.ctx.institution.effective_query()))
+        tags = [f"#{t.lstrip('#')}" for t in self.cfg.targets]
+        return [Target(t, group=group) for t in terms if t not in tags] + [
+            Target(t, followed=True, group=group) for t in tags
         ]
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        cursor = {k: dict(v) for k, v in cursor.items() if isinstance(v, dict)}
-        base = (self.cfg.base_url or DEFAULT_BASE).rstrip("/")
-        url = f"{base}/xrpc/app.bsky.feed.searchPosts"
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        url = f"{self.base}/xrpc/app.bsky.feed.searchPosts"
         limit = int(self.cfg.options.get("page_size", 100))
         max_pages = int(self.cfg.options.get("max_pages", 20))
-        with polite_client(self.ctx) as http:
-            for term in self.terms():
-                state = cursor.setdefault(term, {})
-                seen: set[str] = set()
-                for _ in range(max_pages):
-                    params: dict[str, Any] = {"q": term, "sort": "latest", "limit": limit}
-                    if state.get("since"):
-                        params["since"] = state["since"]
-                    if state.get("page"):
-                        params["cursor"] = state["page"]
-                    body = http.get_json(url, params=params)
-                    posts = [p for p in body.get("posts", []) if p["uri"] not in seen]
-                    seen.update(p["uri"] for p in posts)
-                    newest = max((p.get("indexedAt") or "" for p in posts), default="")
-                    if newest > state.get("pending", ""):
-                        state["pending"] = newest
-                    page = body.get("cursor")
-                    done = not page or not posts
-                    if done:
-                        if state.get("pending", "") > state.get("since", ""):
-                            state["since"] = state["pending"]
-                        state.pop("pending", None)
-                        state.pop("page", None)
-                    else:
-                        state["page"] = page
-                    yield Batch(
-                        mentions=[self.to_mention(p) for p in posts],
-                        cursor={k: dict(v) for k, v in cursor.items()},
-                        counts={"pages": 1},
-                    )
-                    if done:
-                        break
+        state = dict(cursor)
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"q": target.name, "sort": "latest", "limit": limit}
+            if state.get("since"):
+                params["since"] = state["since"]
+            if state.get("page"):
+                params["cursor"] = state["page"]
+            body = self.http.get_json(url, params=params, expect="posts")
+            posts = body.get("posts") if isinstance(body, dict) else None
+            if not isinstance(posts, list):
+                raise Down(f"{url}: unexpected answer (no list of posts)")
+            fresh = [p for p in posts if not (isinstance(p, dict) and p.get("uri") in seen)]
+            readable = [p for p in fresh if isinstance(p, dict)]
+            seen.update(str(p.get("uri")) for p in readable)
+            newest = max((str(p.get("indexedAt") or "") for p in readable), default="")
+            if newest > state.get("pending", ""):
+                state["pending"] = newest
+            page = body.get("cursor")
+            done = not page or not fresh
+            if done:
+                if state.get("pending", "") > state.get("since", ""):
+                    state["since"] = state["pending"]
+                state.pop("pending", None)
+                state.pop("page", None)
+            else:
+                state["page"] = page
+            yield Batch(
+                items=fresh, convert=self.to_mention, cursor=dict(state), counts={"pages": 1}
+            )
+            if done:
+                break
 
     def to_mention(self, post: dict[str, Any]) -> Mention:
         record = post.get("record") or {}
         author = post.get("author") or {}
         handle = author.get("handle", "")
-        rkey = post["uri"].rsplit("/", 1)[-1]
+        uri = str(post["uri"])
+        rkey = uri.rsplit("/", 1)[-1]
         langs = record.get("langs") or []
         return Mention(
             platform="bluesky",
-            platform_id=post["uri"],
+            platform_id=uri,
             url=f"https://bsky.app/profile/{handle or author.get('did', '')}/post/{rkey}",
             author_id=author.get("did", ""),
             author_handle=handle,
             author_name=author.get("displayName", ""),
             author_followers=author.get("followersCount"),
             text=record.get("text", ""),
-            lang=langs[0][:8] if langs else None,
+            lang=str(langs[0])[:8] if langs else None,
             published_at=parse_datetime(record.get("createdAt"))
             or parse_datetime(post.get("indexedAt"))
             or utcnow(),
@@ -108,6 +145,7 @@ class BlueskySource:
                 "quotes": int(post.get("quoteCount") or 0),
             },
             reach=int(author.get("followersCount") or 0),
+            hashtags=post_hashtags(record),
             raw=post,
             provenance={
                 "method": "bluesky_xrpc",

@@ -1,14 +1,17 @@
 """RSS, Atom and JSON Feed (news sites, Google Alerts feeds) with feedparser.
 
 Each target is a feed URL, fetched through :class:`crawlers.http.PoliteClient`
-(token bucket, retries, SSRF guard) with conditional GET: the cursor keeps
-each feed's ``ETag`` / ``Last-Modified`` so an unchanged feed costs one 304.
-A feed that cannot be parsed is recorded as an error of this source
-(:class:`crawlers.http.PartialFailure`) after the other feeds are stored;
-entries a lenient parse still recovers are kept.
+(token bucket, retries, address guard) with conditional GET: each feed's
+cursor keeps its ``ETag`` / ``Last-Modified`` so an unchanged feed costs one
+304. A feed that cannot be read at all fails as a target of its own (the
+other feeds go on); a malformed feed whose entries a lenient parse still
+recovers keeps them and is reported ``degraded``, never ``ok``. Entries go to
+the runner one by one: an entry that cannot be read is quarantined.
 
 Entry identity is its canonical link (Google redirect wrappers unwrapped),
-so one article syndicated by several feeds is one mention.
+so one article syndicated by several feeds is one mention. A link that is
+not a valid URL (``http://[x``) is kept as text, and the entry's id (or a
+hash of its title and text) becomes its key.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from typing import Any, ClassVar
 
 import feedparser
 
-from crawlers.base import Batch, CrawlContext
-from crawlers.http import FetchError, PartialFailure, polite_client
+from crawlers.base import Batch, Convert, CrawlContext, Target, host_group
+from crawlers.http import Down, PoliteClient, polite_client, raise_for_status
 from crawlers.normalise import canonical_url, html_to_text, parse_datetime
 from store.models import Mention
 from store.types import utcnow
@@ -44,115 +47,117 @@ class FeedSource:
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
         self.cfg = ctx.source
+        self._http: PoliteClient | None = None
 
     def validate(self) -> None:
         if not self.cfg.targets:
             raise ConfigError(f"source {self.cfg.name!r}: list feed URLs in targets")
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        cursor = {k: dict(v) for k, v in cursor.items() if isinstance(v, dict)}
-        failures: list[str] = []
-        with polite_client(self.ctx) as http:
-            for url in self.cfg.targets:
-                state = cursor.setdefault(url, {})
-                headers = {}
-                if state.get("etag"):
-                    headers["If-None-Match"] = state["etag"]
-                if state.get("modified"):
-                    headers["If-Modified-Since"] = state["modified"]
-                try:
-                    response = http.get(url, headers=headers)
-                except FetchError as exc:
-                    failures.append(f"{url}: {exc}")
-                    continue
-                if response.status_code == 304:
-                    yield Batch(cursor={k: dict(v) for k, v in cursor.items()}, counts={"304": 1})
-                    continue
-                if response.status_code >= 400:
-                    failures.append(f"{url}: HTTP {response.status_code}")
-                    continue
-                try:
-                    mentions, problem = self.parse(url, response.content)
-                except ValueError as exc:
-                    failures.append(f"{url}: {exc}")
-                    continue
-                if problem:
-                    failures.append(f"{url}: malformed feed ({problem}); kept {len(mentions)}")
-                state.update(
-                    {
-                        k: v
-                        for k, v in (
-                            ("etag", response.headers.get("etag")),
-                            ("modified", response.headers.get("last-modified")),
-                        )
-                        if v
-                    }
-                )
-                yield Batch(
-                    mentions=mentions,
-                    cursor={k: dict(v) for k, v in cursor.items()},
-                    counts={"feeds": 1},
-                )
-        if failures:
-            raise PartialFailure("; ".join(failures))
+    @property
+    def http(self) -> PoliteClient:
+        if self._http is None:
+            self._http = polite_client(self.ctx)
+        return self._http
 
-    def parse(self, url: str, body: bytes) -> tuple[list[Mention], str]:
-        """Entries of one feed and the parser's complaint, if any."""
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def targets(self) -> list[Target]:
+        return [Target(url, group=host_group(url)) for url in self.cfg.targets]
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        url = target.name
+        state = dict(cursor)
+        headers = {}
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("modified"):
+            headers["If-Modified-Since"] = state["modified"]
+        response = self.http.get(url, headers=headers)
+        if response.status_code == 304:
+            yield Batch(cursor=state, counts={"304": 1})
+            return
+        raise_for_status(url, response.status_code)
+        try:
+            entries, problem, convert = self.parse(url, response.content)
+        except ValueError as exc:
+            raise Down(f"{url}: {exc}") from exc
+        state.update(
+            {
+                k: v
+                for k, v in (
+                    ("etag", response.headers.get("etag")),
+                    ("modified", response.headers.get("last-modified")),
+                )
+                if v
+            }
+        )
+        warning = (
+            f"{url}: malformed feed ({problem}); kept {len(entries)} entries" if problem else ""
+        )
+        yield Batch(
+            items=entries, convert=convert, cursor=state, counts={"feeds": 1}, warning=warning
+        )
+
+    def parse(self, url: str, body: bytes) -> tuple[list[Any], str, Convert]:
+        """(raw entries, the parser's complaint, the converter of one entry)."""
         stripped = body.lstrip()
         if stripped.startswith(b"{"):
-            return self._json_feed(url, body), ""
+            return self._json_feed(url, body)
         parsed = feedparser.parse(body)
         problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
         if not parsed.entries:
             raise ValueError(f"not a feed ({problem or 'no entries'})")
-        feed_title = parsed.feed.get("title", "")
-        out = []
-        for entry in parsed.entries:
+        feed_title = str(parsed.feed.get("title", ""))
+        lang = (str(parsed.feed.get("language") or ""))[:2] or None
+
+        def convert(entry: Any) -> Mention:
             link = entry.get("link") or entry.get("id") or ""
             summary = entry.get("summary", "")
             content = " ".join(c.get("value", "") for c in entry.get("content") or [])
-            text = html_to_text(content or summary)
-            out.append(
-                self._mention(
-                    url,
-                    feed_title,
-                    link=link,
-                    entry_id=entry.get("id", ""),
-                    title=html_to_text(entry.get("title", "")),
-                    text=text,
-                    author=entry.get("author", ""),
-                    published=_entry_time(entry),
-                    lang=(parsed.feed.get("language") or "")[:2] or None,
-                    raw={k: entry.get(k) for k in ("id", "link", "title", "author", "published")},
-                )
+            return self._mention(
+                url,
+                feed_title,
+                link=link,
+                entry_id=entry.get("id", ""),
+                title=html_to_text(entry.get("title", "")),
+                text=html_to_text(content or summary),
+                author=entry.get("author", ""),
+                published=_entry_time(entry),
+                lang=lang,
+                raw={k: entry.get(k) for k in ("id", "link", "title", "author", "published")},
             )
-        return out, problem
 
-    def _json_feed(self, url: str, body: bytes) -> list[Mention]:
+        return list(parsed.entries), problem, convert
+
+    def _json_feed(self, url: str, body: bytes) -> tuple[list[Any], str, Convert]:
         try:
             feed = json.loads(body)
         except ValueError as exc:
             raise ValueError(f"invalid JSON feed: {exc}") from exc
-        if not isinstance(feed, dict) or "items" not in feed:
+        if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
             raise ValueError("JSON without feed items")
-        out = []
-        for item in feed.get("items") or []:
+        title = str(feed.get("title", ""))
+        lang = (str(feed.get("language") or ""))[:2] or None
+
+        def convert(item: dict[str, Any]) -> Mention:
             authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-            out.append(
-                self._mention(
-                    url,
-                    feed.get("title", ""),
-                    link=item.get("url") or item.get("external_url") or "",
-                    entry_id=str(item.get("id", "")),
-                    title=item.get("title", ""),
-                    text=item.get("content_text") or html_to_text(item.get("content_html", "")),
-                    author=(authors[0] or {}).get("name", "") if authors else "",
-                    published=parse_datetime(item.get("date_published")),
-                    lang=(feed.get("language") or "")[:2] or None,
-                    raw={k: item.get(k) for k in ("id", "url", "title", "date_published")},
-                )
+            return self._mention(
+                url,
+                title,
+                link=item.get("url") or item.get("external_url") or "",
+                entry_id=str(item.get("id", "")),
+                title=item.get("title", ""),
+                text=item.get("content_text") or html_to_text(item.get("content_html", "")),
+                author=(authors[0] or {}).get("name", "") if authors else "",
+                published=parse_datetime(item.get("date_published")),
+                lang=lang,
+                raw={k: item.get(k) for k in ("id", "url", "title", "date_published")},
             )
-        return out
+
+        return list(feed["items"]), "", convert
 
     def _mention(
         self,
@@ -175,7 +180,8 @@ class FeedSource:
         return Mention(
             platform="news",
             platform_id=key,
-            url=canonical,
+            # An invalid link stays as text (the runner keeps it in provenance.url_text).
+            url=canonical or link,
             author_name=author,
             title=title,
             text=text,

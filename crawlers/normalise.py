@@ -31,9 +31,65 @@ _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]")
 
 
+#: C0/C1 control characters (but tab and newline), DEL and lone UTF-16 surrogates:
+#: PostgreSQL refuses NUL in text and JSON, and none of them is ever meant to be read.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CR = re.compile(r"\r\n?")
+
+
+def clean_text(value: object, limit: int | None = None) -> str:
+    """Untrusted text made safe to store: no control characters, ``\n`` line ends, capped.
+
+    ``limit`` counts characters; a cut text ends with ``…``.
+    """
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    if "\r" in text:
+        text = _CR.sub("\n", text)
+    text = _CONTROL.sub("", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    return text
+
+
+def has_control_characters(text: str) -> bool:
+    """True when :func:`clean_text` would remove characters from ``text``."""
+    return bool(_CONTROL.search(text))
+
+
+def clean_json(value: object, *, limit: int = 20000, depth: int = 0) -> object:
+    """:func:`clean_text` on every string (keys too) of a JSON-like value; deep nesting cut."""
+    if isinstance(value, str):
+        return clean_text(value, limit)
+    if depth > 30:
+        return None
+    if isinstance(value, dict):
+        return {
+            clean_text(k, 200): clean_json(v, limit=limit, depth=depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [clean_json(v, limit=limit, depth=depth + 1) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return clean_text(value, limit)
+
+
+def valid_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL that parses (host, port); ``http://[x`` does not."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url.strip()
+
+
 def unwrap_redirect(url: str) -> str:
     """Google Alerts and News wrap links as ``google.com/url?...&url=REAL``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if parts.netloc.endswith("google.com") and parts.path == "/url":
         for key, value in parse_qsl(parts.query):
             if key in ("url", "q") and value.startswith(("http://", "https://")):
@@ -45,14 +101,14 @@ def unwrap_redirect(url: str) -> str:
 def canonical_url(url: str) -> str:
     """Stable form of a URL: lower-case host, no tracking params, fragment or trailing slash.
 
-    Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``.
+    Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``. A link
+    that is not a valid http(s) URL (``http://[x``) gives ``""``: it is kept as
+    text by the caller, never used as a key. Never raises.
     """
     url = unwrap_redirect(url.strip())
-    if not url:
+    if not url or not valid_http_url(url):
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return url
     query = urlencode(
         [
             (k, v)
@@ -101,7 +157,11 @@ def needs_cleaning(text: str) -> bool:
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (Mastodon content, feed summaries)."""
+    """Plain text of an HTML fragment (Mastodon content, feed summaries).
+
+    Control characters go first: lxml would turn a NUL into U+FFFD.
+    """
+    fragment = clean_text(fragment)
     if not fragment or "<" not in fragment:
         return html.unescape(fragment or "").strip()
     try:

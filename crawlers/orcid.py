@@ -3,7 +3,9 @@
 Targets are ORCID iDs (``0000-0002-1825-0097`` or the full orcid.org URL).
 For each, ``/v3.0/{id}/employments`` gives the affiliations and
 ``/v3.0/{id}/person`` the name; the current employment is the one without
-an end date that started last. The public API needs no token.
+an end date that started last. The public API needs no token. Each iD is a
+target of its own, fetched through the one polite client (retries, rate,
+address guard).
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import httpx
-
-from crawlers.base import Batch, CrawlContext
+from crawlers.base import Batch, CrawlContext, Target, host_group
+from crawlers.http import Gone, PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
@@ -128,14 +129,13 @@ def orcid_snapshot(
     )
 
 
-def fetch_json(client: httpx.Client, path: str) -> dict[str, Any] | None:
+def fetch_json(client: PoliteClient, url: str) -> dict[str, Any] | None:
     """GET a JSON document; None on 404 (a deactivated or unknown iD)."""
-    resp = client.get(path)
-    if resp.status_code == 404:
+    try:
+        data = client.get_json(url, headers={"Accept": "application/json"})
+    except Gone:
         return None
-    resp.raise_for_status()
-    data: dict[str, Any] = resp.json()
-    return data
+    return data if isinstance(data, dict) else None
 
 
 class OrcidSource:
@@ -146,10 +146,15 @@ class OrcidSource:
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
         self.settings = ctx.source
-        self.base_url = self.settings.base_url or DEFAULT_BASE_URL
+        self.base_url = (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._http: PoliteClient | None = None
 
     def orcids(self) -> list[str]:
         return [normalise_orcid(t) for t in self.settings.targets if t.strip()]
+
+    def targets(self) -> list[Target]:
+        group = host_group(self.base_url)
+        return [Target(i, group=group) for i in self.orcids()]
 
     def validate(self) -> None:
         ids = self.orcids()
@@ -162,30 +167,27 @@ class OrcidSource:
                 "(check digits do not match)"
             )
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url,
-            headers={"Accept": "application/json", "User-Agent": "veille/0.1"},
-            timeout=30.0,
-        )
+    @property
+    def http(self) -> PoliteClient:
+        if self._http is None:
+            self._http = polite_client(self.ctx, {"Accept": "application/json"})
+        return self._http
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        """One batch per iD; the cursor is the next index, back to 0 after the last."""
-        ids = self.orcids()
-        start = int(cursor.get("position", 0)) if cursor else 0
-        if start >= len(ids):
-            start = 0
-        with self.client() as client:
-            for i in range(start, len(ids)):
-                orcid = ids[i]
-                employments = fetch_json(client, f"/v3.0/{orcid}/employments")
-                person = fetch_json(client, f"/v3.0/{orcid}/person") if employments else None
-                snap = orcid_snapshot(orcid, employments or {}, person, self.base_url)
-                yield Batch(
-                    snapshots=[snap] if snap else [],
-                    cursor={"position": i + 1 if i + 1 < len(ids) else 0},
-                    counts={
-                        "orcids": 1,
-                        "employments": len(employment_summaries(employments or {})),
-                    },
-                )
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        """One batch per iD."""
+        orcid = target.name
+        employments = fetch_json(self.http, f"{self.base_url}/v3.0/{orcid}/employments")
+        person = (
+            fetch_json(self.http, f"{self.base_url}/v3.0/{orcid}/person") if employments else None
+        )
+        snap = orcid_snapshot(orcid, employments or {}, person, self.base_url)
+        yield Batch(
+            snapshots=[snap] if snap else [],
+            cursor={"found": employments is not None},
+            counts={"orcids": 1, "employments": len(employment_summaries(employments or {}))},
+        )

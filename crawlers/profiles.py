@@ -9,27 +9,26 @@ put in ``jobTitle`` (the byline of "El Comercio"), and "persons" whose name is
 a URL. Only persons with something professional (title, employer, schools)
 become snapshots.
 
-HTTP is one small function (:func:`fetch_page`) over an ``httpx.Client``
-whose base URL comes from the settings; retries, rate limits and budgets are
-the runner's job.
+Each page is a target of its own, fetched through the one polite client
+(:func:`crawlers.http.polite_client`: retries, rate, and the address guard on
+every redirect hop and connection). A page that answers 404 is reported on
+its own row and every other page is still read, on every run.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import httpx
-
-from crawlers.base import Batch, CrawlContext
+from crawlers.base import Batch, CrawlContext, Target, host_group
+from crawlers.http import PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
-from veille.errors import ConfigError, SourceError
+from store.types import utcnow
+from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -250,30 +249,6 @@ def page_snapshots(html: str, page_url: str) -> list[ProfileSnapshot]:
     return snaps
 
 
-def check_public_host(url: str, allow_private: bool) -> None:
-    """Refuse loopback/private addresses unless the settings allow them (SSRF guard)."""
-    if allow_private:
-        return
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise SourceError(f"cannot resolve {host!r}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved:
-            raise SourceError(
-                f"{url} resolves to a private address; set allow_private_addresses only for tests"
-            )
-
-
-def fetch_page(client: httpx.Client, url: str) -> tuple[str, str]:
-    """GET one page; returns (final URL, HTML). HTTP errors propagate to the runner."""
-    resp = client.get(url, follow_redirects=True)
-    resp.raise_for_status()
-    return str(resp.url), resp.text
-
-
 class SchemaPersonSource:
     """Re-reads configured profile pages; unchanged pages store nothing new."""
 
@@ -282,44 +257,46 @@ class SchemaPersonSource:
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
         self.settings = ctx.source
+        self._http: PoliteClient | None = None
 
     def validate(self) -> None:
         if not self.settings.targets:
             raise ConfigError(
                 f"source {self.settings.name!r}: list the profile page URLs in `targets`"
             )
-        for t in self.targets():
+        for t in self.pages():
             if not t.startswith(("http://", "https://")):
                 raise ConfigError(
                     f"source {self.settings.name!r}: {t!r} is not an http(s) URL; "
                     "give absolute URLs or set base_url"
                 )
 
-    def targets(self) -> list[str]:
+    def pages(self) -> list[str]:
         base = self.settings.base_url
         return [urljoin(base.rstrip("/") + "/", t) if base else t for t in self.settings.targets]
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml"},
-            timeout=30.0,
-        )
+    def targets(self) -> list[Target]:
+        return [Target(url, group=host_group(url)) for url in self.pages()]
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        """One batch per page; the cursor is the next page index, back to 0 after the last."""
-        targets = self.targets()
-        start = int(cursor.get("position", 0)) if cursor else 0
-        if start >= len(targets):
-            start = 0
-        with self.client() as client:
-            for i in range(start, len(targets)):
-                url = targets[i]
-                check_public_host(url, self.ctx.settings.allow_private_addresses)
-                final_url, html = fetch_page(client, url)
-                snaps = page_snapshots(html, final_url)
-                nxt = i + 1 if i + 1 < len(targets) else 0
-                yield Batch(
-                    snapshots=snaps,
-                    cursor={"position": nxt},
-                    counts={"pages": 1, "persons": len(snaps)},
-                )
+    @property
+    def http(self) -> PoliteClient:
+        if self._http is None:
+            self._http = polite_client(
+                self.ctx, {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml"}
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        """One batch for the page (redirects followed hop by hop, each one checked)."""
+        response = self.http.get_ok(target.name)
+        snaps = page_snapshots(response.text, str(response.url))
+        yield Batch(
+            snapshots=snaps,
+            cursor={"fetched_at": utcnow().isoformat(), "final_url": str(response.url)},
+            counts={"pages": 1, "persons": len(snaps)},
+        )

@@ -7,8 +7,13 @@ is scrapy's own machinery fed by the same settings and the same helpers as
 the HTTP client: robots.txt obeyed, a per-domain delay from
 ``requests_per_second``, retries on timeouts and 5xx, ``Retry-After`` /
 ``x-rate-limit-reset`` honoured on 429 (:func:`crawlers.http.retry_after_seconds`),
-403 and captcha pages counted as *blocked*, and the SSRF guard
-(:func:`crawlers.http.check_url`) on every request.
+403 and captcha pages counted as *blocked*, and the address guard of
+:mod:`crawlers.http` twice: :func:`crawlers.http.check_url` on every request
+(redirect hops included: scrapy's redirect middleware sends each hop back
+through the downloader middlewares) and :class:`GuardedResolver`, the
+reactor's name resolver, which hands Twisted only the checked address of a
+host, so the socket goes where the check said (DNS rebinding cannot reach an
+internal service).
 
 With ``frontier = "redis"`` the scheduler and the duplicate filter live in
 Redis (scrapy-redis): several workers share one frontier and no URL is
@@ -32,8 +37,18 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution
+from zope.interface import implementer
 
-from crawlers.http import Refused, check_url, looks_like_captcha, retry_after_seconds
+from crawlers.http import (
+    AddressPolicy,
+    Refused,
+    check_url,
+    looks_like_captcha,
+    pinned_address,
+    retry_after_seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +59,106 @@ _SKIP_EXT = re.compile(
 )
 
 
+def address_policy(settings: Any) -> AddressPolicy:
+    """The address policy the parent passed in the spec (strict when absent)."""
+    return AddressPolicy.from_spec(settings.getdict("VEILLE_ADDRESS_POLICY"))
+
+
+@implementer(IHostResolution)
+class _Resolution:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def cancel(self) -> None:  # pragma: no cover - Twisted never cancels ours
+        return None
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """The reactor's name resolver: one checked address per host, or none.
+
+    Resolution and check are :func:`crawlers.http.pinned_address` (the same
+    rule and cache as httpx and requests), run in the reactor's thread pool;
+    Twisted connects to the single address it is given. A refused host gets
+    no address, so the request fails without any connection, and counts in
+    :attr:`refused`.
+    """
+
+    #: Refusals in this process (the crawl summary reports them).
+    refused = 0
+
+    def __init__(self, reactor: Any, policy: AddressPolicy) -> None:
+        self.reactor = reactor
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        return cls(reactor, address_policy(crawler.settings))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+
+    def resolveHostName(
+        self,
+        resolutionReceiver: Any,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Any = None,
+        transportSemantics: str = "TCP",
+    ) -> Any:
+        from twisted.internet import threads
+
+        resolution = _Resolution(hostName)
+        resolutionReceiver.resolutionBegan(resolution)
+        found = threads.deferToThreadPool(
+            self.reactor,
+            self.reactor.getThreadPool(),
+            pinned_address,
+            hostName,
+            portNumber or 80,
+            self.policy,
+        )
+
+        def resolved(ip: str) -> None:
+            kind = IPv6Address if ":" in ip else IPv4Address
+            resolutionReceiver.addressResolved(kind("TCP", ip, portNumber))
+            resolutionReceiver.resolutionComplete()
+
+        def failed(failure: Any) -> None:
+            if failure.check(Refused):
+                GuardedResolver.refused += 1
+                log.warning("%s", failure.value)
+            resolutionReceiver.resolutionComplete()
+
+        found.addCallbacks(resolved, failed)
+        return resolution
+
+
 class GuardMiddleware:
     """SSRF guard, blocked/captcha classification and 429 waits, as a downloader middleware."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         s = crawler.settings
-        self.allow_private = s.getbool("VEILLE_ALLOW_PRIVATE")
+        self.policy = address_policy(s)
         self.max_wait = s.getfloat("VEILLE_MAX_RATE_LIMIT_WAIT", 60.0)
         self.max_retries = s.getint("RETRY_TIMES", 3)
-        self._checked: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> GuardMiddleware:
-        return cls(crawler)
+        guard = cls(crawler)
+        # Also when a request is scheduled: scrapy's offsite filter drops a redirect to
+        # another host right there, and such a hop to an internal address must count
+        # as a refusal, not vanish.
+        crawler.signals.connect(guard.request_scheduled, signal=signals.request_scheduled)
+        return guard
+
+    def request_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
+        self.process_request(request)
 
     def process_request(self, request: scrapy.Request) -> None:
         try:
-            check_url(request.url, allow_private=self.allow_private)
+            check_url(request.url, self.policy)
         except Refused as exc:
             self.crawler.stats.inc_value("veille/refused")
             raise IgnoreRequest(str(exc)) from exc
@@ -187,9 +284,12 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
         "RETRY_ENABLED": True,
         "RETRY_TIMES": int(spec.get("max_retries", 3)),
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_worker.GuardMiddleware": 50},
+        # First of all (before the offsite filter at 50): every request and redirect hop
+        # meets the address guard, and a refusal is counted as one.
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_worker.GuardMiddleware": 10},
         "ITEM_PIPELINES": {"crawlers.scrapy_worker.StdoutPipeline": 100},
-        "VEILLE_ALLOW_PRIVATE": bool(spec.get("allow_private", False)),
+        "VEILLE_ADDRESS_POLICY": dict(spec.get("address_policy") or {}),
+        "TWISTED_DNS_RESOLVER": "crawlers.scrapy_worker.GuardedResolver",
         "VEILLE_MAX_RATE_LIMIT_WAIT": float(spec.get("max_rate_limit_wait", 60)),
         "LOG_LEVEL": spec.get("log_level", "WARNING"),
         "TELNETCONSOLE_ENABLED": False,
@@ -250,7 +350,7 @@ def run(spec: dict[str, Any]) -> int:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary = {
         "pages": int(stats.get("response_received_count", 0)),
-        "refused": int(stats.get("veille/refused", 0)),
+        "refused": int(stats.get("veille/refused", 0)) + GuardedResolver.refused,
         "blocked": int(stats.get("veille/blocked", 0)),
         "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
         "errors": int(stats.get("log_count/ERROR", 0)),

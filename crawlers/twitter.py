@@ -7,10 +7,12 @@ bucket, retry policy and SSRF guard, and is routed to ``base_url`` when one is
 set (replay server, demo). Reads are billed per post returned, so each page
 asks for at most what the budget still allows.
 
-Cursor (one entry per stream, ``search`` and ``mentions:<handle>``)::
+Targets are ``search`` and ``mentions:<handle>``, each with its own cursor and
+health (one rate-limit group: the API host)::
 
     {"since_id": newest stored id, "next_token": page to resume,
-     "pending_newest": newest id of the pagination in progress}
+     "pending_newest": newest id of the pagination in progress,
+     "user_id": the handle's id (mentions)}
 
 ``since_id`` only advances when a pagination completes, so a crash in the
 middle resumes at ``next_token`` and loses nothing.
@@ -20,12 +22,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, ClassVar
 
 import tweepy
 
-from crawlers.base import Batch, CrawlContext
-from crawlers.http import PoliteAdapter, TokenBucket, retry_policy
+from crawlers.base import Batch, CrawlContext, Target, host_group
+from crawlers.http import (
+    AddressPolicy,
+    Down,
+    Gone,
+    PoliteAdapter,
+    TokenBucket,
+    guard_session,
+    raise_for_status,
+    retry_policy,
+)
 from crawlers.normalise import parse_datetime, snowflake_time
 from store.models import Mention
 from veille.errors import ConfigError
@@ -42,8 +54,20 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "entities",
 ]
+API_HOST = "api.twitter.com"
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
+
+
+def _api(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call tweepy, turning its HTTP errors into the failures the runner classifies."""
+    try:
+        return call(*args, **kwargs)
+    except tweepy.errors.HTTPException as exc:
+        status = getattr(exc.response, "status_code", 0) or 0
+        url = str(getattr(exc.response, "url", "") or "X API")
+        raise_for_status(url, status)
+        raise Down(f"{url}: {exc}") from exc
 
 
 class TwitterSource:
@@ -72,28 +96,40 @@ class TwitterSource:
             )
             adapter = PoliteAdapter(
                 bucket=TokenBucket(self.cfg.requests_per_second),
-                policy=retry_policy(self.cfg.options),
-                allow_private=self.ctx.settings.allow_private_addresses,
+                retry=retry_policy(self.cfg.options),
+                policy=AddressPolicy.from_settings(self.ctx.settings),
                 base_url=self.cfg.base_url,
+                api_host=API_HOST,
             )
-            client.session.mount("https://api.twitter.com/", adapter)
+            guard_session(client.session, adapter)
             self.client = client
         return self.client
 
     # -- streams -----------------------------------------------------------
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        cursor = {k: dict(v) for k, v in cursor.items() if isinstance(v, dict)}
-        query = self.cfg.query or to_twitter(parse(self.ctx.institution.effective_query()))
-        if self.cfg.options.get("search", True):
-            yield from self._paginate(cursor, "search", self._search_page(query))
-        for handle in self._handles():
-            stream = f"mentions:{handle.lower()}"
-            user_id = cursor.get(stream, {}).get("user_id") or self._user_id(handle)
-            if not user_id:
-                continue
-            cursor.setdefault(stream, {})["user_id"] = user_id
-            yield from self._paginate(cursor, stream, self._mentions_page(user_id))
+    def targets(self) -> list[Target]:
+        group = host_group(self.cfg.base_url or f"https://{API_HOST}")
+        out = [Target("search", group=group)] if self.cfg.options.get("search", True) else []
+        return out + [Target(f"mentions:{h.lower()}", group=group) for h in self._handles()]
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.session.close()
+            self.client = None
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
+        state = dict(cursor)
+        if target.name == "search":
+            query = self.cfg.query or to_twitter(parse(self.ctx.institution.effective_query()))
+            yield from self._paginate(state, self._search_page(query))
+            return
+        wanted = target.name.removeprefix("mentions:")
+        handle = next((h for h in self._handles() if h.lower() == wanted), wanted)
+        user_id = state.get("user_id") or self._user_id(handle)
+        if not user_id:
+            raise Gone(f"X/Twitter: no account named @{handle}")
+        state["user_id"] = user_id
+        yield from self._paginate(state, self._mentions_page(user_id))
 
     def _handles(self) -> list[str]:
         configured = self.cfg.options.get("handles")
@@ -105,7 +141,7 @@ class TwitterSource:
         return [h.lstrip("@") for h in handles if h.strip()]
 
     def _user_id(self, handle: str) -> str | None:
-        body = self._client().get_user(username=handle)
+        body = _api(self._client().get_user, username=handle)
         data = (body or {}).get("data") or {}
         return str(data["id"]) if data.get("id") else None
 
@@ -140,18 +176,16 @@ class TwitterSource:
 
         return page
 
-    def _paginate(
-        self, cursor: dict[str, dict[str, Any]], stream: str, page: Any
-    ) -> Iterator[Batch]:
-        state = cursor.setdefault(stream, {})
+    def _paginate(self, state: dict[str, Any], page: Any) -> Iterator[Batch]:
         seen: set[str] = set()
         max_pages = int(self.cfg.options.get("max_pages", 50))
         for _ in range(max_pages):
-            body = page(state.get("since_id"), state.get("next_token")) or {}
+            body = _api(page, state.get("since_id"), state.get("next_token")) or {}
             tweets = body.get("data") or []
             meta = body.get("meta") or {}
-            new = [t for t in tweets if t["id"] not in seen]
-            seen.update(t["id"] for t in tweets)
+            readable = [t for t in tweets if isinstance(t, dict) and t.get("id") is not None]
+            new = [t for t in tweets if not (isinstance(t, dict) and str(t.get("id")) in seen)]
+            seen.update(str(t["id"]) for t in readable)
             if meta.get("newest_id") and not state.get("next_token"):
                 state["pending_newest"] = meta["newest_id"]
             token = meta.get("next_token")
@@ -163,9 +197,11 @@ class TwitterSource:
                 state.pop("next_token", None)
             else:
                 state["next_token"] = token
+            includes = body.get("includes") or {}
             yield Batch(
-                mentions=[self.to_mention(t, body.get("includes") or {}) for t in new],
-                cursor={k: dict(v) for k, v in cursor.items()},
+                items=new,
+                convert=partial(self.to_mention, includes=includes),
+                cursor=dict(state),
                 counts={"pages": 1},
             )
             if not token or not new:
@@ -175,7 +211,7 @@ class TwitterSource:
 
     def to_mention(self, tweet: dict[str, Any], includes: dict[str, Any]) -> Mention:
         """A v2 tweet to a Mention; author fields come from ``includes`` when expanded."""
-        users = {u["id"]: u for u in includes.get("users") or []}
+        users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict)}
         author = users.get(tweet.get("author_id", ""), {})
         metrics = tweet.get("public_metrics") or {}
         followers = (author.get("public_metrics") or {}).get("followers_count")

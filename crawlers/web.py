@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from crawlers.base import Batch, CrawlContext
+from crawlers.base import Batch, CrawlContext, Target
 from crawlers.extract import EXTRACTORS, extract_page
-from crawlers.http import Blocked, Down, PartialFailure, check_url
+from crawlers.http import AddressPolicy, Blocked, Down, check_url
 from crawlers.normalise import canonical_url, parse_datetime
 from store.models import Mention
 from store.types import utcnow
@@ -71,8 +71,9 @@ class WebSource:
     def validate(self) -> None:
         if not self.cfg.targets:
             raise ConfigError(f"source {self.cfg.name!r}: list start URLs in targets")
+        policy = AddressPolicy.from_settings(self.ctx.settings)
         for url in self.cfg.targets:
-            check_url(url, allow_private=self.ctx.settings.allow_private_addresses)
+            check_url(url, policy)
         extractor = self.cfg.options.get("extractor", "fast")
         if extractor not in EXTRACTORS:
             raise ConfigError(
@@ -92,12 +93,19 @@ class WebSource:
             "targets": list(self.cfg.targets),
             "domains": sorted({urlsplit(u).hostname or "" for u in self.cfg.targets}),
             "requests_per_second": self.cfg.requests_per_second,
-            "allow_private": self.ctx.settings.allow_private_addresses,
+            "address_policy": AddressPolicy.from_settings(self.ctx.settings).as_spec(),
             "frontier": frontier,
             "idle_seconds": float(opts.get("idle_seconds", 5 if frontier == "redis" else 0)),
         }
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Batch]:
+    def targets(self) -> list[Target]:
+        """One target: the start URLs are crawled together by one scrapy process."""
+        return [Target("sites")]
+
+    def close(self) -> None:
+        return None
+
+    def fetch(self, target: Target, cursor: dict[str, Any]) -> Iterator[Batch]:
         batch_size = int(self.cfg.options.get("batch_size", 50))
         extractor = str(self.cfg.options.get("extractor", "fast"))
         started = utcnow().isoformat()
@@ -134,6 +142,7 @@ class WebSource:
         for t in threads:
             t.start()
         pending: list[Mention] = []
+        pages = 0
         completed = False
         try:
             while True:
@@ -151,6 +160,7 @@ class WebSource:
                     self.summary = msg["summary"]
                     continue
                 page = msg["page"]
+                pages += 1
                 page.update(extract_page(page.pop("html", ""), page["url"], extractor))
                 mention = self.to_mention(page)
                 if mention is not None:
@@ -172,15 +182,20 @@ class WebSource:
                 f"scrapy worker exited with {proc.returncode}: {''.join(stderr_tail)[-800:]}"
             )
         s = self.summary
-        if s.get("pages", 0) == 0 and (s.get("blocked") or s.get("robots_forbidden")):
+        if pages == 0 and s.get("refused"):
+            raise Blocked(f"{s['refused']} request(s) refused by the address guard")
+        if pages == 0 and (s.get("blocked") or s.get("robots_forbidden")):
             raise Blocked(
                 f"every page refused (blocked {s.get('blocked')}, "
                 f"robots {s.get('robots_forbidden')})"
             )
-        if s.get("pages", 0) == 0 and s.get("refused"):
-            raise Blocked(f"{s['refused']} request(s) refused by the address guard")
+        problems = []
         if s.get("blocked"):
-            raise PartialFailure(f"{s['blocked']} page(s) answered 403 or a captcha")
+            problems.append(f"{s['blocked']} page(s) answered 403 or a captcha")
+        if s.get("refused"):
+            problems.append(f"{s['refused']} request(s) refused by the address guard")
+        if problems:
+            yield Batch(cursor={"last_crawl": started}, warning="; ".join(problems))
 
     def to_mention(self, page: dict[str, Any]) -> Mention | None:
         text = page.get("text") or ""

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime, utcnow
@@ -56,15 +57,16 @@ class Source(SQLModel, table=True):
 
 
 class CrawlState(SQLModel, table=True):
-    """Cursor and health of one source; saved after every committed batch."""
+    """Health and daily budget of one source; the cursors live per target (CrawlTarget)."""
 
     __tablename__ = "crawl_state"
 
     source_id: int = Field(
         sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), primary_key=True)
     )
+    #: Source-wide cursor data; empty since 0005 moved every cursor to its target.
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    #: ok | down | blocked | rate_limited | budget_exhausted | never_run
+    #: ok | degraded | down | blocked | rate_limited | budget_exhausted | never_run
     status: str = "never_run"
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -73,6 +75,69 @@ class CrawlState(SQLModel, table=True):
     items_today: int = 0
     budget_day: date | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CrawlTarget(SQLModel, table=True):
+    """One target of a source (a feed, a hashtag stream, a search term, a profile page).
+
+    Each target keeps its own cursor and health, committed with each batch, so
+    a dead feed or a 404 profile page is retried and reported on its own and
+    never holds back the other targets of its source.
+    """
+
+    __tablename__ = "crawl_target"
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_crawl_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False)
+    )
+    #: Stable identity within the source (``tag:<instance>#<tag>``, a feed URL...);
+    #: ``sha256:<hex>`` when the target is longer than the column.
+    key: str = Field(sa_column=Column(String(512), nullable=False))
+    #: The target as configured, shown to users.
+    label: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    #: ok | degraded | down | blocked | rate_limited | never_run
+    status: str = Field(default="never_run", max_length=32)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = ""
+    consecutive_failures: int = 0
+    items_last_run: int = 0
+    #: A long 429: the target (and the others of its rate-limit group) waits until then.
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RejectedItem(SQLModel, table=True):
+    """An item a crawl could not use, kept aside with why (quarantine).
+
+    The rest of its batch is stored. The excerpt is capped and stripped of
+    control characters; the same item seen again bumps ``occurrences``
+    instead of adding a row. Retention purges it like a mention.
+    """
+
+    __tablename__ = "rejected_item"
+    __table_args__ = (
+        UniqueConstraint("source_id", "fingerprint", name="uq_rejected_item"),
+        Index("ix_rejected_item_seen", "last_seen_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False)
+    )
+    target: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: null_item | not_an_object | unreadable | refused_by_database | error_body
+    reason: str = Field(max_length=32)
+    #: What went wrong, in a line (never the item's text).
+    detail: str = ""
+    excerpt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    fingerprint: str = Field(max_length=64)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    occurrences: int = 1
 
 
 # ---------------------------------------------------------------------------
@@ -133,6 +198,13 @@ class Mention(SQLModel, table=True):
     engagement: dict[str, int] = Field(default_factory=dict, sa_type=JSONType)
     #: Audience estimate (followers or views) kept as a column for SQL ranking.
     reach: int = 0
+    #: The platform's own hashtags (Mastodon ``status.tags``, Bluesky ``record.tags``
+    #: and tag facets), without ``#``: the query filter reads them with the text.
+    hashtags: list[str] = Field(
+        default_factory=list,
+        sa_type=JSONType,
+        sa_column_kwargs={"server_default": sql_text("'[]'")},
+    )
     is_repost: bool = False
     duplicate_of_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
     content_hash: str = Field(default="", max_length=64)

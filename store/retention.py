@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from store import rejected as rejected_store
 from store import report_snapshots
 from store.models import JobChange, Mention, ProfileSnapshot
 from store.types import utcnow
@@ -56,6 +57,7 @@ class RetentionSummary:
     mentions_purged: int = 0
     snapshots_purged: int = 0
     job_changes_scrubbed: int = 0
+    rejected_purged: int = 0
     weeks_frozen: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -228,6 +230,11 @@ def purge(
     summary.mentions_purged = len(mention_ids)
     summary.snapshots_purged = len(snapshot_ids)
     summary.job_changes_scrubbed = scrub_job_changes(session, mention_ids, snapshot_ids, now)
+    # Quarantined items hold raw crawled text: kept only while someone may look at them.
+    rejected_days = getattr(privacy, "retention_days_rejected", privacy.retention_days_mentions)
+    summary.rejected_purged = rejected_store.purge_before(
+        session, now - timedelta(days=min(rejected_days, privacy.retention_days_mentions))
+    )
     log.info(
         "retention: %d mentions, %d snapshots purged; %d weeks frozen",
         summary.mentions_purged,
@@ -257,6 +264,7 @@ def retention_stage(ctx: Any) -> Any:
             "mentions_purged": summary.mentions_purged,
             "snapshots_purged": summary.snapshots_purged,
             "job_changes_scrubbed": summary.job_changes_scrubbed,
+            "rejected_purged": summary.rejected_purged,
             "weeks_frozen": len(summary.weeks_frozen),
         },
         notes=summary.notes,

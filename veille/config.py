@@ -7,6 +7,7 @@ they are read from environment variables named in :data:`SECRET_ENV`.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from veille.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 CONFIG_ENV = "VEILLE_CONFIG"
 DEFAULT_CONFIG_PATH = Path("veille.toml")
@@ -144,6 +147,8 @@ class PrivacySettings(_Strict):
 
     retention_days_mentions: int = 365
     retention_days_snapshots: int = 365
+    #: Quarantined crawl items (raw text the crawlers could not use) are kept this long.
+    retention_days_rejected: int = 30
     pseudonymize_authors: bool = True
     #: Public accounts whose handle may be shown in reports (press, institutions).
     allow_listed_handles: list[str] = Field(default_factory=list)
@@ -187,8 +192,18 @@ class Settings(_Strict):
     database_url: str = ""
     #: Where reports and exports are written.
     output_dir: str = "out"
-    #: Allow fetching private/loopback addresses (tests and the demo only).
+    #: Private, loopback or link-local services the crawlers may reach, as ``"host:port"``
+    #: exactly as written in the URLs (an intranet news site, the demo's replay server).
+    #: Everything else that resolves to such an address is refused.
+    allow_private_hosts: list[str] = Field(default_factory=list)
+    #: Deprecated: allows EVERY private address (any host, any port, cloud metadata
+    #: included). Use ``allow_private_hosts``; kept so that old files still load.
     allow_private_addresses: bool = False
+    #: Name resolution for the crawlers, ``"module:function"`` taking ``(host, port)`` and
+    #: returning IP addresses (split-horizon DNS, tests); empty = the system resolver.
+    dns_resolver: str = ""
+    #: How long a checked address is reused for one host and port before resolving again.
+    dns_cache_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("sources")
     @classmethod
@@ -198,6 +213,23 @@ class Settings(_Strict):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return sources
+
+    @field_validator("allow_private_hosts")
+    @classmethod
+    def _host_ports(cls, hosts: list[str]) -> list[str]:
+        for entry in hosts:
+            parse_host_port(entry)
+        return hosts
+
+    @field_validator("allow_private_addresses")
+    @classmethod
+    def _deprecated_allow_all(cls, value: bool) -> bool:
+        if value:
+            log.warning(
+                "allow_private_addresses = true is deprecated: it lets the crawlers reach every "
+                'private address; list the services instead, allow_private_hosts = ["host:port"]'
+            )
+        return value
 
     def institutions(self) -> list[InstitutionSettings]:
         """Ours first, then the peers."""
@@ -213,6 +245,19 @@ class Settings(_Strict):
     def secret(self, name: str) -> str | None:
         """Read a secret from its environment variable; ``None`` when unset."""
         return os.environ.get(SECRET_ENV[name]) or None
+
+
+def parse_host_port(entry: str) -> tuple[str, int]:
+    """``"host:port"`` or ``"[v6]:port"`` -> (lower-case host, port); ConfigError otherwise."""
+    text = entry.strip()
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or (":" in host and not text.startswith("[")):
+        raise ValueError(f'allow_private_hosts: {entry!r} is not "host:port"')
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"allow_private_hosts: {entry!r} needs a port between 1 and 65535")
+    return host.lower().rstrip("."), int(port)
 
 
 def resolve_database_url(settings: Settings, config_dir: Path) -> str:

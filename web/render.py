@@ -77,6 +77,44 @@ ACTION_LABELS = {
     "erase": "Effacement",
 }
 
+#: Crawl source health, as the admin page says it.
+SOURCE_STATUS_LABELS = {
+    "ok": "En service",
+    "degraded": "Dégradée",
+    "down": "Hors service",
+    "blocked": "Bloquée (accès refusé ou adresse interdite)",
+    "rate_limited": "Limitée par la plateforme",
+    "budget_exhausted": "Budget atteint",
+    "never_run": "Jamais lancée",
+}
+SOURCE_STATUS_BADGES = {
+    "ok": "sent-positive",
+    "degraded": "sent-neutral",
+    "rate_limited": "sent-neutral",
+    "budget_exhausted": "sent-neutral",
+    "down": "sent-negative",
+    "blocked": "sent-negative",
+}
+SOURCE_KIND_LABELS = {
+    "twitter": "X (Twitter)",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "reddit": "Reddit",
+    "rss": "Flux RSS / Atom",
+    "web": "Sites web",
+    "schema_person": "Pages de profil",
+    "orcid": "ORCID",
+    "appointments": "Flux de nominations",
+}
+#: Why an item was put in quarantine.
+REJECT_REASON_LABELS = {
+    "null_item": "Élément vide (null)",
+    "not_an_object": "Élément qui n'est pas un objet",
+    "unreadable": "Élément illisible",
+    "refused_by_database": "Refusé par la base de données",
+    "error_body": "Message d'erreur à la place des résultats",
+}
+
 _WEIGHT_KEYS = ("weight", "match_weight", "bayes_factor", "log_weight", "log2_bf", "contribution")
 _AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "label", "value")
 
@@ -84,6 +122,23 @@ _AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "l
 #: ``value`` if it is an http(s) URL, else ``""`` (never a script URL); see
 #: :func:`veille.urls.http_url`, shared with the reports.
 safe_url = http_url
+
+
+def target_label(value: object) -> str:
+    """A crawl target as people say it: ``#tag (instance)``, ``recherche « terme »``, a URL."""
+    text = str(value or "")
+    kind, _, rest = text.partition(":")
+    if kind == "tag" and "#" in rest:
+        root, _, tag = rest.rpartition("#")
+        host = urlsplit(root).netloc or root
+        return f"#{tag} ({host})"
+    if kind == "search" and rest:
+        return f"recherche « {rest.strip(chr(34))} »"
+    if kind == "mentions" and rest:
+        return f"mentions de @{rest}"
+    if text == "sites":
+        return "sites (exploration)"
+    return text
 
 
 def fmt_dt(value: object) -> str:
@@ -194,6 +249,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["safe_url"] = safe_url
     env.filters["dt"] = fmt_dt
+    env.filters["target"] = target_label
     env.filters["band"] = band
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
@@ -201,6 +257,10 @@ def make_templates() -> Jinja2Templates:
         ROLE_LABELS=ROLE_LABELS,
         ACTION_LABELS=ACTION_LABELS,
         SCOPE_LABELS=SCOPE_LABELS,
+        SOURCE_STATUS_LABELS=SOURCE_STATUS_LABELS,
+        SOURCE_STATUS_BADGES=SOURCE_STATUS_BADGES,
+        SOURCE_KIND_LABELS=SOURCE_KIND_LABELS,
+        REJECT_REASON_LABELS=REJECT_REASON_LABELS,
         fmt_value=fmt_value,
         current_value=current_value,
         evidence_rows=evidence_rows,

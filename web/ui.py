@@ -56,6 +56,7 @@ NAV = (
     ("/alerts", "Alertes", ALERT_ROLES),
     ("/mentions", "Mentions", MENTION_ROLES),
     ("/reports", "Rapports", REPORT_ROLES),
+    ("/sources", "Sources", frozenset({"admin"})),
     ("/jobs", "Tâches", frozenset({"admin"})),
     ("/admin/security", "Sécurité", frozenset({"admin"})),
     (
@@ -622,3 +623,20 @@ def jobs_page(request: Request, account: AdminUser) -> HTMLResponse:
         account,
         {"runs": runs, "health": scheduler.health(request.app.state.settings)},
     )
+
+
+# ---------------------------------------------------------------------------
+# Admin: crawl sources, failing targets, quarantined items
+# ---------------------------------------------------------------------------
+
+
+@router.get("/sources")
+def sources_page(request: Request, account: AdminUser) -> HTMLResponse:
+    from store import crawl_state
+    from store import rejected as rejected_store
+
+    configured = {s.name for s in request.app.state.settings.sources}
+    with session_scope(_db(request)) as session:
+        rows = [h for h in crawl_state.health(session) if not configured or h.name in configured]
+        recent = rejected_store.recent(session, limit=PAGE_SIZE)
+    return page(request, "sources.html", account, {"sources": rows, "rejected": recent})

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,8 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO_ROOT
 from veille.config import Settings, settings_from_dict
+
+#: Fixtures vendored by this repository (new recordings; existing ones come through FIXTURES).
+VENDORED = REPO_ROOT / "tests" / "fixtures"
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -112,19 +116,33 @@ def _handler_for(replay: Replay) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def replay() -> Iterator[Replay]:
+@contextmanager
+def serving(host: str = "127.0.0.1", port: int = 0) -> Iterator[Replay]:
+    """A replay server on ``host:port`` (0: a free port) until the block ends."""
     state = Replay()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
+    server = ThreadingHTTPServer((host, port), _handler_for(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.base_url = f"http://{host}:{server.server_address[1]}"
     try:
         yield state
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def replay() -> Iterator[Replay]:
+    with serving() as state:
+        yield state
+
+
+@pytest.fixture
+def other_server() -> Iterator[Replay]:
+    """A second local server (another loopback port) that nothing may reach."""
+    with serving() as state:
+        yield state
 
 
 # ---------------------------------------------------------------------------
@@ -214,7 +232,21 @@ def source_configs(base: str, **options: Any) -> list[dict[str, Any]]:
     ]
 
 
+def hosts_of(sources: list[dict[str, Any]]) -> list[str]:
+    """``host:port`` of every URL the sources name: exactly what the replay tests allow."""
+    out: set[str] = set()
+    for src in sources:
+        for url in [src.get("base_url", ""), *src.get("targets", [])]:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.hostname:
+                out.add(
+                    f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+                )
+    return sorted(out)
+
+
 def replay_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) -> Settings:
+    """Replay configuration: only the replay server's ``host:port`` may be private."""
     data: dict[str, Any] = {
         "institution": {
             "slug": "univ-exemple",
@@ -224,10 +256,11 @@ def replay_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) ->
             "query": TEST_QUERY,
         },
         "peers": [{"slug": "univ-voisine", "name": "Université Voisine", "query": "sorbonne"}],
-        "allow_private_addresses": True,
         "sources": sources,
         **extra,
     }
+    if "allow_private_addresses" not in extra and "allow_private_hosts" not in extra:
+        data["allow_private_hosts"] = hosts_of(sources)
     s = settings_from_dict(data)
     s.database_url = db_url
     return s
@@ -278,6 +311,82 @@ def site_handler(n_pages: int, *, fanout: int = 5, sleep: float = 0.0):
                 return 200, html, page(i)
         if path.startswith("/private/"):
             return 200, html, b"<html><body>secret</body></html>"
+        return None
+
+    return handler
+
+
+# ---------------------------------------------------------------------------
+# Mastodon: the recorded statuses served as real paginated timelines
+# ---------------------------------------------------------------------------
+
+
+def recorded_statuses() -> list[dict[str, Any]]:
+    """365 real recorded statuses (tests/fixtures/mastodon/SOURCES.md), newest first."""
+    doc = json.loads((VENDORED / "mastodon" / "recorded_statuses.json").read_text("utf-8"))
+    return [entry["status"] for entry in doc["statuses"]]
+
+
+def _id(value: Any) -> tuple[int, str]:
+    return (len(str(value)), str(value))
+
+
+def mastodon_page(
+    statuses: list[Any], query: dict[str, list[str]], base: str, path: str
+) -> tuple[list[Any], dict[str, str]]:
+    """One page the way Mastodon cuts it: ``limit``, ``max_id``, ``min_id``, ``since_id``.
+
+    ``statuses`` are newest first; ``Link`` carries ``rel="next"`` (``max_id``) and
+    ``rel="prev"`` (``min_id``) for a non-empty page, nothing for an empty one. Items
+    that are not objects (an injected ``null``) stay where they are in the page.
+    """
+    limit = int(query.get("limit", ["20"])[0])
+    max_id, min_id = query.get("max_id", [None])[0], query.get("since_id", [None])[0]
+    above = query.get("min_id", [None])[0]
+
+    def sid(s: Any) -> Any:
+        return s.get("id") if isinstance(s, dict) else None
+
+    pool = [(i, s) for i, s in enumerate(statuses)]
+    keyed = [(i, s) for i, s in pool if sid(s) is not None]
+    if max_id is not None:
+        keyed = [(i, s) for i, s in keyed if _id(sid(s)) < _id(max_id)]
+    if min_id is not None:
+        keyed = [(i, s) for i, s in keyed if _id(sid(s)) > _id(min_id)]
+    if above is not None:
+        keyed = [(i, s) for i, s in keyed if _id(sid(s)) > _id(above)][-limit:]
+    offset = int(query.get("offset", ["0"])[0])  # search pages by offset
+    chosen = keyed[offset : offset + limit]
+    if not chosen:
+        return [], {}
+    first, last = chosen[0][0], chosen[-1][0]
+    picked = {i for i, _ in chosen}
+    page = [s for i, s in pool if first <= i <= last and (sid(s) is None or i in picked)]
+    url = f"{base}{path}?limit={limit}"
+    link = (
+        f'<{url}&max_id={sid(chosen[-1][1])}>; rel="next", '
+        f'<{url}&min_id={sid(chosen[0][1])}>; rel="prev"'
+    )
+    return page, {"Link": link}
+
+
+def mastodon_handler(
+    timelines: dict[str, list[Any]], search: list[Any] | None = None, base: str = ""
+) -> Callable[[str, dict[str, list[str]]], Answer | None]:
+    """Serve ``/api/v1/timelines/tag/<tag>`` pages and ``/api/v2/search`` from statuses."""
+
+    def handler(path: str, query: dict[str, list[str]]) -> Answer | None:
+        ctype = {"Content-Type": "application/json"}
+        if path.startswith("/api/v1/timelines/tag/"):
+            tag = path.rsplit("/", 1)[-1]
+            if tag not in timelines:
+                return 200, ctype, b"[]"
+            page, headers = mastodon_page(timelines[tag], query, base, path)
+            return 200, {**ctype, **headers}, json.dumps(page).encode()
+        if path == "/api/v2/search" and search is not None:
+            page, _ = mastodon_page(search, query, base, path)
+            body = {"accounts": [], "statuses": page, "hashtags": []}
+            return 200, ctype, json.dumps(body).encode()
         return None
 
     return handler

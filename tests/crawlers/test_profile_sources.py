@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import select
 
 from crawlers.appointments import AppointmentFeedSource
 from crawlers.base import CrawlContext, Source
+from crawlers.http import Gone, Refused
 from crawlers.orcid import OrcidSource, normalise_orcid, orcid_checksum_ok
 from crawlers.profile_common import PERSON_KEYS, content_hash
-from crawlers.profiles import SchemaPersonSource, check_public_host
+from crawlers.profiles import SchemaPersonSource
 from store import profiles as store_profiles
 from store.db import session_scope
 from store.models import ProfileSnapshot
 from tests.conftest import FIXTURES, make_settings
 from tests.crawlers._replay import replay_server
 from veille.config import SourceSettings
-from veille.errors import ConfigError, SourceError
+from veille.errors import ConfigError
 
 PAGES = FIXTURES / "profile_pages" / "trafilatura_pages"
 DATA = Path(__file__).parent / "data"
@@ -27,7 +27,8 @@ ORCID_ID = "0000-0002-1825-0097"
 
 
 def _ctx(kind: str, base_url: str, targets: list[str], allow_private: bool = True) -> CrawlContext:
-    settings = make_settings(allow_private_addresses=allow_private)
+    hosts = [base_url.split("//", 1)[1].split("/", 1)[0]] if allow_private and base_url else []
+    settings = make_settings(allow_private_addresses=False, allow_private_hosts=hosts)
     source = SourceSettings(name=f"t-{kind}", kind=kind, base_url=base_url, targets=targets)
     return CrawlContext(settings=settings, source=source, institution=settings.institution)
 
@@ -35,9 +36,13 @@ def _ctx(kind: str, base_url: str, targets: list[str], allow_private: bool = Tru
 def _all_snapshots(source: Source) -> tuple[list[ProfileSnapshot], list[dict]]:
     snaps: list[ProfileSnapshot] = []
     cursors = []
-    for batch in source.fetch({}):
-        snaps.extend(batch.snapshots)
-        cursors.append(batch.cursor)
+    try:
+        for target in source.targets():
+            for batch in source.fetch(target, {}):
+                snaps.extend(batch.snapshots)
+                cursors.append(batch.cursor)
+    finally:
+        source.close()
     return snaps, cursors
 
 
@@ -79,8 +84,8 @@ def test_schema_person_source_reads_pages_and_resolves_works_for(page_server: st
         assert s.content_hash == content_hash(s.person)
         assert s.method and s.url.startswith(page_server)
         assert s.profile_key.startswith("schema_person:")
-    # one batch per page; the cursor wraps to 0 after the last page
-    assert [c["position"] for c in cursors] == [1, 2, 3, 0]
+    # one batch per page, each with its own cursor
+    assert len(cursors) == 4 and all(c["fetched_at"] for c in cursors)
 
 
 def test_schema_person_source_drops_noise(page_server: str) -> None:
@@ -105,21 +110,19 @@ def test_schema_person_source_is_stable_and_idempotent(page_server: str, db_url:
         assert len(session.exec(select(ProfileSnapshot)).all()) == len(first)
 
 
-def test_private_addresses_are_refused_unless_allowed(page_server: str) -> None:
-    check_public_host(page_server, allow_private=True)
-    with pytest.raises(SourceError, match="private address"):
-        check_public_host(page_server, allow_private=False)
+def test_private_addresses_are_refused_unless_listed(page_server: str) -> None:
     source = SchemaPersonSource(
         _ctx("schema_person", page_server, ["laweekly.com-Cultivation.html"], allow_private=False)
     )
-    with pytest.raises(SourceError):
-        list(source.fetch({}))
+    with pytest.raises(Refused, match="allow_private_hosts"):
+        _all_snapshots(source)
 
 
-def test_schema_person_source_http_error_propagates(page_server: str) -> None:
+def test_schema_person_source_http_error_is_the_targets_own(page_server: str) -> None:
     source = SchemaPersonSource(_ctx("schema_person", page_server, ["missing.html"]))
-    with pytest.raises(httpx.HTTPStatusError):
-        list(source.fetch({}))
+    [target] = source.targets()
+    with pytest.raises(Gone):
+        list(source.fetch(target, {}))
 
 
 def test_schema_person_validate_needs_targets() -> None:
@@ -145,7 +148,7 @@ def test_orcid_source_current_employment() -> None:
         source = OrcidSource(_ctx("orcid", base, [f"https://orcid.org/{ORCID_ID}"]))
         source.validate()
         snaps, cursors = _all_snapshots(source)
-    assert len(snaps) == 1 and cursors == [{"position": 0}]
+    assert len(snaps) == 1 and cursors == [{"found": True}]
     snap = snaps[0]
     assert snap.profile_key == f"orcid:{ORCID_ID}"
     assert snap.method == "orcid_api_v3/employments"

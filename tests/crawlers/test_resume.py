@@ -103,4 +103,5 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(db_url: str, replay: Re
     status = _veille(config, db_url, "sources", "status")
     out, err = status.communicate(timeout=60)
     assert status.returncode == 0, err
-    assert "news" in out and "ok" in out
+    # one of the feeds is malformed: its entries are kept, the source says "degraded"
+    assert "news" in out and "degraded (1/8 targets failing)" in out

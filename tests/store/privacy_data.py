@@ -17,6 +17,7 @@ from store.models import (
     ApiToken,
     AuditEvent,
     CrawlState,
+    CrawlTarget,
     Institution,
     JobChange,
     JobRun,
@@ -25,6 +26,7 @@ from store.models import (
     Mention,
     MentionInstitution,
     ProfileSnapshot,
+    RejectedItem,
     ReportSnapshot,
     SecretRotation,
     Source,
@@ -70,6 +72,27 @@ def seed_person(session: Session) -> dict[str, int]:
     session.flush()
     assert inst.id is not None and src.id is not None
     session.add(CrawlState(source_id=src.id, last_error=f"timeout on {LINKEDIN}"))
+    # Their profile page as a crawl target, and a post about them the crawl quarantined.
+    session.add(
+        CrawlTarget(
+            source_id=src.id,
+            key=LINKEDIN,
+            label=LINKEDIN,
+            cursor={"final_url": LINKEDIN},
+            status="down",
+            last_error=f"{LINKEDIN}: HTTP 404",
+        )
+    )
+    session.add(
+        RejectedItem(
+            source_id=src.id,
+            target=LINKEDIN,
+            reason="unreadable",
+            detail="KeyError: 'uri'",
+            excerpt=f'{{"content": "Bravo {FIRST} {LAST} !", "author": "{HANDLES["twitter"]}"}}',
+            fingerprint="0" * 64,
+        )
+    )
     alumnus = Alumnus(
         id=ALUMNUS_ID,
         first_name=FIRST,

@@ -13,6 +13,7 @@ from veille.cli._common import console, db_url, settings
 
 _STYLE = {
     "ok": "green",
+    "degraded": "yellow",
     "down": "red",
     "blocked": "magenta",
     "rate_limited": "yellow",
@@ -75,7 +76,17 @@ def crawl_command(
         reports = crawl(cfg, url, source or None, progress=on_progress, overrides=overrides)
 
     table = Table(title="crawl")
-    for col in ("source", "status", "fetched", "new", "grouped", "opted out", "off-query", "note"):
+    for col in (
+        "source",
+        "status",
+        "fetched",
+        "new",
+        "grouped",
+        "opted out",
+        "off-query",
+        "quarantined",
+        "note",
+    ):
         table.add_column(col)
     for r in reports:
         table.add_row(
@@ -86,6 +97,7 @@ def crawl_command(
             str(r.grouped),
             str(r.dropped_optout),
             str(r.dropped_filter),
+            str(r.rejected),
             escape((r.error or r.warning)[:120]),
             style=None,
         )

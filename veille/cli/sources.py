@@ -1,14 +1,16 @@
-"""`veille sources status`: health, budget and cursor of every source."""
+"""`veille sources status`: health, budget, failing targets and quarantine of every source."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from store import crawl_state
+from store import rejected as rejected_store
 from store.db import ensure_schema, session_scope
 from store.mentions import count_mentions
 from veille.cli._common import console, db_url, settings
@@ -17,11 +19,21 @@ sources_app = typer.Typer(help="Crawl sources.", no_args_is_help=True)
 
 _STYLE = {
     "ok": "green",
+    "degraded": "yellow",
     "down": "red",
     "blocked": "magenta",
     "rate_limited": "yellow",
     "budget_exhausted": "yellow",
     "never_run": "dim",
+}
+
+#: What each quarantine reason means, for people.
+REASON_TEXT = {
+    "null_item": "empty item (null)",
+    "not_an_object": "not an object",
+    "unreadable": "unreadable item",
+    "refused_by_database": "refused by the database",
+    "error_body": "error answer instead of results",
 }
 
 
@@ -30,8 +42,12 @@ def _when(value: object) -> str:
 
 
 @sources_app.command("status")
-def status() -> None:
-    """Last success, last error, items and budget of each source."""
+def status(
+    quarantined: int = typer.Option(
+        10, "--quarantined", "-q", help="How many quarantined items to list (0: none)."
+    ),
+) -> None:
+    """Status, last success, last error, items, budget, failing targets, quarantined items."""
     cfg = settings()
     url = db_url()
     ensure_schema(url)
@@ -40,13 +56,23 @@ def status() -> None:
             crawl_state.ensure_source(session, s)
         rows = crawl_state.health(session)
         total = count_mentions(session)
+        recent = rejected_store.recent(session, limit=quarantined) if quarantined else []
     limits = {s.name: s for s in cfg.sources}
     table = Table(title=f"sources ({total} mentions stored)")
-    for col in ("source", "kind", "status", "last success", "last error", "items", "today"):
+    for col in (
+        "source",
+        "kind",
+        "status",
+        "last success",
+        "last error",
+        "items",
+        "today",
+        "quarantined",
+    ):
         table.add_column(col)
     for h in rows:
         cfg_source = limits.get(h.name)
-        status_text = Text(h.status, style=_STYLE.get(h.status, "white"))
+        status_text = Text(h.summary, style=_STYLE.get(h.status, "white"))
         if not h.enabled:
             status_text.append(" (disabled)", style="dim")
         today = str(h.items_today) + (f" / {cfg_source.max_items_per_day}" if cfg_source else "")
@@ -63,8 +89,47 @@ def status() -> None:
             error,
             str(h.items_last_run),
             today,
+            str(h.rejected),
         )
     console.print(table)
+
+    failing = [(h.name, t) for h in rows for t in h.failing]
+    if failing:
+        targets = Table(title="failing targets")
+        for col in ("source", "target", "status", "since", "failures in a row", "error"):
+            targets.add_column(col)
+        for name, t in failing:
+            targets.add_row(
+                Text(name),
+                Text(t.label[:70]),
+                Text(t.status, style=_STYLE.get(t.status, "white")),
+                _when(t.last_error_at),
+                str(t.consecutive_failures),
+                Text(t.last_error[:100]),
+            )
+        console.print(targets)
+
+    if recent:
+        items = Table(title="quarantined items (most recent)")
+        for col in ("source", "target", "reason", "last seen", "times", "excerpt"):
+            items.add_column(col)
+        for r in recent:
+            items.add_row(
+                Text(r.source),
+                Text(r.target[:50]),
+                Text(REASON_TEXT.get(r.reason, r.reason)),
+                _when(r.last_seen_at),
+                str(r.occurrences),
+                Text(r.excerpt[:80]),
+            )
+        console.print(items)
+
+    if cfg.allow_private_addresses:
+        console.print(
+            "[yellow]allow_private_addresses = true is deprecated:[/] it lets the crawlers reach "
+            "every private address. List the services instead: "
+            + escape('allow_private_hosts = ["host:port"]')
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -37,6 +37,7 @@ def write_demo_config(workdir: Path, base_url: str) -> Path:
     db_path = (workdir / "veille-demo.db").resolve()
     text = template.substitute(
         base=base_url,
+        replay_host=base_url.split("://", 1)[1].split("/", 1)[0],
         database_url=f"sqlite:///{db_path}",
         output_dir=str(workdir.resolve()),
     )
