@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -179,8 +180,13 @@ def run_source(
     *,
     progress: Progress | None = None,
     key: bytes | None = None,
+    stop: threading.Event | None = None,
 ) -> SourceReport:
-    """Run one source to completion, budget or failure; never raises for source faults."""
+    """Run one source to completion, budget or failure; never raises for source faults.
+
+    Once ``stop`` is set (SIGTERM), the batch being fetched is still stored
+    with its cursor, then the source stops: the next run resumes from there.
+    """
     report = SourceReport(cfg.name, cfg.kind)
     notify = progress or (lambda _n, _r: None)
     key = key if key is not None else pseudonym_key()
@@ -235,6 +241,10 @@ def run_source(
                         f"budget reached ({report.fetched} items this run, {items_today} today; "
                         f"limits {cfg.max_items_per_run}/run, {cfg.max_items_per_day}/day)"
                     )
+                    log.warning("%s: %s", cfg.name, report.warning)
+                    break
+                if stop is not None and stop.is_set():
+                    report.warning = f"stopped after {report.batches} stored batch(es) (SIGTERM)"
                     log.warning("%s: %s", cfg.name, report.warning)
                     break
         finally:
@@ -342,19 +352,26 @@ def crawl(
     *,
     progress: Progress | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SourceReport]:
     """Run the selected sources one after the other; one failing never stops the others.
 
     ``overrides`` merges extra options into a source's ``options`` for this
-    run only (the CLI's ``--worker`` uses it).
+    run only (the CLI's ``--worker`` uses it). Once ``stop`` is set, the
+    current source stores its current batch and no further source starts.
     """
     key = pseudonym_key()
     reports = []
     for cfg in selected_sources(settings, names):
+        if stop is not None and stop.is_set():
+            reports.append(
+                SourceReport(cfg.name, cfg.kind, skipped=True, warning="not started: stopping")
+            )
+            continue
         if overrides and cfg.name in overrides:
             cfg = cfg.model_copy(update={"options": {**cfg.options, **overrides[cfg.name]}})
         try:
-            reports.append(run_source(settings, db_url, cfg, progress=progress, key=key))
+            reports.append(run_source(settings, db_url, cfg, progress=progress, key=key, stop=stop))
         except Exception as exc:  # state bookkeeping itself failed (e.g. DB hiccup)
             log.exception("%s: crawl failed", cfg.name)
             reports.append(SourceReport(cfg.name, cfg.kind, status="down", error=str(exc)))
@@ -363,7 +380,13 @@ def crawl(
 
 def crawl_stage(ctx: StageContext) -> StageResult:
     """Pipeline stage: crawl every enabled source (or ``options["sources"]``)."""
-    reports = crawl(ctx.settings, ctx.db_url, ctx.options.get("sources"))
+    stop = ctx.options.get("stop")
+    reports = crawl(
+        ctx.settings,
+        ctx.db_url,
+        ctx.options.get("sources"),
+        stop=stop if isinstance(stop, threading.Event) else None,
+    )
     result = StageResult()
     for r in reports:
         result.counts[f"{r.name}.stored"] = r.stored
