@@ -143,8 +143,13 @@ def parse_tick(key: str) -> datetime | None:
 
 
 def next_fire_after(trigger: BaseTrigger, moment: datetime) -> datetime | None:
-    """The trigger's first fire time strictly after ``moment``."""
-    fire: datetime | None = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+    """The trigger's first fire time in a later second than ``moment``.
+
+    Ticks are keyed to the second (:func:`tick_key`), so a fire time within
+    the same second as ``moment`` is the same tick.
+    """
+    start = moment.replace(microsecond=0) + timedelta(seconds=1)
+    fire: datetime | None = trigger.get_next_fire_time(None, start)
     return fire
 
 
