@@ -555,3 +555,67 @@ def test_scheduler_runs_the_real_crawler_out_of_process(
             tick=_tick() + timedelta(minutes=30),
         )
         assert again is not None and again.counts["new_mentions"] == 0
+
+
+def test_each_scheduled_crawl_has_its_own_crawl_id_and_a_rerun_resumes_it(
+    db_url: str, write_config, tmp_path: Path
+) -> None:
+    config = write_config(db_url, sources=[{"name": "site", "kind": "web"}])
+    kwargs = {"source": "site", "timeout": 30, "argv": "tests.scheduler.helpers:crawl_id_argv"}
+    for tick, attempt in ((_tick(), 1), (_tick() + timedelta(minutes=30), 1), (_tick(), 2)):
+        outcome = scheduler.execute(
+            str(config), "crawl:site", "scheduler:crawl_body", kwargs, tick=tick, attempt=attempt
+        )
+        assert outcome is not None and outcome.status == "ok", outcome
+    ids = (tmp_path / "site.crawl-ids").read_text().split()
+    assert ids == ["20260202T080000Z", "20260202T083000Z", "20260202T080000Z"]
+
+
+def test_a_tick_missed_beyond_its_grace_is_recorded_not_run(
+    db_url: str, write_config, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    config = write_config(db_url)
+    probe = tmp_path / "probe.txt"
+    spec = replace(_probe_spec(probe), misfire_grace_seconds=0)
+    assert scheduler.run_once(config, jobs=[spec]) == {}
+    _rewind(db_url, hours=3)
+    assert scheduler.run_once(config, jobs=[spec]) == {"probe": "missed"}
+    assert not probe.exists()
+    with session_scope(db_url) as s:
+        [run] = runs_for_job(s, "probe")
+    assert (run.status, run.coalesced) == ("missed", 2) and "missed" in run.error
+    assert scheduler.run_once(config, jobs=[spec]) == {}  # accounted for: not again
+
+
+def test_a_tick_that_comes_during_a_long_run_runs_right_after_it(
+    sqlite_url: str, write_config, tmp_path: Path
+) -> None:
+    """No tick is swallowed by a run still going: the latest runs next, the rest are counted."""
+    config = write_config(sqlite_url)
+    probe = tmp_path / "probe.txt"
+    spec = scheduler.JobSpec(
+        id="probe",
+        body="tests.scheduler.helpers:probe_body",
+        trigger=scheduler.interval_trigger(2, "UTC"),
+        kwargs={"path": str(probe), "sleep": 4.5},  # two ticks come during each run
+        misfire_grace_seconds=60,
+        period=timedelta(seconds=2),
+    )
+    assert scheduler.serve(config, jobs=[spec], poll_seconds=0.2, max_seconds=8) == 0
+    with session_scope(sqlite_url) as s:
+        runs = runs_for_job(s, "probe")
+    assert len(runs) >= 2 and all(r.status == "ok" for r in runs)
+    ticks = [datetime.fromisoformat(r.tick) for r in runs]
+    for before, after, run in zip(ticks, ticks[1:], runs[1:], strict=False):
+        # Every tick in between was folded into this run, and the run log says how many.
+        assert (after - before).total_seconds() / 2 - 1 == run.coalesced
+    assert any(r.coalesced >= 1 for r in runs[1:])
+    trace = [line.split() for line in probe.read_text().splitlines()]
+    ends = [datetime.fromisoformat(t) for e, t, *_ in trace if e == "end"]
+    assert len(ends) == len(runs)  # graceful stop: the last run finished its batch
+    started = [r.started_at for r in runs]
+    finished = [r.finished_at for r in runs]
+    for end, start in zip(finished, started[1:], strict=False):
+        assert end is not None and (start - end).total_seconds() < 1.5  # right after
