@@ -173,30 +173,38 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
         log = (tmp_path / f"{name}.log").open("wb")
         return subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
 
-    first, second = worker("first"), worker("second")
+    first = worker("first")
+    processing = f"{prefix}:site-c1:processing:"
+
+    def held_by_first() -> int:
+        keys = [k for k in client.scan_iter(f"{processing}*") if f"-{first.pid}-" in k.decode()]
+        return sum(client.hlen(k) for k in keys)
+
+    second = None
     try:
         deadline = time.monotonic() + 120
-        while len(_stored(postgres_url)) < 60 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert 60 <= len(_stored(postgres_url)) < PAGES, "the crawl ended before the kill"
+        while held_by_first() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = worker("second")  # joins a crawl under way
+        # Kill the first worker once the crawl is well under way and it holds requests.
+        while time.monotonic() < deadline:
+            if len(_stored(postgres_url)) >= 40 and held_by_first() > 0:
+                break
+            time.sleep(0.05)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
+        stored_at_kill = len(_stored(postgres_url))
+        assert stored_at_kill < PAGES, "the crawl ended before the kill"
         # What the dead worker held: popped from the queue, not yet stored.
-        key = f"{prefix}:site-c1:processing:"
-        held = {
-            k.decode(): client.hlen(k)
-            for k in client.scan_iter(f"{key}*")
-            if f"-{first.pid}-" in k.decode()
-        }
-        in_flight = sum(held.values())
-        assert in_flight > 0, held
+        in_flight = held_by_first()
+        assert in_flight > 0
         assert second.wait(timeout=240) == 0, (tmp_path / "second.log").read_text()[-3000:]
         # A resume of the same crawl id finishes whatever is left.
         resume = worker("resume")
         assert resume.wait(timeout=240) == 0, (tmp_path / "resume.log").read_text()[-3000:]
     finally:
         for proc in (first, second):
-            if proc.poll() is None:
+            if proc is not None and proc.poll() is None:
                 proc.kill()
 
     expected = {replay.base_url} | {f"{replay.base_url}/p/{i}" for i in range(PAGES)}
@@ -207,5 +215,5 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
     refetched = sum(n - 1 for n in pages.values())
     print(f"in flight at the kill: {in_flight}; pages fetched twice: {refetched}")
     # Nothing left in flight anywhere, and no worker registered.
-    assert not [k for k in client.scan_iter(f"{key}*") if client.hlen(k)]
+    assert not [k for k in client.scan_iter(f"{processing}*") if client.hlen(k)]
     assert client.scard(f"{prefix}:site-c1:workers") == 0
