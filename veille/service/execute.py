@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy.exc import DBAPIError
 
 from store.db import autocommit_session
-from store.runs import finish_run, host_name, previous_tick, start_run
+from store.runs import finish_run, host_name, previous_tick, runs_for_job, start_run
 from veille.config import load_settings
 from veille.errors import StageNotDeliveredError
 from veille.service.jobs import JobEnv, Outcome, parse_tick, tick_key, ticks_between
@@ -20,6 +23,23 @@ from veille.service.leader import Leadership
 from veille.stages import load
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+#: A claim or a result that fails on a database error is tried again this often, a second apart
+#: (a restart of PostgreSQL must not cost the day's digest).
+DB_ATTEMPTS = 5
+
+
+def _with_retries(what: str, fn: Callable[[], T], leader: Leadership | None) -> T:
+    for attempt in range(1, DB_ATTEMPTS + 1):
+        try:
+            return fn()
+        except DBAPIError as exc:
+            if attempt == DB_ATTEMPTS or (leader is not None and not leader.valid()):
+                raise
+            log.warning("%s failed (%s); trying again", what, exc.__class__.__name__)
+            time.sleep(1.0)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _coalesced(
@@ -66,18 +86,36 @@ def execute(
     url = settings.database_url
     key = tick_key(tick)
     host = leader.host if leader is not None else host_name()
-    coalesced = _coalesced(url, job, key, trigger, leader) if attempt == 1 else 0
-    with autocommit_session(url) as session:
-        run = start_run(
-            session,
-            job,
-            key,
-            host,
-            os.getpid(),
-            attempt=attempt,
-            term=leader.term if leader is not None else None,
-            coalesced=coalesced,
-        )
+
+    tries: list[int] = []
+    generation = leader.term.generation if leader is not None else None
+
+    def claim() -> Any:
+        tries.append(1)
+        coalesced = _coalesced(url, job, key, trigger, leader) if attempt == 1 else 0
+        with autocommit_session(url) as session:
+            run = start_run(
+                session,
+                job,
+                key,
+                host,
+                os.getpid(),
+                attempt=attempt,
+                term=leader.term if leader is not None else None,
+                coalesced=coalesced,
+            )
+            if run is None and len(tries) > 1:
+                # The first try may have committed before its answer was lost.
+                mine = [
+                    r
+                    for r in runs_for_job(session, job)
+                    if (r.tick, r.attempt, r.status) == (key, attempt, "running")
+                    and (r.host, r.pid, r.lease_generation) == (host, os.getpid(), generation)
+                ]
+                run = mine[0] if mine else None
+            return run
+
+    run = _with_retries(f"claiming {job} @ {key}", claim, leader)
     if run is None or run.id is None:
         log.info("%s @ %s (attempt %d) already claimed, or our lease is gone", job, key, attempt)
         return None
@@ -109,8 +147,13 @@ def execute(
             counts=outcome.counts,
             error=f"interrupted: the scheduler on {host} lost its lease during this run",
         )
-    with autocommit_session(url) as session:
-        recorded = finish_run(session, run.id, outcome.status, outcome.counts, outcome.error)
+    run_id = run.id
+
+    def finish() -> Any:
+        with autocommit_session(url) as session:
+            return finish_run(session, run_id, outcome.status, outcome.counts, outcome.error)
+
+    recorded = _with_retries(f"recording {job} @ {key}", finish, leader)
     if recorded is None:
         log.warning("%s @ %s: already marked interrupted by the next leader", job, key)
     log.info("%s @ %s: %s %s", job, key, outcome.status, outcome.counts)

@@ -74,6 +74,11 @@ class Leadership:
         self.fence.set()
         self.stop.set()
 
-    def close(self) -> None:
-        """Stop renewing (the caller then releases or forgets the lease)."""
+    def close(self, wait: bool = False) -> None:
+        """Stop renewing (the caller then releases or forgets the lease).
+
+        ``wait``: until a renewal under way has answered or given up (bounded).
+        """
         self._closed.set()
+        if wait and self._thread.is_alive():
+            self._thread.join(self.lease.timeout + 1.0)

@@ -256,10 +256,14 @@ class Term:
 
     # -- the term ------------------------------------------------------------------------
 
-    def lead(self, stop: threading.Event, deadline: float | None) -> None:
-        """Run the jobs until ``stop``, the deadline, or the lease is lost."""
+    def lead(self, stop: threading.Event, deadline: float | None) -> str:
+        """Run the jobs until ``stop``, the deadline, or the lease is lost.
+
+        Returns how the term ended: ``stopped``, ``lost`` (fenced) or
+        ``failed`` (the database went away while it started).
+        """
         leader = self.leader
-        lost = False
+        lost, how = False, "stopped"
         try:
             self.housekeeping()
             self._start_clock()
@@ -274,13 +278,14 @@ class Term:
                 if deadline is not None and time.monotonic() > deadline:
                     stop.set()
                 elif not leader.valid():
-                    lost = True
+                    lost, how = True, "lost"
                     break
         except Exception:
             log.exception("leading failed (the database went away, most likely)")
-            lost = True
+            lost, how = True, "failed"
         finally:
             self._end(lost)
+        return how
 
     def _end(self, lost: bool) -> None:
         leader = self.leader
@@ -301,7 +306,7 @@ class Term:
                     leader.fence_now("the lease was lost while jobs were finishing")
                     break
         self.dispatcher.shutdown(wait=False)
-        leader.close()
+        leader.close(wait=True)
         # Only ours if still ours (same holder and generation): lets a standby, or
         # this process after a blip, lead at once instead of after the expiry.
         leader.lease.release()
@@ -359,7 +364,8 @@ def serve(
             if lease.acquire():
                 leader = Leadership(lease, renew).start()
                 term = Term(settings, config_path, jobs, leader, max(renew, 0.5))
-                term.lead(stop, deadline)
+                if term.lead(stop, deadline) == "failed":
+                    stop.wait(poll_seconds)
                 announced = False
                 continue
             if not announced:
@@ -399,7 +405,7 @@ def run_once(
         with stop_on_signals(leader.stop):
             results = _run_due(settings, config_path, jobs, leader)
     finally:
-        leader.close()
+        leader.close(wait=True)
         if leader.valid():
             lease.release()
         lease.close()
