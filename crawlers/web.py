@@ -121,9 +121,6 @@ class WebSource:
         if frontier is not None:
             frontier.register()
             frontier.requeue_orphans()
-            threading.Thread(
-                target=_keep_alive, args=(frontier, closing), name="frontier", daemon=True
-            ).start()
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawlers.scrapy_worker"],
             stdin=subprocess.PIPE,
@@ -137,6 +134,10 @@ class WebSource:
         _widen_pipe(proc.stdout.fileno())
         proc.stdin.write(json.dumps(spec))
         proc.stdin.close()
+        if frontier is not None:  # after the fork: no thread of ours is copied into it
+            threading.Thread(
+                target=_keep_alive, args=(frontier, closing), name="frontier", daemon=True
+            ).start()
         stderr_tail: list[str] = []
         err_stream = proc.stderr
 
