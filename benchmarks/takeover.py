@@ -1,8 +1,8 @@
 """How long a standby takes to lead when the leader dies, and when it only goes silent.
 
 Two real ``veille schedule`` processes on one PostgreSQL database, with the
-production lease (``schedule.lease_seconds`` = 30 s, renewed every 10 s,
-standby poll 5 s) and a job every second. Baseline: the leader is killed -9
+production lease (``schedule.lease_seconds`` = 15 s, renewed every 5 s,
+standby poll 2 s) and a job every second. Baseline: the leader is killed -9
 (what the advisory lock of earlier versions handled in ~3 s). Measured: the
 leader's network goes silent behind a frozen TCP proxy, sockets open, no
 bytes (what the advisory lock never noticed: no takeover within 245 s). The
@@ -131,7 +131,7 @@ def takeover(url: str, work: Path, lease: float, silent: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lease", type=float, default=30.0, help="schedule.lease_seconds")
+    parser.add_argument("--lease", type=float, default=15.0, help="schedule.lease_seconds")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -158,7 +158,7 @@ def main() -> None:
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[0] if loadavg.exists() else "?"
     print(
-        f"lease {args.lease:g} s, standby poll 5 s, renewal every {args.lease / 3:g} s; load {load}"
+        f"lease {args.lease:g} s, standby poll 2 s, renewal every {args.lease / 3:g} s; load {load}"
     )
     print(f"leader killed -9 (baseline): takeover {', '.join(f'{s:.1f}' for s in killed)} s")
     print(f"leader silent (frozen proxy): takeover {', '.join(f'{s:.1f}' for s in silent)} s")

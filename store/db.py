@@ -61,8 +61,7 @@ PG_SESSION_SETTINGS: dict[str, str] = {
 def _pg_session_settings(dbapi_conn: Any, _record: Any) -> None:
     """Apply :data:`PG_SESSION_SETTINGS` (``SET`` works for any role, unlike ``ALTER ROLE``)."""
     cur = dbapi_conn.cursor()
-    for name, value in PG_SESSION_SETTINGS.items():
-        cur.execute(f"SET {name} = {value}")
+    cur.execute("; ".join(f"SET {name} = {value}" for name, value in PG_SESSION_SETTINGS.items()))
     cur.close()
     dbapi_conn.commit()
 

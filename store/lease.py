@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "veille.scheduler"
 #: Default lease length: a silent leader is replaced within this plus a standby poll.
-DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_LEASE_SECONDS = 15.0
 
 T = TypeVar("T")
 
@@ -148,7 +148,7 @@ class DatabaseLease:
         self.holder = f"{host}/{self.pid}/{uuid.uuid4().hex[:8]}"
         self.ttl = float(ttl)
         #: How long one operation may take before it counts as failed.
-        self.timeout = float(timeout) if timeout is not None else max(1.0, min(5.0, ttl / 3))
+        self.timeout = float(timeout) if timeout is not None else max(1.0, min(5.0, ttl / 5))
         self.term: Term | None = None
         self.sent_at = 0.0
         self.description = f"lease {name!r} ({ttl:g} s) in the database"
@@ -334,8 +334,7 @@ def _pg_timeouts(ms: int) -> Callable[[Any, Any], None]:
 
     def _set(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute(f"SET lock_timeout = {ms}")
-        cur.execute(f"SET statement_timeout = {ms}")
+        cur.execute(f"SET lock_timeout = {ms}; SET statement_timeout = {ms}")
         cur.close()
         dbapi_conn.commit()
 

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Share of the lease a leader gives up to be sure it stops before its lease expires.
 FENCE_MARGIN = 0.15
+#: After a failed renewal, the next try comes this soon.
+RETRY_SECONDS = 1.0
 
 
 class Leadership:
@@ -58,14 +60,18 @@ class Leadership:
         return self._valid_until - time.monotonic()
 
     def _keep(self) -> None:
-        while not self._closed.wait(self.renew_every):
+        wait = self.renew_every
+        while not self._closed.wait(wait):
             if self.fence.is_set():
                 return
             if self.lease.renew():
                 self._valid_until = self.lease.sent_at + self.lease.ttl - self.margin
+                wait = self.renew_every
             elif self.lease.term is None:  # taken over: stop acting now
                 self._valid_until = 0.0
                 return
+            else:  # unreachable for now: try again soon, the lease is still running
+                wait = min(self.renew_every, RETRY_SECONDS)
 
     def fence_now(self, why: str) -> None:
         """Stop acting at once: no new run starts, child processes are killed."""

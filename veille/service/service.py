@@ -42,7 +42,7 @@ from veille.service.leader import Leadership
 log = logging.getLogger(__name__)
 
 #: How often a standby tries to take the lease.
-STANDBY_POLL_SECONDS = 5.0
+STANDBY_POLL_SECONDS = 2.0
 #: Interrupted runs older than this are never re-run (the longest period is a week).
 RERUN_WINDOW = timedelta(days=8)
 
