@@ -83,7 +83,8 @@ class Dispatcher:
         if self.leader.stop.is_set() or event.job_id not in self.specs:
             return
         if event.code == EVENT_JOB_MISSED:
-            self.pool.submit(self._missed, event.job_id, event.scheduled_run_time)
+            with contextlib.suppress(RuntimeError):  # the term is over
+                self.pool.submit(self._missed, event.job_id, event.scheduled_run_time)
         else:
             self.submit(event.job_id, event.scheduled_run_time)
 
