@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -243,8 +244,13 @@ def run_source(
     *,
     progress: Progress | None = None,
     key: bytes | None = None,
+    stop: threading.Event | None = None,
 ) -> SourceReport:
-    """Run one source to completion, budget or failure; never raises for source faults."""
+    """Run one source to completion, budget or failure; never raises for source faults.
+
+    Once ``stop`` is set (SIGTERM), the batch being fetched is still stored
+    with its cursor, then the source stops: the next run resumes from there.
+    """
     report = SourceReport(cfg.name, cfg.kind)
     notify = progress or (lambda _n, _r: None)
     key = key if key is not None else pseudonym_key()
@@ -324,6 +330,10 @@ def run_source(
             group_until[scope] = max(group_until.get(scope, 0.0), deferred[t.name])
     try:
         for target in targets:
+            if stop is not None and stop.is_set():
+                report.warning = f"stopped after {report.batches} stored batch(es) (SIGTERM)"
+                log.warning("%s: %s", cfg.name, report.warning)
+                break
             until: float | None = group_until.get(target.group or target.name) or deferred.get(
                 target.name
             )
@@ -344,7 +354,7 @@ def run_source(
                 )
             else:
                 outcome = _run_target(
-                    ctx, cfg, report, source, target, cursors.get(target.name, {}), today
+                    ctx, cfg, report, source, target, cursors.get(target.name, {}), today, stop
                 )
             outcomes[target.name] = outcome
             _record_target(ctx, target, outcome)
@@ -372,8 +382,13 @@ def _run_target(
     target: Target,
     cursor: dict[str, Any],
     today: date,
+    stop: threading.Event | None = None,
 ) -> _Outcome:
-    """Pull one target's batches; any failure ends this target only."""
+    """Pull one target's batches; any failure ends this target only.
+
+    Once ``stop`` is set (SIGTERM), the batch being fetched is still stored with
+    its cursor, then the target ends: the next run resumes from there.
+    """
     outcome = _Outcome()
     warning = ""
     batches = None
@@ -393,6 +408,8 @@ def _run_target(
                 )
                 log.warning("%s: %s", cfg.name, report.warning)
                 outcome.budget_reached = True
+                break
+            if stop is not None and stop.is_set():
                 break
     except RateLimited as exc:
         outcome.status, outcome.error, outcome.retry_at = "rate_limited", str(exc), exc.retry_at
@@ -584,19 +601,26 @@ def crawl(
     *,
     progress: Progress | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SourceReport]:
     """Run the selected sources one after the other; one failing never stops the others.
 
     ``overrides`` merges extra options into a source's ``options`` for this
-    run only (the CLI's ``--worker`` uses it).
+    run only (the CLI's ``--worker`` uses it). Once ``stop`` is set, the
+    current source stores its current batch and no further source starts.
     """
     key = pseudonym_key()
     reports = []
     for cfg in selected_sources(settings, names):
+        if stop is not None and stop.is_set():
+            reports.append(
+                SourceReport(cfg.name, cfg.kind, skipped=True, warning="not started: stopping")
+            )
+            continue
         if overrides and cfg.name in overrides:
             cfg = cfg.model_copy(update={"options": {**cfg.options, **overrides[cfg.name]}})
         try:
-            reports.append(run_source(settings, db_url, cfg, progress=progress, key=key))
+            reports.append(run_source(settings, db_url, cfg, progress=progress, key=key, stop=stop))
         except Exception as exc:  # state bookkeeping itself failed (e.g. DB hiccup)
             log.exception("%s: crawl failed", cfg.name)
             reports.append(SourceReport(cfg.name, cfg.kind, status="down", error=str(exc)))
@@ -605,7 +629,13 @@ def crawl(
 
 def crawl_stage(ctx: StageContext) -> StageResult:
     """Pipeline stage: crawl every enabled source (or ``options["sources"]``)."""
-    reports = crawl(ctx.settings, ctx.db_url, ctx.options.get("sources"))
+    stop = ctx.options.get("stop")
+    reports = crawl(
+        ctx.settings,
+        ctx.db_url,
+        ctx.options.get("sources"),
+        stop=stop if isinstance(stop, threading.Event) else None,
+    )
     result = StageResult()
     for r in reports:
         result.counts[f"{r.name}.stored"] = r.stored

@@ -17,7 +17,9 @@ internal service).
 
 With ``frontier = "redis"`` the scheduler and the duplicate filter live in
 Redis (scrapy-redis): several workers share one frontier and no URL is
-fetched twice.
+fetched twice; :mod:`crawlers.frontier` keeps every popped request in the
+worker's processing hash until it is done with, so a worker that dies loses
+nothing (:class:`ReliableQueue`).
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy_redis.queue import FifoQueue
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution
 from zope.interface import implementer
 
+from crawlers.frontier import DEFAULT_REDIS_URL, KEY_META, Frontier, frontier_key
 from crawlers.http import (
     AddressPolicy,
     Refused,
@@ -189,15 +193,47 @@ class GuardMiddleware:
 
 
 class StdoutPipeline:
-    """One JSON line per page on stdout, flushed, for the parent process."""
+    """One JSON line per page (or per request done without a page) on stdout, for the parent.
+
+    The parent stores pages in batches and acknowledges their frontier keys
+    once the batch is committed.
+    """
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        line = {"ack": item["frontier_ack"]} if "frontier_ack" in item else {"page": item}
         try:
-            sys.stdout.write(json.dumps({"page": item}, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:  # the parent died (SIGKILL): stop at once
             os._exit(1)
         return item
+
+
+class ReliableQueue(FifoQueue):
+    """scrapy-redis's FIFO queue, popping into the worker's processing hash.
+
+    A request put back in the queue (a retry, a redirect) releases the entry
+    of the request it replaces once it is safely queued.
+    """
+
+    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.frontier: Frontier = spider.frontier
+
+    def push(self, request: scrapy.Request) -> None:
+        replaced = request.meta.pop(KEY_META, None)
+        super().push(request)
+        if replaced:
+            self.frontier.ack([replaced])
+
+    def pop(self, timeout: int = 0) -> scrapy.Request | None:
+        found = self.frontier.pop()
+        if found is None:
+            return None
+        key, data = found
+        request: scrapy.Request = self._decode_request(data)
+        request.meta[KEY_META] = key
+        return request
 
 
 class VeilleSpider(scrapy.Spider):
@@ -212,6 +248,7 @@ class VeilleSpider(scrapy.Spider):
         self.allowed_domains = list(spec["domains"])
         self.idle_seconds = float(spec.get("idle_seconds", 0))
         self.last_activity = time.monotonic()
+        self.frontier = Frontier.from_spec(spec) if spec.get("frontier") == "redis" else None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> VeilleSpider:
@@ -220,7 +257,13 @@ class VeilleSpider(scrapy.Spider):
         return spider
 
     def on_idle(self) -> None:
-        # Shared frontier: another worker may still add URLs; wait a little before closing.
+        # Shared frontier: the crawl is not over while another worker holds requests in
+        # flight (their pages may add URLs; if it died, they come back to the queue).
+        if self.frontier is not None:
+            self.frontier.requeue_orphans()
+            if self.frontier.busy_elsewhere():
+                self.last_activity = time.monotonic()
+                raise DontCloseSpider
         if self.idle_seconds and time.monotonic() - self.last_activity < self.idle_seconds:
             raise DontCloseSpider
 
@@ -231,14 +274,26 @@ class VeilleSpider(scrapy.Spider):
     def start_requests(self) -> Iterator[scrapy.Request]:
         for url in self.start_urls:
             # dont_filter=False: with a shared frontier only one worker enqueues each start URL.
-            yield scrapy.Request(url, callback=self.parse, dont_filter=False)
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=False)
+
+    def on_error(self, failure: Any) -> Iterator[dict[str, Any]]:
+        """A request that ends without a page (error after retries, robots.txt, 4xx/5xx)."""
+        request = getattr(failure, "request", None)
+        key = request.meta.get(KEY_META) if request is not None else None
+        if key:
+            yield {"frontier_ack": key}
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
         self.last_activity = time.monotonic()
+        key = response.request.meta.get(KEY_META) if response.request is not None else None
         if not isinstance(response, TextResponse) or response.status != 200:
+            if key:
+                yield {"frontier_ack": key}
             return
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "html" not in ctype:
+            if key:
+                yield {"frontier_ack": key}
             return
         follow = []
         for href in response.css("a::attr(href), area::attr(href)").getall():
@@ -249,22 +304,18 @@ class VeilleSpider(scrapy.Spider):
                 and not _SKIP_EXT.search(urlsplit(url).path)
             ):
                 follow.append(url)
-        # Extraction runs in the parent (crawlers.extract): this reactor is the critical path.
-        yield {"url": response.url, "html": response.text}
+        # Links first: they are in the shared queue before the page can be acknowledged.
         for url in follow:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
+        # Extraction runs in the parent (crawlers.extract): this reactor is the critical path.
+        yield {"url": response.url, "html": response.text, "frontier_key": key}
 
     def _inside(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def frontier_key(prefix: str, spider: str, part: str) -> str:
-    """Redis key of one part (``requests``, ``dupefilter``) of a crawl's shared frontier."""
-    return f"{prefix}:{spider}:{part}"
+__all__ = ["DEFAULT_REDIS_URL", "frontier_key", "run", "scrapy_settings"]
 
 
 def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +356,7 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
                 "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
                 "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
                 "SCHEDULER_PERSIST": True,
-                "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
+                "SCHEDULER_QUEUE_CLASS": "crawlers.scrapy_worker.ReliableQueue",
                 "SCHEDULER_QUEUE_KEY": frontier_key(prefix, spider, "requests"),
                 "SCHEDULER_DUPEFILTER_KEY": frontier_key(prefix, spider, "dupefilter"),
                 "DUPEFILTER_KEY": frontier_key(prefix, spider, "dupefilter"),
@@ -319,21 +370,19 @@ def expire_frontier(spec: dict[str, Any]) -> None:
     """Let a finished crawl's Redis frontier expire (``frontier_ttl_hours``, default a week).
 
     The queue and duplicate filter persist so that workers of one crawl id
-    can join or resume it; kept forever, every hourly crawl id would leave
-    its keys behind. Each worker refreshes the expiry when it closes, so the
-    keys outlive the last worker by the TTL. A Redis error here loses
-    nothing (the pages are stored) and is only logged.
+    can join or resume it; kept forever, every crawl id would leave its keys
+    behind. Each worker refreshes the expiry when it closes, so the keys
+    outlive the last worker by the TTL. A Redis error here loses nothing (the
+    pages are stored) and is only logged.
     """
     if spec.get("frontier") != "redis":
         return
     import redis
 
-    prefix = spec.get("redis_prefix", "veille")
     ttl = max(1, int(float(spec.get("frontier_ttl_hours", 168)) * 3600))
     client = redis.Redis.from_url(spec.get("redis_url", DEFAULT_REDIS_URL))
     try:
-        for part in ("requests", "dupefilter"):
-            client.expire(frontier_key(prefix, spec["spider_name"], part), ttl)
+        Frontier.from_spec(spec, client).expire(ttl)
     except redis.RedisError as exc:
         sys.stderr.write(f"could not set the frontier's expiry: {exc}\n")
     finally:

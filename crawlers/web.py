@@ -12,8 +12,12 @@ Options: ``max_depth`` (2), ``max_pages`` (0 = no limit), ``concurrency`` (8),
 ``concurrency_per_domain`` (2), ``obey_robots`` (true), ``batch_size`` (50),
 ``extractor`` (``"fast"`` or ``"full"``, see :mod:`crawlers.extract`),
 ``frontier`` (``"memory"`` or ``"redis"``), ``redis_url``, ``redis_prefix``,
-``crawl_id`` (workers sharing a Redis frontier use the same id),
-``idle_seconds`` (how long a Redis worker waits for new URLs before closing).
+``crawl_id`` (workers sharing a Redis frontier use the same id; the same id
+again resumes that crawl; default: a new crawl each run),
+``idle_seconds`` (how long a Redis worker waits for new URLs before closing),
+``heartbeat_seconds`` (10: a Redis worker silent for three times this is
+dead, and its in-flight requests go back to the queue; see
+:mod:`crawlers.frontier`).
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -33,11 +40,13 @@ from urllib.parse import urlsplit
 
 from crawlers.base import Batch, CrawlContext, Target
 from crawlers.extract import EXTRACTORS, extract_page
+from crawlers.frontier import Frontier
 from crawlers.http import AddressPolicy, Blocked, Down, check_url
 from crawlers.normalise import canonical_url, parse_datetime
 from store.models import Mention
 from store.types import utcnow
 from veille.errors import ConfigError
+from veille.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,10 @@ class WebSource:
         self.ctx = ctx
         self.cfg = ctx.source
         self.summary: dict[str, Any] = {}
+        nonce = uuid.uuid4().hex[:6]
+        #: Without a ``crawl_id`` option each run is a crawl of its own.
+        self.default_crawl_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{nonce}"
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{nonce}"
 
     def validate(self) -> None:
         if not self.cfg.targets:
@@ -85,9 +98,10 @@ class WebSource:
         """Everything the scrapy child needs, as JSON."""
         opts = self.cfg.options
         frontier = str(opts.get("frontier", "memory"))
-        crawl_id = str(opts.get("crawl_id") or datetime.now(UTC).strftime("%Y%m%d%H"))
+        crawl_id = str(opts.get("crawl_id") or self.default_crawl_id)
         spider_name = f"{self.cfg.name}-{crawl_id}" if frontier == "redis" else self.cfg.name
         return {
+            "worker_id": self.worker_id,
             **{k: v for k, v in opts.items() if isinstance(v, str | int | float | bool)},
             "spider_name": spider_name,
             "targets": list(self.cfg.targets),
@@ -109,6 +123,12 @@ class WebSource:
         batch_size = int(self.cfg.options.get("batch_size", 50))
         extractor = str(self.cfg.options.get("extractor", "fast"))
         started = utcnow().isoformat()
+        spec = self.spec()
+        frontier = Frontier.from_spec(spec) if spec["frontier"] == "redis" else None
+        closing = threading.Event()
+        if frontier is not None:
+            frontier.register()
+            frontier.requeue_orphans()
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawlers.scrapy_worker"],
             stdin=subprocess.PIPE,
@@ -116,11 +136,16 @@ class WebSource:
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            preexec_fn=die_with_parent(),  # a killed worker leaves no crawl running
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         _widen_pipe(proc.stdout.fileno())
-        proc.stdin.write(json.dumps(self.spec()))
+        proc.stdin.write(json.dumps(spec))
         proc.stdin.close()
+        if frontier is not None:  # after the fork: no thread of ours is copied into it
+            threading.Thread(
+                target=_keep_alive, args=(frontier, closing), name="frontier", daemon=True
+            ).start()
         stderr_tail: list[str] = []
         err_stream = proc.stderr
 
@@ -143,6 +168,8 @@ class WebSource:
             t.start()
         pending: list[Mention] = []
         pages = 0
+        #: Frontier keys of the requests consumed since the last stored batch.
+        keys: list[str] = []
         completed = False
         try:
             while True:
@@ -150,8 +177,10 @@ class WebSource:
                     line = lines.get(timeout=1.0)
                 except queue.Empty:
                     if pending:  # a slow site: store what we have
+                        done, keys = keys, []
                         yield Batch(mentions=pending, cursor={"last_crawl": started})
                         pending = []
+                        _ack(frontier, done)  # stored: the frontier may forget them
                     continue
                 if line is None:
                     break
@@ -159,17 +188,29 @@ class WebSource:
                 if "summary" in msg:
                     self.summary = msg["summary"]
                     continue
+                if "ack" in msg:
+                    keys.append(msg["ack"])
+                    continue
                 page = msg["page"]
                 pages += 1
+                key = page.pop("frontier_key", None)
+                if key:
+                    keys.append(key)
                 page.update(extract_page(page.pop("html", ""), page["url"], extractor))
                 mention = self.to_mention(page)
                 if mention is not None:
                     pending.append(mention)
                 if len(pending) >= batch_size:
+                    done, keys = keys, []
                     yield Batch(mentions=pending, cursor={"last_crawl": started})
                     pending = []
+                    _ack(frontier, done)
             if pending:
+                done, keys = keys, []
                 yield Batch(mentions=pending, cursor={"last_crawl": started})
+                pending = []
+                _ack(frontier, done)
+            _ack(frontier, keys)  # requests that produced nothing to store
             completed = True
         finally:
             if not completed and proc.poll() is None:
@@ -177,6 +218,9 @@ class WebSource:
             proc.wait()
             for t in threads:
                 t.join(timeout=5)
+            closing.set()
+            if frontier is not None:
+                _release(frontier)
         if proc.returncode:
             raise Down(
                 f"scrapy worker exited with {proc.returncode}: {''.join(stderr_tail)[-800:]}"
@@ -219,3 +263,32 @@ class WebSource:
                 "fetched_at": utcnow().isoformat(),
             },
         )
+
+
+def _ack(frontier: Frontier | None, keys: list[str]) -> None:
+    if frontier is not None and keys:
+        frontier.ack(keys)
+
+
+def _keep_alive(frontier: Frontier, closing: threading.Event) -> None:
+    """The worker's heartbeat, and the requeueing of workers that died."""
+    import redis
+
+    while not closing.wait(frontier.heartbeat_seconds):
+        try:
+            frontier.beat()
+            frontier.requeue_orphans()
+        except redis.RedisError as exc:
+            log.warning("frontier heartbeat failed: %s", exc)
+
+
+def _release(frontier: Frontier) -> None:
+    """Requeue what this worker still holds (its pages were not all stored)."""
+    import redis
+
+    try:
+        frontier.release()
+    except redis.RedisError as exc:  # its heartbeat expires: another worker requeues them
+        log.warning("could not hand the frontier back: %s", exc)
+    finally:
+        frontier.client.close()

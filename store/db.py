@@ -43,6 +43,34 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Set on every PostgreSQL session, server side. The server's own TCP keepalives
+#: decide when it gives up on a client whose host vanished or whose network was
+#: cut, and so when that client's locks and open transaction go away: with the
+#: system defaults that takes over two hours, here about 30 seconds. A client
+#: that stays connected but silent inside a transaction (a frozen process or
+#: proxy) is cut after ``idle_in_transaction_session_timeout``.
+PG_SESSION_SETTINGS: dict[str, str] = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+    "idle_in_transaction_session_timeout": "900000",
+}
+
+
+def _pg_session_settings(dbapi_conn: Any, _record: Any) -> None:
+    """Apply :data:`PG_SESSION_SETTINGS` (``SET`` works for any role, unlike ``ALTER ROLE``)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("; ".join(f"SET {name} = {value}" for name, value in PG_SESSION_SETTINGS.items()))
+    cur.close()
+    dbapi_conn.commit()
+
+
+def pg_connect_hook(engine: Engine) -> None:
+    """Give every new PostgreSQL connection of ``engine`` :data:`PG_SESSION_SETTINGS`."""
+    event.listen(engine, "connect", _pg_session_settings)
+
+
 _ENGINES: dict[str, Engine] = {}
 
 
@@ -60,6 +88,8 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "postgresql":
+            pg_connect_hook(engine)
     _ENGINES[url] = engine
     return engine
 
@@ -87,6 +117,22 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit_session(url: str) -> Iterator[Session]:
+    """A session whose every statement commits on its own (one round trip each).
+
+    For the scheduler's bookkeeping: a process that goes silent between two
+    round trips of a transaction would leave row locks behind; a single
+    autocommitted statement either happened or did not.
+    """
+    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 def insert_ignore(

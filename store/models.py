@@ -454,29 +454,61 @@ class Alert(SQLModel, table=True):
 
 
 class JobRun(SQLModel, table=True):
-    """One execution of a scheduled job.
+    """One execution (or one recorded non-execution) of a scheduled job's tick.
 
-    ``(job, tick)`` is unique: two scheduler instances that race for the same
-    tick cannot both insert, which is what makes runs exactly-once.
+    ``(job, tick, attempt)`` is unique: two scheduler instances that race for
+    the same tick cannot both insert, which is what makes runs exactly-once.
+    ``attempt`` is 1 for the tick's run and 2 for its single re-run after the
+    leader running it lost its lease (``status = "interrupted"``).
     """
 
     __tablename__ = "job_run"
     __table_args__ = (
-        UniqueConstraint("job", "tick", name="uq_job_run_tick"),
+        UniqueConstraint("job", "tick", "attempt", name="uq_job_run_attempt"),
         Index("ix_job_run_started", "started_at"),
+        Index("ix_job_run_status", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=128)
     tick: str = Field(max_length=64)
+    attempt: int = 1
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: running | ok | error | skipped
+    #: running | ok | error | skipped | interrupted (its leader lost the lease) |
+    #: missed (the tick came later than its misfire grace: not run)
     status: str = "running"
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     error: str = ""
     host: str = ""
     pid: int | None = None
+    #: The lease generation (leadership term) that claimed the run: its fencing token.
+    lease_generation: int | None = None
+    #: Earlier ticks folded into this run: missed while no scheduler ran, or
+    #: while the previous run of the job was still going.
+    coalesced: int = 0
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who leads the scheduler of this database, until when (``store.lease``).
+
+    Times are seconds since the epoch on the *database's* clock, so hosts
+    whose clocks disagree still agree on when a lease has expired.
+    """
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=128)
+    #: ``host/pid/nonce`` of the leader; empty once released.
+    holder: str = Field(default="", max_length=255)
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
+    #: +1 at every change of leader: the fencing token claims are checked against.
+    generation: int = 0
+    renewed_at: float = 0.0
+    expires_at: float = 0.0
+    #: When the first scheduler took this lease: ticks of jobs that never ran count from here.
+    created_at: float = 0.0
 
 
 # ---------------------------------------------------------------------------

@@ -1,24 +1,36 @@
-"""The run log of the scheduler: one :class:`~store.models.JobRun` per (job, tick).
+"""The run log of the scheduler: one :class:`~store.models.JobRun` per (job, tick, attempt).
 
-The UNIQUE ``(job, tick)`` key is the second line of defence of exactly-once
-execution: whichever scheduler instance inserts the row for a tick runs it;
-any other instance (a standby that took over while the old leader was still
-finishing, a ``--once`` from cron) gets ``None`` and does nothing. The same
-rows feed ``veille jobs``, the web UI and the health endpoint.
+The UNIQUE ``(job, tick, attempt)`` key is the second line of defence of
+exactly-once execution: whichever scheduler inserts the row for a tick runs
+it; any other (a standby that took over, a ``--once`` from cron) gets
+``None`` and does nothing. Claims made by the service are *fenced*: the
+insert only happens while the claimer's lease term (:class:`store.lease.Term`)
+is still valid, checked by the database in the same statement. The same rows
+feed ``veille jobs``, the web UI and the health endpoint.
+
+Across hosts: a run whose leader lost its lease stays ``running`` until the
+next leader, on whichever host, marks it ``interrupted``
+(:func:`mark_interrupted`); its single re-run is attempt 2 of the same tick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+import socket
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, literal, true, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from store.db import insert_ignore, session_scope
+from store.db import session_scope
+from store.lease import Term, lease_valid
 from store.models import JobRun, Mention, Source
-from store.types import utcnow
+from store.types import JSONType, UTCDateTime, utcnow
 
 #: Errors are kept readable in the UI; the full traceback is in the logs.
 MAX_ERROR_CHARS = 2000
@@ -26,38 +38,72 @@ MAX_ERROR_CHARS = 2000
 STUCK_AFTER = timedelta(hours=6)
 #: Failures counted by the health summary.
 FAILURE_WINDOW = timedelta(hours=24)
+#: Statuses of a run that ended (``running`` is the only other one).
+FINAL_STATUSES = ("ok", "error", "skipped", "interrupted", "missed")
 
 
-def start_run(session: Session, job: str, tick: str, host: str, pid: int) -> JobRun | None:
-    """Claim ``tick`` of ``job``; ``None`` when another instance already claimed it.
+def host_name() -> str:
+    """This host's name in the run log and the lease.
 
-    The claim is committed at once so that a concurrent instance sees it
-    (on PostgreSQL its insert waits for ours, then does nothing).
+    ``VEILLE_HOSTNAME`` overrides it: containers that share a hostname, and
+    tests that run two "hosts" on one machine.
     """
+    return os.environ.get("VEILLE_HOSTNAME", "").strip() or socket.gethostname()
+
+
+def start_run(
+    session: Session,
+    job: str,
+    tick: str,
+    host: str,
+    pid: int,
+    *,
+    attempt: int = 1,
+    term: Term | None = None,
+    coalesced: int = 0,
+    status: str = "running",
+    error: str = "",
+) -> JobRun | None:
+    """Claim ``tick`` of ``job``; ``None`` when it is already claimed or ``term`` is stale.
+
+    One statement, committed at once, so that a concurrent instance sees the
+    claim (on PostgreSQL its insert waits for ours, then does nothing). With
+    ``term``, the row is only inserted while that term still holds the lease
+    on the database's clock. ``status = "missed"`` records a tick that was
+    not run (with ``error`` saying why).
+    """
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
     now = utcnow()
-    inserted = insert_ignore(
-        session,
-        JobRun,
-        [
-            {
-                "job": job,
-                "tick": tick,
-                "started_at": now,
-                "finished_at": None,
-                "status": "running",
-                "counts": {},
-                "error": "",
-                "host": host,
-                "pid": pid,
-            }
-        ],
-        conflict_columns=["job", "tick"],
+    finished = now if status != "running" else None
+    columns: dict[str, Any] = {
+        "job": literal(job),
+        "tick": literal(tick),
+        "attempt": literal(attempt),
+        "started_at": literal(now, UTCDateTime),
+        "finished_at": literal(finished, UTCDateTime),
+        "status": literal(status),
+        "counts": literal({}, JSONType),
+        "error": literal(error[:MAX_ERROR_CHARS]),
+        "host": literal(host),
+        "pid": literal(pid),
+        "lease_generation": literal(term.generation if term else None),
+        "coalesced": literal(coalesced),
+    }
+    # Without a term there is nothing to check, but SQLite needs a WHERE before ON CONFLICT.
+    fence = lease_valid(term, dialect) if term is not None else true()
+    source = core_select(*columns.values()).where(fence)
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    stmt = (
+        insert.from_select(list(columns), source)
+        .on_conflict_do_nothing(index_elements=["job", "tick", "attempt"])
+        .returning(table.c.id)
     )
+    inserted = session.execute(stmt).first()
     session.commit()
-    if inserted == 0:
+    if inserted is None:
         return None
-    run = session.exec(select(JobRun).where(JobRun.job == job, JobRun.tick == tick)).one()
-    return run
+    return session.get(JobRun, inserted[0])
 
 
 def finish_run(
@@ -66,18 +112,30 @@ def finish_run(
     status: str,
     counts: Mapping[str, Any] | None = None,
     error: str = "",
-) -> JobRun:
-    """Record how a claimed run ended: ``ok``, ``error`` or ``skipped``."""
-    run = session.get(JobRun, run_id)
-    if run is None:
+) -> JobRun | None:
+    """Record how a claimed run ended: ``ok``, ``error``, ``skipped`` or ``interrupted``.
+
+    Only a run still ``running`` is updated: once another leader marked it
+    interrupted, a late answer from the old one changes nothing. Returns the
+    run, or ``None`` when it was no longer running.
+    """
+    if session.get(JobRun, run_id) is None:
         raise LookupError(f"no job run with id {run_id}")
-    run.status = status
-    run.finished_at = utcnow()
-    run.counts = dict(counts or {})
-    run.error = error[:MAX_ERROR_CHARS]
-    session.add(run)
+    result = session.execute(
+        update(JobRun)
+        .where(col(JobRun.id) == run_id, col(JobRun.status) == "running")
+        .values(
+            status=status,
+            finished_at=utcnow(),
+            counts=dict(counts or {}),
+            error=error[:MAX_ERROR_CHARS],
+        )
+    )
     session.commit()
-    return run
+    run = session.get(JobRun, run_id)
+    if run is not None:
+        session.refresh(run)
+    return run if getattr(result, "rowcount", 0) else None
 
 
 def recent_runs(session: Session, limit: int = 50, job: str | None = None) -> list[JobRun]:
@@ -90,29 +148,78 @@ def recent_runs(session: Session, limit: int = 50, job: str | None = None) -> li
 
 
 def runs_for_job(session: Session, job: str) -> list[JobRun]:
-    """Every run of one job in tick order (tests, audits)."""
-    stmt = select(JobRun).where(JobRun.job == job).order_by(col(JobRun.tick))
+    """Every run of one job in tick order, attempts in order (tests, audits)."""
+    stmt = select(JobRun).where(JobRun.job == job).order_by(col(JobRun.tick), col(JobRun.attempt))
     return list(session.exec(stmt).all())
 
 
-def mark_abandoned(session: Session, host: str, is_alive: Callable[[int], bool]) -> int:
-    """Close runs left ``running`` by a scheduler of this host that died (SIGKILL, crash).
+def mark_interrupted(session: Session, term: Term) -> list[JobRun]:
+    """Close the runs that earlier leaders left ``running``: they are ``interrupted``.
 
-    Only this host's rows are touched: a process on another host cannot be
-    checked, and may legitimately still be finishing after a lease handover.
+    Called by the leader of ``term`` when it takes over and then periodically,
+    on whichever host it runs: any run claimed in an older term (or with no
+    term: an older veille, a manual run) cannot still be legitimately going,
+    because its leader fences itself before its lease expires.
     """
-    stmt = select(JobRun).where(JobRun.status == "running", JobRun.host == host)
-    closed = 0
-    for run in session.exec(stmt).all():
-        if run.pid is not None and is_alive(run.pid):
-            continue
-        run.status = "error"
-        run.finished_at = utcnow()
-        run.error = "interrupted: the scheduler process died during this run"
-        session.add(run)
-        closed += 1
+    stale = session.exec(
+        select(JobRun).where(
+            JobRun.status == "running",
+            (col(JobRun.lease_generation).is_(None))
+            | (col(JobRun.lease_generation) < term.generation),
+        )
+    ).all()
+    closed: list[JobRun] = []
+    for run in stale:
+        who = f"{run.host or 'an unknown host'} (pid {run.pid})"
+        error = f"interrupted: the scheduler on {who} lost its lease during this run"
+        done = session.execute(
+            update(JobRun)
+            .where(col(JobRun.id) == run.id, col(JobRun.status) == "running")
+            .values(status="interrupted", finished_at=utcnow(), error=error)
+        )
+        if getattr(done, "rowcount", 0):
+            closed.append(run)
     session.commit()
     return closed
+
+
+def interrupted_runs(session: Session, since: datetime) -> list[JobRun]:
+    """First attempts interrupted since ``since`` that have no re-run yet."""
+    rows = session.exec(
+        select(JobRun).where(
+            JobRun.status == "interrupted",
+            JobRun.attempt == 1,
+            col(JobRun.started_at) >= since,
+        )
+    ).all()
+    if not rows:
+        return []
+    retried = set(
+        session.exec(
+            select(JobRun.job, JobRun.tick).where(
+                JobRun.attempt >= 2, col(JobRun.job).in_({r.job for r in rows})
+            )
+        ).all()
+    )
+    return [r for r in rows if (r.job, r.tick) not in retried]
+
+
+def last_ticks(session: Session) -> dict[str, str]:
+    """Job -> its latest claimed tick (run, missed or interrupted): where catch-up starts."""
+    rows = session.exec(
+        select(JobRun.job, func.max(JobRun.tick)).where(JobRun.attempt == 1).group_by(JobRun.job)
+    ).all()
+    return {job: tick for job, tick in rows if tick}
+
+
+def previous_tick(session: Session, job: str, tick: str) -> str | None:
+    """The latest tick of ``job`` claimed before ``tick`` (coalesced-tick counts)."""
+    value = session.exec(
+        select(func.max(JobRun.tick)).where(
+            JobRun.job == job, JobRun.attempt == 1, col(JobRun.tick) < tick
+        )
+    ).one()
+    return str(value) if value else None
 
 
 def mentions_of_source(session: Session, source_name: str) -> int:

@@ -77,6 +77,25 @@ PIPELINE: tuple[StageSpec, ...] = (
 )
 
 
+# --- Stages the scheduler runs on their own clocks, outside one pass of the pipeline.
+SERVICE_STAGES: tuple[StageSpec, ...] = (
+    StageSpec("digest", "reports.digest:digest_stage", "daily alert digest, one per team"),
+    StageSpec("retention", "store.retention:retention_stage", "purge what is past retention"),
+    StageSpec("notices", "veille.notices:notices_stage", "Art. 14 notices to alumni"),
+)
+
+
+def stage_spec(name: str) -> StageSpec:
+    """A stage by name (pipeline or service stage), or ad hoc from ``"module:attr"``."""
+    if ":" in name:
+        label = name.rsplit(":", 1)[-1].removesuffix("_stage")
+        return StageSpec(label, name, "")
+    for spec in (*PIPELINE, *SERVICE_STAGES):
+        if spec.name == name:
+            return spec
+    raise StageNotDeliveredError(f"no stage named {name!r}")
+
+
 def load(target: str) -> Any:
     """Import ``"module:attribute"``; :class:`StageNotDeliveredError` if absent.
 

@@ -72,7 +72,9 @@ def child_env() -> dict[str, str]:
 class Service:
     """A real scheduler process started through tests/scheduler/run_service.py."""
 
-    def __init__(self, config: Path, mode: str, *args: str, log: Path) -> None:
+    def __init__(
+        self, config: Path, mode: str, *args: str, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.log_path = log
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
@@ -84,7 +86,7 @@ class Service:
                 *args,
             ],
             cwd=REPO_ROOT,
-            env=child_env(),
+            env={**child_env(), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -117,8 +119,10 @@ def services(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Start scheduler processes; every one is killed at teardown."""
     started: list[Service] = []
 
-    def _start(config: Path, mode: str, *args: str) -> Service:
-        service = Service(config, mode, *args, log=tmp_path / f"service{len(started)}.log")
+    def _start(config: Path, mode: str, *args: str, env: dict[str, str] | None = None) -> Service:
+        """``env`` adds variables, e.g. ``VEILLE_HOSTNAME`` to play another host."""
+        log = tmp_path / f"service{len(started)}.log"
+        service = Service(config, mode, *args, log=log, env=env)
         started.append(service)
         return service
 

@@ -50,6 +50,13 @@ def hang_argv(config_path: Path, source: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def crawl_id_argv(config_path: Path, source: str) -> list[str]:
+    """A crawl that only records the crawl id the scheduler gave it."""
+    out = config_path.parent / f"{source}.crawl-ids"
+    code = f"import os; open({str(out)!r}, 'a').write(os.environ['VEILLE_CRAWL_ID'] + '\\n')"
+    return [sys.executable, "-c", code]
+
+
 def failing_argv(config_path: Path, source: str) -> list[str]:
     return [sys.executable, "-c", "import sys; print('boom: no route to host'); sys.exit(3)"]
 

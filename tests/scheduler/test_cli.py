@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import scheduler
+from store.db import session_scope
+from store.runs import finish_run, runs_for_job, start_run
 from tests.conftest import REPO_ROOT
 from tests.scheduler.conftest import child_env
 
@@ -33,16 +36,16 @@ def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
     empty = _veille(config, "jobs")
     assert empty.returncode == 0 and "no job has run yet" in empty.stdout
 
-    # The host was off for three days: the NLP job is due once (three ticks coalesced).
-    sched = scheduler.make_scheduler(scheduler.load_settings(config), workers=1)
-    sched.start(paused=True)
-    try:
-        ids = sorted(job.id for job in sched.get_jobs())
-        nlp = sched.get_job("nlp")
-        nlp.modify(next_run_time=nlp.next_run_time - timedelta(days=3))
-    finally:
-        sched.shutdown()
+    # The host was off for three days: the NLP job last ran three days ago, so it is
+    # due once now (three ticks coalesced). The run log is the scheduler's only state.
+    ids = sorted(spec.id for spec in scheduler.build_jobs(scheduler.load_settings(config)))
     assert ids == ["alerts", "digest", "nlp", "notices", "retention", "weekly_report"]
+    three_days_ago = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    three_days_ago -= timedelta(days=3)
+    with session_scope(db_url) as s:
+        old = start_run(s, "nlp", three_days_ago.isoformat(), "host", os.getpid())
+        assert old is not None and old.id is not None
+        finish_run(s, old.id, "ok")
 
     second = _veille(config, "schedule", "--once")
     assert second.returncode == 0, second.stderr
@@ -53,3 +56,6 @@ def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
     assert "nlp" in table.stdout and "ok" in table.stdout
     third = _veille(config, "schedule", "--once")
     assert "no job was due" in third.stdout
+    with session_scope(db_url) as s:
+        catch_up = runs_for_job(s, "nlp")[-1]
+    assert catch_up.status == "ok" and catch_up.coalesced == 2

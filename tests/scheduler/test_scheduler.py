@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,16 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import create_engine, text
+from sqlmodel import update
 
 import scheduler
-from store.db import normalise_url, session_scope
-from store.lease import FileLease, PostgresLease, lease_for
+from store.db import session_scope
+from store.lease import DatabaseLease, lease_for
+from store.models import SchedulerLease
 from store.runs import (
     finish_run,
     health,
     health_summary,
-    mark_abandoned,
+    mark_interrupted,
     recent_runs,
     runs_for_job,
     start_run,
@@ -139,19 +141,31 @@ def test_start_run_claims_each_tick_once(db_url: str) -> None:
         assert [r.id for r in recent_runs(s, limit=1)] == [other.id]
 
 
-def test_mark_abandoned_closes_runs_of_dead_processes(db_url: str) -> None:
+def test_mark_interrupted_closes_runs_of_earlier_terms_on_any_host(db_url: str) -> None:
+    old = lease_for(db_url, host="host-a", ttl=3)
+    assert old.acquire() and old.term is not None
     with session_scope(db_url) as s:
-        dead = start_run(s, "nlp", "t1", "here", 999_999)
-        alive = start_run(s, "nlp", "t2", "here", os.getpid())
-        elsewhere = start_run(s, "nlp", "t3", "other-host", 999_999)
-        closed = mark_abandoned(s, "here", lambda pid: pid == os.getpid())
-    assert closed == 1
+        # A run of the old leader on another host, and one left by an older veille.
+        theirs = start_run(s, "nlp", "t1", "host-a", 999_999, term=old.term)
+        legacy = start_run(s, "nlp", "t2", "host-a", 999_998)
+    old.forget()  # the old leader went silent
+    new = lease_for(db_url, host="host-b", ttl=3)
+    assert not new.acquire()  # not before the lease expired
+    time.sleep(3.2)
+    assert new.acquire() and new.term is not None
+    with session_scope(db_url) as s:
+        mine = start_run(s, "nlp", "t3", "host-b", os.getpid(), term=new.term)
+        closed = mark_interrupted(s, new.term)
+    assert theirs and legacy and mine
+    assert sorted(r.tick for r in closed) == ["t1", "t2"]
     with session_scope(db_url) as s:
         status = {r.tick: (r.status, r.error) for r in runs_for_job(s, "nlp")}
-    assert dead and alive and elsewhere
-    assert status["t1"][0] == "error" and "interrupted" in status["t1"][1]
-    assert status["t2"] == ("running", "")
+        # A late answer from the old leader changes nothing.
+        assert theirs.id is not None and finish_run(s, theirs.id, "ok") is None
+    assert status["t1"][0] == "interrupted" and "host-a" in status["t1"][1]
+    assert status["t2"][0] == "interrupted"
     assert status["t3"] == ("running", "")
+    new.release()
 
 
 def test_health_summary(db_url: str) -> None:
@@ -323,18 +337,16 @@ def _probe_spec(path: Path, seconds: float = 3600) -> scheduler.JobSpec:
     )
 
 
-def _rewind(config: Path, hours: int) -> datetime:
-    """Pretend the scheduler was down: move the stored next run ``hours`` into the past."""
-    settings = scheduler.load_settings(config)
-    sched = scheduler.make_scheduler(settings, workers=1)
-    sched.start(paused=True)
-    try:
-        [job] = sched.get_jobs()
-        past = job.next_run_time - timedelta(hours=hours)
-        job.modify(next_run_time=past)
-    finally:
-        sched.shutdown()
-    return past
+def _rewind(db_url: str, hours: int) -> None:
+    """Pretend the scheduler was down: its first lease was taken ``hours`` earlier.
+
+    A job that never ran counts its ticks from then (the run log is the
+    scheduler's only state).
+    """
+    with session_scope(db_url) as s:
+        s.exec(  # type: ignore[call-overload]
+            update(SchedulerLease).values(created_at=SchedulerLease.created_at - hours * 3600)
+        )
 
 
 def test_once_runs_due_jobs_once_with_one_catch_up(
@@ -344,7 +356,7 @@ def test_once_runs_due_jobs_once_with_one_catch_up(
     probe = tmp_path / "probe.txt"
     spec = _probe_spec(probe)
     assert scheduler.run_once(config, jobs=[spec]) == {}  # first call: jobs created, none due yet
-    _rewind(config, hours=5)  # five missed hourly ticks
+    _rewind(db_url, hours=5)  # five missed hourly ticks
     assert scheduler.run_once(config, jobs=[spec]) == {"probe": "ok"}
     assert scheduler.run_once(config, jobs=[spec]) == {}  # next tick is in the future again
     lines = probe.read_text().splitlines()
@@ -355,6 +367,7 @@ def test_once_runs_due_jobs_once_with_one_catch_up(
     tick = datetime.fromisoformat(run.tick)
     assert timedelta(0) <= datetime.now(UTC) - tick < timedelta(hours=1)
     assert tick.minute == tick.second == 0
+    assert run.coalesced == 4  # and the run log says so
 
 
 def test_service_coalesces_missed_ticks_into_one_run(
@@ -364,7 +377,7 @@ def test_service_coalesces_missed_ticks_into_one_run(
     probe = tmp_path / "probe.txt"
     spec = _probe_spec(probe)
     scheduler.run_once(config, jobs=[spec])
-    _rewind(config, hours=10)
+    _rewind(db_url, hours=10)
     started = datetime.now(UTC)
     assert (
         scheduler.serve(config, jobs=[spec], poll_seconds=0.2, check_seconds=0.2, max_seconds=3)
@@ -374,6 +387,7 @@ def test_service_coalesces_missed_ticks_into_one_run(
         runs = runs_for_job(s, "probe")
     catch_up = [r for r in runs if datetime.fromisoformat(r.tick) < started]
     assert len(catch_up) == 1 and catch_up[0].status == "ok"  # ten missed ticks, one run
+    assert catch_up[0].coalesced == 9
     assert len(runs) == 1 or (len(runs) == 2 and runs[1].tick[14:] == "00:00+00:00")
     assert len(probe.read_text().splitlines()) == 2 * len(runs)
 
@@ -393,76 +407,79 @@ def test_once_refuses_while_another_scheduler_leads(db_url: str, write_config) -
 # --- leases ----------------------------------------------------------------------------
 
 
-def test_file_lease_is_exclusive(tmp_path: Path) -> None:
-    a = FileLease(tmp_path / "db.scheduler.lock")
-    b = FileLease(tmp_path / "db.scheduler.lock")
-    assert a.acquire() and a.held()
+def test_lease_is_exclusive_until_released_or_expired(db_url: str) -> None:
+    a = DatabaseLease(db_url, host="a", ttl=3)
+    b = DatabaseLease(db_url, host="b", ttl=3)
+    assert a.acquire() and a.held() and a.term is not None
+    generation = a.term.generation
     assert not b.acquire() and not b.held()
+    assert a.renew()
     a.release()
     assert not a.held()
-    assert b.acquire()
-    b.release()
-    lease = lease_for(f"sqlite:///{tmp_path / 'v.db'}")
-    assert isinstance(lease, FileLease) and lease.path == tmp_path / "v.db.scheduler.lock"
-
-
-@pytest.mark.postgres
-def test_postgres_lease_is_released_when_its_connection_dies(postgres_url: str) -> None:
-    a, b = PostgresLease(postgres_url), PostgresLease(postgres_url)
-    try:
-        assert a.acquire() and a.held()
-        assert not b.acquire()
-        # Kill the leader's connection from outside, as a crash or a network cut would.
-        admin = create_engine(normalise_url(postgres_url))
-        with admin.begin() as conn:
-            killed = conn.execute(
-                text("SELECT pg_terminate_backend(:pid)"), {"pid": a.backend_pid}
-            ).scalar()
-        admin.dispose()
-        assert killed is True
-        assert not a.held()
-        assert b.acquire() and b.held()
-    finally:
-        a.release()
-        b.release()
+    assert b.acquire() and b.term is not None
+    assert b.term.generation == generation + 1
+    first = b.term
+    # b goes silent: after its expiry (database clock) a takes over, with a new token,
+    # and b's renewal is refused.
+    b.forget()
+    b.term = first
+    time.sleep(3.2)
+    assert a.acquire() and a.term is not None
+    assert a.term.generation == first.generation + 1
+    assert not b.renew() and b.term is None
+    a.release()
+    assert lease_for(db_url).description.startswith("lease")
 
 
 @pytest.mark.postgres
 def test_postgres_leases_of_different_schemas_do_not_contend(postgres_url: str) -> None:
-    other = postgres_url.split("?")[0] + "?options=-csearch_path%3Dpublic"
-    a, b = PostgresLease(postgres_url), PostgresLease(other)
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    from store.db import upgrade
+    from tests.conftest import postgres_base_url
+
+    base = postgres_base_url()
+    assert base is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    other = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+    a = DatabaseLease(postgres_url, host="a")
+    b = DatabaseLease(other, host="b")
     try:
+        upgrade(other)
         assert a.acquire() and b.acquire()
     finally:
-        a.release()
-        b.release()
+        a.close()
+        b.close()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
-def test_job_store_follows_the_configuration(db_url: str, write_config, tmp_path: Path) -> None:
+def test_lease_operations_never_block_on_a_silent_database(tmp_path: Path) -> None:
+    from store.lease import LeaseTimeout, bounded
+
+    started = time.monotonic()
+    with pytest.raises(LeaseTimeout):
+        bounded(lambda: time.sleep(5), 0.3, "renew")
+    assert time.monotonic() - started < 2
+
+
+def test_a_change_of_schedule_needs_no_stored_state(
+    db_url: str, write_config, tmp_path: Path
+) -> None:
+    """The run log is the only state: a new interval applies from the last run on."""
     config = write_config(db_url)
     probe = tmp_path / "probe.txt"
     scheduler.run_once(config, jobs=[_probe_spec(probe)])
-    past = _rewind(config, hours=3)
-    # Unchanged job: kept with its stored next run (so missed ticks are caught up).
+    _rewind(db_url, hours=3)
     assert scheduler.run_once(config, jobs=[_probe_spec(probe)]) == {"probe": "ok"}
-    other = scheduler.JobSpec(
-        id="other",
-        body="tests.scheduler.helpers:probe_body",
-        trigger=scheduler.interval_trigger(60, "UTC"),
-        kwargs={"path": str(probe)},
-        misfire_grace_seconds=60,
-    )
-    # Changed interval: replaced; removed job: deleted.
-    scheduler.run_once(config, jobs=[_probe_spec(probe, 7200), other])
-    sched = scheduler.make_scheduler(scheduler.load_settings(config), workers=1)
-    sched.start(paused=True)
-    try:
-        jobs = {job.id: job for job in sched.get_jobs()}
-    finally:
-        sched.shutdown()
-    assert set(jobs) == {"probe", "other"}
-    assert jobs["probe"].trigger.interval == timedelta(hours=2)
-    assert jobs["probe"].next_run_time > past
+    # Every two hours now: the last run was this hour's tick, so nothing is due.
+    assert scheduler.run_once(config, jobs=[_probe_spec(probe, 7200)]) == {}
     with session_scope(db_url) as s:
         assert len(runs_for_job(s, "probe")) == 1
 
@@ -538,3 +555,67 @@ def test_scheduler_runs_the_real_crawler_out_of_process(
             tick=_tick() + timedelta(minutes=30),
         )
         assert again is not None and again.counts["new_mentions"] == 0
+
+
+def test_each_scheduled_crawl_has_its_own_crawl_id_and_a_rerun_resumes_it(
+    db_url: str, write_config, tmp_path: Path
+) -> None:
+    config = write_config(db_url, sources=[{"name": "site", "kind": "web"}])
+    kwargs = {"source": "site", "timeout": 30, "argv": "tests.scheduler.helpers:crawl_id_argv"}
+    for tick, attempt in ((_tick(), 1), (_tick() + timedelta(minutes=30), 1), (_tick(), 2)):
+        outcome = scheduler.execute(
+            str(config), "crawl:site", "scheduler:crawl_body", kwargs, tick=tick, attempt=attempt
+        )
+        assert outcome is not None and outcome.status == "ok", outcome
+    ids = (tmp_path / "site.crawl-ids").read_text().split()
+    assert ids == ["20260202T080000Z", "20260202T083000Z", "20260202T080000Z"]
+
+
+def test_a_tick_missed_beyond_its_grace_is_recorded_not_run(
+    db_url: str, write_config, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    config = write_config(db_url)
+    probe = tmp_path / "probe.txt"
+    spec = replace(_probe_spec(probe), misfire_grace_seconds=0)
+    assert scheduler.run_once(config, jobs=[spec]) == {}
+    _rewind(db_url, hours=3)
+    assert scheduler.run_once(config, jobs=[spec]) == {"probe": "missed"}
+    assert not probe.exists()
+    with session_scope(db_url) as s:
+        [run] = runs_for_job(s, "probe")
+    assert (run.status, run.coalesced) == ("missed", 2) and "missed" in run.error
+    assert scheduler.run_once(config, jobs=[spec]) == {}  # accounted for: not again
+
+
+def test_a_tick_that_comes_during_a_long_run_runs_right_after_it(
+    sqlite_url: str, write_config, tmp_path: Path
+) -> None:
+    """No tick is swallowed by a run still going: the latest runs next, the rest are counted."""
+    config = write_config(sqlite_url)
+    probe = tmp_path / "probe.txt"
+    spec = scheduler.JobSpec(
+        id="probe",
+        body="tests.scheduler.helpers:probe_body",
+        trigger=scheduler.interval_trigger(2, "UTC"),
+        kwargs={"path": str(probe), "sleep": 4.5},  # two ticks come during each run
+        misfire_grace_seconds=60,
+        period=timedelta(seconds=2),
+    )
+    assert scheduler.serve(config, jobs=[spec], poll_seconds=0.2, max_seconds=8) == 0
+    with session_scope(sqlite_url) as s:
+        runs = runs_for_job(s, "probe")
+    assert len(runs) >= 2 and all(r.status == "ok" for r in runs)
+    ticks = [datetime.fromisoformat(r.tick) for r in runs]
+    for before, after, run in zip(ticks, ticks[1:], runs[1:], strict=False):
+        # Every tick in between was folded into this run, and the run log says how many.
+        assert (after - before).total_seconds() / 2 - 1 == run.coalesced
+    assert any(r.coalesced >= 1 for r in runs[1:])
+    trace = [line.split() for line in probe.read_text().splitlines()]
+    ends = [datetime.fromisoformat(t) for e, t, *_ in trace if e == "end"]
+    assert len(ends) == len(runs)  # graceful stop: the last run finished its batch
+    started = [r.started_at for r in runs]
+    finished = [r.finished_at for r in runs]
+    for end, start in zip(finished, started[1:], strict=False):
+        assert end is not None and (start - end).total_seconds() < 1.5  # right after

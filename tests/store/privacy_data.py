@@ -28,6 +28,7 @@ from store.models import (
     ProfileSnapshot,
     RejectedItem,
     ReportSnapshot,
+    SchedulerLease,
     SecretRotation,
     Source,
     Suggestion,
@@ -253,6 +254,7 @@ def seed_person(session: Session) -> dict[str, int]:
         )
     )
     session.add(JobRun(job="crawl", tick="t1", error=f"bad record from @{HANDLES['twitter']}"))
+    session.add(SchedulerLease(name="veille.scheduler", holder="host/1/abc", host="host"))
     user = User(username="officer", password_hash="x", role="alumni_officer")
     session.add(user)
     session.flush()

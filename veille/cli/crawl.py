@@ -1,6 +1,13 @@
-"""`veille crawl`: fetch new mentions from every enabled source (or one)."""
+"""`veille crawl`: fetch new mentions from every enabled source (or one).
+
+SIGTERM (or Ctrl-C) stops it gracefully: the batch being fetched is stored
+with its cursor, no further source starts, and the exit code is 0, so a
+scheduler or systemd stopping it loses nothing and the next run resumes.
+"""
 
 from __future__ import annotations
+
+import threading
 
 import typer
 from rich.markup import escape
@@ -10,6 +17,7 @@ from rich.table import Table
 from crawlers.runner import SourceReport, crawl, selected_sources
 from store.db import ensure_schema
 from veille.cli._common import console, db_url, settings
+from veille.process import stop_on_signals
 
 _STYLE = {
     "ok": "green",
@@ -31,7 +39,11 @@ def crawl_command(
         help="Web sources: share a Redis frontier with other workers (scrapy-redis).",
     ),
     crawl_id: str = typer.Option(
-        "", "--crawl-id", help="Workers of one shared crawl pass the same id (default: UTC hour)."
+        "",
+        "--crawl-id",
+        envvar="VEILLE_CRAWL_ID",
+        help="Shared (Redis) frontier: workers of one crawl pass the same id; the same id "
+        "again resumes it (default: a new crawl each run; the scheduler passes its tick).",
     ),
 ) -> None:
     """Fetch new mentions; one failing source never stops the others."""
@@ -39,13 +51,14 @@ def crawl_command(
     url = db_url()
     ensure_schema(url)
     chosen = selected_sources(cfg, source or None)
-    overrides = {}
-    if worker:
-        for s in chosen:
-            opts: dict[str, object] = {"frontier": "redis"}
-            if crawl_id:
-                opts["crawl_id"] = crawl_id
+    overrides: dict[str, dict[str, object]] = {}
+    for s in chosen:
+        opts: dict[str, object] = {"frontier": "redis"} if worker else {}
+        if crawl_id and s.kind == "web":
+            opts["crawl_id"] = crawl_id
+        if opts:
             overrides[s.name] = opts
+    stop = threading.Event()
 
     with Progress(
         SpinnerColumn(),
@@ -73,7 +86,10 @@ def crawl_command(
             else:
                 progress.update(task, info=info)
 
-        reports = crawl(cfg, url, source or None, progress=on_progress, overrides=overrides)
+        with stop_on_signals(stop, "storing the batch being fetched"):
+            reports = crawl(
+                cfg, url, source or None, progress=on_progress, overrides=overrides, stop=stop
+            )
 
     table = Table(title="crawl")
     for col in (
@@ -102,6 +118,8 @@ def crawl_command(
             style=None,
         )
     console.print(table)
+    if stop.is_set():
+        console.print("stopped on request: every stored batch is saved with its cursor")
     if reports and all(r.status in ("down", "blocked") for r in reports):
         raise typer.Exit(1)
 

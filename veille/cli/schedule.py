@@ -10,7 +10,14 @@ from store.db import session_scope
 from store.runs import recent_runs
 from veille.cli._common import console, db_url, state
 
-_STATUS_STYLE = {"ok": "green", "error": "bold red", "skipped": "yellow", "running": "cyan"}
+_STATUS_STYLE = {
+    "ok": "green",
+    "error": "bold red",
+    "skipped": "yellow",
+    "running": "cyan",
+    "interrupted": "magenta",
+    "missed": "yellow",
+}
 
 
 def schedule(
@@ -53,9 +60,12 @@ def jobs(
         )
         style = _STATUS_STYLE.get(run.status, "white")
         counts = ", ".join(f"{k}={v}" for k, v in run.counts.items() if k != "skipped")
+        if run.coalesced:
+            counts = ", ".join(filter(None, [f"coalesced={run.coalesced}", counts]))
+        tick = _tick_label(run.tick) + (" (re-run)" if run.attempt > 1 else "")
         table.add_row(
             escape(run.job),
-            _tick_label(run.tick),
+            tick,
             took,
             f"[{style}]{run.status}[/]",
             escape(counts),
