@@ -77,7 +77,11 @@ def test_health_endpoint_and_admin_page(db_url: str, replay: Replay, tmp_path: P
     settings.web.base_url = "http://testserver"
     app = create_app(settings, WebConfig(secret_key=SECRET, pseudonym_key=b"k" * 32))
 
-    body = TestClient(app).get("/health").json()
+    # Anyone sees only {"status"}; the details are for an admin.
+    assert set(TestClient(app).get("/health").json()) == {"status"}
+    admin = Browser(app)
+    assert admin.login("admin").status_code == 303
+    body = admin.get("/health").json()
     sources = {s["name"]: s for s in body["sources"]}
     assert sources["actualites"]["status"] == "degraded"
     assert body["sources_degraded"] == ["actualites"] and body["sources_failing"] == []
@@ -85,8 +89,6 @@ def test_health_endpoint_and_admin_page(db_url: str, replay: Replay, tmp_path: P
     assert failing["target"].endswith("/feeds/gone.xml") and failing["status"] == "down"
     assert sources["bluesky"]["status"] == "ok" and sources["bluesky"]["rejected_items"] == 1
 
-    admin = Browser(app)
-    assert admin.login("admin").status_code == 303
     page = admin.get("/sources")
     assert page.status_code == 200
     html = page.text
