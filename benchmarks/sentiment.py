@@ -1,16 +1,20 @@
 """Sentiment throughput: naive ``transformers.pipeline`` (batch 1) vs veille's path.
 
 Both run in this one process on the same weights (the installed default
-model, or ``--model-path``) over the same tweets (by default the first 1,000
-English tweets of TweetEval validation, with gold labels, vendored in
-benchmarks/data/sentiment/). veille's path is
+model, or ``--model-path``) over the same posts. By default those are the
+real posts of the recordings the tests replay (``tests/fixtures``: Mastodon,
+Bluesky, X, Reddit, French university feeds; 236 distinct texts, cycled to ``--n``), which have no
+labels: the run then compares the two paths by label agreement. With
+``--text/--labels`` (for example the UMSAB or TweetEval validation splits of
+the training material, which may not be copied into the repository) it also
+prints each path's macro-F1 and their difference. veille's path is
 length-bucketed batches with dynamic padding, tuned threads and, for the
 default model on CPU, the int8 ONNX Runtime export. Prints messages/s,
 macro-F1 and peak RSS of both, and ends with ``ratio: X`` (veille / naive).
 
     python benchmarks/sentiment.py
     python benchmarks/sentiment.py --text DIR/tweeteval_val_text.txt \
-        --labels DIR/tweeteval_val_labels.txt --n 2000   # the whole split (shared/data)
+        --labels DIR/tweeteval_val_labels.txt --n 2000   # labelled, from outside the repo
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _REPO = Path(__file__).resolve().parents[1]
-#: TweetEval sentiment validation, vendored with its SOURCES.md: nothing is read outside the repo.
-DEFAULT_DATA = _REPO / "benchmarks" / "data" / "sentiment"
 
 
 def peak_rss_mb() -> float:
@@ -43,9 +45,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--text", type=Path, default=DEFAULT_DATA / "tweeteval_val_text.txt")
-    ap.add_argument("--labels", type=Path, default=DEFAULT_DATA / "tweeteval_val_labels.txt")
-    ap.add_argument("--n", type=int, default=1000, help="number of tweets (default 1000)")
+    ap.add_argument("--text", type=Path, help="one text a line (default: recorded posts)")
+    ap.add_argument("--labels", type=Path, help="one label a line (0 neg, 1 neu, 2 pos)")
+    ap.add_argument("--n", type=int, default=1000, help="number of texts (default 1000)")
     ap.add_argument(
         "--model-path", default="", help="local HF folder (default: installed default model)"
     )
@@ -64,13 +66,21 @@ def main() -> None:
     from sentiment.text import normalise_tweet
     from veille.config import SentimentSettings
 
-    texts = args.text.read_text(encoding="utf-8").splitlines()[: args.n]
-    gold = [int(x) for x in args.labels.read_text(encoding="utf-8").splitlines()[: args.n]]
-    if len(texts) != len(gold):
-        raise SystemExit(f"{args.text} and {args.labels} have different lengths")
+    gold: list[int] | None = None
+    if args.text:
+        texts = args.text.read_text(encoding="utf-8").splitlines()[: args.n]
+        if args.labels:
+            gold = [int(x) for x in args.labels.read_text(encoding="utf-8").splitlines()[: args.n]]
+            if len(texts) != len(gold):
+                raise SystemExit(f"{args.text} and {args.labels} have different lengths")
+    else:
+        from benchmarks.recorded_posts import recorded_post_texts
+
+        posts = recorded_post_texts()
+        texts = [posts[i % len(posts)] for i in range(args.n)]
     threads = args.threads or len(os.sched_getaffinity(0))
     folder = Path(args.model_path) if args.model_path else install_default_model()
-    print(f"tweets: {len(texts)}  model: {folder}  threads: {threads}")
+    print(f"texts: {len(texts)}  model: {folder}  threads: {threads}")
     clean = [normalise_tweet(t) for t in texts]  # same input for both paths
 
     # --- naive baseline: transformers.pipeline, one text at a time, same weights
@@ -106,23 +116,29 @@ def main() -> None:
     veille_rss = current_rss_mb() - rss1
     veille_peak = peak_rss_mb()
 
-    def f1(pred: list[int]) -> float:
-        return float(f1_score(gold, pred, labels=[0, 1, 2], average="macro"))
+    def f1(pred: list[int]) -> str:
+        if gold is None:
+            return "macro-F1 n/a (no labels)"
+        return f"macro-F1 {f1_score(gold, pred, labels=[0, 1, 2], average='macro'):.4f}"
 
     naive_rate, veille_rate = len(clean) / naive_s, len(clean) / veille_s
-    naive_f1, veille_f1 = f1(naive_pred), f1(veille_pred)
     agree = float(np.mean(np.array(naive_pred) == np.array(veille_pred)))
     print(f"labels: {', '.join(LABELS)}")
     print(
-        f"naive pipeline (batch 1, torch fp32): {naive_rate:8.1f} msg/s  macro-F1 {naive_f1:.4f}"
+        f"naive pipeline (batch 1, torch fp32): {naive_rate:8.1f} msg/s  {f1(naive_pred)}"
         f"  model RSS +{naive_rss:.0f} MB  peak RSS {naive_peak:.0f} MB"
     )
     print(
         f"veille ({clf.backend}, batch {args.batch_size}, bucketed): {veille_rate:8.1f} msg/s"
-        f"  macro-F1 {veille_f1:.4f}  model RSS +{veille_rss:.0f} MB"
+        f"  {f1(veille_pred)}  model RSS +{veille_rss:.0f} MB"
         f"  peak RSS {veille_peak:.0f} MB"
     )
-    print(f"macro-F1 difference: {veille_f1 - naive_f1:+.4f}  label agreement: {agree:.4f}")
+    if gold is not None:
+        diff = f1_score(gold, veille_pred, average="macro") - f1_score(
+            gold, naive_pred, average="macro"
+        )
+        print(f"macro-F1 difference: {diff:+.4f}")
+    print(f"label agreement (veille vs naive): {agree:.4f}")
     print(f"ratio: {veille_rate / naive_rate:.2f}")
 
 
