@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import hypothesis
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -23,6 +24,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The real recorded responses and pages the tests replay, vendored in the repository
 #: (trimmed, each folder with its SOURCES.md): the suite reads nothing outside the checkout.
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
+# Property tests check properties, not speed: on a busy two-core CI machine a slow example or
+# a slow data generation must not fail the run (timings belong in benchmarks/).
+hypothesis.settings.register_profile(
+    "veille",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
+)
+hypothesis.settings.load_profile("veille")
 
 
 def postgres_base_url() -> str | None:
