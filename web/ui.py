@@ -15,15 +15,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from store import alert_inbox, review
+from reports.alert_text import rule_sentence, sample_ids, series_of, terms_of
+from reports.plots import counts_with_band
+from reports.text import author_label
+from store import alert_inbox, report_queries, review
 from store.db import session_scope
 from store.models import AuditEvent
 from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
 from veille.csvsafe import to_csv
 from veille.errors import VeilleError, user_message
+from veille.i18n import gettext as _
 from veille.privacy import display_author
 from web.links import self_confirmation_link
+from web.render import safe_url
 from web.security import (
     ALERT_ROLES,
     ALUMNI_ROLES,
@@ -447,18 +452,106 @@ def alerts_page(
         rows, total = alert_inbox.list_alerts(
             session, status=status_filter, team=team or None, limit=200
         )
+        names = {i: n[1] for i, n in report_queries.institution_names(session).items()}
     return page(
         request,
         "alerts.html",
         account,
         {
             "rows": rows,
+            "names": names,
+            "sentences": {
+                a.id: rule_sentence(a.rule, a.observed, a.baseline, a.details) for a in rows
+            },
             "total": total,
             "status": status_filter or "all",
             "team": team,
             "teams": _teams(request),
         },
     )
+
+
+def _alert_posts(request: Request, session: Any, alert: Any) -> list[dict[str, Any]]:
+    """The posts behind an alert: text, author or pseudonym, link, reach, sentiment."""
+    from store import alerts as store_alerts
+
+    ids = sample_ids(alert.details)
+    rows = store_alerts.mentions_by_ids(session, ids)
+    settings = request.app.state.settings
+    return [
+        {
+            **rows[i],
+            "author": author_label(settings, rows[i]),
+            "href": safe_url(rows[i].get("url")),
+            "body": " ".join(str(rows[i].get("text") or rows[i].get("title") or "").split()),
+        }
+        for i in ids
+        if i in rows
+    ]
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: RowId, account: AlertUser) -> HTMLResponse:
+    """One alert: its rule in a sentence, the series against the usual band, its posts."""
+    try:
+        with session_scope(_db(request)) as session:
+            alert = alert_inbox.get_alert(session, alert_id)
+            posts = _alert_posts(request, session, alert)
+            institution = _institution_name(session, alert.institution_id)
+    except VeilleError as exc:
+        raise HTTPException(status_code=404, detail=_("This alert does not exist.")) from exc
+    totals, _negs = series_of(alert.details)
+    return page(
+        request,
+        "alert.html",
+        account,
+        {
+            "al": alert,
+            "sentence": rule_sentence(alert.rule, alert.observed, alert.baseline, alert.details),
+            "terms": terms_of(alert.details),
+            "posts": posts,
+            "institution": institution,
+            "has_series": bool(totals),
+            "teams": _teams(request),
+        },
+    )
+
+
+@router.get("/alerts/{alert_id}/series.svg")
+def alert_series(request: Request, alert_id: RowId, account: AlertUser) -> Response:
+    """The counts the spike test read, with the usual band (pygal SVG, served as an image)."""
+    try:
+        with session_scope(_db(request)) as session:
+            alert = alert_inbox.get_alert(session, alert_id)
+    except VeilleError as exc:
+        raise HTTPException(status_code=404, detail=_("This alert does not exist.")) from exc
+    totals, negs = series_of(alert.details)
+    if not totals:
+        raise HTTPException(status_code=404, detail=_("This alert has no series."))
+    news = alert.details.get("channel") == "news"
+    step = timedelta(days=1) if news else timedelta(hours=1)
+    end = alert.window_end
+    x_labels = [
+        (end - step * (len(totals) - k)).strftime("%d/%m" if news else "%Hh")
+        for k in range(len(totals))
+    ]
+    test: dict[str, Any] = next(
+        (t for t in alert.details.get("tests") or [] if t.get("rule") == "volume_spike"), {}
+    )
+    svg = counts_with_band(
+        _("Mentions per day") if news else _("Mentions per hour"),
+        x_labels,
+        [(_("Mentions"), totals), (_("Negative mentions"), negs)],
+        baseline=float(test.get("baseline") or 0.0) if test else None,
+        spread=float(test.get("baseline_sd") or 0.0) if test else None,
+    )
+    return Response(svg, media_type="image/svg+xml")
+
+
+def _institution_name(session: Any, institution_id: int | None) -> str:
+    if institution_id is None:
+        return ""
+    return report_queries.institution_names(session).get(institution_id, ("", "", False))[1]
 
 
 @router.post("/alerts/{alert_id}/ack")
