@@ -85,3 +85,14 @@ def label(kind: str, key: object, locale: str = DEFAULT_LOCALE) -> str:
 
 #: Kinds whose keys come from the site's configuration, not from the code.
 HUMANISED_KINDS = frozenset({"team", "institution", "platform"})
+
+
+@functools.cache
+def _translated_texts(locale: str) -> frozenset[str]:
+    catalog = getattr(translations(locale), "_catalog", {})
+    return frozenset(v for v in catalog.values() if isinstance(v, str))
+
+
+def is_translated(text: str, locale: str = DEFAULT_LOCALE) -> bool:
+    """True when ``text`` is already a translation from the catalogue (safe to show)."""
+    return text in _translated_texts(locale)

@@ -24,11 +24,13 @@ from store.models import AuditEvent
 from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
 from veille.csvsafe import to_csv
-from veille.errors import VeilleError, user_message
+from veille.errors import VeilleError
 from veille.i18n import gettext as _
+from veille.i18n import label
 from veille.privacy import display_author
 from web.links import self_confirmation_link
-from web.render import safe_url
+from web.messages import error_message
+from web.render import BAND_LABELS, FIELD_LABELS, safe_url
 from web.security import (
     ALERT_ROLES,
     ALUMNI_ROLES,
@@ -78,6 +80,11 @@ HOME = {
 }
 
 
+def nav_for(account: Account | None) -> list[tuple[str, str]]:
+    """The menu a role sees (error pages too, so nobody is stranded)."""
+    return [(href, label) for href, label, roles in NAV if account and account.role in roles]
+
+
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """A message shown once on the next page (kept in the server-side session).
 
@@ -99,7 +106,7 @@ def page(
         "account": account,
         "csrf": csrf_token(request),
         "flashes": request.session.pop("flash", []),
-        "nav": [(href, label) for href, label, roles in NAV if account and account.role in roles],
+        "nav": nav_for(account),
         "path": request.url.path,
     }
     ctx.update(context or {})
@@ -254,10 +261,15 @@ def accept(
             edited = value if value is not None and value.strip() != suggestion.new_value else None
             event = review.accept_suggestion(session, suggestion_id, account.username, edited)
     except ReviewError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
         return redirect(_back(request))
     _notify(request, event, "suggestion.accepted")
-    flash(request, f"Suggestion acceptée pour {event.entity_id} ({event.field}).", "ok")
+    flash(
+        request,
+        _("Suggestion accepted for %(who)s (%(field)s).")
+        % {"who": event.entity_id, "field": FIELD_LABELS.get(event.field)},
+        "ok",
+    )
     return redirect(_back(request))
 
 
@@ -267,9 +279,9 @@ def reject(request: Request, suggestion_id: RowId, account: AlumniUser) -> Respo
         with session_scope(_db(request)) as session:
             review.reject_suggestion(session, suggestion_id, account.username)
     except ReviewError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
     else:
-        flash(request, "Suggestion rejetée.", "ok")
+        flash(request, _("Suggestion rejected."), "ok")
     return redirect(_back(request))
 
 
@@ -284,9 +296,9 @@ def snooze(
         with session_scope(_db(request)) as session:
             review.snooze_suggestion(session, suggestion_id, account.username, days)
     except ReviewError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
     else:
-        flash(request, f"Suggestion reportée de {days} jours.", "ok")
+        flash(request, _("Suggestion snoozed for %(days)s days.") % {"days": days}, "ok")
     return redirect(_back(request))
 
 
@@ -297,12 +309,16 @@ def confirmation_link(request: Request, suggestion_id: RowId, account: AlumniUse
         with session_scope(_db(request)) as session:
             suggestion = review.get_suggestion(session, suggestion_id)
     except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
     link = self_confirmation_link(
         request.app.state.settings, suggestion_id, secret_key=request.app.state.secret_key
     )
     days = request.app.state.config.confirm_link_days
-    flash(request, f"Lien d'auto-confirmation (valable {days} jours) : {link}", "ok")
+    flash(
+        request,
+        _("Self-confirmation link (valid %(days)s days): %(link)s") % {"days": days, "link": link},
+        "ok",
+    )
     return redirect(f"/alumni/{suggestion.alumnus_id}")
 
 
@@ -327,13 +343,18 @@ def bulk(
 ) -> Response:
     band_name = _band_param(band)
     if band_name is None or confirm != "yes":
-        flash(request, "Acceptation groupée non confirmée.", "error")
+        flash(request, _("Bulk acceptance not confirmed."), "error")
         return redirect("/review")
     with session_scope(_db(request)) as session:
         events = review.bulk_accept(session, band_name, account.username)
     for event in events:
         _notify(request, event, "suggestion.accepted")
-    flash(request, f"{len(events)} suggestions acceptées (bande {band_name}).", "ok")
+    flash(
+        request,
+        _("%(n)s suggestions accepted (band %(band)s).")
+        % {"n": len(events), "band": BAND_LABELS[band_name]},
+        "ok",
+    )
     return redirect("/review")
 
 
@@ -374,7 +395,7 @@ def alumnus_page(
             suggestions = review.alumnus_suggestions(session, alumnus_id)
             mentions = review.alumnus_mentions(session, alumnus_id)
     except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
     return page(
         request,
         "alumnus.html",
@@ -389,10 +410,14 @@ def undo(request: Request, event_id: RowId, account: AlumniUser) -> Response:
         with session_scope(_db(request)) as session:
             event = review.undo_event(session, event_id, account.username)
     except ReviewError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
         return redirect(_back(request, "/alumni"))
     _notify(request, event, "change.undone")
-    flash(request, f"Modification annulée : {event.field} restauré.", "ok")
+    flash(
+        request,
+        _("Change undone: %(field)s restored.") % {"field": FIELD_LABELS.get(event.field)},
+        "ok",
+    )
     return redirect(f"/alumni/{event.entity_id}")
 
 
@@ -560,9 +585,9 @@ def alert_ack(request: Request, alert_id: RowId, account: AlertUser) -> Response
         with session_scope(_db(request)) as session:
             alert_inbox.acknowledge_alert(session, alert_id, account.username)
     except VeilleError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
     else:
-        flash(request, "Alerte prise en compte.", "ok")
+        flash(request, _("Alert acknowledged."), "ok")
     return redirect(_back(request, "/alerts"))
 
 
@@ -577,9 +602,10 @@ def alert_assign(
         with session_scope(_db(request)) as session:
             alert_inbox.assign_alert(session, alert_id, team or None, _teams(request))
     except VeilleError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_message(exc), "error")
     else:
-        flash(request, f"Alerte assignée à {team or 'personne'}.", "ok")
+        who = label("team", team) if team else _("nobody")
+        flash(request, _("Alert assigned to %(who)s.") % {"who": who}, "ok")
     return redirect(_back(request, "/alerts"))
 
 
@@ -687,7 +713,7 @@ def run_report(
             settings, query=query, start=start, end=end, compare_peers=bool(compare_peers), fmt=fmt
         )
     except VeilleError as exc:
-        context["error"] = user_message(exc)
+        context["error"] = error_message(exc)
         return page(request, "reports.html", account, context, status_code=400)
     name = f"brand-report-{start.isoformat()}-{end.isoformat()}.{fmt}"
     log.info("brand report %s run by %s", name, account.username)

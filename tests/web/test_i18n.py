@@ -95,3 +95,14 @@ def test_internal_keys_have_a_french_label(kind: str, key: str) -> None:
 def test_unknown_enum_is_never_shown_raw() -> None:
     assert label("sentiment", "weird_value") == "valeur non reconnue"
     assert label("team", "career_center") == "Career center"  # configured by the site
+
+
+def test_error_pages_and_store_errors_are_in_the_catalogue() -> None:
+    from web.app import ERROR_HINTS, ERROR_TITLES
+    from web.messages import GENERIC, KNOWN
+
+    cat = _catalogue()
+    msgids = [*ERROR_TITLES.values(), *ERROR_HINTS.values(), "Error", GENERIC]
+    msgids += [m for _p, m in KNOWN]
+    missing = [m for m in msgids if not cat.get((None, m))]
+    assert not missing, missing
