@@ -223,7 +223,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     def health(request: Request) -> JSONResponse:
-        """``{"status": "ok"|"degraded"}`` for anyone (503 when degraded); details for admins.
+        """``{"status": "ok"|"degraded"|"never_run"}`` for anyone (503 unless ok); details for admins.
 
         The details (run log: jobs, errors, hosts, counts) are assembled by
         :func:`scheduler.health` alone; here they are only gated: an admin's
@@ -232,8 +232,12 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         import scheduler
 
         body = scheduler.health(settings)
-        status_code = 200 if body["ok"] else 503
-        status = "ok" if body["ok"] else "degraded"
+        # Honest: "ok" only once jobs ran and none is failing, late or stuck.
+        if not body.get("ever_ran", True):
+            status = "never_run"
+        else:
+            status = "ok" if body["ok"] else "degraded"
+        status_code = 200 if status == "ok" else 503
         if not _is_admin(request):
             return JSONResponse({"status": status}, status_code=status_code)
         return JSONResponse(jsonable_encoder({"status": status, **body}), status_code=status_code)

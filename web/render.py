@@ -291,6 +291,15 @@ def source_of(provenance: Any, evidence: Any) -> dict[str, str]:
     }
 
 
+def job_label(job: object) -> str:
+    """A scheduled job as people say it (``crawl:news`` reads "Collecte : news")."""
+    text = str(job or "")
+    kind, _sep, rest = text.partition(":")
+    if kind == "crawl" and rest:
+        return _("Collection: %(source)s") % {"source": rest}
+    return label("job", text)
+
+
 def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -304,6 +313,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["target"] = target_label
     env.filters["band"] = band
     env.filters["label"] = lambda key, kind: label(kind, key)
+    env.filters["job_label"] = job_label
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
         BAND_LABELS=BAND_LABELS,

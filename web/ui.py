@@ -736,12 +736,53 @@ def jobs_page(request: Request, account: AdminUser) -> HTMLResponse:
 
     with session_scope(_db(request)) as session:
         runs = recent_runs(session, limit=100)
+    health = scheduler.health(request.app.state.settings)
     return page(
         request,
         "jobs.html",
         account,
-        {"runs": runs, "health": scheduler.health(request.app.state.settings)},
+        {
+            "runs": runs,
+            "health": health,
+            "overall": overall_state(health),
+            "job_states": job_states(health),
+        },
     )
+
+
+def overall_state(health: dict[str, Any]) -> str:
+    """``ok``, ``never_run`` (nothing ever ran) or ``degraded``: as ``/health`` says it."""
+    if not health.get("ever_ran", True):
+        return "never_run"
+    return "ok" if health.get("ok") else "degraded"
+
+
+def job_states(health: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per known job: never run, late, failed, stuck, running or ok."""
+    by_job = {j["job"]: j for j in health.get("jobs") or []}
+    names = sorted({*by_job, *(health.get("never_run") or [])})
+    out = []
+    for name in names:
+        j = by_job.get(name, {})
+        if name in (health.get("never_run") or []):
+            state = "late" if name in (health.get("late") or []) else "never_run"
+        elif name in (health.get("stuck") or []):
+            state = "stuck"
+        elif j.get("status") == "error":
+            state = "error"
+        elif name in (health.get("late") or []):
+            state = "late"
+        else:
+            state = str(j.get("status") or "never_run")
+        out.append(
+            {
+                "job": name,
+                "state": state,
+                "started_at": str(j.get("started_at") or "")[:16].replace("T", " "),
+                "last_ok_at": str(j.get("last_ok_at") or "")[:16].replace("T", " "),
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -80,6 +80,9 @@ def _keys() -> list[tuple[str, str]]:
     keys += [("match_level", lev) for levels in LEVELS.values() for lev in levels]
     keys += [("match_level", "missing")]
     keys += [("job_status", s) for s in ("ok", "error", "running", "never_run", "late")]
+    keys += [
+        ("job", j) for j in ("alerts", "digest", "nlp", "notices", "retention", "weekly_report")
+    ]
     keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]
     suggestion_statuses = ("pending", "accepted", "rejected", "snoozed", "superseded", "reverted")
     keys += [("suggestion_status", s) for s in suggestion_statuses]
