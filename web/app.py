@@ -223,7 +223,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     def health(request: Request) -> JSONResponse:
-        """``{"status": "ok"|"degraded"|"never_run"}`` for anyone (503 unless ok); details for admins.
+        """``{"status": "ok"|"degraded"|"never_run"}`` for anyone (503 unless ok); admins: details.
 
         The details (run log: jobs, errors, hosts, counts) are assembled by
         :func:`scheduler.health` alone; here they are only gated: an admin's
