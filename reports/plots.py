@@ -9,6 +9,7 @@ tick repeats, and a missing value (``None``) is drawn as a gap, not as 0.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -36,9 +37,22 @@ STYLE = Style(
 _SCRIPT = re.compile(rb"<script\b.*?</script>", re.DOTALL)
 
 
-def _render(chart: pygal.graph.graph.Graph) -> bytes:
-    """The SVG without pygal's config script (inert, and JSON nobody should read)."""
-    return _SCRIPT.sub(b"", chart.render())
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+
+
+def render_svg(chart: pygal.graph.graph.Graph) -> bytes:
+    """The SVG, reproducible: no config script, no dated comment, a stable id.
+
+    pygal gives each chart a random id and a "generated on <date>" comment;
+    a frozen weekly report must render byte for byte the same, so the id
+    is derived from the content instead.
+    """
+    if not chart.raw_series:  # pygal needs a series to draw its "no data" text
+        chart.add(_("No data"), [None])
+    svg = _COMMENT.sub(b"", _SCRIPT.sub(b"", chart.render()))
+    stable = hashlib.sha256(_UUID.sub(b"", svg)).hexdigest()[:12].encode()
+    return _UUID.sub(b"c" + stable, svg)
 
 
 def integer_ticks(top: float, most: int = 6) -> list[int]:
@@ -60,7 +74,7 @@ def percent_ticks(top: float) -> list[float]:
     return [round(i * step, 2) for i in range(n + 1)]
 
 
-def _config(title: str, x_labels: Sequence[str], ticks: Sequence[float]) -> dict[str, object]:
+def chart_config(title: str, x_labels: Sequence[str], ticks: Sequence[float]) -> dict[str, object]:
     every = max(1, math.ceil(len(x_labels) / 8))
     return {
         "title": title,
@@ -95,7 +109,7 @@ def counts_with_band(
     values = [v for _name, s in series for v in s if v is not None]
     top = max([*values, (baseline or 0) + (spread or 0), 1])
     ticks = integer_ticks(top)
-    chart = pygal.Line(**_config(title, x_labels, ticks))
+    chart = pygal.Line(**chart_config(title, x_labels, ticks))
     chart.value_formatter = lambda v: f"{v:.0f}"
     for name, s in series:
         chart.add(name, list(s))
@@ -113,7 +127,7 @@ def counts_with_band(
             chart.add(
                 _("usual − spread"), [low] * n, stroke_style={"dasharray": "2,4"}, show_dots=False
             )
-    return _render(chart)
+    return render_svg(chart)
 
 
 def shares(
@@ -122,8 +136,8 @@ def shares(
     """Share series (0..1; a period with no data is ``None``, a gap)."""
     values = [v for _name, s in series for v in s if v is not None]
     ticks = percent_ticks(max([*values, 0.1]))
-    chart = pygal.Line(**_config(title, x_labels, ticks))
+    chart = pygal.Line(**chart_config(title, x_labels, ticks))
     chart.value_formatter = lambda v: f"{v * 100:.0f} %"
     for name, s in series:
         chart.add(name, list(s))
-    return _render(chart)
+    return render_svg(chart)

@@ -300,6 +300,23 @@ def job_label(job: object) -> str:
     return label("job", text)
 
 
+def week_label(week: object) -> str:
+    """``2026-W47`` as "semaine 47 de 2026 (du 16/11 au 22/11)"."""
+    text = str(week or "")
+    try:
+        year, num = int(text[:4]), int(text[6:])
+        monday = date.fromisocalendar(year, num, 1)
+    except ValueError:
+        return text
+    sunday = date.fromordinal(monday.toordinal() + 6)
+    return _("week %(num)s of %(year)s (%(start)s to %(end)s)") % {
+        "num": num,
+        "year": year,
+        "start": monday.strftime("%d/%m"),
+        "end": sunday.strftime("%d/%m"),
+    }
+
+
 def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -314,6 +331,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["band"] = band
     env.filters["label"] = lambda key, kind: label(kind, key)
     env.filters["job_label"] = job_label
+    env.filters["week_label"] = week_label
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
         BAND_LABELS=BAND_LABELS,

@@ -665,10 +665,43 @@ def _brand_report_fn() -> Any:
     return getattr(module, "brand_report", None)
 
 
+def data_span(db_url: str) -> tuple[date, date] | None:
+    """First and last day with mentions (UTC), or None on an empty database."""
+    from sqlalchemy import func, select
+
+    from store.models import Mention
+
+    with session_scope(db_url) as session:
+        lo, hi = session.execute(
+            select(func.min(Mention.published_at), func.max(Mention.published_at))
+        ).one()
+    if lo is None or hi is None:
+        return None
+    return lo.date(), hi.date()
+
+
+def default_period(db_url: str, today: date | None = None) -> tuple[date, date]:
+    """The brand form's period: the last 30 days *where the data is*, not before it."""
+    today = today or date.today()
+    span = data_span(db_url)
+    if span is None:
+        return today - timedelta(days=30), today
+    first, last = span
+    end = min(last, today)
+    return max(first, end - timedelta(days=30)), end
+
+
+def _archive(request: Request) -> list[str]:
+    from store import report_snapshots
+
+    with session_scope(_db(request)) as session:
+        return report_snapshots.periods(session, report_snapshots.WEEKLY)
+
+
 @router.get("/reports")
 def reports_page(request: Request, account: ReportUser) -> HTMLResponse:
-    today = date.today()
     settings = request.app.state.settings
+    start, end = default_period(_db(request))
     return page(
         request,
         "reports.html",
@@ -676,11 +709,46 @@ def reports_page(request: Request, account: ReportUser) -> HTMLResponse:
         {
             "installed": _brand_report_fn() is not None,
             "query": settings.institution.effective_query(),
-            "start": (today - timedelta(days=30)).isoformat(),
-            "end": today.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
             "error": None,
+            "weeks": _archive(request),
         },
     )
+
+
+WeekLabel = Annotated[str, Path(pattern=r"^\d{4}-W\d{2}$", max_length=8)]
+
+
+@router.get("/reports/weekly/{week}.html")
+def weekly_html(request: Request, week: WeekLabel, account: ReportUser) -> Response:
+    """A past weekly report, as it was frozen by the weekly stage."""
+    return Response(_weekly(request, week), media_type="text/html; charset=utf-8")
+
+
+@router.get("/reports/weekly/{week}.pdf")
+def weekly_pdf(request: Request, week: WeekLabel, account: ReportUser) -> Response:
+    from reports.render import html_to_pdf
+
+    body = html_to_pdf(_weekly(request, week))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="weekly-{week}.pdf"'},
+    )
+
+
+def _weekly(request: Request, week: str) -> str:
+    from reports.weekly import WeekFormatError, build_weekly, parse_week, render_weekly
+
+    if week not in _archive(request):
+        raise HTTPException(status_code=404, detail=_("This weekly report is not archived."))
+    try:
+        parsed = parse_week(week)
+    except WeekFormatError as exc:
+        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
+    context = build_weekly(request.app.state.settings, _db(request), parsed)
+    return render_weekly(context)
 
 
 @router.post("/reports")
@@ -692,6 +760,7 @@ def run_report(
     end: Annotated[date, Form()],
     fmt: Annotated[str, Form(max_length=4)] = "html",
     compare_peers: Annotated[str, Form(max_length=5)] = "",
+    csv_excel: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     settings = request.app.state.settings
     context = {
@@ -700,17 +769,25 @@ def run_report(
         "start": start.isoformat(),
         "end": end.isoformat(),
         "error": None,
+        "weeks": _archive(request),
     }
     fn = _brand_report_fn()
     if fn is None:
         context.update(installed=False)
         return page(request, "reports.html", account, context, status_code=501)
     if fmt not in REPORT_TYPES or end < start:
-        context["error"] = "Choisissez un format (html, pdf, csv) et une fin après le début."
+        context["error"] = _("Choose a format (HTML, PDF, CSV) and an end after the start.")
         return page(request, "reports.html", account, context, status_code=400)
     try:
+        options = {"csv_delimiter": ";", "csv_bom": True} if csv_excel else {}
         body = fn(
-            settings, query=query, start=start, end=end, compare_peers=bool(compare_peers), fmt=fmt
+            settings,
+            query=query,
+            start=start,
+            end=end,
+            compare_peers=bool(compare_peers),
+            fmt=fmt,
+            **options,
         )
     except VeilleError as exc:
         context["error"] = error_message(exc)
