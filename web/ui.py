@@ -8,9 +8,11 @@ names the roles it admits.
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +22,7 @@ from reports.plots import counts_with_band
 from reports.text import author_label
 from store import alert_inbox, report_queries, review
 from store.db import session_scope
+from store.mention_search import MentionFilter
 from store.models import AuditEvent
 from store.review import BAND_NAMES, NotFoundError, ReviewError
 from store.users import Account, authenticate
@@ -609,23 +612,113 @@ def alert_assign(
     return redirect(_back(request, "/alerts"))
 
 
+def _mention_filter(request: Request, params: MentionParams) -> MentionFilter:
+    """The explorer's filter from the query string; unknown values are ignored."""
+    from store import report_queries as rq
+    from store.mention_search import AUTHOR_KINDS, SORTS
+
+    settings = request.app.state.settings
+    institution_id = None
+    if params.institution:
+        with session_scope(_db(request)) as session:
+            slugs = {slug: iid for iid, (slug, _n, _s) in rq.institution_names(session).items()}
+        institution_id = slugs.get(params.institution, -1)
+    own = [
+        (platform.lower(), handle.lstrip("@"))
+        for inst in settings.institutions()
+        for platform, handles in inst.handles.items()
+        for handle in handles
+    ]
+    return MentionFilter(
+        query=params.q,
+        platform=params.platform,
+        start=params.start,
+        end=params.end,
+        institution_id=institution_id,
+        lang=params.lang,
+        sentiment=params.sentiment,
+        team=params.team,
+        author_kind=params.author if params.author in AUTHOR_KINDS else "",
+        institutional_handles=own,
+        sort=params.sort if params.sort in SORTS else "date",
+    )
+
+
+class MentionParams:
+    """The explorer's query string (bounded: each value is short)."""
+
+    def __init__(
+        self,
+        q: Annotated[str, Query(max_length=500)] = "",
+        platform: Annotated[str, Query(max_length=32)] = "",
+        start: Annotated[date | None, Query()] = None,
+        end: Annotated[date | None, Query()] = None,
+        institution: Annotated[str, Query(max_length=100)] = "",
+        lang: Annotated[str, Query(max_length=8)] = "",
+        sentiment: Annotated[str, Query(max_length=16)] = "",
+        team: Annotated[str, Query(max_length=64)] = "",
+        author: Annotated[str, Query(max_length=16)] = "",
+        sort: Annotated[str, Query(max_length=8)] = "date",
+        page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    ) -> None:
+        self.q, self.platform, self.start, self.end = q, platform, start, end
+        self.institution, self.lang, self.sentiment, self.team = institution, lang, sentiment, team
+        self.author, self.sort, self.page_no = author, sort, page_no
+
+    def query_string(self, **changes: object) -> str:
+        """This view's URL parameters (with ``changes``), for pager, sort and CSV links."""
+        values: dict[str, object] = {
+            "q": self.q, "platform": self.platform,
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "institution": self.institution, "lang": self.lang, "sentiment": self.sentiment,
+            "team": self.team, "author": self.author, "sort": self.sort, "page": self.page_no,
+        }  # fmt: skip
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None, 1, "date")})
+
+
+def _platforms_and_langs(request: Request) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    from sqlalchemy import distinct, select
+
+    from store import report_queries as rq
+    from store.models import Mention
+
+    with session_scope(_db(request)) as session:
+        platforms = sorted(
+            p for p in session.execute(select(distinct(Mention.platform))).scalars() if p
+        )
+        langs = sorted(x for x in session.execute(select(distinct(Mention.lang))).scalars() if x)
+        rq.ensure_institutions(session, request.app.state.settings)
+        insts = sorted((slug, name) for slug, name, _s in rq.institution_names(session).values())
+    return platforms, langs, insts
+
+
 @router.get("/mentions")
 def mentions_page(
-    request: Request,
-    account: MentionUser,
-    team: Annotated[str, Query(max_length=64)] = "",
-    sentiment: Annotated[str, Query(max_length=16)] = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    request: Request, account: MentionUser, params: Annotated[MentionParams, Depends()]
 ) -> HTMLResponse:
-    with session_scope(_db(request)) as session:
-        rows, total = alert_inbox.list_mentions(
-            session,
-            team=team or None,
-            sentiment=sentiment or None,
-            limit=PAGE_SIZE,
-            offset=(page_no - 1) * PAGE_SIZE,
-        )
+    from store.mention_search import search
+    from veille.query import QuerySyntaxError
+
+    error = ""
+    rows: list[Any] = []
+    total, truncated = 0, False
+    try:
+        with session_scope(_db(request)) as session:
+            result = search(
+                session,
+                _mention_filter(request, params),
+                limit=PAGE_SIZE,
+                offset=(params.page_no - 1) * PAGE_SIZE,
+            )
+            rows, total, truncated = result.rows, result.total, result.truncated
+            for m in rows:
+                session.expunge(m)
+    except QuerySyntaxError as exc:
+        error = error_message(exc)
     settings = request.app.state.settings
+    platforms, langs, insts = _platforms_and_langs(request)
     return page(
         request,
         "mentions.html",
@@ -636,13 +729,142 @@ def mentions_page(
                 m.id: display_author(m, settings, is_alumnus=m.alumnus_id is not None) for m in rows
             },
             "total": total,
-            "team": team,
-            "sentiment": sentiment,
+            "truncated": truncated,
+            "error": error,
+            "p": params,
             "teams": _teams(request),
-            "page_no": page_no,
+            "platforms": platforms,
+            "langs": langs,
+            "institutions": insts,
             "page_size": PAGE_SIZE,
+            "can_correct": account.role in ("admin", "community_manager"),
         },
+        status_code=400 if error else 200,
     )
+
+
+#: Rows of one CSV export of the explorer's view.
+CSV_EXPORT_LIMIT = 10_000
+
+
+@router.get("/mentions.csv")
+def mentions_csv(
+    request: Request,
+    account: MentionUser,
+    params: Annotated[MentionParams, Depends()],
+    excel: Annotated[str, Query(max_length=3)] = "fr",
+) -> Response:
+    """The current view (query, filters, sort) as CSV; ``excel=fr``: ``;`` and a BOM."""
+    from store.mention_search import search
+    from veille.csvsafe import write_rows
+    from veille.query import QuerySyntaxError
+
+    settings = request.app.state.settings
+    try:
+        with session_scope(_db(request)) as session:
+            result = search(session, _mention_filter(request, params), limit=CSV_EXPORT_LIMIT)
+            body = [
+                [
+                    m.id,
+                    m.published_at.isoformat(),
+                    m.platform,
+                    m.lang or "",
+                    m.sentiment_label or "",
+                    m.team or "",
+                    m.reach,
+                    display_author(m, settings, is_alumnus=m.alumnus_id is not None),
+                    m.title,
+                    m.text,
+                    m.url,
+                ]
+                for m in result.rows
+            ]
+    except QuerySyntaxError as exc:
+        raise HTTPException(status_code=400, detail=error_message(exc)) from exc
+    french = excel == "fr"
+    buf = io.StringIO()
+    header = [
+        "id", "published_at", "platform", "lang", "sentiment", "team", "reach",
+        "author", "title", "text", "url",
+    ]  # fmt: skip
+    write_rows(buf, header, body, delimiter=";" if french else ",")
+    data = ("\ufeff" if french else "") + buf.getvalue()
+    return Response(
+        data.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="mentions.csv"'},
+    )
+
+
+CorrectUser = Annotated[Account, Depends(require(frozenset({"admin", "community_manager"})))]
+
+
+@router.post("/mentions/{mention_id}/sentiment")
+def correct_sentiment(
+    request: Request,
+    mention_id: RowId,
+    account: CorrectUser,
+    label_value: Annotated[str, Form(alias="label", max_length=16)],
+) -> Response:
+    """A human sentiment label: applied to the mention, kept as a labelled example."""
+    from store.labels import add_correction
+
+    try:
+        with session_scope(_db(request)) as session:
+            add_correction(session, mention_id, label_value, account.username)
+    except VeilleError as exc:
+        flash(request, error_message(exc), "error")
+    else:
+        flash(
+            request,
+            _("Sentiment corrected to %(label)s; kept as a labelled example.")
+            % {"label": label("sentiment", label_value)},
+            "ok",
+        )
+    return redirect(_back(request, "/mentions"))
+
+
+@router.post("/mentions/{mention_id}/team")
+def correct_team(
+    request: Request,
+    mention_id: RowId,
+    account: CorrectUser,
+    team: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Route a mention to a team by hand, kept as a labelled example for the router."""
+    from store.labels import add_team_correction
+
+    try:
+        with session_scope(_db(request)) as session:
+            add_team_correction(session, mention_id, team, account.username, _teams(request))
+    except VeilleError as exc:
+        flash(request, error_message(exc), "error")
+    else:
+        flash(
+            request,
+            _("Mention routed to %(team)s; kept as a labelled example.")
+            % {"team": label("team", team)},
+            "ok",
+        )
+    return redirect(_back(request, "/mentions"))
+
+
+@router.get("/mentions/labels")
+def labelled_page(request: Request, account: MentionUser) -> HTMLResponse:
+    """The corrections people made, newest first: the examples retraining will read."""
+    from sqlmodel import col, select
+
+    from store.models import LabelledExample
+
+    with session_scope(_db(request)) as session:
+        rows = session.exec(
+            select(LabelledExample)
+            .order_by(col(LabelledExample.created_at).desc(), col(LabelledExample.id).desc())
+            .limit(200)
+        ).all()
+        for r in rows:
+            session.expunge(r)
+    return page(request, "labels.html", account, {"rows": rows})
 
 
 # ---------------------------------------------------------------------------
