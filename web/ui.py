@@ -680,15 +680,18 @@ class MentionParams:
 
 def _platforms_and_langs(request: Request) -> tuple[list[str], list[str], list[tuple[str, str]]]:
     from sqlalchemy import distinct, select
+    from sqlmodel import col
 
     from store import report_queries as rq
     from store.models import Mention
 
     with session_scope(_db(request)) as session:
         platforms = sorted(
-            p for p in session.execute(select(distinct(Mention.platform))).scalars() if p
+            p for p in session.execute(select(distinct(col(Mention.platform)))).scalars() if p
         )
-        langs = sorted(x for x in session.execute(select(distinct(Mention.lang))).scalars() if x)
+        langs = sorted(
+            x for x in session.execute(select(distinct(col(Mention.lang)))).scalars() if x
+        )
         rq.ensure_institutions(session, request.app.state.settings)
         insts = sorted((slug, name) for slug, name, _s in rq.institution_names(session).values())
     return platforms, langs, insts
