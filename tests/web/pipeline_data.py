@@ -80,3 +80,76 @@ def run_pipeline(settings: Settings, db_url: str, work: Path, clusters: int = 80
     )
     matching_stage(ctx)
     suggestions_stage(ctx)
+
+
+def feed_texts() -> list[str]:
+    """Real French texts: the items of a vendored university news feed (LGPL-3.0).
+
+    ``tests/fixtures/rss/unm-backend_univ-paris10_001.rss`` (see its SOURCES.md):
+    title and summary of each item, markup removed as the crawler stores it.
+    """
+    import re
+    from html import unescape
+
+    import feedparser
+
+    feed = FAKE_1000.parents[1] / "rss" / "unm-backend_univ-paris10_001.rss"
+    out = []
+    for e in feedparser.parse(feed).entries:
+        text = unescape(re.sub(r"<[^>]+>", " ", f"{e.title} {e.get('summary', '')}"))
+        out.append(" ".join(text.split())[:400])
+    return out
+
+
+#: The hour the listening data ends (a burst in its last hour raises an alert).
+LISTEN_END = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+def listening_data(settings: Settings, db_url: str, work: Path) -> dict[str, Any]:
+    """Mentions (real feed texts), the alerts the real detector raises on them, an archived week.
+
+    Steady traffic for 14 hours, then a burst of negative posts in the last
+    hour: :func:`reports.alerts.detect` raises its alert; the weekly stage
+    archives the week (``report_snapshot``).
+    """
+    from datetime import timedelta
+
+    from reports.alerts import detect
+    from reports.weekly import parse_week, weekly_report_stage
+    from tests.reports.conftest import add_mentions, mention
+
+    texts = feed_texts()
+    steady = [
+        mention(
+            LISTEN_END - timedelta(hours=h, minutes=5 * m),
+            text=texts[(h + m) % len(texts)],
+            sentiment_label=("positive", "neutral")[m % 2],
+            lang="fr",
+            reach=50 + 7 * m,
+        )
+        for h in range(1, 15)
+        for m in range(10)
+    ]
+    burst = [
+        mention(
+            LISTEN_END - timedelta(minutes=55 - i),
+            text=texts[i % len(texts)],
+            sentiment_label="negative",
+            platform="twitter",
+            lang="fr",
+            reach=1000 + 37 * i,
+        )
+        for i in range(40)
+    ]
+    add_mentions(db_url, settings, steady + burst, institution=settings.institution.slug)
+    alerts = detect(settings, db_url, now=LISTEN_END + timedelta(minutes=20))
+    week = parse_week(None, now=LISTEN_END + timedelta(days=7))
+    weekly_report_stage(
+        StageContext(
+            settings=settings,
+            db_url=db_url,
+            output_dir=work / "weekly",
+            options={"week": week.label, "pdf": False},
+        )
+    )
+    return {"alerts": len(alerts), "week": week.label}

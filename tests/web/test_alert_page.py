@@ -7,12 +7,10 @@ mentions whose burst texts are real items of a vendored university feed
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from html import escape, unescape
+from html import escape
 from pathlib import Path
 
-import feedparser
 import pytest
 from sqlmodel import select
 
@@ -22,20 +20,11 @@ from store.db import session_scope
 from store.models import Alert
 from tests.reports.conftest import add_mentions, mention
 from tests.web.conftest import Browser, build_app, seed_database, web_settings
+from tests.web.pipeline_data import feed_texts
 
 NOW = datetime(2026, 11, 20, 14, 20, tzinfo=UTC)
 HOUR = NOW.replace(minute=0)
-FEED = Path(__file__).parents[1] / "fixtures" / "rss" / "unm-backend_univ-paris10_001.rss"
 LEAKS = ("[[", "{'", '": {', "volume_spike", "negative_share", "sample_mention_ids", "None")
-
-
-def feed_texts() -> list[str]:
-    """Title and summary of each item, markup removed (the crawler stores plain text)."""
-    out = []
-    for e in feedparser.parse(FEED).entries:
-        text = unescape(re.sub(r"<[^>]+>", " ", f"{e.title} {e.get('summary', '')}"))
-        out.append(" ".join(text.split())[:400])
-    return out
 
 
 def _burst(db_url: str, tmp_path: Path) -> int:

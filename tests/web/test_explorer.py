@@ -19,7 +19,7 @@ from store.db import session_scope
 from store.models import LabelledExample, Mention
 from tests.reports.conftest import add_mentions, mention
 from tests.web.conftest import Browser, build_app, seed_database, web_settings
-from tests.web.test_alert_page import feed_texts
+from tests.web.pipeline_data import feed_texts
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from store import report_snapshots
 from store.db import session_scope
 from tests.reports.conftest import add_mentions, mention
 from tests.web.conftest import Browser, build_app, seed_database, web_settings
-from tests.web.test_alert_page import feed_texts
+from tests.web.pipeline_data import feed_texts
 from veille.stages import StageContext
 
 WEEK = parse_week("2026-W45")
