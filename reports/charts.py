@@ -52,7 +52,7 @@ def _style(names: Sequence[str]) -> Style:
     return Style(**{**STYLE.to_dict(), "colors": colours or PALETTE})
 
 
-def _img(svg: bytes, title: str, width: int = 720, height: int = 300) -> Markup:
+def as_image(svg: bytes, title: str, width: int = 720, height: int = 300) -> Markup:
     data = base64.b64encode(svg).decode("ascii")
     return Markup(  # noqa: S704  (title escaped; the SVG is base64, inert in the page)
         f'<img class="chart" src="data:image/svg+xml;base64,{data}" width="{width}" '
@@ -73,7 +73,7 @@ def stacked_bars(
     chart.value_formatter = lambda v: f"{v:.0f}"
     for n in names:
         chart.add(_name(n), [float(v) or None for v in series[n]])
-    return _img(render_svg(chart), title)
+    return as_image(render_svg(chart), title)
 
 
 def lines(
@@ -96,7 +96,7 @@ def lines(
     chart.value_formatter = (lambda v: f"{v * 100:.0f} %") if percent else (lambda v: f"{v:.0f}")
     for n in names:
         chart.add(_name(n), [None if v is None else float(v) for v in series[n]])
-    return _img(render_svg(chart), title)
+    return as_image(render_svg(chart), title)
 
 
 def hbars(items: Sequence[tuple[str, float]], title: str, *, percent: bool = False) -> Markup:
@@ -117,7 +117,7 @@ def hbars(items: Sequence[tuple[str, float]], title: str, *, percent: bool = Fal
     )
     chart.value_formatter = (lambda v: f"{v * 100:.0f} %") if percent else (lambda v: f"{v:.0f}")
     chart.add(title, [float(v) for _, v in items])
-    return _img(render_svg(chart), title, height=height)
+    return as_image(render_svg(chart), title, height=height)
 
 
 def share_bar(shares: Mapping[str, float], title: str) -> Markup:
@@ -139,4 +139,4 @@ def share_bar(shares: Mapping[str, float], title: str) -> Markup:
     chart.value_formatter = lambda v: f"{v * 100:.0f} %"
     for n in names:
         chart.add(_name(n), shares[n] / total)
-    return _img(render_svg(chart), title, height=260)
+    return as_image(render_svg(chart), title, height=260)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reports.alert_text import rule_sentence, sample_ids, series_of, terms_of
+from reports.charts import as_image
 from reports.plots import counts_with_band
 from reports.text import author_label
 from store import alert_inbox, report_queries, review
@@ -60,7 +61,9 @@ PAGE_SIZE = 50
 #: Row ids in URLs: bounded so that no database is asked about an impossible integer.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
+HOME_ROLES = frozenset({"admin", "community_manager", "communications"})
 NAV = (
+    ("/home", "Accueil", HOME_ROLES),
     ("/review", "Suggestions", ALUMNI_ROLES),
     ("/alumni", "Alumni", ALUMNI_ROLES),
     ("/alerts", "Alertes", ALERT_ROLES),
@@ -78,8 +81,8 @@ NAV = (
 HOME = {
     "admin": "/review",
     "alumni_officer": "/review",
-    "community_manager": "/alerts",
-    "communications": "/reports",
+    "community_manager": "/home",
+    "communications": "/home",
 }
 
 
@@ -456,6 +459,187 @@ def changes_csv(events: list[AuditEvent]) -> str:
             ]
             for e in events
         ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Home per role: listening (community manager), share of voice (communications)
+# ---------------------------------------------------------------------------
+
+HomeUser = Annotated[Account, Depends(require(HOME_ROLES))]
+HOME_PERIODS = (7, 30, 90)
+
+
+def _anchor(session: Any) -> datetime:
+    """ "Today" of the homes: now, or the newest mention's time on a database that stopped."""
+    from store.home import last_mention_at
+
+    now = datetime.now(UTC)
+    last = last_mention_at(session)
+    if last is None:
+        return now
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return min(now, last)
+
+
+def _days(end: date, n: int) -> list[date]:
+    return [end - timedelta(days=n - 1 - i) for i in range(n)]
+
+
+@router.get("/home")
+def home_page(
+    request: Request,
+    account: HomeUser,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> HTMLResponse:
+    """The community manager's listening home, or communications' share of voice."""
+    if account.role == "communications":
+        return _comms_home(request, account, days if days in HOME_PERIODS else 30)
+    return _listening_home(request, account)
+
+
+def _listening_home(request: Request, account: Account) -> HTMLResponse:
+    from store import report_queries as rq
+    from store.home import daily_by_institution, untriaged_count
+    from store.mention_search import search
+
+    settings = request.app.state.settings
+    with session_scope(_db(request)) as session:
+        ids = rq.ensure_institutions(session, settings)
+        self_id = ids[settings.institution.slug]
+        names = rq.institution_names(session)
+        anchor = _anchor(session)
+        day_list = _days(anchor.date(), 15)
+        start = datetime.combine(day_list[0], datetime.min.time(), UTC)
+        end = datetime.combine(anchor.date() + timedelta(days=1), datetime.min.time(), UTC)
+        daily = daily_by_institution(session, start, end, self_id)
+        alerts, open_total = alert_inbox.list_alerts(session, status="open", limit=5)
+        week_start = end - timedelta(days=7)
+        triage = untriaged_count(session, week_start, end)
+        tops = search(
+            session,
+            MentionFilter(start=anchor.date() - timedelta(days=1), end=anchor.date(), sort="reach"),
+            limit=5,
+        ).rows
+        for m in tops:
+            session.expunge(m)
+        spoke = rq.ambassadors(session, week_start, end, self_id, limit=5)
+    keys = [d.isoformat() for d in day_list]
+    rows = []
+    for iid, (_slug, name, is_self) in sorted(names.items(), key=lambda x: (not x[1][2], x[1][1])):
+        series = [daily.get(iid, {}).get(k, (0, 0, 0)) for k in keys]
+        counts = [n for n, _p, _n in series]
+        base = counts[:-1]
+        mean = sum(base) / len(base)
+        sd = (sum((c - mean) ** 2 for c in base) / len(base)) ** 0.5
+        neg_base = sum(ng for _n, _p, ng in series[:-1])
+        today_n, _today_pos, today_neg = series[-1]
+        rows.append(
+            {
+                "name": name,
+                "is_self": is_self,
+                "today": today_n,
+                "mean": mean,
+                "sd": sd,
+                "unusual": today_n > mean + 2 * max(sd, 1.0),
+                "neg_today": today_neg / today_n if today_n else None,
+                "neg_usual": neg_base / sum(base) if sum(base) else None,
+                "spark": counts,
+            }
+        )
+    ours = next((r for r in rows if r["is_self"]), None)
+    chart = None
+    if ours is not None:
+        svg = counts_with_band(
+            _("Mentions per day"),
+            [d.strftime("%d/%m") for d in day_list],
+            [(_("Mentions"), ours["spark"])],
+            baseline=ours["mean"],
+            spread=ours["sd"],
+        )
+        chart = as_image(svg, _("Mentions per day"))
+    authors = {m.id: display_author(m, settings, is_alumnus=m.alumnus_id is not None) for m in tops}
+    return page(
+        request,
+        "home.html",
+        account,
+        {
+            "anchor": anchor,
+            "is_today": anchor.date() == datetime.now(UTC).date(),
+            "rows": rows,
+            "chart": chart,
+            "alerts": alerts,
+            "open_total": open_total,
+            "sentences": {
+                a.id: rule_sentence(a.rule, a.observed, a.baseline, a.details) for a in alerts
+            },
+            "triage": triage,
+            "triage_start": week_start.date().isoformat(),
+            "tops": tops,
+            "authors": authors,
+            "spoke": spoke,
+        },
+    )
+
+
+def _comms_home(request: Request, account: Account, days: int) -> HTMLResponse:
+    from reports.charts import hbars, lines
+    from store import report_queries as rq
+    from store.home import daily_by_institution
+
+    settings = request.app.state.settings
+    with session_scope(_db(request)) as session:
+        ids = rq.ensure_institutions(session, settings)
+        self_id = ids[settings.institution.slug]
+        names = rq.institution_names(session)
+        anchor = _anchor(session)
+        day_list = _days(anchor.date(), days)
+        start = datetime.combine(day_list[0], datetime.min.time(), UTC)
+        end = datetime.combine(anchor.date() + timedelta(days=1), datetime.min.time(), UTC)
+        sov = rq.share_of_voice(session, start, end)
+        daily = daily_by_institution(session, start, end, self_id)
+    total = sum(int(r["mentions"]) for r in sov)
+    sov_rows = [
+        {
+            **r,
+            "share": int(r["mentions"]) / total if total else 0.0,
+            "net": (int(r["positive"]) - int(r["negative"])) / int(r["mentions"])
+            if int(r["mentions"])
+            else None,
+        }
+        for r in sov
+    ]
+    keys = [d.isoformat() for d in day_list]
+    trend: dict[str, list[float | None]] = {}
+    for iid, (_slug, name, _is_self) in sorted(names.items(), key=lambda x: (not x[1][2], x[1][1])):
+        values: list[float | None] = []
+        for k in keys:
+            n, pos, _neg = daily.get(iid, {}).get(k, (0, 0, 0))
+            values.append(pos / n if n else None)  # a day without mentions is a gap
+        if any(v is not None for v in values):
+            trend[name] = values
+    labels = [d.strftime("%d/%m") for d in day_list]
+    return page(
+        request,
+        "home_comms.html",
+        account,
+        {
+            "anchor": anchor,
+            "days": days,
+            "periods": HOME_PERIODS,
+            "sov": sov_rows,
+            "total": total,
+            "sov_chart": hbars(
+                [(r["name"], r["share"]) for r in sov_rows], _("Share of voice"), percent=True
+            )
+            if total
+            else None,
+            "trend_chart": lines(
+                labels, trend, _("Share of positive mentions per day"), percent=True
+            )
+            if trend
+            else None,
+        },
     )
 
 

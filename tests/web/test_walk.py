@@ -159,7 +159,10 @@ def test_alumni_officer(site, chromium) -> None:
 def test_community_manager(site, chromium) -> None:
     base, alert = str(site["base"]), site["alert"]
     context, page = _session(chromium, base, "cm")
-    _check(page, "cm-home")
+    assert page.url.endswith("/home")
+    text = _check(page, "cm-home")
+    assert "face à l'habitude" in text and "Alertes ouvertes" in text and "À trier" in text
+    assert page.locator("[data-today] tbody tr").count() >= 2  # ours and a peer
     text = _visit(page, base, "/alerts", "cm-alerts")
     assert "d'habitude" in text
     text = _visit(page, base, f"/alerts/{alert}", "cm-alert")
@@ -192,7 +195,9 @@ def test_community_manager(site, chromium) -> None:
 def test_communications(site, chromium) -> None:
     base, week = str(site["base"]), str(site["week"])
     context, page = _session(chromium, base, "comms")
-    _check(page, "comms-home")
+    text = _check(page, "comms-home")
+    assert "Part de voix" in text
+    _visit(page, base, "/home?days=7", "comms-home-7d")
     text = _visit(page, base, "/reports", "comms-reports")
     assert "Rapports hebdomadaires" in text
     page.click(f'a[data-week="{week}"]')
