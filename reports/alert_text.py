@@ -7,6 +7,7 @@ d'habitude", never the dict. Every word goes through the catalogue.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,3 +112,19 @@ def series_of(details: Any) -> tuple[list[int], list[int]]:
     totals = [int(x) for x in series.get("totals") or [] if isinstance(x, (int, float))]
     negs = [int(x) for x in series.get("negatives") or [] if isinstance(x, (int, float))]
     return totals, negs
+
+
+def surface_terms(terms: list[str], texts: list[str]) -> list[str]:
+    """Terms as written in the posts (``etudes`` -> ``études``): the detector stores them folded."""
+    from collections import Counter
+
+    from veille.query import tokenize
+
+    seen: dict[str, Counter[str]] = {}
+    wanted = set(terms)
+    for text in texts:
+        for word in re.findall(r"\w+", text or ""):
+            key = " ".join(tokenize(word))
+            if key in wanted:
+                seen.setdefault(key, Counter())[word.lower()] += 1
+    return [seen[t].most_common(1)[0][0] if t in seen else t for t in terms]

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from reports.alert_text import rule_sentence, sample_ids, series_of, terms_of
+from reports.alert_text import rule_sentence, sample_ids, series_of, surface_terms, terms_of
 from reports.charts import as_image
 from reports.plots import counts_with_band
 from reports.text import author_label
@@ -720,7 +720,7 @@ def alert_page(request: Request, alert_id: RowId, account: AlertUser) -> HTMLRes
         {
             "al": alert,
             "sentence": rule_sentence(alert.rule, alert.observed, alert.baseline, alert.details),
-            "terms": terms_of(alert.details),
+            "terms": surface_terms(terms_of(alert.details), [p["body"] for p in posts]),
             "posts": posts,
             "institution": institution,
             "has_series": bool(totals),
