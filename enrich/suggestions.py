@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from enrich import names
+from enrich.evidence import capped_confidence
 from enrich.matching import MODEL_VERSION, _orcid_one, _url_key_one
 from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
 from veille.stages import StageContext, StageResult
@@ -104,7 +105,8 @@ def _row(
         "field": field,
         "old_value": old or None,
         "new_value": new,
-        "confidence": round(confidence, 6),
+        # a homonym is not a match: name-only evidence never reaches the high band
+        "confidence": round(capped_confidence(confidence, evidence), 6),
         "evidence": evidence,
         "provenance": _complete(provenance),
         "status": "pending",

@@ -21,7 +21,8 @@ from typing import Any
 
 from reports import charts
 from reports.render import html_to_pdf, render
-from reports.text import author_label, excerpt, top_terms
+from reports.text import author_label, excerpt
+from reports.themes import period_themes
 from store import report_queries as q
 from store.db import session_scope
 from veille.config import Settings
@@ -124,23 +125,13 @@ def build_brand(
         texts_by_period[key].append(f"{m.row['title'] or ''} {m.row['text'] or ''}")
     totals = [sum(v[i] for v in sentiment.values()) for i in range(len(labels))]
     trend = {
-        k: [sentiment[k][i] / totals[i] if totals[i] else 0.0 for i in range(len(labels))]
+        k: [sentiment[k][i] / totals[i] if totals[i] else None for i in range(len(labels))]
         for k in ("positive", "negative")
     }
     query_words = [str(leaf) for leaf in positive_leaves(parse(query).root)]
-    all_texts = [t for ts in texts_by_period.values() for t in ts]
+    by_period = period_themes(texts_by_period, limit=6, exclude=query_words)
     themes = [
-        {
-            "period": p,
-            "mentions": len(texts_by_period.get(p, [])),
-            "terms": [
-                t
-                for t, _ in top_terms(
-                    texts_by_period.get(p, []), all_texts, limit=6, exclude=query_words
-                )
-            ]
-            or [t for t, _ in top_terms(texts_by_period.get(p, []), limit=6, exclude=query_words)],
-        }
+        {"period": p, "mentions": len(texts_by_period[p]), "terms": by_period.get(p, [])}
         for p in labels
         if texts_by_period.get(p)
     ]
@@ -176,8 +167,12 @@ def build_brand(
                 }
             )
         sov.sort(key=lambda r: (-r["mentions"], r["name"]))
+        # No ranking on no data: 1/2/3 on zero mentions would be an invention.
+        ranked = sum(count[i] for i in compared) > 0
         for rank, r in enumerate(sov, 1):
-            r["rank"] = rank
+            r["rank"] = rank if ranked and r["mentions"] else None
+            if not ranked:
+                r["index"] = None
 
     tops = sorted(matched, key=lambda m: (-int(m.row["reach"] or 0), m.row["id"]))[:10]
     n = len(matched)
@@ -223,8 +218,14 @@ def build_brand(
     }
 
 
-def to_csv(settings: Settings, context: dict[str, Any]) -> bytes:
-    """Matched mentions, one per row, every text cell neutralised against formulas."""
+def to_csv(
+    settings: Settings, context: dict[str, Any], *, delimiter: str = ",", bom: bool = True
+) -> bytes:
+    """Matched mentions, one per row, every text cell neutralised against formulas.
+
+    French Excel splits on ``;`` and needs the BOM to read UTF-8 accents: the
+    UI offers that (``delimiter=";"``); scripts get RFC 4180 commas.
+    """
     names: dict[int, tuple[str, str, bool]] = context["names"]
     buf = io.StringIO()
     write_rows(
@@ -245,19 +246,30 @@ def to_csv(settings: Settings, context: dict[str, Any]) -> bytes:
             )
             for m in context["matched"]
         ),
+        delimiter=delimiter,
     )
     # BOM so that spreadsheet software opens UTF-8 accents correctly.
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return (("\ufeff" if bom else "") + buf.getvalue()).encode("utf-8")
 
 
 def brand_report(
-    settings: Settings, *, query: str, start: date, end: date, compare_peers: bool, fmt: str
+    settings: Settings,
+    *,
+    query: str,
+    start: date,
+    end: date,
+    compare_peers: bool,
+    fmt: str,
+    csv_delimiter: str = ",",
+    csv_bom: bool = True,
 ) -> bytes:
     """The brand report as bytes in ``fmt`` (html, pdf or csv); used by the CLI and the UI."""
     if fmt not in FORMATS:
         raise BrandReportError(f"format {fmt!r} is not supported: use one of {', '.join(FORMATS)}")
     context = build_brand(settings, query=query, start=start, end=end, compare_peers=compare_peers)
     if fmt == "csv":
-        return to_csv(settings, context)
+        if csv_delimiter not in (",", ";", "\t"):
+            raise BrandReportError(f"CSV delimiter {csv_delimiter!r}: use ',', ';' or a tab")
+        return to_csv(settings, context, delimiter=csv_delimiter, bom=csv_bom)
     html = render("brand.html.j2", **context)
     return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)

@@ -19,6 +19,7 @@ from typing import Any
 
 from enrich.routing import FALLBACK_TEAM
 from reports import mail
+from reports.alert_text import rule_sentence
 from reports.render import render
 from reports.text import author_label, excerpt
 from store import alerts as store_alerts
@@ -27,16 +28,11 @@ from store.db import session_scope
 from store.models import Alert
 from store.types import utcnow
 from veille.config import Settings
+from veille.i18n import label
 from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
-RULE_LABELS = {
-    "volume_spike": "Pic de volume",
-    "negative_share": "Pic de mentions négatives",
-    "crisis_keywords": "Mots-clés de crise",
-    "high_reach_negative": "Mention négative à forte audience",
-}
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -61,6 +57,10 @@ class DigestItem:
     samples: list[dict[str, Any]] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
     count: int = 1
+    #: The rule in one sentence ("42 mentions en une heure contre 6 ± 2 d'habitude").
+    sentence: str = ""
+    #: The alert's page in the web UI (the latest alert of the group).
+    url: str = ""
 
 
 @dataclass
@@ -165,7 +165,7 @@ def _item(
     inst = names.get(latest.institution_id or -1, ("", "—", False))[1]
     return DigestItem(
         rule=latest.rule,
-        label=RULE_LABELS.get(latest.rule, latest.rule),
+        label=label("rule", latest.rule),
         institution=inst,
         severity=min((a.severity for a in alerts), key=lambda s: _SEVERITY_ORDER.get(s, 9)),
         title=latest.title,
@@ -181,19 +181,29 @@ def _item(
         samples=samples,
         alert_ids=[int(a.id) for a in alerts if a.id is not None],
         count=len(alerts),
+        sentence=rule_sentence(latest.rule, latest.observed, latest.baseline, latest.details),
+        url=alert_url(settings, latest.id),
     )
+
+
+def alert_url(settings: Settings, alert_id: int | None) -> str:
+    """The alert's page in the web UI (``web.base_url``), or ``""`` without an id."""
+    if alert_id is None:
+        return ""
+    return f"{settings.web.base_url.rstrip('/')}/alerts/{int(alert_id)}"
 
 
 def _render(settings: Settings, d: TeamDigest) -> None:
     n = len(d.items)
+    team = label("team", d.team)
     d.subject = (
-        f"[veille] {settings.institution.name} — {n} alerte(s) pour {d.team}"
+        f"[veille] {settings.institution.name} — {n} alerte(s) pour {team}"
         if n
-        else f"[veille] {settings.institution.name} — aucune alerte pour {d.team}"
+        else f"[veille] {settings.institution.name} — aucune alerte pour {team}"
     )
     context = {
         "subject": d.subject,
-        "team": d.team,
+        "team": team,
         "items": d.items,
         "total_alerts": len(d.alert_ids),
         "generated_at": utcnow(),

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from veille.i18n import gettext, label
 from veille.urls import http_url
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def environment() -> Environment:
     env.filters.update(
         int=fmt_int, pct=fmt_pct, signed_pct=fmt_signed_pct, date=fmt_date, url=safe_url
     )
+    # Internal keys (sentiment, platform, rule, team) through the one catalogue.
+    env.filters["label"] = lambda key, kind: label(kind, key)
+    env.globals["_"] = gettext
     return env
 
 
@@ -80,13 +84,28 @@ def render(template: str, **context: Any) -> str:
 
 
 def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"report rendering does not fetch external resources ({url[:60]})")
+    """WeasyPrint < 70: only inline ``data:`` resources (the charts), nothing from outside."""
+    from weasyprint import default_url_fetcher
+
+    if not url.startswith("data:"):
+        raise ValueError(f"report rendering does not fetch external resources ({url[:60]})")
+    fetched: dict[str, Any] = default_url_fetcher(url)
+    return fetched
+
+
+def _offline_fetcher() -> Any:
+    """A fetcher of ``data:`` URLs only: charts are embedded, reports fetch nothing."""
+    try:
+        from weasyprint.urls import URLFetcher  # WeasyPrint >= 70
+    except ImportError:
+        return _no_fetch
+    return URLFetcher(allowed_protocols={"data"})
 
 
 def html_to_pdf(html: str) -> bytes:
     """Render a self-contained HTML document to PDF bytes (offline)."""
     from weasyprint import HTML
 
-    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    pdf = HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf()
     assert pdf is not None
     return bytes(pdf)

@@ -151,7 +151,7 @@ def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
         reach += row.reach
     per_day = [sum(v[i] for v in by_platform.values()) for i in range(7)]
     trend = {
-        label: [by_sentiment[label][i] / per_day[i] if per_day[i] else 0.0 for i in range(7)]
+        label: [by_sentiment[label][i] / per_day[i] if per_day[i] else None for i in range(7)]
         for label in ("positive", "negative")
     }
     negative, positive = sentiment_total.get("negative", 0), sentiment_total.get("positive", 0)
@@ -232,14 +232,38 @@ def write_weekly(
     return paths, context
 
 
+def archive_week(settings: Settings, db_url: str, week: Week) -> bool:
+    """Freeze the week's data in ``report_snapshot`` (first write wins): the archive.
+
+    The weekly stage runs after the week ended; what it reported is what the
+    archive shows later (the UI lists frozen weeks), even once retention
+    blanked the texts of its top mentions.
+    """
+    with session_scope(db_url) as s:
+        if report_snapshots.is_frozen(s, report_snapshots.WEEKLY, week.label):
+            return False
+        data = weekly_report_data(settings, s, week)
+        return report_snapshots.freeze(s, report_snapshots.WEEKLY, week.label, data)
+
+
 def weekly_report_stage(ctx: StageContext) -> StageResult:
-    """Pipeline stage: the report of the last complete ISO week (or ``options['week']``)."""
+    """Pipeline stage: the report of the last complete ISO week (or ``options['week']``).
+
+    The week's data is frozen first (:func:`archive_week`), so the archive in
+    the UI shows exactly what was sent.
+    """
     week = parse_week(ctx.options.get("week"))
+    archived = archive_week(ctx.settings, ctx.db_url, week)
     paths, context = write_weekly(
         ctx.settings, ctx.db_url, ctx.output_dir, week, pdf=bool(ctx.options.get("pdf", True))
     )
     result = StageResult(
-        counts={"mentions": int(context["h"]["total"]), "files": len(paths)}, outputs=paths
+        counts={
+            "mentions": int(context["h"]["total"]),
+            "files": len(paths),
+            "archived": int(archived),
+        },
+        outputs=paths,
     )
     if ctx.options.get("send"):
         from reports.mail import send_weekly

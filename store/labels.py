@@ -65,3 +65,33 @@ def labelled_examples(session: Session, task: str = "sentiment") -> Sequence[Lab
         .order_by(col(LabelledExample.created_at), col(LabelledExample.id))
     )
     return session.exec(stmt).all()
+
+
+def add_team_correction(
+    session: Session, mention_id: int, team: str, author: str, teams: Sequence[str]
+) -> LabelledExample:
+    """Route a mention to ``team`` by hand, kept as a ``task="team"`` labelled example.
+
+    The router is trained and evaluated on such examples, as the sentiment
+    model is on :func:`add_correction`'s.
+    """
+    team = team.strip()
+    if team not in teams:
+        raise LabelError(f"unknown team {team!r}; configured teams: {', '.join(teams) or 'none'}")
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise LabelError(f"no mention with id {mention_id}")
+    example = LabelledExample(
+        task="team",
+        text=mention.text or mention.title,
+        label=team,
+        lang=mention.lang,
+        mention_id=mention.id,
+        author=author,
+        created_at=utcnow(),
+    )
+    session.add(example)
+    mention.team = team
+    session.add(mention)
+    session.flush()
+    return example

@@ -54,3 +54,13 @@ def get(session: Session, kind: str, period: str, institution: str = "") -> dict
 
 def is_frozen(session: Session, kind: str, period: str, institution: str = "") -> bool:
     return get(session, kind, period, institution) is not None
+
+
+def periods(session: Session, kind: str, institution: str = "") -> list[str]:
+    """Every frozen period of ``kind``, newest first (the report archive)."""
+    rows = session.exec(
+        select(ReportSnapshot.period).where(
+            ReportSnapshot.kind == kind, ReportSnapshot.institution == institution
+        )
+    ).all()
+    return sorted(rows, reverse=True)

@@ -298,8 +298,22 @@ def health_summary(
         if latest is not None and now - latest.started_at > 2 * period + timedelta(hours=1):
             stale.append(job)
     never_run = sorted(job for job in expected if job not in seen)
+    # A job that never ran is late once the service has run longer than that job's
+    # grace (twice its period plus an hour) since its first recorded run: on a fresh
+    # install nothing is late, but a job that never starts is not "ok" for ever.
+    first_start = session.exec(select(func.min(JobRun.started_at))).one()
+    if isinstance(first_start, datetime) and first_start.tzinfo is None:
+        first_start = first_start.replace(tzinfo=now.tzinfo)  # SQLite's MIN() loses the zone
+    overdue = [
+        job
+        for job in never_run
+        if first_start is not None and now - first_start > 2 * expected[job] + timedelta(hours=1)
+    ]
+    late = sorted({*stale, *overdue})
     return {
-        "ok": not (failing or stale or stuck),
+        "ok": not (failing or late or stuck),
+        "ever_ran": bool(last_runs),
+        "late": late,
         "generated_at": now.isoformat(),
         "jobs": jobs,
         "failures_24h": failures,

@@ -17,18 +17,21 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from store.suppression import pseudonym_key as default_pseudonym_key
 from veille import __version__
 from veille.config import Settings
+from veille.i18n import gettext as _
+from veille.i18n import is_translated
 from web.keys import KeyRing, current_webhook_secret
 from web.links import DEFAULT_MAX_AGE_DAYS
 from web.render import make_templates
@@ -220,7 +223,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     def health(request: Request) -> JSONResponse:
-        """``{"status": "ok"|"degraded"}`` for anyone (503 when degraded); details for admins.
+        """``{"status": "ok"|"degraded"|"never_run"}`` for anyone (503 unless ok); admins: details.
 
         The details (run log: jobs, errors, hosts, counts) are assembled by
         :func:`scheduler.health` alone; here they are only gated: an admin's
@@ -229,8 +232,12 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         import scheduler
 
         body = scheduler.health(settings)
-        status_code = 200 if body["ok"] else 503
-        status = "ok" if body["ok"] else "degraded"
+        # Honest: "ok" only once jobs ran and none is failing, late or stuck.
+        if not body.get("ever_ran", True):
+            status = "never_run"
+        else:
+            status = "ok" if body["ok"] else "degraded"
+        status_code = 200 if status == "ok" else 503
         if not _is_admin(request):
             return JSONResponse({"status": status}, status_code=status_code)
         return JSONResponse(jsonable_encoder({"status": status, **body}), status_code=status_code)
@@ -239,8 +246,10 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     async def login_required(request: Request, _exc: LoginRequiredError) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown routes too (Starlette's 404): a page in the layout, never raw JSON,
+        # except under /api/ where clients read JSON.
         if request.url.path.startswith("/api/"):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
@@ -251,6 +260,16 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
             _error_context(request, exc.status_code, str(exc.detail)),
             status_code=exc.status_code,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # A bug: logged with its traceback, shown as a page that says what to do.
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return app.state.templates.TemplateResponse(
+            request, "error.html", _error_context(request, 500, ""), status_code=500
         )
 
     @app.exception_handler(DataError)
@@ -264,7 +283,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         return app.state.templates.TemplateResponse(
             request,
             "error.html",
-            _error_context(request, 400, "Requête invalide : une valeur n'est pas acceptable."),
+            _error_context(request, 400, _("Invalid request: a value is not acceptable.")),
             status_code=400,
         )
 
@@ -275,7 +294,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         return app.state.templates.TemplateResponse(
             request,
             "error.html",
-            _error_context(request, 400, "Requête invalide."),
+            _error_context(request, 400, _("Invalid request.")),
             status_code=400,
         )
 
@@ -305,16 +324,61 @@ def _is_admin(request: Request) -> bool:
     return grant is not None and grant.account.role == "admin"
 
 
+#: What each error status says, whatever the detail (msgids of the catalogue).
+ERROR_TITLES = {
+    400: "Invalid request",
+    401: "Sign-in required",
+    403: "Access denied",
+    404: "Page not found",
+    405: "Action not allowed here",
+    409: "Conflict",
+    413: "Request too large",
+    429: "Too many requests",
+    500: "Internal error",
+    501: "Not available",
+}
+ERROR_HINTS = {
+    403: "Your role does not give access to this page.",
+    404: "This page does not exist, or no longer does.",
+    500: "Something went wrong on our side; the error has been logged. Try again later.",
+}
+
+
+def error_text(status: int, detail: str) -> tuple[str, str]:
+    """(title, message) of an error page, in French, from the catalogue.
+
+    A detail the catalogue translates (or a French one, written for the UI)
+    is shown; an English internal detail ("Not Found", "no suggestion 5")
+    is not: the page says what the status means instead.
+    """
+    title = _(ERROR_TITLES.get(status, "Error"))
+    hint = _(ERROR_HINTS.get(status, ERROR_TITLES.get(status, "Error")))
+    if detail and _(detail) != detail:
+        return title, _(detail)
+    if detail and (is_translated(detail) or _written_in_french(detail)):
+        return title, detail
+    return title, hint
+
+
+def _written_in_french(text: str) -> bool:
+    """Details written in French for the UI before the catalogue (CSRF, roles, queries)."""
+    return any(c in text for c in "éèêàùçôî«»") or text.startswith(("Requête", "Jeton"))
+
+
 def _error_context(request: Request, status: int, message: str) -> dict[str, object]:
     from web.security import csrf_token
+    from web.ui import nav_for
 
+    account = session_account(request)
+    title, text = error_text(status, message)
     return {
         "status": status,
-        "message": message,
-        "account": session_account(request),
+        "title": title,
+        "message": text,
+        "account": account,
         "csrf": csrf_token(request),
         "flashes": [],
-        "nav": [],
+        "nav": nav_for(account),
         "path": request.url.path,
     }
 

@@ -18,7 +18,10 @@ from urllib.parse import urlsplit
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from enrich.evidence import read_match
 from store.review import band, current_value
+from veille.i18n import gettext as _
+from veille.i18n import label
 from veille.urls import http_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -116,10 +119,6 @@ REJECT_REASON_LABELS = {
     "error_body": "Message d'erreur à la place des résultats",
 }
 
-_WEIGHT_KEYS = ("weight", "match_weight", "bayes_factor", "log_weight", "log2_bf", "contribution")
-_AGREEMENT_KEYS = ("agreement", "level", "comparison", "match", "similarity", "label", "value")
-
-
 #: ``value`` if it is an http(s) URL, else ``""`` (never a script URL); see
 #: :func:`veille.urls.http_url`, shared with the reports.
 safe_url = http_url
@@ -164,55 +163,107 @@ def fmt_value(field_name: str | None, value: str | None) -> str:
 
 @dataclass
 class EvidenceRow:
+    """One compared field, as the review page shows it."""
+
     field: str
+    alumni_value: str
+    found_value: str
     agreement: str
     weight: str
+    agrees: bool
+
+
+@dataclass
+class EvidenceView:
+    """A suggestion's match evidence, readable: table, one-line reason, warning."""
+
+    rows: list[EvidenceRow]
+    why: str
+    name_only: bool
+    probability: str
+
+
+def _weight(value: float | None) -> str:
+    """A log2 Bayes factor, signed, French decimal comma (``+6,2``)."""
+    if value is None:
+        return "—"
+    return f"{value:+.1f}".replace(".", ",")
+
+
+def _field_list(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def evidence_view(evidence: Any) -> EvidenceView:
+    """What the pipeline recorded about a match (``evidence["match"]``), for people.
+
+    Reads the shape :mod:`enrich.suggestions` writes (see
+    :func:`enrich.evidence.read_match`): one row per compared field with both
+    values, the agreement level and its weight, a one-line reason, and
+    ``name_only`` when nothing but the name agreed.
+    """
+    match = read_match(evidence)
+    rows = [
+        EvidenceRow(
+            field=label("match_field", f.field),
+            alumni_value=f.alumni_value or "—",
+            found_value=f.found_value or "—",
+            agreement=label("match_level", f.level),
+            weight=_weight(f.weight),
+            agrees=f.agrees,
+        )
+        for f in match.fields
+        if f.compared or f.agrees
+    ]
+    agreeing = [
+        f"{label('match_field', f.field).lower()} ({label('match_level', f.level)})"
+        for f in match.agreeing
+    ]
+    differing = [
+        label("match_field", f.field).lower() for f in match.fields if f.level == "different"
+    ]
+    if match.exact:
+        why = _("Linked by an exact identifier: %(what)s.") % {
+            "what": label("exact_id", match.exact)
+        }
+    elif match.via_snapshot:
+        why = _("Linked through a profile already matched to this alumnus.")
+    elif match.name_only:
+        why = _("Only the name agreed (%(fields)s): nothing else says it is this person.") % {
+            "fields": _field_list(agreeing)
+        }
+    elif agreeing:
+        why = _("Agreeing: %(fields)s.") % {"fields": _field_list(agreeing)}
+    else:
+        why = _("No field comparison was recorded for this match.")
+    if differing and not match.exact:
+        why += " " + _("Differing: %(fields)s.") % {"fields": _field_list(differing)}
+    if match.swapped_names:
+        why += " " + _("First and last name are swapped on the found profile.")
+    prob = (
+        f"{match.probability * 100:.0f} %".replace(".", ",")
+        if match.probability is not None
+        else ""
+    )
+    return EvidenceView(rows=rows, why=why, name_only=match.name_only, probability=prob)
+
+
+def evidence_band(confidence: float, evidence: Any) -> str:
+    """The band shown: never ``high`` for a name-only match, whatever was stored."""
+    name = band(confidence)
+    if name == "high" and read_match(evidence).name_only:
+        return "medium"
+    return name
 
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)[:200]
+        return ""
     return str(value)[:200]
-
-
-def evidence_rows(evidence: Any) -> tuple[list[EvidenceRow], list[tuple[str, str]]]:
-    """Which fields agreed and how much each weighed, plus the other facts.
-
-    Accepts the shapes the matchers write: ``{"fields": {name: {...}}}``,
-    ``{"fields": [{"field": name, ...}]}`` or ``{name: {...}}`` at top level,
-    where each entry carries an agreement level and a weight.
-    """
-    if not isinstance(evidence, dict):
-        return [], []
-    rows: list[EvidenceRow] = []
-    other: list[tuple[str, str]] = []
-
-    def entry(name: str, data: Any) -> None:
-        if isinstance(data, dict):
-            agreement = next((data[k] for k in _AGREEMENT_KEYS if k in data), "")
-            weight = next((data[k] for k in _WEIGHT_KEYS if k in data), "")
-            rows.append(EvidenceRow(name, _short(agreement), _short(weight)))
-        else:
-            rows.append(EvidenceRow(name, "", _short(data)))
-
-    fields = evidence.get("fields")
-    if isinstance(fields, dict):
-        for name, data in fields.items():
-            entry(str(name), data)
-    elif isinstance(fields, list):
-        for item in fields:
-            if isinstance(item, dict):
-                entry(str(item.get("field") or item.get("name") or "?"), item)
-    for key, value in evidence.items():
-        if key == "fields":
-            continue
-        if isinstance(value, dict) and any(k in value for k in _WEIGHT_KEYS):
-            entry(str(key), value)
-        else:
-            other.append((str(key), _short(value)))
-    return rows, other
 
 
 def source_of(provenance: Any, evidence: Any) -> dict[str, str]:
@@ -240,6 +291,32 @@ def source_of(provenance: Any, evidence: Any) -> dict[str, str]:
     }
 
 
+def job_label(job: object) -> str:
+    """A scheduled job as people say it (``crawl:news`` reads "Collecte : news")."""
+    text = str(job or "")
+    kind, _sep, rest = text.partition(":")
+    if kind == "crawl" and rest:
+        return _("Collection: %(source)s") % {"source": rest}
+    return label("job", text)
+
+
+def week_label(week: object) -> str:
+    """``2026-W47`` as "semaine 47 de 2026 (du 16/11 au 22/11)"."""
+    text = str(week or "")
+    try:
+        year, num = int(text[:4]), int(text[6:])
+        monday = date.fromisocalendar(year, num, 1)
+    except ValueError:
+        return text
+    sunday = date.fromordinal(monday.toordinal() + 6)
+    return _("week %(num)s of %(year)s (%(start)s to %(end)s)") % {
+        "num": num,
+        "year": year,
+        "start": monday.strftime("%d/%m"),
+        "end": sunday.strftime("%d/%m"),
+    }
+
+
 def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -252,6 +329,9 @@ def make_templates() -> Jinja2Templates:
     env.filters["dt"] = fmt_dt
     env.filters["target"] = target_label
     env.filters["band"] = band
+    env.filters["label"] = lambda key, kind: label(kind, key)
+    env.filters["job_label"] = job_label
+    env.filters["week_label"] = week_label
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
         BAND_LABELS=BAND_LABELS,
@@ -264,7 +344,10 @@ def make_templates() -> Jinja2Templates:
         REJECT_REASON_LABELS=REJECT_REASON_LABELS,
         fmt_value=fmt_value,
         current_value=current_value,
-        evidence_rows=evidence_rows,
+        evidence_view=evidence_view,
+        evidence_band=evidence_band,
+        label=label,
+        _=_,
         source_of=source_of,
     )
     return Jinja2Templates(env=env)

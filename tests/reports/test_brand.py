@@ -78,7 +78,11 @@ def test_query_share_of_voice_index_and_themes(db_url, brand_data) -> None:
     assert sov["Université Exemple"]["index"] == 150  # 75 % share x 2 institutions
     assert sov["Université Voisine"]["index"] == 50
     themes = {t["period"]: t["terms"] for t in ctx["themes"]}
-    assert "hackathon" in themes["2026-11-10"] and "robotique" in themes["2026-11-10"]
+    # keyphrases now (c-TF-IDF over adjacent content words): "hackathon étudiants robotique"
+    day10 = " | ".join(themes["2026-11-10"])
+    assert "hackathon" in day10 and "robotique" in day10
+    # no numbers or times as themes ("cours 3", "10h", "1er")
+    assert not any(c.isdigit() for terms in themes.values() for t in terms for c in t)
     assert all("intelligence" not in terms for terms in themes.values())  # query words excluded
 
 
@@ -100,7 +104,8 @@ def test_csv_html_pdf_keep_untrusted_text_inert(db_url, brand_data, tmp_path) ->
     html = brand_report(brand_data, fmt="html", **args).decode()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "javascript:" not in html
-    assert "Part de voix" in html and "<svg" in html
+    # charts are pygal SVG embedded as images (CSP-safe in the UI, rendered in the PDF)
+    assert "Part de voix" in html and "data:image/svg+xml;base64," in html
 
     pdf = brand_report(brand_data, fmt="pdf", **args)
     assert pdf.startswith(b"%PDF")

@@ -81,6 +81,9 @@ def test_digest_reaches_smtp_with_both_parts_and_inert_text(db_url, team_setting
     assert "1 alerte(s)" in text and "2 déclenchements regroupés" in text  # deduplicated
     assert "(x2)" in text and "seuil 3.0 σ" in text and "inscriptions" in text
     assert "Pic de volume" in html
+    # each alert links to its page in the UI, and its rule reads as a sentence
+    assert "/alerts/" in text and 'href="http://127.0.0.1:8000/alerts/' in html
+    assert "d'habitude" in text and "volume_spike" not in text
 
     com = by_rcpt[("com@univ.example",)]
     ctext = com.get_body(preferencelist=("plain",)).get_content()

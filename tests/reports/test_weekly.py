@@ -117,7 +117,7 @@ def test_weekly_report_figures_sections_and_pdf(db_url, week_data, tmp_path) -> 
     assert "secret_person" not in html and "auteur·rice #ab12" in html  # pseudonymised
     assert "presse_officielle" in html  # allow-listed
     assert "Camille Martin" in html and "Directrice R&amp;D" in html
-    assert html.count("<svg") >= 4
+    assert html.count("data:image/svg+xml;base64,") >= 4  # pygal charts, embedded as images
 
     text = pdf_text(paths[1])
     assert "Veille hebdomadaire" in text

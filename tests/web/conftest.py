@@ -54,11 +54,12 @@ class Seed:
 def seed_database(url: str) -> Seed:
     """Two alumni with suggestions in every band, hostile text, alerts, accounts."""
     now = datetime.now(UTC)
+    # the shape enrich.suggestions writes (enrich.matching.evidence_for under "match")
     evidence = {
-        "fields": {
-            "name": {"agreement": "exact", "weight": 6.2},
-            "city": {"agreement": "fuzzy", "weight": 1.4},
-            "graduation_year": {"agreement": "else", "weight": -0.3},
+        "match": {
+            "last_name": {"level": "exact", "weight": 6.2, "values": ["martin", "martin"]},
+            "city": {"level": "jw>=0.88", "weight": 1.4, "values": ["lyon", "lyon 3e"]},
+            "graduation_year": {"level": "different", "weight": -0.3, "values": [2015, 2012]},
         },
         "match_probability": 0.98,
     }
@@ -110,7 +111,9 @@ def seed_database(url: str) -> Seed:
             dedupe_key="s-xss", alumnus_id="A-002", field="job_title", old_value=XSS_IMG,
             new_value=XSS_SCRIPT, confidence=0.99,
             evidence={
-                "fields": {XSS_SCRIPT: {"agreement": XSS_IMG, "weight": 1.0}},
+                "match": {
+                    XSS_SCRIPT: {"level": XSS_IMG, "weight": 1.0, "values": [XSS_IMG, XSS_SCRIPT]}
+                },
                 XSS_IMG: XSS_SCRIPT,
             },
             provenance={"source_url": "javascript:alert(1)", "snippet": XSS_SCRIPT + XSS_IMG},

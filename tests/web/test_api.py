@@ -39,7 +39,7 @@ def test_pagination_and_models(app, seeded: Seed) -> None:
     page2 = client.get("/api/v1/alumni", params={"limit": 1, "offset": 1}, headers=h).json()
     assert page2["items"][0]["id"] != page["items"][0]["id"]
     s = client.get(f"/api/v1/suggestions/{seeded.high}", headers=h).json()
-    assert s["band"] == "high" and s["evidence"]["fields"]["name"]["weight"] == 6.2
+    assert s["band"] == "high" and s["evidence"]["match"]["last_name"]["weight"] == 6.2
     assert client.get("/api/v1/suggestions/999999", headers=h).status_code == 404
     assert client.get("/api/v1/alumni", params={"limit": 500}, headers=h).status_code == 422
     mentions = client.get("/api/v1/mentions", headers=auth(seeded.tokens["cm"])).json()

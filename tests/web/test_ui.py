@@ -88,7 +88,7 @@ def test_accept_audit_undo_through_ui(browser: Browser, seeded, db_url) -> None:
     browser.login("officer")
     inbox = browser.get("/review").text
     assert "New Corp" in inbox and "Old Corp" in inbox
-    assert "annuaire.example.org/claire-martin" in inbox and "6.2" in inbox
+    assert "annuaire.example.org/claire-martin" in inbox and "+6,2" in inbox
     r = browser.post(f"/review/{seeded.high}/accept")
     assert r.status_code == 303
     page = browser.get(f"/alumni/{seeded.alumnus}").text

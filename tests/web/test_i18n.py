@@ -1,0 +1,111 @@
+"""The one catalogue translates every message the UI, e-mails and reports can show.
+
+Fails on: a ``_()``/``gettext`` message in web/, reports/ or veille/ (Python or
+Jinja2 template) with no French translation; an internal key shown through
+``label()`` (sentiment, alert status and rule, match field and level, job
+status, configured team) with no entry; a fuzzy or empty entry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from veille.i18n import catalogue_path, label
+
+ROOT = Path(__file__).resolve().parents[2]
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+
+
+def _catalogue() -> dict[tuple[str | None, str], str]:
+    with catalogue_path("fr").open("rb") as fh:
+        cat = read_po(fh, locale="fr")
+    out: dict[tuple[str | None, str], str] = {}
+    for m in cat:
+        if not m.id:
+            continue
+        msgid = m.id[0] if isinstance(m.id, tuple) else m.id
+        string = m.string[0] if isinstance(m.string, tuple) else m.string
+        out[(m.context, msgid)] = "" if m.fuzzy else string
+    return out
+
+
+def test_every_entry_is_translated() -> None:
+    missing = [k for k, v in _catalogue().items() if not v]
+    assert not missing, f"empty or fuzzy entries in the catalogue: {missing}"
+
+
+def test_every_extracted_message_is_in_the_catalogue() -> None:
+    cat = _catalogue()
+    missing = []
+    for folder in ("web", "reports", "veille", "enrich/evidence.py"):
+        path = ROOT / folder
+        found = (
+            extract_from_dir(path, METHODS, keywords=KEYWORDS)
+            if path.is_dir()
+            else extract_from_dir(path.parent, [(path.name, "python")], keywords=KEYWORDS)
+        )
+        for filename, lineno, message, _comments, context in found:
+            msgid = message[0] if isinstance(message, tuple) else message
+            if not cat.get((context, msgid)):
+                missing.append(f"{folder}/{filename}:{lineno}: {msgid!r}")
+    assert not missing, "untranslated messages:\n" + "\n".join(missing)
+
+
+def _teams() -> set[str]:
+    teams: set[str] = set()
+    for toml in (ROOT / "veille/veille.example.toml", ROOT / "veille/demo/data/demo.toml"):
+        if toml.exists():
+            teams |= set(tomllib.loads(toml.read_text(encoding="utf-8")).get("teams", {}))
+    return teams
+
+
+def _keys() -> list[tuple[str, str]]:
+    from enrich.matching import LEVELS
+    from enrich.routing import FALLBACK_TEAM
+    from store.alert_inbox import ALERT_STATUSES
+    from store.labels import SENTIMENT_LABELS
+
+    keys = [("sentiment", s) for s in SENTIMENT_LABELS]
+    keys += [("alert_status", s) for s in ALERT_STATUSES]
+    keys += [("rule", r) for r in ("volume_spike", "negative_share", "crisis_keywords")]
+    keys += [("rule", "high_reach_negative")]
+    keys += [("severity", s) for s in ("critical", "warning")]
+    keys += [("match_field", f) for f in LEVELS]
+    keys += [("match_level", lev) for levels in LEVELS.values() for lev in levels]
+    keys += [("match_level", "missing")]
+    keys += [("job_status", s) for s in ("ok", "error", "running", "never_run", "late")]
+    keys += [
+        ("job", j) for j in ("alerts", "digest", "nlp", "notices", "retention", "weekly_report")
+    ]
+    keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]
+    suggestion_statuses = ("pending", "accepted", "rejected", "snoozed", "superseded", "reverted")
+    keys += [("suggestion_status", s) for s in suggestion_statuses]
+    return keys
+
+
+@pytest.mark.parametrize(("kind", "key"), _keys())
+def test_internal_keys_have_a_french_label(kind: str, key: str) -> None:
+    assert (kind, key) in _catalogue(), f"no catalogue entry for {kind}:{key}"
+    assert label(kind, key) != key
+
+
+def test_unknown_enum_is_never_shown_raw() -> None:
+    assert label("sentiment", "weird_value") == "valeur non reconnue"
+    assert label("team", "career_center") == "Career center"  # configured by the site
+
+
+def test_error_pages_and_store_errors_are_in_the_catalogue() -> None:
+    from web.app import ERROR_HINTS, ERROR_TITLES
+    from web.messages import GENERIC, KNOWN
+
+    cat = _catalogue()
+    msgids = [*ERROR_TITLES.values(), *ERROR_HINTS.values(), "Error", GENERIC]
+    msgids += [m for _p, m in KNOWN]
+    missing = [m for m in msgids if not cat.get((None, m))]
+    assert not missing, missing

@@ -1,0 +1,47 @@
+"""Honest status: /health and /jobs say "never run", "late" and "failed" when they are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from store.db import session_scope
+from store.models import JobRun
+from store.runs import finish_run, start_run
+from tests.web.conftest import Browser
+
+
+def test_nothing_ever_ran_is_not_ok(app, browser: Browser) -> None:
+    r = TestClient(app).get("/health")
+    assert r.status_code == 503 and r.json() == {"status": "never_run"}
+    browser.login("admin")
+    page = browser.get("/jobs").text
+    assert "aucune tâche n'a encore été lancée" in page and "jamais lancée" in page
+    assert "tout fonctionne" not in page and ">ok<" not in page
+
+
+def test_a_due_job_that_never_ran_is_late(app, browser: Browser, db_url: str) -> None:
+    with session_scope(db_url) as s:
+        run = start_run(s, "nlp", "t1", host="h", pid=1)
+        assert run is not None and run.id is not None
+        finish_run(s, run.id, status="ok", counts={})
+        # the service started three days ago: the daily digest should have run by now
+        s.execute(update(JobRun).values(started_at=datetime.now(UTC) - timedelta(days=3)))
+    r = TestClient(app).get("/health")
+    assert r.status_code == 503 and r.json() == {"status": "degraded"}
+    browser.login("admin")
+    page = browser.get("/jobs").text
+    assert 'data-job="digest" data-state="late"' in page and "en retard" in page
+    assert "Résumé des alertes par courriel" in page
+
+
+def test_a_failed_job_reads_failed(app, browser: Browser, db_url: str) -> None:
+    with session_scope(db_url) as s:
+        run = start_run(s, "alerts", "t1", host="h", pid=1)
+        assert run is not None and run.id is not None
+        finish_run(s, run.id, status="error", error="boom", counts={})
+    browser.login("admin")
+    page = browser.get("/jobs").text
+    assert 'data-job="alerts" data-state="error"' in page and "échec" in page
