@@ -33,7 +33,7 @@ JC = JobChange.__table__  # type: ignore[attr-defined]
 AL = Alert.__table__  # type: ignore[attr-defined]
 
 #: Platforms whose volume is judged per day (articles), not per hour (posts).
-NEWS_PLATFORMS = ("rss", "web")
+NEWS_PLATFORMS = ("news", "rss", "web")
 
 
 def dialect(session: Session) -> str:
