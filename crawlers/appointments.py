@@ -31,16 +31,43 @@ log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
 
 
+_BREAK = re.compile(r"<br\s*/?>|</(?:p|li|div|h[1-6]|tr)>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+#: A line this short without final punctuation is a label or a name heading the next line.
+_HEAD_WORDS = 5
+
+
+def _plain(fragment: str) -> str:
+    """HTML to text, one sentence per HTML line; a short heading line joins the next.
+
+    Why: announcements list people one per line, often as a name line then a
+    position line ("M. X" / "Professeur - Université Y"). Glued into one line,
+    a whole jury reads as one sentence and the extractor pairs titles with the
+    wrong names; cut at every line, a name loses its position. A paragraph
+    break (which the extractor treats as a sentence boundary) after each line,
+    except after a short unpunctuated one, keeps each person with their position.
+    """
+    text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", _COMMENT.sub(" ", fragment))))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    out: list[str] = []
+    glue = False
+    for line in (x for x in lines if x):
+        if glue and out:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        glue = len(line.split()) <= _HEAD_WORDS and not line.endswith((".", "!", "?", ":", ";"))
+    return "\n\n".join(out)
+
+
 def entry_text(entry: Any) -> str:
-    """Title and summary of a feed entry as plain text."""
-    parts = [entry.get("title") or "", entry.get("summary") or ""]
-    text = " ".join(html.unescape(_TAG.sub(" ", p)) for p in parts if p)
-    text = " ".join(text.split())
+    """Title and summary of a feed entry as plain text, one paragraph per HTML line."""
+    title = _plain(entry.get("title") or "").replace("\n\n", " ")
+    summary = _plain(entry.get("summary") or "")
+    if not title or not summary:
+        return title or summary
     # a title without final punctuation would glue onto the summary's first sentence
-    title = " ".join(html.unescape(_TAG.sub(" ", entry.get("title") or "")).split())
-    if title and not title.endswith((".", "!", "?")) and len(text) > len(title):
-        text = title + ". " + text[len(title) :].lstrip()
-    return text
+    return f"{title}{'' if title.endswith(('.', '!', '?')) else '.'} {summary}"
 
 
 def entry_published(entry: Any) -> datetime | None:
