@@ -77,16 +77,12 @@ def demo(
     base = result.settings.web.base_url.rstrip("/")
     console.print("\n[bold]Next[/]: create one login per role (each asks for a password):")
     for role, login, _page in DEMO_ROLES:
-        console.print(f"  VEILLE_CONFIG={config} veille users add {login} --role {role}")
-    console.print("start the web UI:")
-    console.print(
-        f"  VEILLE_CONFIG={config} VEILLE_SECRET_KEY=$(python -c "
-        "'import secrets; print(secrets.token_urlsafe(48))') veille web",
-        highlight=False,
-    )
-    console.print("then open:")
+        console.print(f"  veille -c {config} users add {login} --role {role}", highlight=False)
+    console.print("start the web UI (a throwaway key, plain http, this machine only):")
+    console.print(f"  veille -c {config} serve --dev", highlight=False)
+    console.print("then open, each with its login:")
     for role, login, page in DEMO_ROLES:
-        console.print(f"  {base}{page}  ({login}, {role})", highlight=False)
+        console.print(f"  {base}{page}  ({login}: {role})", highlight=False)
     raise typer.Exit(code)
 
 
