@@ -85,17 +85,42 @@ def split_name(name: str) -> tuple[str, str]:
     return parts[0], " ".join(parts[1:])
 
 
+def _changes_by_entry(entries: list[Any]) -> list[list[Any]]:
+    """Job changes of each entry, read one paragraph at a time in the entry's language.
+
+    Why paragraphs: the tagger reads at most 512 tokens of a text, so in a long
+    announcement the people listed at the end (a thesis jury) were never read;
+    and a paragraph is where a person and their position are written together.
+    """
+    from enrich.jobs import detect_lang, extract_job_changes
+
+    paragraphs: dict[str, list[tuple[int, str, datetime | None]]] = {}
+    for k, entry in enumerate(entries):
+        text = entry_text(entry)
+        lang = detect_lang(text)
+        for paragraph in text.split("\n\n"):
+            paragraphs.setdefault(lang, []).append((k, paragraph, entry_published(entry)))
+    found: list[list[Any]] = [[] for _ in entries]
+    for lang, items in paragraphs.items():
+        changes = extract_job_changes(
+            [p for _, p, _ in items],
+            lang if lang in {"fr", "en"} else None,
+            published=[d for _, _, d in items],
+        )
+        for (k, _, _), jcs in zip(items, changes, strict=True):
+            found[k].extend(jcs)
+    return found
+
+
 def feed_snapshots(feed_url: str, content: bytes | str) -> list[ProfileSnapshot]:
     """Snapshots for every person-naming job change in one feed document."""
     import feedparser
 
     from enrich.jobs import METHOD as JOBS_METHOD
-    from enrich.jobs import extract_job_changes
 
     parsed = feedparser.parse(content)
     entries = list(parsed.entries)
-    texts = [entry_text(e) for e in entries]
-    found = extract_job_changes(texts, published=[entry_published(e) for e in entries])
+    found = _changes_by_entry(entries)
     snaps: list[ProfileSnapshot] = []
     for entry, changes in zip(entries, found, strict=True):
         link = entry.get("link") or feed_url

@@ -109,18 +109,14 @@ def test_announcements_reach_the_review_inbox(demo: Demo) -> None:
         assert all(len(_agreeing(p.evidence)) >= 2 for p in pending)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the job-change extractor reads a jury line 'Mme X / Professeur - Université Y' as "
-        "a title or an employer, seldom both: one suggestion agrees on 3 fields today"
-    ),
-    strict=False,
-)
-def test_three_suggestions_agree_on_three_fields(demo: Demo) -> None:
+def test_three_announcements_agree_on_three_fields(demo: Demo) -> None:
+    """Jury members named with title and university match a generated record on
+    first name, last name and employer; their new title waits for review."""
     with session_scope(demo.url) as s:
         pending = s.exec(select(Suggestion).where(Suggestion.status == "pending")).all()
-        strong = {p.alumnus_id for p in pending if len(_agreeing(p.evidence)) >= 3}
-    assert len(strong) >= 3, strong
+        strong = [p for p in pending if len(_agreeing(p.evidence)) >= 3]
+    assert len({p.alumnus_id for p in strong}) >= 3, [(p.alumnus_id, p.field) for p in pending]
+    assert all(p.provenance.get("source_url") for p in strong)
 
 
 def _period(demo: Demo) -> tuple[datetime, datetime]:
