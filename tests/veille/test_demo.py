@@ -156,8 +156,10 @@ def test_weekly_report_is_about_the_institution(demo: Demo) -> None:
     week = parse_week(report.stem.removeprefix("weekly-"))
     query = parse(demo.settings.institution.effective_query())
     with session_scope(demo.url) as s:
-        tops = weekly_report_data(demo.settings, s, week)["tops"]
+        data = weekly_report_data(demo.settings, s, week)
+    tops = data["tops"]
     assert tops
+    assert sum(data["alerts"].values()) >= 1  # the week's alert is counted in its report
     off_topic = [
         t["title"]
         for t in tops[:10]

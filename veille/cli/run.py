@@ -68,21 +68,24 @@ def demo(
             f"clock: the data's last day, {report_day(result.clock)} "
             f"(alerts and reports ran at {result.clock:%Y-%m-%d %H:%M} UTC)",
             highlight=False,
+            soft_wrap=True,
         )
     for path in outputs:
-        console.print(f"wrote [bold]{path}[/]", highlight=False)
+        console.print(f"wrote [bold]{path}[/]", highlight=False, soft_wrap=True)
     if not outputs:
         console.print("[yellow]no report written: the reporting stage is not available[/]")
     config = output / "veille.toml"
     base = result.settings.web.base_url.rstrip("/")
     console.print("\n[bold]Next[/]: create one login per role (each asks for a password):")
     for role, login, _page in DEMO_ROLES:
-        console.print(f"  veille -c {config} users add {login} --role {role}", highlight=False)
+        console.print(
+            f"  veille -c {config} users add {login} --role {role}", highlight=False, soft_wrap=True
+        )
     console.print("start the web UI (a throwaway key, plain http, this machine only):")
-    console.print(f"  veille -c {config} serve --dev", highlight=False)
+    console.print(f"  veille -c {config} serve --dev", highlight=False, soft_wrap=True)
     console.print("then open, each with its login:")
     for role, login, page in DEMO_ROLES:
-        console.print(f"  {base}{page}  ({login}: {role})", highlight=False)
+        console.print(f"  {base}{page}  ({login}: {role})", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
