@@ -17,7 +17,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 VIEWPORT = {"width": 1280, "height": 900}
-FILES = (("weekly-*.html", "weekly-report.png"), ("brand-*.html", "brand-report.png"))
+FILES = (
+    ("weekly-*.html", "weekly-report.png"),
+    ("brand-*.html", "brand-report.png"),
+    ("digest-*.html", "alert-digest.png"),
+)
 PAGES = (("alumni", "/review", "review-inbox.png"), ("community", "/alerts", "alerts.png"))
 
 
