@@ -14,7 +14,7 @@ announcement matches the record on first name, last name and employer, and
 the new title becomes a suggestion in the review inbox. Nothing else in such
 a record is about the real person.
 
-Run: ``python scripts/build_demo_alumni.py`` (needs ``pip install faker``).
+Run: ``python scripts/build_demo_alumni.py`` (needs the ``demo-data`` extra: Faker).
 """
 
 from __future__ import annotations
