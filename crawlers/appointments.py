@@ -31,16 +31,43 @@ log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
 
 
+_BREAK = re.compile(r"<br\s*/?>|</(?:p|li|div|h[1-6]|tr)>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+#: A line this short without final punctuation is a label or a name heading the next line.
+_HEAD_WORDS = 5
+
+
+def _plain(fragment: str) -> str:
+    """HTML to text, one sentence per HTML line; a short heading line joins the next.
+
+    Why: announcements list people one per line, often as a name line then a
+    position line ("M. X" / "Professeur - Université Y"). Glued into one line,
+    a whole jury reads as one sentence and the extractor pairs titles with the
+    wrong names; cut at every line, a name loses its position. A paragraph
+    break (which the extractor treats as a sentence boundary) after each line,
+    except after a short unpunctuated one, keeps each person with their position.
+    """
+    text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", _COMMENT.sub(" ", fragment))))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    out: list[str] = []
+    glue = False
+    for line in (x for x in lines if x):
+        if glue and out:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        glue = len(line.split()) <= _HEAD_WORDS and not line.endswith((".", "!", "?", ":", ";"))
+    return "\n\n".join(out)
+
+
 def entry_text(entry: Any) -> str:
-    """Title and summary of a feed entry as plain text."""
-    parts = [entry.get("title") or "", entry.get("summary") or ""]
-    text = " ".join(html.unescape(_TAG.sub(" ", p)) for p in parts if p)
-    text = " ".join(text.split())
+    """Title and summary of a feed entry as plain text, one paragraph per HTML line."""
+    title = _plain(entry.get("title") or "").replace("\n\n", " ")
+    summary = _plain(entry.get("summary") or "")
+    if not title or not summary:
+        return title or summary
     # a title without final punctuation would glue onto the summary's first sentence
-    title = " ".join(html.unescape(_TAG.sub(" ", entry.get("title") or "")).split())
-    if title and not title.endswith((".", "!", "?")) and len(text) > len(title):
-        text = title + ". " + text[len(title) :].lstrip()
-    return text
+    return f"{title}{'' if title.endswith(('.', '!', '?')) else '.'} {summary}"
 
 
 def entry_published(entry: Any) -> datetime | None:
@@ -58,17 +85,42 @@ def split_name(name: str) -> tuple[str, str]:
     return parts[0], " ".join(parts[1:])
 
 
+def _changes_by_entry(entries: list[Any]) -> list[list[Any]]:
+    """Job changes of each entry, read one paragraph at a time in the entry's language.
+
+    Why paragraphs: the tagger reads at most 512 tokens of a text, so in a long
+    announcement the people listed at the end (a thesis jury) were never read;
+    and a paragraph is where a person and their position are written together.
+    """
+    from enrich.jobs import detect_lang, extract_job_changes
+
+    paragraphs: dict[str, list[tuple[int, str, datetime | None]]] = {}
+    for k, entry in enumerate(entries):
+        text = entry_text(entry)
+        lang = detect_lang(text)
+        for paragraph in text.split("\n\n"):
+            paragraphs.setdefault(lang, []).append((k, paragraph, entry_published(entry)))
+    found: list[list[Any]] = [[] for _ in entries]
+    for lang, items in paragraphs.items():
+        changes = extract_job_changes(
+            [p for _, p, _ in items],
+            lang if lang in {"fr", "en"} else None,
+            published=[d for _, _, d in items],
+        )
+        for (k, _, _), jcs in zip(items, changes, strict=True):
+            found[k].extend(jcs)
+    return found
+
+
 def feed_snapshots(feed_url: str, content: bytes | str) -> list[ProfileSnapshot]:
     """Snapshots for every person-naming job change in one feed document."""
     import feedparser
 
     from enrich.jobs import METHOD as JOBS_METHOD
-    from enrich.jobs import extract_job_changes
 
     parsed = feedparser.parse(content)
     entries = list(parsed.entries)
-    texts = [entry_text(e) for e in entries]
-    found = extract_job_changes(texts, published=[entry_published(e) for e in entries])
+    found = _changes_by_entry(entries)
     snaps: list[ProfileSnapshot] = []
     for entry, changes in zip(entries, found, strict=True):
         link = entry.get("link") or feed_url

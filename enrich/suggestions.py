@@ -44,12 +44,28 @@ def _current(alumnus: Alumnus, field: str) -> str:
     return str(getattr(alumnus, field) or "")
 
 
-def proposed_changes(alumnus: Alumnus, values: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(field, old, new) for every non-empty value that differs from the record."""
+def agreed_fields(match: dict[str, Any] | None) -> set[str]:
+    """Fields the matcher found to agree (any level but "missing" or "different")."""
+    return {
+        field
+        for field, v in (match or {}).items()
+        if isinstance(v, dict) and v.get("level") not in (None, "missing", "different")
+    }
+
+
+def proposed_changes(
+    alumnus: Alumnus, values: dict[str, str], agreed: set[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(field, old, new) for every non-empty value that differs from the record.
+
+    ``agreed``: fields the matcher scored as agreeing ("Sorbonne Nouvelle" and
+    "Université Sorbonne Nouvelle Paris 3"); a match that rests on a field
+    cannot also propose to change it, so those are left out.
+    """
     out = []
     for field, new in values.items():
         new = (new or "").strip()
-        if not new:
+        if not new or field in (agreed or set()):
             continue
         if field == "emails":
             known = {e.casefold() for e in alumnus.emails or []}
@@ -156,7 +172,8 @@ def suggestions_stage(ctx: StageContext) -> StageResult:
                 "matcher": MODEL_VERSION,
                 "rule": RULE_VERSION,
             }
-            for field, old, new in proposed_changes(alumnus, snapshot_values(snap)):
+            agreed = agreed_fields(snap.match_evidence)
+            for field, old, new in proposed_changes(alumnus, snapshot_values(snap), agreed):
                 rows.append(
                     _row(
                         alumnus,
@@ -232,5 +249,5 @@ def _job_change_rows(
             provenance=provenance,
             job_change_id=jc.id,
         )
-        for field, old, new in proposed_changes(alumnus, values)
+        for field, old, new in proposed_changes(alumnus, values, agreed_fields(ev.get("match")))
     ]

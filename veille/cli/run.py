@@ -45,20 +45,47 @@ def _summary(outcomes: list[StageOutcome]) -> int:
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
+#: Who opens what after the demo: (role, login to create, page).
+DEMO_ROLES = (
+    ("alumni_officer", "alumni", "/review"),
+    ("community_manager", "community", "/alerts"),
+    ("communications", "comms", "/reports"),
+)
+
+
 def demo(
     output: Path = typer.Option(Path("out/demo"), "--output", "-o", help="Where to write."),
 ) -> None:
     """Run the whole pipeline on replayed real data and write a report."""
-    from veille.demo.run import run_demo
+    from veille.demo.run import report_day, run_demo
 
     console.print(f"[bold]veille demo[/]: replaying recorded responses into {output}/")
     result = run_demo(output, on_start=_on_start, on_done=_on_done)
     code = _summary(result.outcomes)
-    outputs = [p for o in result.outcomes for p in o.result.outputs]
+    outputs = [p for o in result.outcomes for p in o.result.outputs] + result.outputs
+    if result.clock is not None:
+        console.print(
+            f"clock: the data's last day, {report_day(result.clock)} "
+            f"(alerts and reports ran at {result.clock:%Y-%m-%d %H:%M} UTC)",
+            highlight=False,
+            soft_wrap=True,
+        )
     for path in outputs:
-        console.print(f"wrote [bold]{path}[/]", highlight=False)
+        console.print(f"wrote [bold]{path}[/]", highlight=False, soft_wrap=True)
     if not outputs:
         console.print("[yellow]no report written: the reporting stage is not available[/]")
+    config = output / "veille.toml"
+    base = result.settings.web.base_url.rstrip("/")
+    console.print("\n[bold]Next[/]: create one login per role (each asks for a password):")
+    for role, login, _page in DEMO_ROLES:
+        console.print(
+            f"  veille -c {config} users add {login} --role {role}", highlight=False, soft_wrap=True
+        )
+    console.print("start the web UI (a throwaway key, plain http, this machine only):")
+    console.print(f"  veille -c {config} serve --dev", highlight=False, soft_wrap=True)
+    console.print("then open, each with its login:")
+    for role, login, page in DEMO_ROLES:
+        console.print(f"  {base}{page}  ({login}: {role})", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -1,0 +1,30 @@
+"""An announcement's HTML lines survive as sentences, each person with their position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+
+from crawlers.appointments import entry_text
+
+FEED = Path(__file__).resolve().parents[2] / "veille" / "demo" / "data" / "rss" / "univ-paris3.rss"
+
+
+def test_a_jury_list_reads_one_member_per_sentence() -> None:
+    entries = feedparser.parse(FEED.read_bytes()).entries
+    entry = next(e for e in entries if "MARTINEZ" in e.title)
+    paragraphs = entry_text(entry).split("\n\n")
+    assert (
+        "Mme Cécile BRULEY Maître de conférences - Université Sorbonne Nouvelle Paris 3"
+        in paragraphs
+    )
+    assert "M. Hervé ADAMI Professeur des Universités - Université de Lorraine" in paragraphs
+    # Word's conditional comments are not text
+    assert "MsoNormalTable" not in entry_text(next(e for e in entries if "SOARES" in e.title))
+
+
+def test_a_title_without_final_punctuation_ends_a_sentence() -> None:
+    entry = {"title": "Nomination", "summary": "<p>Mme X est nommée directrice.</p>"}
+    assert entry_text(entry) == "Nomination. Mme X est nommée directrice."
+    assert entry_text({"title": "Seul titre"}) == "Seul titre"
