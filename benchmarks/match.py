@@ -579,19 +579,25 @@ def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 # ---------------------------------------------------------------------------
 
 
-def run_veille(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame | None) -> dict:
+def run_veille(
+    alumni: pd.DataFrame,
+    profiles: pd.DataFrame,
+    extra: pd.DataFrame | None,
+    *,
+    alumni_unique: bool = False,
+) -> dict:
     from enrich.matching import AlumniIndex, IncrementalLinker, link_prepared, prepare, train
 
     t0 = time.perf_counter()
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
     model = train(index, prof)
-    links = link_prepared(index, prof, model, threshold=0.5, alumni_unique=True)
+    links = link_prepared(index, prof, model, threshold=0.5, alumni_unique=alumni_unique)
     seconds = time.perf_counter() - t0
     pairs = [(lk.alumni_id, lk.profile_id) for lk in links]
     result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
     if extra is not None and len(extra):
-        inc = IncrementalLinker(index, model, pairs, threshold=0.5)
+        inc = IncrementalLinker(index, model, pairs, threshold=0.5, alumni_unique=alumni_unique)
         t1 = time.perf_counter()
         new = inc.link(extra)
         result["incremental_seconds"] = time.perf_counter() - t1
@@ -633,7 +639,7 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     t0 = time.perf_counter()
     left = _splink_frame(alumni, "alumni")
     right = _splink_frame(profiles, "profiles")
-    rules = [
+    rules: list[Any] = [
         block_on("bk_" + r, arrays_to_explode=["bk_" + r])
         if r == "surname_phon_initial"
         else block_on("bk_" + r)
@@ -654,7 +660,7 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     ]
     tf_cols = {"fn", "ln", "city"}
     # Only columns present on both sides (FEBRL4 has no e-mail...), as veille does.
-    comparisons = [
+    comparisons: list[Any] = [
         comp.configure(term_frequency_adjustments=True) if col in tf_cols else comp
         for col, comp in candidates
         if left[col].notna().any() and right[col].notna().any()
@@ -700,23 +706,27 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     return result
 
 
-def _child(system: str, data_dir: Path, out: Path) -> None:
+def _child(system: str, data_dir: Path, out: Path, *, one_per_alumnus: bool = False) -> None:
     alumni = pd.read_pickle(data_dir / "alumni.pkl")
     profiles = pd.read_pickle(data_dir / "profiles.pkl")
     extra_path = data_dir / "extra.pkl"
     extra = pd.read_pickle(extra_path) if extra_path.exists() else None
-    fn = run_veille if system == "veille" else run_splink
-    res = fn(alumni, profiles, extra)
+    if system == "veille":
+        res = run_veille(alumni, profiles, extra, alumni_unique=one_per_alumnus)
+    else:
+        res = run_splink(alumni, profiles, extra)
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(res))
 
 
+#: Set from ``--one-per-alumnus``: veille links each alumnus at most once too.
+ONE_PER_ALUMNUS: list[str] = []
+
+
 def _measure(system: str, data_dir: Path) -> dict:
     out = data_dir / f"{system}.json"
-    subprocess.run(
-        [sys.executable, __file__, "--child", system, "--data", str(data_dir), "--out", str(out)],
-        check=True,
-    )
+    cmd = [sys.executable, __file__, "--child", system, "--data", str(data_dir), "--out", str(out)]
+    subprocess.run([*cmd, *ONE_PER_ALUMNUS], check=True)
     result: dict = json.loads(out.read_text())
     return result
 
@@ -778,13 +788,20 @@ def main() -> None:
     ap.add_argument("--profiles", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-febrl", action="store_true")
+    ap.add_argument(
+        "--one-per-alumnus",
+        action="store_true",
+        help="veille links each alumnus at most once (default: many profiles per alumnus)",
+    )
     ap.add_argument("--child", choices=("veille", "splink"))
     ap.add_argument("--data", type=Path)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.data, args.out)
+        _child(args.child, args.data, args.out, one_per_alumnus=args.one_per_alumnus)
         return
+    if args.one_per_alumnus:
+        ONE_PER_ALUMNUS.append("--one-per-alumnus")
     import logging
 
     logging.basicConfig(level=logging.WARNING)

@@ -29,8 +29,10 @@ Pipeline (all vectorised with numpy/pandas/rapidfuzz):
 6. Probability: the posterior of each pair, made *exclusive* per profile
    (o_k / (1 + sum of the profile's candidate odds)) so that two equally good
    "Jean Martin" alumni do not both look certain; links are then assigned
-   one-to-one greedily (each profile at most once; each alumnus at most once
-   unless asked otherwise).
+   greedily: each profile at most once, while an alumnus may have any number
+   of profiles (ORCID, staff page, LinkedIn, next year's employer page). One
+   alumnus per profile *and* one profile per alumnus (``alumni_unique``) is an
+   option for registers known to be one-to-one.
 
 The trained model is a small JSON document (:class:`FSModel`) so weekly runs
 score only new profiles with last week's parameters.
@@ -980,7 +982,7 @@ def link_prepared(
     model: FSModel,
     *,
     threshold: float = 0.5,
-    alumni_unique: bool = True,
+    alumni_unique: bool = False,
     exclude_alumni: np.ndarray | None = None,
     stats: MatchStats | None = None,
     keep_best_below: bool = False,
@@ -1041,7 +1043,7 @@ def match_frames(
     *,
     model: FSModel | None = None,
     threshold: float = 0.5,
-    alumni_unique: bool = True,
+    alumni_unique: bool = False,
     exclusive: bool = True,
 ) -> tuple[list[Link], FSModel]:
     """End to end: index, train (unless a model is given), link, sorted output."""
@@ -1060,8 +1062,9 @@ class IncrementalLinker:
     """Weekly runs: new or changed profiles against a fixed index and model.
 
     Existing links are kept as they are (never re-scored); profiles already
-    linked are skipped, and with ``alumni_unique`` alumni already linked are
-    not candidates again. :attr:`stats` counts what was actually scored.
+    linked are skipped. An alumnus already linked stays a candidate for new
+    profiles (many profiles per alumnus) unless ``alumni_unique`` is set.
+    :attr:`stats` counts what was actually scored.
     """
 
     def __init__(
@@ -1071,7 +1074,7 @@ class IncrementalLinker:
         existing: Iterable[tuple[str, str]] = (),
         *,
         threshold: float = 0.5,
-        alumni_unique: bool = True,
+        alumni_unique: bool = False,
     ) -> None:
         self.index = index
         self.model = model

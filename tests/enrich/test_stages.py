@@ -242,3 +242,46 @@ def test_matching_then_suggestions(db_url: str, settings: Settings, tmp_path: Pa
     # idempotent
     res2 = suggestions_stage(ctx)
     assert res2.counts["created"] == 0
+
+
+def test_three_profiles_of_one_alumnus_over_three_weekly_runs(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """An ORCID record, then a staff page, then a LinkedIn line: all three reach the inbox."""
+    _seed(db_url)
+    ctx = _ctx(settings, db_url, tmp_path)
+    matching_stage(ctx)
+    suggestions_stage(ctx)
+    person = {"given_name": "Claire", "family_name": "Quaresma", "city": "Lyon"}
+    weeks: list[tuple[str, dict[str, Any]]] = [
+        ("https://orcid.org/0000-0002-1825-0097", {"orcid": "0000-0002-1825-0097"}),
+        ("https://www.inria.fr/fr/claire-quaresma", {"job_title": "Directrice de recherche"}),
+        ("https://www.linkedin.com/in/claire-quaresma", {"employer": "Inria"}),
+    ]
+    for week, (url, extra) in enumerate(weeks, start=1):
+        with session_scope(db_url) as s:
+            row = {
+                "profile_key": url,
+                "source_kind": "schema_person",
+                "url": url,
+                "method": "schema.org/Person",
+                "fetched_at": T0 + timedelta(weeks=week),
+                "content_hash": f"w{week}",
+                "person": {**person, "name": "Claire Quaresma", **extra},
+            }
+            assert insert_ignore(s, ProfileSnapshot, [row]) == 1
+        res = matching_stage(ctx)
+        assert res.counts["snapshots_examined"] == 1  # only this week's profile is scored
+        assert res.counts["snapshots_linked"] == 1
+        assert suggestions_stage(ctx).counts["created"] >= 1
+
+    with session_scope(db_url) as s:
+        snaps = {x.url: x for x in s.exec(select(ProfileSnapshot)).all()}
+        assert all(snaps[url].alumnus_id == "a1" for url, _ in weeks)
+        pending = [x for x in suggestions_for(s, "a1") if x.status == "pending"]
+        by_snapshot = {x.snapshot_id for x in pending}
+        assert {snaps[url].id for url, _ in weeks} <= by_snapshot
+        fields = {(x.field, x.new_value) for x in pending}
+    assert ("orcid", "0000-0002-1825-0097") in fields
+    assert ("job_title", "Directrice de recherche") in fields
+    assert ("linkedin_url", "https://www.linkedin.com/in/claire-quaresma") in fields

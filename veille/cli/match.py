@@ -3,7 +3,11 @@
 Both files use the alumni-import columns (any subset); the output lists every
 (alumnus, profile) pair at or above the probability threshold, each profile at
 most once, with the per-field evidence as JSON so the alumni office can check
-why two records were linked. No configuration or database is needed.
+why two records were linked. An alumnus may have any number of profiles (an
+ORCID record, a staff page, a LinkedIn line...): linking each alumnus once
+would throw the others away. ``--one-per-alumnus`` restores one-to-one for
+files known to hold one record per person. No configuration or database is
+needed.
 """
 
 from __future__ import annotations
@@ -101,9 +105,11 @@ def match(
         None, "--save-model", help="Write the trained model (JSON) here."
     ),
     alumni_unique: bool = typer.Option(
-        True,
-        "--alumni-unique/--many-per-alumnus",
-        help="Link each alumnus at most once too (each profile always at most once).",
+        False,
+        "--one-per-alumnus/--many-per-alumnus",
+        "--alumni-unique",
+        help="Link each alumnus at most once too (default: an alumnus may have many "
+        "profiles; each profile is always linked at most once).",
     ),
 ) -> None:
     """Link profiles to alumni with a probability and per-field evidence."""
