@@ -324,6 +324,15 @@ MAX_BLOCK = 3000
 #: such blocks ("Martin J", "Marie 1969") are covered by the other rules and
 #: would otherwise dominate time and memory.
 MAX_PAIRS_PER_KEY = 20_000
+#: Tighter caps for the broad rules that exist for recall on rare names
+#: ("first name + first letters of the surname"): on a common first name
+#: they would add millions of pairs the other rules already cover.
+RULE_MAX_PAIRS: dict[str, int] = {
+    "first_phon_surname_prefix": 500,
+    "first_phon_surname_suffix": 500,
+    "first_phon_postcode_prefix": 500,
+    "surname_phon_postcode_prefix": 2_000,
+}
 
 
 def _keys_surname(prep: pd.DataFrame, *, swapped: bool = False) -> pd.DataFrame:
@@ -532,7 +541,7 @@ def candidate_pairs(
         a_sizes = index.block_sizes[rule]
         r_sizes = right["key"].value_counts()
         prod = r_sizes * a_sizes.reindex(r_sizes.index).fillna(0)
-        too_big = prod.index[prod > MAX_PAIRS_PER_KEY]
+        too_big = prod.index[prod > RULE_MAX_PAIRS.get(rule, MAX_PAIRS_PER_KEY)]
         if len(too_big):
             log.debug("rule %s: %d oversized keys skipped", rule, len(too_big))
             right = right[~right["key"].isin(too_big)]
@@ -584,6 +593,21 @@ def _pair_scores(
     sims = process.cpdist(qa, qb, scorer=scorer, workers=-1, dtype=np.float32)
     out[ok] = np.asarray(sims, dtype=float)[inv]
     return out
+
+
+def _per_distinct_pair(xs: np.ndarray, ys: np.ndarray, test: Any) -> np.ndarray:
+    """``test(x, y)`` for each pair, evaluated once per distinct (x, y)."""
+    cx, ux = pd.factorize(pd.Series(xs, dtype=object))
+    cy, uy = pd.factorize(pd.Series(ys, dtype=object))
+    key = cx.astype(np.int64) * max(len(uy), 1) + cy
+    uk, inv = np.unique(key, return_inverse=True)
+    ux_, uy_ = np.asarray(ux, dtype=object), np.asarray(uy, dtype=object)
+    vals = np.fromiter(
+        (test(ux_[k // max(len(uy), 1)], uy_[k % max(len(uy), 1)]) for k in uk.tolist()),
+        dtype=bool,
+        count=len(uk),
+    )
+    return vals[inv]
 
 
 def _obj(s: pd.Series) -> np.ndarray:
@@ -645,11 +669,17 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     cand = (lev >= 0) & (a_fn_pairs != p_fn_eff)
     if cand.any():
         idx = np.flatnonzero(cand)
-        nick[idx] = [
-            len((names.nickname_groups(x) - {f"n:{x}"}) & (names.nickname_groups(y) - {f"n:{y}"}))
-            > 0
-            for x, y in zip(a_fn_pairs[idx], p_fn_eff[idx], strict=True)
-        ]
+        groups: dict[str, frozenset[str]] = {}
+
+        def group(x: str) -> frozenset[str]:
+            g = groups.get(x)
+            if g is None:
+                g = groups[x] = names.nickname_groups(x) - {f"n:{x}"}
+            return g
+
+        nick[idx] = _per_distinct_pair(
+            a_fn_pairs[idx], p_fn_eff[idx], lambda x, y: not group(x).isdisjoint(group(y))
+        )
     lev[nick] = 4
     lev[(lev >= 0) & (a_fn_pairs == p_fn_eff)] = 5
     levels["first_name"] = lev
@@ -662,10 +692,9 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     cand = (lev >= 0) & (lev < 3) & ~swapped
     if cand.any():
         idx = np.flatnonzero(cand)
-        part[idx] = [
-            not set(x).isdisjoint(y)
-            for x, y in zip(a_alias[idx], p_alias_straight[idx], strict=True)
-        ]
+        part[idx] = _per_distinct_pair(
+            a_alias[idx], p_alias_straight[idx], lambda x, y: not set(x).isdisjoint(y)
+        )
     lev[part] = 3
     lev[(lev >= 0) & (a_ln[ai] == p_ln_eff)] = 4
     levels["last_name"] = lev
@@ -1282,6 +1311,51 @@ def match_frames(
     return links, model
 
 
+#: Expected share of alumni who have a second record in the register: the
+#: prior of "these two alumni records are one person", far below the prior
+#: of a profile being an alumnus.
+DUPLICATE_RATE = 0.01
+
+
+def duplicate_pairs(index: AlumniIndex, model: FSModel, *, threshold: float = 0.9) -> list[Link]:
+    """Pairs of alumni records that the model says are one person.
+
+    The register is blocked and compared against itself with the same rules
+    and levels as profiles (each unordered pair once), then scored with the
+    prior :data:`DUPLICATE_RATE`. The result is only ever *suggested* ("possible
+    duplicate record"): two records are never merged by the matcher.
+    ``alumni_id``/``profile_id`` of each :class:`Link` are the two alumni ids.
+    """
+    prep = index.prep
+    ai, pi = candidate_pairs(index, prep)
+    keep = ai < pi
+    cmp = compare(prep, prep, ai[keep], pi[keep])
+    if not len(cmp):
+        return []
+    sc = score(model, cmp, index, prep)
+    n = max(len(index), 2)
+    prior = model.prior(n)
+    dup_prior = min(DUPLICATE_RATE / (n - 1), 0.5)
+    shift = math.log2(dup_prior / (1 - dup_prior)) - math.log2(prior / (1 - prior))
+    total = sc.total + shift
+    sc.probability = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    kept = np.flatnonzero(sc.probability >= threshold)
+    kept = kept[np.lexsort((cmp.pi[kept], cmp.ai[kept]))]
+    ids = prep["rid"].to_numpy(dtype=object)
+    evidence = evidence_many(kept, cmp, sc, prep, prep)
+    return [
+        Link(
+            alumni_id=str(ids[cmp.ai[k]]),
+            profile_id=str(ids[cmp.pi[k]]),
+            probability=float(sc.probability[k]),
+            evidence=ev,
+            alumni_row=int(cmp.ai[k]),
+            profile_row=int(cmp.pi[k]),
+        )
+        for k, ev in zip(kept.tolist(), evidence, strict=True)
+    ]
+
+
 class IncrementalLinker:
     """Weekly runs: new or changed profiles against a fixed index and model.
 
@@ -1445,6 +1519,7 @@ def matching_stage(ctx: StageContext) -> StageResult:
         "authors_by_name": 0,
         "pairs_scored": 0,
         "model_trained": 0,
+        "possible_duplicates": 0,
     }
     model_file, state_file = state_dir(ctx.db_url, ctx.options)
     with session_scope(ctx.db_url) as session:
@@ -1590,11 +1665,27 @@ def matching_stage(ctx: StageContext) -> StageResult:
                     counts["authors_by_name"] += 1
             counts["pairs_scored"] += a_linker.stats.pairs_scored
         counts["pairs_scored"] += linker.stats.pairs_scored
+
+        # 4. Two alumni records that look like one person: suggested, never merged.
+        counts["possible_duplicates"] = _suggest_duplicates(session, index, model, threshold)
         if authors:
             state["last_mention_id"] = max(a[0] for a in authors)
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state_file.write_text(json.dumps(state))
     return StageResult(counts=counts)
+
+
+def _suggest_duplicates(session: Any, index: AlumniIndex, model: FSModel, threshold: float) -> int:
+    """Add a "possible duplicate record" suggestion per new look-alike pair of alumni."""
+    from datetime import UTC, datetime
+
+    from enrich.suggestions import duplicate_rows
+    from store.suggestions import add_suggestions
+
+    pairs = duplicate_pairs(index, model, threshold=threshold)
+    if not pairs:
+        return 0
+    return add_suggestions(session, duplicate_rows(pairs, checked_at=datetime.now(UTC)))
 
 
 def _exact_identity(

@@ -350,6 +350,12 @@ SUGGESTIBLE_FIELDS = (
     "orcid",
     "emails",
 )
+#: Suggestions a person decides on that change no field: "possible_duplicate"
+#: (two alumni records that may be one person; accepting records the
+#: decision, and the records are never merged by veille).
+REVIEW_ONLY_FIELDS = ("possible_duplicate",)
+#: Every field an open suggestion may carry in the inbox.
+REVIEWABLE_FIELDS = (*SUGGESTIBLE_FIELDS, *REVIEW_ONLY_FIELDS)
 
 
 class Suggestion(SQLModel, table=True):

@@ -285,3 +285,38 @@ def test_three_profiles_of_one_alumnus_over_three_weekly_runs(
     assert ("orcid", "0000-0002-1825-0097") in fields
     assert ("job_title", "Directrice de recherche") in fields
     assert ("linkedin_url", "https://www.linkedin.com/in/claire-quaresma") in fields
+
+
+def test_two_records_of_one_person_become_a_possible_duplicate_suggestion(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    from store.review import accept_suggestion, inbox
+    from web.render import FIELD_LABELS
+
+    _seed(db_url)
+    with session_scope(db_url) as s:
+        twin = {
+            "id": "a9",
+            "first_name": "Claire",
+            "last_name": "QUARESMA",
+            "birth_date": date(1988, 3, 4),
+            "city": "Lyon",
+            "emails": ["claire.q@example.org"],
+        }
+        assert insert_ignore(s, Alumnus, [twin]) == 1
+    ctx = _ctx(settings, db_url, tmp_path)
+    assert matching_stage(ctx).counts["possible_duplicates"] == 1
+    with session_scope(db_url) as s:
+        groups = inbox(s)
+        dup = [x for g in groups for x in g.suggestions if x.field == "possible_duplicate"]
+        assert len(dup) == 1 and dup[0].alumnus_id == "a1" and dup[0].new_value == "a9"
+        assert dup[0].evidence["match"]["birth_date"]["level"] == "exact"
+        assert dup[0].provenance["url"] == "/alumni/a9"
+        event = accept_suggestion(s, int(dup[0].id or 0), "reviewer@example.org")
+        assert event.details["record_unchanged"] is True
+    with session_scope(db_url) as s:  # never merged: both records are still there, unchanged
+        a1, a9 = s.get(Alumnus, "a1"), s.get(Alumnus, "a9")
+        assert a1 is not None and a9 is not None and a1.employer == "Inria"
+    # the next weekly run does not suggest the same pair again
+    assert matching_stage(ctx).counts["possible_duplicates"] == 0
+    assert FIELD_LABELS.get("possible_duplicate").startswith("Doublon possible")
