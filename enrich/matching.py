@@ -523,6 +523,8 @@ def candidate_pairs(
     *,
     exclude_alumni: np.ndarray | None = None,
     rule_counts: dict[str, int] | None = None,
+    rules: Sequence[str] = BLOCKING_RULES,
+    max_pairs_per_key: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Union of all blocking rules, deduplicated: (alumni rows, profile rows).
 
@@ -531,7 +533,7 @@ def candidate_pairs(
     """
     n_p = max(len(prof), 1)
     codes: list[np.ndarray] = []
-    for rule in BLOCKING_RULES:
+    for rule in rules:
         left = index.blocks[rule]
         if left.empty:
             continue
@@ -541,7 +543,10 @@ def candidate_pairs(
         a_sizes = index.block_sizes[rule]
         r_sizes = right["key"].value_counts()
         prod = r_sizes * a_sizes.reindex(r_sizes.index).fillna(0)
-        too_big = prod.index[prod > RULE_MAX_PAIRS.get(rule, MAX_PAIRS_PER_KEY)]
+        cap = RULE_MAX_PAIRS.get(rule, MAX_PAIRS_PER_KEY)
+        if max_pairs_per_key is not None:
+            cap = min(cap, max_pairs_per_key)
+        too_big = prod.index[prod > cap]
         if len(too_big):
             log.debug("rule %s: %d oversized keys skipped", rule, len(too_big))
             right = right[~right["key"].isin(too_big)]
@@ -1315,19 +1320,41 @@ def match_frames(
 #: prior of "these two alumni records are one person", far below the prior
 #: of a profile being an alumnus.
 DUPLICATE_RATE = 0.01
+#: Blocking for the register against itself: the rules that need two fields
+#: to agree closely, with a small cap per key (a register of 200,000 against
+#: itself has ten times the pairs of 20,000 profiles against it).
+DUPLICATE_RULES = (
+    "surname_phon_initial",
+    "birth_date",
+    "surname_phon_birth_year",
+    "first_phon_birth_month",
+    "surname_phon_postcode",
+    "email_local",
+    "linkedin",
+    "orcid",
+)
+DUPLICATE_MAX_PAIRS_PER_KEY = 2_000
+#: Lowest probability of a "possible duplicate record" suggestion: two records
+#: of a register are rarely one person, so only strong evidence is shown.
+DUPLICATE_THRESHOLD = 0.9
 
 
-def duplicate_pairs(index: AlumniIndex, model: FSModel, *, threshold: float = 0.9) -> list[Link]:
+def duplicate_pairs(
+    index: AlumniIndex, model: FSModel, *, threshold: float = DUPLICATE_THRESHOLD
+) -> list[Link]:
     """Pairs of alumni records that the model says are one person.
 
     The register is blocked and compared against itself with the same rules
     and levels as profiles (each unordered pair once), then scored with the
-    prior :data:`DUPLICATE_RATE`. The result is only ever *suggested* ("possible
+    prior :data:`DUPLICATE_RATE`; two known birth dates that differ beyond a
+    typo or a day/month swap rule a pair out. The result is only ever *suggested* ("possible
     duplicate record"): two records are never merged by the matcher.
     ``alumni_id``/``profile_id`` of each :class:`Link` are the two alumni ids.
     """
     prep = index.prep
-    ai, pi = candidate_pairs(index, prep)
+    ai, pi = candidate_pairs(
+        index, prep, rules=DUPLICATE_RULES, max_pairs_per_key=DUPLICATE_MAX_PAIRS_PER_KEY
+    )
     keep = ai < pi
     cmp = compare(prep, prep, ai[keep], pi[keep])
     if not len(cmp):
@@ -1339,6 +1366,9 @@ def duplicate_pairs(index: AlumniIndex, model: FSModel, *, threshold: float = 0.
     shift = math.log2(dup_prior / (1 - dup_prior)) - math.log2(prior / (1 - prior))
     total = sc.total + shift
     sc.probability = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    dob = cmp.levels.get("birth_date")
+    if dob is not None:
+        sc.probability[(dob >= 0) & (dob < LEVELS["birth_date"].index("one_typo"))] = 0.0
     kept = np.flatnonzero(sc.probability >= threshold)
     kept = kept[np.lexsort((cmp.pi[kept], cmp.ai[kept]))]
     ids = prep["rid"].to_numpy(dtype=object)
@@ -1436,11 +1466,12 @@ def default_model() -> FSModel:
 
 
 def state_dir(db_url: str, options: Mapping[str, Any]) -> tuple[Path, Path]:
-    """(model file, state file) for one database.
+    """(model file, state file) where versions before 0008 kept them, per host.
 
-    Stored under the platformdirs user data dir, keyed by a hash of the
-    database URL (password removed), unless ``options["model_path"]`` names
-    the model file; the state file sits beside it.
+    Read once, to carry a host's model and bookkeeping into the database
+    (``match_model`` / ``match_state`` rows); never written any more. Under
+    the platformdirs user data dir, keyed by a hash of the database URL
+    (password removed), unless ``options["model_path"]`` names the file.
     """
     import hashlib
 
@@ -1535,21 +1566,28 @@ def matching_stage(ctx: StageContext) -> StageResult:
         snapshots = q.unmatched_snapshots(session)
         job_changes = q.unmatched_job_changes(session)
         existing = q.linked_snapshot_pairs(session)
-        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        state = q.get_state(session, STATE_KEY)
+        if not state and state_file.exists():  # a host's file from before 0008
+            state = json.loads(state_file.read_text())
         authors = q.unlinked_mention_authors(session, int(state.get("last_mention_id", 0)))
 
-        # Model: stored, else trained now (enough pairs), else bundled.
+        # Model: the database's row, else a host's file from before 0008 (moved
+        # into the database), else trained now on a fresh database with enough
+        # pairs, else the bundled one (not stored: the first run with enough
+        # pairs trains). Later changes only come from `veille match retrain`.
         snap_rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snapshots]
-        if model_file.exists():
+        model = stored_model(session)
+        if model is None and model_file.exists():
             model = FSModel.load(model_file)
-        else:
+            _store_model(session, model, source="imported_file", trained_by="matching_stage")
+        if model is None:
             model = default_model()
             if snap_rows:
                 prof = prepare(_frame(snap_rows))
                 n_pairs = len(candidate_pairs(index, prof)[0])
                 if n_pairs >= MIN_TRAIN_PAIRS:
                     model = train(index, prof)
-                    model.save(model_file)
+                    _store_model(session, model, source="first_run", trained_by="matching_stage")
                     counts["model_trained"] = 1
         linker = IncrementalLinker(index, model, existing, threshold=threshold, alumni_unique=False)
 
@@ -1667,12 +1705,85 @@ def matching_stage(ctx: StageContext) -> StageResult:
         counts["pairs_scored"] += linker.stats.pairs_scored
 
         # 4. Two alumni records that look like one person: suggested, never merged.
-        counts["possible_duplicates"] = _suggest_duplicates(session, index, model, threshold)
+        # The register is compared with itself only when it (or the model) changed.
+        print_ = _register_fingerprint(alumni, model)
+        if state.get("duplicates_checked") != print_:
+            counts["possible_duplicates"] = _suggest_duplicates(session, index, model, threshold)
+            state["duplicates_checked"] = print_
         if authors:
             state["last_mention_id"] = max(a[0] for a in authors)
-            state_file.parent.mkdir(parents=True, exist_ok=True)
-            state_file.write_text(json.dumps(state))
+        q.set_state(session, STATE_KEY, state)
     return StageResult(counts=counts)
+
+
+#: The ``match_state`` row of the weekly stage.
+STATE_KEY = "matching_stage"
+
+
+def stored_model(session: Any) -> FSModel | None:
+    """The model in use for this database (its newest ``match_model`` row), if any."""
+    from store import matching as q
+
+    row = q.current_model(session)
+    if row is None:
+        return None
+    try:
+        return FSModel.from_json(json.dumps(row.params))
+    except (ValueError, KeyError) as exc:
+        log.warning("match_model %s cannot be read (%s); using the bundled model", row.id, exc)
+        return None
+
+
+def _store_model(session: Any, model: FSModel, *, source: str, trained_by: str) -> int:
+    from store import matching as q
+
+    row = q.add_model(
+        session,
+        model.version,
+        json.loads(model.to_json()),
+        source=source,
+        trained_by=trained_by,
+    )
+    return int(row.id or 0)
+
+
+def retrain(db_url: str, *, trained_by: str) -> tuple[int, FSModel]:
+    """Train a new model on every alumnus and every profile snapshot; store it.
+
+    Explicit (``veille match retrain``) or scheduled, never a side effect of
+    which host ran. Existing links are kept; the new model scores what comes
+    next. Raises :class:`ValueError` when there are too few candidate pairs.
+    """
+    from store import matching as q
+    from store.db import session_scope
+
+    with session_scope(db_url) as session:
+        alumni = q.alumni_rows(session)
+        snaps = q.all_snapshot_rows(session)
+        rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snaps]
+        if not alumni or not rows:
+            raise ValueError("no alumni or no profile snapshots to learn from")
+        index = AlumniIndex.build(pd.DataFrame(alumni))
+        prof = prepare(_frame(rows))
+        ai, pi = candidate_pairs(index, prof)
+        if len(ai) < MIN_TRAIN_PAIRS:
+            raise ValueError(
+                f"only {len(ai)} candidate pairs (at least {MIN_TRAIN_PAIRS} are needed)"
+            )
+        model = train(index, prof, cmp=compare(index.prep, prof, ai, pi))
+        model.trained["source"] = "retrain"
+        model_id = _store_model(session, model, source="retrain", trained_by=trained_by)
+    return model_id, model
+
+
+def _register_fingerprint(alumni: list[dict[str, Any]], model: FSModel) -> str:
+    """A digest of every alumni row and the model: unchanged means nothing new to compare."""
+    import hashlib
+
+    digest = hashlib.sha256(model.to_json().encode())
+    for row in alumni:
+        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def _suggest_duplicates(session: Any, index: AlumniIndex, model: FSModel, threshold: float) -> int:
@@ -1682,7 +1793,7 @@ def _suggest_duplicates(session: Any, index: AlumniIndex, model: FSModel, thresh
     from enrich.suggestions import duplicate_rows
     from store.suggestions import add_suggestions
 
-    pairs = duplicate_pairs(index, model, threshold=threshold)
+    pairs = duplicate_pairs(index, model, threshold=max(threshold, DUPLICATE_THRESHOLD))
     if not pairs:
         return 0
     return add_suggestions(session, duplicate_rows(pairs, checked_at=datetime.now(UTC)))

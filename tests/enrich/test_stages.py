@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from enrich.matching import matching_stage
@@ -320,3 +321,97 @@ def test_two_records_of_one_person_become_a_possible_duplicate_suggestion(
     # the next weekly run does not suggest the same pair again
     assert matching_stage(ctx).counts["possible_duplicates"] == 0
     assert FIELD_LABELS.get("possible_duplicate").startswith("Doublon possible")
+
+
+def _seed_fake_1000(db_url: str, n_profiles: int) -> list[dict[str, Any]]:
+    """First record of each splink fake_1000 cluster as alumni; others as profile snapshots."""
+    import pandas as pd
+
+    from tests.conftest import FIXTURES
+
+    df = pd.read_csv(FIXTURES / "record_linkage" / "fake_1000.csv", dtype=str).fillna("")
+    firsts = df.groupby("cluster").head(1)
+    rest = df.drop(firsts.index)
+    snaps = [
+        {
+            "profile_key": f"https://example.org/p/{r['unique_id']}",
+            "source_kind": "schema_person",
+            "url": f"https://example.org/p/{r['unique_id']}",
+            "method": "schema.org/Person",
+            "fetched_at": T0,
+            "content_hash": f"c{r['unique_id']}",
+            "person": {
+                "given_name": r["first_name"],
+                "family_name": r["surname"],
+                "email": r["email"],
+                "city": r["city"],
+            },
+        }
+        for r in rest.to_dict("records")
+    ]
+    with session_scope(db_url) as s:
+        for r in firsts.to_dict("records"):
+            row = {
+                "id": f"f1k-{r['unique_id']}",
+                "first_name": r["first_name"],
+                "last_name": r["surname"],
+                "city": r["city"],
+                "emails": [r["email"]] if r["email"] else [],
+            }
+            insert_ignore(s, Alumnus, [row])
+        for snap in snaps[:n_profiles]:
+            insert_ignore(s, ProfileSnapshot, [snap])
+    return snaps[n_profiles:]
+
+
+@pytest.mark.slow  # two EM trainings on 250 x 749 records (about 10 s on a loaded machine)
+def test_two_hosts_share_one_model_row_and_the_bookkeeping(
+    db_url: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Host A trains on a fresh database; host B (its own disk) uses A's model row."""
+    from typer.testing import CliRunner
+
+    from store import matching as q
+    from store.models import MatchModel
+    from veille.cli import app
+    from veille.cli._common import state
+
+    later = _seed_fake_1000(db_url, 710)
+    host_a = StageContext(settings=settings, db_url=db_url, output_dir=tmp_path / "a")
+    host_b = StageContext(settings=settings, db_url=db_url, output_dir=tmp_path / "b")
+    host_a.options = {"model_path": str(tmp_path / "host-a" / "match.json")}
+    host_b.options = {"model_path": str(tmp_path / "host-b" / "match.json")}
+
+    first = matching_stage(host_a)
+    assert first.counts["model_trained"] == 1 and first.counts["snapshots_linked"] > 300
+    with session_scope(db_url) as s:
+        assert q.model_count(s) == 1
+        model_row = q.current_model(s)
+        assert model_row is not None and model_row.source == "first_run"
+        assert q.get_state(s, "matching_stage")["duplicates_checked"]
+    assert not (tmp_path / "host-a").exists()  # nothing kept on the host's disk
+
+    with session_scope(db_url) as s:
+        for snap in later:
+            insert_ignore(s, ProfileSnapshot, [snap])
+    second = matching_stage(host_b)  # the standby's turn: same row, no retraining
+    assert second.counts["model_trained"] == 0 and second.counts["snapshots_examined"] == len(later)
+    assert second.counts["possible_duplicates"] == 0  # register unchanged: not compared again
+    with session_scope(db_url) as s:
+        assert q.model_count(s) == 1
+
+    # retraining is explicit, and every host uses the new row from its next run
+    cfg = tmp_path / "veille.toml"
+    cfg.write_text(
+        f'database_url = "{db_url}"\n[institution]\nslug = "u"\nname = "Université"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", db_url)  # the variable wins over the file
+    state.reset()
+    result = CliRunner().invoke(app, ["-c", str(cfg), "match", "retrain"])
+    state.reset()
+    assert result.exit_code == 0, result.output
+    with session_scope(db_url) as s:
+        rows = s.exec(select(MatchModel).order_by(MatchModel.id)).all()  # type: ignore[arg-type]
+        assert [r.source for r in rows] == ["first_run", "retrain"]
+        assert rows[1].trained_by == "veille match retrain" and rows[1].params["m"]

@@ -97,10 +97,20 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     return df[known]
 
 
+match_app = typer.Typer(
+    invoke_without_command=True,
+    help="Link a profiles file to an alumni file (offline), or retrain the stored model.",
+)
+
+
+@match_app.callback()
 def match(
-    alumni: Path = typer.Option(..., "--alumni", help="Alumni CSV (alumni-import columns)."),
-    profiles: Path = typer.Option(..., "--profiles", help="Profiles CSV (same columns)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write links.csv."),
+    ctx: typer.Context,
+    alumni: Path | None = typer.Option(
+        None, "--alumni", help="Alumni CSV (alumni-import columns)."
+    ),
+    profiles: Path | None = typer.Option(None, "--profiles", help="Profiles CSV (same columns)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write links.csv."),
     threshold: float = typer.Option(0.5, "--threshold", help="Minimum match probability."),
     model_path: Path | None = typer.Option(
         None, "--model", help="Re-use this trained model (JSON) instead of training."
@@ -117,6 +127,10 @@ def match(
     ),
 ) -> None:
     """Link profiles to alumni with a probability and per-field evidence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if alumni is None or profiles is None or output is None:
+        raise typer.BadParameter("--alumni, --profiles and --output are all required")
     from enrich.matching import FSModel, MatchStats, match_frames
 
     a_df = read_people_csv(alumni)
@@ -161,5 +175,28 @@ def match(
     )
 
 
+@match_app.command("retrain")
+def retrain_cmd() -> None:
+    """Train a new matching model on the database's alumni and profiles, for every host.
+
+    The model is a database row: the scheduler's standby and every other host
+    use it from their next run, and a backup of the database contains it.
+    Links already made are kept.
+    """
+    from enrich.matching import retrain
+    from veille.cli._common import db_url
+    from veille.errors import VeilleError
+
+    try:
+        model_id, model = retrain(db_url(), trained_by="veille match retrain")
+    except ValueError as exc:
+        raise VeilleError(f"cannot retrain the matching model: {exc}") from None
+    console.print(
+        f"matching model {model_id} ({model.version}) trained on "
+        f"{model.trained.get('pairs', 0)} candidate pairs; in use from the next run",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    app.command("match")(match)
+    app.add_typer(match_app, name="match")
