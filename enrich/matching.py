@@ -498,7 +498,11 @@ class AlumniIndex:
 
     @classmethod
     def build(cls, alumni: pd.DataFrame) -> AlumniIndex:
-        prep = prepare(alumni)
+        return cls.from_prepared(prepare(alumni))
+
+    @classmethod
+    def from_prepared(cls, prep: pd.DataFrame) -> AlumniIndex:
+        """The index of an already prepared frame (e.g. pooled records)."""
         blocks: dict[str, pd.DataFrame] = {}
         for rule in BLOCKING_RULES:
             keys = blocking_keys(prep, rule, side="alumni")
@@ -1201,6 +1205,7 @@ def link_prepared(
     keep_best_below: bool = False,
     exclusive: bool = True,
     cmp: Comparison | None = None,
+    pool: bool = True,
 ) -> list[Link]:
     """Score the candidate pairs of prepared profiles and assign links.
 
@@ -1208,6 +1213,12 @@ def link_prepared(
     returned (probability under the threshold) so callers can record that a
     profile was examined. ``cmp``: the comparison of these profiles already
     computed by :func:`train` (same index, no exclusion), not redone.
+
+    With ``pool`` (and many profiles per alumnus), a second pass compares the
+    profiles left unlinked with each alumnus's record *completed by the
+    profiles just linked to it* (:func:`_pool_linked_profiles`): when the
+    register has an old postcode but three linked profiles agree on a new
+    one, a fourth profile with that postcode agrees with the person.
     """
     started = time.perf_counter()
     if cmp is None or exclude_alumni is not None:
@@ -1221,6 +1232,29 @@ def link_prepared(
     if exclusive and len(ai):
         sc.probability = exclusive_probability(pi, sc.total)
     kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
+    pooled = np.zeros(len(ai), dtype=bool)
+    cons: pd.DataFrame | None = None
+    if pool and not alumni_unique and len(kept):
+        cmp = Comparison(
+            ai=ai,
+            pi=pi,
+            levels={f: v.copy() for f, v in cmp.levels.items()},
+            swapped=cmp.swapped.copy(),
+        )
+        cons = _pool_linked_profiles(index, prof, model, cmp, sc, kept, pooled)
+        extra_pairs = (
+            _pooled_new_pairs(index, prof, model, cons, cmp, kept) if cons is not None else None
+        )
+        if extra_pairs is not None:
+            cmp, sc = _concat(cmp, sc, *extra_pairs)
+            ai, pi = cmp.ai, cmp.pi
+            pooled = np.concatenate([pooled, np.ones(len(extra_pairs[0]), dtype=bool)])
+        if pooled.any():
+            if exclusive:
+                sc.probability = exclusive_probability(pi, sc.total)
+            else:
+                sc.probability = 1.0 / (1.0 + np.exp2(-np.clip(sc.total, -60, 60)))
+            kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
     if keep_best_below and len(ai):
         linked_p = set(pi[kept].tolist())
         order = np.lexsort((ai, -sc.probability, pi))
@@ -1230,6 +1264,13 @@ def link_prepared(
     a_ids = index.prep["rid"].to_numpy(dtype=object)[ai[kept]].tolist()
     p_ids = prof["rid"].to_numpy(dtype=object)[pi[kept]].tolist()
     evidence = evidence_many(kept, cmp, sc, index.prep, prof)
+    if cons is not None and pooled[kept].any():
+        where = np.flatnonzero(pooled[kept])
+        for j, ev in zip(
+            where.tolist(), evidence_many(kept[where], cmp, sc, cons, prof), strict=True
+        ):
+            ev["_notes"] = [*ev.get("_notes", []), POOLED_NOTE]
+            evidence[j] = ev
     links = [
         Link(
             alumni_id=str(a_id),
@@ -1256,6 +1297,152 @@ def link_prepared(
         stats.links += sum(1 for lk in links if lk.probability >= threshold)
         stats.seconds += time.perf_counter() - started
     return links
+
+
+#: Evidence note of a link found by comparing with the pooled record.
+POOLED_NOTE = "compared with the alumnus's record completed by the profiles already linked to them"
+#: Linked profiles an alumnus needs before their pooled record is used.
+POOL_MIN_PROFILES = 2
+#: Prepared columns of each compared field (the first one is the value itself).
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "first_name": ("fn", "fn_init", "fn_is_init", "fn_phon"),
+    "last_name": ("ln", "bn", "ln_aliases", "ln_phon"),
+    "birth_date": ("dob", "dob_y", "dob_m", "dob_d"),
+    "email": ("email", "email_local"),
+    "city": ("city",),
+    "postcode": ("postcode",),
+    "address": ("address", "address_ns"),
+    "employer": ("employer",),
+    "job_title": ("job",),
+    "birth_place": ("bp", "bp_phon"),
+    "graduation_year": ("grad",),
+    "linkedin_url": ("linkedin_url",),
+    "orcid": ("orcid",),
+}
+
+
+def pooled_records(
+    index: AlumniIndex, prof: pd.DataFrame, ai_link: np.ndarray, pi_link: np.ndarray
+) -> pd.DataFrame:
+    """Each alumnus's record completed by their linked profiles (prepared columns).
+
+    Per field, the value most of the records (the alumnus's and the linked
+    profiles') share; ties keep the alumnus's own value, an empty field takes
+    the profiles' value. One typo in one record no longer decides.
+    """
+    n_a = len(index.prep)
+    combined = pd.concat([index.prep, prof], ignore_index=True)
+    owner = np.concatenate([np.arange(n_a), ai_link])
+    src = np.concatenate([np.arange(n_a), n_a + pi_link])
+    cons = index.prep.copy()
+    for cols in FIELD_COLUMNS.values():
+        if cols[0] not in combined.columns:
+            continue
+        key = combined[cols[0]].to_numpy()[src]
+        frame = pd.DataFrame({"owner": owner, "key": key, "src": src})
+        frame = frame[(frame["key"] != "") & (frame["key"] != 0)]
+        counts = frame.groupby(["owner", "key"], sort=False).agg(
+            n=("src", "size"), src=("src", "min")
+        )
+        counts = counts.reset_index()
+        counts["own"] = counts["src"] < n_a
+        counts = counts.sort_values(["owner", "n", "own"], ascending=[True, False, False])
+        best = counts.drop_duplicates("owner")
+        pick = np.arange(n_a)
+        pick[best["owner"].to_numpy(np.int64)] = best["src"].to_numpy(np.int64)
+        for c in cols:
+            cons[c] = combined[c].to_numpy()[pick]
+    return cons
+
+
+def _pool_linked_profiles(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    model: FSModel,
+    cmp: Comparison,
+    sc: Scores,
+    kept: np.ndarray,
+    pooled: np.ndarray,
+) -> pd.DataFrame | None:
+    """Re-score unlinked profiles against pooled records; update ``cmp``/``sc`` in place.
+
+    Only pairs whose alumnus has :data:`POOL_MIN_PROFILES` linked profiles,
+    and only where the pooled record scores higher; ``pooled`` marks them.
+    """
+    ai, pi = cmp.ai, cmp.pi
+    ai_l, pi_l = ai[kept], pi[kept]
+    n_links = np.bincount(ai_l, minlength=len(index.prep))
+    linked_p = np.zeros(len(prof), dtype=bool)
+    linked_p[pi_l] = True
+    sub = np.flatnonzero(~linked_p[pi] & (n_links[ai] >= POOL_MIN_PROFILES))
+    if not len(sub):
+        return None
+    cons = pooled_records(index, prof, ai_l, pi_l)
+    cmp2 = compare(cons, prof, ai[sub], pi[sub])
+    view = AlumniIndex(prep=cons, blocks=index.blocks, tf=index.tf, block_sizes=index.block_sizes)
+    sc2 = score(model, cmp2, view, prof)
+    better = sc2.total > sc.total[sub]
+    upd = sub[better]
+    for f in sc.weights:
+        cmp.levels[f][upd] = cmp2.levels[f][better]
+        sc.weights[f][upd] = sc2.weights[f][better]
+    cmp.swapped[upd] = cmp2.swapped[better]
+    sc.total[upd] = sc2.total[better]
+    pooled[upd] = True
+    return cons
+
+
+def _pooled_new_pairs(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    model: FSModel,
+    cons: pd.DataFrame,
+    cmp: Comparison,
+    kept: np.ndarray,
+) -> tuple[Comparison, Scores] | None:
+    """Candidate pairs that only the pooled records reveal (blocking on them).
+
+    A profile whose surname is misspelt and whose birth date is missing still
+    meets, through its postcode and birthplace, the record that its
+    already linked twins completed.
+    """
+    ai, pi = cmp.ai, cmp.pi
+    n_links = np.bincount(ai[kept], minlength=len(index.prep))
+    rows = np.flatnonzero(n_links >= POOL_MIN_PROFILES)
+    linked_p = np.zeros(len(prof), dtype=bool)
+    linked_p[pi[kept]] = True
+    free = np.flatnonzero(~linked_p)
+    if not len(rows) or not len(free):
+        return None
+    sub_index = AlumniIndex.from_prepared(cons.iloc[rows].reset_index(drop=True))
+    sa, sp = candidate_pairs(sub_index, prof.iloc[free].reset_index(drop=True))
+    na, npi = rows[sa], free[sp]
+    n_p = max(len(prof), 1)
+    seen = np.isin(na.astype(np.int64) * n_p + npi, ai.astype(np.int64) * n_p + pi)
+    na, npi = na[~seen], npi[~seen]
+    if not len(na):
+        return None
+    cmp2 = compare(cons, prof, na, npi)
+    view = AlumniIndex(prep=cons, blocks=index.blocks, tf=index.tf, block_sizes=index.block_sizes)
+    return cmp2, score(model, cmp2, view, prof)
+
+
+def _concat(
+    cmp: Comparison, sc: Scores, cmp2: Comparison, sc2: Scores
+) -> tuple[Comparison, Scores]:
+    cat = np.concatenate
+    joined = Comparison(
+        ai=cat([cmp.ai, cmp2.ai]),
+        pi=cat([cmp.pi, cmp2.pi]),
+        levels={f: cat([v, cmp2.levels[f]]) for f, v in cmp.levels.items()},
+        swapped=cat([cmp.swapped, cmp2.swapped]),
+    )
+    scores = Scores(
+        weights={f: cat([v, sc2.weights[f]]) for f, v in sc.weights.items()},
+        total=cat([sc.total, sc2.total]),
+        probability=cat([sc.probability, sc2.probability]),
+    )
+    return joined, scores
 
 
 def train(
