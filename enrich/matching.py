@@ -14,18 +14,19 @@ Pipeline (all vectorised with numpy/pandas/rapidfuzz):
    (see :mod:`enrich.names`).
 2. :class:`AlumniIndex` is built once per alumni set: normalised frame,
    blocking keys, term frequencies. Incremental runs re-use it.
-3. Blocking: several rules (surname phonetic + first initial, with birth and
-   compound-name parts and swapped names; birth date; postcode + initial;
-   e-mail local part; first-name phonetic + birth year; LinkedIn; ORCID)
-   unioned and deduplicated.
+3. Blocking: several rules (:data:`BLOCKING_RULES`: surname phonetic + first
+   initial, with birth and compound-name parts and swapped names; birth date;
+   a phonetic name + birth year, month, birthplace or postcode; day and month
+   + postcode; e-mail local part; LinkedIn; ORCID) unioned and deduplicated,
+   so that an error in any one field still leaves a rule that finds the pair.
 4. Comparisons with graded levels, computed once per distinct value pair
    (``rapidfuzz.process.cpdist``), with per-pair first/last swap detection.
 5. Fellegi-Sunter by EM without labels (:func:`fit_em`): u from random
    pairs, m seeded by high-precision deterministic rules then refined by EM
    over the whole alumni x profiles product (pairs outside blocking count as
    posterior 0), prior = expected matches per random pair. Exact agreement on
-   first name, last name and city is term-frequency adjusted, so sharing
-   "Martin" weighs less than sharing "Quaresma".
+   first name, last name, city and birthplace is term-frequency adjusted, so
+   sharing "Martin" weighs less than sharing "Quaresma".
 6. Probability: the posterior of each pair, made *exclusive* per profile
    (o_k / (1 + sum of the profile's candidate odds)) so that two equally good
    "Jean Martin" alumni do not both look certain; links are then assigned
@@ -34,8 +35,16 @@ Pipeline (all vectorised with numpy/pandas/rapidfuzz):
    alumnus per profile *and* one profile per alumnus (``alumni_unique``) is an
    option for registers known to be one-to-one.
 
-The trained model is a small JSON document (:class:`FSModel`) so weekly runs
-score only new profiles with last week's parameters.
+7. Pooling: profiles left unlinked are compared again (and blocked again)
+   with each alumnus's record completed by the profiles just linked to them
+   (per field, the value most of those records share): several profiles of
+   one person are evidence together, which Splink does not use.
+8. Duplicates: the register against itself (:func:`duplicate_pairs`) gives
+   "possible duplicate record" suggestions; nothing is ever merged here.
+
+The trained model is a small JSON document (:class:`FSModel`) stored as a
+database row (``match_model``), so every host scores new profiles with the
+same parameters; :func:`retrain` makes a new row.
 """
 
 from __future__ import annotations
