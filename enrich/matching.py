@@ -1215,6 +1215,7 @@ def link_prepared(
     exclusive: bool = True,
     cmp: Comparison | None = None,
     pool: bool = True,
+    prior: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> list[Link]:
     """Score the candidate pairs of prepared profiles and assign links.
 
@@ -1228,6 +1229,8 @@ def link_prepared(
     profiles just linked to it* (:func:`_pool_linked_profiles`): when the
     register has an old postcode but three linked profiles agree on a new
     one, a fourth profile with that postcode agrees with the person.
+    ``prior``: (alumni rows, prepared profiles) linked in earlier runs, pooled
+    too (weekly runs).
     """
     started = time.perf_counter()
     if cmp is None or exclude_alumni is not None:
@@ -1243,16 +1246,19 @@ def link_prepared(
     kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
     pooled = np.zeros(len(ai), dtype=bool)
     cons: pd.DataFrame | None = None
-    if pool and not alumni_unique and len(kept):
+    if pool and not alumni_unique and (len(kept) or prior is not None) and len(ai):
         cmp = Comparison(
             ai=ai,
             pi=pi,
             levels={f: v.copy() for f, v in cmp.levels.items()},
             swapped=cmp.swapped.copy(),
         )
-        cons = _pool_linked_profiles(index, prof, model, cmp, sc, kept, pooled)
+        found = _pool_linked_profiles(index, prof, model, cmp, sc, kept, pooled, prior)
+        cons = found[0] if found is not None else None
         extra_pairs = (
-            _pooled_new_pairs(index, prof, model, cons, cmp, kept) if cons is not None else None
+            _pooled_new_pairs(index, prof, model, found[0], cmp, kept, found[1])
+            if found is not None
+            else None
         )
         if extra_pairs is not None:
             cmp, sc = _concat(cmp, sc, *extra_pairs)
@@ -1372,21 +1378,30 @@ def _pool_linked_profiles(
     sc: Scores,
     kept: np.ndarray,
     pooled: np.ndarray,
-) -> pd.DataFrame | None:
+    prior: tuple[np.ndarray, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Re-score unlinked profiles against pooled records; update ``cmp``/``sc`` in place.
 
-    Only pairs whose alumnus has :data:`POOL_MIN_PROFILES` linked profiles,
-    and only where the pooled record scores higher; ``pooled`` marks them.
+    Only pairs whose alumnus has :data:`POOL_MIN_PROFILES` linked profiles
+    (this run's links plus ``prior``: alumni rows and prepared profiles
+    linked in earlier runs), and only where the pooled record scores higher;
+    ``pooled`` marks them. Returns the pooled records and links per alumnus.
     """
     ai, pi = cmp.ai, cmp.pi
-    ai_l, pi_l = ai[kept], pi[kept]
-    n_links = np.bincount(ai_l, minlength=len(index.prep))
+    pool_a, pool_p, pool_prof = ai[kept], pi[kept], prof
+    if prior is not None and len(prior[0]):
+        pool_prof = pd.concat([prof, prior[1]], ignore_index=True)
+        pool_a = np.concatenate([pool_a, prior[0]])
+        pool_p = np.concatenate([pool_p, len(prof) + np.arange(len(prior[1]))])
+    n_links = np.bincount(pool_a, minlength=len(index.prep))
+    if not (n_links >= POOL_MIN_PROFILES).any():
+        return None
+    cons = pooled_records(index, pool_prof, pool_a, pool_p)
     linked_p = np.zeros(len(prof), dtype=bool)
-    linked_p[pi_l] = True
+    linked_p[pi[kept]] = True
     sub = np.flatnonzero(~linked_p[pi] & (n_links[ai] >= POOL_MIN_PROFILES))
     if not len(sub):
-        return None
-    cons = pooled_records(index, prof, ai_l, pi_l)
+        return cons, n_links
     cmp2 = compare(cons, prof, ai[sub], pi[sub])
     view = AlumniIndex(prep=cons, blocks=index.blocks, tf=index.tf, block_sizes=index.block_sizes)
     sc2 = score(model, cmp2, view, prof)
@@ -1398,7 +1413,7 @@ def _pool_linked_profiles(
     cmp.swapped[upd] = cmp2.swapped[better]
     sc.total[upd] = sc2.total[better]
     pooled[upd] = True
-    return cons
+    return cons, n_links
 
 
 def _pooled_new_pairs(
@@ -1408,6 +1423,7 @@ def _pooled_new_pairs(
     cons: pd.DataFrame,
     cmp: Comparison,
     kept: np.ndarray,
+    n_links: np.ndarray,
 ) -> tuple[Comparison, Scores] | None:
     """Candidate pairs that only the pooled records reveal (blocking on them).
 
@@ -1416,7 +1432,6 @@ def _pooled_new_pairs(
     already linked twins completed.
     """
     ai, pi = cmp.ai, cmp.pi
-    n_links = np.bincount(ai[kept], minlength=len(index.prep))
     rows = np.flatnonzero(n_links >= POOL_MIN_PROFILES)
     linked_p = np.zeros(len(prof), dtype=bool)
     linked_p[pi[kept]] = True
@@ -1588,6 +1603,9 @@ class IncrementalLinker:
     Existing links are kept as they are (never re-scored); profiles already
     linked are skipped. An alumnus already linked stays a candidate for new
     profiles (many profiles per alumnus) unless ``alumni_unique`` is set.
+    ``linked_profiles`` (alumni-import columns, ``id`` = profile id) are the
+    profiles of ``existing``: their values are pooled with the alumnus's
+    record when new profiles are compared (see :func:`link_prepared`).
     :attr:`stats` counts what was actually scored.
     """
 
@@ -1599,6 +1617,7 @@ class IncrementalLinker:
         *,
         threshold: float = 0.5,
         alumni_unique: bool = False,
+        linked_profiles: pd.DataFrame | None = None,
     ) -> None:
         self.index = index
         self.model = model
@@ -1610,6 +1629,24 @@ class IncrementalLinker:
         self._linked_rows: set[int] = set()
         for alumni_id, profile_id in existing:
             self._remember(alumni_id, profile_id)
+        self._prior: list[tuple[np.ndarray, pd.DataFrame]] = []
+        if linked_profiles is not None and len(linked_profiles):
+            self._add_prior(prepare(linked_profiles))
+
+    def _add_prior(self, prep: pd.DataFrame) -> None:
+        owners = [self._row_of.get(self.links.get(str(r), ""), -1) for r in prep["rid"]]
+        rows = np.asarray(owners, dtype=np.int64)
+        ok = rows >= 0
+        if ok.any():
+            self._prior.append((rows[ok], prep[ok].reset_index(drop=True)))
+
+    def _prior_pool(self) -> tuple[np.ndarray, pd.DataFrame] | None:
+        if not self._prior:
+            return None
+        return (
+            np.concatenate([r for r, _ in self._prior]),
+            pd.concat([p for _, p in self._prior], ignore_index=True),
+        )
 
     def _remember(self, alumni_id: str, profile_id: str) -> None:
         self.links[profile_id] = alumni_id
@@ -1637,10 +1674,14 @@ class IncrementalLinker:
             stats=self.stats,
             keep_best_below=keep_best_below,
             exclusive=exclusive,
+            prior=None if self.alumni_unique else self._prior_pool(),
         )
         for lk in links:
             if lk.probability >= self.threshold:
                 self._remember(lk.alumni_id, lk.profile_id)
+        rows = sorted({lk.profile_row for lk in links if lk.probability >= self.threshold})
+        if rows and not self.alumni_unique:
+            self._add_prior(prof.iloc[rows].reset_index(drop=True))
         links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
         return links
 
@@ -1785,7 +1826,15 @@ def matching_stage(ctx: StageContext) -> StageResult:
                     model = train(index, prof)
                     _store_model(session, model, source="first_run", trained_by="matching_stage")
                     counts["model_trained"] = 1
-        linker = IncrementalLinker(index, model, existing, threshold=threshold, alumni_unique=False)
+        linked_rows = [_person_row(str(i), p, u) for i, p, u in q.linked_snapshot_people(session)]
+        linker = IncrementalLinker(
+            index,
+            model,
+            existing,
+            threshold=threshold,
+            alumni_unique=False,
+            linked_profiles=_frame(linked_rows) if linked_rows else None,
+        )
 
         # 1. Snapshots: exact identifiers, then the matcher.
         to_match: list[dict[str, str]] = []

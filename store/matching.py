@@ -106,6 +106,16 @@ def linked_snapshot_pairs(session: Session) -> list[tuple[str, str]]:
     return [(str(a), str(i)) for a, i in rows if a is not None]
 
 
+def linked_snapshot_people(session: Session) -> list[tuple[int, dict[str, Any], str]]:
+    """(snapshot id, person, url) of every linked snapshot: evidence pooled per alumnus."""
+    rows = session.exec(
+        select(ProfileSnapshot.id, ProfileSnapshot.person, ProfileSnapshot.url).where(
+            col(ProfileSnapshot.alumnus_id).is_not(None)
+        )
+    ).all()
+    return [(int(i), dict(p or {}), u or "") for i, p, u in rows if i is not None]
+
+
 def set_snapshot_match(
     session: Session,
     snapshot_id: int,

@@ -348,3 +348,28 @@ def test_profiles_already_linked_help_link_the_next_one() -> None:
     assert len(good(alone)) >= 0.995 * len(alone)  # 566 of 567
     noted = [x for x in pooled if any("completed by" in n for n in x.evidence.get("_notes", []))]
     assert noted and all(x.probability >= 0.5 for x in noted)
+
+
+def test_weekly_runs_pool_the_profiles_linked_in_earlier_weeks() -> None:
+    df = pd.read_csv(FIXTURES / "record_linkage" / "fake_1000.csv", dtype=str).fillna("")
+    df = df.rename(columns={"unique_id": "id", "surname": "last_name", "dob": "birth_date"})
+    cols = ["id", "first_name", "last_name", "birth_date", "city", "email"]
+    cluster = dict(zip(df["id"], df["cluster"], strict=True))
+    firsts = df.groupby("cluster").head(1)
+    rest = df.drop(firsts.index)
+    week1 = rest.groupby("cluster").head(2)[cols]
+    week2 = rest.drop(week1.index)[cols]
+    index = AlumniIndex.build(firsts[cols])
+    model = train(index, prepare(rest[cols]))
+    first = IncrementalLinker(index, model)
+    existing = [(x.alumni_id, x.profile_id) for x in first.link(week1)]
+    linked = week1[week1["id"].isin({p for _, p in existing})]
+
+    def true_links(linker: IncrementalLinker) -> tuple[int, int]:
+        found = linker.link(week2)
+        return sum(cluster[x.alumni_id] == cluster[x.profile_id] for x in found), len(found)
+
+    without, n_without = true_links(IncrementalLinker(index, model, existing))
+    pooled, n_pooled = true_links(IncrementalLinker(index, model, existing, linked_profiles=linked))
+    assert pooled > without
+    assert pooled >= 0.99 * n_pooled and without >= 0.99 * n_without
