@@ -416,6 +416,8 @@ def accept_suggestion(
     if suggestion.status not in OPEN_STATUSES:
         raise ReviewError(f"suggestion {suggestion_id} is already {suggestion.status}")
     if suggestion.field in REVIEW_ONLY_FIELDS:
+        if action == "self_confirm":
+            raise ReviewError("this suggestion is for the alumni office, not for the alumnus")
         return _accept_review_only(session, suggestion, actor, action=action)
     if suggestion.field not in SUGGESTIBLE_FIELDS:
         raise ReviewError(f"field {suggestion.field!r} cannot be changed by a suggestion")

@@ -313,7 +313,17 @@ def test_two_records_of_one_person_become_a_possible_duplicate_suggestion(
         assert len(dup) == 1 and dup[0].alumnus_id == "a1" and dup[0].new_value == "a9"
         assert dup[0].evidence["match"]["birth_date"]["level"] == "exact"
         assert dup[0].provenance["url"] == "/alumni/a9"
-        event = accept_suggestion(s, int(dup[0].id or 0), "reviewer@example.org")
+        # about the register, not third-party data: never in an Art. 14 notice, never
+        # for the alumnus to self-confirm
+        from store.notices import notices_due
+        from store.review import ReviewError
+
+        dup_id = int(dup[0].id or 0)
+        assert dup_id not in {i.suggestion_id for n in notices_due(s) for i in n.items}
+        with pytest.raises(ReviewError):
+            accept_suggestion(s, dup_id, "self", action="self_confirm")
+    with session_scope(db_url) as s:
+        event = accept_suggestion(s, dup_id, "reviewer@example.org")
         assert event.details["record_unchanged"] is True
     with session_scope(db_url) as s:  # never merged: both records are still there, unchanged
         a1, a9 = s.get(Alumnus, "a1"), s.get(Alumnus, "a9")
