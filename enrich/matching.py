@@ -2021,6 +2021,17 @@ def retrain(db_url: str, *, trained_by: str) -> tuple[int, FSModel]:
     return model_id, model
 
 
+def retrain_stage(ctx: StageContext) -> StageResult:
+    """Scheduler stage ``match_retrain`` (``schedule.match_retrain_cron``): :func:`retrain`."""
+    try:
+        model_id, model = retrain(ctx.db_url, trained_by="scheduler")
+    except ValueError as exc:
+        return StageResult(counts={"model_trained": 0}, notes=[f"not retrained: {exc}"])
+    return StageResult(
+        counts={"model_trained": 1, "model_id": model_id, "pairs": int(model.trained["pairs"])}
+    )
+
+
 def _register_fingerprint(alumni: list[dict[str, Any]], model: FSModel) -> str:
     """A digest of every alumni row and the model: unchanged means nothing new to compare."""
     import hashlib

@@ -425,3 +425,15 @@ def test_two_hosts_share_one_model_row_and_the_bookkeeping(
         rows = s.exec(select(MatchModel).order_by(MatchModel.id)).all()  # type: ignore[arg-type]
         assert [r.source for r in rows] == ["first_run", "retrain"]
         assert rows[1].trained_by == "veille match retrain" and rows[1].params["m"]
+
+
+def test_retraining_can_be_scheduled(db_url: str, settings: Settings, tmp_path: Path) -> None:
+    from enrich.matching import retrain_stage
+    from scheduler import build_jobs
+
+    assert "match_retrain" not in {job.id for job in build_jobs(settings)}  # off by default
+    settings.schedule.match_retrain_cron = "0 4 1 * *"
+    assert "match_retrain" in {job.id for job in build_jobs(settings)}
+    _seed(db_url)
+    res = retrain_stage(_ctx(settings, db_url, tmp_path))  # three profiles: too few pairs
+    assert res.counts["model_trained"] == 0 and "candidate pairs" in res.notes[0]
