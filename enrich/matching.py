@@ -695,9 +695,18 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
                 g = groups[x] = names.nickname_groups(x) - {f"n:{x}"}
             return g
 
-        nick[idx] = _per_distinct_pair(
-            a_fn_pairs[idx], p_fn_eff[idx], lambda x, y: not group(x).isdisjoint(group(y))
-        )
+        # only names that have a nickname group at all can be nicknames of each other
+        known = {
+            u: bool(group(u)) for u in pd.unique(np.concatenate([a_fn_pairs[idx], p_fn_eff[idx]]))
+        }
+        both = pd.Series(a_fn_pairs[idx]).map(known).to_numpy(dtype=bool) & pd.Series(
+            p_fn_eff[idx]
+        ).map(known).to_numpy(dtype=bool)
+        idx = idx[both]
+        if len(idx):
+            nick[idx] = _per_distinct_pair(
+                a_fn_pairs[idx], p_fn_eff[idx], lambda x, y: not group(x).isdisjoint(group(y))
+            )
     lev[nick] = 4
     lev[(lev >= 0) & (a_fn_pairs == p_fn_eff)] = 5
     levels["first_name"] = lev
@@ -710,9 +719,15 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     cand = (lev >= 0) & (lev < 3) & ~swapped
     if cand.any():
         idx = np.flatnonzero(cand)
-        part[idx] = _per_distinct_pair(
-            a_alias[idx], p_alias_straight[idx], lambda x, y: not set(x).isdisjoint(y)
+        # two one-part surnames that differ share no part: test only compound ones
+        many = (pd.Series(a_alias[idx]).map(len).to_numpy() > 1) | (
+            pd.Series(p_alias_straight[idx]).map(len).to_numpy() > 1
         )
+        idx = idx[many]
+        if len(idx):
+            part[idx] = _per_distinct_pair(
+                a_alias[idx], p_alias_straight[idx], lambda x, y: not set(x).isdisjoint(y)
+            )
     lev[part] = 3
     lev[(lev >= 0) & (a_ln[ai] == p_ln_eff)] = 4
     levels["last_name"] = lev
