@@ -1841,7 +1841,13 @@ def matching_stage(ctx: StageContext) -> StageResult:
                     model = train(index, prof)
                     _store_model(session, model, source="first_run", trained_by="matching_stage")
                     counts["model_trained"] = 1
-        linked_rows = [_person_row(str(i), p, u) for i, p, u in q.linked_snapshot_people(session)]
+        # Profiles linked in earlier runs are pooled with their alumnus (only read
+        # when there is something new to match: the stage runs every few minutes).
+        linked_rows = (
+            [_person_row(str(i), p, u) for i, p, u in q.linked_snapshot_people(session)]
+            if snapshots
+            else []
+        )
         linker = IncrementalLinker(
             index,
             model,
