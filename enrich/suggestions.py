@@ -207,6 +207,53 @@ def suggestions_stage(ctx: StageContext) -> StageResult:
     return StageResult(counts=counts)
 
 
+#: The suggestion "these two alumni records may be one person". Accepting it
+#: records the reviewer's decision; it never merges or changes either record.
+DUPLICATE_FIELD = "possible_duplicate"
+
+
+def duplicate_rows(pairs: list[Any], *, checked_at: datetime) -> list[dict[str, Any]]:
+    """One pending suggestion per pair of alumni records the matcher finds alike.
+
+    ``pairs`` are :class:`enrich.matching.Link` from
+    :func:`enrich.matching.duplicate_pairs` (two alumni ids). The suggestion
+    sits on the first record and names the second; its evidence is the
+    per-field comparison of the two records, like a profile match.
+    """
+    from store.suggestions import dedupe_key
+
+    rows = []
+    for lk in pairs:
+        first, other = lk.alumni_id, lk.profile_id
+        rows.append(
+            {
+                "dedupe_key": dedupe_key(first, DUPLICATE_FIELD, other, "register"),
+                "alumnus_id": first,
+                "field": DUPLICATE_FIELD,
+                "old_value": None,
+                "new_value": other,
+                "confidence": round(float(lk.probability), 6),
+                "evidence": {"match_probability": float(lk.probability), "match": lk.evidence},
+                "provenance": _complete(
+                    {
+                        "url": f"/alumni/{other}",
+                        "source": "alumni_register",
+                        "source_kind": "alumni_register",
+                        "fetched_at": _iso(checked_at),
+                        "method": f"duplicate_check/{MODEL_VERSION}",
+                        "matcher": MODEL_VERSION,
+                        "rule": RULE_VERSION,
+                        "other_alumnus_id": other,
+                    }
+                ),
+                "status": "pending",
+                "snapshot_id": None,
+                "job_change_id": None,
+            }
+        )
+    return rows
+
+
 def _snippet(person: dict[str, Any]) -> str:
     parts = [str(person.get(k) or "") for k in ("name", "job_title", "employer", "city")]
     return " · ".join(p for p in parts if p)[:280]

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
+from store.models import Alumnus, JobChange, MatchModel, MatchState, Mention, ProfileSnapshot
+from store.types import utcnow
 from veille.alumni_csv import COLUMNS as ALUMNI_CSV_COLUMNS
 
 ALUMNI_COLUMNS = ALUMNI_CSV_COLUMNS
@@ -105,6 +106,16 @@ def linked_snapshot_pairs(session: Session) -> list[tuple[str, str]]:
     return [(str(a), str(i)) for a, i in rows if a is not None]
 
 
+def linked_snapshot_people(session: Session) -> list[tuple[int, dict[str, Any], str]]:
+    """(snapshot id, person, url) of every linked snapshot: evidence pooled per alumnus."""
+    rows = session.exec(
+        select(ProfileSnapshot.id, ProfileSnapshot.person, ProfileSnapshot.url).where(
+            col(ProfileSnapshot.alumnus_id).is_not(None)
+        )
+    ).all()
+    return [(int(i), dict(p or {}), u or "") for i, p, u in rows if i is not None]
+
+
 def set_snapshot_match(
     session: Session,
     snapshot_id: int,
@@ -117,6 +128,8 @@ def set_snapshot_match(
         update(ProfileSnapshot)
         .where(col(ProfileSnapshot.id) == snapshot_id)
         .values(alumnus_id=alumnus_id, match_probability=probability, match_evidence=evidence)
+        # no per-call scan of the session's loaded snapshots: O(n^2) over a weekly batch
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -187,7 +200,57 @@ def snapshot_alumnus(session: Session, snapshot_id: int | None) -> tuple[str, fl
     """(alumnus id, probability) of a linked snapshot, else None."""
     if snapshot_id is None:
         return None
-    snap = session.get(ProfileSnapshot, snapshot_id)
-    if snap is None or snap.alumnus_id is None:
+    # Read from the database, not the session's copy: set_snapshot_match
+    # updates rows without refreshing loaded objects.
+    row = session.exec(
+        select(ProfileSnapshot.alumnus_id, ProfileSnapshot.match_probability).where(
+            col(ProfileSnapshot.id) == snapshot_id
+        )
+    ).first()
+    if row is None or row[0] is None:
         return None
-    return snap.alumnus_id, float(snap.match_probability or 1.0)
+    return str(row[0]), float(row[1] or 1.0)
+
+
+# ---------------------------------------------------------------------------
+# The model and the stage's bookkeeping, shared by every host (rows, not files)
+# ---------------------------------------------------------------------------
+
+
+def current_model(session: Session) -> MatchModel | None:
+    """The model in use: the newest row (older rows are kept as history)."""
+    return session.exec(select(MatchModel).order_by(col(MatchModel.id).desc()).limit(1)).first()
+
+
+def add_model(
+    session: Session, version: str, params: dict[str, Any], *, source: str, trained_by: str
+) -> MatchModel:
+    """Store a newly trained model; it becomes the one in use."""
+    row = MatchModel(version=version, params=params, source=source, trained_by=trained_by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def model_count(session: Session) -> int:
+    return len(session.exec(select(MatchModel.id)).all())
+
+
+def get_state(session: Session, key: str) -> dict[str, Any]:
+    row = session.get(MatchState, key)
+    return dict(row.value or {}) if row is not None else {}
+
+
+def set_state(session: Session, key: str, value: dict[str, Any]) -> None:
+    row = session.get(MatchState, key)
+    if row is None:
+        row = MatchState(key=key, value=value)
+    else:
+        row.value = value
+        row.updated_at = utcnow()
+    session.add(row)
+
+
+def all_snapshot_rows(session: Session) -> list[ProfileSnapshot]:
+    """Every profile snapshot (linked or not): what a retraining learns from."""
+    return list(session.exec(select(ProfileSnapshot).order_by(col(ProfileSnapshot.id))).all())

@@ -350,6 +350,12 @@ SUGGESTIBLE_FIELDS = (
     "orcid",
     "emails",
 )
+#: Suggestions a person decides on that change no field: "possible_duplicate"
+#: (two alumni records that may be one person; accepting records the
+#: decision, and the records are never merged by veille).
+REVIEW_ONLY_FIELDS = ("possible_duplicate",)
+#: Every field an open suggestion may carry in the inbox.
+REVIEWABLE_FIELDS = (*SUGGESTIBLE_FIELDS, *REVIEW_ONLY_FIELDS)
 
 
 class Suggestion(SQLModel, table=True):
@@ -664,3 +670,37 @@ class ReportSnapshot(SQLModel, table=True):
     institution: str = Field(default="", max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     frozen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MatchModel(SQLModel, table=True):
+    """A trained matcher (Fellegi-Sunter parameters), shared by every host.
+
+    Why a row and not a file: the scheduler's standby, a second web host and
+    a database backup must all see the same model; which host ran first must
+    not decide it. The newest row is the one in use; older rows are history.
+    A new row comes only from an explicit or scheduled retraining
+    (``veille match retrain``) or from the first run on a fresh database.
+    """
+
+    __tablename__ = "match_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The matcher's model version (``veille-fs-2``...).
+    version: str = Field(max_length=32)
+    #: The model as :meth:`enrich.matching.FSModel.to_json` writes it.
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    #: first_run | bundled | retrain | imported_file
+    source: str = Field(default="", max_length=32)
+    #: Who asked for it (a user name, ``scheduler``, ``matching_stage``).
+    trained_by: str = Field(default="", max_length=255)
+    trained_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MatchState(SQLModel, table=True):
+    """Bookkeeping of the matching stage (last examined mention id...), one row per key."""
+
+    __tablename__ = "match_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

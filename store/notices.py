@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from store.models import Alumnus, AuditEvent, ProfileSnapshot, Suggestion
+from store.models import REVIEW_ONLY_FIELDS, Alumnus, AuditEvent, ProfileSnapshot, Suggestion
 
 
 @dataclass
@@ -67,6 +67,8 @@ def notices_due(session: Session) -> list[NoticeDue]:
         select(Suggestion, Alumnus)
         .join(Alumnus, col(Alumnus.id) == col(Suggestion.alumnus_id))
         .where(col(Alumnus.opt_out).is_(False))
+        # "possible duplicate record" is about the register, not third-party data
+        .where(col(Suggestion.field).not_in(REVIEW_ONLY_FIELDS))
         .where(
             or_(
                 col(Alumnus.notice_sent_at).is_(None),

@@ -29,7 +29,15 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from store.models import SUGGESTIBLE_FIELDS, Alumnus, AuditEvent, Mention, Suggestion
+from store.models import (
+    REVIEW_ONLY_FIELDS,
+    REVIEWABLE_FIELDS,
+    SUGGESTIBLE_FIELDS,
+    Alumnus,
+    AuditEvent,
+    Mention,
+    Suggestion,
+)
 from store.types import utcnow
 from veille.errors import VeilleError
 
@@ -153,7 +161,7 @@ def _open_filter(now: datetime) -> Any:
     return or_(
         col(Suggestion.status) == "pending",
         (col(Suggestion.status) == "snoozed") & (col(Suggestion.snoozed_until) <= now),
-    ) & col(Suggestion.field).in_(SUGGESTIBLE_FIELDS)
+    ) & col(Suggestion.field).in_(REVIEWABLE_FIELDS)
 
 
 def unknown_field_count(session: Session) -> int:
@@ -164,7 +172,7 @@ def unknown_field_count(session: Session) -> int:
             .select_from(Suggestion)
             .where(
                 col(Suggestion.status).in_(OPEN_STATUSES),
-                col(Suggestion.field).not_in(SUGGESTIBLE_FIELDS),
+                col(Suggestion.field).not_in(REVIEWABLE_FIELDS),
             )
         ).one()
     )
@@ -407,6 +415,10 @@ def accept_suggestion(
     suggestion = get_suggestion(session, suggestion_id)
     if suggestion.status not in OPEN_STATUSES:
         raise ReviewError(f"suggestion {suggestion_id} is already {suggestion.status}")
+    if suggestion.field in REVIEW_ONLY_FIELDS:
+        if action == "self_confirm":
+            raise ReviewError("this suggestion is for the alumni office, not for the alumnus")
+        return _accept_review_only(session, suggestion, actor, action=action)
     if suggestion.field not in SUGGESTIBLE_FIELDS:
         raise ReviewError(f"field {suggestion.field!r} cannot be changed by a suggestion")
     alumnus = _locked_alumnus(session, suggestion.alumnus_id)
@@ -456,6 +468,39 @@ def accept_suggestion(
         new_value=current_value(alumnus, suggestion.field),
         suggestion_id=suggestion_id,
         details=details,
+    )
+    session.expire(suggestion)
+    return event
+
+
+def _accept_review_only(
+    session: Session, suggestion: Suggestion, actor: str, *, action: str
+) -> AuditEvent:
+    """Record that a person confirmed a review-only suggestion; no field changes.
+
+    A confirmed "possible duplicate" stays two records: merging them is a
+    decision for the alumni office's own tools, never a side effect here.
+    """
+    now = utcnow()
+    sid = int(suggestion.id or 0)
+    _transition(session, sid, OPEN_STATUSES, status="accepted", reviewer=actor, decided_at=now)
+    event = _audit(
+        session,
+        at=now,
+        actor=actor,
+        action=action,
+        entity="alumnus",
+        entity_id=suggestion.alumnus_id,
+        field=suggestion.field,
+        old_value="",
+        new_value=suggestion.new_value,
+        suggestion_id=sid,
+        details={
+            "confidence": suggestion.confidence,
+            "band": band(suggestion.confidence),
+            "provenance": suggestion.provenance,
+            "record_unchanged": True,
+        },
     )
     session.expire(suggestion)
     return event

