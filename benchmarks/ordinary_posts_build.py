@@ -43,6 +43,18 @@ FIXTURE_LICENCES = {
     "rss": "per feed, see tests/fixtures/rss/SOURCES.md",
 }
 MIN_CHARS = 20
+#: Posts that do tell a job change, found when the extractor fired on them and read by a
+#: person (the start of their text): kept, marked ``"job_news": true``, so that the rate of
+#: changes on ordinary posts counts only the others. The benchmark prints both.
+JOB_NEWS = (
+    "A new chapter and a new hat: Excited to share that I'll be joining Princeton DDSS",
+    "Welcome Darin! I just want to extend a big",
+    'Me and the big "G" Following on the heels of Ben\'s annoucement yesterday',
+    "I want to use this opportunity to welcome Brian Ryner to Google!",
+    "Today is my last day in the office here at Azurix",
+    "Sheila Tweed 03/26/2001 08:58 PM Mary Hain 03/23/2001 12:24 PM I am going to be the",
+    "Nadège Mariotti, Doctorante en Cinéma Audio-Visuel",
+)
 
 
 def fixture_posts(root: Path) -> Iterator[tuple[str, str, str]]:
@@ -132,6 +144,8 @@ def main() -> None:
                 source.split("/", 1)[0]
             ) or detect_lang(text)
             row = {"lang": lang, "text": text, "source": source, "licence": licence}
+            if text.startswith(JOB_NEWS):
+                row["job_news"] = True
             out.append(row)
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), "utf-8")
     print(f"{len(out)} posts -> {OUT}")

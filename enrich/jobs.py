@@ -2325,18 +2325,20 @@ def extract_job_changes(
     ``published`` gives each text's date, used to complete dates without a year.
     ``use_tagger=False`` gives the rules alone (the benchmark compares both).
     Changes whose sentence announces something else (a prize, a protest, a firing, a
-    rumour: :mod:`enrich.jobs_vetoes`) are dropped, whichever of the two read them.
+    rumour: :mod:`enrich.jobs_vetoes`) are dropped, whichever of the two read them, and so
+    are the tagger's changes with no trigger expression in or just before their sentence.
     ``prefilter=False`` reads every text, even one without any trigger expression
-    (:mod:`enrich.jobs_prefilter`: such texts are skipped by default, which is what makes
-    ordinary posts cheap).
+    (:mod:`enrich.jobs_prefilter`: such texts are skipped by default, and a long text is
+    cut to its trigger sentences, which is what makes ordinary posts cheap).
     """
     if prefilter:
-        from enrich.jobs_prefilter import might_announce_change
+        from enrich.jobs_prefilter import focus, might_announce_change
 
         keep = [i for i, t in enumerate(texts) if might_announce_change(t or "")]
-        if len(keep) < len(texts):
+        focused = [focus(texts[i] or "") for i in keep]
+        if len(keep) < len(texts) or focused != [texts[i] for i in keep]:
             read = extract_job_changes(
-                [texts[i] for i in keep],
+                focused,
                 lang,
                 published=[published[i] for i in keep] if published else None,
                 batch_size=batch_size,
@@ -2362,10 +2364,16 @@ def extract_job_changes(
             results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
     if use_tagger:
         results = _with_tagger(texts, langs, results, published)
+    from enrich.jobs_prefilter import near_trigger
     from enrich.jobs_vetoes import veto
 
     return [
-        [jc for jc in found if not veto(jc.sentence, text)]
+        [
+            jc
+            for jc in found
+            if not veto(jc.sentence, text or "")
+            and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))
+        ]
         for text, found in zip(texts, results, strict=True)
     ]
 

@@ -73,3 +73,44 @@ def might_announce_change(text: str) -> bool:
     if strong.search(folded):
         return True
     return bool(weak.search(folded) and titles.search(folded))
+
+
+#: Longer texts are cut to their trigger sentences before spaCy and the tagger.
+FOCUS_CHARS = 600
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def focus(text: str, max_chars: int = FOCUS_CHARS) -> str:
+    """``text``, or for a long one only its sentences that hold a trigger expression.
+
+    Why: a long post (a review, a feed item with its whole body) costs the parser and the
+    tagger in proportion to its length, while a job change sits in the sentences that name
+    it. Sentences are kept whole and in order, so every value read is still a substring of
+    the original text.
+    """
+    if len(text) <= max_chars:
+        return text
+    strong, weak, _ = _patterns()
+    kept = [
+        piece
+        for piece in _SENTENCE_END.split(text)
+        if strong.search(fold(piece)) or weak.search(fold(piece))
+    ]
+    return " ".join(kept) or text
+
+
+#: How far before its sentence a trigger may stand for a change the tagger alone read.
+LOOKBACK_CHARS = 150
+
+
+def near_trigger(text: str, sentence: str) -> bool:
+    """Whether a trigger expression stands in ``sentence`` or just before it in ``text``.
+
+    Why: the tagger reads roles anywhere ("X, président de l'Université Y" in a thesis
+    defence notice), while a job change is told with its trigger. The look-back covers a
+    sentence cut at an initial ("David L. | Calhoun as CEO").
+    """
+    pos = text.find(sentence[:40]) if sentence else -1
+    if pos < 0:
+        return might_announce_change(sentence)
+    return might_announce_change(text[max(0, pos - LOOKBACK_CHARS) : pos + len(sentence)])

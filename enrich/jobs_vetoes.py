@@ -5,8 +5,9 @@ Why: the words of a job change also announce prizes ("nommée aux César"), prot
 negative in five produced a change. The vetoes are data (``enrich/data/jobs_vetoes.txt``):
 a change whose evidence sentence matches an ``[always]`` expression is dropped, and one whose
 sentence matches an ``[unless-appointed]`` expression is dropped unless an ``[appointed]``
-expression is in the text too ("X was named CEO after Y resigned" stays). They apply to the rules'
-and the tagger's changes alike, after both.
+expression is in the text too ("X was named CEO after Y resigned" stays); a ``[text]``
+expression anywhere in the text (a thesis defence notice, a job offer) vetoes all its
+changes. They apply to the rules' and the tagger's changes alike, after both.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ VETOES = Path(__file__).parent / "data" / "jobs_vetoes.txt"
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> tuple[re.Pattern[str], ...]:
     lexicon = read_lexicon(VETOES)
 
     def union(name: str) -> re.Pattern[str]:
         return re.compile(r"(?<![\w-])(?:" + "|".join(lexicon[name]) + r")(?![\w-])")
 
-    return union("always"), union("unless-appointed"), union("appointed")
+    return union("always"), union("unless-appointed"), union("appointed"), union("text")
 
 
 def veto(sentence: str, text: str | None = None) -> str | None:
@@ -37,12 +38,13 @@ def veto(sentence: str, text: str | None = None) -> str | None:
     text: sentence splitting cuts at initials ("David L. Calhoun"), which would leave the
     verb in another piece.
     """
-    always, unless, appointed = _patterns()
+    always, unless, appointed, whole = _patterns()
     folded = fold(sentence or "")
-    hit = always.search(folded)
+    folded_text = fold(text) if text is not None else folded
+    hit = always.search(folded) or whole.search(folded_text)
     if hit:
         return hit.group(0)
     hit = unless.search(folded)
-    if hit and not appointed.search(fold(text) if text is not None else folded):
+    if hit and not appointed.search(folded_text):
         return hit.group(0)
     return None
