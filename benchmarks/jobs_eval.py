@@ -204,6 +204,16 @@ def ordinary_posts(limit: int | None) -> None:
         pairs = zip(posts, out, strict=True)
         n = sum(1 for p, r in pairs if p["lang"] == lang and r["job_changes"])
         print(f"  {lang}: {n}/{by_lang[lang]} posts produce a job change")
+    # Baseline in the same run: the same path without the pre-filter, on every 10th post.
+    sample = [p["text"] for p in posts[::10]]
+    t0 = time.perf_counter()
+    for start in range(0, len(sample), 64):
+        extract_job_changes(sample[start : start + 64], prefilter=False)
+    base = time.perf_counter() - t0
+    print(
+        f"  without the pre-filter (every 10th post, {len(sample)}): "
+        f"{len(sample) / base:.0f} texts/s"
+    )
     news = {i for i, p in enumerate(posts) if p.get("job_news")}
     plain = [r for i, r in enumerate(out) if i not in news]
     false = [r for r in plain if r["job_changes"]]
