@@ -52,7 +52,8 @@ def read_lexicon(path: Path = TRIGGERS) -> dict[str, list[str]]:
     return sections
 
 
-def _union(exprs: Iterable[str]) -> re.Pattern[str]:
+def union(exprs: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a list of lexicon expressions, each between word boundaries."""
     return re.compile(r"(?<![\w-])(?:" + "|".join(exprs) + r")(?![\w-])")
 
 
@@ -63,7 +64,7 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     lexicon = read_lexicon()
     titles = sorted({fold(t) for t in TITLE_HEADS} | _EXTRA_TITLES, key=len, reverse=True)
     title_rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, titles)) + r")(?!\w)")
-    return _union(lexicon["strong"]), _union(lexicon["weak"]), title_rx
+    return union(lexicon["strong"]), union(lexicon["weak"]), title_rx
 
 
 def might_announce_change(text: str) -> bool:

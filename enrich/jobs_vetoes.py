@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from enrich.jobs_prefilter import fold, read_lexicon
+from enrich.jobs_prefilter import fold, read_lexicon, union
 
 VETOES = Path(__file__).parent / "data" / "jobs_vetoes.txt"
 
@@ -24,11 +24,8 @@ VETOES = Path(__file__).parent / "data" / "jobs_vetoes.txt"
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], ...]:
     lexicon = read_lexicon(VETOES)
-
-    def union(name: str) -> re.Pattern[str]:
-        return re.compile(r"(?<![\w-])(?:" + "|".join(lexicon[name]) + r")(?![\w-])")
-
-    return union("always"), union("unless-appointed"), union("appointed"), union("text")
+    sections = ("always", "unless-appointed", "appointed", "text")
+    return tuple(union(lexicon[name]) for name in sections)
 
 
 def veto(sentence: str, text: str | None = None) -> str | None:
