@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 
 RULES_VERSION = "jobs-rules-3"
 TAGGER_VERSION = "job-tagger-2"
-METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}"
+#: The trigger pre-filter, vetoes and trigger gate of enrich/jobs_prefilter.py and
+#: enrich/jobs_vetoes.py (their lexicons in enrich/data/jobs_*.txt).
+FILTERS_VERSION = "job-filters-1"
+METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}+{FILTERS_VERSION}"
 #: Tagger spans below this mean tag probability are not used.
 TAGGER_MIN_SCORE = 0.7
 
