@@ -95,8 +95,8 @@ class TaggerConfig:
 def read_rows(paths: Iterable[Path]) -> list[dict[str, Any]]:
     """Labelled sentences from JSON Lines files, held-out benchmark splits left out.
 
-    A row with a ``split`` is used only when that split is a dev split: the
-    held-out splits of ``benchmarks/data/jobs_eval.jsonl`` are for scoring.
+    A row with a ``split`` is used only when that split is a dev split (the frozen test
+    split, ``benchmarks/data/jobs_test.jsonl``, is never a training file).
     """
     rows: list[dict[str, Any]] = []
     for path in paths:

@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 
 RULES_VERSION = "jobs-rules-3"
 TAGGER_VERSION = "job-tagger-2"
-METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}"
+#: The trigger pre-filter, vetoes and trigger gate of enrich/jobs_prefilter.py and
+#: enrich/jobs_vetoes.py (their lexicons in enrich/data/jobs_*.txt).
+FILTERS_VERSION = "job-filters-1"
+METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}+{FILTERS_VERSION}"
 #: Tagger spans below this mean tag probability are not used.
 TAGGER_MIN_SCORE = 0.7
 
@@ -2317,13 +2320,38 @@ def extract_job_changes(
     published: Sequence[datetime | None] | None = None,
     batch_size: int = 32,
     use_tagger: bool = True,
+    prefilter: bool = True,
 ) -> list[list[JobChangeFound]]:
     """Job changes announced in each text (empty list when none), batched per language.
 
     ``lang`` forces the language of every text; otherwise each is detected.
     ``published`` gives each text's date, used to complete dates without a year.
     ``use_tagger=False`` gives the rules alone (the benchmark compares both).
+    Changes whose sentence announces something else (a prize, a protest, a firing, a
+    rumour: :mod:`enrich.jobs_vetoes`) are dropped, whichever of the two read them, and so
+    are the tagger's changes with no trigger expression in or just before their sentence.
+    ``prefilter=False`` reads every text, even one without any trigger expression
+    (:mod:`enrich.jobs_prefilter`: such texts are skipped by default, and a long text is
+    cut to its trigger sentences, which is what makes ordinary posts cheap).
     """
+    if prefilter:
+        from enrich.jobs_prefilter import focus, might_announce_change
+
+        keep = [i for i, t in enumerate(texts) if might_announce_change(t or "")]
+        focused = [focus(texts[i] or "") for i in keep]
+        if len(keep) < len(texts) or focused != [texts[i] for i in keep]:
+            read = extract_job_changes(
+                focused,
+                lang,
+                published=[published[i] for i in keep] if published else None,
+                batch_size=batch_size,
+                use_tagger=use_tagger,
+                prefilter=False,
+            )
+            out: list[list[JobChangeFound]] = [[] for _ in texts]
+            for i, changes in zip(keep, read, strict=True):
+                out[i] = changes
+            return out
     langs = [lang or detect_lang(t) for t in texts]
     langs = [la if la in {"fr", "en"} else "en" for la in langs]
     results: list[list[JobChangeFound]] = [[] for _ in texts]
@@ -2337,7 +2365,20 @@ def extract_job_changes(
         for i, doc in zip(idx, nlp.pipe(norm, batch_size=batch_size), strict=True):
             base = published[i] if published else None
             results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
-    return _with_tagger(texts, langs, results, published) if use_tagger else results
+    if use_tagger:
+        results = _with_tagger(texts, langs, results, published)
+    from enrich.jobs_prefilter import near_trigger
+    from enrich.jobs_vetoes import veto
+
+    return [
+        [
+            jc
+            for jc in found
+            if not veto(jc.sentence, text or "")
+            and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))
+        ]
+        for text, found in zip(texts, results, strict=True)
+    ]
 
 
 def _with_tagger(

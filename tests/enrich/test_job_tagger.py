@@ -108,20 +108,28 @@ def test_read_rows_never_reads_held_out_splits(tmp_path) -> None:
 
 def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None:
     """Each gold value is a substring of its sentence, each sentence has its source,
-    and no held-out benchmark sentence or source page is trained on."""
+    and no sentence or source page of the frozen test split is trained on."""
     import json
     from pathlib import Path
 
     from enrich.job_tagger import TRAIN_DIR
 
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "jobs_eval.jsonl"
+    data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for line in bench.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not json.loads(line)["split"].startswith("dev")
+        for line in (data / "jobs_test.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
     ]
+    dev = [
+        json.loads(line)
+        for line in (data / "jobs_eval.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert held and all(r["split"].startswith("dev") for r in dev)
     held_texts = {r["text"] for r in held}
-    held_sources = {r["source"].split("#")[0].rstrip("/") for r in held}
+    held_sources = {_page(r["source"]) for r in held}
+    for row in dev:
+        assert row["text"] not in held_texts and _page(row["source"]) not in held_sources
     files = sorted(TRAIN_DIR.glob("*.jsonl"))
     assert len(files) >= 8
     ids: set[str] = set()
@@ -133,12 +141,36 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
             ids.add(row["id"])
             assert row["lang"] in ("fr", "en") and row["source"].startswith("http"), where
             assert row["text"] not in held_texts, where
-            assert row["source"].split("#")[0].rstrip("/") not in held_sources, where
+            assert _page(row["source"]) not in held_sources, where
             for change in row["job_changes"]:
                 assert set(change) <= {"person", "organization", "title"}, where
                 for value in change.values():
                     assert value is None or value in row["text"], (where, value)
     assert len(ids) >= 1400
+
+
+def _page(url: str) -> str:
+    """A source page, whatever its scheme, ``www.``, fragment or trailing slash."""
+    url = url.split("#")[0].rstrip("/")
+    return url.split("://", 1)[-1].removeprefix("www.")
+
+
+def test_frozen_test_split_is_unchanged() -> None:
+    """The frozen split is scored once per release: its bytes never move (the digest and
+    size recorded in ``benchmarks/jobs_eval.py`` and ``benchmarks/README.md``)."""
+    import hashlib
+    import re
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    script = (bench / "jobs_eval.py").read_text(encoding="utf-8")
+    digest = re.search(r'TEST_SHA256 = "([0-9a-f]{64})"', script)
+    lines = re.search(r"TEST_LINES = (\d+)", script)
+    assert digest and lines
+    blob = (bench / "data" / "jobs_test.jsonl").read_bytes()
+    assert hashlib.sha256(blob).hexdigest() == digest.group(1)
+    assert len(blob.decode("utf-8").splitlines()) == int(lines.group(1))
+    assert digest.group(1) in (bench / "README.md").read_text(encoding="utf-8")
 
 
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:

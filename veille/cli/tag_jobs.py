@@ -8,6 +8,7 @@ language); output lines are the input plus ``"job_changes": [{"person",
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,28 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return list(read_jsonl(lines, require_text=True))
 
 
+def tag_records(
+    records: list[dict[str, Any]], lang: str | None = None, batch_size: int = 64
+) -> Iterator[dict[str, Any]]:
+    """Each record with its ``job_changes`` added, in input order (what ``tag jobs`` writes).
+
+    Batches of ``batch_size``; a batch whose records all carry the same ``lang`` is read in
+    that language. ``benchmarks/jobs_eval.py`` times this function on ordinary posts.
+    """
+    from enrich.jobs import extract_job_changes
+
+    for start in range(0, len(records), batch_size):
+        chunk = records[start : start + batch_size]
+        langs = {r.get("lang") for r in chunk}
+        forced = lang or (next(iter(langs)) if len(langs) == 1 else None)
+        if forced not in {None, "fr", "en"}:
+            forced = None
+        results = extract_job_changes([r["text"] for r in chunk], forced)
+        for rec, changes in zip(chunk, results, strict=True):
+            rec["job_changes"] = [jc.contract() for jc in changes]
+            yield rec
+
+
 def tag_jobs(
     input: Path = typer.Option(..., "--input", "-i", help="JSONL with id and text per line."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the tagged JSONL."),
@@ -34,23 +57,13 @@ def tag_jobs(
     batch_size: int = typer.Option(64, "--batch-size", min=1),
 ) -> None:
     """Find job changes (person, organization, title, start_date) in each text."""
-    from enrich.jobs import extract_job_changes
-
     records = read_records(input)
     output.parent.mkdir(parents=True, exist_ok=True)
     found = 0
     with output.open("w", encoding="utf-8") as fh:
-        for start in range(0, len(records), batch_size):
-            chunk = records[start : start + batch_size]
-            langs = {r.get("lang") for r in chunk}
-            forced = lang or (next(iter(langs)) if len(langs) == 1 else None)
-            if forced not in {None, "fr", "en"}:
-                forced = None
-            results = extract_job_changes([r["text"] for r in chunk], forced)
-            for rec, changes in zip(chunk, results, strict=True):
-                rec["job_changes"] = [jc.contract() for jc in changes]
-                found += len(changes)
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        for rec in tag_records(records, lang, batch_size):
+            found += len(rec["job_changes"])
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     console.print(f"{len(records)} texts, {found} job changes -> {output}")
 
 

@@ -1,0 +1,44 @@
+"""The trigger pre-filter: lets the labelled job changes through, stops most ordinary posts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from enrich.job_tagger import TRAIN_DIR
+from enrich.jobs_prefilter import might_announce_change, read_lexicon
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def test_labelled_job_changes_go_through() -> None:
+    """Every positive of the training data and of the dev splits but a handful (99 %)."""
+    rows = [r for p in sorted(TRAIN_DIR.glob("*.jsonl")) for r in _rows(p)]
+    rows += _rows(BENCH / "jobs_eval.jsonl")
+    positives = [r["text"] for r in rows if r["job_changes"]]
+    stopped = [t for t in positives if not might_announce_change(t)]
+    assert len(positives) > 900
+    assert len(stopped) <= len(positives) // 100, stopped
+
+
+def test_most_ordinary_posts_are_stopped() -> None:
+    posts = [r["text"] for r in _rows(BENCH / "ordinary_posts.jsonl")]
+    through = sum(map(might_announce_change, posts))
+    assert len(posts) >= 2000
+    assert through / len(posts) < 0.12
+
+
+def test_lexicon_file_errors_name_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "triggers.txt"
+    bad.write_text("# comment\nnomm*\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"triggers.txt:2"):
+        read_lexicon(bad)
+    bad.write_text("[strong]\nnomm*|(\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"triggers.txt:2: not a regular expression"):
+        read_lexicon(bad)

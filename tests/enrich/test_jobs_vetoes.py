@@ -1,0 +1,63 @@
+"""Vetoes: real sentences that reuse job-change words for something else lose their change.
+
+The sentences are read by id from the labelled data (dev splits and training files), never
+written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from enrich.job_tagger import TRAIN_DIR
+from enrich.jobs_vetoes import veto
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+
+
+def _rows() -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for path in [*sorted(TRAIN_DIR.glob("*.jsonl")), BENCH / "jobs_eval.jsonl"]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[row["id"]] = row
+    return out
+
+
+ROWS = _rows()
+
+
+@pytest.mark.parametrize(
+    ("row_id", "why"),
+    [
+        ("fr-042", "nommees au cesar"),  # a prize
+        ("d3-fr-030", "nommes pour le trophee"),
+        ("en-018", "joined others across the country who have protested"),  # a protest
+        ("d3-en-044", "fired"),  # a firing
+        ("d4-en-052", "in the hunt for"),  # a vacancy
+        ("d4-fr-055", "candidat"),  # a candidacy
+        ("d3-fr-038", "ete cite"),  # a rumour
+    ],
+)
+def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
+    row = ROWS[row_id]
+    assert row["job_changes"] == []
+    assert veto(row["text"]) == why
+
+
+@pytest.mark.parametrize("row_id", ["pol-en-009", "pol-en-035", "spc3-fr-059", "fr-033"])
+def test_an_appointment_beside_a_departure_or_candidacy_stays(row_id: str) -> None:
+    """ "re-appointed ... after she resigned", "seul candidat ... a été réélu"."""
+    row = ROWS[row_id]
+    assert row["job_changes"]
+    assert veto(row["text"]) is None
+
+
+def test_labelled_job_changes_are_almost_never_vetoed() -> None:
+    positives = [r["text"] for r in ROWS.values() if r["job_changes"]]
+    vetoed = [t for t in positives if veto(t)]
+    assert len(positives) > 900
+    assert len(vetoed) <= 2, vetoed
