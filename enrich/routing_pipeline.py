@@ -1,0 +1,188 @@
+"""Gather routing training data (shipped vectors, UI corrections, ``--data``) and fit.
+
+The head ships with the embeddings it was trained on
+(``train_embeddings.npz``: float16 vectors, team, language, source, text
+hash; no text), so ``veille route train`` can retrain on the shipped data
+plus the teams community managers corrected, without the original texts,
+several of which have no licence that allows copying them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from enrich.routing_model import HEAD_DIR
+from enrich.routing_train import (
+    HELDOUT_SOURCES,
+    EmbeddingCache,
+    fit_temperature,
+    read_dir,
+    train,
+)
+
+log = logging.getLogger(__name__)
+
+TRAIN_EMBEDDINGS = "train_embeddings.npz"
+CORRECTIONS_SOURCE = "corrections"
+#: A correction counts as this many shipped examples: few, but from this institution.
+CORRECTION_WEIGHT = 3.0
+
+
+@dataclass
+class Dataset:
+    x: np.ndarray
+    teams: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        x: np.ndarray,
+        teams: list[str],
+        langs: list[str],
+        sources: list[str],
+        keys: list[str],
+        groups: list[str] | None = None,
+    ) -> None:
+        if not len(teams):
+            return
+        self.groups += (
+            groups
+            if groups is not None
+            else [f"{s}#{t}" for s, t in zip(sources, teams, strict=True)]
+        )
+        self.x = np.vstack([self.x, x.astype(np.float32)]) if self.x.size else x.astype(np.float32)
+        self.teams += teams
+        self.langs += langs
+        self.sources += sources
+        self.keys += keys
+
+
+def load_shipped(folder: Path = HEAD_DIR) -> Dataset:
+    path = folder / TRAIN_EMBEDDINGS
+    ds = Dataset(np.zeros((0, 0), dtype=np.float32))
+    if not path.exists():
+        return ds
+    with np.load(path) as d:
+        ds.add(
+            d["x"].astype(np.float32),
+            [str(t) for t in d["team"]],
+            [str(t) for t in d["lang"]],
+            [str(t) for t in d["source"]],
+            [str(t) for t in d["key"]],
+            [str(t) for t in d["group"]] if "group" in d.files else None,
+        )
+    return ds
+
+
+def corrections(db_url: str) -> list[tuple[str, str, str]]:
+    """``(text, team, lang)`` of every routing correction, the latest per mention."""
+    from store.db import session_scope
+    from store.labels import labelled_examples
+
+    latest: dict[Any, tuple[str, str, str]] = {}
+    with session_scope(db_url) as s:
+        for ex in labelled_examples(s, task="routing"):
+            key = ex.mention_id if ex.mention_id is not None else ("id", ex.id)
+            latest[key] = (ex.text, ex.label, ex.lang or "?")
+    return list(latest.values())
+
+
+def collect(
+    encoder: Any,
+    *,
+    data: Path | None = None,
+    cache: Path | None = None,
+    db_url: str = "",
+    shipped: bool = True,
+    cap: int = 700,
+    head_dir: Path = HEAD_DIR,
+) -> Dataset:
+    """Shipped vectors + corrections + ``--data`` files (held-out sources always excluded)."""
+    ds = load_shipped(head_dir) if shipped else Dataset(np.zeros((0, 0), dtype=np.float32))
+    seen = set(ds.keys)
+    emb = EmbeddingCache(encoder, cache)
+    if data is not None:
+        rows = [
+            e
+            for e in read_dir(data, exclude=HELDOUT_SOURCES, cap_per_label=cap)
+            if emb.key(e.text) not in seen
+        ]
+        ds.add(
+            emb.embed([e.text for e in rows]),
+            [e.team for e in rows],
+            [e.lang for e in rows],
+            [e.source for e in rows],
+            [emb.key(e.text) for e in rows],
+            [e.label for e in rows],
+        )
+    if db_url:
+        fixes = corrections(db_url)
+        ds.add(
+            emb.embed([t for t, _, _ in fixes]),
+            [team for _, team, _ in fixes],
+            [lang for _, _, lang in fixes],
+            [CORRECTIONS_SOURCE] * len(fixes),
+            [emb.key(t) for t, _, _ in fixes],
+        )
+    if not ds.teams:
+        from veille.errors import ImportFileError
+
+        raise ImportFileError(
+            "no routing training data: no shipped embeddings, no corrections and no --data"
+        )
+    return ds
+
+
+def fit_and_save(
+    ds: Dataset, out: Path | None = None, *, encoder: Any = None
+) -> tuple[Path, dict[str, Any]]:
+    """Fit the head on ``ds`` and write it (weights, metadata, training vectors)."""
+    from enrich.routing_model import prototypes
+    from veille.config import merge_standard_teams
+
+    folder = out or HEAD_DIR
+    weights = [CORRECTION_WEIGHT if s == CORRECTIONS_SOURCE else 1.0 for s in ds.sources]
+    from sentiment.encoder import ENCODER_NAME
+
+    meta: dict[str, Any] = {
+        "encoder": ENCODER_NAME,
+        "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sources": sorted(set(ds.sources)),
+        "heldout_sources": list(HELDOUT_SOURCES),
+    }
+    head, report = train(ds.x, ds.teams, ds.groups, meta=meta, sample_weight=weights)
+    if encoder is not None:
+        std = merge_standard_teams({})
+        names, protos = prototypes(
+            encoder, {n: [t.description, t.description_en] for n, t in std.items()}
+        )
+        head.meta["proto_temperature"] = fit_temperature(ds.x, ds.teams, names, protos)
+    else:
+        old = folder / "head.json"
+        if old.exists():
+            import json
+
+            head.meta["proto_temperature"] = json.loads(old.read_text(encoding="utf-8")).get(
+                "proto_temperature", 0.02
+            )
+    head.save(folder)
+    np.savez_compressed(
+        folder / TRAIN_EMBEDDINGS,
+        x=ds.x.astype(np.float16),
+        team=np.array(ds.teams),
+        lang=np.array(ds.langs),
+        source=np.array(ds.sources),
+        key=np.array(ds.keys),
+        group=np.array(ds.groups),
+    )
+    report["proto_temperature"] = head.meta.get("proto_temperature")
+    return folder, report

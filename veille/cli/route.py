@@ -1,0 +1,79 @@
+"""``veille route``: retrain and evaluate the routing head.
+
+``train`` refits the linear head on the embeddings shipped with it
+(``enrich/routing_head/train_embeddings.npz``: vectors, not texts), the
+corrections community managers made in the web UI, and any ``--data DIR``
+of labelled JSON Lines. ``eval`` scores the installed router on a labelled
+file and prints accuracy, macro-F1 and a confusion matrix per language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from veille.cli._common import console, state
+
+route_app = typer.Typer(help="Team routing: retrain and evaluate the model.", no_args_is_help=True)
+
+
+@route_app.command("train")
+def train_cmd(
+    data: Path | None = typer.Option(
+        None, "--data", help="Folder of labelled *.jsonl (mapped with the label map)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Where to write the head (default: the shipped head's folder)."
+    ),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Embedding cache (.npz) reused between runs."
+    ),
+    corrections: bool = typer.Option(
+        True, "--corrections/--no-corrections", help="Use the teams corrected in the web UI."
+    ),
+    shipped: bool = typer.Option(
+        True, "--shipped/--no-shipped", help="Start from the shipped training embeddings."
+    ),
+    cap: int = typer.Option(700, help="At most this many lines per file and team from --data."),
+) -> None:
+    """Retrain the routing head: shipped data + UI corrections (+ --data DIR)."""
+    from enrich.routing import shared_encoder
+    from enrich.routing_pipeline import collect, fit_and_save
+
+    db = state.settings().database_url if corrections and state.config_file().exists() else ""
+    ds = collect(shared_encoder(), data=data, cache=cache, db_url=db, shipped=shipped, cap=cap)
+    folder, report = fit_and_save(ds, out)
+    console.print(
+        f"routing head trained on {report['n']} example(s) "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(report['teams'].items()))}); "
+        f"C={report['C']}, triage below {report['threshold']:.2f} -> {folder}",
+        highlight=False,
+    )
+
+
+@route_app.command("eval")
+def eval_cmd(
+    data: Path = typer.Option(..., "--data", help="Labelled JSONL ('team' or a mapped label)."),
+) -> None:
+    """Accuracy, macro-F1 and confusion matrix per language of the installed router."""
+    from enrich.routing import Router, mention_text, standard_router
+    from enrich.routing_train import format_scores, read_file, score
+    from veille.errors import ImportFileError
+
+    if not data.exists():
+        raise ImportFileError(f"{data} does not exist")
+    examples = read_file(data)
+    router = Router(state.settings()) if state.config_file().exists() else standard_router()
+    routes = router.route_many([mention_text({"text": e.text}) for e in examples])
+    s = score(
+        [e.team for e in examples],
+        [r.team for r in routes],
+        [e.lang for e in examples],
+        [r.triage for r in routes],
+    )
+    console.print(format_scores(s), highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(route_app, name="route")
