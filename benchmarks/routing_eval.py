@@ -12,9 +12,10 @@ Data (everything in the repository):
   teams student_services (218), communications (31), international (20); only
   **6 French lines**. It says nothing about it, hr, alumni or research, nor about
   tweets and posts: read its figures with that in mind.
-* ``benchmarks/data/sentiment/tweeteval_val_text.txt`` — 1,000 real English tweets,
-  repeated to 10,000 mentions, for the timing only (their length is that of
-  social-media posts, unlike chatbot requests).
+* the real posts of the vendored crawler recordings (``benchmarks/recorded_posts.py``:
+  Mastodon, Bluesky, X, Reddit and RSS of French universities), repeated to 10,000
+  mentions, for the timing only (their length is that of social-media posts and
+  news items, unlike chatbot requests).
 
 Prints accuracy, macro-F1, accuracy per language, the confusion matrix, the
 share sent to triage, and the seconds to route 10,000 mentions (goal: < 30 s on
@@ -35,13 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
 from enrich.routing import standard_router  # noqa: E402
 from enrich.routing_train import format_scores, read_file, score  # noqa: E402
 
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).
 HELDOUT_SHA256 = "fca3d0474374161cc6ddf623ca791904d8a26b93801c55609639ff554b426e42"
-TWEETS = ROOT / "benchmarks" / "data" / "sentiment" / "tweeteval_val_text.txt"
 
 
 def main() -> None:
@@ -77,14 +78,14 @@ def main() -> None:
             f"({router.head.threshold:.2f}): {sum(kept) / len(kept):.4f}"
         )
 
-    tweets = [t for t in TWEETS.read_text(encoding="utf-8").splitlines() if t.strip()]
-    mentions = [tweets[i % len(tweets)] for i in range(args.n)]
+    posts = recorded_post_texts()
+    mentions = [posts[i % len(posts)] for i in range(args.n)]
     start = time.perf_counter()
     for i in range(0, len(mentions), 1000):
         router.route_many(mentions[i : i + 1000])
     elapsed = time.perf_counter() - start
     print(
-        f"routed {args.n} mentions (real tweets, repeated) in {elapsed:.1f} s "
+        f"routed {args.n} mentions ({len(posts)} real recorded posts, repeated) in {elapsed:.1f} s "
         f"({args.n / elapsed:.0f}/s; goal < 30 s for 10,000)"
     )
     print(f"accuracy: {s.accuracy:.4f}")

@@ -90,7 +90,7 @@ def corrections(db_url: str) -> list[tuple[str, str, str]]:
 
     latest: dict[Any, tuple[str, str, str]] = {}
     with session_scope(db_url) as s:
-        for ex in labelled_examples(s, task="routing"):
+        for ex in labelled_examples(s, task="team"):
             key = ex.mention_id if ex.mention_id is not None else ("id", ex.id)
             latest[key] = (ex.text, ex.label, ex.lang or "?")
     return list(latest.values())

@@ -142,12 +142,13 @@ class Encoder:
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
         self.dim = int(session.get_outputs()[0].shape[-1] or 384)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], max_length: int = MAX_LENGTH) -> np.ndarray:
+        """Embed ``texts``, each cut to ``max_length`` tokens (cost grows with length)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         clean = [PREFIX + (normalise_tweet(t) or ".") for t in texts]
-        ids: list[list[int]] = self.tokenizer(clean, truncation=True, max_length=MAX_LENGTH)[
+        ids: list[list[int]] = self.tokenizer(clean, truncation=True, max_length=max_length)[
             "input_ids"
         ]
         for idx, input_ids, mask in iter_padded(ids, self.batch_size, self.pad_id):

@@ -91,6 +91,7 @@ def list_mentions(
     *,
     team: str | None = None,
     sentiment: str | None = None,
+    team_status: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Mention], int]:
@@ -98,6 +99,7 @@ def list_mentions(
     where = [
         col(Mention.duplicate_of_id).is_(None),
         *([Mention.team == team] if team else []),
+        *([Mention.team_status == team_status] if team_status else []),
         *([Mention.sentiment_label == sentiment] if sentiment else []),
     ]
     order = (col(Mention.published_at).desc(), col(Mention.id).desc())

@@ -1,9 +1,10 @@
-"""Human corrections of sentiment: stored as labelled examples, applied to the mention.
+"""Human corrections of sentiment and team: stored as labelled examples, applied to the mention.
 
 A community manager fixing a label in the UI is the best training signal
 veille gets: the correction updates the mention at once (reports use it)
 and is kept as a :class:`~store.models.LabelledExample` for evaluation and
-retraining (``veille sentiment export-labels``).
+retraining (``veille sentiment export-labels``, ``veille route train``, which
+reads the ``team`` task).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from store.models import LabelledExample, Mention, utcnow
+from store.models import Alert, LabelledExample, Mention, utcnow
 from veille.errors import VeilleError
 
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
@@ -57,6 +58,18 @@ def add_correction(session: Session, mention_id: int, label: str, author: str) -
     return example
 
 
+def add_alert_team_correction(
+    session: Session, alert: Alert, team: str, author: str, teams: Sequence[str]
+) -> list[LabelledExample]:
+    """An alert moved to another team: its sample mentions become routing examples."""
+    ids = [int(i) for i in (alert.details or {}).get("sample_mention_ids", [])]
+    return [
+        add_team_correction(session, mid, team, author, teams)
+        for mid in ids
+        if session.get(Mention, mid) is not None
+    ]
+
+
 def labelled_examples(session: Session, task: str = "sentiment") -> Sequence[LabelledExample]:
     """All corrections of a task, oldest first (latest wins per mention when exporting)."""
     stmt = (
@@ -72,8 +85,10 @@ def add_team_correction(
 ) -> LabelledExample:
     """Route a mention to ``team`` by hand, kept as a ``task="team"`` labelled example.
 
-    The router is trained and evaluated on such examples, as the sentiment
-    model is on :func:`add_correction`'s.
+    The router is trained on such examples (``veille route train``), as the
+    sentiment model is on :func:`add_correction`'s. The mention's routing
+    status becomes ``corrected`` (score 1.0; the previous team is kept as the
+    runner-up), so the router never re-routes it.
     """
     team = team.strip()
     if team not in teams:
@@ -91,7 +106,11 @@ def add_team_correction(
         created_at=utcnow(),
     )
     session.add(example)
+    if mention.team and mention.team != team:
+        mention.team_runner_up = mention.team
     mention.team = team
+    mention.team_score = 1.0
+    mention.team_status = "corrected"
     session.add(mention)
     session.flush()
     return example

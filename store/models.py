@@ -218,6 +218,12 @@ class Mention(SQLModel, table=True):
     sentiment_model: str | None = None
     sentiment_uncertain: bool = False
     team: str | None = Field(default=None, max_length=64, index=True)
+    #: The router's probability for ``team`` (1.0 for a keyword rule or a person).
+    team_score: float | None = None
+    #: The next best team, shown beside the route so a person can switch in one click.
+    team_runner_up: str | None = Field(default=None, max_length=64)
+    #: routed | triage (score under the calibrated threshold: a person decides) | corrected
+    team_status: str | None = Field(default=None, max_length=16, index=True)
     jobs_extracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     alumnus_id: str | None = Field(
         default=None, foreign_key="alumnus.id", ondelete="SET NULL", index=True

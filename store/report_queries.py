@@ -428,11 +428,22 @@ def unrouted_mentions(session: Session, limit: int, after_id: int = 0) -> list[d
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
-def set_teams(session: Session, teams: Sequence[tuple[int, str]]) -> int:
-    """Write the routed team of each mention id; returns the number of rows."""
-    by_team: dict[str, list[int]] = {}
-    for mid, team in teams:
-        by_team.setdefault(team, []).append(mid)
-    for team, ids in by_team.items():
-        session.execute(M.update().where(M.c.id.in_(ids)).values(team=literal(team)))
+def set_teams(
+    session: Session,
+    teams: Sequence[tuple[int, str] | tuple[int, str, float | None, str | None, str | None]],
+) -> int:
+    """Write each mention's routed team, and its score, runner-up and status when given.
+
+    Rows are ``(id, team)`` or ``(id, team, score, runner_up, status)``; one
+    UPDATE per distinct value set keeps a batch of 1,000 mentions cheap.
+    """
+    grouped: dict[tuple[Any, ...], list[int]] = {}
+    for row in teams:
+        mid, team, *rest = row
+        grouped.setdefault((team, *rest), []).append(int(mid))
+    for key, ids in grouped.items():
+        values: dict[str, Any] = {"team": literal(key[0])}
+        if len(key) == 4:
+            values.update(team_score=key[1], team_runner_up=key[2], team_status=key[3])
+        session.execute(M.update().where(M.c.id.in_(ids)).values(**values))
     return len(teams)

@@ -103,8 +103,6 @@ class TeamSettings(_Strict):
     recipients: list[str] = Field(default_factory=list)
     #: Keyword rules (any language, accent-insensitive) that route a text to this team.
     keywords: list[str] = Field(default_factory=list)
-    #: Name shown to users (default: the standard team's French label, or the key).
-    label: str = ""
     #: What the team handles, in French (and English): shown, and used to route.
     description: str = ""
     description_en: str = ""
@@ -291,7 +289,7 @@ def standard_teams() -> dict[str, TeamSettings]:
 def merge_standard_teams(configured: dict[str, TeamSettings]) -> dict[str, TeamSettings]:
     """Configured teams first (in file order), then the standard ones not renamed or dropped.
 
-    A configured standard team keeps its standard description and label when
+    A configured standard team keeps its standard descriptions when
     it gives none, and its keywords extend the standard ones.
     """
     std = standard_teams()
@@ -319,7 +317,6 @@ def merge_standard_teams(configured: dict[str, TeamSettings]) -> dict[str, TeamS
         if base is not None:
             team = team.model_copy(
                 update={
-                    "label": team.label or (base.label if not team.replaces else name),
                     "description": team.description or base.description,
                     "description_en": team.description_en or base.description_en,
                     "keywords": [

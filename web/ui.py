@@ -785,9 +785,14 @@ def alert_assign(
     account: AlertUser,
     team: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    from store.labels import add_alert_team_correction
+
     try:
         with session_scope(_db(request)) as session:
-            alert_inbox.assign_alert(session, alert_id, team or None, _teams(request))
+            before = alert_inbox.get_alert(session, alert_id).team
+            alert = alert_inbox.assign_alert(session, alert_id, team or None, _teams(request))
+            if team and team != before:  # a correction: its mentions teach the router
+                add_alert_team_correction(session, alert, team, account.username, _teams(request))
     except VeilleError as exc:
         flash(request, error_message(exc), "error")
     else:

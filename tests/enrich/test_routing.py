@@ -71,7 +71,7 @@ class HashEncoder:
     name = "hash-16"
     dim = 16
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], max_length: int = 128) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in text.lower().split():
@@ -107,7 +107,7 @@ class CentreEncoder(HashEncoder):
     def __init__(self, centres: np.ndarray) -> None:
         self.centres = centres
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], max_length: int = 128) -> np.ndarray:
         rows = []
         for t in texts:
             if t in TINY_TEAMS:
@@ -213,6 +213,9 @@ def test_routing_stage_fills_missing_teams(db_url, settings, tmp_path) -> None:
     assert result.counts["routed"] == 2 and result.counts["rule"] == 2
     with session_scope(db_url) as sess:
         teams = {m.text: m.team for m in sess.exec(select(Mention)).all()}
+    with session_scope(db_url) as sess:
+        statuses = {m.text: (m.team_status, m.team_score) for m in sess.exec(select(Mention)).all()}
+    assert statuses["Le wifi ne marche pas"] == ("routed", 1.0)
     assert teams == {
         "Le wifi ne marche pas": "it",
         "Soutenance de thèse en biologie au laboratoire": "research",
@@ -264,3 +267,61 @@ def test_cli_tag_route_keeps_keys_and_adds_team(tmp_path, monkeypatch) -> None:
         app, ["--config", str(cfg), "tag", "route", "--input", str(bad), "--output", str(out)]
     )
     assert result.exit_code == ImportFileError.exit_code and "line 2" in result.output
+
+
+def test_route_train_learns_corrections_and_data(db_url, settings, tmp_path) -> None:
+    """``veille route train``'s code path: shipped vectors + UI corrections + --data."""
+    from enrich.routing_pipeline import collect, fit_and_save, load_shipped
+    from store.labels import add_team_correction
+
+    t = datetime(2026, 11, 20, tzinfo=UTC)
+    add_mentions(
+        db_url,
+        settings,
+        [mention(t, text=f"imprimante en panne salle {i}", team=None) for i in range(6)]
+        + [mention(t, text=f"gala annuel promo {i}", team=None) for i in range(6)],
+    )
+    with session_scope(db_url) as s:
+        for m in s.exec(select(Mention)).all():
+            team = "it" if "imprimante" in m.text else "alumni"
+            assert m.id is not None
+            add_team_correction(s, m.id, team, "cm", list(ALL_TEAMS))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "mine.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {"text": f"visa etudiant etranger {i}", "team": "international", "lang": "fr"}
+            )
+            + "\n"
+            for i in range(6)
+        ),
+        encoding="utf-8",
+    )
+    ds = collect(HashEncoder(), data=data, db_url=db_url, shipped=False)
+    assert sorted(set(ds.teams)) == ["alumni", "international", "it"]
+    assert ds.sources.count("corrections") == 12
+    folder, report = fit_and_save(ds, tmp_path / "head")
+    head = load_head(folder)
+    assert head.classes == ["alumni", "international", "it"] and report["n"] == 18
+    assert len(load_shipped(folder).teams) == 18  # vectors kept for the next retraining
+    probs = head.predict_proba(HashEncoder().embed(["imprimante en panne salle 3"]))
+    assert head.classes[int(probs.argmax())] == "it"
+
+
+def test_route_eval_cli_prints_scores_per_language(tmp_path, monkeypatch) -> None:
+    src = tmp_path / "gold.jsonl"
+    src.write_text(
+        json.dumps({"text": "Le wifi ne marche pas", "team": "it", "lang": "fr"})
+        + "\n"
+        + json.dumps({"text": "Alumni reunion next week", "team": "alumni", "lang": "en"})
+        + "\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(state, "_settings", None)
+    result = CliRunner().invoke(
+        app, ["--config", str(tmp_path / "absent.toml"), "route", "eval", "--data", str(src)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output and "macro-F1" in result.output
+    assert "fr: 1 line(s)" in result.output and "confusion (en" in result.output
