@@ -29,7 +29,7 @@ def test_triage_is_shown_and_a_correction_is_stored(app, seeded, db_url) -> None
     with session_scope(db_url) as s:
         got = s.get(Mention, mid)
         assert got is not None
-        assert (got.team, m.team_status, m.team_score) == ("it", "corrected", 1.0)
+        assert (got.team, got.team_status, got.team_score) == ("it", "corrected", 1.0)
         (ex,) = s.exec(select(LabelledExample).where(LabelledExample.task == "team")).all()
         assert ex.label == "it" and ex.mention_id == mid and ex.author == "cm"
     assert "À trier" not in cm.get("/mentions").text
