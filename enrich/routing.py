@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_model import HEAD_DIR, Head, combine, load_head, prototypes
+from enrich.routing_model import Head, active_head_dir, combine, load_head, prototypes
 from veille.config import Settings, TeamSettings, merge_standard_teams
 from veille.errors import ConfigError
 from veille.query import Document, Query, QuerySyntaxError, parse
@@ -96,7 +96,7 @@ class Router:
     def __init__(
         self,
         settings: Settings | Mapping[str, TeamSettings],
-        head_dir: Path = HEAD_DIR,
+        head_dir: Path | None = None,
         *,
         encoder: Any = None,
         head: Head | None = None,
@@ -108,7 +108,7 @@ class Router:
             for name, team in teams.items()
         ]
         self.settings_teams = teams
-        self.head_dir = head_dir
+        self.head_dir = head_dir or active_head_dir()
         self._encoder = encoder
         self._head_obj = head
         self._protos: tuple[list[str], np.ndarray] | None = None

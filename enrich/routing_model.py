@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 HEAD_DIR = Path(__file__).parent / "routing_head"
+#: Where ``veille route train`` writes a retrained head (the package may be read-only).
+TRAINED_FOLDER = "routing-head"
 HEAD_WEIGHTS = "head.npz"
 HEAD_META = "head.json"
 FORMAT = "veille-routing-head-1"
@@ -70,6 +72,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     e = np.exp(z)
     out: np.ndarray = e / e.sum(axis=1, keepdims=True)
     return out
+
+
+def trained_head_dir() -> Path:
+    """The locally retrained head's folder, in veille's model cache."""
+    from sentiment.model import cache_root
+
+    return cache_root() / TRAINED_FOLDER
+
+
+def active_head_dir() -> Path:
+    """The head routing uses: the locally retrained one if any, else the shipped one."""
+    local = trained_head_dir()
+    return local if (local / HEAD_META).exists() else HEAD_DIR
 
 
 def load_head(folder: Path = HEAD_DIR) -> Head:

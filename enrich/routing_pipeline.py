@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_model import HEAD_DIR
+from enrich.routing_model import HEAD_DIR, active_head_dir, trained_head_dir
 from enrich.routing_train import (
     HELDOUT_SOURCES,
     EmbeddingCache,
@@ -104,10 +104,14 @@ def collect(
     db_url: str = "",
     shipped: bool = True,
     cap: int = 700,
-    head_dir: Path = HEAD_DIR,
+    head_dir: Path | None = None,
 ) -> Dataset:
     """Shipped vectors + corrections + ``--data`` files (held-out sources always excluded)."""
-    ds = load_shipped(head_dir) if shipped else Dataset(np.zeros((0, 0), dtype=np.float32))
+    ds = (
+        load_shipped(head_dir or active_head_dir())
+        if shipped
+        else Dataset(np.zeros((0, 0), dtype=np.float32))
+    )
     seen = set(ds.keys)
     emb = EmbeddingCache(encoder, cache)
     if data is not None:
@@ -149,7 +153,7 @@ def fit_and_save(
     from enrich.routing_model import prototypes
     from veille.config import merge_standard_teams
 
-    folder = out or HEAD_DIR
+    folder = out or trained_head_dir()
     weights = [CORRECTION_WEIGHT if s == CORRECTIONS_SOURCE else 1.0 for s in ds.sources]
     from sentiment.encoder import ENCODER_NAME
 
@@ -167,7 +171,7 @@ def fit_and_save(
         )
         head.meta["proto_temperature"] = fit_temperature(ds.x, ds.teams, names, protos)
     else:
-        old = folder / "head.json"
+        old = active_head_dir() / "head.json"
         if old.exists():
             import json
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from enrich.routing import Router, routing_stage, standard_router
-from enrich.routing_model import Head, load_head
+from enrich.routing_model import HEAD_DIR, Head, load_head
 from enrich.routing_train import calibrate_threshold, fold_of, map_label, read_file, train
 from store.db import session_scope
 from store.models import Mention
@@ -188,7 +188,7 @@ def test_shipped_head_routes_real_fr_en_requests() -> None:
     ]
     picked = [t for t in picked if t in by_text]
     assert len(picked) >= 4
-    routes = standard_router().route_many(picked)
+    routes = standard_router(head_dir=HEAD_DIR).route_many(picked)
     got = [r.team for r in routes]
     correct = sum(g == by_text[t] for g, t in zip(got, picked, strict=True))
     assert correct >= len(picked) - 1, list(zip(picked, got, strict=True))

@@ -24,7 +24,9 @@ def train_cmd(
         None, "--data", help="Folder of labelled *.jsonl (mapped with the label map)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Where to write the head (default: the shipped head's folder)."
+        None,
+        "--out",
+        help="Where to write the head (default: veille's model cache, used from then on).",
     ),
     cache: Path | None = typer.Option(
         None, "--cache", help="Embedding cache (.npz) reused between runs."
@@ -33,7 +35,9 @@ def train_cmd(
         True, "--corrections/--no-corrections", help="Use the teams corrected in the web UI."
     ),
     shipped: bool = typer.Option(
-        True, "--shipped/--no-shipped", help="Start from the shipped training embeddings."
+        True,
+        "--shipped/--no-shipped",
+        help="Start from the training embeddings of the head in use (shipped, or retrained).",
     ),
     cap: int = typer.Option(700, help="At most this many lines per file and team from --data."),
 ) -> None:
