@@ -180,6 +180,11 @@ class MentionOut(BaseModel):
     sentiment_label: str | None
     sentiment_score: float | None
     team: str | None
+    team_score: float | None = Field(None, description="The router's probability for the team")
+    team_runner_up: str | None = Field(None, description="The next best team")
+    team_status: str | None = Field(
+        None, description="routed | triage (unsure: a person decides) | corrected (by a person)"
+    )
     reach: int
 
 
@@ -443,6 +448,9 @@ def _mention_out(m: Mention, settings: Settings) -> MentionOut:
         sentiment_label=m.sentiment_label,
         sentiment_score=m.sentiment_score,
         team=m.team,
+        team_score=m.team_score,
+        team_runner_up=m.team_runner_up,
+        team_status=m.team_status,
         reach=m.reach,
     )
 
