@@ -12,6 +12,12 @@ Data (everything in the repository):
   teams student_services (218), communications (31), international (20); only
   **6 French lines**. It says nothing about it, hr, alumni or research, nor about
   tweets and posts: read its figures with that in mind.
+* ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
+  closer to what veille routes: 23 news items of three French universities' RSS feeds
+  (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
+  only the item's place, title and team), labelled by team for this benchmark
+  (21 French, 2 English; communications 9, student_services 7, research 6, it 1; see
+  ``SOURCES.md``). Frozen (SHA-256 checked) before it was scored.
 * the real posts of the vendored crawler recordings (``benchmarks/recorded_posts.py``:
   Mastodon, Bluesky, X, Reddit and RSS of French universities), repeated to 10,000
   mentions, for the timing only (their length is that of social-media posts and
@@ -47,6 +53,33 @@ from enrich.routing_train import format_scores, read_file, score  # noqa: E402
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).
 HELDOUT_SHA256 = "fca3d0474374161cc6ddf623ca791904d8a26b93801c55609639ff554b426e42"
+RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
+RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
+RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
+
+
+def rss_items() -> list[tuple[str, str, str]]:
+    """``(text, team, lang)`` of the labelled RSS items: title + summary, as a mention reads."""
+    import html
+    import json
+    import re
+
+    import feedparser
+
+    if hashlib.sha256(RSS_LABELS.read_bytes()).hexdigest() != RSS_LABELS_SHA256:
+        sys.exit(f"{RSS_LABELS} changed: the labelled RSS set is frozen")
+    feeds: dict[str, list] = {}
+    out = []
+    for line in RSS_LABELS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["file"] not in feeds:
+            feeds[row["file"]] = feedparser.parse((RSS_DIR / row["file"]).read_bytes()).entries
+        entry = feeds[row["file"]][row["index"]]
+        if entry.get("title", "") != row["title"]:
+            sys.exit(f"{row['file']} item {row['index']} is not {row['title']!r}")
+        summary = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(entry.get("summary", ""))).split())
+        out.append((f"{row['title']} {summary}".strip(), row["team"], row["lang"]))
+    return out
 
 
 def main() -> None:
@@ -82,6 +115,17 @@ def main() -> None:
             f"({router.head.threshold:.2f}): {sum(kept) / len(kept):.4f}"
         )
 
+    items = rss_items()
+    rss_routes = router.route_many([t for t, _, _ in items])
+    rss = score(
+        [team for _, team, _ in items],
+        [r.team for r in rss_routes],
+        [lang for _, _, lang in items],
+        [r.triage for r in rss_routes],
+    )
+    print(f"\nsecond held-out set: {len(items)} labelled French university news items (RSS)")
+    print(format_scores(rss))
+
     posts = recorded_post_texts()
     mentions = [posts[i % len(posts)] for i in range(args.n)]
     load_before = os.getloadavg()[0]
@@ -100,7 +144,11 @@ def main() -> None:
         f"routed {args.n} mentions ({len(posts)} real recorded posts, repeated) in {elapsed:.1f} s "
         f"({args.n / elapsed:.0f}/s; goal < 30 s for 10,000)"
     )
-    print(f"accuracy: {s.accuracy:.4f}")
+    fr_rss = rss.by_lang.get("fr", (0, 0.0))
+    print(
+        f"accuracy: {s.accuracy:.4f} (chatbot split), {rss.accuracy:.4f} (RSS items); "
+        f"French: {fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
+    )
     print(f"f1: {s.macro_f1:.4f}")
 
 
