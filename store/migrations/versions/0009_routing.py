@@ -7,8 +7,8 @@ Revises: 0007_service
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0009_routing"
 down_revision = "0007_service"
@@ -19,12 +19,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("mention", schema=None) as batch_op:
         batch_op.add_column(sa.Column("team_score", sa.Float(), nullable=True))
-        batch_op.add_column(
-            sa.Column("team_runner_up", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("team_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
-        )
+        batch_op.add_column(sa.Column("team_runner_up", AutoString(length=64), nullable=True))
+        batch_op.add_column(sa.Column("team_status", AutoString(length=16), nullable=True))
         batch_op.create_index("ix_mention_team_status", ["team_status"], unique=False)
 
 
