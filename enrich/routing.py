@@ -46,8 +46,9 @@ MODEL_VERSION = "routing-e5-head-1"
 #: Tokens of a mention the model reads (prefix and special tokens included): the
 #: title and first sentence say where it goes, and the encoder's cost grows with
 #: length. Measured on the vendored real posts: 32 tokens route 10,000 mentions in
-#: about 35 s of 2-core CPU time (64: about 52 s) and agree with full-length routing
-#: on 89 % of them (64: 97 %; 24: 79 %, 28 s). Chatbot requests are shorter than this.
+#: about 51 CPU-seconds (~25 s on two idle cores) and agree with full-length routing
+#: on 89 % of them (64 tokens: 97 %, half again as slow; 24: 79 %). Chatbot requests
+#: are shorter than this.
 ROUTE_MAX_TOKENS = 32
 
 
