@@ -325,3 +325,30 @@ def test_route_eval_cli_prints_scores_per_language(tmp_path, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output and "macro-F1" in result.output
     assert "fr: 1 line(s)" in result.output and "confusion (en" in result.output
+
+
+def test_route_train_cli_writes_a_head_that_routes(tmp_path, monkeypatch) -> None:
+    """``veille route train --data DIR --out DIR`` with the real encoder on a labelled file.
+
+    The file is the vendored held-out split (real texts with teams), trained into a
+    temporary folder only: the shipped head never sees it.
+    """
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"text": e.text, "team": e.team, "lang": e.lang} for e in read_file(HELDOUT)]
+    (data / "mine.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    monkeypatch.setattr(state, "_settings", None)
+    out = tmp_path / "head"
+    result = CliRunner().invoke(
+        app,
+        [
+            "--config", str(tmp_path / "absent.toml"), "route", "train", "--data", str(data),
+            "--out", str(out), "--no-shipped",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    head = load_head(out)
+    assert set(head.classes) == {"student_services", "communications", "international"}
+    assert "routing head trained on 269" in result.output.replace("\n", " ")
