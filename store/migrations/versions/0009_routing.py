@@ -1,7 +1,7 @@
 """routing confidence: score, runner-up and status (routed / triage / corrected) of each mention
 
 Revision ID: 0009_routing
-Revises: 0007_service
+Revises: 0008_matching
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0009_routing"
-down_revision = "0007_service"
+down_revision = "0008_matching"
 branch_labels = None
 depends_on = None
 
