@@ -248,6 +248,11 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+#: m and u both under this: a level training never saw (the smoothing floor is
+#: 1e-3 / number of levels of the observed pairs).
+UNSEEN_LEVEL = 1e-3
+
+
 @dataclass
 class FSModel:
     """Fellegi-Sunter parameters: per field and level, m and u; match rate lambda."""
@@ -272,10 +277,24 @@ class FSModel:
         return float(min(max(float(rate) / n_alumni, 1e-12), 0.5))
 
     def weights(self, fld: str) -> np.ndarray:
-        """log2(m/u) per level of one field."""
+        """log2(m/u) per level of one field (levels run from "different" to "exact").
+
+        A partial level that training never saw (m and u both at the smoothing
+        floor) would weigh 0 and read as "says nothing", although agreeing in
+        part is evidence between disagreeing and agreeing exactly: it gets the
+        midpoint of those two weights. Every partial level is also kept within
+        them, so partial agreement never outweighs exact agreement.
+        """
         m = np.asarray(self.m[fld], dtype=float)
         u = np.asarray(self.u[fld], dtype=float)
-        return np.log2(np.clip(m, 1e-9, None) / np.clip(u, 1e-9, None))
+        w = np.log2(np.clip(m, 1e-9, None) / np.clip(u, 1e-9, None))
+        if len(w) > 2:
+            low, high = float(w[0]), float(w[-1])
+            if high > low:
+                unseen = (m[1:-1] < UNSEEN_LEVEL) & (u[1:-1] < UNSEEN_LEVEL)
+                inner = np.clip(w[1:-1], low, high)
+                w[1:-1] = np.where(unseen, (low + high) / 2, inner)
+        return w
 
     def to_json(self) -> str:
         return json.dumps(

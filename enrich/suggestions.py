@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from enrich import names
-from enrich.evidence import capped_confidence
+from enrich.evidence import capped_confidence, read_match
 from enrich.matching import MODEL_VERSION, _orcid_one, _url_key_one
 from store.models import Alumnus, JobChange, Mention, ProfileSnapshot
 from veille.stages import StageContext, StageResult
@@ -44,12 +44,22 @@ def _current(alumnus: Alumnus, field: str) -> str:
     return str(getattr(alumnus, field) or "")
 
 
+#: log2 Bayes factor from which an agreeing field counts as "the same value"
+#: (a factor of 2): a weaker level ("token_set>=60" on job titles) says the
+#: values are alike, not that the found one is already on record.
+SAME_VALUE_WEIGHT = 1.0
+
+
 def agreed_fields(match: dict[str, Any] | None) -> set[str]:
-    """Fields the matcher found to agree (any level but "missing" or "different")."""
+    """Fields the matcher found to hold the same value as the record.
+
+    Read as the review page reads them (``enrich.evidence``), keeping the
+    agreeing levels that weigh at least :data:`SAME_VALUE_WEIGHT`.
+    """
     return {
-        field
-        for field, v in (match or {}).items()
-        if isinstance(v, dict) and v.get("level") not in (None, "missing", "different")
+        f.field
+        for f in read_match({"match": match or {}}).agreeing
+        if f.weight is None or f.weight >= SAME_VALUE_WEIGHT
     }
 
 
