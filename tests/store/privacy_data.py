@@ -23,6 +23,8 @@ from store.models import (
     JobRun,
     LabelledExample,
     LoginFailure,
+    MatchModel,
+    MatchState,
     Mention,
     MentionInstitution,
     ProfileSnapshot,
@@ -255,6 +257,9 @@ def seed_person(session: Session) -> dict[str, int]:
     )
     session.add(JobRun(job="crawl", tick="t1", error=f"bad record from @{HANDLES['twitter']}"))
     session.add(SchedulerLease(name="veille.scheduler", holder="host/1/abc", host="host"))
+    # The matcher's model and bookkeeping hold parameters and ids, never a person's values.
+    session.add(MatchModel(version="veille-fs-2", params={"m": {}, "u": {}}, source="bundled"))
+    session.add(MatchState(key="matching_stage", value={"last_mention_id": 1}))
     user = User(username="officer", password_hash="x", role="alumni_officer")
     session.add(user)
     session.flush()
