@@ -9,6 +9,7 @@ in a profile or provenance never becomes a clickable script.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,71 +28,83 @@ from veille.urls import http_url
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
-class _Labels(dict[str, str]):
-    """Labels whose ``get`` never shows an internal key: unknown keys get ``unknown``.
+def _N(message: str) -> str:
+    """Marks a catalogue message translated later, when it is shown."""
+    return message
 
-    Templates write ``FIELD_LABELS.get(s.field, s.field)``; a suggestion on a
-    field no producer should write (a bug upstream) then reads "Champ non
-    reconnu" instead of a raw column name, and the page still renders.
+
+class CatalogueLabels(Mapping[str, str]):
+    """An internal enum as people read it, from the one translation catalogue.
+
+    The keys are the enum's values; each label is the catalogue's entry for
+    (``kind``, key), looked up when read, so the UI, e-mails and reports say the
+    same words and a new language is a new catalogue, not new Python. ``get``
+    never shows an internal key: a key outside the enum (a bug upstream) reads
+    ``unknown`` and the page still renders.
     """
 
-    def __init__(self, labels: dict[str, str], unknown: str) -> None:
-        super().__init__(labels)
-        self.unknown = unknown
+    def __init__(self, kind: str, keys: tuple[str, ...], unknown: str) -> None:
+        self.kind, self.keys_, self.unknown = kind, keys, unknown
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.keys_:
+            raise KeyError(key)
+        return label(self.kind, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
 
     def get(self, key: object, default: object = None) -> str:
-        if isinstance(key, str) and key in self:
+        if isinstance(key, str) and key in self.keys_:
             return self[key]
-        return self.unknown if key else ""
+        return _(self.unknown) if key else ""
 
 
-FIELD_LABELS = _Labels(
-    {
-        "employer": "Employeur",
-        "job_title": "Poste",
-        "city": "Ville",
-        "postcode": "Code postal",
-        "address": "Adresse",
-        "linkedin_url": "Profil LinkedIn",
-        "orcid": "ORCID",
-        "emails": "Courriel",
-        "opt_out": "Opposition",
-        "possible_duplicate": "Doublon possible (même personne, deux fiches)",
-    },
-    unknown="Champ non reconnu",
+FIELD_LABELS = CatalogueLabels(
+    "suggestion_field",
+    (
+        "employer",
+        "job_title",
+        "city",
+        "postcode",
+        "address",
+        "linkedin_url",
+        "orcid",
+        "emails",
+        "opt_out",
+        "possible_duplicate",
+    ),
+    unknown=_N("unknown field"),
 )
-SCOPE_LABELS = {
-    "read": "Lecture",
-    "review": "Lecture et décisions",
-    "admin": "Administration",
-}
-BAND_LABELS = {"high": "Élevée", "medium": "Moyenne", "low": "Faible"}
-ROLE_LABELS = {
-    "admin": "Administration",
-    "alumni_officer": "Service alumni",
-    "community_manager": "Community manager",
-    "communications": "Communication",
-}
-ACTION_LABELS = {
-    "accept": "Accepté",
-    "self_confirm": "Confirmé par l'alumnus",
-    "undo": "Annulé",
-    "reject": "Rejeté",
-    "opt_out": "Opposition (opt-out)",
-    "import": "Import",
-    "erase": "Effacement",
-}
-
+SCOPE_LABELS = CatalogueLabels(
+    "token_scope",
+    ("read", "review", "admin"),
+    unknown=_N("unknown"),
+)
+BAND_LABELS = CatalogueLabels(
+    "confidence_band",
+    ("high", "medium", "low"),
+    unknown=_N("unknown"),
+)
+ROLE_LABELS = CatalogueLabels(
+    "role",
+    ("admin", "alumni_officer", "community_manager", "communications"),
+    unknown=_N("unknown role"),
+)
+ACTION_LABELS = CatalogueLabels(
+    "audit_action",
+    ("accept", "self_confirm", "undo", "reject", "opt_out", "import", "erase"),
+    unknown=_N("unknown action"),
+)
 #: Crawl source health, as the admin page says it.
-SOURCE_STATUS_LABELS = {
-    "ok": "En service",
-    "degraded": "Dégradée",
-    "down": "Hors service",
-    "blocked": "Bloquée (accès refusé ou adresse interdite)",
-    "rate_limited": "Limitée par la plateforme",
-    "budget_exhausted": "Budget atteint",
-    "never_run": "Jamais lancée",
-}
+SOURCE_STATUS_LABELS = CatalogueLabels(
+    "source_status",
+    ("ok", "degraded", "down", "blocked", "rate_limited", "budget_exhausted", "never_run"),
+    unknown=_N("unknown state"),
+)
 SOURCE_STATUS_BADGES = {
     "ok": "sent-positive",
     "degraded": "sent-neutral",
@@ -100,25 +113,27 @@ SOURCE_STATUS_BADGES = {
     "down": "sent-negative",
     "blocked": "sent-negative",
 }
-SOURCE_KIND_LABELS = {
-    "twitter": "X (Twitter)",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "reddit": "Reddit",
-    "rss": "Flux RSS / Atom",
-    "web": "Sites web",
-    "schema_person": "Pages de profil",
-    "orcid": "ORCID",
-    "appointments": "Flux de nominations",
-}
+SOURCE_KIND_LABELS = CatalogueLabels(
+    "source_kind",
+    (
+        "twitter",
+        "mastodon",
+        "bluesky",
+        "reddit",
+        "rss",
+        "web",
+        "schema_person",
+        "orcid",
+        "appointments",
+    ),
+    unknown=_N("unknown source type"),
+)
 #: Why an item was put in quarantine.
-REJECT_REASON_LABELS = {
-    "null_item": "Élément vide (null)",
-    "not_an_object": "Élément qui n'est pas un objet",
-    "unreadable": "Élément illisible",
-    "refused_by_database": "Refusé par la base de données",
-    "error_body": "Message d'erreur à la place des résultats",
-}
+REJECT_REASON_LABELS = CatalogueLabels(
+    "reject_reason",
+    ("null_item", "not_an_object", "unreadable", "refused_by_database", "error_body"),
+    unknown=_N("unknown reason"),
+)
 
 #: ``value`` if it is an http(s) URL, else ``""`` (never a script URL); see
 #: :func:`veille.urls.http_url`, shared with the reports.

@@ -84,6 +84,19 @@ def _keys() -> list[tuple[str, str]]:
         ("job", j) for j in ("alerts", "digest", "nlp", "notices", "retention", "weekly_report")
     ]
     keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]
+    from web import render
+
+    for table in (
+        render.FIELD_LABELS,
+        render.SCOPE_LABELS,
+        render.BAND_LABELS,
+        render.ROLE_LABELS,
+        render.ACTION_LABELS,
+        render.SOURCE_STATUS_LABELS,
+        render.SOURCE_KIND_LABELS,
+        render.REJECT_REASON_LABELS,
+    ):
+        keys += [(table.kind, k) for k in table]
     suggestion_statuses = ("pending", "accepted", "rejected", "snoozed", "superseded", "reverted")
     keys += [("suggestion_status", s) for s in suggestion_statuses]
     return keys
