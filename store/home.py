@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlmodel import Session
 
 from store.report_queries import MI, M, bucket_expr
@@ -53,7 +53,7 @@ def last_mention_at(session: Session) -> datetime | None:
 
 
 def untriaged_count(session: Session, start: datetime, end: datetime) -> int:
-    """Mentions of the period no team was chosen for (routing left them open)."""
+    """Mentions of the period a person must route: no team yet, or routing was unsure."""
     stmt = (
         select(func.count())
         .select_from(M)
@@ -61,7 +61,7 @@ def untriaged_count(session: Session, start: datetime, end: datetime) -> int:
             M.c.published_at >= start,
             M.c.published_at < end,
             M.c.duplicate_of_id.is_(None),
-            M.c.team.is_(None),
+            or_(M.c.team.is_(None), M.c.team_status == "triage"),
         )
     )
     return int(session.execute(stmt).scalar_one())

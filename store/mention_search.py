@@ -27,6 +27,16 @@ AUTHOR_KINDS = ("alumnus", "institutional", "public")
 SCAN_LIMIT = 20_000
 
 
+#: The team filter's value for "to triage": no team yet, or a route below the
+#: confidence threshold that a person must confirm (``team_status == "triage"``).
+TO_TRIAGE = "triage"
+
+
+def to_triage() -> Any:
+    """Mentions a person must route: routing left them open or was unsure."""
+    return or_(col(Mention.team).is_(None), col(Mention.team_status) == "triage")
+
+
 @dataclass
 class MentionFilter:
     """What the explorer shows: every field optional."""
@@ -77,6 +87,8 @@ def _conditions(f: MentionFilter) -> list[Any]:
         where.append(col(Mention.sentiment_label) == f.sentiment)
     if f.team == "none":
         where.append(col(Mention.team).is_(None))
+    elif f.team == TO_TRIAGE:
+        where.append(to_triage())
     elif f.team:
         where.append(col(Mention.team) == f.team)
     own = [

@@ -111,3 +111,25 @@ def test_correction_is_saved_and_listed_as_a_labelled_example(cm: Browser, sqlit
     assert text[:30] in listed or text[:30].replace("'", "&#39;") in listed
     assert cm.post(f"/mentions/{mid}/team", {"team": "nope"}).status_code == 303
     assert "Équipe inconnue" in cm.get("/mentions").text
+
+
+def test_to_triage_lists_unsure_routes_and_open_ones(cm: Browser, sqlite_url: str) -> None:
+    """ "À trier" is what a person must route: no team yet, or a route below the threshold."""
+    from store.home import untriaged_count
+
+    with session_scope(sqlite_url) as s:
+        rows = s.exec(select(Mention).order_by(Mention.id)).all()  # type: ignore[arg-type]
+        for i, m in enumerate(rows):
+            m.team, m.team_status = [
+                ("it", "routed"),
+                ("it", "triage"),
+                (None, None),
+                ("alumni", "corrected"),
+            ][i % 4]
+            s.add(m)
+    assert _count(cm.get("/mentions?team=triage").text) == 30  # 15 unsure + 15 open, of 60
+    assert _count(cm.get("/mentions?team=none").text) == 15
+    html = cm.get("/mentions?team=triage").text
+    assert "À trier" in html and 'value="triage" selected' in html
+    with session_scope(sqlite_url) as s:
+        assert untriaged_count(s, T0, T0 + timedelta(days=3)) == 30
