@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recorded_posts import _feed_texts, _strings  # noqa: E402
+from benchmarks.recorded_posts import recording_texts  # noqa: E402
 from enrich.jobs import detect_lang  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "data" / "ordinary_posts.jsonl"
@@ -59,19 +59,9 @@ JOB_NEWS = (
 
 def fixture_posts(root: Path) -> Iterator[tuple[str, str, str]]:
     """(text, source, licence) of every post text of the recordings."""
-    for platform, licence in FIXTURE_LICENCES.items():
-        for path in sorted((root / platform).rglob("*")):
-            if not path.is_file() or path.name == "SOURCES.md":
-                continue
-            if platform == "rss" and path.suffix in (".xml", ".rss"):
-                found: Iterator[str] = _feed_texts(path)
-            else:
-                try:
-                    found = _strings(json.loads(path.read_bytes()))
-                except ValueError:
-                    continue
-            for text in found:
-                yield text, f"fixtures/{path.relative_to(root)}", licence
+    for path, text in recording_texts(root, tuple(FIXTURE_LICENCES)):
+        platform = path.relative_to(root).parts[0]
+        yield text, f"fixtures/{path.relative_to(root)}", FIXTURE_LICENCES[platform]
 
 
 def conllu_texts(path: Path) -> Iterator[tuple[str, str, str, str]]:

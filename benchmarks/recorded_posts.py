@@ -48,12 +48,14 @@ def _feed_texts(path: Path) -> Iterator[str]:
         yield _clean(text)
 
 
-def recorded_post_texts() -> list[str]:
-    """Every distinct post text (>= 20 characters) of the vendored recordings, in a fixed order."""
-    seen: set[str] = set()
-    texts: list[str] = []
-    for platform in ("mastodon", "bluesky", "twitter", "reddit", "rss"):
-        for path in sorted((FIXTURES / platform).rglob("*")):
+def recording_texts(root: Path, platforms: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
+    """(file, text) of every post text of the recordings of ``platforms`` under ``root``.
+
+    One walk for every reader of the recordings: API bodies are JSON, feeds are parsed
+    by feedparser; SOURCES.md and unreadable files are skipped.
+    """
+    for platform in platforms:
+        for path in sorted((root / platform).rglob("*")):
             if not path.is_file() or path.name == "SOURCES.md":
                 continue
             if platform == "rss" and path.suffix in (".xml", ".rss"):
@@ -64,7 +66,16 @@ def recorded_post_texts() -> list[str]:
                 except ValueError:
                     continue
             for text in found:
-                if len(text) >= _MIN_CHARS and text not in seen:
-                    seen.add(text)
-                    texts.append(text)
+                yield path, text
+
+
+def recorded_post_texts() -> list[str]:
+    """Every distinct post text (>= 20 characters) of the vendored recordings, in a fixed order."""
+    seen: set[str] = set()
+    texts: list[str] = []
+    platforms = ("mastodon", "bluesky", "twitter", "reddit", "rss")
+    for _path, text in recording_texts(FIXTURES, platforms):
+        if len(text) >= _MIN_CHARS and text not in seen:
+            seen.add(text)
+            texts.append(text)
     return texts
