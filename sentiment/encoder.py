@@ -29,10 +29,11 @@ from sentiment.model import (
     BASE_SHA256,
     INSTALL_HINT,
     MANIFEST,
-    _int8_sensitive_nodes,
     _write_manifest,
     cache_root,
     ensure_base,
+    quantize_int8,
+    trace_onnx,
     verify_manifest,
 )
 from sentiment.text import normalise_tweet
@@ -77,7 +78,6 @@ def install_encoder(*, force: bool = False, root: Path | None = None) -> Path:
 def export_pooled(model_dir: Path, out_dir: Path) -> Path:
     """``BertModel`` folder -> int8 ONNX graph returning mean-pooled embeddings."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoTokenizer, BertModel
 
     bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False)
@@ -94,38 +94,11 @@ def export_pooled(model_dir: Path, out_dir: Path) -> Path:
             return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
 
     wrapper = Pooled(bert).eval()
-    ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
-    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
-        torch.onnx.export(
-            wrapper,
-            (ids, mask),
-            str(raw),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "seq"},
-                "attention_mask": {0: "batch", 1: "seq"},
-                "embedding": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-        logging.disable(logging.INFO)  # the quantiser logs every tensor at INFO on root
-        try:
-            quantize_dynamic(
-                str(raw),
-                str(out_dir / ENCODER_ONNX),
-                weight_type=QuantType.QInt8,
-                op_types_to_quantize=["MatMul"],
-                per_channel=True,
-                nodes_to_exclude=_int8_sensitive_nodes(bert.config),
-                extra_options={"MatMulConstBOnly": True},
-            )
-        finally:
-            logging.disable(logging.NOTSET)
+        trace_onnx(wrapper, raw, "embedding")
+        quantize_int8(raw, out_dir / ENCODER_ONNX, bert.config)
     AutoTokenizer.from_pretrained(str(model_dir)).save_pretrained(str(out_dir))
     return out_dir / ENCODER_ONNX
 

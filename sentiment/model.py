@@ -185,53 +185,69 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None, *, int8: bool = Tr
     when validation showed it within half an F1 point of float32
     (``onnx_int8_validated`` in the adapter config).
     """
-    import torch
     from transformers import AutoModelForSequenceClassification
 
     out_dir = out_dir or model_dir
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
     model.eval()
     model.config.return_dict = False
-    dummy_ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
-    dummy_mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
-        torch.onnx.export(
-            model,
-            (dummy_ids, dummy_mask),
-            str(raw),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "seq"},
-                "attention_mask": {0: "batch", 1: "seq"},
-                "logits": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+        trace_onnx(model, raw, "logits")
         fp32 = out_dir / ONNX_FP32
         _optimise_bert(raw, fp32, model.config)
         written.append(fp32)
         if int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            logging.disable(logging.INFO)  # the quantiser logs every tensor at INFO on root
-            try:
-                quantize_dynamic(  # from the unfused graph: fused ops defeat shape inference
-                    str(raw),
-                    str(out_dir / ONNX_INT8),
-                    weight_type=QuantType.QInt8,
-                    op_types_to_quantize=["MatMul"],
-                    per_channel=True,
-                    nodes_to_exclude=_int8_sensitive_nodes(model.config),
-                    extra_options={"MatMulConstBOnly": True},
-                )
-            finally:
-                logging.disable(logging.NOTSET)
+            # from the unfused graph: fused ops defeat shape inference
+            quantize_int8(raw, out_dir / ONNX_INT8, model.config)
             written.append(out_dir / ONNX_INT8)
     return written
+
+
+def trace_onnx(module: Any, dst: Path, output_name: str) -> None:
+    """Trace a BERT-shaped module (``input_ids``, ``attention_mask``) to ONNX, dynamic axes.
+
+    One export for every graph veille ships (sentiment classifier, sentence
+    encoder), so they share opset, input names and batch/sequence axes.
+    """
+    import torch
+
+    ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
+    torch.onnx.export(
+        module,
+        (ids, mask),
+        str(dst),
+        input_names=["input_ids", "attention_mask"],
+        output_names=[output_name],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            output_name: {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def quantize_int8(src: Path, dst: Path, config: Any) -> None:
+    """int8 MatMul weights per channel, the sensitive projections kept in float32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.INFO)  # the quantiser logs every tensor at INFO on root
+    try:
+        quantize_dynamic(
+            str(src),
+            str(dst),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            nodes_to_exclude=_int8_sensitive_nodes(config),
+            extra_options={"MatMulConstBOnly": True},
+        )
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _int8_sensitive_nodes(config: Any) -> list[str]:
