@@ -39,6 +39,16 @@ redis.call('HSET', KEYS[2], key, data)
 return {key, data}
 """
 
+#: Mark a request seen and queue it, atomically (KEYS: queue, duplicate filter). Two
+#: calls (scrapy-redis's SADD, then LPUSH) leave a window: a worker killed between
+#: them left a URL that the filter calls seen and no queue holds, lost for every
+#: worker and every resume.
+_ENQUEUE_UNSEEN = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+return 1
+"""
+
 #: Put a worker's in-flight requests back at the head of the queue unless it is alive.
 _REQUEUE = """
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
@@ -73,7 +83,9 @@ class Frontier:
         self.heartbeat_seconds = heartbeat_seconds
         self.requests = frontier_key(prefix, spider, "requests")
         self.workers = frontier_key(prefix, spider, "workers")
+        self.dupefilter = frontier_key(prefix, spider, "dupefilter")
         self._pop = client.register_script(_POP)
+        self._enqueue_unseen = client.register_script(_ENQUEUE_UNSEEN)
         self._requeue = client.register_script(_REQUEUE)
 
     @classmethod
@@ -123,6 +135,12 @@ class Frontier:
         key, data = found
         return (key.decode() if isinstance(key, bytes) else str(key)), data
 
+    def enqueue_unseen(self, fingerprint: str, data: bytes) -> bool:
+        """Queue a request unless its fingerprint was seen: False when it was (nothing queued)."""
+        keys = [self.requests, self.dupefilter]
+        added = self._enqueue_unseen(keys=keys, args=[fingerprint, data])
+        return bool(int(added))
+
     def ack(self, keys: Iterable[str]) -> None:
         """Done with these requests (their pages are stored, or they had none)."""
         keys = [k for k in keys if k]
@@ -163,7 +181,7 @@ class Frontier:
 
     def expire(self, seconds: int) -> None:
         """Let the crawl's keys expire ``seconds`` after this worker closes."""
-        keys = [frontier_key(self.prefix, self.spider, p) for p in ("requests", "dupefilter")]
+        keys = [self.requests, self.dupefilter]
         for raw in self.client.smembers(self.workers):
             worker = raw.decode() if isinstance(raw, bytes) else str(raw)
             keys.append(self.processing(worker))

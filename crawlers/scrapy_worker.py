@@ -40,6 +40,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy_redis.queue import FifoQueue
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution
 from zope.interface import implementer
@@ -226,6 +227,18 @@ class ReliableQueue(FifoQueue):
         if replaced:
             self.frontier.ack([replaced])
 
+    def push_unseen(self, request: scrapy.Request, fingerprint: str) -> bool:
+        """Queue ``request`` unless seen, in one step with the duplicate filter.
+
+        The request it replaces (a redirect to a page already seen) is done
+        with either way: the page it leads to is someone else's request.
+        """
+        replaced = request.meta.pop(KEY_META, None)
+        added = self.frontier.enqueue_unseen(fingerprint, self._encode_request(request))
+        if replaced:
+            self.frontier.ack([replaced])
+        return added
+
     def pop(self, timeout: int = 0) -> scrapy.Request | None:
         found = self.frontier.pop()
         if found is None:
@@ -234,6 +247,22 @@ class ReliableQueue(FifoQueue):
         request: scrapy.Request = self._decode_request(data)
         request.meta[KEY_META] = key
         return request
+
+
+class ReliableScheduler(RedisScheduler):
+    """scrapy-redis's scheduler, with the duplicate check and the push as one Redis step."""
+
+    queue: ReliableQueue
+
+    def enqueue_request(self, request: scrapy.Request) -> bool:
+        if request.dont_filter:
+            return bool(super().enqueue_request(request))
+        if not self.queue.push_unseen(request, self.df.request_fingerprint(request)):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
 
 
 class VeilleSpider(scrapy.Spider):
@@ -353,7 +382,7 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
         spider = "%(spider)s"  # scrapy-redis fills in the spider's name
         settings.update(
             {
-                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "SCHEDULER": "crawlers.scrapy_worker.ReliableScheduler",
                 "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
                 "SCHEDULER_PERSIST": True,
                 "SCHEDULER_QUEUE_CLASS": "crawlers.scrapy_worker.ReliableQueue",

@@ -132,6 +132,35 @@ def test_frontier_requeues_the_requests_of_a_dead_worker(redis_client) -> None:
     assert client.llen(b.requests) == 2
 
 
+@pytest.mark.redis
+def test_a_request_is_marked_seen_and_queued_in_one_step(redis_client) -> None:
+    """A worker killed between scrapy-redis's SADD and LPUSH lost the URL for good (CI saw it)."""
+    from types import SimpleNamespace
+
+    import scrapy
+
+    from crawlers.frontier import KEY_META, Frontier
+    from crawlers.scrapy_worker import ReliableQueue, ReliableScheduler, scrapy_settings
+
+    client, prefix = redis_client
+    frontier = Frontier(client, prefix, "site-x", "a")
+    spider = SimpleNamespace(frontier=frontier, name="site-x")
+    queue = ReliableQueue(client, spider, frontier.requests)
+    assert queue.push_unseen(scrapy.Request("http://example.org/p/1"), "fp1")
+    assert len(queue) == 1 and client.sismember(frontier.dupefilter, "fp1")
+    assert not queue.push_unseen(scrapy.Request("http://example.org/p/1"), "fp1")
+    assert len(queue) == 1  # seen: nothing more queued
+    popped = queue.pop()
+    assert popped is not None and client.hlen(frontier.processing()) == 1
+    # A redirect to a page already seen queues nothing, and its origin is done with.
+    redirect = popped.replace(url="http://example.org/p/1")
+    assert KEY_META in redirect.meta
+    assert not queue.push_unseen(redirect, "fp1")
+    assert client.hlen(frontier.processing()) == 0 and len(queue) == 0
+    spec = {"frontier": "redis", "spider_name": "site-x", "worker_id": "a", "targets": []}
+    assert scrapy_settings(spec)["SCHEDULER"].endswith(ReliableScheduler.__name__)
+
+
 def test_each_web_crawl_has_its_own_id_unless_one_is_given() -> None:
     from crawlers.base import CrawlContext
     from crawlers.web import WebSource
