@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from veille.config import Settings
 from veille.privacy import display_author
-from veille.query import tokenize
+from veille.query import tokenize, words
 
 # Folded (accent-free, lower-case) FR/EN stopwords, plus web/social noise.
 _STOPWORDS_TEXT = """
@@ -53,6 +53,7 @@ def top_terms(
     Score = share of window texts using the term minus its share in the
     baseline texts; ties broken by raw count. Returns ``(term, count)``.
     """
+    window = list(window)
     skip = {t for e in exclude for t in tokenize(e)}
     win_docs = [set(terms(t)) - skip for t in window]
     base_docs = [set(terms(t)) for t in baseline]
@@ -67,7 +68,24 @@ def top_terms(
         if c >= 2 or nw < 5
     ]
     scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
-    return [(t, c) for s, c, t in scored[:limit] if s > 0]
+    chosen = [(t, c) for s, c, t in scored[:limit] if s > 0]
+    shown = _written_forms(window, {t for t, _ in chosen})
+    return [(shown.get(t, t), c) for t, c in chosen]
+
+
+def _written_forms(texts: Iterable[str], keys: set[str]) -> dict[str, str]:
+    """The most frequent written form (accents kept) of each folded term in ``keys``.
+
+    Terms are counted folded, so "université" and "universite" are one term;
+    people read the form the posts used ("inscriptions à l'université", not
+    "universite").
+    """
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        for key, written in words(text):
+            if key in keys:
+                forms.setdefault(key, Counter())[written] += 1
+    return {k: c.most_common(1)[0][0] for k, c in forms.items()}
 
 
 def source_label(row: Mapping[str, Any]) -> str:

@@ -101,6 +101,15 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def words(text: str) -> list[tuple[str, str]]:
+    """Each word as ``(folded, as written in lower case)``: compare folded, show written.
+
+    ``"Hausse des inscriptions à l'Université"`` gives ``("universite", "université")``
+    among others, so a term counted in folded form can still be shown with its accents.
+    """
+    return [(fold(w), w) for w in _WORD.findall(_ELISION.sub(" ", text).lower())]
+
+
 @dataclass(frozen=True)
 class Document:
     """A tokenised text with the positions of each token, for fast evaluation."""

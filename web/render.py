@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,11 +158,39 @@ def target_label(value: object) -> str:
 
 
 def fmt_dt(value: object) -> str:
+    """A date or time as French readers write it (``30/11/2026 14:05 UTC``, ``30/11/2026``).
+
+    Also reads the ISO strings that provenance and evidence store as text,
+    so no raw ``2026-11-30T14:05:00+00:00`` reaches a screen.
+    """
+    if isinstance(value, str):
+        value = _parse_when(value) or value
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return value.strftime("%d/%m/%Y %H:%M UTC")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
     return str(value or "")
+
+
+def _parse_when(text: str) -> date | datetime | None:
+    """An ISO date or time, or a compact ``YYYYMMDD`` date (FEBRL-style birth dates)."""
+    text = text.strip()
+    if len(text) == 8 and text.isdigit():
+        try:
+            return datetime.strptime(text, "%Y%m%d").date()
+        except ValueError:
+            return None
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when
+
+
+#: Compared fields whose values are dates, shown day first.
+DATE_FIELDS = frozenset({"birth_date", "dob", "start_date", "graduation_date"})
 
 
 def fmt_value(field_name: str | None, value: str | None) -> str:
@@ -206,6 +234,12 @@ def _weight(value: float | None) -> str:
     return f"{value:+.1f}".replace(".", ",")
 
 
+def _compared_value(field: str, value: str | None) -> str:
+    if not value:
+        return "—"
+    return fmt_dt(value) if field in DATE_FIELDS else value
+
+
 def _field_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -224,8 +258,8 @@ def evidence_view(evidence: Any) -> EvidenceView:
     rows = [
         EvidenceRow(
             field=label("match_field", f.field),
-            alumni_value=f.alumni_value or "—",
-            found_value=f.found_value or "—",
+            alumni_value=_compared_value(f.field, f.alumni_value),
+            found_value=_compared_value(f.field, f.found_value),
             agreement=label("match_level", f.level),
             weight=_weight(f.weight),
             agrees=f.agrees,
@@ -301,7 +335,7 @@ def source_of(provenance: Any, evidence: Any) -> dict[str, str]:
         "url": str(url),
         "href": safe_url(url),
         "snippet": _short(snippet) if not isinstance(snippet, str) else snippet[:600],
-        "date": str(when),
+        "date": fmt_dt(when),
         "method": str(method),
         "version": str(version),
     }

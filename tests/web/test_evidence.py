@@ -84,6 +84,10 @@ def test_review_page_shows_table_reason_link_and_warning(pipeline_db: str, tmp_p
     assert "Prénom" in html and "identique" in html and "Courriel" in html
     for leak in ("[[", "{'", '": {', "first_name", "jw&gt;=", "same_local_part", "missing"):
         assert leak not in html, leak
+    # Dates read day first, never as stored (2026-11-30T14:05:00+00:00, 19840131).
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", html)
+    assert not re.search(r"\b(?:19|20)\d{2}[01]\d[0-3]\d\b", html)
+    assert re.search(r"\b\d{2}/\d{2}/\d{4}\b", html)
     # the high tab holds no name-only suggestion
     high = client.get("/review?band=high").text
     assert "Attention : seul le nom concorde" not in high
