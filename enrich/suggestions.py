@@ -14,6 +14,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from enrich import names
 from enrich.evidence import capped_confidence, read_match
 from enrich.matching import MODEL_VERSION, _orcid_one, _url_key_one
@@ -63,6 +65,22 @@ def agreed_fields(match: dict[str, Any] | None) -> set[str]:
     }
 
 
+#: Edits under which a found e-mail address is a typo of one on record, not a new address:
+#: proposing "jean.dupnot@…" over "jean.dupont@…" at 100 % would teach the office to distrust
+#: every suggestion.
+EMAIL_TYPO_EDITS = 2
+
+
+def _typo_of(new: str, known: set[str]) -> bool:
+    """``new`` is, or nearly is, an address already on record (same domain, a slip or two)."""
+    local, _at, domain = new.casefold().rpartition("@")
+    for old in known:
+        old_local, _at2, old_domain = old.rpartition("@")
+        if old_domain == domain and Levenshtein.distance(local, old_local) <= EMAIL_TYPO_EDITS:
+            return True
+    return False
+
+
 def proposed_changes(
     alumnus: Alumnus, values: dict[str, str], agreed: set[str] | None = None
 ) -> list[tuple[str, str, str]]:
@@ -70,7 +88,9 @@ def proposed_changes(
 
     ``agreed``: fields the matcher scored as agreeing ("Sorbonne Nouvelle" and
     "Université Sorbonne Nouvelle Paris 3"); a match that rests on a field
-    cannot also propose to change it, so those are left out.
+    cannot also propose to change it, so those are left out. A found e-mail
+    address a slip or two away from one on record is that address misspelt,
+    not a change.
     """
     out = []
     for field, new in values.items():
@@ -79,7 +99,7 @@ def proposed_changes(
             continue
         if field == "emails":
             known = {e.casefold() for e in alumnus.emails or []}
-            if new.casefold() in known:
+            if new.casefold() in known or _typo_of(new, known):
                 continue
         elif _same(field, _current(alumnus, field), new):
             continue
