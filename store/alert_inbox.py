@@ -12,11 +12,15 @@ from typing import Any, TypeVar
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from store.labels import add_alert_team_correction
 from store.models import Alert, Mention
 from store.types import utcnow
+from store.users import Account, list_users
 from veille.errors import VeilleError
 
 ALERT_STATUSES = ("open", "acknowledged")
+#: Roles that see the alert pages (web.security.ALERT_ROLES says the same for the routes).
+ALERT_HANDLER_ROLES = frozenset({"admin", "community_manager"})
 M = TypeVar("M", Alert, Mention)
 
 
@@ -75,15 +79,60 @@ def acknowledge_alert(session: Session, alert_id: int, actor: str) -> Alert:
     return alert
 
 
-def assign_alert(session: Session, alert_id: int, team: str | None, teams: list[str]) -> Alert:
-    """Route an alert to one of the configured teams (or to none)."""
+#: Longest note kept on an assignment (the column's size).
+NOTE_MAX = 2000
+
+
+def assign_alert(
+    session: Session,
+    alert_id: int,
+    team: str | None,
+    teams: list[str],
+    *,
+    assignee: str | None = None,
+    note: str | None = None,
+    actor: str | None = None,
+) -> Alert:
+    """Route an alert to a team (or none) and, optionally, to a person with a note.
+
+    ``assignee`` and ``note`` left as ``None`` keep what the alert had (the
+    alerts list changes the team only); ``""`` clears them. The person must
+    be an active web account that may see alerts, so nobody is handed an
+    alert they cannot open. Who assigned it and when are kept. Moving the
+    alert to another team by hand is a correction: its sample mentions become
+    routing examples (:func:`store.labels.add_alert_team_correction`), the same
+    from the web UI and the CLI.
+    """
     if team and team not in teams:
         raise AlertError(f"unknown team {team!r}; configured teams: {', '.join(teams) or 'none'}")
+    if note is not None and len(note) > NOTE_MAX:
+        raise AlertError(f"the note is {len(note)} characters long; at most {NOTE_MAX}")
     alert = get_alert(session, alert_id)
+    if assignee:
+        handlers = {a.username for a in alert_handlers(session)}
+        if assignee not in handlers:
+            raise AlertError(
+                f"{assignee!r} is not an active account that handles alerts: "
+                f"{', '.join(sorted(handlers)) or 'none'}"
+            )
+    if team and team != alert.team and actor:
+        add_alert_team_correction(session, alert, team, actor, teams)
     alert.team = team or None
+    if assignee is not None:
+        alert.assignee = assignee or None
+    if note is not None:
+        alert.note = note.strip()
+    if assignee is not None or note is not None:
+        alert.assigned_by = actor
+        alert.assigned_at = utcnow()
     session.add(alert)
     session.flush()
     return alert
+
+
+def alert_handlers(session: Session) -> list[Account]:
+    """Active accounts whose role may open alerts: the people an alert can go to."""
+    return [a for a in list_users(session) if a.role in ALERT_HANDLER_ROLES]
 
 
 def list_mentions(

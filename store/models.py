@@ -452,6 +452,11 @@ class Alert(SQLModel, table=True):
     #: top terms, top sources, sample mention ids...
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     team: str | None = None
+    #: The person (web account name) who handles it, and the note left for them.
+    assignee: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=2000)
+    assigned_by: str | None = Field(default=None, max_length=64)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: open | acknowledged
     status: str = "open"
     acknowledged_by: str | None = None

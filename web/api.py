@@ -203,6 +203,8 @@ class AlertOut(BaseModel):
     sigma: float | None
     details: dict[str, Any]
     team: str | None
+    assignee: str | None
+    note: str
     status: str
     acknowledged_by: str | None
     acknowledged_at: datetime | None

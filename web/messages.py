@@ -31,6 +31,8 @@ KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"e-mail list is unreadable", "The recorded e-mail list is unreadable; fix it by hand."),
         (r"^no (suggestion|alumnus|audit event|alert|mention)", "This record does not exist."),
         (r"^unknown team", "Unknown team: choose one of the list."),
+        (r"is not an active account that handles alerts", "Choose a person from the list."),
+        (r"^the note is \d+ characters long", "The note is too long (2,000 characters at most)."),
         (r"^unknown sentiment label", "Unknown sentiment: choose positive, neutral or negative."),
         (r"^unknown band", "unknown band"),
     )

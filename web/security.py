@@ -28,14 +28,15 @@ from datetime import timedelta
 from fastapi import HTTPException, Request
 
 from store import login_throttle
+from store.alert_inbox import ALERT_HANDLER_ROLES
 from store.db import session_scope
 from store.users import Account
 from web.sessions import current_account
 
 #: Who sees personal data of alumni (records, suggestions, history).
 ALUMNI_ROLES = frozenset({"admin", "alumni_officer"})
-#: Who handles alerts.
-ALERT_ROLES = frozenset({"admin", "community_manager"})
+#: Who handles alerts (and so who an alert can be assigned to).
+ALERT_ROLES = ALERT_HANDLER_ROLES
 #: Who reads collected mentions.
 MENTION_ROLES = frozenset({"admin", "community_manager", "communications"})
 #: Who runs brand reports.

@@ -710,6 +710,7 @@ def alert_page(request: Request, alert_id: RowId, account: AlertUser) -> HTMLRes
             alert = alert_inbox.get_alert(session, alert_id)
             posts = _alert_posts(request, session, alert)
             institution = _institution_name(session, alert.institution_id)
+            handlers = [a.username for a in alert_inbox.alert_handlers(session)]
     except VeilleError as exc:
         raise HTTPException(status_code=404, detail=_("This alert does not exist.")) from exc
     totals, _negs = series_of(alert.details)
@@ -725,6 +726,7 @@ def alert_page(request: Request, alert_id: RowId, account: AlertUser) -> HTMLRes
             "institution": institution,
             "has_series": bool(totals),
             "teams": _teams(request),
+            "handlers": handlers,
         },
     )
 
@@ -784,19 +786,32 @@ def alert_assign(
     alert_id: RowId,
     account: AlertUser,
     team: Annotated[str, Form(max_length=64)] = "",
+    assignee: Annotated[str | None, Form(max_length=64)] = None,
+    note: Annotated[str | None, Form(max_length=alert_inbox.NOTE_MAX)] = None,
 ) -> Response:
-    from store.labels import add_alert_team_correction
+    """Route an alert to a team and, from its page, to a person with a note.
 
+    The alerts list sends the team only: the person and the note stay. A
+    new team is a correction the router learns from (in the store).
+    """
     try:
         with session_scope(_db(request)) as session:
-            before = alert_inbox.get_alert(session, alert_id).team
-            alert = alert_inbox.assign_alert(session, alert_id, team or None, _teams(request))
-            if team and team != before:  # a correction: its mentions teach the router
-                add_alert_team_correction(session, alert, team, account.username, _teams(request))
+            alert = alert_inbox.assign_alert(
+                session,
+                alert_id,
+                team or None,
+                _teams(request),
+                assignee=assignee,
+                note=note,
+                actor=account.username,
+            )
+            person = alert.assignee
     except VeilleError as exc:
         flash(request, error_message(exc), "error")
     else:
         who = label("team", team) if team else _("nobody")
+        if person:
+            who = _("%(person)s (%(team)s)") % {"person": person, "team": who}
         flash(request, _("Alert assigned to %(who)s.") % {"who": who}, "ok")
     return redirect(_back(request, "/alerts"))
 

@@ -101,3 +101,54 @@ def test_users_token_scopes_and_webhook_secret(
     r = run("webhooks", "secret")
     assert r.exit_code == ConfigError.exit_code and "VEILLE_SECRET_KEY" in r.output
     state._settings = None
+
+
+def test_alerts_list_ack_and_assign_from_the_cli(
+    tmp_path: Path, sqlite_url: str, monkeypatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from store.db import ensure_schema
+    from store.models import Alert
+    from store.users import create_user
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    cfg = _config(tmp_path, sqlite_url)
+    ensure_schema(sqlite_url)
+    end = datetime(2014, 5, 20, 10, tzinfo=UTC)
+    with session_scope(sqlite_url) as s:
+        create_user(s, "claire", "a long passphrase", "community_manager")
+        create_user(s, "olivier", "a long passphrase", "alumni_officer")
+        alert = Alert(
+            dedupe_key="k1",
+            rule="volume_spike",
+            window_start=end - timedelta(hours=1),
+            window_end=end,
+        )
+        s.add(alert)
+        s.flush()
+        alert_id = alert.id
+
+    def run(*args: str):
+        state._settings = None
+        return CliRunner().invoke(app, ["-c", str(cfg), "alerts", *args])
+
+    r = run("assign", str(alert_id), "--team", "it", "--person", "claire", "--note", "Voir la DSI")
+    assert r.exit_code == 0, r.output
+    assert "person claire" in r.output
+    r = run("assign", str(alert_id), "--team", "it", "--person", "olivier")
+    assert r.exit_code != 0 and "handles alerts" in r.output  # cannot open alerts
+    r = run("list")
+    assert r.exit_code == 0 and "claire" in r.output and "Voir la DSI" in r.output
+    assert "Pic de volume" in r.output or "volume" in r.output.lower()
+    assert run("ack", str(alert_id)).exit_code == 0
+    assert "claire" not in run("list").output  # acknowledged: no longer open
+    assert "claire" in run("list", "--status", "all").output
+    with session_scope(sqlite_url) as s:
+        row = s.get(Alert, alert_id)
+        assert (row.team, row.assignee, row.note, row.status) == (
+            "it",
+            "claire",
+            "Voir la DSI",
+            "acknowledged",
+        )

@@ -231,6 +231,32 @@ def test_alerts_ack_and_assign(app, seeded, db_url) -> None:
         assert (alert.team, alert.status, alert.acknowledged_by) == ("it", "acknowledged", "cm")
 
 
+def test_an_alert_goes_to_a_person_with_a_note(app, seeded, db_url) -> None:
+    from store.models import Alert
+
+    cm = Browser(app)
+    cm.login("cm")
+    page = cm.get(f"/alerts/{seeded.alert}").text
+    assert 'name="assignee"' in page and '<option value="admin">' in page
+    assert '<option value="officer">' not in page  # cannot open alerts: not offered
+    note = "Rappeler la DSI <b>avant</b> 14 h"
+    form = {"team": "it", "assignee": "admin", "note": note}
+    assert cm.post(f"/alerts/{seeded.alert}/assign", form).status_code == 303
+    page = cm.get(f"/alerts/{seeded.alert}").text
+    assert "Confiée à <strong>admin</strong> par cm le" in page
+    assert "Rappeler la DSI &lt;b&gt;avant&lt;/b&gt; 14 h" in page  # shown as text
+    # The alerts list changes the team only: the person and the note stay.
+    assert cm.post(f"/alerts/{seeded.alert}/assign", {"team": "hr"}).status_code == 303
+    # Someone who may not open alerts is refused, in French, and nothing changes.
+    r = cm.post(f"/alerts/{seeded.alert}/assign", {"team": "it", "assignee": "officer"})
+    assert r.status_code == 303
+    assert "Choisissez une personne dans la liste" in cm.get("/alerts").text
+    with session_scope(db_url) as s:
+        alert = s.get(Alert, seeded.alert)
+        assert (alert.team, alert.assignee, alert.note) == ("hr", "admin", note)
+        assert alert.assigned_by == "cm" and alert.assigned_at is not None
+
+
 def test_reports_page_without_brand_reports(app, seeded) -> None:
     import importlib.util
 
