@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from sentiment.batching import iter_padded, pad_batch, shuffled_buckets
-from sentiment.data import LABELS, Example, load_umsab
+from sentiment.data import LABELS, Example, language_folders, load_umsab, read_split
 from sentiment.lora import TARGETS, inject_lora
 from sentiment.text import normalise_tweet
 
@@ -65,6 +65,13 @@ class TrainConfig:
     max_steps: int = 0
     #: Cap on training examples of each language not used for selection (0 = all).
     max_train_other_languages: int = 0
+    #: More training folders (``train_{text,labels}.txt``, UMSAB format, flat or with
+    #: language sub-folders): the SemEval-2017 4A English pool, DEFT 2017 French... They
+    #: add training examples only; selection reads ``data_dir``'s val splits alone, so a
+    #: corpus never chooses the checkpoint it trained.
+    extra_train: list[str] = field(default_factory=list)
+    #: Cap on the examples taken from each extra folder (0 = all; a seeded sample).
+    max_train_extra: int = 0
     #: Per-language macro-F1 floors; when set, the checkpoint kept maximises the
     #: smallest ``score - floor`` over the selection languages (mean breaks ties).
     floors: dict[str, float] = field(default_factory=dict)
@@ -222,6 +229,26 @@ def evaluate_model(
     return scores
 
 
+def extra_examples(cfg: TrainConfig, rng: np.random.Generator) -> list[Example]:
+    """The train splits of ``cfg.extra_train``, each capped at ``cfg.max_train_extra``.
+
+    Each folder's examples carry the folder's name as their language (the
+    caps on non-selection languages do not apply: these folders are chosen
+    on purpose).
+    """
+    out: list[Example] = []
+    for root in map(Path, cfg.extra_train):
+        for folder in language_folders(root):
+            if not (folder / "train_text.txt").exists():
+                continue
+            items = read_split(folder, "train", language=folder.name)
+            if cfg.max_train_extra and len(items) > cfg.max_train_extra:
+                keep = rng.choice(len(items), cfg.max_train_extra, replace=False)
+                items = [items[i] for i in sorted(keep)]
+            out.extend(items)
+    return out
+
+
 def train(
     data_dir: Path,
     out_dir: Path,
@@ -248,7 +275,9 @@ def train(
             keep = rng.choice(len(items), cap, replace=False)
             items = [items[i] for i in sorted(keep)]
         examples.extend(items)
-    say(f"training on {len(examples)} examples from {', '.join(sorted(train_sets))}")
+    examples.extend(extra_examples(cfg, rng))
+    sources = sorted(train_sets) + [Path(p).name for p in cfg.extra_train]
+    say(f"training on {len(examples)} examples from {', '.join(sources)}")
 
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_trainable_model(base_dir, cfg)

@@ -84,8 +84,25 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
     (train_only / "train_text.txt").write_text("un texte\n", encoding="utf-8")
     (train_only / "train_labels.txt").write_text("1\n", encoding="utf-8")
     out = str(tmp_path / "adapter")
+    full = tmp_path / "full" / "french"
+    full.mkdir(parents=True)
+    for split in ("train", "val"):
+        (full / f"{split}_text.txt").write_text("un texte\n", encoding="utf-8")
+        (full / f"{split}_labels.txt").write_text("1\n", encoding="utf-8")
     cases = {
         "--data DIR is required": ("sentiment", "train", "--out", out),
+        f"{tmp_path / 'no_pool'} is not a folder": (
+            "sentiment",
+            "train",
+            "--data",
+            str(full.parent),
+            "--languages",
+            "french",
+            "--extra",
+            str(tmp_path / "no_pool"),
+            "--out",
+            out,
+        ),
         "is not a folder of sentiment data": (
             "sentiment",
             "train",

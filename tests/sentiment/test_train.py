@@ -86,3 +86,30 @@ def test_cli_floors_are_parsed_and_bad_ones_refused():
             assert "language=F1" in str(exc)
         else:
             raise AssertionError(f"{bad!r} accepted")
+
+
+def test_extra_folders_add_training_examples_but_never_select(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    """The SemEval / DEFT folders train; UMSAB's val splits alone choose the checkpoint."""
+    import json
+
+    import numpy as np
+
+    from sentiment.train import extra_examples
+    from tests.sentiment.conftest import write_umsab
+
+    pool = write_umsab(tmp_path / "extra", languages=("semeval2017_4a_en",), n=30)
+    flat = pool / "semeval2017_4a_en"  # the shared folder is flat: files at its root
+    cfg = _cfg(extra_train=[str(flat)], max_train_extra=20)
+    got = extra_examples(cfg, np.random.default_rng(0))
+    assert len(got) == 20 and {e.language for e in got} == {"semeval2017_4a_en"}
+    assert len(extra_examples(_cfg(extra_train=[str(flat)]), np.random.default_rng(0))) == 30
+    result = train(tiny_umsab, tmp_path / "a", tiny_model_dir, cfg)
+    assert set(result["best"]["scores"]) == {"french", "english"}
+    meta = json.loads((tmp_path / "a" / "adapter_config.json").read_text(encoding="utf-8"))
+    assert meta["train_config"]["extra_train"] == [str(flat)]
+    train(tiny_umsab, tmp_path / "b", tiny_model_dir, _cfg())
+    wa = load_file(str(tmp_path / "a" / "adapter.safetensors"))
+    wb = load_file(str(tmp_path / "b" / "adapter.safetensors"))
+    assert any(not torch.equal(wa[k], wb[k]) for k in wa)  # the extra data was trained on

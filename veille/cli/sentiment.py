@@ -40,6 +40,13 @@ def train_cmd(
         "furthest above its floor ('' = best mean). Defaults: XLM-T's published figures.",
     ),
     threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
+    extra: list[Path] = typer.Option(
+        [],
+        "--extra",
+        help="More training data (repeatable): a folder of train_{text,labels}.txt, e.g. "
+        "semeval2017_4a_en/ or deft2017_fr/. Training only; selection reads --data's val.",
+    ),
+    extra_cap: int = typer.Option(0, help="At most this many examples per --extra folder."),
 ) -> None:
     """Fine-tune e5-small with LoRA and write a committed-size adapter.
 
@@ -51,6 +58,8 @@ def train_cmd(
 
     chosen = [x for x in languages.split(",") if x]
     data = require_split(require_split(data, "train", chosen or None), "val", chosen or None)
+    for folder in extra:
+        require_split(folder, "train")
     cfg = TrainConfig(
         seed=seed,
         epochs=epochs,
@@ -65,6 +74,8 @@ def train_cmd(
         select_languages=[x for x in select.split(",") if x],
         floors=_parse_floors(floors),
         threads=configure_threads(threads),
+        extra_train=[str(p) for p in extra],
+        max_train_extra=extra_cap,
     )
     base = ensure_base()
     result = train(data, out, base, cfg, progress=console.print)
