@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 LABEL_MAP_PATH = Path(__file__).parent / "data" / "routing" / "label_map.toml"
 #: Sources kept out of training for the frozen held-out split (licensed: vendored in
 #: benchmarks/data/routing/).
-HELDOUT_SOURCES = ("vit_bot_rasa_en.jsonl", "slowblitz_univ_schedule_rasa_fr.jsonl")
+HELDOUT_SOURCES = (
+    "vit_bot_rasa_en.jsonl",
+    "slowblitz_univ_schedule_rasa_fr.jsonl",
+    "clinc150_work_visa_en.jsonl",
+)
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
 
