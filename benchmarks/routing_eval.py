@@ -12,6 +12,11 @@ Data (everything in the repository):
   teams student_services (218), communications (31), international (20); only
   **6 French lines**. It says nothing about it, hr, alumni or research, nor about
   tweets and posts: read its figures with that in mind.
+* ``benchmarks/data/routing/heldout_clinc150.jsonl`` — part 2 of the held-out split,
+  frozen before the head shipped with it was trained: the test split of CLINC150
+  (CC-BY-3.0, crowd-sourced English requests to an assistant), its "work" intents
+  (pay, leave, benefits -> hr, 300 lines) and visa questions (-> international, 30),
+  mapped through the label map; no CLINC150 line is in training. English only.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -28,7 +33,7 @@ share sent to triage, and the seconds to route 10,000 mentions (goal: < 30 s on
 the project's 2-core machine; the encoder's first load is not counted). The CPU
 time is printed too: on a machine shared with other jobs, wall time measures the
 neighbours, CPU time divided by the cores is what an idle machine would take. The last
-line is ``f1: X`` (macro-F1 on the held-out split).
+line is ``f1: X`` (macro-F1 on part 1 of the held-out split, comparable across rounds).
 
 Run: ``python benchmarks/routing_eval.py [--n 10000]``
 """
@@ -53,6 +58,10 @@ from enrich.routing_train import format_scores, read_file, score  # noqa: E402
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).
 HELDOUT_SHA256 = "fca3d0474374161cc6ddf623ca791904d8a26b93801c55609639ff554b426e42"
+#: Second part of the held-out split (CLINC150 work requests and visa questions), frozen
+#: before the head that ships with it was trained (docs/routing.md).
+HELDOUT_CLINC = ROOT / "benchmarks" / "data" / "routing" / "heldout_clinc150.jsonl"
+HELDOUT_CLINC_SHA256 = "d481642fc21d7eac63231de3c45a49c11015829c61e88890eb0c478cb20f064f"
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -90,18 +99,44 @@ def main() -> None:
     digest = hashlib.sha256(HELDOUT.read_bytes()).hexdigest()
     if digest != HELDOUT_SHA256:
         sys.exit(f"{HELDOUT} changed (sha256 {digest[:12]}...): the held-out split is frozen")
+    digest_clinc = hashlib.sha256(HELDOUT_CLINC.read_bytes()).hexdigest()
+    if digest_clinc != HELDOUT_CLINC_SHA256:
+        sys.exit(f"{HELDOUT_CLINC} changed (sha256 {digest_clinc[:12]}...): it is frozen")
     examples = read_file(HELDOUT)
+    clinc = read_file(HELDOUT_CLINC)
     router = standard_router(head_dir=HEAD_DIR)  # the shipped head, never a local retrain
     router.route("warm-up")  # loads the encoder and the head
     routes = router.route_many([e.text for e in examples])
+    clinc_routes = router.route_many([e.text for e in clinc])
     s = score(
         [e.team for e in examples],
         [r.team for r in routes],
         [e.lang for e in examples],
         [r.triage for r in routes],
     )
-    print(f"held-out split: {HELDOUT.relative_to(ROOT)} (sha256 {digest[:12]}...)")
+    print(f"held-out split, part 1: {HELDOUT.relative_to(ROOT)} (sha256 {digest[:12]}...)")
     print(format_scores(s))
+    sc = score(
+        [e.team for e in clinc],
+        [r.team for r in clinc_routes],
+        [e.lang for e in clinc],
+        [r.triage for r in clinc_routes],
+    )
+    print(
+        f"\nheld-out split, part 2: {HELDOUT_CLINC.relative_to(ROOT)} "
+        f"(sha256 {digest_clinc[:12]}...; CLINC150 work requests and visa questions)"
+    )
+    print(format_scores(sc))
+    both = examples + clinc
+    both_routes = routes + clinc_routes
+    sb = score(
+        [e.team for e in both],
+        [r.team for r in both_routes],
+        [e.lang for e in both],
+        [r.triage for r in both_routes],
+    )
+    print("\nheld-out split, both parts:")
+    print(format_scores(sb))
     by_method: dict[str, int] = {}
     for r in routes:
         by_method[r.method] = by_method.get(r.method, 0) + 1
@@ -146,7 +181,8 @@ def main() -> None:
     )
     fr_rss = rss.by_lang.get("fr", (0, 0.0))
     print(
-        f"accuracy: {s.accuracy:.4f} (chatbot split), {rss.accuracy:.4f} (RSS items); "
+        f"accuracy: {s.accuracy:.4f} (chatbot split, part 1), {sc.accuracy:.4f} (CLINC150, "
+        f"part 2), {sb.accuracy:.4f} (both), {rss.accuracy:.4f} (RSS items); "
         f"French: {fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
     )
     print(f"f1: {s.macro_f1:.4f}")

@@ -10,6 +10,7 @@ several of which have no licence that allows copying them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,14 +100,18 @@ def corrections(db_url: str) -> list[tuple[str, str, str]]:
 def collect(
     encoder: Any,
     *,
-    data: Path | None = None,
+    data: Path | Sequence[Path] | None = None,
     cache: Path | None = None,
     db_url: str = "",
     shipped: bool = True,
     cap: int = 700,
     head_dir: Path | None = None,
 ) -> Dataset:
-    """Shipped vectors + corrections + ``--data`` files (held-out sources always excluded)."""
+    """Shipped vectors + corrections + ``--data`` folders (held-out sources always excluded).
+
+    ``data`` is one folder or several (the project's working material and a
+    collection kept elsewhere, e.g. texts whose licence forbids copying them here).
+    """
     ds = (
         load_shipped(head_dir or active_head_dir())
         if shipped
@@ -114,12 +119,13 @@ def collect(
     )
     seen = set(ds.keys)
     emb = EmbeddingCache(encoder, cache)
-    if data is not None:
-        rows = [
-            e
-            for e in read_dir(data, exclude=HELDOUT_SOURCES, cap_per_label=cap)
-            if emb.key(e.text) not in seen
-        ]
+    folders = [data] if isinstance(data, Path) else list(data or [])
+    if folders:
+        rows = []
+        for folder in folders:
+            for e in read_dir(folder, exclude=HELDOUT_SOURCES, cap_per_label=cap):
+                if emb.key(e.text) not in seen:
+                    rows.append(e)
         ds.add(
             emb.embed([e.text for e in rows]),
             [e.team for e in rows],

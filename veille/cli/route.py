@@ -20,8 +20,10 @@ route_app = typer.Typer(help="Team routing: retrain and evaluate the model.", no
 
 @route_app.command("train")
 def train_cmd(
-    data: Path | None = typer.Option(
-        None, "--data", help="Folder of labelled *.jsonl (mapped with the label map)."
+    data: list[Path] | None = typer.Option(
+        None,
+        "--data",
+        help="Folder of labelled *.jsonl (mapped with the label map); repeat it for several.",
     ),
     out: Path | None = typer.Option(
         None,
