@@ -42,3 +42,12 @@ def settings() -> Settings:
 
 def db_url() -> str:
     return settings().database_url
+
+
+def ready_db_url() -> str:
+    """The database URL, its schema created or migrated first (commands that write)."""
+    from store.db import ensure_schema
+
+    url = db_url()
+    ensure_schema(url)
+    return url

@@ -12,17 +12,11 @@ import getpass
 import typer
 
 from store.alert_inbox import acknowledge_alert, assign_alert, list_alerts
-from store.db import ensure_schema, session_scope
-from veille.cli._common import console, db_url, settings
+from store.db import session_scope
+from veille.cli._common import console, ready_db_url, settings
 from veille.i18n import label
 
 alerts_app = typer.Typer(help="Alerts: list, acknowledge, assign.", no_args_is_help=True)
-
-
-def _url() -> str:
-    url = db_url()
-    ensure_schema(url)
-    return url
 
 
 @alerts_app.command("list")
@@ -32,7 +26,7 @@ def list_(
     limit: int = typer.Option(50, min=1, max=1000),
 ) -> None:
     """The newest alerts, one tab-separated line each, with their team, person and note."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         rows, total = list_alerts(
             session, status=None if status == "all" else status, team=team or None, limit=limit
         )
@@ -59,7 +53,7 @@ def list_(
 @alerts_app.command("ack")
 def ack(alert_id: int = typer.Argument(..., help="Alert id.")) -> None:
     """Acknowledge an alert (a second acknowledge keeps the first)."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         alert = acknowledge_alert(session, alert_id, f"cli:{getpass.getuser()}")
         console.print(f"alert {alert.id}: acknowledged by {alert.acknowledged_by}")
 
@@ -75,7 +69,7 @@ def assign(
 ) -> None:
     """Route an alert to a team, and to a person with a note."""
     teams = sorted(settings().teams)
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         alert = assign_alert(
             session,
             alert_id,

@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 
 from store.alumni import iter_alumni, upsert_alumni
-from store.db import ensure_schema, session_scope
+from store.db import session_scope
 from store.suppression import OptOutFilter, pseudonym_key
 from veille.alumni_csv import COLUMNS, read_alumni_csv, write_alumni_csv
-from veille.cli._common import console, db_url
+from veille.cli._common import console, ready_db_url
 
 alumni_app = typer.Typer(
     help=f"Alumni records (CSV columns: {', '.join(COLUMNS)}).", no_args_is_help=True
@@ -26,8 +26,7 @@ def import_(
 ) -> None:
     """Import alumni, all or nothing: one bad row aborts with its line number."""
     rows = read_alumni_csv(file)
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         optouts = OptOutFilter.load(session, pseudonym_key())
         summary = upsert_alumni(
@@ -55,8 +54,7 @@ def export(
     """Export alumni in the import format (spreadsheet-safe)."""
     if delimiter not in (",", ";"):
         raise typer.BadParameter("delimiter must be ',' or ';'")
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         if output is None:
             write_alumni_csv(sys.stdout, iter_alumni(session), delimiter=delimiter)

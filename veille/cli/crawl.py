@@ -15,8 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from crawlers.runner import SourceReport, crawl, selected_sources
-from store.db import ensure_schema
-from veille.cli._common import console, db_url, settings
+from veille.cli._common import console, ready_db_url, settings
 from veille.process import stop_on_signals
 
 _STYLE = {
@@ -48,8 +47,7 @@ def crawl_command(
 ) -> None:
     """Fetch new mentions; one failing source never stops the others."""
     cfg = settings()
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     chosen = selected_sources(cfg, source or None)
     overrides: dict[str, dict[str, object]] = {}
     for s in chosen:

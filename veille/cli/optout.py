@@ -11,11 +11,11 @@ import getpass
 import typer
 from rich.table import Table
 
-from store.db import ensure_schema, session_scope
+from store.db import session_scope
 from store.person import blank_authored, opt_out
 from store.suppression import add, counts_by_kind, pseudonym_key
 from store.types import utcnow
-from veille.cli._common import console, db_url
+from veille.cli._common import console, ready_db_url
 from veille.errors import VeilleError
 
 optout_app = typer.Typer(
@@ -38,8 +38,7 @@ def add_(
     if not (handle or email or name or url or alumnus):
         raise VeilleError("nothing to add: give --handle, --email, --name, --url or --alumnus")
     key = pseudonym_key()
-    url_db = db_url()
-    ensure_schema(url_db)
+    url_db = ready_db_url()
     actor = f"cli:{getpass.getuser()}"
     new = 0
     withdrawn = 0
@@ -67,8 +66,7 @@ def add_(
 @optout_app.command("list")
 def list_() -> None:
     """How many entries of each kind (the list holds hashes only, nothing to read)."""
-    url_db = db_url()
-    ensure_schema(url_db)
+    url_db = ready_db_url()
     with session_scope(url_db) as session:
         counts = counts_by_kind(session)
     table = Table(title="opt-out list")

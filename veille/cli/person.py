@@ -21,7 +21,7 @@ from store.db import ensure_schema, session_scope
 from store.person import erase_person, export_person
 from store.provenance import missing_provenance
 from store.suppression import pseudonym_key
-from veille.cli._common import console, db_url, settings
+from veille.cli._common import console, ready_db_url, settings
 from veille.errors import VeilleError
 from veille.stages import StageContext, StageResult
 
@@ -44,8 +44,7 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
 ) -> None:
     """Everything stored about one alumnus, as JSON (Art. 15 access request)."""
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         data = export_person(session, alumnus)
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -67,8 +66,7 @@ def erase(
         f"Erase alumnus {alumnus} and every row about them? This cannot be undone."
     ):
         raise typer.Exit(1)
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         summary = erase_person(session, alumnus, pseudonym_key(), actor=f"cli:{getpass.getuser()}")
     deleted = ", ".join(f"{k}={v}" for k, v in summary.deleted.items() if v)
@@ -97,8 +95,7 @@ def audit_provenance(
     limit: int = typer.Option(50, help="Stop after this many problems (0: all)."),
 ) -> None:
     """List stored personal data lacking provenance (url, fetched_at, method, source, version)."""
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         problems = missing_provenance(session, limit=limit or None)
     if not problems:

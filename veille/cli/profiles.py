@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from veille.cli._common import console, db_url
+from veille.cli._common import console, ready_db_url
 
 profiles_app = typer.Typer(help="Professional profiles (snapshots).", no_args_is_help=True)
 
@@ -18,12 +18,11 @@ def import_linkedin(
     """Import a LinkedIn Connections.csv as profile snapshots (all-or-nothing)."""
     from crawlers.linkedin_export import read_connections
     from store import profiles as store_profiles
-    from store.db import ensure_schema, session_scope
+    from store.db import session_scope
     from store.suppression import OptOutFilter, pseudonym_key
 
     snapshots = read_connections(file)
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         opt_out = OptOutFilter.load(session, pseudonym_key())
         kept = [

@@ -11,9 +11,9 @@ from rich.text import Text
 
 from store import crawl_state
 from store import rejected as rejected_store
-from store.db import ensure_schema, session_scope
+from store.db import session_scope
 from store.mentions import count_mentions
-from veille.cli._common import console, db_url, settings
+from veille.cli._common import console, ready_db_url, settings
 
 sources_app = typer.Typer(help="Crawl sources.", no_args_is_help=True)
 
@@ -49,8 +49,7 @@ def status(
 ) -> None:
     """Status, last success, last error, items, budget, failing targets, quarantined items."""
     cfg = settings()
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     with session_scope(url) as session:
         for s in cfg.sources:
             crawl_state.ensure_source(session, s)

@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.table import Table
 
-from store.db import ensure_schema, session_scope
+from store.db import session_scope
 from store.users import (
     ROLES,
     SCOPES,
@@ -31,7 +31,7 @@ from store.users import (
     set_password,
 )
 from store.web_sessions import count_sessions
-from veille.cli._common import console, db_url
+from veille.cli._common import console, ready_db_url
 
 users_app = typer.Typer(help="Web UI accounts and API tokens.", no_args_is_help=True)
 
@@ -41,12 +41,6 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
-
-
-def _url() -> str:
-    url = db_url()
-    ensure_schema(url)
-    return url
 
 
 @users_app.command("add")
@@ -61,7 +55,7 @@ def add(
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     password = _read_password(password_stdin)
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         account = create_user(session, username, password, role)
     console.print(f"created [bold]{account.username}[/] ({account.role})", highlight=False)
 
@@ -69,7 +63,7 @@ def add(
 @users_app.command("list")
 def list_() -> None:
     """Every account: role, active or not, API tokens and open web sessions."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         accounts = all_users(session)
         sessions = count_sessions(session)
         tokens: dict[str, int] = {}
@@ -92,7 +86,7 @@ def list_() -> None:
 @users_app.command("deactivate")
 def deactivate(username: str = typer.Argument(...)) -> None:
     """Lock an account out: its sessions end and its API tokens are revoked at once."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         ended, revoked = deactivate_user(session, username)
     console.print(
         f"deactivated {username}: {ended} web session(s) ended, {revoked} API token(s) revoked",
@@ -103,7 +97,7 @@ def deactivate(username: str = typer.Argument(...)) -> None:
 @users_app.command("activate")
 def activate(username: str = typer.Argument(...)) -> None:
     """Let a deactivated account sign in again (its revoked tokens stay revoked)."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         activate_user(session, username)
     console.print(f"activated {username}", highlight=False)
 
@@ -117,7 +111,7 @@ def reset_password(
 ) -> None:
     """Set a new password; every web session of the account ends."""
     password = _read_password(password_stdin)
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         ended = set_password(session, username, password)
     console.print(f"password of {username} reset; {ended} web session(s) ended", highlight=False)
 
@@ -125,7 +119,7 @@ def reset_password(
 @users_app.command("revoke-sessions")
 def revoke_sessions(username: str = typer.Argument(...)) -> None:
     """Sign an account out everywhere (a lost laptop), password unchanged."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         ended = end_sessions(session, username)
     console.print(f"{ended} web session(s) of {username} ended", highlight=False)
 
@@ -144,7 +138,7 @@ def token(
     """Create a REST API token; it is printed once and only its hash is kept."""
     if scope not in SCOPES:
         raise UserError(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         value = create_api_token(session, username, label, scope)
     console.print(value, highlight=False, soft_wrap=True)
 
@@ -152,7 +146,7 @@ def token(
 @users_app.command("tokens")
 def tokens(username: str = typer.Argument("", help="Only this user's tokens.")) -> None:
     """API tokens (never their values): id, user, label, scope, creation, last use."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         rows = [
             t
             for t in list_tokens(session)
@@ -176,7 +170,7 @@ def tokens(username: str = typer.Argument("", help="Only this user's tokens.")) 
 @users_app.command("revoke-token")
 def revoke_one(token_id: int = typer.Argument(..., help="Id from `veille users tokens`.")) -> None:
     """Delete one API token."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         if not revoke_token(session, token_id):
             raise UserError(f"no API token {token_id}; see `veille users tokens`")
     console.print(f"revoked token {token_id}", highlight=False)
@@ -185,7 +179,7 @@ def revoke_one(token_id: int = typer.Argument(..., help="Id from `veille users t
 @users_app.command("revoke-tokens")
 def revoke(username: str = typer.Argument(...)) -> None:
     """Delete every API token of a user."""
-    with session_scope(_url()) as session:
+    with session_scope(ready_db_url()) as session:
         n = revoke_tokens(session, username)
     console.print(f"revoked {n} token(s) of {username}", highlight=False)
 

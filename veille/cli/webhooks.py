@@ -12,8 +12,7 @@ import getpass
 
 import typer
 
-from store.db import ensure_schema
-from veille.cli._common import console, db_url, settings
+from veille.cli._common import console, ready_db_url, settings
 from veille.errors import ConfigError
 
 webhooks_app = typer.Typer(help="Outgoing webhooks (CRM notifications).", no_args_is_help=True)
@@ -31,8 +30,7 @@ def secret(
     key = settings().secret("web_secret_key")
     if not key:
         raise ConfigError("VEILLE_SECRET_KEY is not set: the webhook secret is derived from it")
-    url = db_url()
-    ensure_schema(url)
+    url = ready_db_url()
     ring = KeyRing(key)
     if rotate:
         generation, value = rotate_webhook_secret(url, ring, actor=f"cli:{getpass.getuser()}")
