@@ -51,6 +51,18 @@ def test_english_pages(db_url: str, seeded: Seed, tmp_path: object) -> None:
     # labels read English words, not internal keys or French
     assert "Last name" in review and "Nom</th>" not in review
 
+    cm = _signed_in(app, "cm")
+    home = cm.get("/home").text
+    assert "Open alerts" in home and "To triage" in home
+    assert "Alertes ouvertes" not in home and "À trier" not in home
+    alerts = cm.get("/alerts").text
+    assert "<h1>Alerts" in alerts and "Acknowledge" in alerts and "Prendre en compte" not in alerts
+    alert = cm.get(f"/alerts/{seeded.alert}").text
+    assert "Posts that triggered the alert" in alert and "Publications à l" not in alert
+    assert "Volume spike" in alert or "Crisis keywords" in alert or "Spike in" in alert
+    comms = _signed_in(app, "comms").get("/home").text
+    assert "Share of voice" in comms and "Part de voix" not in comms
+
     missing = officer.get("/no-such-page")
     assert missing.status_code == 404
     assert "Back to my home page" in missing.text and "Retour à mon accueil" not in missing.text
@@ -64,3 +76,10 @@ def test_french_is_the_default(db_url: str, seeded: Seed, tmp_path: object) -> N
     review = _signed_in(app, "officer").get("/review").text
     assert "Preuves champ par champ" in review and "Déconnexion" in review
     assert "Field-by-field evidence" not in review
+    cm = _signed_in(app, "cm")
+    home = cm.get("/home").text
+    assert "Alertes ouvertes" in home and "À trier" in home and "Open alerts" not in home
+    alert = cm.get(f"/alerts/{seeded.alert}").text
+    assert "Publications à l'origine de l'alerte" in alert and "Prendre en compte" in alert
+    comms = _signed_in(app, "comms").get("/home").text
+    assert "Part de voix et tonalité face aux pairs" in comms
