@@ -80,6 +80,8 @@ def test_templates_are_extracted() -> None:
         )
     }
     assert "web/templates/base.html" in found
+    assert "reports/templates/weekly.html.j2" in found
+    assert "reports/templates/digest.txt.j2" in found
 
 
 def test_every_extracted_message_is_in_the_catalogue() -> None:
