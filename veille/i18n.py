@@ -100,12 +100,18 @@ def label(kind: str, key: object, locale: str | None = None) -> str:
     if key is None or key == "":
         return ""
     text = str(key)
-    out = pgettext(kind, text, locale)
-    if out != text:
-        return out
+    if has_entry(kind, text, locale):
+        return pgettext(kind, text, locale)
     if kind in HUMANISED_KINDS:
         return humanise(text)
     return pgettext("value", "unknown value", locale)
+
+
+def has_entry(context: str, message: str, locale: str | None = None) -> bool:
+    """Whether the catalogue has (context, message), even one that reads the same
+    (English "negative", French "Mastodon")."""
+    catalog = getattr(translations(locale), "_catalog", {})
+    return f"{context}\x04{message}" in catalog
 
 
 #: Kinds whose keys come from the site's configuration, not from the code.

@@ -17,7 +17,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from veille.i18n import catalogue_path, label
+from veille.i18n import HUMANISED_KINDS, catalogue_path, label
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [
@@ -158,6 +158,7 @@ def test_internal_keys_have_an_english_label(kind: str, key: str) -> None:
     assert (kind, key) in _catalogue("en"), f"no English catalogue entry for {kind}:{key}"
     text = label(kind, key, "en")
     assert text and "_" not in text and ">=" not in text, text
+    assert text != label(kind, "no-such-key", "en") or kind in HUMANISED_KINDS, text
 
 
 def test_unknown_enum_is_never_shown_raw() -> None:
