@@ -121,7 +121,12 @@ HUMANISED_KINDS = frozenset({"team", "institution", "platform"})
 @functools.cache
 def _translated_texts(locale: str) -> frozenset[str]:
     catalog = getattr(_compiled(locale), "_catalog", {})
-    return frozenset(v for v in catalog.values() if isinstance(v, str))
+    texts = {v for v in catalog.values() if isinstance(v, str)}
+    if locale != DEFAULT_LOCALE:
+        # English reads the msgids of the reference (French) catalogue as they are.
+        reference = getattr(_compiled(DEFAULT_LOCALE), "_catalog", {})
+        texts |= {k for k in reference if isinstance(k, str) and "\x04" not in k}
+    return frozenset(texts)
 
 
 def is_translated(text: str, locale: str | None = None) -> bool:

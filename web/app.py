@@ -100,7 +100,7 @@ class InputGuard:
                     problem = (
                         400,
                         "invalid input: control character in the URL",
-                        "Requête invalide : l'adresse contient un caractère de contrôle.",
+                        _("Invalid request: the address contains a control character."),
                     )
             if problem is not None:
                 status, english, french = problem

@@ -35,7 +35,14 @@ JINJA_OPTIONS = {
     "silent": "false",
 }
 OPTIONS = {pattern: JINJA_OPTIONS for pattern, method in METHODS if method == "jinja2"}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+#: ``_N`` marks a message translated later, when shown (menus, fallbacks of label tables).
+KEYWORDS = {
+    "_": None,
+    "_N": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 
 
 def _catalogue(locale: str = "fr") -> dict[tuple[str | None, str], str]:

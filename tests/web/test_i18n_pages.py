@@ -63,6 +63,12 @@ def test_english_pages(db_url: str, seeded: Seed, tmp_path: object) -> None:
     comms = _signed_in(app, "comms").get("/home").text
     assert "Share of voice" in comms and "Part de voix" not in comms
 
+    # the menu and the errors raised in Python follow the setting too
+    assert ">Alerts</a>" in home and ">Alertes</a>" not in home
+    forged = cm.client.post(f"/alerts/{seeded.alert}/ack", data={"csrf_token": "forged" * 8})
+    assert forged.status_code == 403 and "Security token (CSRF) missing" in forged.text
+    assert "Jeton de sécurité" not in forged.text
+
     missing = officer.get("/no-such-page")
     assert missing.status_code == 404
     assert "Back to my home page" in missing.text and "Retour à mon accueil" not in missing.text
