@@ -28,6 +28,7 @@ from store.db import session_scope
 from veille.config import Settings
 from veille.csvsafe import write_rows
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
 from veille.query import Document, parse, positive_leaves
 
 FORMATS = ("html", "pdf", "csv")
@@ -61,7 +62,7 @@ def period_key(d: datetime, granularity: str) -> str:
     if granularity == "day":
         return d.date().isoformat()
     if granularity == "week":
-        y, w, _ = d.isocalendar()
+        y, w, _weekday = d.isocalendar()
         return f"{y}-W{w:02d}"
     return f"{d.year}-{d.month:02d}"
 
@@ -193,11 +194,11 @@ def build_brand(
         },
         "charts": {
             "volume": charts.stacked_bars(
-                labels, {k: v for k, v in sentiment.items() if any(v)}, "Mentions par période"
+                labels, {k: v for k, v in sentiment.items() if any(v)}, _("Mentions per period")
             ),
-            "trend": charts.lines(labels, trend, "Part positive / négative", percent=True),
+            "trend": charts.lines(labels, trend, _("Positive / negative share"), percent=True),
             "sov": charts.hbars(
-                [(r["name"], r["share"]) for r in sov], "Part de voix", percent=True
+                [(r["name"], r["share"]) for r in sov], _("Share of voice"), percent=True
             )
             if sov
             else None,

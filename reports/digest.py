@@ -28,6 +28,7 @@ from store.db import session_scope
 from store.models import Alert
 from store.types import utcnow
 from veille.config import Settings
+from veille.i18n import gettext as _
 from veille.i18n import label
 from veille.stages import StageContext, StageResult
 
@@ -88,12 +89,21 @@ class DigestOutcome:
 def _values(a: Alert) -> tuple[str, str]:
     share = a.rule == "negative_share"
     if share:
-        return f"{a.observed * 100:.1f} % de négatives", f"{a.baseline * 100:.1f} %"
+        return (
+            _("%(pct)s %% negative") % {"pct": f"{a.observed * 100:.1f}"},
+            f"{a.baseline * 100:.1f} %",
+        )
     if a.rule == "high_reach_negative":
-        return f"audience {a.observed:,.0f}", f"seuil {a.baseline:,.0f}"
+        return (
+            _("reach %(n)s") % {"n": f"{a.observed:,.0f}"},
+            _("threshold %(n)s") % {"n": f"{a.baseline:,.0f}"},
+        )
     if a.rule == "crisis_keywords":
-        return f"{a.observed:.0f} mention(s)", "aucune attendue"
-    return f"{a.observed:.0f} mentions", f"{a.baseline:.1f} en moyenne"
+        return _("%(n)s mention(s)") % {"n": f"{a.observed:.0f}"}, _("none expected")
+    return (
+        _("%(n)s mentions") % {"n": f"{a.observed:.0f}"},
+        _("%(n)s on average") % {"n": f"{a.baseline:.1f}"},
+    )
 
 
 def _group_key(a: Alert) -> tuple[str, int | None, str]:
@@ -196,10 +206,11 @@ def alert_url(settings: Settings, alert_id: int | None) -> str:
 def _render(settings: Settings, d: TeamDigest) -> None:
     n = len(d.items)
     team = label("team", d.team)
-    d.subject = (
-        f"[veille] {settings.institution.name} — {n} alerte(s) pour {team}"
+    name = settings.institution.name
+    d.subject = "[veille] " + (
+        _("%(name)s — %(n)s alert(s) for %(team)s") % {"name": name, "n": n, "team": team}
         if n
-        else f"[veille] {settings.institution.name} — aucune alerte pour {team}"
+        else _("%(name)s — no alert for %(team)s") % {"name": name, "team": team}
     )
     context = {
         "subject": d.subject,

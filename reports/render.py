@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from veille.i18n import gettext, label
+from veille.i18n import install_jinja, label
 from veille.urls import http_url
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def environment() -> Environment:
     )
     # Internal keys (sentiment, platform, rule, team) through the one catalogue.
     env.filters["label"] = lambda key, kind: label(kind, key)
-    env.globals["_"] = gettext
+    install_jinja(env)
     return env
 
 

@@ -28,6 +28,7 @@ from store import report_snapshots
 from store.db import session_scope
 from veille.config import Settings
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
 from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def parse_week(value: str | None, now: datetime | None = None) -> Week:
         today = (now or datetime.now(UTC)).astimezone(UTC).date()
         monday = today - timedelta(days=today.weekday() + 7)
     start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
-    year, week, _ = monday.isocalendar()
+    year, week, _weekday = monday.isocalendar()
     return Week(f"{year}-W{week:02d}", start, start + timedelta(days=7))
 
 
@@ -180,14 +181,14 @@ def build_weekly(settings: Settings, db_url: str, week: Week) -> dict[str, Any]:
         "h": headline,
         "charts": {
             "volume": charts.stacked_bars(
-                day_labels, dict(sorted(by_platform.items())), "Mentions par jour et plateforme"
+                day_labels, dict(sorted(by_platform.items())), _("Mentions per day and platform")
             ),
-            "sentiment_share": charts.share_bar(shares, "Répartition du sentiment"),
+            "sentiment_share": charts.share_bar(shares, _("Sentiment breakdown")),
             "sentiment_trend": charts.lines(
-                day_labels, trend, "Part positive / négative par jour", percent=True
+                day_labels, trend, _("Positive / negative share per day"), percent=True
             ),
             "sov": charts.hbars(
-                [(r["name"], r["share"]) for r in sov_rows], "Part de voix", percent=True
+                [(r["name"], r["share"]) for r in sov_rows], _("Share of voice"), percent=True
             ),
         },
         "top_mentions": [

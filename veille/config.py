@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from veille.errors import ConfigError
+from veille.i18n import set_locale
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,8 @@ class Settings(_Strict):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    #: The language of the UI, e-mails and reports: ``"fr"`` (default) or ``"en"``.
+    locale: Literal["fr", "en"] = "fr"
     #: SQLAlchemy URL; ``DATABASE_URL`` overrides it. Default: ``veille.db`` beside the config.
     database_url: str = ""
     #: Where reports and exports are written.
@@ -366,6 +369,7 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     settings = settings_from_dict(data, source=str(path))
     settings.database_url = resolve_database_url(settings, path.parent)
+    set_locale(settings.locale)
     return settings
 
 

@@ -20,19 +20,44 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "veille"
 DEFAULT_LOCALE = "fr"
+#: The languages the UI, e-mails and reports can be read in (setting ``locale``).
+LOCALES = ("fr", "en")
+
+_active = DEFAULT_LOCALE
 
 
-def catalogue_path(locale: str = DEFAULT_LOCALE) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def set_locale(locale: str) -> None:
+    """Choose the language of this process (the ``locale`` setting: one site, one language)."""
+    global _active
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}; expected one of {', '.join(LOCALES)}")
+    _active = locale
+
+
+def active_locale() -> str:
+    return _active
+
+
+def catalogue_path(locale: str | None = None) -> Path:
+    return LOCALE_DIR / (locale or _active) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def translations(locale: str | None = None) -> NullTranslations:
+    """The compiled catalogue of ``locale`` (English, the msgids, when there is none).
+
+    English reads the msgids themselves; its catalogue holds only the internal
+    keys shown through :func:`label` (``student_services`` reads "Student services").
+    """
+    return _compiled(locale or _active)
 
 
 @functools.cache
-def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
-    """The compiled catalogue of ``locale`` (English, the msgids, when there is none)."""
+def _compiled(locale: str) -> NullTranslations:
     path = catalogue_path(locale)
     if not path.exists():
         return NullTranslations()
@@ -44,18 +69,18 @@ def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
     return Translations(buf, domain=DOMAIN)
 
 
-def gettext(message: str, locale: str = DEFAULT_LOCALE) -> str:
+def gettext(message: str, locale: str | None = None) -> str:
     return translations(locale).gettext(message)
 
 
 _ = gettext
 
 
-def ngettext(singular: str, plural: str, n: int, locale: str = DEFAULT_LOCALE) -> str:
+def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
     return translations(locale).ngettext(singular, plural, n)
 
 
-def pgettext(context: str, message: str, locale: str = DEFAULT_LOCALE) -> str:
+def pgettext(context: str, message: str, locale: str | None = None) -> str:
     return str(translations(locale).pgettext(context, message))
 
 
@@ -65,7 +90,7 @@ def humanise(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def label(kind: str, key: object, locale: str = DEFAULT_LOCALE) -> str:
+def label(kind: str, key: object, locale: str | None = None) -> str:
     """An internal key as people read it: the catalogue's entry for (kind, key).
 
     A key the catalogue does not know is never shown raw when it is an
@@ -75,12 +100,18 @@ def label(kind: str, key: object, locale: str = DEFAULT_LOCALE) -> str:
     if key is None or key == "":
         return ""
     text = str(key)
-    out = pgettext(kind, text, locale)
-    if out != text or locale == "en":
-        return out
+    if has_entry(kind, text, locale):
+        return pgettext(kind, text, locale)
     if kind in HUMANISED_KINDS:
         return humanise(text)
     return pgettext("value", "unknown value", locale)
+
+
+def has_entry(context: str, message: str, locale: str | None = None) -> bool:
+    """Whether the catalogue has (context, message), even one that reads the same
+    (English "negative", French "Mastodon")."""
+    catalog = getattr(translations(locale), "_catalog", {})
+    return f"{context}\x04{message}" in catalog
 
 
 #: Kinds whose keys come from the site's configuration, not from the code.
@@ -89,10 +120,30 @@ HUMANISED_KINDS = frozenset({"team", "institution", "platform"})
 
 @functools.cache
 def _translated_texts(locale: str) -> frozenset[str]:
-    catalog = getattr(translations(locale), "_catalog", {})
-    return frozenset(v for v in catalog.values() if isinstance(v, str))
+    catalog = getattr(_compiled(locale), "_catalog", {})
+    texts = {v for v in catalog.values() if isinstance(v, str)}
+    if locale != DEFAULT_LOCALE:
+        # English reads the msgids of the reference (French) catalogue as they are.
+        reference = getattr(_compiled(DEFAULT_LOCALE), "_catalog", {})
+        texts |= {k for k in reference if isinstance(k, str) and "\x04" not in k}
+    return frozenset(texts)
 
 
-def is_translated(text: str, locale: str = DEFAULT_LOCALE) -> bool:
+def is_translated(text: str, locale: str | None = None) -> bool:
     """True when ``text`` is already a translation from the catalogue (safe to show)."""
-    return text in _translated_texts(locale)
+    return text in _translated_texts(locale or _active)
+
+
+def install_jinja(env: Environment) -> None:
+    """Template prose through the same catalogue: ``{% trans %}`` blocks and ``_()`` calls.
+
+    Newstyle gettext formats the placeholders itself (``_("%(n)s posts", n=3)``),
+    so a variable is autoescaped while the catalogue's text is trusted like the
+    template's own; ``lang()`` gives ``<html lang>``. The callables read the
+    active locale when called, so one environment serves whichever is set.
+    """
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
+    env.globals["lang"] = active_locale

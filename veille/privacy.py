@@ -16,8 +16,7 @@ from typing import Protocol
 
 from store.suppression import normalise
 from veille.config import Settings, SourceSettings
-
-PSEUDONYM_PREFIX = "auteur·rice"
+from veille.i18n import gettext as _
 
 #: Source kinds that collect public posts vs. professional profiles.
 LISTENING_KINDS = ("twitter", "mastodon", "bluesky", "reddit", "rss", "web")
@@ -49,7 +48,9 @@ def _allowed_handles(settings: Settings) -> set[tuple[str, str]]:
 
 def pseudonym(author_key: str) -> str:
     """``auteur·rice #3f2a9c``: short, stable, and not reversible without the key."""
-    return f"{PSEUDONYM_PREFIX} #{author_key[:6]}" if author_key else f"{PSEUDONYM_PREFIX} anonyme"
+    if not author_key:
+        return _("anonymous author")
+    return _("author #%(key)s") % {"key": author_key[:6]}
 
 
 def display_author(mention: _Authored, settings: Settings, *, is_alumnus: bool) -> str:

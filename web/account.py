@@ -21,6 +21,7 @@ from store import users
 from store.db import session_scope
 from store.users import MIN_PASSWORD_LENGTH, ROLE_SCOPES, Account, UserError
 from store.web_sessions import count_sessions, revoke_user_sessions
+from veille.i18n import gettext as _
 from web.keys import current_webhook_secret, rotate_webhook_secret
 from web.security import any_user, csrf_protect, require
 from web.sessions import sign_in
@@ -78,24 +79,24 @@ def change_password(
     ip = request.client.host if request.client else "?"
     if throttle.retry_after(account.username, ip):
         return _account_page(
-            request, account, error="Trop d'essais : réessayez plus tard.", status_code=429
+            request, account, error=_("Too many attempts: try again later."), status_code=429
         )
     with session_scope(_db(request)) as session:
         right = users.check_password(session, account.id, current)
     if not right:
         throttle.failure(account.username, ip)
         return _account_page(
-            request, account, error="Le mot de passe actuel est incorrect.", status_code=400
+            request, account, error=_("The current password is wrong."), status_code=400
         )
     if new != confirm:
         return _account_page(
-            request, account, error="Les deux nouveaux mots de passe diffèrent.", status_code=400
+            request, account, error=_("The two new passwords differ."), status_code=400
         )
     if len(new) < MIN_PASSWORD_LENGTH or "\x00" in new:
         return _account_page(
             request,
             account,
-            error=f"Mot de passe trop court : {MIN_PASSWORD_LENGTH} caractères au moins.",
+            error=_("Password too short: at least %(n)s characters.") % {"n": MIN_PASSWORD_LENGTH},
             status_code=400,
         )
     with session_scope(_db(request)) as session:
@@ -103,7 +104,7 @@ def change_password(
     throttle.success(account.username, ip)
     sign_in(request, account)
     log.info("password changed by %s; %d session(s) ended", account.username, ended)
-    flash(request, "Mot de passe changé : toutes vos autres sessions sont fermées.", "ok")
+    flash(request, _("Password changed: all your other sessions are closed."), "ok")
     return redirect("/account")
 
 
@@ -117,7 +118,7 @@ def create_token(
     """Create a token and show it once (the answer is not cached; only its hash is kept)."""
     if scope not in ROLE_SCOPES.get(account.role, ()):
         return _account_page(
-            request, account, error="Cette portée n'est pas permise à votre rôle.", status_code=400
+            request, account, error=_("This scope is not allowed for your role."), status_code=400
         )
     try:
         with session_scope(_db(request)) as session:
@@ -126,7 +127,7 @@ def create_token(
         return _account_page(
             request,
             account,
-            error="Libellé refusé : 100 caractères au plus, sans caractère de contrôle.",
+            error=_("Label refused: 100 characters at most, no control character."),
             status_code=400,
         )
     log.info("API token (%s) created by %s", scope, account.username)
@@ -137,7 +138,10 @@ def create_token(
 def revoke_own_token(request: Request, token_id: RowId, account: SignedIn) -> Response:
     with session_scope(_db(request)) as session:
         done = users.revoke_token(session, token_id, user_id=account.id)
-    flash(request, "Jeton révoqué." if done else "Jeton introuvable.", "ok" if done else "error")
+    if done:
+        flash(request, _("Token revoked."), "ok")
+    else:
+        flash(request, _("Token not found."), "error")
     return redirect("/account")
 
 
@@ -173,9 +177,9 @@ def rotate_webhook(
     request: Request, account: Admin, confirm: Annotated[str, Form(max_length=5)] = ""
 ) -> Response:
     if confirm != "yes":
-        flash(request, "Rotation non confirmée : le secret n'a pas changé.", "error")
+        flash(request, _("Rotation not confirmed: the secret has not changed."), "error")
         return redirect("/admin/security")
-    generation, _ = rotate_webhook_secret(
+    generation, _secret = rotate_webhook_secret(
         _db(request), request.app.state.keys, actor=account.username
     )
     log.warning(
@@ -183,8 +187,11 @@ def rotate_webhook(
     )
     flash(
         request,
-        f"Nouveau secret des webhooks (génération {generation.generation}) : "
-        "donnez-le aux systèmes qui vérifient les signatures.",
+        _(
+            "New webhook secret (generation %(n)s): give it to the systems that check "
+            "the signatures."
+        )
+        % {"n": generation.generation},
         "ok",
     )
     return redirect("/admin/security")
@@ -194,7 +201,10 @@ def rotate_webhook(
 def revoke_any_token(request: Request, token_id: RowId, account: Admin) -> Response:
     with session_scope(_db(request)) as session:
         done = users.revoke_token(session, token_id)
-    flash(request, "Jeton révoqué." if done else "Jeton introuvable.", "ok" if done else "error")
+    if done:
+        flash(request, _("Token revoked."), "ok")
+    else:
+        flash(request, _("Token not found."), "error")
     return redirect("/admin/security")
 
 
@@ -206,5 +216,5 @@ def sign_out_everywhere(request: Request, user_id: RowId, account: Admin) -> Res
     log.warning("%s ended %d session(s) of user #%d", account.username, ended, user_id)
     if user_id == account.id:
         return redirect("/login")
-    flash(request, f"{ended} session(s) fermée(s).", "ok")
+    flash(request, _("%(n)s session(s) closed.") % {"n": ended}, "ok")
     return redirect("/admin/security")

@@ -31,7 +31,7 @@ from store.suppression import pseudonym_key as default_pseudonym_key
 from veille import __version__
 from veille.config import Settings
 from veille.i18n import gettext as _
-from veille.i18n import is_translated
+from veille.i18n import is_translated, set_locale
 from web.keys import KeyRing, current_webhook_secret
 from web.links import DEFAULT_MAX_AGE_DAYS
 from web.render import make_templates
@@ -100,7 +100,7 @@ class InputGuard:
                     problem = (
                         400,
                         "invalid input: control character in the URL",
-                        "Requête invalide : l'adresse contient un caractère de contrôle.",
+                        _("Invalid request: the address contains a control character."),
                     )
             if problem is not None:
                 status, english, french = problem
@@ -181,6 +181,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     app.state.secret_key = config.secret_key
     app.state.keys = keys
     app.state.pseudonym_key = config.pseudonym_key or default_pseudonym_key()
+    set_locale(settings.locale)
     app.state.templates = make_templates()
     app.state.throttle = LoginThrottle(
         db_url,

@@ -20,6 +20,7 @@ from store.models import REVIEW_ONLY_FIELDS
 from store.person import PersonNotFoundError, opt_out
 from store.review import SELF_ACTOR, ReviewError
 from veille.errors import user_message
+from veille.i18n import gettext as _
 from web.links import LinkError, read_token
 from web.security import csrf_protect, csrf_token
 
@@ -114,7 +115,7 @@ def confirm_answer(
                 )
                 done = "opt_out"
             else:
-                return _render(request, {"error": "Choisissez une réponse."}, status_code=400)
+                return _render(request, {"error": _("Choose an answer.")}, status_code=400)
     except (ReviewError, PersonNotFoundError) as exc:
         return _render(request, {"error": user_message(exc)}, status_code=409)
     if event is not None:

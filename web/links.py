@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from veille.config import Settings
 from veille.errors import ConfigError, VeilleError
+from veille.i18n import gettext as _
 from web.keys import derive_key
 
 SALT = "veille.self-confirmation"
@@ -43,12 +44,12 @@ def read_token(secret_key: str, token: str, max_age_days: int = DEFAULT_MAX_AGE_
     except SignatureExpired as exc:
         raise LinkError(
             "this link has expired; ask the alumni office for a new one",
-            "Ce lien a expiré : demandez-en un nouveau au service alumni.",
+            _("This link has expired: ask the alumni office for a new one."),
         ) from exc
     except BadSignature as exc:
-        raise LinkError("this link is not valid", "Ce lien n'est pas valide.") from exc
+        raise LinkError("this link is not valid", _("This link is not valid.")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise LinkError("this link is not valid", "Ce lien n'est pas valide.")
+        raise LinkError("this link is not valid", _("This link is not valid."))
     return int(data["s"])
 
 

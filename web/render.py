@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from enrich.evidence import read_match
 from store.review import band, current_value
 from veille.i18n import gettext as _
-from veille.i18n import label
+from veille.i18n import install_jinja, label
 from veille.urls import http_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -375,6 +375,7 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    install_jinja(env)
     env.filters["safe_url"] = safe_url
     env.filters["dt"] = fmt_dt
     env.filters["target"] = target_label
@@ -397,7 +398,6 @@ def make_templates() -> Jinja2Templates:
         evidence_view=evidence_view,
         evidence_band=evidence_band,
         label=label,
-        _=_,
         source_of=source_of,
     )
     return Jinja2Templates(env=env)

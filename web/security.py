@@ -31,6 +31,7 @@ from store import login_throttle
 from store.alert_inbox import ALERT_HANDLER_ROLES
 from store.db import session_scope
 from store.users import Account
+from veille.i18n import gettext as _
 from web.sessions import current_account
 
 #: Who sees personal data of alumni (records, suggestions, history).
@@ -76,7 +77,7 @@ async def csrf_protect(request: Request) -> None:
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise HTTPException(
             status_code=403,
-            detail="Jeton de sécurité (CSRF) absent ou périmé : rechargez la page et recommencez.",
+            detail=_("Security token (CSRF) missing or expired: reload the page and try again."),
         )
 
 
@@ -94,7 +95,7 @@ def require(roles: frozenset[str]) -> object:
             raise LoginRequiredError
         if account.role not in roles:
             raise HTTPException(
-                status_code=403, detail="Votre rôle ne donne pas accès à cette page."
+                status_code=403, detail=_("Your role does not give access to this page.")
             )
         return account
 

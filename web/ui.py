@@ -34,7 +34,7 @@ from veille.i18n import label
 from veille.privacy import display_author
 from web.links import self_confirmation_link
 from web.messages import error_message
-from web.render import BAND_LABELS, FIELD_LABELS, safe_url
+from web.render import _N, BAND_LABELS, FIELD_LABELS, safe_url
 from web.security import (
     ALERT_ROLES,
     ALUMNI_ROLES,
@@ -63,15 +63,15 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 HOME_ROLES = frozenset({"admin", "community_manager", "communications"})
 NAV = (
-    ("/home", "Accueil", HOME_ROLES),
-    ("/review", "Suggestions", ALUMNI_ROLES),
-    ("/alumni", "Alumni", ALUMNI_ROLES),
-    ("/alerts", "Alertes", ALERT_ROLES),
-    ("/mentions", "Mentions", MENTION_ROLES),
-    ("/reports", "Rapports", REPORT_ROLES),
-    ("/sources", "Sources", frozenset({"admin"})),
-    ("/jobs", "Tâches", frozenset({"admin"})),
-    ("/admin/security", "Sécurité", frozenset({"admin"})),
+    ("/home", _N("Home"), HOME_ROLES),
+    ("/review", _N("Suggestions"), ALUMNI_ROLES),
+    ("/alumni", _N("Alumni"), ALUMNI_ROLES),
+    ("/alerts", _N("Alerts"), ALERT_ROLES),
+    ("/mentions", _N("Mentions"), MENTION_ROLES),
+    ("/reports", _N("Reports"), REPORT_ROLES),
+    ("/sources", _N("Sources"), frozenset({"admin"})),
+    ("/jobs", _N("Jobs"), frozenset({"admin"})),
+    ("/admin/security", _N("Security"), frozenset({"admin"})),
     (
         "/api/docs",
         "API",
@@ -88,7 +88,7 @@ HOME = {
 
 def nav_for(account: Account | None) -> list[tuple[str, str]]:
     """The menu a role sees (error pages too, so nobody is stranded)."""
-    return [(href, label) for href, label, roles in NAV if account and account.role in roles]
+    return [(href, _(text)) for href, text, roles in NAV if account and account.role in roles]
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
@@ -184,7 +184,7 @@ def login(
             None,
             {
                 "next": _local_next(next),
-                "error": f"Trop d'essais. Réessayez dans {wait // 60 + 1} min.",
+                "error": _("Too many attempts. Try again in %(n)s min.") % {"n": wait // 60 + 1},
             },
             status_code=429,
         )

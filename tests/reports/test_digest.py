@@ -119,3 +119,24 @@ def test_dry_run_sends_and_marks_nothing(db_url, team_settings, smtp_server):
     assert len(outcome.digests) == 2 and outcome.sent == 0 and inbox.messages == []
     with session_scope(db_url) as s:
         assert all(a.digest_sent_at is None for a in s.exec(select(Alert)).all())
+
+
+def test_digest_in_english_when_the_locale_says_so(db_url, team_settings, smtp_server):
+    """``locale = "en"``: the same digest reads English, labels and sentences included."""
+    from veille.i18n import set_locale
+
+    host, port, _inbox = smtp_server
+    settings = with_smtp(team_settings, host, port)
+    _setup(db_url, settings, [])
+    set_locale("en")
+    try:
+        outcome = send_digests(settings, db_url, dry_run=True)
+    finally:
+        set_locale("fr")
+    it = next(d for d in outcome.digests if "Volume spike" in d.text)
+    assert "1 alert(s) for the" in it.text and "2 triggers grouped" in it.text
+    assert "threshold 3.0 σ" in it.text and "Window:" in it.text and "on average" in it.text
+    assert "[WARNING]" in it.text and it.subject.endswith("1 alert(s) for IT")
+    assert "alerte(s)" not in it.text and "Fenêtre" not in it.text and "seuil" not in it.text
+    assert '<html lang="en">' in it.html and "See the alert and its posts" in it.html
+    assert "Voir l'alerte" not in it.html

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from reports.render import fmt_int
-from reports.weekly import WeekFormatError, parse_week, weekly_report_stage, write_weekly
+from reports.weekly import (
+    WeekFormatError,
+    parse_week,
+    render_weekly_text,
+    weekly_report_stage,
+    write_weekly,
+)
 from store.db import insert_ignore, session_scope
 from store.models import Alumnus, JobChange
 from tests.reports.conftest import EVIL, add_mentions, mention
@@ -169,3 +175,21 @@ def test_retention_purge_leaves_the_purged_weeks_report_identical(
         texts = {m.text for m in s.exec(select(Mention).where(Mention.published_at >= MON))}
     assert texts == {""}, "the purge really blanked the week's mentions"
     assert html() == before
+
+
+def test_weekly_report_in_english(db_url, week_data, tmp_path) -> None:
+    """``locale = "en"``: headings, figures' captions and pseudonyms read English."""
+    from veille.i18n import set_locale
+
+    set_locale("en")
+    try:
+        paths, ctx = write_weekly(week_data, db_url, tmp_path, WEEK, pdf=False)
+        text = render_weekly_text(ctx)
+    finally:
+        set_locale("fr")
+    html = paths[0].read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Weekly listening" in html
+    assert f"In short: {fmt_int(25)} mentions" in html and "Most seen mentions" in html
+    assert "author #" in html and "auteur·rice" not in html
+    assert "Veille hebdomadaire" not in html and "En bref" not in html
+    assert "Total reach:" in text and "Audience cumulée" not in text

@@ -58,3 +58,19 @@ def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(app, ["--config", str(target), "db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "veille.db").exists()
+
+
+def test_locale_setting_chooses_the_language(tmp_path) -> None:
+    """``locale`` is fr by default, en on demand, and anything else is refused."""
+    from veille.i18n import active_locale, set_locale
+
+    base = {"institution": {"slug": "u", "name": "U"}}
+    assert settings_from_dict(base).locale == "fr"
+    with pytest.raises(ConfigError, match="locale"):
+        settings_from_dict({**base, "locale": "de"})
+    path = tmp_path / "veille.toml"
+    path.write_text('locale = "en"\n[institution]\nslug = "u"\nname = "U"\n', encoding="utf-8")
+    try:
+        assert load_settings(path).locale == "en" and active_locale() == "en"
+    finally:
+        set_locale("fr")

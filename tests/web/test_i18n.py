@@ -1,9 +1,11 @@
 """The one catalogue translates every message the UI, e-mails and reports can show.
 
-Fails on: a ``_()``/``gettext`` message in web/, reports/ or veille/ (Python or
-Jinja2 template) with no French translation; an internal key shown through
-``label()`` (sentiment, alert status and rule, match field and level, job
-status, configured team) with no entry; a fuzzy or empty entry.
+Fails on: a ``_()``/``gettext`` message or a ``{% trans %}`` block in web/,
+reports/ or veille/ (Python, or a Jinja2 template of the UI or the reports and
+e-mails) with no French translation; an internal key shown through ``label()``
+(sentiment, alert status and rule, match field and level, job status,
+configured team) with no entry in the French or the English catalogue; a fuzzy
+or empty entry.
 """
 
 from __future__ import annotations
@@ -15,29 +17,78 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from veille.i18n import catalogue_path, label
+from veille.i18n import HUMANISED_KINDS, catalogue_path, label
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+METHODS = [
+    ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.j2", "jinja2"),
+    ("**.py", "python"),
+]
+#: The templates are read as web/render.py and reports/render.py set Jinja2 up
+#: (whitespace control, newstyle gettext: a literal % in a trans block is %%),
+#: and a template Jinja2 cannot parse fails here rather than being skipped.
+JINJA_OPTIONS = {
+    "trim_blocks": "true",
+    "lstrip_blocks": "true",
+    "newstyle_gettext": "true",
+    "silent": "false",
+}
+OPTIONS = {pattern: JINJA_OPTIONS for pattern, method in METHODS if method == "jinja2"}
+#: ``_N`` marks a message translated later, when shown (menus, fallbacks of label tables).
+KEYWORDS = {
+    "_": None,
+    "_N": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 
 
-def _catalogue() -> dict[tuple[str | None, str], str]:
-    with catalogue_path("fr").open("rb") as fh:
-        cat = read_po(fh, locale="fr")
+def _catalogue(locale: str = "fr") -> dict[tuple[str | None, str], str]:
+    with catalogue_path(locale).open("rb") as fh:
+        cat = read_po(fh, locale=locale)
     out: dict[tuple[str | None, str], str] = {}
     for m in cat:
         if not m.id:
             continue
-        msgid = m.id[0] if isinstance(m.id, tuple) else m.id
-        string = m.string[0] if isinstance(m.string, tuple) else m.string
-        out[(m.context, msgid)] = "" if m.fuzzy else string
+        msgid = str(m.id[0] if isinstance(m.id, (tuple, list)) else m.id)
+        string = m.string[0] if isinstance(m.string, (tuple, list)) else m.string
+        out[(m.context, msgid)] = "" if m.fuzzy else str(string or "")
     return out
 
 
-def test_every_entry_is_translated() -> None:
-    missing = [k for k, v in _catalogue().items() if not v]
-    assert not missing, f"empty or fuzzy entries in the catalogue: {missing}"
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_every_entry_is_translated(locale: str) -> None:
+    missing = [k for k, v in _catalogue(locale).items() if not v]
+    assert not missing, f"empty or fuzzy entries in the {locale} catalogue: {missing}"
+
+
+#: Contexts that only tell French grammar apart ("tous"/"toutes", "Recherche"/"Rechercher");
+#: English reads their msgids as they are.
+GRAMMAR_CONTEXTS = frozenset({"masculine", "button"})
+
+
+def test_english_catalogue_holds_only_labels() -> None:
+    """English reads the msgids; its catalogue gives every internal key readable words."""
+    en = _catalogue("en")
+    assert en and all(context for context, _msgid in en)
+    fr_labels = {k for k in _catalogue("fr") if k[0] and k[0] not in GRAMMAR_CONTEXTS}
+    assert set(en) == fr_labels, sorted(set(en) ^ fr_labels)
+
+
+def test_templates_are_extracted() -> None:
+    """The extraction sees the template prose (a broken glob would pass everything)."""
+    found = {
+        (Path(folder) / filename).as_posix()
+        for folder in ("web", "reports")
+        for filename, *_rest in extract_from_dir(
+            ROOT / folder, METHODS, options_map=OPTIONS, keywords=KEYWORDS
+        )
+    }
+    assert "web/templates/base.html" in found
+    assert "reports/templates/weekly.html.j2" in found
+    assert "reports/templates/digest.txt.j2" in found
 
 
 def test_every_extracted_message_is_in_the_catalogue() -> None:
@@ -46,7 +97,7 @@ def test_every_extracted_message_is_in_the_catalogue() -> None:
     for folder in ("web", "reports", "veille", "enrich/evidence.py"):
         path = ROOT / folder
         found = (
-            extract_from_dir(path, METHODS, keywords=KEYWORDS)
+            extract_from_dir(path, METHODS, options_map=OPTIONS, keywords=KEYWORDS)
             if path.is_dir()
             else extract_from_dir(path.parent, [(path.name, "python")], keywords=KEYWORDS)
         )
@@ -106,6 +157,15 @@ def _keys() -> list[tuple[str, str]]:
 def test_internal_keys_have_a_french_label(kind: str, key: str) -> None:
     assert (kind, key) in _catalogue(), f"no catalogue entry for {kind}:{key}"
     assert label(kind, key) != key
+
+
+@pytest.mark.parametrize(("kind", "key"), _keys())
+def test_internal_keys_have_an_english_label(kind: str, key: str) -> None:
+    """English shows words, not ``student_services`` or ``jw>=0.88``."""
+    assert (kind, key) in _catalogue("en"), f"no English catalogue entry for {kind}:{key}"
+    text = label(kind, key, "en")
+    assert text and "_" not in text and ">=" not in text, text
+    assert text != label(kind, "no-such-key", "en") or kind in HUMANISED_KINDS, text
 
 
 def test_unknown_enum_is_never_shown_raw() -> None:
