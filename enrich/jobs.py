@@ -2354,17 +2354,7 @@ def extract_job_changes(
             return out
     langs = [lang or detect_lang(t) for t in texts]
     langs = [la if la in {"fr", "en"} else "en" for la in langs]
-    results: list[list[JobChangeFound]] = [[] for _ in texts]
-    for la in ("fr", "en"):
-        idx = [i for i, x in enumerate(langs) if x == la]
-        if not idx:
-            continue
-        nlp = get_nlp(la)
-        matcher = _matcher(la)
-        norm = [normalise_inclusive(texts[i] or "") for i in idx]
-        for i, doc in zip(idx, nlp.pipe(norm, batch_size=batch_size), strict=True):
-            base = published[i] if published else None
-            results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
+    results = rule_changes(texts, langs, published, batch_size=batch_size)
     if use_tagger:
         results = _with_tagger(texts, langs, results, published)
     from enrich.jobs_prefilter import near_trigger
@@ -2379,6 +2369,31 @@ def extract_job_changes(
         ]
         for text, found in zip(texts, results, strict=True)
     ]
+
+
+def rule_changes(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    published: Sequence[datetime | None] | None = None,
+    *,
+    batch_size: int = 32,
+) -> list[list[JobChangeFound]]:
+    """The rules alone: each text read in its language ("fr" or "en"), no tagger, no veto.
+
+    ``tests/enrich/test_jobs_golden.py`` pins this layer's output on the labelled corpus.
+    """
+    results: list[list[JobChangeFound]] = [[] for _ in texts]
+    for la in ("fr", "en"):
+        idx = [i for i, x in enumerate(langs) if x == la]
+        if not idx:
+            continue
+        nlp = get_nlp(la)
+        matcher = _matcher(la)
+        norm = [normalise_inclusive(texts[i] or "") for i in idx]
+        for i, doc in zip(idx, nlp.pipe(norm, batch_size=batch_size), strict=True):
+            base = published[i] if published else None
+            results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
+    return results
 
 
 def _with_tagger(
