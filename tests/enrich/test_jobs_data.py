@@ -1,5 +1,6 @@
 """The job rules' data files hold together: every trigger line names a rule and matches its
-own example, every list the code reads is in ``words.txt``."""
+own example, every list the code reads is in ``words.txt``; no module of ``enrich/jobs/``
+grows back past 600 lines."""
 
 from __future__ import annotations
 
@@ -43,3 +44,11 @@ def test_word_lists_are_there_and_folded_lists_are_written_folded() -> None:
     for name in ("title_heads_fr", "title_heads_en", "title_modifiers", "org_heads"):
         loose = [w for line in lists[name] for w in line.split() if "·" not in w]
         assert all(word_key(w) == w.lower() for w in loose if "." not in w), name
+
+
+def test_no_module_of_the_package_outgrows_a_reader() -> None:
+    from enrich.jobs.lexicon import DATA
+
+    package = DATA.parents[1] / "jobs"
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in package.rglob("*.py")}
+    assert len(sizes) > 10 and max(sizes.values()) <= 600, sizes

@@ -4,7 +4,8 @@
 benchmark's splits and the ordinary posts, the detected language and every change the rule
 layer (:func:`enrich.jobs.rule_changes`) reads, with its rule, sentence and start date. It was
 written by ``scripts/jobs_golden.py`` before ``enrich/jobs.py`` was cut into a package, so this
-test is what proves the refactor kept the behaviour; afterwards it makes every change of a
+test is what proves the refactor kept the behaviour (commit 5c10646 also compared the whole path,
+tagger included, with the old module before it was deleted); afterwards it makes every change of a
 rule's output visible in a diff (regenerate the file with the script when the change is wanted).
 """
 
@@ -47,22 +48,3 @@ def test_rules_reproduce_the_golden_file() -> None:
         assert langs == meta["langs"], f"{path}: detect_lang differs"
         for n, found in enumerate(changes, 1):
             assert found == records.get((path, n), []), f"{path}:{n}: {texts[n - 1]!r}"
-
-
-@pytest.mark.slow
-def test_package_reads_as_the_legacy_module_with_the_tagger() -> None:
-    """The whole path (pre-filter, rules, tagger, vetoes) of the package and of the module it
-    replaced give the same changes on every text. Kept while ``enrich/_jobs_legacy.py`` exists."""
-    from enrich import _jobs_legacy as legacy
-    from enrich.jobs import extract_job_changes
-    from scripts.jobs_golden import BASE, corpus_files
-
-    texts = [t for path in corpus_files() for t in read_texts(path)]
-    published = [BASE] * len(texts)
-    new = extract_job_changes(texts, published=published)
-    old = legacy.extract_job_changes(texts, published=published)
-    assert [[jc.as_dict() for jc in f] for f in new] == [[jc.as_dict() for jc in f] for f in old]
-    assert sum(map(len, new)) > 500
-    forced = extract_job_changes(texts[:400], "fr", published=published[:400], use_tagger=False)
-    was = legacy.extract_job_changes(texts[:400], "fr", published=published[:400], use_tagger=False)
-    assert [[jc.as_dict() for jc in f] for f in forced] == [[jc.as_dict() for jc in f] for f in was]

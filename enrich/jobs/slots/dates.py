@@ -16,8 +16,6 @@ _MONTHS = (
     r"september|october|november|december|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|"
     r"sept?\.?|oct\.?|nov\.?|dec\.?"
 )
-
-
 _DATE_RE = re.compile(
     rf"(?:(?P<d1>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<m1>{_MONTHS})(?:\s+(?P<y1>\d{{4}}))?)"
     rf"|(?:(?P<m2>{_MONTHS})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>\d{{4}}))?)"
@@ -26,8 +24,6 @@ _DATE_RE = re.compile(
     r"|(?P<num>\d{1,2}/\d{1,2}/\d{4})",
     re.IGNORECASE,
 )
-
-
 #: A date counts as the start date only after one of these cues (not "born 3 May 1970").
 _DATE_CUES = re.compile(
     r"(à compter du|a compter du|à partir du|a partir du|dès le|des le|depuis le|depuis|"
@@ -35,8 +31,6 @@ _DATE_CUES = re.compile(
     r"prendra ses fonctions|takes office|takes up)\s*$",
     re.IGNORECASE,
 )
-
-
 #: Cues that tie a date to taking up a post even in another sentence.
 _STRONG_DATE_CUES = re.compile(
     r"(à compter du|a compter du|à partir du|a partir du|dès le|des le|effective|as of|"
@@ -44,8 +38,6 @@ _STRONG_DATE_CUES = re.compile(
     r"entrera en fonction(s)? le|starting on|starts on|will start on)\s*$",
     re.IGNORECASE,
 )
-
-
 _NEGATIVE_DATE_CUES = re.compile(
     r"(né|née|born|décédé|died|until|jusqu'au|jusqu’au)\s*(le|on|en|in)?\s*$", re.I
 )
