@@ -49,8 +49,14 @@ def words(name: str) -> frozenset[str]:
     return frozenset(w for line in sections()[name] for w in line.split())
 
 
+#: The lists read through :func:`folded` (``tests/enrich/test_jobs_data.py`` checks that
+#: they are written folded, so that the file shows what is compared).
+FOLDED_LISTS: set[str] = set()
+
+
 def folded(name: str) -> frozenset[str]:
     """The words of list ``name`` through :func:`word_key`."""
+    FOLDED_LISTS.add(name)
     return frozenset(word_key(w) for w in words(name))
 
 
