@@ -12,7 +12,7 @@ sentence's other person entity when the rule found no subject, and reads the fur
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from enrich.jobs.lexicon import (
@@ -29,6 +29,7 @@ from enrich.jobs.slots import (
     after_title_org,
     board_or_head_org,
     is_award,
+    name_before,
     only_place,
     org_after_de,
     org_forward,
@@ -40,7 +41,6 @@ from enrich.jobs.slots import (
     strip_honorific,
     title_forward,
 )
-from enrich.jobs.slots.person import name_before
 from enrich.jobs.slots.tokens import is_cap, is_title_word, looks_title_start
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Slots:
     person: list[Token]
     org: list[Token]
     title: list[Token]
-    fallback: bool = field(default=True)
+    fallback: bool = True
 
 
 def relabel(label: str, h: Hit) -> str:

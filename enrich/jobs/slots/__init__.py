@@ -14,13 +14,14 @@ from enrich.jobs.slots.org import (
     org_subject,
     read_org,
 )
-from enrich.jobs.slots.person import person_after, person_before, strip_honorific
+from enrich.jobs.slots.person import name_before, person_after, person_before, strip_honorific
 from enrich.jobs.slots.title import is_award, read_title, title_forward
 
 __all__ = [
     "after_title_org",
     "board_or_head_org",
     "is_award",
+    "name_before",
     "only_place",
     "org_after_de",
     "org_forward",
