@@ -1,0 +1,44 @@
+"""What the job-change extractor returns, and the versions that name how it was read.
+
+Why a module of its own: the rules, the tagger merge and the pipeline stage all build or read
+:class:`JobChangeFound`, and the method string stored with each change must name the same
+versions everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RULES_VERSION = "jobs-rules-3"
+TAGGER_VERSION = "job-tagger-2"
+#: The trigger pre-filter, vetoes and trigger gate of enrich/jobs_prefilter.py and
+#: enrich/jobs_vetoes.py (their lexicons in enrich/data/jobs_*.txt).
+FILTERS_VERSION = "job-filters-1"
+METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}+{FILTERS_VERSION}"
+
+
+@dataclass(frozen=True)
+class JobChangeFound:
+    """One job change read from a text: who, where, what, from when, and why."""
+
+    person: str | None
+    organization: str | None
+    title: str | None
+    start_date: str | None
+    lang: str = ""
+    rule: str = ""
+    sentence: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def contract(self) -> dict[str, str | None]:
+        """The four fields of the ``veille tag jobs`` output contract."""
+        return {
+            "person": self.person,
+            "organization": self.organization,
+            "title": self.title,
+            "start_date": self.start_date,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,195 @@
+"""Job changes read from texts: the rules over spaCy, then the tagger, the vetoes.
+
+Why this order: the trigger pre-filter (:mod:`enrich.jobs_prefilter`) drops texts that
+cannot announce a change before any model runs; the rules (:mod:`enrich.jobs.rules`) read
+the regular phrasings; the tagger (:mod:`enrich.jobs.merge`) reads the others; the vetoes
+(:mod:`enrich.jobs_vetoes`) drop prizes, protests, firings and rumours whoever read them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from enrich.jobs.change import RULES_VERSION, TAGGER_VERSION, JobChangeFound
+from enrich.jobs.lang import detect_lang, normalise_inclusive
+from enrich.jobs.merge import with_tagger
+from enrich.jobs.nlp import get_nlp, sentences, trigger_matcher
+from enrich.jobs.rules import read_sentence
+from enrich.jobs.slots import parse_start_date
+
+if TYPE_CHECKING:
+    from spacy.matcher import Matcher
+    from spacy.tokens import Doc, Token
+
+
+def extract_job_changes(
+    texts: Sequence[str],
+    lang: str | None = None,
+    *,
+    published: Sequence[datetime | None] | None = None,
+    batch_size: int = 32,
+    use_tagger: bool = True,
+    prefilter: bool = True,
+) -> list[list[JobChangeFound]]:
+    """Job changes announced in each text (empty list when none), batched per language.
+
+    ``lang`` forces the language of every text; otherwise each is detected.
+    ``published`` gives each text's date, used to complete dates without a year.
+    ``use_tagger=False`` gives the rules alone (the benchmark compares both).
+    Changes whose sentence announces something else (a prize, a protest, a firing, a
+    rumour: :mod:`enrich.jobs_vetoes`) are dropped, whichever of the two read them, and so
+    are the tagger's changes with no trigger expression in or just before their sentence.
+    ``prefilter=False`` reads every text, even one without any trigger expression
+    (:mod:`enrich.jobs_prefilter`: such texts are skipped by default, and a long text is
+    cut to its trigger sentences, which is what makes ordinary posts cheap).
+    """
+    if prefilter:
+        from enrich.jobs_prefilter import focus, might_announce_change
+
+        keep = [i for i, t in enumerate(texts) if might_announce_change(t or "")]
+        focused = [focus(texts[i] or "") for i in keep]
+        if len(keep) < len(texts) or focused != [texts[i] for i in keep]:
+            read = extract_job_changes(
+                focused,
+                lang,
+                published=[published[i] for i in keep] if published else None,
+                batch_size=batch_size,
+                use_tagger=use_tagger,
+                prefilter=False,
+            )
+            out: list[list[JobChangeFound]] = [[] for _ in texts]
+            for i, changes in zip(keep, read, strict=True):
+                out[i] = changes
+            return out
+    langs = [lang or detect_lang(t) for t in texts]
+    langs = [la if la in {"fr", "en"} else "en" for la in langs]
+    results = rule_changes(texts, langs, published, batch_size=batch_size)
+    if use_tagger:
+        results = with_tagger(texts, langs, results, published)
+    from enrich.jobs_prefilter import near_trigger
+    from enrich.jobs_vetoes import veto
+
+    return [
+        [
+            jc
+            for jc in found
+            if not veto(jc.sentence, text or "")
+            and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))
+        ]
+        for text, found in zip(texts, results, strict=True)
+    ]
+
+
+def rule_changes(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    published: Sequence[datetime | None] | None = None,
+    *,
+    batch_size: int = 32,
+) -> list[list[JobChangeFound]]:
+    """The rules alone: each text read in its language ("fr" or "en"), no tagger, no veto.
+
+    ``tests/enrich/test_jobs_golden.py`` pins this layer's output on the labelled corpus.
+    """
+    results: list[list[JobChangeFound]] = [[] for _ in texts]
+    for la in ("fr", "en"):
+        idx = [i for i, x in enumerate(langs) if x == la]
+        if not idx:
+            continue
+        nlp = get_nlp(la)
+        matcher = trigger_matcher(la)
+        norm = [normalise_inclusive(texts[i] or "") for i in idx]
+        for i, doc in zip(idx, nlp.pipe(norm, batch_size=batch_size), strict=True):
+            base = published[i] if published else None
+            results[i] = _extract_doc(doc, matcher, la, texts[i] or "", base)
+    return results
+
+
+def _same_post(a: str, b: str) -> bool:
+    """One title is the other with words in front ("poste de chargée de X" / "chargée de X")."""
+    a, b = a.casefold(), b.casefold()
+    return a.endswith(" " + b) or b.endswith(" " + a)
+
+
+def _extract_doc(
+    doc: Doc, matcher: Matcher, lang: str, original: str, base: datetime | None
+) -> list[JobChangeFound]:
+    vocab = doc.vocab
+    all_matches = [(vocab.strings[mid], s, e) for mid, s, e in matcher(doc)]
+    ents = list(doc.ents)
+    out: list[JobChangeFound] = []
+    for sent in sentences(doc):
+        matches = sorted(
+            ((r, s, e) for r, s, e in all_matches if sent.start <= s < sent.end),
+            key=lambda x: (x[1], -(x[2] - x[1])),
+        )
+        # keep the longest match at each start, drop matches inside an earlier one
+        kept: list[tuple[str, int, int]] = []
+        for r, s, e in matches:
+            if kept and s < kept[-1][2]:
+                continue
+            kept.append((r, s, e))
+        sentence = original[sent.start_char : sent.end_char].strip()
+        for rule, person, org, title in read_sentence(doc, sent, kept, lang, ents):
+            p = _orig(original, person)
+            o = _orig(original, org)
+            t = _orig(original, title)
+            date_found = parse_start_date(sentence, base)
+            dup = next(
+                (
+                    i
+                    for i, prev in enumerate(out)
+                    if (p == prev.person or prev.person is None or p is None)
+                    and o == prev.organization
+                    and (
+                        t == prev.title
+                        or t is None
+                        or prev.title is None
+                        or _same_post(t, prev.title)
+                    )
+                ),
+                None,
+            )
+            if dup is not None:
+                # the same move told twice (headline + body): keep the fuller account
+                prev = out[dup]
+                shorter = min((x for x in (prev.title, t) if x), key=len, default=None)
+                out[dup] = replace(
+                    prev,
+                    person=prev.person or p,
+                    title=shorter if t and prev.title else prev.title or t,
+                    start_date=prev.start_date or date_found,
+                )
+                continue
+            out.append(
+                JobChangeFound(
+                    person=p,
+                    organization=o,
+                    title=t,
+                    start_date=date_found,
+                    lang=lang,
+                    rule=f"{RULES_VERSION}:{lang}:{rule}",
+                    sentence=sentence,
+                )
+            )
+    if len(out) == 1 and out[0].start_date is None:
+        # "X est nommée directrice de Y. Elle prendra ses fonctions le 1er mars."
+        strong = parse_start_date(original, base, strong_only=True)
+        if strong:
+            out[0] = replace(out[0], start_date=strong)
+    return out
+
+
+def _orig(original: str, tokens: Sequence[Token]) -> str | None:
+    """The span's text in the original (un-normalised) string."""
+    if not tokens:
+        return None
+    a = tokens[0].idx
+    b = tokens[-1].idx + len(tokens[-1].text)
+    text = original[a:b]
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-")
+    return text or None

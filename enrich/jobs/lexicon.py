@@ -1,0 +1,94 @@
+"""The word lists of the job rules, read from ``enrich/data/jobs/words.txt``.
+
+Why data: adding a title head, a connector or a lead-in is a one-line change that a reader
+can review without the code; ``words.txt`` says the format and which lists are compared
+folded (:func:`word_key`) or as written.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from veille.query import strip_accents
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "jobs"
+WORDS = DATA / "words.txt"
+
+
+def word_key(word: str) -> str:
+    """Lower-case, accent-free, inclusive suffixes dropped: ``Directeur·rice`` -> ``directeur``."""
+    word = strip_accents(word.strip())
+    word = re.split(r"[·•∙⋅.(/]", word, maxsplit=1)[0] if len(word) > 3 else word
+    return word.strip("'’-")
+
+
+@lru_cache(maxsize=1)
+def sections() -> dict[str, list[str]]:
+    """``[name]`` -> its lines (comments and blank lines dropped), from :data:`WORDS`."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for n, raw in enumerate(WORDS.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            if line[1:-1] in out:
+                raise ValueError(f"{WORDS}:{n}: list {line} given twice")
+            current = out.setdefault(line[1:-1], [])
+        elif current is None:
+            raise ValueError(f"{WORDS}:{n}: a word before any [list]")
+        else:
+            current.append(line)
+    return out
+
+
+def words(name: str) -> frozenset[str]:
+    """The words of list ``name``, as written."""
+    return frozenset(w for line in sections()[name] for w in line.split())
+
+
+#: The lists read through :func:`folded` (``tests/enrich/test_jobs_data.py`` checks that
+#: they are written folded, so that the file shows what is compared).
+FOLDED_LISTS: set[str] = set()
+
+
+def folded(name: str) -> frozenset[str]:
+    """The words of list ``name`` through :func:`word_key`."""
+    FOLDED_LISTS.add(name)
+    return frozenset(word_key(w) for w in words(name))
+
+
+def phrases(name: str) -> list[tuple[str, ...]]:
+    """The lines of list ``name`` as word tuples, in file order."""
+    return [tuple(line.split()) for line in sections()[name]]
+
+
+TITLE_HEADS = folded("title_heads_fr") | folded("title_heads_en")
+TITLE_MODIFIERS = folded("title_modifiers")
+DEPARTMENTS = folded("departments")
+ORG_HEADS = folded("org_heads")
+SENT_STOP_CAPS = folded("sent_stop_caps")
+DAYS_MONTHS = folded("days_months")
+AWARD_WORDS = folded("award_words")
+FR_WORDS = folded("lang_fr")
+EN_WORDS = folded("lang_en")
+GOVERNMENT_TITLES = folded("government_titles")
+CLUB_WORDS = folded("club_words")
+BOARD_WORDS = folded("board_words")
+
+HIRE_VERBS = words("hire_verbs")
+ANNOUNCE_VERBS = words("announce_verbs")
+ORG_PREPS = words("org_preps")
+OF_PREPS = words("of_preps")
+DETS = words("dets")
+ORG_CONNECT = words("org_connect")
+TITLE_STOP = words("title_stop")
+TITLE_FILLERS = words("title_fillers")
+PRONOUNS = words("pronouns")
+HONORIFICS = words("honorifics")
+NEXT_WORDS = words("next_words")
+INTRO_WORDS = words("intro_words")
+AUX_WORDS = words("aux_words")
+TITLE_INTRO = phrases("title_intro")

@@ -1,0 +1,208 @@
+"""Merging the rules' changes with the trained tagger's (:mod:`enrich.job_tagger`).
+
+Why apart from the rules: the rules are precise on the phrasings they know and the tagger
+reads the others; which one wins, and how one fills the other's gaps, is a policy measured on
+labelled sentences (see :func:`with_tagger`), not a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from enrich.jobs.change import TAGGER_VERSION, JobChangeFound
+from enrich.jobs.lexicon import AWARD_WORDS, word_key
+from enrich.jobs.slots import parse_start_date
+from enrich.jobs.slots.title import AWARD_PERIOD
+
+#: Tagger spans below this mean tag probability are not used.
+TAGGER_MIN_SCORE = 0.7
+
+
+def with_tagger(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    by_rules: list[list[JobChangeFound]],
+    published: Sequence[datetime | None] | None,
+) -> list[list[JobChangeFound]]:
+    """The rules where they read a whole change, the trained tagger first elsewhere.
+
+    A rule change with person, organisation and title is kept as it is (the
+    rules are precise on the phrasings they know, and the tagger is then not
+    run at all). For every other text the tagger's changes are taken (spans
+    below :data:`TAGGER_MIN_SCORE` ignored, vetoes of :func:`_plausible_alone`
+    applied), each completed by the rule change about the same person or
+    title; where the tagger finds nothing, the rules' partial changes are
+    kept, their empty fields filled from the tagger's spans. Measured on 593
+    fresh labelled sentences, half of them kept out of training: taking the
+    tagger first raised the organisation/title F1 by three points over
+    filling the rules' gaps. See :mod:`enrich.job_tagger` for the tagger.
+    """
+    from enrich.job_tagger import group, load_tagger
+
+    # Texts whose rule changes are all complete gain nothing from the tagger:
+    # skipping them saves most of the encoder time on appointment feeds.
+    todo = [i for i, found in enumerate(by_rules) if not found or not all(map(_complete, found))]
+    tagged_spans = load_tagger().spans([texts[i] or "" for i in todo]) if todo else []
+    spans = dict(zip(todo, tagged_spans, strict=True))
+    out: list[list[JobChangeFound]] = []
+    for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
+        if i not in spans:
+            out.append(found)
+            continue
+        text = text or ""
+        tagged = [
+            {**c, "title": None} if c["title"] and _NOMINAL_OFFICE.match(c["title"]) else c
+            for c in group(text, [s for s in spans[i] if s.score >= TAGGER_MIN_SCORE])
+        ]
+        alone = [c for c in tagged if _plausible_alone(text, c)]
+        if not alone:
+            out.append([_fill(jc, tagged) for jc in found])
+            continue
+        base = published[i] if published else None
+        out.append([_from_tagger(text, langs[i], c, found, base) for c in alone])
+    return out
+
+
+def _from_tagger(
+    text: str,
+    lang: str,
+    change: dict[str, str | None],
+    by_rules: Sequence[JobChangeFound],
+    published: datetime | None,
+) -> JobChangeFound:
+    """A tagger change, its empty fields taken from the rule change about the same post."""
+    rule = next(
+        (
+            jc
+            for jc in by_rules
+            if _same_change(jc.person, jc.title, change["person"], change["title"])
+        ),
+        None,
+    )
+    person, organization, title = change["person"], change["organization"], change["title"]
+    method = f"{TAGGER_VERSION}:{lang}"
+    if rule is not None:
+        if person and person == rule.organization:
+            # "Lyon have named X": the rules read the subject as the organisation.
+            person = None
+        person = person or (rule.person if rule.person != organization else None)
+        organization = organization or rule.organization
+        title = title or rule.title
+        method = f"{method}+{rule.rule}"
+    start = rule.start_date if rule is not None and rule.start_date else None
+    return JobChangeFound(
+        person=person,
+        organization=organization,
+        title=title,
+        start_date=start or parse_start_date(text, published),
+        lang=lang,
+        rule=method,
+        sentence=_sentence_of(text, change),
+    )
+
+
+#: A title with neither person nor organisation is a change only when someone
+#: is its subject ("I'm starting as Head of Data", "he was named captain") or an
+#: appointment verb governs it, not in "Lyon, nouvelle capitale de la gastronomie".
+_PRONOUN = re.compile(
+    r"(?<![\w'’])(?:(?:i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|we|our|he|she|they|his|her"
+    r"|je|mon|ma|mes|nous|notre|il|elle|ils|elles|lui)(?!\w)|[jm]['’])",
+    re.IGNORECASE,
+)
+
+
+#: An office named by a noun ("prend la présidence de", "assume the deanship") is
+#: no job title: an alumni record reads "président", never "présidence".
+_NOMINAL_OFFICE = re.compile(
+    r"(?:vice-)?pr[ée]sidence\b|direction$|t[êe]te$|(?:presidency|chairmanship|deanship|helm)\b",
+    re.IGNORECASE,
+)
+
+
+_APPOINTED = re.compile(
+    r"\b(?:nomm[ée]e?s?|[ée]lue?s?|d[ée]sign[ée]e?s?|promue?s?|recrut[ée]e?s?|devien(?:t|dra|nent)"
+    r"|named|appointed|elected|promoted|hired|sworn in|becomes?|became|will become)\b",
+    re.IGNORECASE,
+)
+
+
+def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
+    """The rules' vetoes, for a change only the tagger saw.
+
+    An organisation alone ("a fan of Paris Saint-Germain") is not enough: a
+    title, or a person with the organisation, is needed; a title alone needs
+    a subject or an appointment verb (:data:`_PRONOUN`, :data:`_APPOINTED`); a
+    title followed by award words ("joueuse du mois", "Coach of the Year") is
+    a prize.
+    """
+    title = change["title"]
+    if not title and not (change["person"] and change["organization"]):
+        return False
+    if (
+        title
+        and not (change["person"] or change["organization"])
+        and not (_PRONOUN.search(text) or _APPOINTED.search(text))
+    ):
+        return False
+    if title:
+        pos = text.find(title)
+        after = text[pos : pos + len(title) + 60] if pos >= 0 else title
+        words = [word_key(w) for w in re.findall(r"[\w'’-]+", after)[:10]]
+        if any(w in AWARD_WORDS for w in words):
+            return False
+        if AWARD_PERIOD.search(" ".join(words).replace("'", " ")):
+            return False
+    return True
+
+
+def _same_change(
+    person: str | None, title: str | None, other_person: str | None, other_title: str | None
+) -> bool:
+    """Whether a rule change and a tagger change are about one post: same person or title."""
+    return bool((person and person == other_person) or (title and title == other_title))
+
+
+def _complete(jc: JobChangeFound) -> bool:
+    """All three fields read by the rules, and the person is not the organisation."""
+    return bool(jc.person and jc.organization and jc.title and jc.person != jc.organization)
+
+
+def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
+    """The rules' change, its empty fields taken from the tagger's matching change.
+
+    A person read by the rules that is the organisation itself ("Northwind
+    Traders has tapped X") is a misreading: the tagger's person replaces it.
+    """
+    if not tagged or _complete(jc):
+        return jc
+    same = [c for c in tagged if _same_change(jc.person, jc.title, c["person"], c["title"])]
+    donor = (same or tagged)[0]
+    organization = jc.organization or donor["organization"]
+    title = jc.title or donor["title"]
+    person = jc.person or donor["person"]
+    if person and person == organization:
+        person = donor["person"] if donor["person"] != organization else None
+    if (person, organization, title) == (jc.person, jc.organization, jc.title):
+        return jc
+    return replace(
+        jc,
+        person=person,
+        organization=organization,
+        title=title,
+        rule=f"{jc.rule}+{TAGGER_VERSION}",
+    )
+
+
+def _sentence_of(text: str, change: dict[str, str | None]) -> str:
+    """The sentence of ``text`` that holds the change's first value (the evidence quote)."""
+    anchor = next((v for v in change.values() if v), "")
+    pos = text.find(anchor) if anchor else -1
+    if pos < 0:
+        return text.strip()[:500]
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos)) + 1
+    end_dot = text.find(". ", pos)
+    end = len(text) if end_dot < 0 else end_dot + 1
+    return text[start:end].strip()[:500]
