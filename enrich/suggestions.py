@@ -66,17 +66,23 @@ def agreed_fields(match: dict[str, Any] | None) -> set[str]:
 
 
 #: Edits under which a found e-mail address is a typo of one on record, not a new address:
-#: proposing "jean.dupnot@…" over "jean.dupont@…" at 100 % would teach the office to distrust
-#: every suggestion.
+#: proposing "hsimmons@robebrts.com" over "hsimmons@roberts.com" at 100 % would teach the
+#: office to distrust every suggestion.
 EMAIL_TYPO_EDITS = 2
 
 
 def _typo_of(new: str, known: set[str]) -> bool:
-    """``new`` is, or nearly is, an address already on record (same domain, a slip or two)."""
-    local, _at, domain = new.casefold().rpartition("@")
+    """``new`` is an address on record with a slip or two (local part or domain).
+
+    Digits are not slips: ``paris1.fr`` to ``paris8.fr`` or ``dupont2@`` is another
+    address, so a difference in digits alone is kept as a change.
+    """
+    new = new.casefold()
+    letters = "".join(c for c in new if not c.isdigit())
     for old in known:
-        old_local, _at2, old_domain = old.rpartition("@")
-        if old_domain == domain and Levenshtein.distance(local, old_local) <= EMAIL_TYPO_EDITS:
+        if Levenshtein.distance(new, old) > EMAIL_TYPO_EDITS:
+            continue
+        if letters != "".join(c for c in old if not c.isdigit()):
             return True
     return False
 

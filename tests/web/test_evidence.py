@@ -53,6 +53,16 @@ def test_pipeline_evidence_reads_as_a_table(pipeline_db: str) -> None:
     assert any(w.startswith("Concordent : courriel (identique)") for w in whys), whys
 
 
+def test_no_suggestion_proposes_a_misspelt_address_on_record(pipeline_db: str) -> None:
+    """fake_1000 has profiles whose e-mail is the record's with a typo ("robebrts.com")."""
+    from rapidfuzz.distance import Levenshtein
+
+    emails = [s for s in _suggestions(pipeline_db) if s.field == "emails"]
+    for s in emails:
+        for old in filter(None, (s.old_value or "").split(", ")):
+            assert Levenshtein.distance(old.casefold(), s.new_value.casefold()) > 2, (old, s)
+
+
 def test_name_only_matches_never_reach_the_high_band(pipeline_db: str) -> None:
     rows = _suggestions(pipeline_db)
     name_only = [s for s in rows if read_match(s.evidence).name_only]
