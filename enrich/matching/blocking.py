@@ -19,6 +19,7 @@ import pandas as pd
 from enrich.matching.fields import _map_unique, _phonetic, prepare
 from enrich.matching.levels import TF_COLUMNS
 
+#: One logger for the whole matcher, named as before the split (log lines unchanged).
 log = logging.getLogger("enrich.matching")
 
 

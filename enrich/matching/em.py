@@ -21,6 +21,7 @@ from enrich.matching.comparison import Comparison, compare
 from enrich.matching.fsmodel import FSModel
 from enrich.matching.levels import LEVELS, TF_FIELDS
 
+#: One logger for the whole matcher, named as before the split (log lines unchanged).
 log = logging.getLogger("enrich.matching")
 
 

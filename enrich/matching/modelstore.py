@@ -22,6 +22,7 @@ from enrich.matching.fsmodel import FSModel
 from enrich.matching.people import _frame, _person_row
 from veille.stages import StageContext, StageResult
 
+#: One logger for the whole matcher, named as before the split (log lines unchanged).
 log = logging.getLogger("enrich.matching")
 
 
