@@ -2,9 +2,10 @@
 
 Why: on ordinary posts the tagger's encoder is most of the time of ``veille tag jobs``. ONNX
 Runtime ran the same merged float32 weights 1.35x to 2.9x faster than torch on CPU (two
-measurements) when each piece is run alone, unpadded (its logits equal torch's to 1e-5 there; on padded batches the
-traced graph's tags differed from torch's, so it is never given padding). Any failure (no
-ONNX Runtime, an export error) leaves :class:`enrich.job_tagger.JobTagger` on torch.
+measurements) when each piece is run alone, unpadded (its logits equal torch's to 1e-5 there;
+on padded batches the traced graph's tags differed from torch's, so it is never given
+padding). Any failure (no ONNX Runtime, an export error) leaves
+:class:`enrich.job_tagger.JobTagger` on torch.
 """
 
 from __future__ import annotations
