@@ -200,6 +200,14 @@ def ordinary_posts(limit: int | None) -> None:
         f"load {load:.1f}s, {len(posts) / elapsed:.0f} texts/s after loading "
         f"({elapsed:.1f}s wall, {cpu:.1f}s CPU; load average {os.getloadavg()[0]:.1f})"
     )
+    from enrich.jobs_prefilter import has_trigger, might_announce_change
+
+    triggered = sum(1 for p in posts if has_trigger(p["text"]))
+    read = sum(1 for p in posts if might_announce_change(p["text"]))
+    print(
+        f"  pre-filter: {triggered} posts hold a trigger expression, {read} pass the gate "
+        "(read by spaCy and the tagger)"
+    )
     for lang in ("fr", "en"):
         pairs = zip(posts, out, strict=True)
         n = sum(1 for p, r in pairs if p["lang"] == lang and r["job_changes"])

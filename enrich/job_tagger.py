@@ -225,12 +225,21 @@ def _token_model(base_dir: Path, rank: int, alpha: float, dropout: float) -> Any
 
 
 class JobTagger:
-    """The merged tagger, ready to tag texts (load it with :func:`load_tagger`)."""
+    """The merged tagger, ready to tag texts (load it with :func:`load_tagger`).
 
-    def __init__(self, model: Any, tokenizer: Any, max_length: int) -> None:
+    With an ONNX Runtime ``session`` (the same merged weights, exported once into the model
+    cache) each piece is run alone, unpadded: on CPU that was 1.35x to 2.9x faster than torch
+    in padded batches (two measurements), and its logits equal torch's to 1e-5. (The traced
+    graph is not used on padded batches: there its tags differed from torch's.)
+    """
+
+    def __init__(
+        self, model: Any, tokenizer: Any, max_length: int, session: Any | None = None
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length
+        self.session = session
 
     def spans(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:
         """Tagged spans of each text (texts longer than the window are cut in sentences).
@@ -256,6 +265,18 @@ class JobTagger:
                 )
                 pieces.append((i, start, piece, sub["input_ids"], sub["offset_mapping"]))
         out: list[list[Span]] = [[] for _ in texts]
+        if self.session is not None:
+            for i, base, piece, ids, offs in pieces:
+                row = np.asarray([ids], dtype=np.int64)
+                feed = {"input_ids": row, "attention_mask": np.ones_like(row)}
+                logits = self.session.run(None, feed)[0][0].astype(np.float64)
+                probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+                probs /= probs.sum(axis=-1, keepdims=True)
+                out[i].extend(
+                    Span(sp.kind, sp.start + base, sp.end + base, sp.text, sp.score)
+                    for sp in decode(piece, offs, probs)
+                )
+            return [sorted(s, key=lambda x: x.start) for s in out]
         self.model.eval()
         with torch.no_grad():
             for idx, input_ids, mask in iter_padded(
@@ -428,7 +449,10 @@ def load_tagger(head_dir: Path = HEAD_DIR) -> JobTagger:
     model = _token_model(base, int(meta["rank"]), float(meta["alpha"]), 0.0)
     load_and_merge(model, model.bert.encoder.layer, head_dir / ADAPTER_WEIGHTS)
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    return JobTagger(model, tokenizer, int(meta.get("max_length", 160)))
+    from enrich.job_tagger_onnx import onnx_session
+
+    session = onnx_session(model, head_dir / ADAPTER_WEIGHTS)
+    return JobTagger(model, tokenizer, int(meta.get("max_length", 160)), session)
 
 
 # ---------------------------------------------------------------------------

@@ -67,8 +67,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     return union(lexicon["strong"]), union(lexicon["weak"]), title_rx
 
 
-def might_announce_change(text: str) -> bool:
-    """Whether ``text`` holds a trigger expression (then the extractor reads it)."""
+def has_trigger(text: str) -> bool:
+    """Whether ``text`` holds a trigger expression of the lexicon."""
     strong, weak, titles = _patterns()
     folded = fold(text or "")
     if strong.search(folded):
@@ -76,28 +76,93 @@ def might_announce_change(text: str) -> bool:
     return bool(weak.search(folded) and titles.search(folded))
 
 
+def might_announce_change(text: str) -> bool:
+    """Whether the extractor should read ``text``: a trigger expression, and the gate agrees.
+
+    The gate (:mod:`enrich.jobs_gate`) is a word n-gram classifier that tells the posts using a
+    trigger word in passing ("Jay Z joined Instagram") from job news; it runs only on the few
+    texts with a trigger.
+    """
+    if not has_trigger(text):
+        return False
+    from enrich.jobs_gate import load_gate
+
+    return load_gate().accepts(text or "")
+
+
 #: Longer texts are cut to their trigger sentences before spaCy and the tagger.
-FOCUS_CHARS = 600
+FOCUS_CHARS = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+#: A piece ending so was cut at an initial or an abbreviation ("David L.", "M.", "Dr."):
+#: it is joined to the next one.
+_NOT_AN_END = re.compile(r"(?:^|[\s(])(?:[A-Z]|[A-Z][a-z]{1,2}|Mme|Mgr|Pr|St|etc)\.$")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` by punctuation, not cut at initials or abbreviations."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        if out and _NOT_AN_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def focus(text: str, max_chars: int = FOCUS_CHARS) -> str:
-    """``text``, or for a long one only its sentences that hold a trigger expression.
+    """``text``, or for a longer one only its sentences that hold a trigger expression.
 
-    Why: a long post (a review, a feed item with its whole body) costs the parser and the
-    tagger in proportion to its length, while a job change sits in the sentences that name
-    it. Sentences are kept whole and in order, so every value read is still a substring of
-    the original text.
+    Why: the parser and, above all, the tagger cost in proportion to the length of what they
+    read (on ordinary posts the tagger's encoder is most of the time), while a job change sits
+    in the sentences that name it; the tagger never pairs spans across sentences anyway.
+    Sentences are kept whole and in order, so every value read is still a substring of the
+    original text.
     """
     if len(text) <= max_chars:
         return text
-    strong, weak, _ = _patterns()
-    kept = [
-        piece
-        for piece in _SENTENCE_END.split(text)
-        if strong.search(fold(piece)) or weak.search(fold(piece))
-    ]
+    strong, weak, titles = _patterns()
+    kept: list[str] = []
+    for piece in sentences(text):
+        folded = fold(piece)
+        hits = [m.span() for m in strong.finditer(folded)]
+        if titles.search(folded):
+            hits += [m.span() for m in weak.finditer(folded)]
+        if not hits:
+            continue
+        if len(piece) <= PIECE_CHARS:
+            kept.append(piece)
+            continue
+        # A run-on "sentence" (a transcript, an e-mail without stops): the words around
+        # each trigger. Folding keeps lengths for Latin text; if not, the piece is kept.
+        if len(folded) != len(piece):
+            kept.append(piece)
+            continue
+        kept.extend(_windows(piece, sorted(hits)))
     return " ".join(kept) or text
+
+
+#: A kept sentence longer than this is cut to the words around its triggers.
+PIECE_CHARS = 500
+WINDOW_CHARS = 200
+
+
+def _windows(piece: str, hits: list[tuple[int, int]]) -> list[str]:
+    """Merged windows of ``WINDOW_CHARS`` around each hit, widened to whole words."""
+    spans: list[list[int]] = []
+    for start, end in hits:
+        a, b = max(0, start - WINDOW_CHARS), min(len(piece), end + WINDOW_CHARS)
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    out = []
+    for a, b in spans:
+        while a > 0 and not piece[a - 1].isspace():
+            a -= 1
+        while b < len(piece) and not piece[b].isspace():
+            b += 1
+        out.append(piece[a:b].strip())
+    return out
 
 
 #: How far before its sentence a trigger may stand for a change the tagger alone read.
@@ -113,5 +178,5 @@ def near_trigger(text: str, sentence: str) -> bool:
     """
     pos = text.find(sentence[:40]) if sentence else -1
     if pos < 0:
-        return might_announce_change(sentence)
-    return might_announce_change(text[max(0, pos - LOOKBACK_CHARS) : pos + len(sentence)])
+        return has_trigger(sentence)
+    return has_trigger(text[max(0, pos - LOOKBACK_CHARS) : pos + len(sentence)])

@@ -199,3 +199,22 @@ def test_committed_tagger_reads_phrasings_and_rejects_trigger_word_negatives() -
         }
     ]
     assert negative == []
+
+
+def test_onnx_runtime_tags_exactly_as_torch(tmp_path) -> None:
+    """The ONNX Runtime path (each piece unpadded) gives the torch path's spans, here on the
+    first labelled sentences of every training file and on one text longer than the window."""
+    from enrich.job_tagger_onnx import onnx_session
+
+    tagger = jt.load_tagger()
+    session = onnx_session(tagger.model, jt.HEAD_DIR / jt.ADAPTER_WEIGHTS, root=tmp_path)
+    assert session is not None
+    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "tagger.onnx").is_file()
+    rows = jt.read_rows(sorted(jt.TRAIN_DIR.glob("*.jsonl")))
+    texts = [r["text"] for r in rows[::60]]
+    texts.append(" ".join(texts[:8]))  # longer than 160 tokens: cut into windows
+    by_torch = jt.JobTagger(tagger.model, tagger.tokenizer, tagger.max_length).spans(texts)
+    by_onnx = jt.JobTagger(tagger.model, tagger.tokenizer, tagger.max_length, session).spans(texts)
+    key = [[(s.kind, s.start, s.end) for s in spans] for spans in by_torch]
+    assert key == [[(s.kind, s.start, s.end) for s in spans] for spans in by_onnx]
+    assert sum(map(len, key)) > 20

@@ -40,6 +40,12 @@ ROWS = _rows()
         ("d4-en-052", "in the hunt for"),  # a vacancy
         ("d4-fr-055", "candidat"),  # a candidacy
         ("d3-fr-038", "ete cite"),  # a rumour
+        ("pol-fr-058", "socialiste ?"),  # a question
+        ("spc3-fr-023", "aout ?"),
+        ("aca-en-023", "elected an honorary"),  # an honour
+        ("aca-fr-028", "honoris causa"),
+        ("fp3-fr-035", "j'occupe"),  # a role merely held
+        ("adm3-en-032", "currently serving"),
     ],
 )
 def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
