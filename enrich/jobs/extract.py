@@ -1,9 +1,13 @@
-"""Job changes read from texts: the rules over spaCy, then the tagger, the vetoes.
+"""Job changes read from texts: the rules over spaCy, then the tagger, the vetoes, the head.
 
 Why this order: the trigger pre-filter (:mod:`enrich.jobs_prefilter`) drops texts that
 cannot announce a change before any model runs; the rules (:mod:`enrich.jobs.rules`) read
 the regular phrasings; the tagger (:mod:`enrich.jobs.merge`) reads the others; the vetoes
-(:mod:`enrich.jobs_vetoes`) drop prizes, protests, firings and rumours whoever read them.
+(:mod:`enrich.jobs_vetoes`) drop prizes, protests, firings and rumours whoever read them;
+last, the change head (:mod:`enrich.jobs_change_head`) embeds the sentence of each change
+left and drops those that tell no move (hard negatives that reuse the trigger words). It is
+last because it is the only step that costs an encoder pass per change: texts without a
+change never reach it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ def extract_job_changes(
     batch_size: int = 32,
     use_tagger: bool = True,
     prefilter: bool = True,
+    change_head: bool | None = None,
 ) -> list[list[JobChangeFound]]:
     """Job changes announced in each text (empty list when none), batched per language.
 
@@ -46,6 +51,8 @@ def extract_job_changes(
     ``prefilter=False`` reads every text, even one without any trigger expression
     (:mod:`enrich.jobs_prefilter`: such texts are skipped by default, and a long text is
     cut to its trigger sentences, which is what makes ordinary posts cheap).
+    ``change_head`` (default: as ``use_tagger``, since both read the installed models)
+    applies the learnt yes/no of :mod:`enrich.jobs_change_head` to each change's sentence.
     """
     if prefilter:
         from enrich.jobs_prefilter import focus, might_announce_change
@@ -60,6 +67,7 @@ def extract_job_changes(
                 batch_size=batch_size,
                 use_tagger=use_tagger,
                 prefilter=False,
+                change_head=change_head,
             )
             out: list[list[JobChangeFound]] = [[] for _ in texts]
             for i, changes in zip(keep, read, strict=True):
@@ -73,7 +81,7 @@ def extract_job_changes(
     from enrich.jobs_prefilter import near_trigger
     from enrich.jobs_vetoes import veto
 
-    return [
+    kept = [
         [
             jc
             for jc in found
@@ -82,6 +90,12 @@ def extract_job_changes(
         ]
         for text, found in zip(texts, results, strict=True)
     ]
+    if use_tagger if change_head is None else change_head:
+        # The one call site of the change head: after every reader and veto, on changes only.
+        from enrich.jobs_change_head import keep_told_changes
+
+        kept = keep_told_changes(kept)
+    return kept
 
 
 def rule_changes(
