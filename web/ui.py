@@ -883,7 +883,7 @@ class MentionParams:
 
 
 def _platforms_and_langs(request: Request) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    from sqlalchemy import distinct, select
+    from sqlalchemy import select
     from sqlmodel import col
 
     from store import report_queries as rq
@@ -891,10 +891,10 @@ def _platforms_and_langs(request: Request) -> tuple[list[str], list[str], list[t
 
     with session_scope(_db(request)) as session:
         platforms = sorted(
-            p for p in session.execute(select(distinct(col(Mention.platform)))).scalars() if p
+            p for p in session.execute(select(col(Mention.platform)).distinct()).scalars() if p
         )
         langs = sorted(
-            x for x in session.execute(select(distinct(col(Mention.lang)))).scalars() if x
+            x for x in session.execute(select(col(Mention.lang)).distinct()).scalars() if x
         )
         rq.ensure_institutions(session, request.app.state.settings)
         insts = sorted((slug, name) for slug, name, _s in rq.institution_names(session).values())
