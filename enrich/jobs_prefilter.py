@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from enrich.sectioned import read_sections
+
 TRIGGERS = Path(__file__).parent / "data" / "jobs_triggers.txt"
 #: Titles the lexicon's weak expressions need beside them, besides the rules' title heads.
 _EXTRA_TITLES = frozenset({"leader", "leaders", "principale"})
@@ -33,22 +35,15 @@ def fold(text: str) -> str:
 def read_lexicon(path: Path = TRIGGERS) -> dict[str, list[str]]:
     """Sections (``strong``, ``weak``) of the trigger file -> their regular expressions."""
     sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], [])
-            continue
-        if current is None:
-            raise ValueError(f"{path}:{n}: an expression before any [section]")
-        expr = "(?:" + line.replace("*", r"[\w-]*") + ")"
-        try:
-            re.compile(expr)
-        except re.error as exc:
-            raise ValueError(f"{path}:{n}: not a regular expression ({exc})") from None
-        current.append(expr)
+    for name, entries in read_sections(path).items():
+        exprs = sections[name] = []
+        for n, line in entries:
+            expr = "(?:" + line.replace("*", r"[\w-]*") + ")"
+            try:
+                re.compile(expr)
+            except re.error as exc:
+                raise ValueError(f"{path}:{n}: not a regular expression ({exc})") from None
+            exprs.append(expr)
     return sections
 
 

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from enrich.sectioned import read_sections
 from veille.query import strip_accents
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "jobs"
@@ -27,21 +28,7 @@ def word_key(word: str) -> str:
 @lru_cache(maxsize=1)
 def sections() -> dict[str, list[str]]:
     """``[name]`` -> its lines (comments and blank lines dropped), from :data:`WORDS`."""
-    out: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for n, raw in enumerate(WORDS.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            if line[1:-1] in out:
-                raise ValueError(f"{WORDS}:{n}: list {line} given twice")
-            current = out.setdefault(line[1:-1], [])
-        elif current is None:
-            raise ValueError(f"{WORDS}:{n}: a word before any [list]")
-        else:
-            current.append(line)
-    return out
+    return {name: [line for _n, line in entries] for name, entries in read_sections(WORDS).items()}
 
 
 def words(name: str) -> frozenset[str]:
