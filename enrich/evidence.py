@@ -2,7 +2,8 @@
 
 Why a module of its own: the matcher (:func:`enrich.matching.evidence_for`)
 writes one entry per compared field, ``{"level", "weight", "values": [alumni,
-profile]}``, plus ``_notes``/``_model``; exact links write ``{"exact": why}``;
+profile], "written": [alumni, profile]}`` (the compared keys, then the values as written),
+plus ``_notes``/``_model``; exact links write ``{"exact": why}``;
 job changes linked through a snapshot write ``{"via_snapshot": id}``.
 :mod:`enrich.suggestions` nests that under ``"match"``. Both the suggestion
 stage (to keep a name-only match out of the high band) and the review page
@@ -34,6 +35,10 @@ class FieldEvidence:
     found_value: str
     level: str
     weight: float | None
+    #: Both values as the records wrote them (accents, capitals), when the matcher kept
+    #: them; ``alumni_value`` / ``found_value`` are the normalised keys it compared.
+    alumni_written: str = ""
+    found_written: str = ""
 
     @property
     def agrees(self) -> bool:
@@ -106,6 +111,9 @@ def read_match(evidence: Any) -> MatchEvidence:
         pair = list(values) if isinstance(values, (list, tuple)) else []
         pair += [None, None]
         weight = data.get("weight")
+        written = data.get("written")
+        shown = list(written) if isinstance(written, (list, tuple)) else []
+        shown += [None, None]
         out.fields.append(
             FieldEvidence(
                 field=str(name),
@@ -113,6 +121,8 @@ def read_match(evidence: Any) -> MatchEvidence:
                 found_value=_text(pair[1]),
                 level=_text(data.get("level")),
                 weight=float(weight) if isinstance(weight, (int, float)) else None,
+                alumni_written=_text(shown[0]),
+                found_written=_text(shown[1]),
             )
         )
     return out

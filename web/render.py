@@ -258,8 +258,8 @@ def evidence_view(evidence: Any) -> EvidenceView:
     rows = [
         EvidenceRow(
             field=label("match_field", f.field),
-            alumni_value=_compared_value(f.field, f.alumni_value),
-            found_value=_compared_value(f.field, f.found_value),
+            alumni_value=_compared_value(f.field, f.alumni_written or f.alumni_value),
+            found_value=_compared_value(f.field, f.found_written or f.found_value),
             agreement=label("match_level", f.level),
             weight=_weight(f.weight),
             agrees=f.agrees,

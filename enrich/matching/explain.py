@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from enrich.matching.comparison import Comparison
+from enrich.matching.fields import WRITTEN_COLUMNS
 from enrich.matching.levels import LEVELS
 from enrich.matching.scoring import Scores
 
@@ -50,6 +51,13 @@ def evidence_for(
             "weight": round(float(w[k]), 3),
             "values": [_plain(av), _plain(pv)],
         }
+        wcol = WRITTEN_COLUMNS.get(fld, "")
+        if wcol in ap.columns and wcol in pp.columns:
+            wa, wp = ap[wcol].iat[a], pp[wcol].iat[p]
+            if fld in ("first_name", "last_name") and bool(cmp.swapped[k]):
+                other = "last_name" if fld == "first_name" else "first_name"
+                wp = pp[WRITTEN_COLUMNS[other]].iat[p]
+            ev[fld]["written"] = [_plain(wa), _plain(wp)]
     if bool(cmp.swapped[k]):
         ev["_notes"] = ["first and last name swapped on the profile"]
     return ev
@@ -77,9 +85,33 @@ def evidence_many(
             pv = [o if s else v for v, o, s in zip(pv, other, swapped.tolist(), strict=True)]
         for ev, lev, wt, x, y in zip(out, lev_names, weights, av, pv, strict=True):
             ev[fld] = {"level": lev, "weight": wt, "values": [x, y]}
+        for ev, written in zip(out, _written(fld, a_rows, p_rows, swapped, ap, pp), strict=False):
+            ev[fld]["written"] = written
     for j in np.flatnonzero(swapped).tolist():
         out[j]["_notes"] = ["first and last name swapped on the profile"]
     return out
+
+
+def _written(
+    fld: str,
+    a_rows: np.ndarray,
+    p_rows: np.ndarray,
+    swapped: np.ndarray,
+    ap: pd.DataFrame,
+    pp: pd.DataFrame,
+) -> list[list[Any]]:
+    """Both values of ``fld`` as the records wrote them, pair by pair (empty when the frames
+    were prepared without them)."""
+    wcol = WRITTEN_COLUMNS.get(fld, "")
+    if wcol not in ap.columns or wcol not in pp.columns:
+        return []
+    wa = _plain_array(ap[wcol].to_numpy()[a_rows])
+    wp = _plain_array(pp[wcol].to_numpy()[p_rows])
+    if fld in ("first_name", "last_name") and swapped.any():
+        other_col = WRITTEN_COLUMNS["last_name" if fld == "first_name" else "first_name"]
+        other = _plain_array(pp[other_col].to_numpy()[p_rows])
+        wp = [o if s else v for v, o, s in zip(wp, other, swapped.tolist(), strict=True)]
+    return [[x, y] for x, y in zip(wa, wp, strict=True)]
 
 
 def _plain_array(values: np.ndarray) -> list[Any]:

@@ -106,6 +106,28 @@ def _phonetic(value: str) -> str:
     return jellyfish.metaphone(v)[:6] if v else ""
 
 
+#: The values as the record wrote them, kept beside the comparison keys for the evidence a
+#: reviewer reads ("Londres", not the key "londres"); never compared.
+WRITTEN_COLUMNS: dict[str, str] = {
+    f: f"w_{f}"
+    for f in (
+        "first_name",
+        "last_name",
+        "birth_date",
+        "email",
+        "city",
+        "postcode",
+        "address",
+        "employer",
+        "job_title",
+        "birth_place",
+        "graduation_year",
+        "linkedin_url",
+        "orcid",
+    )
+}
+
+
 def prepare(df: pd.DataFrame) -> pd.DataFrame:
     """Normalise a frame in alumni-import columns into comparison columns.
 
@@ -153,4 +175,6 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["orcid"] = _map_unique(_col(df, "orcid"), _orcid_one)
     out["ln_phon"] = _map_unique(out["ln"], _phonetic)
     out["fn_phon"] = _map_unique(out["fn"], _phonetic)
+    for field, column in WRITTEN_COLUMNS.items():
+        out[column] = _col(df, field)
     return out

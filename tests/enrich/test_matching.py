@@ -89,10 +89,11 @@ def test_fake_1000_links_with_evidence_one_to_one() -> None:
         ev = lk.evidence
         for field in ("first_name", "last_name", "birth_date", "city", "email"):
             entry = ev[field]
-            assert set(entry) == {"level", "weight", "values"}
+            assert set(entry) == {"level", "weight", "values", "written"}
             assert entry["level"] in (*LEVELS[field], "missing")
             assert isinstance(entry["weight"], float)
             assert len(entry["values"]) == 2
+            assert len(entry["written"]) == 2
         total = sum(e["weight"] for k, e in ev.items() if not k.startswith("_"))
         # the evidence explains the probability: positive net weight for a link
         assert total > 0

@@ -53,6 +53,23 @@ def test_pipeline_evidence_reads_as_a_table(pipeline_db: str) -> None:
     assert any(w.startswith("Concordent : courriel (identique)") for w in whys), whys
 
 
+def test_evidence_shows_values_as_the_records_wrote_them(pipeline_db: str) -> None:
+    """The matcher compares lowercase keys ("martin"); the reviewer reads "Martin"."""
+    rows = _suggestions(pipeline_db)
+    names = [
+        (r.alumni_value, r.found_value)
+        for s in rows
+        for r in evidence_view(s.evidence).rows
+        if r.field == "Nom"
+    ]
+    assert names
+    for alumni, found in names:
+        assert alumni == "—" or alumni != alumni.lower(), names
+        assert found == "—" or found != found.lower(), names
+    keys = [f.alumni_value for s in rows for f in read_match(s.evidence).fields]
+    assert any(k and k == k.lower() and k.isalpha() for k in keys)  # the compared keys stay
+
+
 def test_no_suggestion_proposes_a_misspelt_address_on_record(pipeline_db: str) -> None:
     """fake_1000 has profiles whose e-mail is the record's with a typo ("robebrts.com")."""
     from rapidfuzz.distance import Levenshtein
