@@ -140,3 +140,5 @@ def test_digest_in_english_when_the_locale_says_so(db_url, team_settings, smtp_s
     assert "alerte(s)" not in it.text and "Fenêtre" not in it.text and "seuil" not in it.text
     assert '<html lang="en">' in it.html and "See the alert and its posts" in it.html
     assert "Voir l'alerte" not in it.html
+    # the title stored in French when the alert fired is not repeated under the sentence
+    assert "Pic de volume" not in it.text and "Pic de volume" not in it.html
