@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib
 import io
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from reports.alert_text import rule_sentence, sample_ids, series_of, surface_terms, terms_of
 from reports.charts import as_image
@@ -770,14 +772,30 @@ def _institution_name(session: Any, institution_id: int | None) -> str:
 
 @router.post("/alerts/{alert_id}/ack")
 def alert_ack(request: Request, alert_id: RowId, account: AlertUser) -> Response:
+    return _act_and_flash(
+        request,
+        lambda session: alert_inbox.acknowledge_alert(session, alert_id, account.username),
+        _("Alert acknowledged."),
+        "/alerts",
+    )
+
+
+def _act_and_flash(
+    request: Request, act: Callable[[Session], object], done: str, back: str
+) -> Response:
+    """Run ``act`` in one transaction; flash ``done``, or the refusal in words; go back.
+
+    Why one helper: every small form (acknowledge, correct a label, route by hand) must
+    answer the same way, a refusal named and nothing half-written.
+    """
     try:
         with session_scope(_db(request)) as session:
-            alert_inbox.acknowledge_alert(session, alert_id, account.username)
+            act(session)
     except VeilleError as exc:
         flash(request, error_message(exc), "error")
     else:
-        flash(request, _("Alert acknowledged."), "ok")
-    return redirect(_back(request, "/alerts"))
+        flash(request, done, "ok")
+    return redirect(_back(request, back))
 
 
 @router.post("/alerts/{alert_id}/assign")
@@ -1016,19 +1034,13 @@ def correct_sentiment(
     """A human sentiment label: applied to the mention, kept as a labelled example."""
     from store.labels import add_correction
 
-    try:
-        with session_scope(_db(request)) as session:
-            add_correction(session, mention_id, label_value, account.username)
-    except VeilleError as exc:
-        flash(request, error_message(exc), "error")
-    else:
-        flash(
-            request,
-            _("Sentiment corrected to %(label)s; kept as a labelled example.")
-            % {"label": label("sentiment", label_value)},
-            "ok",
-        )
-    return redirect(_back(request, "/mentions"))
+    return _act_and_flash(
+        request,
+        lambda session: add_correction(session, mention_id, label_value, account.username),
+        _("Sentiment corrected to %(label)s; kept as a labelled example.")
+        % {"label": label("sentiment", label_value)},
+        "/mentions",
+    )
 
 
 @router.post("/mentions/{mention_id}/team")
@@ -1041,19 +1053,14 @@ def correct_team(
     """Route a mention to a team by hand, kept as a labelled example for the router."""
     from store.labels import add_team_correction
 
-    try:
-        with session_scope(_db(request)) as session:
-            add_team_correction(session, mention_id, team, account.username, _teams(request))
-    except VeilleError as exc:
-        flash(request, error_message(exc), "error")
-    else:
-        flash(
-            request,
-            _("Mention routed to %(team)s; kept as a labelled example.")
-            % {"team": label("team", team)},
-            "ok",
-        )
-    return redirect(_back(request, "/mentions"))
+    teams = _teams(request)
+    return _act_and_flash(
+        request,
+        lambda session: add_team_correction(session, mention_id, team, account.username, teams),
+        _("Mention routed to %(team)s; kept as a labelled example.")
+        % {"team": label("team", team)},
+        "/mentions",
+    )
 
 
 @router.get("/mentions/labels")
