@@ -781,20 +781,24 @@ def alert_ack(request: Request, alert_id: RowId, account: AlertUser) -> Response
 
 
 def _act_and_flash(
-    request: Request, act: Callable[[Session], object], done: str, back: str
+    request: Request,
+    act: Callable[[Session], Any],
+    done: str | Callable[[Any], str],
+    back: str,
 ) -> Response:
     """Run ``act`` in one transaction; flash ``done``, or the refusal in words; go back.
 
-    Why one helper: every small form (acknowledge, correct a label, route by hand) must
-    answer the same way, a refusal named and nothing half-written.
+    Why one helper: every small form (acknowledge, assign, correct a label, route by
+    hand) must answer the same way, a refusal named and nothing half-written. ``done``
+    may be a function of what ``act`` returned (read inside the transaction).
     """
     try:
         with session_scope(_db(request)) as session:
-            act(session)
+            result = act(session)
     except VeilleError as exc:
         flash(request, error_message(exc), "error")
     else:
-        flash(request, done, "ok")
+        flash(request, done(result) if callable(done) else done, "ok")
     return redirect(_back(request, back))
 
 
@@ -812,26 +816,27 @@ def alert_assign(
     The alerts list sends the team only: the person and the note stay. A
     new team is a correction the router learns from (in the store).
     """
-    try:
-        with session_scope(_db(request)) as session:
-            alert = alert_inbox.assign_alert(
-                session,
-                alert_id,
-                team or None,
-                _teams(request),
-                assignee=assignee,
-                note=note,
-                actor=account.username,
-            )
-            person = alert.assignee
-    except VeilleError as exc:
-        flash(request, error_message(exc), "error")
-    else:
+    teams = _teams(request)
+
+    def assign(session: Session) -> str | None:
+        alert = alert_inbox.assign_alert(
+            session,
+            alert_id,
+            team or None,
+            teams,
+            assignee=assignee,
+            note=note,
+            actor=account.username,
+        )
+        return alert.assignee
+
+    def said(person: str | None) -> str:
         who = label("team", team) if team else _("nobody")
         if person:
             who = _("%(person)s (%(team)s)") % {"person": person, "team": who}
-        flash(request, _("Alert assigned to %(who)s.") % {"who": who}, "ok")
-    return redirect(_back(request, "/alerts"))
+        return _("Alert assigned to %(who)s.") % {"who": who}
+
+    return _act_and_flash(request, assign, said, "/alerts")
 
 
 def _mention_filter(request: Request, params: MentionParams) -> MentionFilter:

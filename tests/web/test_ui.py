@@ -243,6 +243,7 @@ def test_an_alert_goes_to_a_person_with_a_note(app, seeded, db_url) -> None:
     form = {"team": "it", "assignee": "admin", "note": note}
     assert cm.post(f"/alerts/{seeded.alert}/assign", form).status_code == 303
     page = cm.get(f"/alerts/{seeded.alert}").text
+    assert "Alerte assignée à admin (Informatique)." in page  # the flash names both
     assert "Confiée à <strong>admin</strong> par cm le" in page
     assert "Rappeler la DSI &lt;b&gt;avant&lt;/b&gt; 14 h" in page  # shown as text
     # The alerts list changes the team only: the person and the note stay.
