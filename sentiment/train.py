@@ -75,6 +75,10 @@ class TrainConfig:
     #: Per-language macro-F1 floors; when set, the checkpoint kept maximises the
     #: smallest ``score - floor`` over the selection languages (mean breaks ties).
     floors: dict[str, float] = field(default_factory=dict)
+    #: Also write every evaluated checkpoint to ``out_dir/checkpoints/step-N``, so the
+    #: int8 export of the runners-up can be validated too (the float32 selection and
+    #: the int8 path can disagree by half a point on 324-tweet splits).
+    keep_checkpoints: bool = False
 
 
 def selection_key(scores: dict[str, float], floors: dict[str, float]) -> tuple[float, float]:
@@ -383,6 +387,17 @@ def train(
             history.append({"step": step, "epoch": step / steps_per_epoch, **scores, "mean": mean})
             say(f"eval step {step}: {json.dumps(scores)} mean {mean:.4f}")
             key = selection_key(scores, cfg.floors)
+            if cfg.keep_checkpoints:
+                mark = {"score": mean, "key": key, "step": step, "scores": scores}
+                _write_adapter(
+                    out_dir / "checkpoints" / f"step-{step}",
+                    trainable_state(model),
+                    cfg,
+                    base_dir,
+                    mark,
+                    history,
+                    save_file,
+                )
             if key > best["key"]:
                 best = {"score": mean, "key": key, "step": step, "scores": scores}
                 best_state = trainable_state(model)

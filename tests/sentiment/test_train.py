@@ -113,3 +113,25 @@ def test_extra_folders_add_training_examples_but_never_select(
     wa = load_file(str(tmp_path / "a" / "adapter.safetensors"))
     wb = load_file(str(tmp_path / "b" / "adapter.safetensors"))
     assert any(not torch.equal(wa[k], wb[k]) for k in wa)  # the extra data was trained on
+
+
+def test_kept_checkpoints_hold_every_evaluation_and_the_selected_one_matches(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    """Each evaluated step is written, and the selected step's weights are the adapter's."""
+    import json
+
+    result = train(tiny_umsab, tmp_path / "a", tiny_model_dir, _cfg(keep_checkpoints=True))
+    steps = [h["step"] for h in result["history"]]
+    kept = sorted((tmp_path / "a" / "checkpoints").iterdir(), key=lambda p: int(p.name[5:]))
+    assert [int(p.name[5:]) for p in kept] == steps
+    chosen = tmp_path / "a" / "checkpoints" / f"step-{result['best']['step']}"
+    meta = json.loads((chosen / "adapter_config.json").read_text(encoding="utf-8"))
+    assert meta["selected"]["step"] == result["best"]["step"]
+    wa = load_file(str(tmp_path / "a" / "adapter.safetensors"))
+    wc = load_file(str(chosen / "adapter.safetensors"))
+    for k in wa:
+        assert torch.equal(wa[k], wc[k]), k
+    assert not (tmp_path / "b").exists()
+    train(tiny_umsab, tmp_path / "b", tiny_model_dir, _cfg())
+    assert not (tmp_path / "b" / "checkpoints").exists()

@@ -47,6 +47,9 @@ def train_cmd(
         "semeval2017_4a_en/ or deft2017_fr/. Training only; selection reads --data's val.",
     ),
     extra_cap: int = typer.Option(0, help="At most this many examples per --extra folder."),
+    keep_checkpoints: bool = typer.Option(
+        False, help="Also write each evaluated checkpoint to OUT/checkpoints/step-N."
+    ),
 ) -> None:
     """Fine-tune e5-small with LoRA and write a committed-size adapter.
 
@@ -76,6 +79,7 @@ def train_cmd(
         threads=configure_threads(threads),
         extra_train=[str(p) for p in extra],
         max_train_extra=extra_cap,
+        keep_checkpoints=keep_checkpoints,
     )
     base = ensure_base()
     result = train(data, out, base, cfg, progress=console.print)
@@ -135,6 +139,64 @@ def eval_cmd(
         table.add_row(lang, str(len(examples)), f"{scores[lang]:.4f}")
     console.print(table)
     typer.echo(json.dumps({"split": split, "model": clf.name, "macro_f1": scores}))
+
+
+@sentiment_app.command("validate-int8")
+def validate_int8_cmd(
+    data: Path | None = typer.Option(
+        None, "--data", help="UMSAB-style folder whose val splits are scored (not shipped)."
+    ),
+    head: Path | None = typer.Option(
+        None, "--head", help="Adapter folder (default: the committed sentiment/default_head)."
+    ),
+    languages: str = typer.Option("french,english", help="Comma-separated language folders."),
+    extra: list[Path] = typer.Option(
+        [],
+        "--extra",
+        help="More labelled sets (repeatable): FOLDER/NAME_text.txt + NAME_labels.txt, given "
+        "as FOLDER/NAME, e.g. shared/data/sentiment/tweeteval_val.",
+    ),
+    write: bool = typer.Option(
+        False, "--write", help="Record the verdict and figures in the adapter's config."
+    ),
+) -> None:
+    """Compare the int8 and float32 ONNX exports of an adapter on validation sets.
+
+    int8 becomes the CPU default (``backend = "auto"``) only when it loses at most
+    half a macro-F1 point to float32 on every set; ``--write`` records that verdict.
+    """
+    from sentiment.data import load_umsab, read_split, require_split
+    from sentiment.int8_check import TOLERANCE, check_int8, record
+    from sentiment.model import DEFAULT_HEAD_DIR, install_default_model
+
+    chosen = [x for x in languages.split(",") if x] or None
+    data = require_split(data, "val", chosen)
+    sets = dict(load_umsab(data, "val", chosen))
+    for item in extra:
+        sets[item.name] = read_split(item.parent, item.name)
+    head_dir = head or DEFAULT_HEAD_DIR
+    folder = install_default_model(head_dir=head_dir)
+    check = check_int8(folder, sets)
+    table = Table(title=f"int8 vs float32 ONNX, {folder.name}")
+    for col in ("set", "n", "float32", "int8", "diff", "agreement"):
+        table.add_column(col, justify="left" if col == "set" else "right")
+    for name, items in sets.items():
+        diff = check.int8[name] - check.float32[name]
+        table.add_row(
+            name,
+            str(len(items)),
+            f"{check.float32[name]:.4f}",
+            f"{check.int8[name]:.4f}",
+            f"{diff:+.4f}",
+            f"{check.agreement[name]:.3f}",
+        )
+    console.print(table)
+    verdict = "validated" if check.validated else f"NOT validated (loses > {TOLERANCE})"
+    console.print(f"int8: {verdict}")
+    if write:
+        record(head_dir, check)
+        console.print(f"recorded in {head_dir / 'adapter_config.json'}")
+    typer.echo(json.dumps({"validated": check.validated, **check.as_config()}))
 
 
 @sentiment_app.command("export-labels")
