@@ -18,7 +18,7 @@ of the tweets) is scored by a head trained without it, and the threshold is the 
 keeps :data:`TARGET_RECALL` of the labelled job changes. The curve is written into
 ``head.json``.
 
-Run: ``python -m enrich.jobs_change_head_train --sentiment ../shared/data/sentiment``
+Run: ``veille job-tagger train-change-head --sentiment ../shared/data/sentiment``
 (``--dev`` also counts, on the development tweets, the changes ``tag jobs`` finds with
 and without the head).
 """

@@ -13,7 +13,7 @@ out of training for development: DEFT 2017 val and a seeded sample of 4,500 SemE
 in ten of those tweets does tell a job change ("Rihanna rejoint l'équipe de The Voice"):
 that label noise is accepted, and the threshold is set low for recall.
 
-Run: ``python -m enrich.jobs_gate_train --sentiment ../shared/data/sentiment`` (``--cv`` prints
+Run: ``veille job-tagger train-gate --sentiment ../shared/data/sentiment`` (``--cv`` prints
 the cross-validation by domain first).
 """
 
@@ -142,7 +142,7 @@ def write_gate(path: Path, weights: dict[str, float], bias: float, threshold: fl
     kept = sorted((f, w) for f, w in weights.items() if abs(w) >= MIN_WEIGHT and "\t" not in f)
     head = [
         "# Job-change gate (enrich/jobs_gate.py), written by",
-        "# `python -m enrich.jobs_gate_train --sentiment ../shared/data/sentiment`.",
+        "# `veille job-tagger train-gate --sentiment ../shared/data/sentiment`.",
         "# Logistic regression on binary word unigrams and bigrams of the folded text,",
         "# L2-normalised. Trained on enrich/data/jobs_train/*.jsonl, the dev splits of",
         "# benchmarks/data/jobs_eval.jsonl and, as negatives, the tweets with a trigger word",

@@ -141,6 +141,17 @@ def test_job_tagger_train_names_a_missing_file(tmp_path: Path) -> None:
     assert str(missing) in line and "enrich/data/jobs_train" in line, line
 
 
+def test_job_tagger_gate_and_change_head_training_name_the_missing_corpora(
+    tmp_path: Path,
+) -> None:
+    for command in ("train-gate", "train-change-head"):
+        line = _one_line_error(tmp_path, "job-tagger", command, "--sentiment", str(tmp_path))
+        assert line.startswith("error:") and "deft2017_fr/" in line, line
+        assert "docs/training-data.md" in line and "SOURCES.md" in line, line
+    line = _one_line_error(tmp_path, "sentiment", "validate-int8", "--data", str(tmp_path))
+    assert line.startswith("error:") and "UMSAB" in line, line
+
+
 def test_training_data_doc_exists() -> None:
     doc = (REPO_ROOT / "docs" / "training-data.md").read_text(encoding="utf-8")
     assert "shared/data/sentiment/" in doc and "veille sentiment train" in doc

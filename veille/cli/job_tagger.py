@@ -1,4 +1,4 @@
-"""``veille job-tagger train``: retrain the job-change tagger from labelled sentences."""
+"""``veille job-tagger``: retrain the job-change tagger, its gate and its change head."""
 
 from __future__ import annotations
 
@@ -54,6 +54,56 @@ def train_cmd(
     )
     meta = train_tagger(rows, out, cfg, progress=console.print)
     console.print(f"tagger written to {out} ({meta['sentences']} sentences, {meta['steps']} steps)")
+
+
+def _require_sentiment_dir(sentiment: Path) -> None:
+    if not (sentiment / "deft2017_fr").is_dir() or not (sentiment / "semeval2017_4a_en").is_dir():
+        from sentiment.data import DATA_HINT
+
+        raise DataNotFoundError(
+            f"{sentiment} has no deft2017_fr/ and semeval2017_4a_en/ (their tweets are the "
+            f"ordinary posts to stop): {DATA_HINT}"
+        )
+
+
+@jobs_app.command("train-gate")
+def train_gate_cmd(
+    sentiment: Path = typer.Option(
+        ..., "--sentiment", help="Folder holding deft2017_fr/ and semeval2017_4a_en/."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Gate file (default: the shipped one)."),
+    cv: bool = typer.Option(False, "--cv", help="Cross-validate by domain first."),
+) -> None:
+    """Retrain the cheap gate that stops ordinary posts before spaCy and the tagger."""
+    from enrich.jobs_gate_train import main
+
+    _require_sentiment_dir(sentiment)
+    main(
+        ["--sentiment", str(sentiment)]
+        + (["--out", str(out)] if out else [])
+        + (["--cv"] if cv else [])
+    )
+
+
+@jobs_app.command("train-change-head")
+def train_change_head_cmd(
+    sentiment: Path = typer.Option(
+        ..., "--sentiment", help="Folder holding deft2017_fr/ and semeval2017_4a_en/."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Head folder (default: the shipped one)."),
+    cache: Path | None = typer.Option(None, "--cache", help="npz of embeddings, reused."),
+    dev: bool = typer.Option(False, "--dev", help="Only count changes on the dev tweets."),
+) -> None:
+    """Retrain the change/no-change head that stops trigger sentences with no job change."""
+    from enrich.jobs_change_head_train import main
+
+    _require_sentiment_dir(sentiment)
+    main(
+        ["--sentiment", str(sentiment)]
+        + (["--out", str(out)] if out else [])
+        + (["--cache", str(cache)] if cache else [])
+        + (["--dev"] if dev else [])
+    )
 
 
 def register(app: typer.Typer) -> None:
