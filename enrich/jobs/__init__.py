@@ -24,6 +24,7 @@ The package:
 """
 
 from enrich.jobs.change import (
+    CHANGE_HEAD_VERSION,
     FILTERS_VERSION,
     METHOD,
     RULES_VERSION,
@@ -44,6 +45,7 @@ from enrich.jobs.slots import parse_start_date, read_org, read_title
 from enrich.jobs.stage import job_change_dedupe_key, job_changes_stage, mention_job_change_row
 
 __all__ = [
+    "CHANGE_HEAD_VERSION",
     "DEPARTMENTS",
     "EN_MODELS",
     "FILTERS_VERSION",

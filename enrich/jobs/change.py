@@ -7,15 +7,31 @@ versions everywhere.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from enrich.jobs_change_head import HEAD_DIR, HEAD_WEIGHTS
 
 RULES_VERSION = "jobs-rules-3"
 TAGGER_VERSION = "job-tagger-2"
 #: The trigger pre-filter, vetoes and trigger gate of enrich/jobs_prefilter.py and
 #: enrich/jobs_vetoes.py (their lexicons in enrich/data/jobs_*.txt).
 FILTERS_VERSION = "job-filters-1"
-METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}+{FILTERS_VERSION}"
+
+
+def _change_head_version() -> str:
+    """``change-head@<sha256[:8]>`` of the committed weights: retraining renames it by itself."""
+    try:
+        digest = hashlib.sha256((HEAD_DIR / HEAD_WEIGHTS).read_bytes()).hexdigest()[:8]
+    except OSError:
+        digest = "absent"
+    return f"change-head@{digest}"
+
+
+#: The change/no-change head of enrich/jobs_change_head.py, named by its weights.
+CHANGE_HEAD_VERSION = _change_head_version()
+METHOD = f"text_rules/{RULES_VERSION}+{TAGGER_VERSION}+{FILTERS_VERSION}+{CHANGE_HEAD_VERSION}"
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,14 @@ def test_sentences_of_picks_the_sentence_naming_the_change() -> None:
         "job_changes": [{"person": "Jane Roe", "organization": None, "title": "head coach"}],
     }
     assert sentences_of(row) == ["Jane Roe was named head coach of the club."]
+
+
+def test_the_stored_method_names_the_change_head_by_its_weights():
+    """A change found with another head must not read as found the same way."""
+    import hashlib
+
+    from enrich.jobs import METHOD
+    from enrich.jobs_change_head import HEAD_DIR, HEAD_WEIGHTS
+
+    digest = hashlib.sha256((HEAD_DIR / HEAD_WEIGHTS).read_bytes()).hexdigest()[:8]
+    assert METHOD.startswith("text_rules/") and METHOD.endswith(f"+change-head@{digest}")
