@@ -25,6 +25,8 @@ TOLERANCE = 0.005
 
 #: What the int8 export keeps in float32 (see ``sentiment.model._int8_sensitive_nodes``).
 KEPT_FLOAT32 = "FFN output projections of layers 0-5"
+#: How the other MatMul weights are stored (see ``sentiment.model.quantize_int8``).
+WEIGHTS = "int8 per channel, 7-bit range (reduce_range: no saturation without VNNI)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Int8Check:
             "label_agreement": {k: round(v, 3) for k, v in self.agreement.items()},
             "tolerance": TOLERANCE,
             "kept_float32": KEPT_FLOAT32,
+            "weights": WEIGHTS,
         }
 
 
