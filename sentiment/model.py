@@ -239,7 +239,7 @@ def quantize_int8(src: Path, dst: Path, config: Any, *, reduce_range: bool = Fal
     the AMD EPYC machines seen here) ONNX Runtime multiplies uint8 activations by int8
     weights with ``vpmaddubsw``, whose int16 sums saturate: there the classifier agreed with
     float32 on 93-96 % of validation tweets with 8-bit weights, 97-98 % with 7-bit ones, at
-    the same speed (a VNNI machine had given 97.6 % with 8-bit weights). The routing
+    the same speed (the earlier machine had given 97.6 % with 8-bit weights). The routing
     encoder keeps 8-bit weights: the heads that read it were trained on its output.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
