@@ -387,20 +387,16 @@ def train(
             history.append({"step": step, "epoch": step / steps_per_epoch, **scores, "mean": mean})
             say(f"eval step {step}: {json.dumps(scores)} mean {mean:.4f}")
             key = selection_key(scores, cfg.floors)
+            improved = key > best["key"]
+            if not (improved or cfg.keep_checkpoints):
+                continue
+            mark = {"score": mean, "key": key, "step": step, "scores": scores}
+            state = trainable_state(model)  # one copy serves the checkpoint and the best
             if cfg.keep_checkpoints:
-                mark = {"score": mean, "key": key, "step": step, "scores": scores}
-                _write_adapter(
-                    out_dir / "checkpoints" / f"step-{step}",
-                    trainable_state(model),
-                    cfg,
-                    base_dir,
-                    mark,
-                    history,
-                    save_file,
-                )
-            if key > best["key"]:
-                best = {"score": mean, "key": key, "step": step, "scores": scores}
-                best_state = trainable_state(model)
+                folder = out_dir / "checkpoints" / f"step-{step}"
+                _write_adapter(folder, state, cfg, base_dir, mark, history, save_file)
+            if improved:
+                best, best_state = mark, state
                 _write_adapter(out_dir, best_state, cfg, base_dir, best, history, save_file)
     # Rewrite the config once more so the history is complete.
     _write_adapter(out_dir, best_state, cfg, base_dir, best, history, save_file)
