@@ -18,4 +18,7 @@ export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .
 "$BIN/mypy"
-"$BIN/python" -m pytest "$@"
+# Most of the suite waits (real subprocesses, schedulers' ticks, leases, servers): three
+# workers on two cores keep the CPUs busy. Whole files go to one worker, so module-scoped
+# fixtures (a real pipeline run) are built once. VEILLE_TEST_WORKERS=0 runs in one process.
+"$BIN/python" -m pytest -n "${VEILLE_TEST_WORKERS:-3}" --dist loadfile "$@"

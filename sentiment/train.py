@@ -253,6 +253,29 @@ def extra_examples(cfg: TrainConfig, rng: np.random.Generator) -> list[Example]:
     return out
 
 
+def training_examples(
+    cfg: TrainConfig,
+    train_sets: dict[str, list[Example]],
+    select: list[str],
+    rng: np.random.Generator,
+) -> list[Example]:
+    """Every train split, the languages outside ``select`` capped, then the extra folders.
+
+    Why a cap on the other languages: they are there for transfer, and at full size (1,839
+    each) six of them would outweigh the two languages the model is selected on.
+    """
+    examples: list[Example] = []
+    for lang in sorted(train_sets):
+        items = train_sets[lang]
+        cap = cfg.max_train_other_languages if lang not in select else 0
+        if cap and len(items) > cap:
+            keep = rng.choice(len(items), cap, replace=False)
+            items = [items[i] for i in sorted(keep)]
+        examples.extend(items)
+    examples.extend(extra_examples(cfg, rng))
+    return examples
+
+
 def train(
     data_dir: Path,
     out_dir: Path,
@@ -271,15 +294,7 @@ def train(
     val_sets = load_umsab(data_dir, "val", cfg.languages or None)
     select = [lang for lang in cfg.select_languages if lang in val_sets] or list(val_sets)
     rng = np.random.default_rng(cfg.seed)
-    examples: list[Example] = []
-    for lang in sorted(train_sets):
-        items = train_sets[lang]
-        cap = cfg.max_train_other_languages if lang not in select else 0
-        if cap and len(items) > cap:
-            keep = rng.choice(len(items), cap, replace=False)
-            items = [items[i] for i in sorted(keep)]
-        examples.extend(items)
-    examples.extend(extra_examples(cfg, rng))
+    examples = training_examples(cfg, train_sets, select, rng)
     sources = sorted(train_sets) + [Path(p).name for p in cfg.extra_train]
     say(f"training on {len(examples)} examples from {', '.join(sources)}")
 

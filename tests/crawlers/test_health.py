@@ -22,7 +22,7 @@ from tests.crawlers.conftest import (
 )
 from tests.web.conftest import SECRET, Browser, seed_database
 from veille.cli import app as cli
-from veille.cli._common import state
+from veille.cli._common import console, state
 from veille.config import load_settings
 from veille.query import Document, parse
 from web.app import WebConfig, create_app
@@ -113,7 +113,9 @@ def test_sources_status_cli(db_url: str, replay: Replay, tmp_path: Path, monkeyp
         encoding="utf-8",
     )
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("COLUMNS", "200")
+    # the CLI's console reads COLUMNS once, when first built: set its width itself, so that
+    # the table does not wrap whatever ran before in this process
+    monkeypatch.setattr(console, "width", 200)
     state._settings = None
     result = CliRunner().invoke(cli, ["-c", str(config), "sources", "status"])
     state._settings = None

@@ -135,3 +135,21 @@ def test_kept_checkpoints_hold_every_evaluation_and_the_selected_one_matches(
     assert not (tmp_path / "b").exists()
     train(tiny_umsab, tmp_path / "b", tiny_model_dir, _cfg())
     assert not (tmp_path / "b" / "checkpoints").exists()
+
+
+def test_other_languages_are_capped_and_the_selected_ones_kept_whole(tmp_path: Path):
+    """`--other-cap` samples the languages outside --select; french and english stay whole."""
+    from sentiment.data import load_umsab
+    from sentiment.train import training_examples
+    from tests.sentiment.conftest import write_umsab
+
+    root = write_umsab(tmp_path / "u", languages=("french", "english", "spanish"), n=30)
+    sets = load_umsab(root, "train", None)
+    cfg = _cfg(max_train_other_languages=7)
+    got = training_examples(cfg, sets, ["french", "english"], np.random.default_rng(0))
+    per_lang = {lang: sum(e.language == lang for e in got) for lang in sets}
+    assert per_lang == {"french": 30, "english": 30, "spanish": 7}
+    again = training_examples(cfg, sets, ["french", "english"], np.random.default_rng(0))
+    assert [e.text for e in again] == [e.text for e in got]  # seeded
+    whole = training_examples(_cfg(), sets, ["french", "english"], np.random.default_rng(0))
+    assert len(whole) == 90

@@ -34,6 +34,11 @@ def train_cmd(
         "french,english", help="Comma-separated language folders ('' = all)."
     ),
     select: str = typer.Option("french,english", help="Validation languages used to select."),
+    other_cap: int = typer.Option(
+        0,
+        help="At most this many train examples per language outside --select (seeded sample; "
+        "0 = all), e.g. with --languages '' to add the six other UMSAB languages lightly.",
+    ),
     floors: str = typer.Option(
         "french=0.74,english=0.73",
         help="Macro-F1 floors (lang=F1,...): keep the checkpoint whose weakest language is "
@@ -78,6 +83,7 @@ def train_cmd(
         max_length=max_length,
         languages=chosen,
         select_languages=[x for x in select.split(",") if x],
+        max_train_other_languages=other_cap,
         floors=_parse_floors(floors),
         threads=configure_threads(threads),
         extra_train=[str(p) for p in extra],
