@@ -168,6 +168,11 @@ def html_to_text(fragment: str) -> str:
         doc = lxml_html.fromstring(f"<div>{fragment}</div>")
     except (ValueError, lxml_html.etree.ParserError):
         return html.unescape(re.sub(r"<[^>]+>", " ", fragment)).strip()
+    # Elements whose content is never read as text: code, styles and the XML islands that
+    # office suites paste into CMS pages (``<xml><w:WordDocument>…``, ``<style>/* Style
+    # Definitions */…``). text_content() would keep them, and they would reach the UI.
+    for el in doc.xpath("//script|//style|//template|//noscript|//xml"):
+        el.drop_tree()
     for br in doc.iter("br"):
         br.tail = "\n" + (br.tail or "")
     for p in doc.iter("p"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawlers.http import AddressPolicy, Refused, TokenBucket, check_url, retry_after_seconds
-from crawlers.normalise import canonical_url, content_hash, snowflake_time
+from crawlers.normalise import canonical_url, content_hash, html_to_text, snowflake_time
 
 _seg = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~%", min_size=1, max_size=8)
 _params = st.lists(
@@ -59,6 +60,28 @@ def test_content_hash_ignores_rt_prefix_links_accents_case():
     b = content_hash("l'universite exemple RECRUTE https://t.co/zzz")
     assert a == b and a
     assert content_hash("") == ""
+
+
+def test_html_to_text_never_keeps_code_styles_or_office_xml():
+    """Feed summaries pasted from an office suite carry styles and XML islands, not text."""
+    fragment = (
+        "<p>Prenez rendez-vous</p><xml><w:WordDocument><w:View>Normal</w:View>"
+        "<w:LidThemeAsian>X-NONE</w:LidThemeAsian></w:WordDocument></xml>"
+        "<style>/* Style Definitions */ table.MsoNormalTable{mso-style-name:x}</style>"
+        "<script>alert(1)</script><noscript>js</noscript>au bureau <b>des stages</b>"
+    )
+    assert html_to_text(fragment) == "Prenez rendez-vous au bureau des stages"
+
+
+def test_the_vendored_university_feed_reads_as_plain_french():
+    """Its items, as the crawler stores them, carry none of the Word markup of the raw feed."""
+    import feedparser
+
+    feed = Path(__file__).parents[1] / "fixtures" / "rss" / "unm-backend_univ-paris10_001.rss"
+    texts = [html_to_text(e.get("summary", "")) for e in feedparser.parse(feed).entries]
+    assert "X-NONE" in feed.read_text(encoding="utf-8")  # the raw feed does carry it
+    assert texts and all(t for t in texts)
+    assert not any(m in t for t in texts for m in ("X-NONE", "mso-", "Style Definitions", "<"))
 
 
 def test_snowflake_time_of_a_recorded_tweet():

@@ -88,15 +88,14 @@ def feed_texts() -> list[str]:
     ``tests/fixtures/rss/unm-backend_univ-paris10_001.rss`` (see its SOURCES.md):
     title and summary of each item, markup removed as the crawler stores it.
     """
-    import re
-    from html import unescape
-
     import feedparser
+
+    from crawlers.normalise import html_to_text
 
     feed = FAKE_1000.parents[1] / "rss" / "unm-backend_univ-paris10_001.rss"
     out = []
     for e in feedparser.parse(feed).entries:
-        text = unescape(re.sub(r"<[^>]+>", " ", f"{e.title} {e.get('summary', '')}"))
+        text = f"{html_to_text(e.title)} {html_to_text(e.get('summary', ''))}"
         out.append(" ".join(text.split())[:400])
     return out
 
