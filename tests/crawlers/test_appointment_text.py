@@ -28,3 +28,13 @@ def test_a_title_without_final_punctuation_ends_a_sentence() -> None:
     entry = {"title": "Nomination", "summary": "<p>Mme X est nommée directrice.</p>"}
     assert entry_text(entry) == "Nomination. Mme X est nommée directrice."
     assert entry_text({"title": "Seul titre"}) == "Seul titre"
+
+
+def test_styles_scripts_and_office_xml_are_not_sentences() -> None:
+    summary = (
+        "<p>Mme X est nommée directrice.</p><style>/* Style Definitions */ "
+        "table.MsoNormalTable{mso-style-name:x}</style><XML><w:View>Normal</w:View></XML>"
+        "<script>alert(1)</script><p>M. Y devient doyen.</p>"
+    )
+    text = entry_text({"title": "Nominations", "summary": summary})
+    assert text == "Nominations. Mme X est nommée directrice.\n\nM. Y devient doyen."
