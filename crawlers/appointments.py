@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 
 from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import PoliteClient, polite_client
+from crawlers.normalise import strip_non_text
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
@@ -33,11 +34,6 @@ _TAG = re.compile(r"<[^>]+>")
 
 _BREAK = re.compile(r"<br\s*/?>|</(?:p|li|div|h[1-6]|tr)>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-#: Elements whose content is code or layout, never text (as in
-#: :func:`crawlers.normalise.html_to_text`).
-_NON_TEXT = re.compile(
-    r"<(script|style|noscript|template|xml)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE
-)
 #: A line this short without final punctuation is a label or a name heading the next line.
 _HEAD_WORDS = 5
 
@@ -52,7 +48,7 @@ def _plain(fragment: str) -> str:
     break (which the extractor treats as a sentence boundary) after each line,
     except after a short unpunctuated one, keeps each person with their position.
     """
-    fragment = _NON_TEXT.sub(" ", _COMMENT.sub(" ", fragment))
+    fragment = strip_non_text(_COMMENT.sub(" ", fragment))
     text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", fragment)))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     out: list[str] = []

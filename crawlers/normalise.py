@@ -28,6 +28,14 @@ _TRACKING = re.compile(
 _URL_RE = re.compile(r"https?://\S+")
 _RT_PREFIX = re.compile(r"^\s*RT\s+@\w+:\s*", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+#: Elements whose content is never read as text: code, styles and the XML islands that
+#: office suites paste into CMS pages (``<xml><w:WordDocument>…``, ``<style>/* Style
+#: Definitions */…``). Kept, they would reach the UI and the extractors as words.
+NON_TEXT_ELEMENTS = ("script", "style", "noscript", "template", "xml")
+_NON_TEXT_XPATH = "|".join(f"//{name}" for name in NON_TEXT_ELEMENTS)
+_NON_TEXT_RE = re.compile(
+    rf"<({'|'.join(NON_TEXT_ELEMENTS)})\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE
+)
 _NON_WORD = re.compile(r"[^\w\s]")
 
 
@@ -156,6 +164,14 @@ def needs_cleaning(text: str) -> bool:
     return bool(_URL_RE.search(text) or _RT_PREFIX.match(text))
 
 
+def strip_non_text(fragment: str) -> str:
+    """The HTML fragment without the elements of :data:`NON_TEXT_ELEMENTS` (regex, no parser).
+
+    For readers that work on the markup itself, such as the appointment feeds' line splitter.
+    """
+    return _NON_TEXT_RE.sub(" ", fragment)
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (Mastodon content, feed summaries).
 
@@ -167,11 +183,10 @@ def html_to_text(fragment: str) -> str:
     try:
         doc = lxml_html.fromstring(f"<div>{fragment}</div>")
     except (ValueError, lxml_html.etree.ParserError):
-        return html.unescape(re.sub(r"<[^>]+>", " ", fragment)).strip()
-    # Elements whose content is never read as text: code, styles and the XML islands that
-    # office suites paste into CMS pages (``<xml><w:WordDocument>…``, ``<style>/* Style
-    # Definitions */…``). text_content() would keep them, and they would reach the UI.
-    for el in doc.xpath("//script|//style|//template|//noscript|//xml"):
+        text = re.sub(r"<[^>]+>", " ", strip_non_text(fragment))
+        return _SPACE.sub(" ", html.unescape(text)).strip()
+    # text_content() would keep the content of these elements.
+    for el in doc.xpath(_NON_TEXT_XPATH):
         el.drop_tree()
     for br in doc.iter("br"):
         br.tail = "\n" + (br.tail or "")

@@ -73,6 +73,18 @@ def test_html_to_text_never_keeps_code_styles_or_office_xml():
     assert html_to_text(fragment) == "Prenez rendez-vous au bureau des stages"
 
 
+def test_html_to_text_drops_code_and_styles_when_lxml_cannot_parse(monkeypatch):
+    """The regex fallback, for markup the parser refuses, drops the same elements."""
+    from lxml import html as lxml_html
+
+    def refuse(_markup: str) -> None:
+        raise lxml_html.etree.ParserError("Document is empty")
+
+    monkeypatch.setattr("crawlers.normalise.lxml_html.fromstring", refuse)
+    fragment = "<p>Salle&nbsp;B</p><STYLE>p{color:red}</STYLE><script>x()</script> ouverte"
+    assert html_to_text(fragment) == "Salle B ouverte"
+
+
 def test_the_vendored_university_feed_reads_as_plain_french():
     """Its items, as the crawler stores them, carry none of the Word markup of the raw feed."""
     import feedparser
