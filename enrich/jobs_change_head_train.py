@@ -119,9 +119,13 @@ def curve(
 
 
 def pick_threshold(scores: np.ndarray, y: np.ndarray, target: float = TARGET_RECALL) -> float:
-    """The highest threshold (0.01 steps) whose cross-validated recall is >= ``target``."""
+    """The highest threshold (0.01 steps) whose cross-validated recall is >= ``target``.
+
+    0.0 (keep everything) when even 0.01 loses more changes than ``target`` allows: a head
+    that confident in its mistakes must not quietly drop them.
+    """
     pos = scores[y == 1]
-    best = 0.01
+    best = 0.0
     for t in np.arange(0.01, 1.0, 0.01):
         if (pos >= t).mean() >= target:
             best = float(round(t, 2))

@@ -111,6 +111,13 @@ def test_pick_threshold_is_the_highest_that_keeps_the_target() -> None:
     assert pick_threshold(scores, y, target=0.6) == 0.8
 
 
+def test_pick_threshold_keeps_everything_when_no_step_keeps_the_target() -> None:
+    """Confidently wrong scores (a change at 0.001) must not be cut at the lowest step."""
+    scores = np.array([0.9, 0.8, 0.001, 0.0005])
+    y = np.array([1, 1, 1, 0])
+    assert pick_threshold(scores, y, target=0.99) == 0.0
+
+
 def test_sentences_of_picks_the_sentence_naming_the_change() -> None:
     row = {
         "text": "The club had a long season. Jane Roe was named head coach of the club.",
