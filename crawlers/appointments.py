@@ -22,15 +22,12 @@ from urllib.parse import urljoin
 
 from crawlers.base import Batch, CrawlContext, Target, host_group
 from crawlers.http import PoliteClient, polite_client
-from crawlers.normalise import strip_non_text
+from crawlers.normalise import strip_non_text, strip_tags
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-_TAG = re.compile(r"<[^>]+>")
-
 
 _BREAK = re.compile(r"<br\s*/?>|</(?:p|li|div|h[1-6]|tr)>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -49,7 +46,7 @@ def _plain(fragment: str) -> str:
     except after a short unpunctuated one, keeps each person with their position.
     """
     fragment = strip_non_text(_COMMENT.sub(" ", fragment))
-    text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", fragment)))
+    text = html.unescape(strip_tags(_BREAK.sub("\n", fragment)))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     out: list[str] = []
     glue = False

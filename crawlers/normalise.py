@@ -33,6 +33,7 @@ _SPACE = re.compile(r"\s+")
 #: Definitions */…``). Kept, they would reach the UI and the extractors as words.
 NON_TEXT_ELEMENTS = ("script", "style", "noscript", "template", "xml")
 _NON_TEXT_XPATH = "|".join(f"//{name}" for name in NON_TEXT_ELEMENTS)
+_TAG_RE = re.compile(r"<[^>]+>")
 _NON_TEXT_RE = re.compile(
     rf"<({'|'.join(NON_TEXT_ELEMENTS)})\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE
 )
@@ -164,6 +165,14 @@ def needs_cleaning(text: str) -> bool:
     return bool(_URL_RE.search(text) or _RT_PREFIX.match(text))
 
 
+def strip_tags(fragment: str) -> str:
+    """The markup's tags replaced by spaces (regex, no parser); their text content stays.
+
+    For readers that work on the markup itself, and for HTML that lxml cannot parse.
+    """
+    return _TAG_RE.sub(" ", fragment)
+
+
 def strip_non_text(fragment: str) -> str:
     """The HTML fragment without the elements of :data:`NON_TEXT_ELEMENTS` (regex, no parser).
 
@@ -183,7 +192,7 @@ def html_to_text(fragment: str) -> str:
     try:
         doc = lxml_html.fromstring(f"<div>{fragment}</div>")
     except (ValueError, lxml_html.etree.ParserError):
-        text = re.sub(r"<[^>]+>", " ", strip_non_text(fragment))
+        text = strip_tags(strip_non_text(fragment))
         return _SPACE.sub(" ", html.unescape(text)).strip()
     # text_content() would keep the content of these elements.
     for el in doc.xpath(_NON_TEXT_XPATH):
