@@ -165,7 +165,7 @@ class Router:
         probs = head.predict_proba(x)[:, cols] if cols else np.zeros((len(texts), 0))
         names, protos = self._prototypes()
         sims = x @ protos.T if len(names) else np.zeros((len(texts), 0))
-        return combine(probs, head_teams, sims, names, head.temperature)
+        return combine(probs, head_teams, sims, names, head.temperature, head.proto_weight)
 
     def route_many(self, texts: list[str]) -> list[Route]:
         """Route a batch (the model scores all rule-less texts at once)."""

@@ -11,6 +11,11 @@ for which the public training data has none) are scored against their
 prototype: the mean embedding of their description(s) and example texts.
 A softmax over the cosine similarities of all team prototypes decides how
 much probability goes to those teams; the head shares out the rest.
+
+The same prototypes also act as a prior on the head's own teams
+(``proto_weight`` in ``head.json``, chosen by grouped cross-validation):
+the head learnt from a handful of chatbots and helpdesks, and the team
+descriptions say what each team does whatever the source's phrasing.
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ class Head:
     def temperature(self) -> float:
         """Softmax temperature of the prototype similarities (fitted on training sources)."""
         return float(self.meta.get("proto_temperature", 0.02))
+
+    @property
+    def proto_weight(self) -> float:
+        """Exponent of the prototype prior on the head's teams (0: the head alone)."""
+        return float(self.meta.get("proto_weight", 0.0))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         logits = x @ self.weight.T + self.bias
@@ -153,6 +163,7 @@ def combine(
     sims: np.ndarray,
     proto_teams: Sequence[str],
     temperature: float,
+    proto_weight: float = 0.0,
 ) -> tuple[list[str], np.ndarray]:
     """Probabilities over every routable team (head teams + prototype-only teams).
 
@@ -160,7 +171,8 @@ def combine(
     without dropped ones); ``sims`` are cosine similarities to the prototypes
     of ``proto_teams`` (every active team that has one). Prototype-only teams
     take their zero-shot probability; head teams share out the remaining mass
-    in the head's proportions.
+    in the head's proportions, each weighted by its own zero-shot probability
+    raised to ``proto_weight`` (a product of experts; 0 leaves the head alone).
     """
     teams = list(head_teams) + [t for t in proto_teams if t not in head_teams]
     n = head_probs.shape[0] if head_probs.size else sims.shape[0]
@@ -174,7 +186,15 @@ def combine(
     else:
         rest = np.ones((n, 1), dtype=np.float32)
     if head_teams:
-        hp = head_probs / np.maximum(head_probs.sum(axis=1, keepdims=True), 1e-12)
+        hp = head_probs
+        if proto_weight and sims.size:
+            zs = softmax(sims / temperature)
+            prior = np.ones_like(hp)
+            for j, team in enumerate(head_teams):
+                if team in proto_teams:
+                    prior[:, j] = zs[:, list(proto_teams).index(team)] ** proto_weight
+            hp = hp * np.maximum(prior, 1e-30)
+        hp = hp / np.maximum(hp.sum(axis=1, keepdims=True), 1e-30)
         out[:, : len(head_teams)] = hp * rest
     elif extra:
         out = out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)

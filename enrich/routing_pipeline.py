@@ -22,6 +22,7 @@ from enrich.routing_model import HEAD_DIR, active_head_dir, trained_head_dir
 from enrich.routing_train import (
     HELDOUT_SOURCES,
     EmbeddingCache,
+    Prototypes,
     fit_temperature,
     read_dir,
     train,
@@ -169,14 +170,17 @@ def fit_and_save(
         "sources": sorted(set(ds.sources)),
         "heldout_sources": list(HELDOUT_SOURCES),
     }
-    head, report = train(ds.x, ds.teams, ds.groups, meta=meta, sample_weight=weights)
+    protos: Prototypes | None = None
     if encoder is not None:
         std = merge_standard_teams({})
-        names, protos = prototypes(
+        names, vectors = prototypes(
             encoder, {n: [t.description, t.description_en] for n, t in std.items()}
         )
-        head.meta["proto_temperature"] = fit_temperature(ds.x, ds.teams, names, protos)
-    else:
+        protos = Prototypes(
+            ds.x @ vectors.T, names, fit_temperature(ds.x, ds.teams, names, vectors)
+        )
+    head, report = train(ds.x, ds.teams, ds.groups, meta=meta, sample_weight=weights, protos=protos)
+    if protos is None:  # no encoder, no prototypes: keep the temperature, the head alone
         old = active_head_dir() / "head.json"
         if old.exists():
             import json

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_model import Head, fit_head
+from enrich.routing_model import Head, combine, fit_head
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ HELDOUT_SOURCES = (
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
+#: Exponents tried for the prototype prior on the head's teams (0 = the head alone).
+PROTO_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -204,34 +206,38 @@ def fold_of(groups: Sequence[str], n_folds: int = 5, chunk: int = 50) -> np.ndar
     return np.array([order[k] for k in keys])
 
 
-def grouped_cv(
+def oof_probs(
     x: np.ndarray, y: Sequence[str], groups: Sequence[str], c: float, n_folds: int = 5
-) -> tuple[np.ndarray, list[str]]:
-    """Out-of-fold predictions, a source label never split across folds.
+) -> tuple[list[str], np.ndarray]:
+    """Out-of-fold probabilities over all teams of ``y``, a source label never split.
 
-    Returns ``(top probability, predicted team)`` per line. Whole small labels
-    are held out (e.g. every "library hours" question at once), so the score
-    is that of phrasings and topics the head has not seen, while every team
-    keeps examples in training (leaving out a whole source would leave out the
-    only alumni or IT data).
+    Whole small labels are held out (e.g. every "library hours" question at
+    once), so the score is that of phrasings and topics the head has not seen,
+    while every team keeps examples in training (leaving out a whole source
+    would leave out the only alumni or IT data). Rows of a fold that could not
+    be fitted (fewer than two teams left) stay at zero.
     """
     y_arr = np.asarray(y)
+    classes = sorted(set(y))
     folds = fold_of(groups, n_folds)
-    top = np.zeros(len(y), dtype=np.float32)
-    pred = [""] * len(y)
+    probs = np.zeros((len(y), len(classes)), dtype=np.float32)
     for k in range(n_folds):
         test = folds == k
         train = ~test
         if len(set(y_arr[train])) < 2:
             continue
         head = fit_head(x[train], list(y_arr[train]), c=c)
-        probs = head.predict_proba(x[test])
-        idx = np.flatnonzero(test)
-        for j, row in zip(idx, probs, strict=True):
-            k = int(np.argmax(row))
-            top[j] = float(row[k])
-            pred[j] = head.classes[k]
-    return top, pred
+        cols = np.array([classes.index(t) for t in head.classes])
+        probs[np.ix_(np.flatnonzero(test), cols)] = head.predict_proba(x[test])
+    return classes, probs
+
+
+def _top(classes: Sequence[str], probs: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """``(top probability, predicted team)`` per line; ``""`` where a line was not scored."""
+    scored = probs.sum(axis=1) > 0
+    best = probs.argmax(axis=1)
+    top = np.where(scored, probs.max(axis=1), 0.0).astype(np.float32)
+    return top, [classes[int(k)] if ok else "" for k, ok in zip(best, scored, strict=True)]
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
@@ -265,6 +271,45 @@ def calibrate_threshold(top: np.ndarray, correct: np.ndarray, target: float = 0.
     return best_t
 
 
+@dataclass(frozen=True)
+class Prototypes:
+    """The team prototypes' cosine similarities to each training line, for the prior."""
+
+    sims: np.ndarray  # (n_lines, n_teams)
+    teams: list[str]
+    temperature: float
+
+
+def _choose_proto_weight(
+    y: Sequence[str],
+    oof: tuple[list[str], np.ndarray],
+    protos: Prototypes,
+    weight_grid: Sequence[float],
+    report: dict[str, Any],
+) -> tuple[float, np.ndarray, list[str]]:
+    """The grid's most accurate prior weight on the out-of-fold probabilities (ties: smaller).
+
+    Returns the weight and the out-of-fold ``(top, predicted team)`` it gives,
+    which calibrate the triage threshold.
+    """
+    classes, probs = oof
+    scored = probs.sum(axis=1) > 0
+    gold = np.asarray(y)
+    best: tuple[float, float, np.ndarray, list[str]] | None = None
+    report["cv_proto_weight"] = {}
+    for w in sorted(weight_grid):
+        teams, mixed = combine(probs, classes, protos.sims, protos.teams, protos.temperature, w)
+        mixed[~scored] = 0.0
+        top, pred = _top(teams, mixed)
+        acc = float(np.mean(np.asarray(pred)[scored] == gold[scored])) if scored.any() else 0.0
+        report["cv_proto_weight"][str(w)] = round(acc, 4)
+        log.info("prototype prior weight %g: grouped CV accuracy %.3f", w, acc)
+        if best is None or acc > best[1] + 1e-9:
+            best = (float(w), acc, top, pred)
+    assert best is not None
+    return best[0], best[2], best[3]
+
+
 def train(
     x: np.ndarray,
     y: Sequence[str],
@@ -273,14 +318,23 @@ def train(
     c_grid: Sequence[float] = C_GRID,
     meta: dict[str, Any] | None = None,
     sample_weight: Sequence[float] | None = None,
+    protos: Prototypes | None = None,
+    weight_grid: Sequence[float] = PROTO_WEIGHTS,
 ) -> tuple[Head, dict[str, Any]]:
-    """Choose C by grouped cross-validation accuracy, calibrate the threshold, fit on everything."""
+    """Choose C, then the prototype prior's weight, by grouped cross-validation accuracy;
+    calibrate the threshold on the out-of-fold routes; fit on everything.
+
+    The weight is chosen on the same folds as C, with C fixed (the prior only
+    re-weights the head's out-of-fold probabilities, so no refit is needed).
+    """
     y = list(y)
     report: dict[str, Any] = {"n": len(y), "teams": dict(Counter(y)), "cv": {}}
     best_c, best_score, best_top, best_pred = c_grid[0], -1.0, None, None
+    best_probs: tuple[list[str], np.ndarray] | None = None
     if len(set(groups)) >= 2:
         for c in c_grid:
-            top, pred = grouped_cv(x, y, groups, c)
+            classes, probs = oof_probs(x, y, groups, c)
+            top, pred = _top(classes, probs)
             mask = np.array([p != "" for p in pred])
             gold = [g for g, m in zip(y, mask, strict=True) if m]
             got = [p for p, m in zip(pred, mask, strict=True) if m]
@@ -290,6 +344,12 @@ def train(
             log.info("C=%g grouped CV accuracy %.3f macro-F1 %.3f", c, acc, score)
             if acc > best_score:
                 best_c, best_score, best_top, best_pred = c, acc, top, pred
+                best_probs = (classes, probs)
+    proto_weight = 0.0
+    if protos is not None and best_probs is not None:
+        proto_weight, best_top, best_pred = _choose_proto_weight(
+            y, best_probs, protos, weight_grid, report
+        )
     threshold = 0.5
     if best_top is not None and best_pred is not None:
         mask = np.array([p != "" for p in best_pred])
@@ -298,7 +358,15 @@ def train(
     weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
     head = fit_head(x, y, c=best_c, weights=weights, meta=dict(meta or {}))
     head.meta.update({"threshold": threshold, "cv": report["cv"], "n_train": len(y)})
-    report.update({"C": best_c, "threshold": threshold})
+    if protos is not None:
+        head.meta.update(
+            {
+                "proto_temperature": protos.temperature,
+                "proto_weight": proto_weight,
+                "cv_proto_weight": report.get("cv_proto_weight", {}),
+            }
+        )
+    report.update({"C": best_c, "threshold": threshold, "proto_weight": proto_weight})
     return head, report
 
 

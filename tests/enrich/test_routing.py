@@ -13,8 +13,15 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from enrich.routing import Router, routing_stage, standard_router
-from enrich.routing_model import HEAD_DIR, Head, load_head
-from enrich.routing_train import calibrate_threshold, fold_of, map_label, read_file, train
+from enrich.routing_model import HEAD_DIR, Head, combine, load_head
+from enrich.routing_train import (
+    Prototypes,
+    calibrate_threshold,
+    fold_of,
+    map_label,
+    read_file,
+    train,
+)
 from store.db import session_scope
 from store.models import Mention
 from tests.conftest import make_settings
@@ -126,6 +133,48 @@ def test_training_code_on_a_tiny_random_model(tmp_path) -> None:
     probs = head.predict_proba(centres)
     assert [head.classes[i] for i in probs.argmax(1)] == TINY_TEAMS
     assert np.allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_prototype_prior_reweights_head_teams_and_leaves_them_alone_at_zero() -> None:
+    head = np.array([[0.5, 0.5], [0.9, 0.1]], dtype=np.float32)
+    sims = np.array([[0.1, 0.3, 0.0], [0.1, 0.3, 0.0]], dtype=np.float32)  # hr is closer
+    names = ["it", "hr", "research"]
+    teams, plain = combine(head, ["it", "hr"], sims, names, 0.1)
+    teams_w, mixed = combine(head, ["it", "hr"], sims, names, 0.1, 1.0)
+    assert teams == teams_w == ["it", "hr", "research"]
+    assert np.isclose(plain[0, 0], plain[0, 1])  # the head alone: a tie
+    assert mixed[0, 1] > mixed[0, 0]  # the prior breaks it towards the closer team
+    assert mixed[1, 0] > mixed[1, 1]  # a confident head keeps its answer
+    assert np.allclose(plain[:, 2], mixed[:, 2])  # prototype-only teams keep their share
+    assert np.allclose(mixed.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_training_chooses_the_prior_weight_by_grouped_cv() -> None:
+    """Prototypes that know the teams get weight; the choice is stored with its CV figures."""
+    rng = np.random.default_rng(1)
+    teams = ["it", "hr", "international"]
+    centres = rng.standard_normal((3, 16)).astype(np.float32)
+    # each source phrases a team its own way: the head overfits the source, the prototype does not
+    x, y, groups = [], [], []
+    for src in range(4):
+        shift = rng.standard_normal((3, 16)).astype(np.float32) * 1.2
+        for k, team in enumerate(teams):
+            rows = centres[k] + shift[k] + 0.4 * rng.standard_normal((20, 16))
+            x.append(rows)
+            y += [team] * 20
+            groups += [f"s{src}#{team}"] * 20
+    xs = np.vstack(x).astype(np.float32)
+    xs /= np.linalg.norm(xs, axis=1, keepdims=True)
+    protos = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    head, report = train(
+        xs, y, groups, c_grid=(16.0,), protos=Prototypes(xs @ protos.T, teams, 0.1)
+    )
+    cv = report["cv_proto_weight"]
+    assert set(cv) == {"0.0", "0.25", "0.5", "0.75", "1.0", "1.5", "2.0"}
+    assert report["proto_weight"] > 0 and cv[str(report["proto_weight"])] > cv["0.0"]
+    assert head.proto_weight == report["proto_weight"] and head.temperature == 0.1
+    plain, _ = train(xs, y, groups, c_grid=(16.0,))
+    assert plain.proto_weight == 0.0
 
 
 def test_route_carries_score_runner_up_and_triage(tmp_path) -> None:

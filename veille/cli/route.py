@@ -48,12 +48,14 @@ def train_cmd(
     from enrich.routing_pipeline import collect, fit_and_save
 
     db = state.settings().database_url if corrections and state.config_file().exists() else ""
-    ds = collect(shared_encoder(), data=data, cache=cache, db_url=db, shipped=shipped, cap=cap)
-    folder, report = fit_and_save(ds, out)
+    encoder = shared_encoder()
+    ds = collect(encoder, data=data, cache=cache, db_url=db, shipped=shipped, cap=cap)
+    folder, report = fit_and_save(ds, out, encoder=encoder)
     console.print(
         f"routing head trained on {report['n']} example(s) "
         f"({', '.join(f'{k}: {v}' for k, v in sorted(report['teams'].items()))}); "
-        f"C={report['C']}, triage below {report['threshold']:.2f} -> {folder}",
+        f"C={report['C']}, prototype prior {report['proto_weight']:g}, "
+        f"triage below {report['threshold']:.2f} -> {folder}",
         highlight=False,
     )
 
