@@ -17,6 +17,13 @@ Data (everything in the repository):
   (CC-BY-3.0, crowd-sourced English requests to an assistant), its "work" intents
   (pay, leave, benefits -> hr, 300 lines) and visa questions (-> international, 30),
   mapped through the label map; no CLINC150 line is in training. English only.
+* ``benchmarks/data/routing/heldout_faq.jsonl`` — part 3 (issue 17, round 4), frozen before
+  any training on its sister data: 212 questions of public FAQ pages (187 French, 25 English)
+  of 35 institutions, each a short verbatim quotation with its page's address, labelled by
+  team. The questions of ~90 FAQ pages were collected; whole institutions (registrable
+  domains with ``sha256(domain) % 3 == 0``) were held out, the others train. Teams:
+  student_services 78, it 40, research 28, hr 25, international 20, alumni 17,
+  communications 4. The first held-out part with enough French to be a measure.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -62,6 +69,10 @@ HELDOUT_SHA256 = "fca3d0474374161cc6ddf623ca791904d8a26b93801c55609639ff554b426e
 #: before the head that ships with it was trained (docs/routing.md).
 HELDOUT_CLINC = ROOT / "benchmarks" / "data" / "routing" / "heldout_clinc150.jsonl"
 HELDOUT_CLINC_SHA256 = "d481642fc21d7eac63231de3c45a49c11015829c61e88890eb0c478cb20f064f"
+#: Third part (public FAQ questions, mostly French), frozen before the head that ships with
+#: it was trained (docs/routing.md, round 4).
+HELDOUT_FAQ = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq.jsonl"
+HELDOUT_FAQ_SHA256 = "6c4f17d322145e76c550ae941c5a64eaadac557c6c3cf6ad90ef1215a351061d"
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -150,6 +161,29 @@ def main() -> None:
             f"({router.head.threshold:.2f}): {sum(kept) / len(kept):.4f}"
         )
 
+    digest_faq = hashlib.sha256(HELDOUT_FAQ.read_bytes()).hexdigest()
+    if digest_faq != HELDOUT_FAQ_SHA256:
+        sys.exit(f"{HELDOUT_FAQ} changed (sha256 {digest_faq[:12]}...): it is frozen")
+    faq = read_file(HELDOUT_FAQ)
+    faq_routes = router.route_many([e.text for e in faq])
+    sf = score(
+        [e.team for e in faq],
+        [r.team for r in faq_routes],
+        [e.lang for e in faq],
+        [r.triage for r in faq_routes],
+    )
+    print(
+        f"\nheld-out split, part 3: {HELDOUT_FAQ.relative_to(ROOT)} "
+        f"(sha256 {digest_faq[:12]}...; public FAQ questions of 35 institutions)"
+    )
+    print(format_scores(sf))
+    kept_faq = [r.team == e.team for r, e in zip(faq_routes, faq, strict=True) if not r.triage]
+    if kept_faq:
+        print(
+            f"accuracy of the {len(kept_faq)} routes above the triage threshold: "
+            f"{sum(kept_faq) / len(kept_faq):.4f}"
+        )
+
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
     rss = score(
@@ -180,10 +214,12 @@ def main() -> None:
         f"({args.n / elapsed:.0f}/s; goal < 30 s for 10,000)"
     )
     fr_rss = rss.by_lang.get("fr", (0, 0.0))
+    fr_faq = sf.by_lang.get("fr", (0, 0.0))
     print(
         f"accuracy: {s.accuracy:.4f} (chatbot split, part 1), {sc.accuracy:.4f} (CLINC150, "
-        f"part 2), {sb.accuracy:.4f} (both), {rss.accuracy:.4f} (RSS items); "
-        f"French: {fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
+        f"part 2), {sb.accuracy:.4f} (parts 1+2), {sf.accuracy:.4f} (FAQ, part 3), "
+        f"{rss.accuracy:.4f} (RSS items); French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
+        f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
     )
     print(f"f1: {s.macro_f1:.4f}")
 
