@@ -19,8 +19,8 @@ Data (everything in the repository):
   mapped through the label map; no CLINC150 line is in training. English only.
 * ``benchmarks/data/routing/heldout_faq.jsonl`` — part 3 (issue 17, round 4), frozen before
   any training on its sister data: 212 questions of public FAQ pages (187 French, 25 English)
-  of 35 institutions, each a short verbatim quotation with its page's address, labelled by
-  team. The questions of ~90 FAQ pages were collected; whole institutions (registrable
+  of 29 institutions, each a short verbatim quotation with its page's address, labelled by
+  team. The questions of 164 FAQ pages were collected; whole institutions (registrable
   domains with ``sha256(domain) % 3 == 0``) were held out, the others train. Teams:
   student_services 78, it 40, research 28, hr 25, international 20, alumni 17,
   communications 4. The first held-out part with enough French to be a measure.
@@ -174,7 +174,7 @@ def main() -> None:
     )
     print(
         f"\nheld-out split, part 3: {HELDOUT_FAQ.relative_to(ROOT)} "
-        f"(sha256 {digest_faq[:12]}...; public FAQ questions of 35 institutions)"
+        f"(sha256 {digest_faq[:12]}...; public FAQ questions of 29 institutions)"
     )
     print(format_scores(sf))
     kept_faq = [r.team == e.team for r, e in zip(faq_routes, faq, strict=True) if not r.triage]
