@@ -58,9 +58,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
-from enrich.routing import standard_router  # noqa: E402
+from enrich.routing import Route, standard_router  # noqa: E402
 from enrich.routing_model import HEAD_DIR  # noqa: E402
-from enrich.routing_train import format_scores, read_file, score  # noqa: E402
+from enrich.routing_train import Example, Scores, format_scores, read_file, score  # noqa: E402
 
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).
@@ -102,50 +102,55 @@ def rss_items() -> list[tuple[str, str, str]]:
     return out
 
 
+def frozen(path: Path, sha256: str) -> tuple[list[Example], str]:
+    """A held-out file's examples; the benchmark stops if the file is not the frozen one."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        sys.exit(f"{path} changed (sha256 {digest[:12]}...): the held-out split is frozen")
+    return read_file(path), digest
+
+
+def scored(gold: list[tuple[str, str]], routes: list[Route]) -> Scores:
+    """Scores of ``routes`` against ``(team, lang)`` pairs."""
+    return score(
+        [team for team, _ in gold],
+        [r.team for r in routes],
+        [lang for _, lang in gold],
+        [r.triage for r in routes],
+    )
+
+
+def print_above_threshold(gold: list[str], routes: list[Route], label: str) -> None:
+    kept = [r.team == team for r, team in zip(routes, gold, strict=True) if not r.triage]
+    if kept:
+        print(
+            f"accuracy of the {len(kept)} routes above the triage threshold ({label}): "
+            f"{sum(kept) / len(kept):.4f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=10_000, help="mentions to route for the timing")
     args = ap.parse_args()
 
-    digest = hashlib.sha256(HELDOUT.read_bytes()).hexdigest()
-    if digest != HELDOUT_SHA256:
-        sys.exit(f"{HELDOUT} changed (sha256 {digest[:12]}...): the held-out split is frozen")
-    digest_clinc = hashlib.sha256(HELDOUT_CLINC.read_bytes()).hexdigest()
-    if digest_clinc != HELDOUT_CLINC_SHA256:
-        sys.exit(f"{HELDOUT_CLINC} changed (sha256 {digest_clinc[:12]}...): it is frozen")
-    examples = read_file(HELDOUT)
-    clinc = read_file(HELDOUT_CLINC)
+    examples, digest = frozen(HELDOUT, HELDOUT_SHA256)
+    clinc, digest_clinc = frozen(HELDOUT_CLINC, HELDOUT_CLINC_SHA256)
+    faq, digest_faq = frozen(HELDOUT_FAQ, HELDOUT_FAQ_SHA256)
     router = standard_router(head_dir=HEAD_DIR)  # the shipped head, never a local retrain
     router.route("warm-up")  # loads the encoder and the head
     routes = router.route_many([e.text for e in examples])
     clinc_routes = router.route_many([e.text for e in clinc])
-    s = score(
-        [e.team for e in examples],
-        [r.team for r in routes],
-        [e.lang for e in examples],
-        [r.triage for r in routes],
-    )
+    s = scored([(e.team, e.lang) for e in examples], routes)
     print(f"held-out split, part 1: {HELDOUT.relative_to(ROOT)} (sha256 {digest[:12]}...)")
     print(format_scores(s))
-    sc = score(
-        [e.team for e in clinc],
-        [r.team for r in clinc_routes],
-        [e.lang for e in clinc],
-        [r.triage for r in clinc_routes],
-    )
+    sc = scored([(e.team, e.lang) for e in clinc], clinc_routes)
     print(
         f"\nheld-out split, part 2: {HELDOUT_CLINC.relative_to(ROOT)} "
         f"(sha256 {digest_clinc[:12]}...; CLINC150 work requests and visa questions)"
     )
     print(format_scores(sc))
-    both = examples + clinc
-    both_routes = routes + clinc_routes
-    sb = score(
-        [e.team for e in both],
-        [r.team for r in both_routes],
-        [e.lang for e in both],
-        [r.triage for r in both_routes],
-    )
+    sb = scored([(e.team, e.lang) for e in examples + clinc], routes + clinc_routes)
     print("\nheld-out split, both parts:")
     print(format_scores(sb))
     by_method: dict[str, int] = {}
@@ -154,44 +159,20 @@ def main() -> None:
     print(f"routed by: {by_method}")
     fr = s.by_lang.get("fr", (0, 0.0))
     print(f"French: {fr[0]} line(s) only, accuracy {fr[1]:.4f}: too few to be a measure")
-    kept = [r.team == e.team for r, e in zip(routes, examples, strict=True) if not r.triage]
-    if kept:
-        print(
-            f"accuracy of the {len(kept)} routes above the triage threshold "
-            f"({router.head.threshold:.2f}): {sum(kept) / len(kept):.4f}"
-        )
+    print_above_threshold([e.team for e in examples], routes, f"{router.head.threshold:.2f}")
 
-    digest_faq = hashlib.sha256(HELDOUT_FAQ.read_bytes()).hexdigest()
-    if digest_faq != HELDOUT_FAQ_SHA256:
-        sys.exit(f"{HELDOUT_FAQ} changed (sha256 {digest_faq[:12]}...): it is frozen")
-    faq = read_file(HELDOUT_FAQ)
     faq_routes = router.route_many([e.text for e in faq])
-    sf = score(
-        [e.team for e in faq],
-        [r.team for r in faq_routes],
-        [e.lang for e in faq],
-        [r.triage for r in faq_routes],
-    )
+    sf = scored([(e.team, e.lang) for e in faq], faq_routes)
     print(
         f"\nheld-out split, part 3: {HELDOUT_FAQ.relative_to(ROOT)} "
         f"(sha256 {digest_faq[:12]}...; public FAQ questions of 29 institutions)"
     )
     print(format_scores(sf))
-    kept_faq = [r.team == e.team for r, e in zip(faq_routes, faq, strict=True) if not r.triage]
-    if kept_faq:
-        print(
-            f"accuracy of the {len(kept_faq)} routes above the triage threshold: "
-            f"{sum(kept_faq) / len(kept_faq):.4f}"
-        )
+    print_above_threshold([e.team for e in faq], faq_routes, "part 3")
 
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
-    rss = score(
-        [team for _, team, _ in items],
-        [r.team for r in rss_routes],
-        [lang for _, _, lang in items],
-        [r.triage for r in rss_routes],
-    )
+    rss = scored([(team, lang) for _, team, lang in items], rss_routes)
     print(f"\nsecond held-out set: {len(items)} labelled French university news items (RSS)")
     print(format_scores(rss))
 
