@@ -141,15 +141,21 @@ def test_start_run_claims_each_tick_once(db_url: str) -> None:
         assert [r.id for r in recent_runs(s, limit=1)] == [other.id]
 
 
+#: Tests of expiry give each lease operation this long, not the 1 s a 3 s lease gets by
+#: default: the suite runs three workers on two cores, and a first SQLite operation once took
+#: longer than 1 s there (the acquire then failed as a timeout, which these tests are not about).
+EXPIRY_TEST_TIMEOUT = 5.0
+
+
 def test_mark_interrupted_closes_runs_of_earlier_terms_on_any_host(db_url: str) -> None:
-    old = lease_for(db_url, host="host-a", ttl=3)
+    old = lease_for(db_url, host="host-a", ttl=3, timeout=EXPIRY_TEST_TIMEOUT)
     assert old.acquire() and old.term is not None
     with session_scope(db_url) as s:
         # A run of the old leader on another host, and one left by an older veille.
         theirs = start_run(s, "nlp", "t1", "host-a", 999_999, term=old.term)
         legacy = start_run(s, "nlp", "t2", "host-a", 999_998)
     old.forget()  # the old leader went silent
-    new = lease_for(db_url, host="host-b", ttl=3)
+    new = lease_for(db_url, host="host-b", ttl=3, timeout=EXPIRY_TEST_TIMEOUT)
     assert not new.acquire()  # not before the lease expired
     time.sleep(3.2)
     assert new.acquire() and new.term is not None
@@ -408,8 +414,8 @@ def test_once_refuses_while_another_scheduler_leads(db_url: str, write_config) -
 
 
 def test_lease_is_exclusive_until_released_or_expired(db_url: str) -> None:
-    a = DatabaseLease(db_url, host="a", ttl=3)
-    b = DatabaseLease(db_url, host="b", ttl=3)
+    a = DatabaseLease(db_url, host="a", ttl=3, timeout=EXPIRY_TEST_TIMEOUT)
+    b = DatabaseLease(db_url, host="b", ttl=3, timeout=EXPIRY_TEST_TIMEOUT)
     assert a.acquire() and a.held() and a.term is not None
     generation = a.term.generation
     assert not b.acquire() and not b.held()
