@@ -58,7 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
-from enrich.routing import Route, standard_router  # noqa: E402
+from crawlers.normalise import html_to_text  # noqa: E402
+from enrich.routing import Route, mention_text, standard_router  # noqa: E402
 from enrich.routing_model import HEAD_DIR  # noqa: E402
 from enrich.routing_train import Example, Scores, format_scores, read_file, score  # noqa: E402
 
@@ -79,10 +80,13 @@ RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
 
 
 def rss_items() -> list[tuple[str, str, str]]:
-    """``(text, team, lang)`` of the labelled RSS items: title + summary, as a mention reads."""
-    import html
+    """``(text, team, lang)`` of the labelled RSS items, read as veille reads a feed item.
+
+    Title and content (or summary) through the crawler's ``html_to_text``, then
+    routing's ``mention_text``. Until 2026-12-03 this read the summary with a regex,
+    which kept office-paste junk ("Normal 0 21 false ...") and split words at inline tags.
+    """
     import json
-    import re
 
     import feedparser
 
@@ -97,8 +101,12 @@ def rss_items() -> list[tuple[str, str, str]]:
         entry = feeds[row["file"]][row["index"]]
         if entry.get("title", "") != row["title"]:
             sys.exit(f"{row['file']} item {row['index']} is not {row['title']!r}")
-        summary = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(entry.get("summary", ""))).split())
-        out.append((f"{row['title']} {summary}".strip(), row["team"], row["lang"]))
+        content = " ".join(c.get("value", "") for c in entry.get("content") or [])
+        mention = {
+            "title": html_to_text(entry.get("title", "")),
+            "text": html_to_text(content or entry.get("summary", "")),
+        }
+        out.append((mention_text(mention), row["team"], row["lang"]))
     return out
 
 
