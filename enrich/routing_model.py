@@ -178,8 +178,8 @@ def combine(
     n = head_probs.shape[0] if head_probs.size else sims.shape[0]
     out = np.zeros((n, len(teams)), dtype=np.float32)
     extra = [i for i, t in enumerate(proto_teams) if t not in head_teams]
-    if extra and sims.size:
-        zs = softmax(sims / temperature)
+    zs = softmax(sims / temperature) if sims.size and (extra or proto_weight) else None
+    if extra and zs is not None:
         extra_mass = zs[:, extra]
         out[:, len(head_teams) :] = extra_mass
         rest = 1.0 - extra_mass.sum(axis=1, keepdims=True)
@@ -187,12 +187,12 @@ def combine(
         rest = np.ones((n, 1), dtype=np.float32)
     if head_teams:
         hp = head_probs
-        if proto_weight and sims.size:
-            zs = softmax(sims / temperature)
+        if proto_weight and zs is not None:
             prior = np.ones_like(hp)
+            column = {t: i for i, t in enumerate(proto_teams)}
             for j, team in enumerate(head_teams):
-                if team in proto_teams:
-                    prior[:, j] = zs[:, list(proto_teams).index(team)] ** proto_weight
+                if team in column:
+                    prior[:, j] = zs[:, column[team]] ** proto_weight
             hp = hp * np.maximum(prior, 1e-30)
         hp = hp / np.maximum(hp.sum(axis=1, keepdims=True), 1e-30)
         out[:, : len(head_teams)] = hp * rest

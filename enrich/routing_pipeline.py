@@ -176,9 +176,8 @@ def fit_and_save(
         names, vectors = prototypes(
             encoder, {n: [t.description, t.description_en] for n, t in std.items()}
         )
-        protos = Prototypes(
-            ds.x @ vectors.T, names, fit_temperature(ds.x, ds.teams, names, vectors)
-        )
+        sims = ds.x @ vectors.T
+        protos = Prototypes(sims, names, fit_temperature(sims, ds.teams, names))
     head, report = train(ds.x, ds.teams, ds.groups, meta=meta, sample_weight=weights, protos=protos)
     if protos is None:  # no encoder, no prototypes: keep the temperature, the head alone
         old = active_head_dir() / "head.json"

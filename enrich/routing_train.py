@@ -370,11 +370,10 @@ def train(
     return head, report
 
 
-def fit_temperature(
-    x: np.ndarray, y: Sequence[str], names: Sequence[str], protos: np.ndarray
-) -> float:
+def fit_temperature(sims: np.ndarray, y: Sequence[str], names: Sequence[str]) -> float:
     """Softmax temperature of prototype similarities that best predicts the training teams.
 
+    ``sims``: each training line's cosine similarity to the prototypes of ``names``.
     Zero-shot scoring (description vs text) is only used for teams the head has
     no data for; this fits how peaked it is on the teams that do have data.
     """
@@ -384,11 +383,11 @@ def fit_temperature(
     rows = [i for i, t in enumerate(y) if t in idx]
     if not rows:
         return 0.02
-    sims = x[rows] @ protos.T
+    known = sims[rows]
     gold = np.array([idx[y[i]] for i in rows])
     best_t, best_ll = 0.02, -np.inf
     for t in (0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08):
-        p = softmax(sims / t)[np.arange(len(rows)), gold]
+        p = softmax(known / t)[np.arange(len(rows)), gold]
         ll = float(np.mean(np.log(np.maximum(p, 1e-9))))
         if ll > best_ll:
             best_t, best_ll = t, ll
