@@ -24,6 +24,10 @@ Data (everything in the repository):
   domains with ``sha256(domain) % 3 == 0``) were held out, the others train. Teams:
   student_services 78, it 40, research 28, hr 25, international 20, alumni 17,
   communications 4. The first held-out part with enough French to be a measure.
+* ``benchmarks/data/routing/heldout_faq2.jsonl`` — part 4 (issue 17, round 5), frozen before
+  the round-5 head was chosen and never trained on: 100 French questions of public FAQ pages
+  of 37 institutions none of the earlier parts or training files came from (France, Belgium,
+  Switzerland, Canada): student_services 46, international 26, research 18, hr 7, it 3.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -74,6 +78,10 @@ HELDOUT_CLINC_SHA256 = "d481642fc21d7eac63231de3c45a49c11015829c61e88890eb0c478c
 #: it was trained (docs/routing.md, round 4).
 HELDOUT_FAQ = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq.jsonl"
 HELDOUT_FAQ_SHA256 = "6c4f17d322145e76c550ae941c5a64eaadac557c6c3cf6ad90ef1215a351061d"
+#: Fourth part (public FAQ questions of 37 other institutions, all French), frozen before the
+#: head that ships with it was chosen (docs/routing.md, round 5).
+HELDOUT_FAQ2 = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq2.jsonl"
+HELDOUT_FAQ2_SHA256 = "6fa26d9b4c2f747692f5c219b1914b08e2fa972ba6a99602ba915d5112424eb2"
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -178,6 +186,16 @@ def main() -> None:
     print(format_scores(sf))
     print_above_threshold([e.team for e in faq], faq_routes, "part 3")
 
+    faq2, digest_faq2 = frozen(HELDOUT_FAQ2, HELDOUT_FAQ2_SHA256)
+    faq2_routes = router.route_many([e.text for e in faq2])
+    sf2 = scored([(e.team, e.lang) for e in faq2], faq2_routes)
+    print(
+        f"\nheld-out split, part 4: {HELDOUT_FAQ2.relative_to(ROOT)} "
+        f"(sha256 {digest_faq2[:12]}...; French FAQ questions of 37 other institutions)"
+    )
+    print(format_scores(sf2))
+    print_above_threshold([e.team for e in faq2], faq2_routes, "part 4")
+
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
     rss = scored([(team, lang) for _, team, lang in items], rss_routes)
@@ -207,6 +225,7 @@ def main() -> None:
     print(
         f"accuracy: {s.accuracy:.4f} (chatbot split, part 1), {sc.accuracy:.4f} (CLINC150, "
         f"part 2), {sb.accuracy:.4f} (parts 1+2), {sf.accuracy:.4f} (FAQ, part 3), "
+        f"{sf2.accuracy:.4f} (French FAQ, part 4), "
         f"{rss.accuracy:.4f} (RSS items); French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
     )
