@@ -117,7 +117,8 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for line in (data / "jobs_test.jsonl").read_text(encoding="utf-8").splitlines()
+        for name in ("jobs_test.jsonl", "jobs_test2.jsonl")
+        for line in (data / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     dev = [
@@ -156,7 +157,7 @@ def _page(url: str) -> str:
 
 
 def test_frozen_test_split_is_unchanged() -> None:
-    """The frozen split is scored once per release: its bytes never move (the digest and
+    """The frozen splits are scored once per release: their bytes never move (the digest and
     size recorded in ``benchmarks/jobs_eval.py`` and ``benchmarks/README.md``)."""
     import hashlib
     import re
@@ -164,13 +165,14 @@ def test_frozen_test_split_is_unchanged() -> None:
 
     bench = Path(__file__).resolve().parents[2] / "benchmarks"
     script = (bench / "jobs_eval.py").read_text(encoding="utf-8")
-    digest = re.search(r'TEST_SHA256 = "([0-9a-f]{64})"', script)
-    lines = re.search(r"TEST_LINES = (\d+)", script)
-    assert digest and lines
-    blob = (bench / "data" / "jobs_test.jsonl").read_bytes()
-    assert hashlib.sha256(blob).hexdigest() == digest.group(1)
-    assert len(blob.decode("utf-8").splitlines()) == int(lines.group(1))
-    assert digest.group(1) in (bench / "README.md").read_text(encoding="utf-8")
+    for prefix, name in (("TEST", "jobs_test.jsonl"), ("TEST2", "jobs_test2.jsonl")):
+        digest = re.search(rf'{prefix}_SHA256 = "([0-9a-f]{{64}})"', script)
+        lines = re.search(rf"{prefix}_LINES = (\d+)", script)
+        assert digest and lines, prefix
+        blob = (bench / "data" / name).read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == digest.group(1)
+        assert len(blob.decode("utf-8").splitlines()) == int(lines.group(1))
+        assert digest.group(1) in (bench / "README.md").read_text(encoding="utf-8")
 
 
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
