@@ -46,6 +46,16 @@ ROWS = _rows()
         ("aca-fr-028", "honoris causa"),
         ("fp3-fr-035", "j'occupe"),  # a role merely held
         ("adm3-en-032", "currently serving"),
+        # round 5, fresh websites (enrich/data/jobs_train/fresh_sites.jsonl)
+        ("ne-en-036", "become a dad"),  # a family role
+        ("ne-en-007", "is joined in the"),  # a sports list
+        ("nf-fr-086", "deviendra conductor laureate"),  # an honorary title
+        ("np-en-023", "year into my new job"),  # a job already held
+        ("ne-en-065", "offered to be"),  # an offer not taken up
+        ("nf-fr-094", "me propose d'etre"),
+        ("ne-en-044", "pressure from"),  # a call to appoint
+        ("ne-en-066", "need someone"),  # a vacancy
+        ("np-en-006", "my last day"),  # a departure
     ],
 )
 def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
@@ -54,9 +64,12 @@ def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> No
     assert veto(row["text"]) == why
 
 
-@pytest.mark.parametrize("row_id", ["pol-en-009", "pol-en-035", "spc3-fr-059", "fr-033"])
+@pytest.mark.parametrize(
+    "row_id", ["pol-en-009", "pol-en-035", "spc3-fr-059", "fr-033", "ne-en-115", "nf-fr-082"]
+)
 def test_an_appointment_beside_a_departure_or_candidacy_stays(row_id: str) -> None:
-    """ "re-appointed ... after she resigned", "seul candidat ... a été réélu"."""
+    """ "re-appointed ... after she resigned", "seul candidat ... a été réélu", "voted
+    Wednesday to hire ... while it conducts a national search", "arrache la mairie"."""
     row = ROWS[row_id]
     assert row["job_changes"]
     assert veto(row["text"]) is None
