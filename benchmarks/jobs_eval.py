@@ -41,7 +41,8 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
 Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2] [--file F.jsonl]
-[--show-errors]``; the last line is ``f1: X``, the mean of the organisation and title F1 of veille's extractor on the set.
+[--show-errors]``; the last line is ``f1: X``, the mean of the organisation and title F1 of
+veille's extractor on the set.
 """
 
 from __future__ import annotations
