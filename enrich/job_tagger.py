@@ -161,6 +161,10 @@ def augment_rows(
                     pool = pools.get((row.get("lang", ""), fld), [])
                     if value and value not in mapping and pool:
                         mapping[value] = rng.choice(pool)
+            if not mapping:
+                # Nothing to swap ("Today was my first day at a new job": every field null);
+                # an identical copy would only weigh the line twice.
+                break
             # Longest first, so "Université Paris-Saclay" is replaced before "Paris".
             pattern = re.compile("|".join(re.escape(v) for v in sorted(mapping, key=len)[::-1]))
             new_text = pattern.sub(partial(_swap, mapping), text)

@@ -53,9 +53,15 @@ def test_augmented_copies_swap_values_and_keep_them_substrings() -> None:
             "job_changes": [{"person": "Bob Ray", "organization": "Globex", "title": "CFO"}],
         },
         {"lang": "en", "text": "Ann Lee was nominated for an award.", "job_changes": []},
+        # a first-person change with every field null: nothing to swap, so no copy
+        {
+            "lang": "en",
+            "text": "Today was my first day at a new job.",
+            "job_changes": [{"person": None, "organization": None, "title": None}],
+        },
     ]
     copies = jt.augment_rows(rows, 3, random.Random(1))
-    assert len(copies) == 6  # negatives are not copied
+    assert len(copies) == 6  # negatives and rows with nothing to swap are not copied
     for row in copies:
         for change in row["job_changes"]:
             for value in change.values():
