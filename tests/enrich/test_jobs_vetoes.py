@@ -56,6 +56,7 @@ ROWS = _rows()
         ("ne-en-044", "pressure from"),  # a call to appoint
         ("ne-en-066", "need someone"),  # a vacancy
         ("np-en-006", "my last day"),  # a departure
+        ("r6-fr-125", "terminera son mandat"),  # a term ending (fresh_sites2.jsonl)
     ],
 )
 def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
