@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
 from crawlers.normalise import html_to_text  # noqa: E402
-from enrich.routing import Route, mention_text, standard_router  # noqa: E402
+from enrich.routing import Route, Router, mention_text, standard_router  # noqa: E402
 from enrich.routing_model import HEAD_DIR  # noqa: E402
 from enrich.routing_train import Example, Scores, format_scores, read_file, score  # noqa: E402
 
@@ -145,6 +145,20 @@ def print_above_threshold(gold: list[str], routes: list[Route], label: str) -> N
         )
 
 
+def report_part(
+    router: Router, examples: list[Example], path: Path, digest: str, part: int, what: str
+) -> Scores:
+    """Route one frozen held-out part, print its scores and its above-threshold accuracy."""
+    routes = router.route_many([e.text for e in examples])
+    scores = scored([(e.team, e.lang) for e in examples], routes)
+    print(
+        f"\nheld-out split, part {part}: {path.relative_to(ROOT)} (sha256 {digest[:12]}...; {what})"
+    )
+    print(format_scores(scores))
+    print_above_threshold([e.team for e in examples], routes, f"part {part}")
+    return scores
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=10_000, help="mentions to route for the timing")
@@ -177,24 +191,13 @@ def main() -> None:
     print(f"French: {fr[0]} line(s) only, accuracy {fr[1]:.4f}: too few to be a measure")
     print_above_threshold([e.team for e in examples], routes, f"{router.head.threshold:.2f}")
 
-    faq_routes = router.route_many([e.text for e in faq])
-    sf = scored([(e.team, e.lang) for e in faq], faq_routes)
-    print(
-        f"\nheld-out split, part 3: {HELDOUT_FAQ.relative_to(ROOT)} "
-        f"(sha256 {digest_faq[:12]}...; public FAQ questions of 29 institutions)"
+    sf = report_part(
+        router, faq, HELDOUT_FAQ, digest_faq, 3, "public FAQ questions of 29 institutions"
     )
-    print(format_scores(sf))
-    print_above_threshold([e.team for e in faq], faq_routes, "part 3")
-
     faq2, digest_faq2 = frozen(HELDOUT_FAQ2, HELDOUT_FAQ2_SHA256)
-    faq2_routes = router.route_many([e.text for e in faq2])
-    sf2 = scored([(e.team, e.lang) for e in faq2], faq2_routes)
-    print(
-        f"\nheld-out split, part 4: {HELDOUT_FAQ2.relative_to(ROOT)} "
-        f"(sha256 {digest_faq2[:12]}...; French FAQ questions of 37 other institutions)"
+    sf2 = report_part(
+        router, faq2, HELDOUT_FAQ2, digest_faq2, 4, "French FAQ questions of 37 other institutions"
     )
-    print(format_scores(sf2))
-    print_above_threshold([e.team for e in faq2], faq2_routes, "part 4")
 
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
