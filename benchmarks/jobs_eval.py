@@ -40,7 +40,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3] [--file F.jsonl]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4] [--file F.jsonl]
 [--show-errors]``; the last line is ``f1: X``, the mean of the organisation and title F1 of
 veille's extractor on the set.
 """
@@ -75,11 +75,15 @@ TEST2_LINES = 159
 TEST3 = DATA_DIR / "jobs_test3.jsonl"
 TEST3_SHA256 = "10273416eab44705a04f89f35fdad454b23ab752565bb060bbe93a1df11fe34d"
 TEST3_LINES = 119
+TEST4 = DATA_DIR / "jobs_test4.jsonl"
+TEST4_SHA256 = "6ce40c45b3bb9e123234e116b2883bda8fae5780d92fc0866cb88d88076692bb"
+TEST4_LINES = 123
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
     "test2": (TEST2, TEST2_SHA256, TEST2_LINES),
     "test3": (TEST3, TEST3_SHA256, TEST3_LINES),
+    "test4": (TEST4, TEST4_SHA256, TEST4_LINES),
 }
 ORDINARY = DATA_DIR / "ordinary_posts.jsonl"
 TRAIN_DIR = ROOT / "enrich" / "data" / "jobs_train"
@@ -251,7 +255,7 @@ def ordinary_posts(limit: int | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--set", choices=("dev", "train", "test", "test2", "test3"), default="dev")
+    ap.add_argument("--set", choices=("dev", "train", *FROZEN), default="dev")
     ap.add_argument(
         "--file", type=Path, default=None, help="score this labelled JSONL instead of a set"
     )

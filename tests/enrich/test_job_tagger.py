@@ -123,7 +123,7 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for name in ("jobs_test.jsonl", "jobs_test2.jsonl", "jobs_test3.jsonl")
+        for name in ("jobs_test.jsonl", "jobs_test2.jsonl", "jobs_test3.jsonl", "jobs_test4.jsonl")
         for line in (data / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
@@ -175,6 +175,7 @@ def test_frozen_test_split_is_unchanged() -> None:
         ("TEST", "jobs_test.jsonl"),
         ("TEST2", "jobs_test2.jsonl"),
         ("TEST3", "jobs_test3.jsonl"),
+        ("TEST4", "jobs_test4.jsonl"),
     ):
         digest = re.search(rf'{prefix}_SHA256 = "([0-9a-f]{{64}})"', script)
         lines = re.search(rf"{prefix}_LINES = (\d+)", script)
