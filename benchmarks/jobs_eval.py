@@ -259,7 +259,9 @@ def main() -> None:
     ap.add_argument(
         "--file", type=Path, default=None, help="score this labelled JSONL instead of a set"
     )
-    ap.add_argument("--show-errors", action="store_true", help="print mistakes (never on test)")
+    ap.add_argument(
+        "--show-errors", action="store_true", help="print mistakes (never on a frozen split)"
+    )
     ap.add_argument("--posts", type=int, default=None, help="at most this many ordinary posts")
     ap.add_argument("--no-posts", action="store_true", help="skip the ordinary posts")
     args = ap.parse_args()

@@ -123,7 +123,7 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for name in ("jobs_test.jsonl", "jobs_test2.jsonl", "jobs_test3.jsonl", "jobs_test4.jsonl")
+        for _, name in FROZEN_SPLITS
         for line in (data / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
@@ -156,6 +156,15 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     assert len(ids) >= 1400
 
 
+#: The frozen test splits of benchmarks/jobs_eval.py: (constant prefix there, file name).
+FROZEN_SPLITS = (
+    ("TEST", "jobs_test.jsonl"),
+    ("TEST2", "jobs_test2.jsonl"),
+    ("TEST3", "jobs_test3.jsonl"),
+    ("TEST4", "jobs_test4.jsonl"),
+)
+
+
 def _page(url: str) -> str:
     """A source page, whatever its scheme, ``www.``, fragment or trailing slash."""
     url = url.split("#")[0].rstrip("/")
@@ -171,12 +180,7 @@ def test_frozen_test_split_is_unchanged() -> None:
 
     bench = Path(__file__).resolve().parents[2] / "benchmarks"
     script = (bench / "jobs_eval.py").read_text(encoding="utf-8")
-    for prefix, name in (
-        ("TEST", "jobs_test.jsonl"),
-        ("TEST2", "jobs_test2.jsonl"),
-        ("TEST3", "jobs_test3.jsonl"),
-        ("TEST4", "jobs_test4.jsonl"),
-    ):
+    for prefix, name in FROZEN_SPLITS:
         digest = re.search(rf'{prefix}_SHA256 = "([0-9a-f]{{64}})"', script)
         lines = re.search(rf"{prefix}_LINES = (\d+)", script)
         assert digest and lines, prefix
