@@ -40,9 +40,9 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4] [--file F.jsonl]
-[--show-errors]``; the last line is ``f1: X``, the mean of the organisation and title F1 of
-veille's extractor on the set.
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5]
+[--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
+and title F1 of veille's extractor on the set.
 """
 
 from __future__ import annotations
@@ -78,12 +78,16 @@ TEST3_LINES = 119
 TEST4 = DATA_DIR / "jobs_test4.jsonl"
 TEST4_SHA256 = "6ce40c45b3bb9e123234e116b2883bda8fae5780d92fc0866cb88d88076692bb"
 TEST4_LINES = 123
+TEST5 = DATA_DIR / "jobs_test5.jsonl"
+TEST5_SHA256 = "00ea5b18e89161ba713ddedf6b60d2f5b8b428bb3a486be31a27b9cc161d2e4c"
+TEST5_LINES = 172
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
     "test2": (TEST2, TEST2_SHA256, TEST2_LINES),
     "test3": (TEST3, TEST3_SHA256, TEST3_LINES),
     "test4": (TEST4, TEST4_SHA256, TEST4_LINES),
+    "test5": (TEST5, TEST5_SHA256, TEST5_LINES),
 }
 ORDINARY = DATA_DIR / "ordinary_posts.jsonl"
 TRAIN_DIR = ROOT / "enrich" / "data" / "jobs_train"

@@ -162,6 +162,7 @@ FROZEN_SPLITS = (
     ("TEST2", "jobs_test2.jsonl"),
     ("TEST3", "jobs_test3.jsonl"),
     ("TEST4", "jobs_test4.jsonl"),
+    ("TEST5", "jobs_test5.jsonl"),
 )
 
 
