@@ -28,6 +28,12 @@ Data (everything in the repository):
   the round-5 head was chosen and never trained on: 100 French questions of public FAQ pages
   of 37 institutions none of the earlier parts or training files came from (France, Belgium,
   Switzerland, Canada): student_services 46, international 26, research 18, hr 7, it 3.
+* ``benchmarks/data/routing/heldout_univ_texts.jsonl`` — part 5 (issue 17, round 6), frozen
+  before anything of that round was chosen: 156 texts (96 English, 60 French) of 98 institutions
+  no earlier file came from, half of them post- and news-like (announcements, headlines, policy
+  sentences), a quarter FAQ questions; every team (research 31, hr 26, alumni 25, communications
+  20, it 19, student_services 19, international 16). Split by institution from the round-6
+  collection; the other institutions' lines are training data.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -82,6 +88,8 @@ HELDOUT_FAQ_SHA256 = "6c4f17d322145e76c550ae941c5a64eaadac557c6c3cf6ad90ef1215a3
 #: head that ships with it was chosen (docs/routing.md, round 5).
 HELDOUT_FAQ2 = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq2.jsonl"
 HELDOUT_FAQ2_SHA256 = "6fa26d9b4c2f747692f5c219b1914b08e2fa972ba6a99602ba915d5112424eb2"
+HELDOUT_UNIV = ROOT / "benchmarks" / "data" / "routing" / "heldout_univ_texts.jsonl"
+HELDOUT_UNIV_SHA256 = "897f9b09d533bc886044c0c2d64af8e72b28c55bfea384a0f1884dca04dce3f5"
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -198,6 +206,8 @@ def main() -> None:
     sf2 = report_part(
         router, faq2, HELDOUT_FAQ2, digest_faq2, 4, "French FAQ questions of 37 other institutions"
     )
+    univ, digest_univ = frozen(HELDOUT_UNIV, HELDOUT_UNIV_SHA256)
+    report_part(router, univ, HELDOUT_UNIV, digest_univ, 5, "FR/EN texts of 98 other institutions")
 
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])

@@ -443,3 +443,27 @@ def test_collect_reads_several_folders_with_per_source_caps(tmp_path) -> None:
     assert ds.teams.count("hr") == 20  # --cap for sources without their own
     assert "clinc150_work_visa_en.jsonl" not in ds.sources
     assert len(collect(HashEncoder(), data=one, shipped=False).teams) == 150
+
+
+def test_round6_heldout_part_shares_no_website_or_text_with_training() -> None:
+    """Part 5 of the held-out split was split from the round-6 collection by institution: no
+    website and no text of it may be in a training file (or the benchmark would flatter us)."""
+    import json
+    from urllib.parse import urlparse
+
+    root = Path(__file__).resolve().parents[2]
+    part5 = root / "benchmarks" / "data" / "routing" / "heldout_univ_texts.jsonl"
+    train_dir = root / "enrich" / "data" / "routing" / "train"
+
+    def rows(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def host(url: str) -> str:
+        return urlparse(url).netloc.lower().rstrip(".").removeprefix("www.")
+
+    held = rows(part5)
+    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
+    assert len(held) == 156
+    assert {host(r["source"]) for r in held}.isdisjoint(host(r["source"]) for r in training)
+    assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
+    assert {r["team"] for r in held} == set(ALL_TEAMS)
