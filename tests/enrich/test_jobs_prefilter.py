@@ -42,3 +42,16 @@ def test_lexicon_file_errors_name_the_line(tmp_path: Path) -> None:
     bad.write_text("[strong]\nnomm*|(\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"triggers.txt:2: not a regular expression"):
         read_lexicon(bad)
+
+
+@pytest.mark.parametrize(
+    "row_id",
+    ["r8-fr-004", "r8-fr-143", "r8-fr-106", "r8-fr-049", "r8-fr-039", "r8-en-090", "r8-en-066"],
+)
+def test_round6_phrasings_reach_the_extractor(row_id: str) -> None:
+    """ "le maire sera", "a retrouvé son siège", "est confirmé à son poste", "rempile",
+    "entament leur premier mandat", "voted Saturday to install", "accepting their offer":
+    real job changes of fresh websites (fresh_sites4.jsonl) that the pre-filter stopped."""
+    row = next(r for r in _rows(TRAIN_DIR / "fresh_sites4.jsonl") if r["id"] == row_id)
+    assert row["job_changes"]
+    assert might_announce_change(row["text"])

@@ -57,6 +57,13 @@ ROWS = _rows()
         ("ne-en-066", "need someone"),  # a vacancy
         ("np-en-006", "my last day"),  # a departure
         ("r6-fr-125", "terminera son mandat"),  # a term ending (fresh_sites2.jsonl)
+        # round 6 (fresh_sites4.jsonl): "élu" as a noun ("mandat d'élu", "les élus
+        # municipaux") no longer lifts a resignation's veto
+        ("r8-fr-003", "demissionne"),
+        ("r8-fr-095", "demissionnera"),
+        ("r8-fr-037", "annulee"),  # an election annulled
+        ("r8-fr-085", "citent plusieurs noms"),  # names cited for a post
+        ("r8-fr-062", "occupees par benoit potier depuis"),  # a role held since
     ],
 )
 def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
@@ -66,11 +73,24 @@ def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> No
 
 
 @pytest.mark.parametrize(
-    "row_id", ["pol-en-009", "pol-en-035", "spc3-fr-059", "fr-033", "ne-en-115", "nf-fr-082"]
+    "row_id",
+    [
+        "pol-en-009",
+        "pol-en-035",
+        "spc3-fr-059",
+        "fr-033",
+        "ne-en-115",
+        "nf-fr-082",
+        "r8-en-014",
+        "r8-en-156",
+        "r8-en-090",
+    ],
 )
 def test_an_appointment_beside_a_departure_or_candidacy_stays(row_id: str) -> None:
     """ "re-appointed ... after she resigned", "seul candidat ... a été réélu", "voted
-    Wednesday to hire ... while it conducts a national search", "arrache la mairie"."""
+    Wednesday to hire ... while it conducts a national search", "arrache la mairie",
+    "Retired figure skater ... will serve as ambassador", "resigned ... to rejoin Ryanair",
+    "voted Saturday to install ... as the school's next president"."""
     row = ROWS[row_id]
     assert row["job_changes"]
     assert veto(row["text"]) is None
