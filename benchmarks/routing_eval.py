@@ -34,6 +34,11 @@ Data (everything in the repository):
   sentences), a quarter FAQ questions; every team (research 31, hr 26, alumni 25, communications
   20, it 19, student_services 19, international 16). Split by institution from the round-6
   collection; the other institutions' lines are training data.
+* ``benchmarks/data/routing/heldout_univ_news.jsonl`` — part 6 (issue 17, round 7), frozen
+  before the round-7 head was trained: 92 texts (66 English, 26 French) of 62 more
+  institutions, mostly news items and announcements (news 56, posts 28, questions 8); every
+  team (it 16, alumni 15, international 15, communications 13, hr 12, research 11,
+  student_services 10). Split by institution from a second collection.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -90,6 +95,8 @@ HELDOUT_FAQ2 = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq2.jsonl"
 HELDOUT_FAQ2_SHA256 = "6fa26d9b4c2f747692f5c219b1914b08e2fa972ba6a99602ba915d5112424eb2"
 HELDOUT_UNIV = ROOT / "benchmarks" / "data" / "routing" / "heldout_univ_texts.jsonl"
 HELDOUT_UNIV_SHA256 = "897f9b09d533bc886044c0c2d64af8e72b28c55bfea384a0f1884dca04dce3f5"
+HELDOUT_NEWS = ROOT / "benchmarks" / "data" / "routing" / "heldout_univ_news.jsonl"
+HELDOUT_NEWS_SHA256 = "ad37ca0df4f5a544e476ebc6b69f344ba05bd23531609f2007ed9e034e5f2809"
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -208,6 +215,8 @@ def main() -> None:
     )
     univ, digest_univ = frozen(HELDOUT_UNIV, HELDOUT_UNIV_SHA256)
     report_part(router, univ, HELDOUT_UNIV, digest_univ, 5, "FR/EN texts of 98 other institutions")
+    news, digest_news = frozen(HELDOUT_NEWS, HELDOUT_NEWS_SHA256)
+    report_part(router, news, HELDOUT_NEWS, digest_news, 6, "FR/EN news of 62 more institutions")
 
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
