@@ -24,6 +24,7 @@ from enrich.jobs.merge import with_tagger
 from enrich.jobs.nlp import get_nlp, sentences, trigger_matcher
 from enrich.jobs.rules import read_sentence
 from enrich.jobs.slots import parse_start_date
+from enrich.jobs.tidy import tidy
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher
@@ -83,7 +84,7 @@ def extract_job_changes(
 
     kept = [
         [
-            jc
+            tidy(jc)
             for jc in found
             if not veto(jc.sentence, text or "")
             and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))

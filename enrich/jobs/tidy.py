@@ -1,0 +1,47 @@
+"""Last touches on a change's slots, whoever read them (rules or tagger).
+
+Why: two slips of either reader cost precision on text nobody tuned for (issue 21, round 6,
+``enrich/data/jobs_train/fresh_sites4.jsonl``), and neither is worth a rule of its own:
+
+* an organisation that is one common noun ("the University hired James W. Gray") names no
+  organisation an alumni office could file (the gold convention: such an organisation is null);
+* a title runs on into a parenthesis ("directeur commercial (création de poste) du
+  promoteur"): the title is what precedes it. An acronym in brackets ("chief executive
+  officer (CEO)") goes too; the title before it is the same title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from enrich.jobs.change import JobChangeFound
+from enrich.jobs.lexicon import NAMED_BODIES, ORG_HEADS, word_key
+
+#: Leading articles dropped before an organisation is judged a lone common noun.
+_ARTICLES = frozenset({"the", "le", "la", "les", "l", "l'", "l’", "this", "cette", "ce", "its"})
+
+
+def lone_common_noun(org: str) -> bool:
+    """Whether ``org`` is only a generic organisation noun ("University", "la société")."""
+    words = [w for w in org.replace("’", "'").split() if w.lower() not in _ARTICLES]
+    if len(words) == 1 and words[0].lower().startswith(("l'", "d'")):
+        words = [words[0][2:]]
+    if len(words) != 1 or words[0].isupper():  # an acronym ("CNRS", "CHU") names a body
+        return False
+    key = word_key(words[0]).lower()
+    return key in ORG_HEADS and key not in NAMED_BODIES
+
+
+def title_before_parenthesis(title: str) -> str | None:
+    """The title up to its first parenthesis (None when nothing precedes it)."""
+    head = title.split("(", 1)[0].strip(" ,;:-–")
+    return head or None
+
+
+def tidy(jc: JobChangeFound) -> JobChangeFound:
+    """``jc`` with a lone-noun organisation dropped and its title cut before a parenthesis."""
+    org = None if jc.organization and lone_common_noun(jc.organization) else jc.organization
+    title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
+    if org == jc.organization and title == jc.title:
+        return jc
+    return replace(jc, organization=org, title=title)

@@ -1,0 +1,53 @@
+"""The last touches on a change's slots (enrich/jobs/tidy.py), on values read from real
+sentences of ``enrich/data/jobs_train/fresh_sites4.jsonl`` (r8-en-153, r8-fr-136)."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.jobs.change import JobChangeFound
+from enrich.jobs.tidy import lone_common_noun, tidy, title_before_parenthesis
+
+
+@pytest.mark.parametrize("org", ["University", "the University", "la société", "l’université"])
+def test_a_lone_generic_noun_is_no_organisation(org: str) -> None:
+    assert lone_common_noun(org)
+
+
+@pytest.mark.parametrize("org", ["University of Utah", "Ouest-France", "CNRS", "l’Inserm", "Cisco"])
+def test_named_organisations_stay(org: str) -> None:
+    assert not lone_common_noun(org)
+
+
+def test_a_title_ends_before_its_parenthesis() -> None:
+    assert (
+        title_before_parenthesis("directeur commercial (création de poste) du promoteur")
+        == "directeur commercial"
+    )
+    assert title_before_parenthesis("chief executive officer (CEO)") == "chief executive officer"
+    assert title_before_parenthesis("(ministre des Armées") is None
+
+
+def test_tidy_keeps_a_clean_change_as_it_is() -> None:
+    clean = JobChangeFound(
+        person="James W. Gray",
+        organization="Brandeis",
+        title="vice president for operations",
+        start_date=None,
+        lang="en",
+        rule="x",
+        sentence="s",
+    )
+    assert tidy(clean) is clean
+    slipped = tidy(
+        JobChangeFound(
+            person="James W. Gray",
+            organization="University",
+            title="vice president (operations)",
+            start_date=None,
+            lang="en",
+            rule="x",
+            sentence="s",
+        )
+    )
+    assert (slipped.organization, slipped.title) == (None, "vice president")
