@@ -3,9 +3,10 @@
 Why this order: the trigger pre-filter (:mod:`enrich.jobs_prefilter`) drops texts that
 cannot announce a change before any model runs; the rules (:mod:`enrich.jobs.rules`) read
 the regular phrasings; the tagger (:mod:`enrich.jobs.merge`) reads the others; the vetoes
-(:mod:`enrich.jobs_vetoes`) drop prizes, protests, firings and rumours whoever read them;
-last, the change head (:mod:`enrich.jobs_change_head`) embeds the sentence of each change
-left and drops those that tell no move (hard negatives that reuse the trigger words). It is
+(:mod:`enrich.jobs_vetoes`) drop prizes, protests, firings and rumours whoever read them, and
+:mod:`enrich.jobs.tidy` trims the slots of what is left; last, the change head
+(:mod:`enrich.jobs_change_head`) embeds the sentence of each change left and drops those
+that tell no move (hard negatives that reuse the trigger words). It is
 last because it is the only step that costs an encoder pass per change: texts without a
 change never reach it.
 """

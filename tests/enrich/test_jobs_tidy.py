@@ -28,26 +28,14 @@ def test_a_title_ends_before_its_parenthesis() -> None:
     assert title_before_parenthesis("(ministre des Armées") is None
 
 
+def _change(org: str, title: str) -> JobChangeFound:
+    return JobChangeFound(
+        person="James W. Gray", organization=org, title=title, start_date=None, lang="en"
+    )
+
+
 def test_tidy_keeps_a_clean_change_as_it_is() -> None:
-    clean = JobChangeFound(
-        person="James W. Gray",
-        organization="Brandeis",
-        title="vice president for operations",
-        start_date=None,
-        lang="en",
-        rule="x",
-        sentence="s",
-    )
+    clean = _change("Brandeis", "vice president for operations")
     assert tidy(clean) is clean
-    slipped = tidy(
-        JobChangeFound(
-            person="James W. Gray",
-            organization="University",
-            title="vice president (operations)",
-            start_date=None,
-            lang="en",
-            rule="x",
-            sentence="s",
-        )
-    )
+    slipped = tidy(_change("University", "vice president (operations)"))
     assert (slipped.organization, slipped.title) == (None, "vice president")
