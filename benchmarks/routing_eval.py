@@ -85,18 +85,30 @@ HELDOUT_SHA256 = "fca3d0474374161cc6ddf623ca791904d8a26b93801c55609639ff554b426e
 #: before the head that ships with it was trained (docs/routing.md).
 HELDOUT_CLINC = ROOT / "benchmarks" / "data" / "routing" / "heldout_clinc150.jsonl"
 HELDOUT_CLINC_SHA256 = "d481642fc21d7eac63231de3c45a49c11015829c61e88890eb0c478cb20f064f"
-#: Third part (public FAQ questions, mostly French), frozen before the head that ships with
-#: it was trained (docs/routing.md, round 4).
-HELDOUT_FAQ = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq.jsonl"
-HELDOUT_FAQ_SHA256 = "6c4f17d322145e76c550ae941c5a64eaadac557c6c3cf6ad90ef1215a351061d"
-#: Fourth part (public FAQ questions of 37 other institutions, all French), frozen before the
-#: head that ships with it was chosen (docs/routing.md, round 5).
-HELDOUT_FAQ2 = ROOT / "benchmarks" / "data" / "routing" / "heldout_faq2.jsonl"
-HELDOUT_FAQ2_SHA256 = "6fa26d9b4c2f747692f5c219b1914b08e2fa972ba6a99602ba915d5112424eb2"
-HELDOUT_UNIV = ROOT / "benchmarks" / "data" / "routing" / "heldout_univ_texts.jsonl"
-HELDOUT_UNIV_SHA256 = "897f9b09d533bc886044c0c2d64af8e72b28c55bfea384a0f1884dca04dce3f5"
-HELDOUT_NEWS = ROOT / "benchmarks" / "data" / "routing" / "heldout_univ_news.jsonl"
-HELDOUT_NEWS_SHA256 = "ad37ca0df4f5a544e476ebc6b69f344ba05bd23531609f2007ed9e034e5f2809"
+#: Parts 3 onwards, each frozen (committed, SHA-256 recorded here) before the head that ships
+#: with it was trained or chosen (docs/routing.md, rounds 4-7): part -> (file, SHA-256, what).
+FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
+    3: (
+        "heldout_faq.jsonl",
+        "6c4f17d322145e76c550ae941c5a64eaadac557c6c3cf6ad90ef1215a351061d",
+        "public FAQ questions of 29 institutions",
+    ),
+    4: (
+        "heldout_faq2.jsonl",
+        "6fa26d9b4c2f747692f5c219b1914b08e2fa972ba6a99602ba915d5112424eb2",
+        "French FAQ questions of 37 other institutions",
+    ),
+    5: (
+        "heldout_univ_texts.jsonl",
+        "897f9b09d533bc886044c0c2d64af8e72b28c55bfea384a0f1884dca04dce3f5",
+        "FR/EN texts of 98 other institutions",
+    ),
+    6: (
+        "heldout_univ_news.jsonl",
+        "ad37ca0df4f5a544e476ebc6b69f344ba05bd23531609f2007ed9e034e5f2809",
+        "FR/EN news of 62 more institutions",
+    ),
+}
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -181,7 +193,11 @@ def main() -> None:
 
     examples, digest = frozen(HELDOUT, HELDOUT_SHA256)
     clinc, digest_clinc = frozen(HELDOUT_CLINC, HELDOUT_CLINC_SHA256)
-    faq, digest_faq = frozen(HELDOUT_FAQ, HELDOUT_FAQ_SHA256)
+    parts = {
+        n: (ROOT / "benchmarks" / "data" / "routing" / name, sha, what)
+        for n, (name, sha, what) in FROZEN_PARTS.items()
+    }
+    frozen_parts = {n: frozen(path, sha) for n, (path, sha, _) in parts.items()}
     router = standard_router(head_dir=HEAD_DIR)  # the shipped head, never a local retrain
     router.route("warm-up")  # loads the encoder and the head
     routes = router.route_many([e.text for e in examples])
@@ -206,17 +222,11 @@ def main() -> None:
     print(f"French: {fr[0]} line(s) only, accuracy {fr[1]:.4f}: too few to be a measure")
     print_above_threshold([e.team for e in examples], routes, f"{router.head.threshold:.2f}")
 
-    sf = report_part(
-        router, faq, HELDOUT_FAQ, digest_faq, 3, "public FAQ questions of 29 institutions"
-    )
-    faq2, digest_faq2 = frozen(HELDOUT_FAQ2, HELDOUT_FAQ2_SHA256)
-    sf2 = report_part(
-        router, faq2, HELDOUT_FAQ2, digest_faq2, 4, "French FAQ questions of 37 other institutions"
-    )
-    univ, digest_univ = frozen(HELDOUT_UNIV, HELDOUT_UNIV_SHA256)
-    report_part(router, univ, HELDOUT_UNIV, digest_univ, 5, "FR/EN texts of 98 other institutions")
-    news, digest_news = frozen(HELDOUT_NEWS, HELDOUT_NEWS_SHA256)
-    report_part(router, news, HELDOUT_NEWS, digest_news, 6, "FR/EN news of 62 more institutions")
+    part_scores = {
+        n: report_part(router, examples_n, parts[n][0], digest_n, n, parts[n][2])
+        for n, (examples_n, digest_n) in frozen_parts.items()
+    }
+    sf, sf2 = part_scores[3], part_scores[4]
 
     items = rss_items()
     rss_routes = router.route_many([t for t, _, _ in items])
