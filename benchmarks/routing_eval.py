@@ -257,7 +257,8 @@ def main() -> None:
     print(
         f"accuracy: {s.accuracy:.4f} (chatbot split, part 1), {sc.accuracy:.4f} (CLINC150, "
         f"part 2), {sb.accuracy:.4f} (parts 1+2), {sf.accuracy:.4f} (FAQ, part 3), "
-        f"{sf2.accuracy:.4f} (French FAQ, part 4), "
+        f"{sf2.accuracy:.4f} (French FAQ, part 4), {part_scores[5].accuracy:.4f} (FR/EN texts, "
+        f"part 5), {part_scores[6].accuracy:.4f} (FR/EN news, part 6), "
         f"{rss.accuracy:.4f} (RSS items); French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items"
     )
