@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmarks.jobs_eval import FROZEN
 from enrich import job_tagger as jt
 
 
@@ -116,15 +118,14 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     """Each gold value is a substring of its sentence, each sentence has its source,
     and no sentence or source page of the frozen test split is trained on."""
     import json
-    from pathlib import Path
 
     from enrich.job_tagger import TRAIN_DIR
 
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for _, name in FROZEN_SPLITS
-        for line in (data / name).read_text(encoding="utf-8").splitlines()
+        for path, _, _ in FROZEN.values()
+        for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     dev = [
@@ -156,16 +157,6 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     assert len(ids) >= 1400
 
 
-#: The frozen test splits of benchmarks/jobs_eval.py: (constant prefix there, file name).
-FROZEN_SPLITS = (
-    ("TEST", "jobs_test.jsonl"),
-    ("TEST2", "jobs_test2.jsonl"),
-    ("TEST3", "jobs_test3.jsonl"),
-    ("TEST4", "jobs_test4.jsonl"),
-    ("TEST5", "jobs_test5.jsonl"),
-)
-
-
 def _page(url: str) -> str:
     """A source page, whatever its scheme, ``www.``, fragment or trailing slash."""
     url = url.split("#")[0].rstrip("/")
@@ -176,19 +167,16 @@ def test_frozen_test_split_is_unchanged() -> None:
     """The frozen splits are scored once per release: their bytes never move (the digest and
     size recorded in ``benchmarks/jobs_eval.py`` and ``benchmarks/README.md``)."""
     import hashlib
-    import re
-    from pathlib import Path
 
-    bench = Path(__file__).resolve().parents[2] / "benchmarks"
-    script = (bench / "jobs_eval.py").read_text(encoding="utf-8")
-    for prefix, name in FROZEN_SPLITS:
-        digest = re.search(rf'{prefix}_SHA256 = "([0-9a-f]{{64}})"', script)
-        lines = re.search(rf"{prefix}_LINES = (\d+)", script)
-        assert digest and lines, prefix
-        blob = (bench / "data" / name).read_bytes()
-        assert hashlib.sha256(blob).hexdigest() == digest.group(1)
-        assert len(blob.decode("utf-8").splitlines()) == int(lines.group(1))
-        assert digest.group(1) in (bench / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "benchmarks" / "README.md").read_text(
+        encoding="utf-8"
+    )
+    assert len(FROZEN) >= 5
+    for path, sha256, lines in FROZEN.values():
+        blob = path.read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == sha256, path.name
+        assert len(blob.decode("utf-8").splitlines()) == lines, path.name
+        assert sha256 in readme, path.name
 
 
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
