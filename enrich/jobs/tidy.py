@@ -17,8 +17,9 @@ from dataclasses import replace
 from enrich.jobs.change import JobChangeFound
 from enrich.jobs.lexicon import NAMED_BODIES, ORG_HEADS, word_key
 
-#: Leading articles dropped before an organisation is judged a lone common noun.
-_ARTICLES = frozenset({"the", "le", "la", "les", "l", "l'", "l’", "this", "cette", "ce", "its"})
+#: Leading articles dropped before an organisation is judged a lone common noun (typographic
+#: apostrophes are made plain first, so only "l'" is listed).
+_ARTICLES = frozenset({"the", "le", "la", "les", "l", "l'", "this", "cette", "ce", "its"})
 
 
 def lone_common_noun(org: str) -> bool:
