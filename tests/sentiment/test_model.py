@@ -98,6 +98,41 @@ def test_onnx_paths_agree_with_torch(tmp_path: Path, tiny_model_dir: Path):
     np.testing.assert_allclose(int8.predict_proba(TEXTS), torch_probs, atol=0.05)
 
 
+def test_bfloat16_path_agrees_with_float32(tiny_model_dir: Path):
+    settings = SentimentSettings(model_path=str(tiny_model_dir))
+    fp32 = load_classifier(settings, backend="torch")
+    bf16 = load_classifier(settings, backend="torch-bf16")
+    assert (fp32.backend, bf16.backend) == ("torch-fp32", "torch-bf16")
+    probs = bf16.predict_proba(TEXTS)
+    assert probs.dtype == np.float32 and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(probs, fp32.predict_proba(TEXTS), atol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("amx", "validated", "expected"),
+    [
+        (True, {"torch_bf16_validated": True, "onnx_int8_validated": True}, "torch-bf16"),
+        (False, {"torch_bf16_validated": True, "onnx_int8_validated": True}, "onnx-int8"),
+        (True, {"torch_bf16_validated": False, "onnx_int8_validated": True}, "onnx-int8"),
+        (True, {}, "onnx"),
+    ],
+)
+def test_auto_takes_the_fastest_validated_cpu_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, amx: bool, validated: dict, expected: str
+):
+    import sentiment.model as model_module
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name in ("model.onnx", "model.int8.onnx"):
+        (folder / name).write_bytes(b"")
+    (folder / "veille_onnx.json").write_text(json.dumps(validated), encoding="utf-8")
+    monkeypatch.setattr(model_module, "cpu_has_amx", lambda: amx)
+    assert model_module.pick_backend("auto", "cpu", folder) == expected
+    assert model_module.pick_backend("auto", "cuda", folder) == "torch"
+    assert model_module.pick_backend("torch-bf16", "cpu", folder) == "torch-bf16"
+
+
 def test_onnx_backend_without_export_is_an_error(tiny_model_dir: Path):
     with pytest.raises(ModelUnavailableError, match="export-onnx"):
         load_classifier(SentimentSettings(model_path=str(tiny_model_dir)), backend="onnx")

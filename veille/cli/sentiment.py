@@ -150,33 +150,69 @@ def eval_cmd(
     typer.echo(json.dumps({"split": split, "model": clf.name, "macro_f1": scores}))
 
 
+_DATA_OPT = typer.Option(
+    None, "--data", help="UMSAB-style folder whose val splits are scored (not shipped)."
+)
+_HEAD_OPT = typer.Option(
+    None, "--head", help="Adapter folder (default: the committed sentiment/default_head)."
+)
+_LANG_OPT = typer.Option("french,english", help="Comma-separated language folders.")
+_EXTRA_OPT = typer.Option(
+    [],
+    "--extra",
+    help="More labelled sets (repeatable): FOLDER/NAME_text.txt + NAME_labels.txt, given "
+    "as FOLDER/NAME, e.g. shared/data/sentiment/tweeteval_val.",
+)
+_WRITE_OPT = typer.Option(
+    False, "--write", help="Record the verdict and figures in the adapter's config."
+)
+
+
 @sentiment_app.command("validate-int8")
 def validate_int8_cmd(
-    data: Path | None = typer.Option(
-        None, "--data", help="UMSAB-style folder whose val splits are scored (not shipped)."
-    ),
-    head: Path | None = typer.Option(
-        None, "--head", help="Adapter folder (default: the committed sentiment/default_head)."
-    ),
-    languages: str = typer.Option("french,english", help="Comma-separated language folders."),
-    extra: list[Path] = typer.Option(
-        [],
-        "--extra",
-        help="More labelled sets (repeatable): FOLDER/NAME_text.txt + NAME_labels.txt, given "
-        "as FOLDER/NAME, e.g. shared/data/sentiment/tweeteval_val.",
-    ),
-    write: bool = typer.Option(
-        False, "--write", help="Record the verdict and figures in the adapter's config."
-    ),
+    data: Path | None = _DATA_OPT,
+    head: Path | None = _HEAD_OPT,
+    languages: str = _LANG_OPT,
+    extra: list[Path] = _EXTRA_OPT,
+    write: bool = _WRITE_OPT,
 ) -> None:
     """Compare the int8 and float32 ONNX exports of an adapter on validation sets.
 
-    int8 becomes the CPU default (``backend = "auto"``) only when it loses at most
+    int8 becomes a CPU default (``backend = "auto"``) only when it loses at most
     half a macro-F1 point to float32 on every set; ``--write`` records that verdict.
     """
+    _validate_path("onnx-int8", data, head, languages, extra, write)
+
+
+@sentiment_app.command("validate-bf16")
+def validate_bf16_cmd(
+    data: Path | None = _DATA_OPT,
+    head: Path | None = _HEAD_OPT,
+    languages: str = _LANG_OPT,
+    extra: list[Path] = _EXTRA_OPT,
+    write: bool = _WRITE_OPT,
+) -> None:
+    """Compare bfloat16 and float32 torch inference of an adapter on validation sets.
+
+    bfloat16 becomes the CPU default on CPUs with AMX (``backend = "auto"``) only
+    when it loses at most half a macro-F1 point to float32 on every set; ``--write``
+    records that verdict.
+    """
+    _validate_path("torch-bf16", data, head, languages, extra, write)
+
+
+def _validate_path(
+    backend: str,
+    data: Path | None,
+    head: Path | None,
+    languages: str,
+    extra: list[Path],
+    write: bool,
+) -> None:
+    """Score ``backend`` against float32, print the table, optionally record the verdict."""
     from sentiment.data import load_umsab, read_split, require_split
-    from sentiment.int8_check import TOLERANCE, check_int8, record
     from sentiment.model import DEFAULT_HEAD_DIR, install_default_model
+    from sentiment.path_check import TOLERANCE, check_path, record
 
     chosen = [x for x in languages.split(",") if x] or None
     data = require_split(data, "val", chosen)
@@ -185,23 +221,23 @@ def validate_int8_cmd(
         sets[item.name] = read_split(item.parent, item.name)
     head_dir = head or DEFAULT_HEAD_DIR
     folder = install_default_model(head_dir=head_dir)
-    check = check_int8(folder, sets)
-    table = Table(title=f"int8 vs float32 ONNX, {folder.name}")
-    for col in ("set", "n", "float32", "int8", "diff", "agreement"):
+    check = check_path(folder, sets, backend)
+    table = Table(title=f"{check.short} vs float32 ({backend}), {folder.name}")
+    for col in ("set", "n", "float32", check.short, "diff", "agreement"):
         table.add_column(col, justify="left" if col == "set" else "right")
     for name, items in sets.items():
-        diff = check.int8[name] - check.float32[name]
+        diff = check.reduced[name] - check.float32[name]
         table.add_row(
             name,
             str(len(items)),
             f"{check.float32[name]:.4f}",
-            f"{check.int8[name]:.4f}",
+            f"{check.reduced[name]:.4f}",
             f"{diff:+.4f}",
             f"{check.agreement[name]:.3f}",
         )
     console.print(table)
     verdict = "validated" if check.validated else f"NOT validated (loses > {TOLERANCE})"
-    console.print(f"int8: {verdict}")
+    console.print(f"{check.short}: {verdict}")
     if write:
         record(head_dir, check)
         console.print(f"recorded in {head_dir / 'adapter_config.json'}")
