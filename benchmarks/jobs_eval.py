@@ -40,7 +40,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5|test6]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -81,6 +81,9 @@ TEST4_LINES = 123
 TEST5 = DATA_DIR / "jobs_test5.jsonl"
 TEST5_SHA256 = "00ea5b18e89161ba713ddedf6b60d2f5b8b428bb3a486be31a27b9cc161d2e4c"
 TEST5_LINES = 172
+TEST6 = DATA_DIR / "jobs_test6.jsonl"
+TEST6_SHA256 = "621adb19855aae8831b61703e54a643b4c6ed6a63ef56e4fa96b4dcee5346489"
+TEST6_LINES = 168
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -88,6 +91,7 @@ FROZEN = {
     "test3": (TEST3, TEST3_SHA256, TEST3_LINES),
     "test4": (TEST4, TEST4_SHA256, TEST4_LINES),
     "test5": (TEST5, TEST5_SHA256, TEST5_LINES),
+    "test6": (TEST6, TEST6_SHA256, TEST6_LINES),
 }
 ORDINARY = DATA_DIR / "ordinary_posts.jsonl"
 TRAIN_DIR = ROOT / "enrich" / "data" / "jobs_train"
