@@ -8,6 +8,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
 * a title runs on into a parenthesis ("directeur commercial (création de poste) du
   promoteur"): the title is what precedes it. An acronym in brackets ("chief executive
   officer (CEO)") goes too; the title before it is the same title.
+* a title or an organisation ends on a preposition or an article ("chairman of the",
+  "Assistant Professor in", round 7, ``fresh_sites5.jsonl``): the reader stopped one word
+  after the slot, and the dangling words are never part of it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from enrich.jobs.change import JobChangeFound
-from enrich.jobs.lexicon import NAMED_BODIES, ORG_HEADS, word_key
+from enrich.jobs.lexicon import DETS, NAMED_BODIES, OF_PREPS, ORG_HEADS, ORG_PREPS, word_key
 
 #: Leading articles dropped before an organisation is judged a lone common noun (typographic
 #: apostrophes are made plain first, so only "l'" is listed).
@@ -39,10 +42,28 @@ def title_before_parenthesis(title: str) -> str | None:
     return head or None
 
 
+#: Words a slot never ends on (the data files' prepositions and determiners).
+_DANGLING = frozenset(w.lower() for w in OF_PREPS | DETS | ORG_PREPS)
+
+
+def without_dangling_words(value: str) -> str | None:
+    """``value`` without the prepositions and articles it ends on (None when nothing is left)."""
+    words = value.split()
+    while words and words[-1].lower().replace("’", "'") in _DANGLING:
+        words.pop()
+    return " ".join(words) or None
+
+
+def _trimmed(value: str | None) -> str | None:
+    return without_dangling_words(value) if value else value
+
+
 def tidy(jc: JobChangeFound) -> JobChangeFound:
-    """``jc`` with a lone-noun organisation dropped and its title cut before a parenthesis."""
+    """``jc`` with a lone-noun organisation dropped, its title cut before a parenthesis, and
+    neither ending on a preposition or an article."""
     org = None if jc.organization and lone_common_noun(jc.organization) else jc.organization
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
+    org, title = _trimmed(org), _trimmed(title)
     if org == jc.organization and title == jc.title:
         return jc
     return replace(jc, organization=org, title=title)

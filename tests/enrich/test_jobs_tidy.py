@@ -1,12 +1,18 @@
 """The last touches on a change's slots (enrich/jobs/tidy.py), on values read from real
-sentences of ``enrich/data/jobs_train/fresh_sites4.jsonl`` (r8-en-153, r8-fr-136)."""
+sentences of ``enrich/data/jobs_train/fresh_sites4.jsonl`` (r8-en-153, r8-fr-136) and
+``fresh_sites5.jsonl`` (r9b-en-017, r9b-en-025)."""
 
 from __future__ import annotations
 
 import pytest
 
 from enrich.jobs.change import JobChangeFound
-from enrich.jobs.tidy import lone_common_noun, tidy, title_before_parenthesis
+from enrich.jobs.tidy import (
+    lone_common_noun,
+    tidy,
+    title_before_parenthesis,
+    without_dangling_words,
+)
 
 
 @pytest.mark.parametrize("org", ["University", "the University", "la société", "l’université"])
@@ -39,3 +45,20 @@ def test_tidy_keeps_a_clean_change_as_it_is() -> None:
     assert tidy(clean) is clean
     slipped = tidy(_change("University", "vice president (operations)"))
     assert (slipped.organization, slipped.title) == (None, "vice president")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("chairman of the", "chairman"),  # r9b-en-017, "as chairman of the trust"
+        ("Assistant Professor in", "Assistant Professor"),  # r9b-en-025
+        ("directeur de la", "directeur"),
+        ("président d’", "président"),
+        ("of the", None),
+        ("Conseil d’État", "Conseil d’État"),
+    ],
+)
+def test_a_slot_never_ends_on_a_preposition_or_an_article(value: str, expected: str | None):
+    assert without_dangling_words(value) == expected
+    tidied = tidy(_change(value, value))
+    assert (tidied.organization, tidied.title) == (expected, expected)
