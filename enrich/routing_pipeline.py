@@ -25,6 +25,7 @@ from enrich.routing_train import (
     Prototypes,
     fit_temperature,
     read_dir,
+    source_weights,
     train,
 )
 
@@ -161,7 +162,9 @@ def fit_and_save(
     from veille.config import merge_standard_teams
 
     folder = out or trained_head_dir()
-    weights = [CORRECTION_WEIGHT if s == CORRECTIONS_SOURCE else 1.0 for s in ds.sources]
+    weights = source_weights(ds.sources) * np.array(
+        [CORRECTION_WEIGHT if s == CORRECTIONS_SOURCE else 1.0 for s in ds.sources]
+    )
     from sentiment.encoder import ENCODER_NAME
 
     meta: dict[str, Any] = {

@@ -206,8 +206,25 @@ def fold_of(groups: Sequence[str], n_folds: int = 5, chunk: int = 50) -> np.ndar
     return np.array([order[k] for k in keys])
 
 
+def source_weights(
+    sources: Sequence[str], label_map: dict[str, dict[str, Any]] | None = None
+) -> np.ndarray:
+    """Each line's weight: its source's ``weight`` in the label map (1 when not set).
+
+    Why: the few lines of the kind veille routes (news and posts about an institution)
+    would otherwise count as much as one of the thousands of chatbot requests each.
+    """
+    specs = load_label_map() if label_map is None else label_map
+    return np.array([float(specs.get(s, {}).get("weight", 1.0)) for s in sources])
+
+
 def oof_probs(
-    x: np.ndarray, y: Sequence[str], groups: Sequence[str], c: float, n_folds: int = 5
+    x: np.ndarray,
+    y: Sequence[str],
+    groups: Sequence[str],
+    c: float,
+    n_folds: int = 5,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Out-of-fold probabilities over all teams of ``y``, a source label never split.
 
@@ -226,7 +243,8 @@ def oof_probs(
         train = ~test
         if len(set(y_arr[train])) < 2:
             continue
-        head = fit_head(x[train], list(y_arr[train]), c=c)
+        weights = sample_weight[train] if sample_weight is not None else None
+        head = fit_head(x[train], list(y_arr[train]), c=c, weights=weights)
         cols = np.array([classes.index(t) for t in head.classes])
         probs[np.ix_(np.flatnonzero(test), cols)] = head.predict_proba(x[test])
     return classes, probs
@@ -328,12 +346,13 @@ def train(
     re-weights the head's out-of-fold probabilities, so no refit is needed).
     """
     y = list(y)
+    weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
     report: dict[str, Any] = {"n": len(y), "teams": dict(Counter(y)), "cv": {}}
     best_c, best_score, best_top, best_pred = c_grid[0], -1.0, None, None
     best_probs: tuple[list[str], np.ndarray] | None = None
     if len(set(groups)) >= 2:
         for c in c_grid:
-            classes, probs = oof_probs(x, y, groups, c)
+            classes, probs = oof_probs(x, y, groups, c, sample_weight=weights)
             top, pred = _top(classes, probs)
             mask = np.array([p != "" for p in pred])
             gold = [g for g, m in zip(y, mask, strict=True) if m]
@@ -355,7 +374,6 @@ def train(
         mask = np.array([p != "" for p in best_pred])
         correct = np.array([g == p for g, p in zip(y, best_pred, strict=True)])
         threshold = calibrate_threshold(best_top[mask], correct[mask])
-    weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
     head = fit_head(x, y, c=best_c, weights=weights, meta=dict(meta or {}))
     head.meta.update({"threshold": threshold, "cv": report["cv"], "n_train": len(y)})
     if protos is not None:

@@ -19,7 +19,9 @@ from enrich.routing_train import (
     calibrate_threshold,
     fold_of,
     map_label,
+    oof_probs,
     read_file,
+    source_weights,
     train,
 )
 from store.db import session_scope
@@ -475,3 +477,25 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     assert {host(r["source"]) for r in held}.isdisjoint(host(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
     assert {r["team"] for r in held} == set(ALL_TEAMS)
+
+
+def test_listening_kind_sources_weigh_more_in_the_fit_and_in_cross_validation() -> None:
+    """The label map's per-source ``weight`` (round 8): news and posts about an institution
+    weigh 4 request lines each; a source without one weighs 1."""
+    shipped = source_weights(
+        ["university_news2_fr_en.jsonl", "usiu_student_handbook_rasa_en.jsonl"]
+    )
+    assert shipped.tolist() == [4.0, 1.0]
+    assert source_weights(["a.jsonl", "b.jsonl"], {"a.jsonl": {"weight": 2.5}}).tolist() == [
+        2.5,
+        1.0,
+    ]
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4)).astype(np.float32)
+    y = ["it" if v > 0 else "hr" for v in x[:, 0] + rng.normal(scale=2.0, size=60)]
+    groups = [f"g{i % 10}" for i in range(60)]
+    plain = oof_probs(x, y, groups, c=1.0)[1]
+    heavy = np.where(np.arange(60) % 2 == 0, 8.0, 1.0)
+    weighted = oof_probs(x, y, groups, c=1.0, sample_weight=heavy)[1]
+    assert not np.allclose(plain, weighted)  # the weights reach the cross-validation fits
