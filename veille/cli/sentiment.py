@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -168,37 +169,43 @@ _WRITE_OPT = typer.Option(
 )
 
 
-@sentiment_app.command("validate-int8")
-def validate_int8_cmd(
-    data: Path | None = _DATA_OPT,
-    head: Path | None = _HEAD_OPT,
-    languages: str = _LANG_OPT,
-    extra: list[Path] = _EXTRA_OPT,
-    write: bool = _WRITE_OPT,
-) -> None:
-    """Compare the int8 and float32 ONNX exports of an adapter on validation sets.
+def _path_check_command(backend: str, doc: str) -> Any:
+    """One ``validate-*`` command: the options are the same, only the checked path differs."""
+
+    def command(
+        data: Path | None = _DATA_OPT,
+        head: Path | None = _HEAD_OPT,
+        languages: str = _LANG_OPT,
+        extra: list[Path] = _EXTRA_OPT,
+        write: bool = _WRITE_OPT,
+    ) -> None:
+        _validate_path(backend, data, head, languages, extra, write)
+
+    command.__doc__ = doc
+    return command
+
+
+sentiment_app.command("validate-int8")(
+    _path_check_command(
+        "onnx-int8",
+        """Compare the int8 and float32 ONNX exports of an adapter on validation sets.
 
     int8 becomes a CPU default (``backend = "auto"``) only when it loses at most
     half a macro-F1 point to float32 on every set; ``--write`` records that verdict.
-    """
-    _validate_path("onnx-int8", data, head, languages, extra, write)
-
-
-@sentiment_app.command("validate-bf16")
-def validate_bf16_cmd(
-    data: Path | None = _DATA_OPT,
-    head: Path | None = _HEAD_OPT,
-    languages: str = _LANG_OPT,
-    extra: list[Path] = _EXTRA_OPT,
-    write: bool = _WRITE_OPT,
-) -> None:
-    """Compare bfloat16 and float32 torch inference of an adapter on validation sets.
+    """,
+    )
+)
+sentiment_app.command("validate-bf16")(
+    _path_check_command(
+        "torch-bf16",
+        """Compare bfloat16 and float32 torch inference of an adapter on validation sets.
 
     bfloat16 becomes the CPU default on CPUs with AMX (``backend = "auto"``) only
     when it loses at most half a macro-F1 point to float32 on every set; ``--write``
     records that verdict.
-    """
-    _validate_path("torch-bf16", data, head, languages, extra, write)
+    """,
+    )
+)
 
 
 def _validate_path(
