@@ -343,7 +343,9 @@ def train(
     calibrate the threshold on the out-of-fold routes; fit on everything.
 
     The weight is chosen on the same folds as C, with C fixed (the prior only
-    re-weights the head's out-of-fold probabilities, so no refit is needed).
+    re-weights the head's out-of-fold probabilities, so no refit is needed). Each fold is
+    fitted with ``sample_weight`` as the final head is (source weights, UI corrections), so
+    C is chosen for the head that ships.
     """
     y = list(y)
     weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
