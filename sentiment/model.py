@@ -47,8 +47,6 @@ MANIFEST = "veille-manifest.json"
 ONNX_FP32 = "model.onnx"
 ONNX_INT8 = "model.int8.onnx"
 BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
-#: The adapter-config key that records whether each reduced-precision path was validated.
-VALIDATION_KEYS = {"onnx-int8": "onnx_int8", "torch-bf16": "torch_bf16"}
 INSTALL_HINT = "run `veille models install`"
 
 
@@ -507,6 +505,11 @@ def configure_threads(threads: int) -> int:
     return n
 
 
+def validation_key(backend: str) -> str:
+    """The adapter-config prefix of a reduced path's verdict: ``onnx-int8`` -> ``onnx_int8``."""
+    return backend.replace("-", "_")
+
+
 def path_validated(folder: Path, backend: str) -> bool:
     """Whether ``backend`` (``onnx-int8`` or ``torch-bf16``) was checked within 0.5 F1 of float32.
 
@@ -515,7 +518,7 @@ def path_validated(folder: Path, backend: str) -> bool:
     the validation splits); a local folder may carry a ``veille_onnx.json`` with
     the same keys (``onnx_int8_validated``, ``torch_bf16_validated``).
     """
-    key = f"{VALIDATION_KEYS[backend]}_validated"
+    key = f"{validation_key(backend)}_validated"
     for meta_path in (folder / "veille_onnx.json", DEFAULT_HEAD_DIR / "adapter_config.json"):
         if meta_path.parent == DEFAULT_HEAD_DIR and folder.parent != cache_root():
             continue

@@ -104,9 +104,9 @@ def check_path(
 
 def record(head_dir: Path, check: PathCheck) -> None:
     """Write the verdict and its figures into ``head_dir/adapter_config.json``."""
-    from sentiment.model import VALIDATION_KEYS
+    from sentiment.model import validation_key
 
-    key = VALIDATION_KEYS[check.backend]
+    key = validation_key(check.backend)
     path = head_dir / "adapter_config.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
     meta[f"{key}_validated"] = check.validated
