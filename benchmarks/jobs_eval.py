@@ -40,7 +40,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5|test6]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5|test6|test7]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -84,6 +84,9 @@ TEST5_LINES = 172
 TEST6 = DATA_DIR / "jobs_test6.jsonl"
 TEST6_SHA256 = "621adb19855aae8831b61703e54a643b4c6ed6a63ef56e4fa96b4dcee5346489"
 TEST6_LINES = 168
+TEST7 = DATA_DIR / "jobs_test7.jsonl"
+TEST7_SHA256 = "0e49bea03a78a96197795e180c548c038cdfb7968fc2230cc69110db2ee838aa"
+TEST7_LINES = 168
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -92,6 +95,7 @@ FROZEN = {
     "test4": (TEST4, TEST4_SHA256, TEST4_LINES),
     "test5": (TEST5, TEST5_SHA256, TEST5_LINES),
     "test6": (TEST6, TEST6_SHA256, TEST6_LINES),
+    "test7": (TEST7, TEST7_SHA256, TEST7_LINES),
 }
 ORDINARY = DATA_DIR / "ordinary_posts.jsonl"
 TRAIN_DIR = ROOT / "enrich" / "data" / "jobs_train"
