@@ -119,6 +119,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "47ad24306f26e810d826ff0d756d91461fccdf7015777a1baaa2b70fad6826da",
         "FR/EN news of 141 more institutions, half French",
     ),
+    8: (
+        "heldout_univ_news3.jsonl",
+        "5ca11badd8eb0b0492105235958c3722abb12050965f1f963c969ae4e9fb901b",
+        "FR/EN news, posts and questions of 86 more institutions, 74 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
