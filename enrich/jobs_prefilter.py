@@ -23,7 +23,7 @@ from enrich.sectioned import read_sections
 
 TRIGGERS = Path(__file__).parent / "data" / "jobs_triggers.txt"
 #: Titles the lexicon's weak expressions need beside them, besides the rules' title heads.
-_EXTRA_TITLES = frozenset({"leader", "leaders", "principale"})
+_EXTRA_TITLES = frozenset({"leader", "leaders", "principale", "host", "co-host", "presenter"})
 
 
 def fold(text: str) -> str:
@@ -58,7 +58,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
     lexicon = read_lexicon()
     titles = sorted({fold(t) for t in TITLE_HEADS} | _EXTRA_TITLES, key=len, reverse=True)
-    title_rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, titles)) + r")(?!\w)")
+    # a plural counts too ("the new partners are", "nouveaux directeurs")
+    title_rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, titles)) + r")[sx]?(?!\w)")
     return union(lexicon["strong"]), union(lexicon["weak"]), title_rx
 
 

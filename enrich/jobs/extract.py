@@ -71,9 +71,13 @@ def extract_job_changes(
                 prefilter=False,
                 change_head=change_head,
             )
+            from enrich.jobs_vetoes import veto
+
             out: list[list[JobChangeFound]] = [[] for _ in texts]
             for i, changes in zip(keep, read, strict=True):
-                out[i] = changes
+                # The vetoes again, on the whole text: the focused one may have lost the
+                # sentence that says what the post is (a thesis defence, a job offer).
+                out[i] = [jc for jc in changes if not veto(jc.sentence, texts[i] or "")]
             return out
     langs = [lang or detect_lang(t) for t in texts]
     langs = [la if la in {"fr", "en"} else "en" for la in langs]

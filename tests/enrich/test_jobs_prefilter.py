@@ -55,3 +55,31 @@ def test_round6_phrasings_reach_the_extractor(row_id: str) -> None:
     row = next(r for r in _rows(TRAIN_DIR / "fresh_sites4.jsonl") if r["id"] == row_id)
     assert row["job_changes"]
     assert might_announce_change(row["text"])
+
+
+@pytest.mark.parametrize(
+    "row_id",
+    [
+        "r9b-en-050",
+        "r9b-en-057",
+        "r9b-en-110",
+        "r9b-en-120",
+        "r9b-en-133",
+        "r9b-en-142",
+        "r9a-fr-007",
+        "r9a-fr-025",
+        "r9a-fr-051",
+        "r9a-fr-075",
+        "r9a-fr-076",
+        "r9a-fr-079",
+    ],
+)
+def test_round7_phrasings_reach_the_extractor(row_id: str) -> None:
+    """ "ran unopposed", "new partners" (a plural title), "new host", "swearing-in
+    ceremony", "reshuffled his Cabinet, inducting ... as ministers", "is only made a lead",
+    "a passé le flambeau à", "au profit de", "Depuis mardi 23 janvier, X est le directeur",
+    "se sont déjà engagés", "portera le maillot de", "ce sera X ... coach": real job changes
+    of fresh websites (fresh_sites5.jsonl) that the pre-filter stopped."""
+    row = next(r for r in _rows(TRAIN_DIR / "fresh_sites5.jsonl") if r["id"] == row_id)
+    assert row["job_changes"]
+    assert might_announce_change(row["text"])

@@ -19,7 +19,9 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
 def _rows() -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for path in [*sorted(TRAIN_DIR.glob("*.jsonl")), BENCH / "jobs_eval.jsonl"]:
+    dev_dir = TRAIN_DIR.parent / "jobs_dev"
+    files = [*sorted(TRAIN_DIR.glob("*.jsonl")), *sorted(dev_dir.glob("*.jsonl"))]
+    for path in [*files, BENCH / "jobs_eval.jsonl"]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
@@ -64,6 +66,12 @@ ROWS = _rows()
         ("r8-fr-037", "annulee"),  # an election annulled
         ("r8-fr-085", "citent plusieurs noms"),  # names cited for a post
         ("r8-fr-062", "occupees par benoit potier depuis"),  # a role held since
+        # round 7 (fresh_sites6.jsonl, the development half of part 7)
+        ("r10b-fr-093", "revocation"),  # a dismissal
+        ("r10b-fr-119", "releve de son poste"),
+        ("r10b-fr-052", "contrat de disques"),  # a record deal
+        ("r10a-en-034", "15 years since i"),  # a role taken long ago
+        ("r10b-fr-142", "elu, ce 12 decembre 2013, a l'academie"),  # an academy seat
     ],
 )
 def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> None:
@@ -84,13 +92,24 @@ def test_negatives_sharing_trigger_words_are_vetoed(row_id: str, why: str) -> No
         "r8-en-014",
         "r8-en-156",
         "r8-en-090",
+        "r9b-en-037",
+        "r9b-en-080",
+        "r9a-fr-025",
+        "r9a-fr-060",
+        "r9a-fr-076",
+        "r9a-fr-143",
+        "r9a-fr-157",
+        "r9a-fr-178",
     ],
 )
 def test_an_appointment_beside_a_departure_or_candidacy_stays(row_id: str) -> None:
     """ "re-appointed ... after she resigned", "seul candidat ... a été réélu", "voted
     Wednesday to hire ... while it conducts a national search", "arrache la mairie",
     "Retired figure skater ... will serve as ambassador", "resigned ... to rejoin Ryanair",
-    "voted Saturday to install ... as the school's next president"."""
+    "voted Saturday to install ... as the school's next president"; round 7 (fresh_sites5):
+    "is appointing X after Y tendered his resignation", "to fill the vacancy", "quitte ... au
+    profit de", "le « bâton », manifestation symbolique", "portera le maillot de", "étant parti
+    diriger", "prend des fonctions de", "cède la place à"."""
     row = ROWS[row_id]
     assert row["job_changes"]
     assert veto(row["text"]) is None
@@ -101,3 +120,14 @@ def test_labelled_job_changes_are_almost_never_vetoed() -> None:
     vetoed = [t for t in positives if veto(t)]
     assert len(positives) > 900
     assert len(vetoed) <= 2, vetoed
+
+
+def test_a_post_kind_named_outside_the_trigger_sentences_still_vetoes() -> None:
+    """A long post is cut to its trigger sentences before it is read; the [text] vetoes
+    (a thesis defence) must still see the whole post. Real post of the ordinary-posts set."""
+    from enrich.jobs import extract_job_changes
+
+    posts = (BENCH / "ordinary_posts.jsonl").read_text(encoding="utf-8").splitlines()
+    text = next(json.loads(x)["text"] for x in posts if "Soutenance de thèse de Madame Filipa" in x)
+    assert veto("", text) == "soutenance"
+    assert extract_job_changes([text], "fr") == [[]]
