@@ -62,3 +62,18 @@ def test_a_slot_never_ends_on_a_preposition_or_an_article(value: str, expected: 
     assert without_dangling_words(value) == expected
     tidied = tidy(_change(value, value))
     assert (tidied.organization, tidied.title) == (expected, expected)
+
+
+def test_a_capitalised_article_inside_a_sentence_stays_in_the_name() -> None:
+    """r9b-en-177 (fresh_sites5.jsonl): "... the eighth chancellor of La Trobe University."
+    was read as "Trobe University"; an article written with a capital inside a sentence
+    belongs to the name, as "L'Oréal"'s does."""
+    import json
+
+    from enrich.job_tagger import TRAIN_DIR
+    from enrich.jobs import extract_job_changes
+
+    rows = (TRAIN_DIR / "fresh_sites5.jsonl").read_text(encoding="utf-8").splitlines()
+    text = next(json.loads(x)["text"] for x in rows if '"r9b-en-177"' in x)
+    [change] = extract_job_changes([text], "en", use_tagger=False)[0]
+    assert change.organization == "La Trobe University"

@@ -41,7 +41,10 @@ def read_org(doc: Doc, i: int, end: int) -> tuple[list[Token], int]:
             "L'",
             "L’",
         }
-    ):  # "L'Oréal" keeps its capital article
+        # "La Trobe University", "Le Moyne College", "La Poste": an article written with a
+        # capital inside a sentence belongs to the name ("L'Oréal" keeps its capital too)
+        and not (doc[j].text[:1].isupper() and not doc[j].is_sent_start and doc[j].text != "The")
+    ):
         j += 1
     toks: list[Token] = []
     k = j
