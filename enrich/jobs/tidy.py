@@ -10,7 +10,8 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
   officer (CEO)") goes too; the title before it is the same title.
 * a title or an organisation ends on a preposition or an article ("chairman of the",
   "Assistant Professor in", round 7, ``fresh_sites5.jsonl``): the reader stopped one word
-  after the slot, and the dangling words are never part of it.
+  after the slot, and the dangling words are never part of it. Nor does one start on a
+  lower-case one ("du tribunal judiciaire", round 7, ``fresh_sites6.jsonl``).
 """
 
 from __future__ import annotations
@@ -47,10 +48,14 @@ _DANGLING = frozenset(w.lower() for w in OF_PREPS | DETS | ORG_PREPS)
 
 
 def without_dangling_words(value: str) -> str | None:
-    """``value`` without the prepositions and articles it ends on (None when nothing is left)."""
+    """``value`` without the prepositions and articles it ends on, nor the lower-case ones it
+    starts with ("du tribunal judiciaire"; a capital one may be the name's: "De Beers", "La
+    Poste"). None when nothing is left."""
     words = value.split()
     while words and words[-1].lower().replace("’", "'") in _DANGLING:
         words.pop()
+    while words and words[0].islower() and words[0].replace("’", "'") in _DANGLING:
+        words.pop(0)
     return " ".join(words) or None
 
 
@@ -61,9 +66,9 @@ def _trimmed(value: str | None) -> str | None:
 def tidy(jc: JobChangeFound) -> JobChangeFound:
     """``jc`` with a lone-noun organisation dropped, its title cut before a parenthesis, and
     neither ending on a preposition or an article."""
-    org = None if jc.organization and lone_common_noun(jc.organization) else jc.organization
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
-    org, title = _trimmed(org), _trimmed(title)
+    org, title = _trimmed(jc.organization), _trimmed(title)
+    org = None if org and lone_common_noun(org) else org
     if org == jc.organization and title == jc.title:
         return jc
     return replace(jc, organization=org, title=title)

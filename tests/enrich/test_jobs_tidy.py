@@ -77,3 +77,16 @@ def test_a_capitalised_article_inside_a_sentence_stays_in_the_name() -> None:
     text = next(json.loads(x)["text"] for x in rows if '"r9b-en-177"' in x)
     [change] = extract_job_changes([text], "en", use_tagger=False)[0]
     assert change.organization == "La Trobe University"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("du tribunal judiciaire", "tribunal judiciaire"),  # r10b-fr-124, fresh_sites6.jsonl
+        ("De Beers", "De Beers"),
+        ("La Poste", "La Poste"),
+        ("of", None),
+    ],
+)
+def test_a_slot_never_starts_on_a_lower_case_preposition(value: str, expected: str | None) -> None:
+    assert without_dangling_words(value) == expected
