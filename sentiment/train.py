@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -72,6 +73,9 @@ class TrainConfig:
     extra_train: list[str] = field(default_factory=list)
     #: Cap on the examples taken from each extra folder (0 = all; a seeded sample).
     max_train_extra: int = 0
+    #: Per-folder caps (folder name -> cap, 0 = all) that override ``max_train_extra``:
+    #: the 47,378-tweet English pool and DEFT's 3,405 French tweets want different ones.
+    extra_caps: dict[str, int] = field(default_factory=dict)
     #: Per-language macro-F1 floors; when set, the checkpoint kept maximises the
     #: smallest ``score - floor`` over the selection languages (mean breaks ties).
     floors: dict[str, float] = field(default_factory=dict)
@@ -79,6 +83,17 @@ class TrainConfig:
     #: int8 export of the runners-up can be validated too (the float32 selection and
     #: the int8 path can disagree by half a point on 324-tweet splits).
     keep_checkpoints: bool = False
+    #: ``auto`` trains on the GPU when torch sees one, else on the CPU; ``cpu`` and
+    #: ``cuda`` force it. Runs are reproducible on one kind of device (seeded, and
+    #: deterministic cuBLAS on a GPU), not across kinds: float kernels differ.
+    device: str = "auto"
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; other names are taken as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def selection_key(scores: dict[str, float], floors: dict[str, float]) -> tuple[float, float]:
@@ -95,6 +110,8 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    # cuBLAS is deterministic only with a fixed workspace (read when CUDA starts)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
@@ -163,11 +180,13 @@ class TopLayers:
     ) -> list[torch.Tensor]:
         self._use(self.all_layers[: self.k], self.embeddings)
         self.model.eval()
+        device = model_device(self.model)
         out: list[torch.Tensor] = [torch.empty(0)] * len(ids)
         try:
             for idx, input_ids, mask in iter_padded(ids, batch_size, pad_id):
                 hidden = self.model.bert(
-                    input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+                    input_ids=torch.from_numpy(input_ids).to(device),
+                    attention_mask=torch.from_numpy(mask).to(device),
                 ).last_hidden_state
                 for row, i in enumerate(idx):
                     out[i] = hidden[row, : len(ids[i])].clone()
@@ -177,8 +196,9 @@ class TopLayers:
 
     def logits(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
         width = max(s.shape[0] for s in states)
-        x = torch.zeros(len(states), width, states[0].shape[1])
-        mask = torch.zeros(len(states), width, dtype=torch.long)
+        device = states[0].device
+        x = torch.zeros(len(states), width, states[0].shape[1], device=device)
+        mask = torch.zeros(len(states), width, dtype=torch.long, device=device)
         for row, s in enumerate(states):
             x[row, : s.shape[0]] = s
             mask[row, : s.shape[0]] = 1
@@ -187,6 +207,11 @@ class TopLayers:
             return self.model(inputs_embeds=x, attention_mask=mask).logits
         finally:
             self._use(self.all_layers, self.embeddings)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device the model's parameters live on (inputs must follow them)."""
+    return next(model.parameters()).device
 
 
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -208,11 +233,13 @@ def predict_proba_torch(
         "input_ids"
     ]
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    device = model_device(model)
     for idx, ids, mask in iter_padded(enc, batch_size, tokenizer.pad_token_id):
         logits = model(
-            input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)
+            input_ids=torch.from_numpy(ids).to(device),
+            attention_mask=torch.from_numpy(mask).to(device),
         ).logits
-        out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+        out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     return out
 
 
@@ -246,8 +273,9 @@ def extra_examples(cfg: TrainConfig, rng: np.random.Generator) -> list[Example]:
             if not (folder / "train_text.txt").exists():
                 continue
             items = read_split(folder, "train", language=folder.name)
-            if cfg.max_train_extra and len(items) > cfg.max_train_extra:
-                keep = rng.choice(len(items), cfg.max_train_extra, replace=False)
+            cap = cfg.extra_caps.get(folder.name, cfg.max_train_extra)
+            if cap and len(items) > cap:
+                keep = rng.choice(len(items), cap, replace=False)
                 items = [items[i] for i in sorted(keep)]
             out.extend(items)
     return out
@@ -299,7 +327,9 @@ def train(
     say(f"training on {len(examples)} examples from {', '.join(sources)}")
 
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
-    model = build_trainable_model(base_dir, cfg)
+    device = resolve_device(cfg.device)
+    model = build_trainable_model(base_dir, cfg).to(device)
+    say(f"training on {device}")
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     say(f"trainable parameters: {n_train:,}")
 
@@ -313,7 +343,7 @@ def train(
         if cfg.class_balanced
         else np.ones(len(LABELS))
     )
-    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device))
 
     split = TopLayers(model, cfg.freeze_below) if cfg.freeze_below else None
     cached: list[torch.Tensor] = []
@@ -342,7 +372,7 @@ def train(
                 preds: list[int] = [0] * len(states)
                 for b in range(0, len(states), 64):
                     chunk = states[b : b + 64]
-                    pred = split.logits(chunk).argmax(-1).tolist()
+                    pred = split.logits(chunk).argmax(-1).cpu().tolist()
                     preds[b : b + len(chunk)] = pred
                 scores[lang] = macro_f1([e.label for e in val_sets[lang]], preds)
         return scores
@@ -381,9 +411,10 @@ def train(
         else:
             input_ids, mask = pad_batch([ids[i] for i in idx], tokenizer.pad_token_id)
             logits = model(
-                input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+                input_ids=torch.from_numpy(input_ids).to(device),
+                attention_mask=torch.from_numpy(mask).to(device),
             ).logits
-        loss = loss_fn(logits, torch.from_numpy(labels[idx]))
+        loss = loss_fn(logits, torch.from_numpy(labels[idx]).to(device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optim.step()

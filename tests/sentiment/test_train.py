@@ -153,3 +153,51 @@ def test_other_languages_are_capped_and_the_selected_ones_kept_whole(tmp_path: P
     assert [e.text for e in again] == [e.text for e in got]  # seeded
     whole = training_examples(_cfg(), sets, ["french", "english"], np.random.default_rng(0))
     assert len(whole) == 90
+
+
+def test_per_folder_caps_override_the_common_cap(tmp_path: Path):
+    """The 47,378-tweet English pool and DEFT's 3,405 tweets want different caps."""
+    from sentiment.train import extra_examples
+    from tests.sentiment.conftest import write_umsab
+
+    root = write_umsab(tmp_path / "x", languages=("semeval2017_4a_en", "deft2017_fr"), n=30)
+    pool, deft = root / "semeval2017_4a_en", root / "deft2017_fr"
+    cfg = _cfg(
+        extra_train=[str(pool), str(deft)], max_train_extra=20, extra_caps={"deft2017_fr": 5}
+    )
+    got = extra_examples(cfg, np.random.default_rng(0))
+    counts = {name: sum(e.language == name for e in got) for name in (pool.name, deft.name)}
+    assert counts == {"semeval2017_4a_en": 20, "deft2017_fr": 5}
+    uncapped = _cfg(extra_train=[str(pool)], max_train_extra=20, extra_caps={pool.name: 0})
+    assert len(extra_examples(uncapped, np.random.default_rng(0))) == 30
+
+
+def test_cli_caps_are_parsed_and_bad_ones_refused():
+    import pytest
+    import typer
+
+    from veille.cli.sentiment import _parse_caps
+
+    assert _parse_caps("semeval2017_4a_en=0, deft2017_fr=1000") == {
+        "semeval2017_4a_en": 0,
+        "deft2017_fr": 1000,
+    }
+    for bad in ("deft2017_fr", "deft2017_fr=many", "=3"):
+        with pytest.raises(typer.BadParameter, match="folder=N"):
+            _parse_caps(bad)
+
+
+def test_device_auto_is_the_cpu_without_a_gpu_and_training_runs_there(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    """``auto`` picks CUDA only when torch sees it; the CI machines have none."""
+    import json
+
+    from sentiment.train import resolve_device
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+    train(tiny_umsab, tmp_path / "a", tiny_model_dir, _cfg(device="cpu", max_steps=2))
+    meta = json.loads((tmp_path / "a" / "adapter_config.json").read_text(encoding="utf-8"))
+    assert meta["train_config"]["device"] == "cpu"

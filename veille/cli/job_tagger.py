@@ -11,19 +11,6 @@ from veille.errors import DataNotFoundError
 
 jobs_app = typer.Typer(help="Job-change extraction model.", no_args_is_help=True)
 
-#: The benchmark's sentences: only its dev splits are read for training.
-_EVAL_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "jobs_eval.jsonl"
-
-
-def default_training_files() -> list[Path]:
-    """Shipped training sentences, plus the benchmark's dev splits when the repo has them."""
-    from enrich.job_tagger import TRAIN_DIR
-
-    files = sorted(TRAIN_DIR.glob("*.jsonl"))
-    if _EVAL_FILE.is_file():
-        files.append(_EVAL_FILE)
-    return files
-
 
 @jobs_app.command("train")
 def train_cmd(
@@ -39,7 +26,7 @@ def train_cmd(
     threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
 ) -> None:
     """Train the token tagger; copy the result over enrich/job_tagger_head/ to ship it."""
-    from enrich.job_tagger import TaggerConfig, read_rows, train_tagger
+    from enrich.job_tagger import TaggerConfig, default_training_files, read_rows, train_tagger
 
     files = list(data) or default_training_files()
     missing = [f for f in files if not f.is_file()]

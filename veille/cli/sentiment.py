@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from veille.cli._common import console
 from veille.cli._sentiment_common import sentiment_settings
+
+T = TypeVar("T")
 
 sentiment_app = typer.Typer(help="Sentiment model: train, evaluate.", no_args_is_help=True)
 
@@ -55,9 +58,16 @@ def train_cmd(
     extra_cap: int = typer.Option(
         3000, help="At most this many examples per --extra folder (seeded sample; 0 = all)."
     ),
+    extra_caps: str = typer.Option(
+        "",
+        help="Per-folder caps that override --extra-cap (name=N,...), e.g. "
+        "'semeval2017_4a_en=0,deft2017_fr=1000' (0 = all).",
+    ),
+    evals_per_epoch: int = typer.Option(3, help="Validation passes per epoch."),
     keep_checkpoints: bool = typer.Option(
         False, help="Also write each evaluated checkpoint to OUT/checkpoints/step-N."
     ),
+    device: str = typer.Option("auto", help="auto (the GPU when torch sees one), cpu or cuda."),
 ) -> None:
     """Fine-tune e5-small with LoRA and write a committed-size adapter.
 
@@ -89,7 +99,10 @@ def train_cmd(
         threads=configure_threads(threads),
         extra_train=[str(p) for p in extra],
         max_train_extra=extra_cap,
+        extra_caps=_parse_caps(extra_caps),
+        evals_per_epoch=evals_per_epoch,
         keep_checkpoints=keep_checkpoints,
+        device=device,
     )
     base = ensure_base()
     result = train(data, out, base, cfg, progress=console.print)
@@ -100,17 +113,26 @@ def train_cmd(
     )
 
 
-def _parse_floors(text: str) -> dict[str, float]:
-    floors: dict[str, float] = {}
+def _parse_pairs(text: str, cast: Callable[[str], T], form: str, example: str) -> dict[str, T]:
+    """``name=value,...`` -> dict; a malformed item names itself and the expected form."""
+    pairs: dict[str, T] = {}
     for item in filter(None, (x.strip() for x in text.split(","))):
-        lang, sep, value = item.partition("=")
+        name, sep, value = item.partition("=")
         try:
-            floors[lang.strip()] = float(value)
+            pairs[name.strip()] = cast(value)
         except ValueError:
             sep = ""
-        if not sep or not lang.strip():
-            raise typer.BadParameter(f"{item!r}: expected language=F1, e.g. french=0.72")
-    return floors
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r}: expected {form}, e.g. {example}")
+    return pairs
+
+
+def _parse_floors(text: str) -> dict[str, float]:
+    return _parse_pairs(text, float, "language=F1", "french=0.72")
+
+
+def _parse_caps(text: str) -> dict[str, int]:
+    return _parse_pairs(text, int, "folder=N", "deft2017_fr=1000")
 
 
 @sentiment_app.command("eval")
