@@ -7,8 +7,9 @@ succession words in French and English) cannot be read as a job change by the ru
 the tagger's changes without such a word are the ones an alumni office should not act on,
 so it is skipped. The lexicon is data: a "strong" expression lets a text through alone, a
 "weak" one ("new", "poste", "will be") only beside a title word (the title heads of
-:mod:`enrich.jobs`). ``tests/enrich/test_jobs_prefilter.py`` checks that the labelled job
-changes of the training data and the dev splits go through.
+:mod:`enrich.jobs`, and the file's ``[titles]`` section).
+``tests/enrich/test_jobs_prefilter.py`` checks that the labelled job changes of the
+training data and the dev splits go through.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from pathlib import Path
 from enrich.sectioned import read_sections
 
 TRIGGERS = Path(__file__).parent / "data" / "jobs_triggers.txt"
-#: Titles the lexicon's weak expressions need beside them, besides the rules' title heads.
-_EXTRA_TITLES = frozenset({"leader", "leaders", "principale", "host", "co-host", "presenter"})
 
 
 def fold(text: str) -> str:
@@ -33,7 +32,7 @@ def fold(text: str) -> str:
 
 
 def read_lexicon(path: Path = TRIGGERS) -> dict[str, list[str]]:
-    """Sections (``strong``, ``weak``) of the trigger file -> their regular expressions."""
+    """Sections (``strong``, ``weak``, ``titles``) of the trigger file -> regular expressions."""
     sections: dict[str, list[str]] = {}
     for name, entries in read_sections(path).items():
         exprs = sections[name] = []
@@ -57,9 +56,10 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     from enrich.jobs import TITLE_HEADS
 
     lexicon = read_lexicon()
-    titles = sorted({fold(t) for t in TITLE_HEADS} | _EXTRA_TITLES, key=len, reverse=True)
+    heads = sorted({fold(t) for t in TITLE_HEADS}, key=len, reverse=True)
+    titles = [*map(re.escape, heads), *lexicon.get("titles", [])]
     # a plural counts too ("the new partners are", "nouveaux directeurs")
-    title_rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, titles)) + r")[sx]?(?!\w)")
+    title_rx = re.compile(r"(?<![\w-])(?:" + "|".join(titles) + r")[sx]?(?!\w)")
     return union(lexicon["strong"]), union(lexicon["weak"]), title_rx
 
 

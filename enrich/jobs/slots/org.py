@@ -15,6 +15,8 @@ from enrich.jobs.lexicon import (
     CLUB_WORDS,
     DAYS_MONTHS,
     DETS,
+    NAME_ARTICLES,
+    NAME_ELISIONS,
     OF_PREPS,
     ORG_CONNECT,
     ORG_HEADS,
@@ -36,14 +38,8 @@ def read_org(doc: Doc, i: int, end: int) -> tuple[list[Token], int]:
     while (
         j < end
         and (doc[j].lower_ in DETS or doc[j].is_space)
-        and doc[j].text
-        not in {
-            "L'",
-            "L’",
-        }
-        # "La Trobe University", "Le Moyne College", "La Poste": an article written with a
-        # capital inside a sentence belongs to the name ("L'Oréal" keeps its capital too)
-        and not (doc[j].text[:1].isupper() and not doc[j].is_sent_start and doc[j].text != "The")
+        and doc[j].text not in NAME_ELISIONS
+        and not (doc[j].text in NAME_ARTICLES and not doc[j].is_sent_start)
     ):
         j += 1
     toks: list[Token] = []
