@@ -162,7 +162,7 @@ class Router:
         by_class = {self.class_of(t): t for t in self.teams}
         cols = [i for i, c in enumerate(head.classes) if c in by_class]
         head_teams = [by_class[head.classes[i]] for i in cols]
-        probs = head.predict_proba(x)[:, cols] if cols else np.zeros((len(texts), 0))
+        probs = head.predict_proba(x, texts)[:, cols] if cols else np.zeros((len(texts), 0))
         names, protos = self._prototypes()
         sims = x @ protos.T if len(names) else np.zeros((len(texts), 0))
         return combine(probs, head_teams, sims, names, head.temperature, head.proto_weight)

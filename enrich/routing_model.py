@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from enrich.routing_text_head import TextHead
 
 HEAD_DIR = Path(__file__).parent / "routing_head"
 #: Where ``veille route train`` writes a retrained head (the package may be read-only).
@@ -44,6 +47,8 @@ class Head:
     weight: np.ndarray  # (n_classes, dim)
     bias: np.ndarray  # (n_classes,)
     meta: dict[str, Any]
+    #: The character n-gram head on the texts (``enrich/routing_text_head.py``), if any.
+    text_head: TextHead | None = field(default=None, repr=False)
 
     @property
     def threshold(self) -> float:
@@ -60,9 +65,25 @@ class Head:
         """Exponent of the prototype prior on the head's teams (0: the head alone)."""
         return float(self.meta.get("proto_weight", 0.0))
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = x @ self.weight.T + self.bias
-        return softmax(logits)
+    @property
+    def text_weight(self) -> float:
+        """Exponent of the text head's probabilities in the product (0: not used)."""
+        return float(self.meta.get("text_weight", 0.0)) if self.text_head is not None else 0.0
+
+    def predict_proba(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities; with ``texts``, mixed with the text head's (if it has one)."""
+        probs = softmax(x @ self.weight.T + self.bias)
+        if texts is None or self.text_head is None or not self.text_weight:
+            return probs
+        from enrich.routing_text_head import mix
+
+        return mix(
+            probs,
+            self.classes,
+            self.text_head.predict_proba(texts),
+            self.text_head.classes,
+            self.text_weight,
+        )
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -72,6 +93,12 @@ class Head:
             bias=self.bias.astype(np.float32),
         )
         meta = {**self.meta, "format": FORMAT, "classes": self.classes}
+        from enrich.routing_text_head import TEXT_HEAD_FILE
+
+        if self.text_head is not None:
+            self.text_head.save(folder)
+        elif (folder / TEXT_HEAD_FILE).exists():
+            (folder / TEXT_HEAD_FILE).unlink()  # a stale one would be mixed in
         (folder / HEAD_META).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -116,7 +143,9 @@ def load_head(folder: Path = HEAD_DIR) -> Head:
             f"{folder} is not a routing head of format {FORMAT}: retrain it with "
             "`veille route train`"
         )
-    return Head(list(meta["classes"]), weight, bias, meta)
+    from enrich.routing_text_head import load_text_head
+
+    return Head(list(meta["classes"]), weight, bias, meta, load_text_head(folder))
 
 
 def fit_head(

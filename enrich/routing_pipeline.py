@@ -5,6 +5,11 @@ The head ships with the embeddings it was trained on
 hash; no text), so ``veille route train`` can retrain on the shipped data
 plus the teams community managers corrected, without the original texts,
 several of which have no licence that allows copying them.
+
+The text head (:mod:`enrich.routing_text_head`) needs texts: it learns from the lines
+whose text the repository holds (``enrich/data/routing/train/``, found again by their
+hash), from the corrections (the database keeps their text) and from ``--data`` folders
+given to the run. Lines that ship only as vectors stay with the embedding head.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from enrich.routing_train import (
 log = logging.getLogger(__name__)
 
 TRAIN_EMBEDDINGS = "train_embeddings.npz"
+#: The training texts the repository holds (licensed for it): the text head's data.
+VENDORED_TRAIN_DIR = Path(__file__).parent / "data" / "routing" / "train"
 CORRECTIONS_SOURCE = "corrections"
 #: A correction counts as this many shipped examples: few, but from this institution.
 CORRECTION_WEIGHT = 3.0
@@ -45,6 +52,8 @@ class Dataset:
     langs: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    #: Each line's text, ``""`` where only its vector is known.
+    texts: list[str] = field(default_factory=list)
 
     def add(
         self,
@@ -54,9 +63,11 @@ class Dataset:
         sources: list[str],
         keys: list[str],
         groups: list[str] | None = None,
+        texts: list[str] | None = None,
     ) -> None:
         if not len(teams):
             return
+        self.texts += texts if texts is not None else [""] * len(teams)
         self.groups += (
             groups
             if groups is not None
@@ -69,19 +80,35 @@ class Dataset:
         self.keys += keys
 
 
+def vendored_texts(folder: Path = VENDORED_TRAIN_DIR) -> dict[str, str]:
+    """Text hash -> text, for every line of the repository's training files."""
+    import json
+
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = json.loads(line).get("text", "") if line.strip() else ""
+            if text:
+                found[EmbeddingCache.key(text)] = text
+    return found
+
+
 def load_shipped(folder: Path = HEAD_DIR) -> Dataset:
     path = folder / TRAIN_EMBEDDINGS
     ds = Dataset(np.zeros((0, 0), dtype=np.float32))
     if not path.exists():
         return ds
+    known = vendored_texts()
     with np.load(path) as d:
+        keys = [str(t) for t in d["key"]]
         ds.add(
             d["x"].astype(np.float32),
             [str(t) for t in d["team"]],
             [str(t) for t in d["lang"]],
             [str(t) for t in d["source"]],
-            [str(t) for t in d["key"]],
+            keys,
             [str(t) for t in d["group"]] if "group" in d.files else None,
+            [known.get(k, "") for k in keys],
         )
     return ds
 
@@ -135,6 +162,7 @@ def collect(
             [e.source for e in rows],
             [emb.key(e.text) for e in rows],
             [e.label for e in rows],
+            [e.text for e in rows],
         )
     if db_url:
         fixes = corrections(db_url)
@@ -144,6 +172,7 @@ def collect(
             [lang for _, _, lang in fixes],
             [CORRECTIONS_SOURCE] * len(fixes),
             [emb.key(t) for t, _, _ in fixes],
+            texts=[t for t, _, _ in fixes],
         )
     if not ds.teams:
         from veille.errors import ImportFileError
@@ -181,7 +210,15 @@ def fit_and_save(
         )
         sims = ds.x @ vectors.T
         protos = Prototypes(sims, names, fit_temperature(sims, ds.teams, names))
-    head, report = train(ds.x, ds.teams, ds.groups, meta=meta, sample_weight=weights, protos=protos)
+    head, report = train(
+        ds.x,
+        ds.teams,
+        ds.groups,
+        meta=meta,
+        sample_weight=weights,
+        protos=protos,
+        texts=ds.texts,
+    )
     if protos is None:  # no encoder, no prototypes: keep the temperature, the head alone
         old = active_head_dir() / "head.json"
         if old.exists():

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from enrich.routing_model import Head, combine, fit_head
+from enrich.routing_text_head import fit_text_head, mix
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ TEAMS = ("it", "student_services", "alumni", "communications", "hr", "internatio
 C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
 #: Exponents tried for the prototype prior on the head's teams (0 = the head alone).
 PROTO_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+#: Exponents tried for the text head's probabilities (0 = the embedding head alone).
+TEXT_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,68 @@ def oof_probs(
     return classes, probs
 
 
+def oof_text_probs(
+    texts: Sequence[str],
+    y: Sequence[str],
+    groups: Sequence[str],
+    classes: Sequence[str],
+    n_folds: int = 5,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Out-of-fold text-head probabilities over ``classes``, on the embedding head's folds.
+
+    Each fold's text head learns from the fold's training lines that have a text (``""``
+    marks a line that ships only as a vector); every line of the held-out fold is scored,
+    vector-only lines too (their text is unknown to the head, so they get a flat row).
+    """
+    y_arr = np.asarray(y)
+    has_text = np.array([bool(t) for t in texts])
+    folds = fold_of(groups, n_folds)
+    out = np.full((len(y), len(classes)), 1.0 / len(classes), dtype=np.float32)
+    for k in range(n_folds):
+        test = folds == k
+        train = ~test & has_text
+        if len(set(y_arr[train])) < 2:
+            continue
+        weights = sample_weight[train] if sample_weight is not None else None
+        head = fit_text_head([texts[int(i)] for i in np.flatnonzero(train)], y_arr[train], weights)
+        rows = np.flatnonzero(test & has_text)
+        if len(rows):
+            probs = head.predict_proba([texts[int(i)] for i in rows])
+            flat = np.ones((len(rows), len(classes)), dtype=np.float32)
+            out[rows] = mix(flat, classes, probs, head.classes, 1.0)
+    return out
+
+
+def _choose_text_weight(
+    y: Sequence[str],
+    oof: tuple[list[str], np.ndarray],
+    text_probs: np.ndarray,
+    weight_grid: Sequence[float],
+    report: dict[str, Any],
+) -> tuple[float, np.ndarray]:
+    """The grid's most accurate text weight on the out-of-fold probabilities (ties: smaller).
+
+    Returns the weight and the mixed out-of-fold probabilities (the prototype prior is
+    chosen on them next, as it is applied after the mix when routing).
+    """
+    classes, probs = oof
+    scored = probs.sum(axis=1) > 0
+    gold = np.asarray(y)
+    best: tuple[float, float, np.ndarray] | None = None
+    report["cv_text_weight"] = {}
+    for w in sorted(weight_grid):
+        mixed = mix(probs, classes, text_probs, classes, w)
+        _, pred = _top(classes, mixed)
+        acc = float(np.mean(np.asarray(pred)[scored] == gold[scored])) if scored.any() else 0.0
+        report["cv_text_weight"][str(w)] = round(acc, 4)
+        log.info("text head weight %g: grouped CV accuracy %.3f", w, acc)
+        if best is None or acc > best[1] + 1e-9:
+            best = (float(w), acc, mixed)
+    assert best is not None
+    return best[0], best[2]
+
+
 def _top(classes: Sequence[str], probs: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """``(top probability, predicted team)`` per line; ``""`` where a line was not scored."""
     scored = probs.sum(axis=1) > 0
@@ -338,9 +403,16 @@ def train(
     sample_weight: Sequence[float] | None = None,
     protos: Prototypes | None = None,
     weight_grid: Sequence[float] = PROTO_WEIGHTS,
+    texts: Sequence[str] | None = None,
+    text_grid: Sequence[float] = TEXT_WEIGHTS,
 ) -> tuple[Head, dict[str, Any]]:
-    """Choose C, then the prototype prior's weight, by grouped cross-validation accuracy;
-    calibrate the threshold on the out-of-fold routes; fit on everything.
+    """Choose C, then the text head's weight, then the prototype prior's weight, by grouped
+    cross-validation accuracy; calibrate the threshold on the out-of-fold routes; fit on
+    everything.
+
+    ``texts`` gives each line's text, ``""`` for lines that ship only as vectors: the text
+    head (:mod:`enrich.routing_text_head`) learns from the others. The head returned
+    carries it as ``head.text_head`` when its chosen weight is above zero.
 
     The weight is chosen on the same folds as C, with C fixed (the prior only
     re-weights the head's out-of-fold probabilities, so no refit is needed). Each fold is
@@ -366,6 +438,20 @@ def train(
             if acc > best_score:
                 best_c, best_score, best_top, best_pred = c, acc, top, pred
                 best_probs = (classes, probs)
+    text_weight, text_head = 0.0, None
+    has_text = sum(1 for t in texts or [] if t)
+    if texts is not None and has_text >= 2 and best_probs is not None:
+        text_probs = oof_text_probs(texts, y, groups, best_probs[0], sample_weight=weights)
+        text_weight, mixed = _choose_text_weight(y, best_probs, text_probs, text_grid, report)
+        best_probs = (best_probs[0], mixed)
+        best_top, best_pred = _top(*best_probs)
+        if text_weight:
+            rows = [i for i, t in enumerate(texts) if t]
+            text_head = fit_text_head(
+                [texts[i] for i in rows],
+                [y[i] for i in rows],
+                weights[rows] if weights is not None else None,
+            )
     proto_weight = 0.0
     if protos is not None and best_probs is not None:
         proto_weight, best_top, best_pred = _choose_proto_weight(
@@ -378,6 +464,14 @@ def train(
         threshold = calibrate_threshold(best_top[mask], correct[mask])
     head = fit_head(x, y, c=best_c, weights=weights, meta=dict(meta or {}))
     head.meta.update({"threshold": threshold, "cv": report["cv"], "n_train": len(y)})
+    head.text_head = text_head
+    head.meta.update(
+        {
+            "text_weight": text_weight if text_head is not None else 0.0,
+            "cv_text_weight": report.get("cv_text_weight", {}),
+            "n_text": has_text,
+        }
+    )
     if protos is not None:
         head.meta.update(
             {
@@ -386,7 +480,14 @@ def train(
                 "cv_proto_weight": report.get("cv_proto_weight", {}),
             }
         )
-    report.update({"C": best_c, "threshold": threshold, "proto_weight": proto_weight})
+    report.update(
+        {
+            "C": best_c,
+            "threshold": threshold,
+            "proto_weight": proto_weight,
+            "text_weight": head.meta["text_weight"],
+        }
+    )
     return head, report
 
 
