@@ -277,7 +277,12 @@ def oof_text_probs(
         if len(set(y_arr[train])) < 2:
             continue
         weights = sample_weight[train] if sample_weight is not None else None
-        head = fit_text_head([texts[int(i)] for i in np.flatnonzero(train)], y_arr[train], weights)
+        try:
+            head = fit_text_head(
+                [texts[int(i)] for i in np.flatnonzero(train)], y_arr[train], weights
+            )
+        except ValueError:  # too few texts for any n-gram seen twice: a flat fold
+            continue
         rows = np.flatnonzero(test & has_text)
         if len(rows):
             probs = head.predict_proba([texts[int(i)] for i in rows])
@@ -440,18 +445,22 @@ def train(
                 best_probs = (classes, probs)
     text_weight, text_head = 0.0, None
     has_text = sum(1 for t in texts or [] if t)
-    if texts is not None and has_text >= 2 and best_probs is not None:
+    text_teams = {team for team, t in zip(y, texts or [], strict=False) if t}
+    if texts is not None and len(text_teams) >= 2 and best_probs is not None:
         text_probs = oof_text_probs(texts, y, groups, best_probs[0], sample_weight=weights)
         text_weight, mixed = _choose_text_weight(y, best_probs, text_probs, text_grid, report)
         best_probs = (best_probs[0], mixed)
         best_top, best_pred = _top(*best_probs)
         if text_weight:
             rows = [i for i, t in enumerate(texts) if t]
-            text_head = fit_text_head(
-                [texts[i] for i in rows],
-                [y[i] for i in rows],
-                weights[rows] if weights is not None else None,
-            )
+            try:
+                text_head = fit_text_head(
+                    [texts[i] for i in rows],
+                    [y[i] for i in rows],
+                    weights[rows] if weights is not None else None,
+                )
+            except ValueError as exc:  # cross-validation chose it, so this is unexpected
+                log.warning("text head not fitted (%s): the embedding head routes alone", exc)
     proto_weight = 0.0
     if protos is not None and best_probs is not None:
         proto_weight, best_top, best_pred = _choose_proto_weight(

@@ -101,3 +101,17 @@ def test_shipped_lines_find_their_text_in_the_repository_and_only_there() -> Non
     assert len(with_text) >= 900  # the listening-kind, HR and FAQ lines of the repository
     assert len(with_text) < len(ds.keys)  # the chatbot and helpdesk sources ship as vectors
     assert all(EmbeddingCache.key(t) == k for k, t in with_text)
+
+
+def test_too_few_texts_leave_the_embedding_head_alone() -> None:
+    """One team's texts, or two texts with no n-gram seen twice: no text head, no error."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 4)).astype(np.float32)
+    teams = ["it"] * 6 + ["hr"] * 6
+    groups = [f"s{i % 3}#{t}" for i, t in enumerate(teams)]
+    one_team = ["mot de passe"] * 6 + [""] * 6
+    head, report = train(x, teams, groups, c_grid=(1.0,), texts=one_team)
+    assert head.text_head is None and report["text_weight"] == 0.0
+    two = ["zq"] + [""] * 5 + ["xw"] + [""] * 5
+    head, _ = train(x, teams, groups, c_grid=(1.0,), texts=two)
+    assert head.text_weight == 0.0
