@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import random
 import re
 import time
@@ -497,13 +496,13 @@ def train_tagger(
     from transformers import AutoTokenizer
 
     from sentiment.batching import pad_batch, shuffled_buckets
-    from sentiment.train import resolve_device
+    from sentiment.device import configure_threads, resolve_device
 
     say = progress or log.info
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads or max(1, len(os.sched_getaffinity(0))))
+    configure_threads(cfg.threads)
     rng = random.Random(cfg.seed)
     data = list(rows) + augment_rows(rows, cfg.augment, rng)
     if base_dir is None:
@@ -512,7 +511,7 @@ def train_tagger(
         base_dir = ensure_base()
     base = base_dir
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    device = resolve_device(cfg.device)
+    device = torch.device(resolve_device(cfg.device))
     model = _token_model(base, cfg.rank, cfg.alpha, cfg.lora_dropout).to(device)
     enc = tokenizer(
         [r["text"] for r in data],

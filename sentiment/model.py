@@ -33,6 +33,7 @@ import numpy as np
 from sentiment.batching import iter_padded
 from sentiment.convert import build_base_model, sha256_file
 from sentiment.data import LABELS
+from sentiment.device import configure_threads, resolve_device
 from sentiment.text import normalise_tweet
 from veille.config import SentimentSettings
 from veille.errors import ModelUnavailableError
@@ -483,26 +484,6 @@ class OnnxClassifier(_Base):
 # ---------------------------------------------------------------------------
 # The loader
 # ---------------------------------------------------------------------------
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise ModelUnavailableError(f"[sentiment] device must be auto, cpu or cuda, not {device!r}")
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def configure_threads(threads: int) -> int:
-    """Intra-op threads for torch and ONNX Runtime (0 = one per CPU core)."""
-    import torch
-
-    n = threads if threads > 0 else max(1, len(os.sched_getaffinity(0)))
-    torch.set_num_threads(n)
-    return n
 
 
 def validation_key(backend: str) -> str:

@@ -31,6 +31,7 @@ from torch import nn
 
 from sentiment.batching import iter_padded, pad_batch, shuffled_buckets
 from sentiment.data import LABELS, Example, language_folders, load_umsab, read_split
+from sentiment.device import resolve_device
 from sentiment.lora import TARGETS, inject_lora
 from sentiment.text import normalise_tweet
 
@@ -87,13 +88,6 @@ class TrainConfig:
     #: ``cuda`` force it. Runs are reproducible on one kind of device (seeded, and
     #: deterministic cuBLAS on a GPU), not across kinds: float kernels differ.
     device: str = "auto"
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; other names are taken as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def selection_key(scores: dict[str, float], floors: dict[str, float]) -> tuple[float, float]:
@@ -327,7 +321,7 @@ def train(
     say(f"training on {len(examples)} examples from {', '.join(sources)}")
 
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
-    device = resolve_device(cfg.device)
+    device = torch.device(resolve_device(cfg.device))
     model = build_trainable_model(base_dir, cfg).to(device)
     say(f"training on {device}")
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)

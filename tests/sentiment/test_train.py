@@ -193,11 +193,11 @@ def test_device_auto_is_the_cpu_without_a_gpu_and_training_runs_there(
     """``auto`` picks CUDA only when torch sees it; the CI machines have none."""
     import json
 
-    from sentiment.train import resolve_device
+    from sentiment.device import resolve_device
 
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
-    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto") == expected
+    assert resolve_device("cpu") == "cpu"
     train(tiny_umsab, tmp_path / "a", tiny_model_dir, _cfg(device="cpu", max_steps=2))
     meta = json.loads((tmp_path / "a" / "adapter_config.json").read_text(encoding="utf-8"))
     assert meta["train_config"]["device"] == "cpu"

@@ -75,7 +75,8 @@ def train_cmd(
     default model (seed 13) on a CPU of the same kind (float kernels differ between CPUs).
     """
     from sentiment.data import require_split
-    from sentiment.model import configure_threads, ensure_base
+    from sentiment.device import configure_threads
+    from sentiment.model import ensure_base
     from sentiment.train import TrainConfig, train
 
     chosen = [x for x in languages.split(",") if x]
