@@ -45,10 +45,11 @@ Data (everything in the repository):
   student_services 31, it 30, international 28, alumni 26, research 24, hr 18). Half of the
   French lines are about francophone African institutions. Split by institution from a third
   collection; the other 144 institutions' lines are training data.
-* ``benchmarks/data/routing/heldout_univ_news3.jsonl`` and ``heldout_univ_news4.jsonl`` —
-  parts 8 and 9 (rounds 9 and 10), each frozen before its round's head was declared final:
-  130 texts of 86 institutions (74 French) and 110 texts of 81 institutions (57 French),
-  news, service pages, posts and questions (``SOURCES.md``).
+* ``benchmarks/data/routing/heldout_univ_news3.jsonl``, ``heldout_univ_news4.jsonl`` and
+  ``heldout_univ_news5.jsonl`` — parts 8, 9 and 10 (rounds 9 to 11), each frozen before its
+  round's head was declared final: 130 texts of 86 institutions (74 French), 110 texts of 81
+  institutions (57 French) and 105 texts of 88 institutions (70 French), news, service pages,
+  posts and questions (``SOURCES.md``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -132,6 +133,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_news4.jsonl",
         "9008780392931f1c5b01a09412c1d2c5d3971daace0e26af020d2b46049f5406",
         "FR/EN news, service pages and posts of 81 more institutions, 57 French",
+    ),
+    10: (
+        "heldout_univ_news5.jsonl",
+        "738a1b903d138483749ab7e647e6d0f70f8dea3e970694d4ae3d041575d5b1a6",
+        "FR/EN news, service pages and posts of 88 more institutions, 70 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
