@@ -75,6 +75,21 @@ RUNS: dict[str, dict[str, Any]] = {
         "rank": 32,
         "alpha": 64.0,
     },
+    "r09_pool12k_rank32_seed29": {
+        "extra": [POOL],
+        "extra_caps": {POOL: 12000},
+        "epochs": 3.0,
+        "rank": 32,
+        "alpha": 64.0,
+        "seed": 29,
+    },
+    "r10_pool12k_rank24": {
+        "extra": [POOL],
+        "extra_caps": {POOL: 12000},
+        "epochs": 3.0,
+        "rank": 24,
+        "alpha": 48.0,
+    },
     "t1_tagger_default": {"kind": "tagger"},
     "t2_tagger_10ep": {"kind": "tagger", "epochs": 10},
     "t3_tagger_rank32": {"kind": "tagger", "epochs": 8, "rank": 32, "alpha": 64.0},
@@ -132,16 +147,16 @@ def run_one(name: str, data: Path, base: Path, out: Path, max_steps: int = 0) ->
         run_tagger(name, spec, base, out, max_steps)
         return
     extra = [str(data / folder) for folder in spec.pop("extra", [])]
-    cfg = TrainConfig(
-        max_length=96,
-        languages=list(FR_EN),
-        floors={"french": 0.74, "english": 0.73},
-        keep_checkpoints=True,
-        threads=1,
-        extra_train=extra,
-        max_steps=max_steps,
-        **spec,
-    )
+    fields: dict[str, Any] = {
+        "max_length": 96,
+        "languages": list(FR_EN),
+        "floors": {"french": 0.74, "english": 0.73},
+        "keep_checkpoints": True,
+        "threads": 1,
+        "extra_train": extra,
+        "max_steps": max_steps,
+    }
+    cfg = TrainConfig(**{**fields, **spec})
     train(data / "umsab", out / name, base, cfg, progress=lambda m: print(m, flush=True))
 
 

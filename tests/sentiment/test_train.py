@@ -201,3 +201,38 @@ def test_device_auto_is_the_cpu_without_a_gpu_and_training_runs_there(
     train(tiny_umsab, tmp_path / "a", tiny_model_dir, _cfg(device="cpu", max_steps=2))
     meta = json.loads((tmp_path / "a" / "adapter_config.json").read_text(encoding="utf-8"))
     assert meta["train_config"]["device"] == "cpu"
+
+
+def test_float16_storage_halves_the_adapter_and_merges_like_float32(
+    tmp_path: Path, tiny_model_dir: Path, tiny_umsab: Path
+):
+    """A rank-32 adapter is 11 MB in float32 (the limit is 10 MB); float16 storage halves
+    it and the merged model predicts what the float32 adapter does, up to rounding."""
+    import pytest
+
+    from sentiment.model import load_classifier
+    from veille.config import SentimentSettings
+
+    f32 = tmp_path / "f32"
+    f16 = tmp_path / "f16"
+    train(tiny_umsab, f32, tiny_model_dir, _cfg(max_steps=4))
+    train(tiny_umsab, f16, tiny_model_dir, _cfg(max_steps=4, weights_dtype="float16"))
+    w32 = load_file(str(f32 / "adapter.safetensors"))
+    w16 = load_file(str(f16 / "adapter.safetensors"))
+    assert {v.dtype for v in w16.values()} == {torch.float16}
+    payload = {
+        n: sum(v.numel() * v.element_size() for v in w.values())
+        for n, w in [("32", w32), ("16", w16)]
+    }
+    assert payload["16"] * 2 == payload["32"]  # the tiny model's file is mostly header
+    for k in w32:
+        torch.testing.assert_close(w16[k].float(), w32[k], atol=2e-3, rtol=2e-3)
+    texts = ["je déteste ça", "I love this campus", "réunion à 9h"]
+    probs = []
+    for adapter in (f32, f16):
+        merged = merge_adapter(tiny_model_dir, adapter, tmp_path / f"merged-{adapter.name}")
+        clf = load_classifier(SentimentSettings(model_path=str(merged), backend="torch"))
+        probs.append(np.asarray(clf.predict_proba(texts)))
+    np.testing.assert_allclose(probs[0], probs[1], atol=2e-3)
+    with pytest.raises(ValueError, match="weights_dtype"):
+        train(tiny_umsab, tmp_path / "bad", tiny_model_dir, _cfg(weights_dtype="int4"))

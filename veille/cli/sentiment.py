@@ -68,6 +68,11 @@ def train_cmd(
         False, help="Also write each evaluated checkpoint to OUT/checkpoints/step-N."
     ),
     device: str = typer.Option("auto", help="auto (the GPU when torch sees one), cpu or cuda."),
+    weights_dtype: str = typer.Option(
+        "float32",
+        help="Storage of the adapter file: float32, or float16 (half the size; a rank-32 "
+        "adapter needs it to stay under 10 MB). The loader merges in float32 either way.",
+    ),
 ) -> None:
     """Fine-tune e5-small with LoRA and write a committed-size adapter.
 
@@ -104,6 +109,7 @@ def train_cmd(
         evals_per_epoch=evals_per_epoch,
         keep_checkpoints=keep_checkpoints,
         device=device,
+        weights_dtype=weights_dtype,
     )
     base = ensure_base()
     result = train(data, out, base, cfg, progress=console.print)
