@@ -43,13 +43,15 @@ FALLBACK_TEAM = "communications"
 #: Route status shown to community managers.
 ROUTED, TRIAGE, CORRECTED = "routed", "triage", "corrected"
 MODEL_VERSION = "routing-e5-head-1"
-#: Tokens of a mention the model reads (prefix and special tokens included): the
-#: title and first sentence say where it goes, and the encoder's cost grows with
-#: length. Measured on the vendored real posts: 32 tokens route 10,000 mentions in
-#: about 51 CPU-seconds (~25 s on two idle cores) and agree with full-length routing
-#: on 89 % of them (64 tokens: 97 %, half again as slow; 24: 79 %). Chatbot requests
-#: are shorter than this.
-ROUTE_MAX_TOKENS = 32
+#: Tokens of a mention the embedding head reads (prefix and special tokens included).
+#: The head is trained on vectors of up to 128 tokens; reading only 32 at routing time
+#: cost it dearly on news and posts, which are longer than chatbot requests (grouped CV of
+#: round 11, training lines re-embedded at each length, text head mixed in: news, posts and
+#: service pages 0.755 at 32 tokens, 0.785 at 48, 0.794 at 64, 0.793 at 96, 0.802 at 128;
+#: French ones 0.712 / 0.755 / 0.770 / 0.765 / 0.784). 64 is the knee; it costs about half
+#: again the encoder time of 32 on texts that long (half the vendored real posts are longer
+#: than 32 tokens, a quarter longer than 64), and nothing on shorter ones.
+ROUTE_MAX_TOKENS = 64
 
 
 @dataclass(frozen=True)
