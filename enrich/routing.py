@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from enrich.routing_model import Head, active_head_dir, combine, load_head, prototypes
-from veille.config import Settings, TeamSettings, merge_standard_teams
+from veille.config import RoutingSettings, Settings, TeamSettings, merge_standard_teams
 from veille.errors import ConfigError
 from veille.query import Document, Query, QuerySyntaxError, parse
 from veille.stages import StageContext, StageResult
@@ -50,8 +50,9 @@ MODEL_VERSION = "routing-e5-head-1"
 #: service pages 0.755 at 32 tokens, 0.785 at 48, 0.794 at 64, 0.793 at 96, 0.802 at 128;
 #: French ones 0.712 / 0.755 / 0.770 / 0.765 / 0.784). 64 is the knee; it costs about half
 #: again the encoder time of 32 on texts that long (half the vendored real posts are longer
-#: than 32 tokens, a quarter longer than 64), and nothing on shorter ones.
-ROUTE_MAX_TOKENS = 64
+#: than 32 tokens, a quarter longer than 64), and nothing on shorter ones. A deployment
+#: sets it with ``[routing] max_tokens`` (veille.toml).
+ROUTE_MAX_TOKENS = RoutingSettings().max_tokens
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ class Router:
         head: Head | None = None,
     ) -> None:
         teams = dict(settings.teams if isinstance(settings, Settings) else settings)
+        self.max_tokens = (
+            settings.routing.max_tokens if isinstance(settings, Settings) else ROUTE_MAX_TOKENS
+        )
         self.teams = list(teams)
         self.rules: list[tuple[str, list[tuple[str, Query]]]] = [
             (name, [(kw, keyword_query(kw)) for kw in team.keywords])
@@ -160,7 +164,7 @@ class Router:
     def scores(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
         """Probabilities over the configured teams for each text (no rules)."""
         head = self.head
-        x = self.encoder.embed(texts, max_length=ROUTE_MAX_TOKENS)
+        x = self.encoder.embed(texts, max_length=self.max_tokens)
         by_class = {self.class_of(t): t for t in self.teams}
         cols = [i for i, c in enumerate(head.classes) if c in by_class]
         head_teams = [by_class[head.classes[i]] for i in cols]

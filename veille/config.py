@@ -166,6 +166,15 @@ class SentimentSettings(_Strict):
     threads: int = 0
 
 
+class RoutingSettings(_Strict):
+    """How the trained router reads a mention (``enrich/routing.py``)."""
+
+    #: Tokens of a mention the embedding head reads. 64 routes news and posts best in
+    #: cross-validation; 32 is about a third faster on long posts and loses about four
+    #: points on them (docs/routing.md, round 11). Short requests cost the same either way.
+    max_tokens: int = Field(default=64, ge=16, le=512)
+
+
 class PrivacySettings(_Strict):
     """Retention and pseudonymisation defaults (RGPD)."""
 
@@ -209,6 +218,7 @@ class Settings(_Strict):
     thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     web: WebSettings = Field(default_factory=WebSettings)

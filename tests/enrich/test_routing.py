@@ -502,3 +502,26 @@ def test_listening_kind_sources_weigh_more_in_the_fit_and_in_cross_validation() 
     heavy = np.where(np.arange(60) % 2 == 0, 8.0, 1.0)
     weighted = oof_probs(x, y, groups, c=1.0, sample_weight=heavy)[1]
     assert not np.allclose(plain, weighted)  # the weights reach the cross-validation fits
+
+
+def test_max_tokens_comes_from_the_configuration_and_reaches_the_encoder() -> None:
+    """``[routing] max_tokens`` (64 by default, round 11) sets how much of a mention the
+    embedding head reads: a long post is read further, a short request is the same."""
+    from veille.errors import ConfigError
+
+    short = "Mot de passe ENT oublié"
+    long = (
+        "L'université annonce l'ouverture de sa nouvelle maison des étudiants sur le campus "
+        "nord, avec une salle de concert, des bureaux pour les associations, une épicerie "
+        "solidaire et un service de santé, après deux ans de travaux financés par la région. "
+        "Les inscriptions aux ateliers de rentrée se font en ligne."
+    )
+    default = Router(_settings())
+    assert default.max_tokens == 64
+    short_read = Router(make_settings(teams={t: {} for t in ALL_TEAMS}, routing={"max_tokens": 32}))
+    assert short_read.max_tokens == 32
+    # one text per call: int8 activations are quantised per batch, padding included
+    np.testing.assert_allclose(default.scores([short])[1], short_read.scores([short])[1], atol=1e-6)
+    assert np.abs(default.scores([long])[1] - short_read.scores([long])[1]).max() > 1e-3
+    with pytest.raises(ConfigError, match="max_tokens"):
+        make_settings(routing={"max_tokens": 4})
