@@ -139,6 +139,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "738a1b903d138483749ab7e647e6d0f70f8dea3e970694d4ae3d041575d5b1a6",
         "FR/EN news, service pages and posts of 88 more institutions, 70 French",
     ),
+    11: (
+        "heldout_requests.jsonl",
+        "ac72ed16093574a111b168c5346ba74271277f6f79c481e4ffc86780e9aeb2b6",
+        "FR/EN requests and FAQ questions of 27 more institutions, 13 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
@@ -292,7 +297,10 @@ def main() -> None:
         f"{sf2.accuracy:.4f} (French FAQ, part 4), {part_scores[5].accuracy:.4f} (FR/EN texts, "
         f"part 5), {part_scores[6].accuracy:.4f} (FR/EN news, part 6), "
         f"{part_scores[7].accuracy:.4f} (FR/EN news, part 7), "
-        f"{rss.accuracy:.4f} (RSS items); French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
+        f"{part_scores[8].accuracy:.4f} (part 8), {part_scores[9].accuracy:.4f} (part 9), "
+        f"{part_scores[10].accuracy:.4f} (part 10), {part_scores[11].accuracy:.4f} "
+        f"(requests, part 11), {rss.accuracy:.4f} (RSS items); "
+        f"French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items, "
         f"{fr_news[1]:.4f} on {fr_news[0]} news items of part 7"
     )

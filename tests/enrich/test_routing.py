@@ -449,7 +449,7 @@ def test_collect_reads_several_folders_with_per_source_caps(tmp_path) -> None:
 
 
 def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
-    """Parts 5 to 10 of the held-out split were split from their collections by institution: no
+    """Parts 5 to 11 of the held-out split were split from their collections by institution: no
     website and no text of them may be in a training file (or the benchmark would flatter us)."""
     import json
     from urllib.parse import urlparse
@@ -464,6 +464,7 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
             "heldout_univ_news3.jsonl",
             "heldout_univ_news4.jsonl",
             "heldout_univ_news5.jsonl",
+            "heldout_requests.jsonl",
         )
     ]
     train_dir = root / "enrich" / "data" / "routing" / "train"
@@ -476,7 +477,7 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
 
     held = [r for part in parts for r in rows(part)]
     training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
-    assert len(held) == 156 + 92 + 197 + 130 + 110 + 105
+    assert len(held) == 156 + 92 + 197 + 130 + 110 + 105 + 44
     assert {host(r["source"]) for r in held}.isdisjoint(host(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
     assert {r["team"] for r in held} == set(ALL_TEAMS)
