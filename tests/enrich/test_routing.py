@@ -526,3 +526,15 @@ def test_max_tokens_comes_from_the_configuration_and_reaches_the_encoder() -> No
     assert np.abs(default.scores([long])[1] - short_read.scores([long])[1]).max() > 1e-3
     with pytest.raises(ConfigError, match="max_tokens"):
         make_settings(routing={"max_tokens": 4})
+
+
+def test_the_routing_encoder_asks_for_exact_int8_products_on_avx2_cpus() -> None:
+    """The shipped heads read vectors made on a CPU with VNNI; on AVX2-only CPUs ONNX
+    Runtime's default kernel saturates with this graph's 8-bit weights (an emulated Haswell
+    drifted to cosine 0.9969 and read part 10 lower). The session must ask for the exact
+    kernel, which other CPUs ignore."""
+    from enrich.routing import shared_encoder
+    from sentiment.encoder import AVX2_PRECISE_KEY
+
+    options = shared_encoder().session.get_session_options()
+    assert options.get_session_config_entry(AVX2_PRECISE_KEY) == "1"
