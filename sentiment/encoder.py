@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from sentiment.batching import iter_padded
+from sentiment.device import int8_products_saturate
 from sentiment.model import (
     BASE_SHA256,
     INSTALL_HINT,
@@ -160,9 +161,10 @@ def load_encoder(*, threads: int = 0, install: bool = True) -> Encoder:
         # CPUs ONNX Runtime's default uint8 x int8 kernel sums pairs in saturating int16
         # (vpmaddubsw), and the 8-bit weights of this graph saturate it: on an emulated
         # Haswell the vectors drifted to cosine 0.9969 of the VNNI ones and part 10 of
-        # the routing benchmark read about 3 points lower. The precise AVX2 kernel brings
-        # them back to 0.9995; CPUs with VNNI or AMX ignore the setting.
-        opts.add_session_config_entry(AVX2_PRECISE_KEY, "1")
+        # the routing benchmark read about 3 points lower. The exact AVX2 kernel brings
+        # them back to 0.9995. Only there: with VNNI it costs half again the time.
+        if int8_products_saturate():
+            opts.add_session_config_entry(AVX2_PRECISE_KEY, "1")
         session = ort.InferenceSession(
             str(folder / ENCODER_ONNX), sess_options=opts, providers=["CPUExecutionProvider"]
         )
