@@ -1,5 +1,5 @@
-"""Where models run: the torch device, the number of CPU threads, and whether this CPU's
-int8 products saturate in ONNX Runtime.
+"""Where models run: the torch device, the number of CPU threads, and what this CPU can do
+(AMX for bfloat16 torch; whether int8 products saturate in ONNX Runtime).
 
 A module of its own, with no import heavier than :mod:`veille.errors`, because the
 training functions (:mod:`sentiment.train`, :func:`enrich.job_tagger.train_tagger`) also
@@ -31,6 +31,23 @@ def configure_threads(threads: int) -> int:
     n = threads if threads > 0 else max(1, len(os.sched_getaffinity(0)))
     torch.set_num_threads(n)
     return n
+
+
+def cpu_has_amx() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX, 2023 Xeons on).
+
+    Why it matters: on such a CPU (2 cores, 2026-12-03) torch in bfloat16 classifies the
+    recorded posts at about 300 msg/s against 160 for the int8 ONNX graph, whose kernels
+    do not use AMX; on CPUs without it bfloat16 is emulated and slower than float32.
+    ``torch.cpu._is_amx_tile_supported`` is private, so any failure reads as "no".
+    """
+    import torch
+
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe is not None and probe())
+    except Exception:  # a private probe: absent or broken means no AMX path
+        return False
 
 
 def int8_products_saturate(
