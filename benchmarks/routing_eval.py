@@ -144,6 +144,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "ac72ed16093574a111b168c5346ba74271277f6f79c481e4ffc86780e9aeb2b6",
         "FR/EN requests and FAQ questions of 27 more institutions, 13 French",
     ),
+    12: (
+        "heldout_chatbots_fr.jsonl",
+        "e4daf7bef943aef08e22d0ca9c2a00d35da81ae214d0776ef4962d46971c8e55",
+        "training phrases of 4 francophone university chatbots never in training, 129 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
@@ -299,7 +304,8 @@ def main() -> None:
         f"{part_scores[7].accuracy:.4f} (FR/EN news, part 7), "
         f"{part_scores[8].accuracy:.4f} (part 8), {part_scores[9].accuracy:.4f} (part 9), "
         f"{part_scores[10].accuracy:.4f} (part 10), {part_scores[11].accuracy:.4f} "
-        f"(requests, part 11), {rss.accuracy:.4f} (RSS items); "
+        f"(requests, part 11), {part_scores[12].accuracy:.4f} (chatbots, part 12), "
+        f"{rss.accuracy:.4f} (RSS items); "
         f"French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items, "
         f"{fr_news[1]:.4f} on {fr_news[0]} news items of part 7"

@@ -483,6 +483,37 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     assert {r["team"] for r in held} == set(ALL_TEAMS)
 
 
+def test_part12_chatbots_share_no_repository_or_text_with_training() -> None:
+    """Part 12 (round 13) holds the training phrases of four francophone university chatbots;
+    the collection was split by repository, so no repository and no text of it may be in a
+    training file, nor in the routing corpora the shipped head's vectors came from."""
+    import json
+    from urllib.parse import urlparse
+
+    root = Path(__file__).resolve().parents[2]
+    part = root / "benchmarks" / "data" / "routing" / "heldout_chatbots_fr.jsonl"
+    train_dir = root / "enrich" / "data" / "routing" / "train"
+
+    def rows(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def origin(source: str) -> str:
+        """A GitHub repository (``github.com/owner/repo``), else the website's host."""
+        url = urlparse(source)
+        host = url.netloc.lower().rstrip(".").removeprefix("www.")
+        if host == "github.com":
+            return "/".join([host, *url.path.strip("/").split("/")[:2]]).lower()
+        return host or source.split("@")[0].lower()
+
+    held = rows(part)
+    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
+    assert len(held) == 138
+    assert len({origin(r["source"]) for r in held}) == 4
+    assert {origin(r["source"]) for r in held}.isdisjoint(origin(r["source"]) for r in training)
+    assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
+    assert all(r["team"] in ALL_TEAMS and r["lang"] in {"fr", "en"} for r in held)
+
+
 def test_listening_kind_sources_weigh_more_in_the_fit_and_in_cross_validation() -> None:
     """The label map's per-source ``weight`` (round 8): news and posts about an institution
     weigh 4 request lines each; a source without one weighs 1."""
