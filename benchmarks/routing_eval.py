@@ -146,8 +146,8 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
     ),
     12: (
         "heldout_chatbots_fr.jsonl",
-        "e4daf7bef943aef08e22d0ca9c2a00d35da81ae214d0776ef4962d46971c8e55",
-        "training phrases of 4 francophone university chatbots never in training, 129 French",
+        "4674a2b9b00a94e34193d9b9e62d26a2f6162e7f0c1ec8845f7a552ca062e5e6",
+        "training phrases of 4 francophone university chatbots never in training, 109 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"

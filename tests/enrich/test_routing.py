@@ -507,7 +507,7 @@ def test_part12_chatbots_share_no_repository_or_text_with_training() -> None:
 
     held = rows(part)
     training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
-    assert len(held) == 138
+    assert len(held) == 118
     assert len({origin(r["source"]) for r in held}) == 4
     assert {origin(r["source"]) for r in held}.isdisjoint(origin(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
