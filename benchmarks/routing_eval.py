@@ -149,6 +149,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "4674a2b9b00a94e34193d9b9e62d26a2f6162e7f0c1ec8845f7a552ca062e5e6",
         "training phrases of 4 francophone university chatbots never in training, 109 French",
     ),
+    13: (
+        "heldout_chatbots2.jsonl",
+        "98e77954beae589a5ed5b07c06589a50402e3596590a36ef17706cb686f7be76",
+        "phrases of 4 more chatbots and FAQs of francophone institutions, 47 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
@@ -305,6 +310,7 @@ def main() -> None:
         f"{part_scores[8].accuracy:.4f} (part 8), {part_scores[9].accuracy:.4f} (part 9), "
         f"{part_scores[10].accuracy:.4f} (part 10), {part_scores[11].accuracy:.4f} "
         f"(requests, part 11), {part_scores[12].accuracy:.4f} (chatbots, part 12), "
+        f"{part_scores[13].accuracy:.4f} (chatbots, part 13), "
         f"{rss.accuracy:.4f} (RSS items); "
         f"French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items, "

@@ -483,15 +483,18 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     assert {r["team"] for r in held} == set(ALL_TEAMS)
 
 
-def test_part12_chatbots_share_no_repository_or_text_with_training() -> None:
-    """Part 12 (round 13) holds the training phrases of four francophone university chatbots;
-    the collection was split by repository, so no repository and no text of it may be in a
-    training file, nor in the routing corpora the shipped head's vectors came from."""
+@pytest.mark.parametrize(
+    ("name", "lines"), [("heldout_chatbots_fr.jsonl", 118), ("heldout_chatbots2.jsonl", 96)]
+)
+def test_chatbot_parts_share_no_repository_or_text_with_training(name: str, lines: int) -> None:
+    """Parts 12 and 13 (round 13) hold the phrases of four francophone institutions' chatbots
+    each; both collections were split by repository, so no repository and no text of them may
+    be in a training file."""
     import json
     from urllib.parse import urlparse
 
     root = Path(__file__).resolve().parents[2]
-    part = root / "benchmarks" / "data" / "routing" / "heldout_chatbots_fr.jsonl"
+    part = root / "benchmarks" / "data" / "routing" / name
     train_dir = root / "enrich" / "data" / "routing" / "train"
 
     def rows(path: Path) -> list[dict]:
@@ -507,7 +510,7 @@ def test_part12_chatbots_share_no_repository_or_text_with_training() -> None:
 
     held = rows(part)
     training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
-    assert len(held) == 118
+    assert len(held) == lines
     assert len({origin(r["source"]) for r in held}) == 4
     assert {origin(r["source"]) for r in held}.isdisjoint(origin(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
