@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_model import HEAD_DIR, active_head_dir, trained_head_dir
+from enrich.routing_model import HEAD_DIR, HEAD_META, active_head_dir, trained_head_dir
 from enrich.routing_train import (
     HELDOUT_SOURCES,
     EmbeddingCache,
@@ -183,6 +183,24 @@ def collect(
     return ds
 
 
+def current_settings(folder: Path) -> dict[str, float]:
+    """``C``, ``text_weight`` and ``proto_weight`` of the head in ``folder`` (those it has).
+
+    A retrain keeps them while they stay within the noise of the best (see
+    ``routing_train.keep_or_best``); an unreadable or missing head gives none.
+    """
+    import json
+
+    try:
+        meta = json.loads((folder / HEAD_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    keys = ("C", "text_weight", "proto_weight")
+    return {k: float(meta[k]) for k in keys if isinstance(meta.get(k), int | float)}
+
+
 def fit_and_save(
     ds: Dataset, out: Path | None = None, *, encoder: Any = None
 ) -> tuple[Path, dict[str, Any]]:
@@ -218,6 +236,7 @@ def fit_and_save(
         sample_weight=weights,
         protos=protos,
         texts=ds.texts,
+        current=current_settings(active_head_dir()),
     )
     if protos is None:  # no encoder, no prototypes: keep the temperature, the head alone
         old = active_head_dir() / "head.json"
