@@ -50,6 +50,14 @@ Data (everything in the repository):
   round's head was declared final: 130 texts of 86 institutions (74 French), 110 texts of 81
   institutions (57 French) and 105 texts of 88 institutions (70 French), news, service pages,
   posts and questions (``SOURCES.md``).
+* ``benchmarks/data/routing/heldout_requests.jsonl`` — part 11: 44 requests and FAQ
+  questions of 27 more institutions (13 French), scored once with the round-11 head.
+* ``benchmarks/data/routing/heldout_chatbots_fr.jsonl`` and ``heldout_chatbots2.jsonl`` —
+  parts 12 and 13 (round 13): the user-side training phrases of public chatbots (and FAQ
+  question lists) of francophone institutions, split by repository from two collections of
+  the code corpus before any model read them: 118 lines of four bots (109 French, nearly all
+  student_services: read its macro-F1 and confusion too) and 96 lines of four more (47
+  French; student_services 67, communications 13, international 9, it 6, research 1).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
