@@ -340,7 +340,7 @@ def keep_or_best(scores: dict[float, float], n: int, current: float | None) -> f
     replaces unless another value is better by more than the noise; the first training
     (no current head) takes the best, ties to the first value in the grid's order.
     """
-    best = max(scores, key=lambda k: (scores[k], -list(scores).index(k)))
+    best = max(scores, key=scores.__getitem__)  # ties: the first in the grid's order
     if current is None or n <= 0:
         return best
     match = [k for k in scores if abs(k - current) < 1e-9]

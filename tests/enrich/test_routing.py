@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -493,12 +494,17 @@ def test_collect_reads_several_folders_with_per_source_caps(tmp_path) -> None:
     assert len(collect(HashEncoder(), data=one, shipped=False).teams) == 150
 
 
+def _jsonl_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _host(url: str) -> str:
+    return urlparse(url).netloc.lower().rstrip(".").removeprefix("www.")
+
+
 def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     """Parts 5 to 11 of the held-out split were split from their collections by institution: no
     website and no text of them may be in a training file (or the benchmark would flatter us)."""
-    import json
-    from urllib.parse import urlparse
-
     root = Path(__file__).resolve().parents[2]
     parts = [
         root / "benchmarks" / "data" / "routing" / name
@@ -514,16 +520,10 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     ]
     train_dir = root / "enrich" / "data" / "routing" / "train"
 
-    def rows(path: Path) -> list[dict]:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-    def host(url: str) -> str:
-        return urlparse(url).netloc.lower().rstrip(".").removeprefix("www.")
-
-    held = [r for part in parts for r in rows(part)]
-    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
+    held = [r for part in parts for r in _jsonl_rows(part)]
+    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in _jsonl_rows(path)]
     assert len(held) == 156 + 92 + 197 + 130 + 110 + 105 + 44
-    assert {host(r["source"]) for r in held}.isdisjoint(host(r["source"]) for r in training)
+    assert {_host(r["source"]) for r in held}.isdisjoint(_host(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
     assert {r["team"] for r in held} == set(ALL_TEAMS)
 
@@ -535,26 +535,19 @@ def test_chatbot_parts_share_no_repository_or_text_with_training(name: str, line
     """Parts 12 and 13 (round 13) hold the phrases of four francophone institutions' chatbots
     each; both collections were split by repository, so no repository and no text of them may
     be in a training file."""
-    import json
-    from urllib.parse import urlparse
-
     root = Path(__file__).resolve().parents[2]
     part = root / "benchmarks" / "data" / "routing" / name
     train_dir = root / "enrich" / "data" / "routing" / "train"
 
-    def rows(path: Path) -> list[dict]:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
     def origin(source: str) -> str:
         """A GitHub repository (``github.com/owner/repo``), else the website's host."""
-        url = urlparse(source)
-        host = url.netloc.lower().rstrip(".").removeprefix("www.")
+        host = _host(source)
         if host == "github.com":
-            return "/".join([host, *url.path.strip("/").split("/")[:2]]).lower()
+            return "/".join([host, *urlparse(source).path.strip("/").split("/")[:2]]).lower()
         return host or source.split("@")[0].lower()
 
-    held = rows(part)
-    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in rows(path)]
+    held = _jsonl_rows(part)
+    training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in _jsonl_rows(path)]
     assert len(held) == lines
     assert len({origin(r["source"]) for r in held}) == 4
     assert {origin(r["source"]) for r in held}.isdisjoint(origin(r["source"]) for r in training)
