@@ -58,6 +58,10 @@ Data (everything in the repository):
   the code corpus before any model read them: 118 lines of four bots (109 French, nearly all
   student_services: read its macro-F1 and confusion too) and 96 lines of four more (47
   French; student_services 67, communications 13, international 9, it 6, research 1).
+* ``benchmarks/data/routing/heldout_univ_mix.jsonl`` — part 14 (round 14): 124 news items,
+  posts, FAQ questions and service-page sentences of 97 institutions no earlier file used (66
+  French), every team 16 to 19 lines; frozen before the tuned encoder was chosen, and scored
+  once with it. Parts 1 to 13, read by many rounds, were its development set.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -161,6 +165,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_chatbots2.jsonl",
         "98e77954beae589a5ed5b07c06589a50402e3596590a36ef17706cb686f7be76",
         "phrases of 4 more chatbots and FAQs of francophone institutions, 47 French",
+    ),
+    14: (
+        "heldout_univ_mix.jsonl",
+        "a6c03d38d775c398c521f9e0993d10de558ecf9750a3c8c349621b91adec97d6",
+        "FR/EN news, posts, FAQ questions and service pages of 97 more institutions, 66 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
@@ -319,6 +328,7 @@ def main() -> None:
         f"{part_scores[10].accuracy:.4f} (part 10), {part_scores[11].accuracy:.4f} "
         f"(requests, part 11), {part_scores[12].accuracy:.4f} (chatbots, part 12), "
         f"{part_scores[13].accuracy:.4f} (chatbots, part 13), "
+        f"{part_scores[14].accuracy:.4f} (FR/EN texts, part 14), "
         f"{rss.accuracy:.4f} (RSS items); "
         f"French: {fr_faq[1]:.4f} on {fr_faq[0]} FAQ questions, "
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items, "

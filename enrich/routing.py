@@ -32,7 +32,7 @@ import numpy as np
 
 from enrich.routing_model import Head, active_head_dir, combine, load_head, prototypes
 from veille.config import RoutingSettings, Settings, TeamSettings, merge_standard_teams
-from veille.errors import ConfigError
+from veille.errors import ConfigError, ModelUnavailableError
 from veille.query import Document, Query, QuerySyntaxError, parse
 from veille.stages import StageContext, StageResult
 
@@ -86,10 +86,43 @@ def keyword_query(keyword: str) -> Query:
 
 @lru_cache(maxsize=1)
 def shared_encoder() -> Any:
-    """The e5-small sentence encoder, loaded once per process."""
+    """The e5-small sentence encoder, loaded once per process (the job-change head's)."""
     from sentiment.encoder import load_encoder
 
     return load_encoder()
+
+
+@lru_cache(maxsize=1)
+def routing_encoder() -> Any:
+    """e5-small tuned for routing by the shipped adapter (``enrich/routing_adapter/``).
+
+    Loaded once per process; built into the model cache by ``veille models install``.
+    """
+    from enrich.routing_finetune import ADAPTER_DIR
+    from sentiment.encoder import load_encoder
+
+    return load_encoder(adapter=ADAPTER_DIR)
+
+
+def encoder_for(head: Head) -> Any:
+    """The encoder ``head`` was trained on: the tuned one, or the base for older heads.
+
+    A head reads only the vectors it was fitted on; one fitted on another tuning (an
+    adapter since replaced) is refused with the command that mends it.
+    """
+    from sentiment.encoder import ENCODER_NAME
+
+    name = str(head.meta.get("encoder") or ENCODER_NAME)
+    if name == ENCODER_NAME:
+        return shared_encoder()
+    encoder = routing_encoder()
+    if encoder.name != name:
+        raise ModelUnavailableError(
+            f"the routing head was trained on the encoder {name}, but the installed routing "
+            f"adapter gives {encoder.name}: retrain the head with `veille route train "
+            "--no-shipped --data ...` (docs/routing.md)"
+        )
+    return encoder
 
 
 @lru_cache(maxsize=4)
@@ -130,7 +163,7 @@ class Router:
     @property
     def encoder(self) -> Any:
         if self._encoder is None:
-            self._encoder = shared_encoder()
+            self._encoder = encoder_for(self.head)
         return self._encoder
 
     @property

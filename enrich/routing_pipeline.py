@@ -141,13 +141,14 @@ def collect(
     ``data`` is one folder or several (the project's working material and a
     collection kept elsewhere, e.g. texts whose licence forbids copying them here).
     """
-    ds = (
-        load_shipped(head_dir or active_head_dir())
-        if shipped
-        else Dataset(np.zeros((0, 0), dtype=np.float32))
-    )
+    folder = head_dir or active_head_dir()
+    emb = EmbeddingCache(encoder, cache, training_length(encoder))
+    ds = load_shipped(folder) if shipped else Dataset(np.zeros((0, 0), dtype=np.float32))
+    made_by = head_encoder(folder)
+    name = getattr(encoder, "name", None)
+    if ds.teams and name and made_by != name:
+        ds = reembedded(ds, emb, made_by)
     seen = set(ds.keys)
-    emb = EmbeddingCache(encoder, cache)
     folders = [data] if isinstance(data, Path) else list(data or [])
     if folders:
         rows = []
@@ -183,6 +184,80 @@ def collect(
     return ds
 
 
+def head_encoder(folder: Path) -> str:
+    """The encoder name a saved head records (the base's for heads that name none)."""
+    import json
+
+    from sentiment.encoder import ENCODER_NAME
+
+    try:
+        meta = json.loads((folder / HEAD_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ENCODER_NAME
+    return str(meta.get("encoder") or ENCODER_NAME) if isinstance(meta, dict) else ENCODER_NAME
+
+
+def training_length(encoder: Any) -> int:
+    """Tokens a training text is embedded at: the tuned encoder's own training length;
+    128 for the base encoder (its heads were fitted on 128-token vectors, round 11)."""
+    from sentiment.encoder import ENCODER_NAME
+
+    name = getattr(encoder, "name", ENCODER_NAME)
+    if name == ENCODER_NAME or "+" not in str(name):
+        return 128
+    from enrich.routing_finetune import read_adapter_config
+
+    return int(read_adapter_config().get("max_length", 64))
+
+
+def tuned_settings(encoder: Any) -> dict[str, float] | None:
+    """The head settings chosen for the tuned encoder (adapter config's ``head``), if any.
+
+    Why fixed: the tuned encoder has seen the training lines, so cross-validation on their
+    vectors is optimistic (every fold looks separable) and would choose the threshold and
+    weights for data the router never meets. They are chosen instead on the development
+    parts of the held-out split (docs/routing.md, round 14).
+    """
+    from sentiment.encoder import ENCODER_NAME
+
+    name = getattr(encoder, "name", ENCODER_NAME)
+    if name == ENCODER_NAME or "+" not in str(name):
+        return None
+    from enrich.routing_finetune import read_adapter_config
+
+    head = read_adapter_config().get("head")
+    return {k: float(v) for k, v in head.items() if isinstance(v, int | float)} if head else None
+
+
+def reembedded(ds: Dataset, emb: EmbeddingCache, made_by: str) -> Dataset:
+    """The lines of ``ds`` whose text is known, embedded again by ``emb``'s encoder.
+
+    Vectors of another encoder live in another space: mixing them would make a head that
+    reads neither. Lines known only as vectors are dropped (give their corpus again with
+    ``--data``), and the log says how many.
+    """
+    keep = [i for i, t in enumerate(ds.texts) if t]
+    if len(keep) < len(ds.teams):
+        log.warning(
+            "%d shipped line(s) were embedded by %s and have no text here: dropped "
+            "(pass their corpus with --data)",
+            len(ds.teams) - len(keep),
+            made_by,
+        )
+    out = Dataset(np.zeros((0, 0), dtype=np.float32))
+    texts = [ds.texts[i] for i in keep]
+    out.add(
+        emb.embed(texts) if texts else np.zeros((0, 0), dtype=np.float32),
+        [ds.teams[i] for i in keep],
+        [ds.langs[i] for i in keep],
+        [ds.sources[i] for i in keep],
+        [ds.keys[i] for i in keep],
+        [ds.groups[i] for i in keep],
+        texts,
+    )
+    return out
+
+
 def current_settings(folder: Path) -> dict[str, float]:
     """``C``, ``text_weight`` and ``proto_weight`` of the head in ``folder`` (those it has).
 
@@ -215,7 +290,7 @@ def fit_and_save(
     from sentiment.encoder import ENCODER_NAME
 
     meta: dict[str, Any] = {
-        "encoder": ENCODER_NAME,
+        "encoder": getattr(encoder, "name", ENCODER_NAME) if encoder is not None else ENCODER_NAME,
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sources": sorted(set(ds.sources)),
         "heldout_sources": list(HELDOUT_SOURCES),
@@ -228,6 +303,9 @@ def fit_and_save(
         )
         sims = ds.x @ vectors.T
         protos = Prototypes(sims, names, fit_temperature(sims, ds.teams, names))
+    fixed = tuned_settings(encoder)
+    if fixed:  # the "cv" figures the head records are then in-sample, hence optimistic
+        meta["settings_from"] = "routing adapter config (development parts), not cross-validation"
     head, report = train(
         ds.x,
         ds.teams,
@@ -237,6 +315,7 @@ def fit_and_save(
         protos=protos,
         texts=ds.texts,
         current=current_settings(active_head_dir()),
+        fixed=fixed,
     )
     if protos is None:  # no encoder, no prototypes: keep the temperature, the head alone
         old = active_head_dir() / "head.json"

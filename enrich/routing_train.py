@@ -163,13 +163,28 @@ def sha256_lines(examples: Sequence[Example]) -> str:
 class EmbeddingCache:
     """Embeddings keyed by text hash, kept in one ``.npz`` (training re-reads it)."""
 
-    def __init__(self, encoder: Any, path: Path | None = None) -> None:
+    #: Key of the entry naming the encoder (and length) the cached vectors come from.
+    NAME_KEY = "__encoder__"
+
+    def __init__(self, encoder: Any, path: Path | None = None, max_length: int = 128) -> None:
         self.encoder = encoder
         self.path = path
+        self.max_length = max_length
+        self.name = f"{getattr(encoder, 'name', type(encoder).__name__)}:{max_length}"
         self.store: dict[str, np.ndarray] = {}
         if path is not None and path.exists():
             with np.load(path) as data:
-                self.store = {k: data[k] for k in data.files}
+                store = {k: data[k] for k in data.files}
+            made_by = str(store.pop(self.NAME_KEY, ""))
+            if made_by == self.name:
+                self.store = store
+            else:  # vectors of another encoder would silently mix two spaces
+                log.warning(
+                    "embedding cache %s holds %s vectors, not %s: not used",
+                    path,
+                    made_by or "unnamed",
+                    self.name,
+                )
 
     @staticmethod
     def key(text: str) -> str:
@@ -181,11 +196,13 @@ class EmbeddingCache:
             log.info("embedding %d new text(s)", len(missing))
             for i in range(0, len(missing), 512):
                 chunk = missing[i : i + 512]
-                for t, v in zip(chunk, self.encoder.embed(chunk), strict=True):
+                vectors = self.encoder.embed(chunk, max_length=self.max_length)
+                for t, v in zip(chunk, vectors, strict=True):
                     self.store[self.key(t)] = v
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(self.path, **self.store)  # type: ignore[arg-type]
+                named = {**self.store, self.NAME_KEY: np.array(self.name)}
+                np.savez(self.path, **named)  # type: ignore[arg-type]
         dim = next(iter(self.store.values())).shape[0] if self.store else 0
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
@@ -435,6 +452,7 @@ def train(
     texts: Sequence[str] | None = None,
     text_grid: Sequence[float] = TEXT_WEIGHTS,
     current: dict[str, float] | None = None,
+    fixed: dict[str, float] | None = None,
 ) -> tuple[Head, dict[str, Any]]:
     """Choose C, then the text head's weight, then the prototype prior's weight, by grouped
     cross-validation accuracy; calibrate the threshold on the out-of-fold routes; fit on
@@ -452,7 +470,15 @@ def train(
     re-weights the head's out-of-fold probabilities, so no refit is needed). Each fold is
     fitted with ``sample_weight`` as the final head is (source weights, UI corrections), so
     C is chosen for the head that ships.
+
+    ``fixed`` (``C``, ``text_weight``, ``proto_weight``, ``threshold``) replaces the grids
+    and the calibration by settings chosen elsewhere: for an encoder tuned on these very
+    lines, whose cross-validation is optimistic (``routing_pipeline.tuned_settings``).
     """
+    if fixed:
+        c_grid = (fixed.get("C", c_grid[0]),)
+        text_grid = (fixed.get("text_weight", 0.0),)
+        weight_grid = (fixed.get("proto_weight", 0.0),)
     y = list(y)
     weights = np.asarray(sample_weight, dtype=np.float64) if sample_weight is not None else None
     report: dict[str, Any] = {"n": len(y), "teams": dict(Counter(y)), "cv": {}}
@@ -507,6 +533,8 @@ def train(
         mask = np.array([p != "" for p in best_pred])
         correct = np.array([g == p for g, p in zip(y, best_pred, strict=True)])
         threshold = calibrate_threshold(best_top[mask], correct[mask])
+    if fixed and "threshold" in fixed:
+        threshold = fixed["threshold"]
     head = fit_head(x, y, c=best_c, weights=weights, meta=dict(meta or {}))
     head.meta.update({"threshold": threshold, "cv": report["cv"], "n_train": len(y)})
     head.text_head = text_head

