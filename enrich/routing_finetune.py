@@ -22,7 +22,6 @@ minutes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -34,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_train import TEAMS, Example, source_weights
+from enrich.routing_train import TEAMS, Example, sha256_lines, source_weights
 
 log = logging.getLogger(__name__)
 
@@ -190,15 +189,6 @@ def finetune(
     return state, report
 
 
-def data_digest(examples: Sequence[Example]) -> str:
-    """SHA-256 of the training lines (text, team, source), in order: names the data."""
-    h = hashlib.sha256()
-    for e in examples:
-        h.update(json.dumps([e.text, e.team, e.source], ensure_ascii=False).encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
-
-
 def save_adapter(
     out: Path,
     state: dict[str, Any],
@@ -227,7 +217,7 @@ def save_adapter(
         "max_length": cfg.max_length,
         "train_config": asdict(cfg),
         "sources": sorted({e.source for e in examples}),
-        "data_sha256": data_digest(examples),
+        "data_sha256": sha256_lines(examples),
         "report": report,
     }
     if "head" in previous:
