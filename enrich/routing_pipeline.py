@@ -147,7 +147,12 @@ def collect(
     made_by = head_encoder(folder)
     name = getattr(encoder, "name", None)
     if ds.teams and name and made_by != name:
-        ds = reembedded(ds, emb, made_by)
+        if folder != HEAD_DIR and head_encoder(HEAD_DIR) == name:
+            # a head retrained here before the encoder changed: the shipped vectors are
+            # already this encoder's, so only its own extra lines need embedding again
+            ds = with_extra_lines(load_shipped(HEAD_DIR), ds, emb, made_by)
+        else:
+            ds = reembedded(ds, emb, made_by)
     seen = set(ds.keys)
     folders = [data] if isinstance(data, Path) else list(data or [])
     if folders:
@@ -197,17 +202,24 @@ def head_encoder(folder: Path) -> str:
     return str(meta.get("encoder") or ENCODER_NAME) if isinstance(meta, dict) else ENCODER_NAME
 
 
+def tuned_config(encoder: Any) -> dict[str, Any] | None:
+    """The routing adapter's config when ``encoder`` is the tuned one (its name carries
+    the adapter's id after a ``+``), else None (the base encoder, a test stand-in)."""
+    from sentiment.encoder import ENCODER_NAME
+
+    name = str(getattr(encoder, "name", ENCODER_NAME))
+    if name == ENCODER_NAME or "+" not in name:
+        return None
+    from enrich.routing_finetune import read_adapter_config
+
+    return read_adapter_config()
+
+
 def training_length(encoder: Any) -> int:
     """Tokens a training text is embedded at: the tuned encoder's own training length;
     128 for the base encoder (its heads were fitted on 128-token vectors, round 11)."""
-    from sentiment.encoder import ENCODER_NAME
-
-    name = getattr(encoder, "name", ENCODER_NAME)
-    if name == ENCODER_NAME or "+" not in str(name):
-        return 128
-    from enrich.routing_finetune import read_adapter_config
-
-    return int(read_adapter_config().get("max_length", 64))
+    config = tuned_config(encoder)
+    return 128 if config is None else int(config.get("max_length", 64))
 
 
 def tuned_settings(encoder: Any) -> dict[str, float] | None:
@@ -218,15 +230,34 @@ def tuned_settings(encoder: Any) -> dict[str, float] | None:
     weights for data the router never meets. They are chosen instead on the development
     parts of the held-out split (docs/routing.md, round 14).
     """
-    from sentiment.encoder import ENCODER_NAME
-
-    name = getattr(encoder, "name", ENCODER_NAME)
-    if name == ENCODER_NAME or "+" not in str(name):
-        return None
-    from enrich.routing_finetune import read_adapter_config
-
-    head = read_adapter_config().get("head")
+    head = (tuned_config(encoder) or {}).get("head")
     return {k: float(v) for k, v in head.items() if isinstance(v, int | float)} if head else None
+
+
+def with_extra_lines(base: Dataset, local: Dataset, emb: EmbeddingCache, made_by: str) -> Dataset:
+    """``base`` plus the lines of ``local`` it lacks, embedded again (:func:`reembedded`)."""
+    known = set(base.keys)
+    extra = [i for i, k in enumerate(local.keys) if k not in known]
+    if not extra:
+        return base
+    more = reembedded(subset(local, extra), emb, made_by)
+    base.add(more.x, more.teams, more.langs, more.sources, more.keys, more.groups, more.texts)
+    return base
+
+
+def subset(ds: Dataset, rows: Sequence[int]) -> Dataset:
+    """The given lines of ``ds``, vectors included."""
+    out = Dataset(np.zeros((0, 0), dtype=np.float32))
+    out.add(
+        ds.x[list(rows)],
+        [ds.teams[i] for i in rows],
+        [ds.langs[i] for i in rows],
+        [ds.sources[i] for i in rows],
+        [ds.keys[i] for i in rows],
+        [ds.groups[i] for i in rows],
+        [ds.texts[i] for i in rows],
+    )
+    return out
 
 
 def reembedded(ds: Dataset, emb: EmbeddingCache, made_by: str) -> Dataset:
@@ -244,17 +275,9 @@ def reembedded(ds: Dataset, emb: EmbeddingCache, made_by: str) -> Dataset:
             len(ds.teams) - len(keep),
             made_by,
         )
-    out = Dataset(np.zeros((0, 0), dtype=np.float32))
-    texts = [ds.texts[i] for i in keep]
-    out.add(
-        emb.embed(texts) if texts else np.zeros((0, 0), dtype=np.float32),
-        [ds.teams[i] for i in keep],
-        [ds.langs[i] for i in keep],
-        [ds.sources[i] for i in keep],
-        [ds.keys[i] for i in keep],
-        [ds.groups[i] for i in keep],
-        texts,
-    )
+    out = subset(ds, keep)
+    if keep:
+        out.x = emb.embed(out.texts)
     return out
 
 

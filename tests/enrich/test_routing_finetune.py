@@ -215,3 +215,36 @@ def test_the_embedding_cache_ignores_vectors_of_another_encoder(tmp_path: Path) 
     EmbeddingCache(HashEncoder(), path).embed(["bonjour"])
     assert EmbeddingCache(HashEncoder(), path).store  # same encoder, same length: reused
     assert not EmbeddingCache(HashEncoder(), path, max_length=64).store
+
+
+def test_a_head_retrained_before_the_encoder_changed_starts_again_from_the_shipped_vectors(
+    tmp_path: Path,
+) -> None:
+    """After an upgrade, a head retrained here (old encoder) must not cost the shipped lines
+    that exist only as vectors: the shipped vectors, already the new encoder's, are taken,
+    and the local head's own lines are embedded again when their text is known."""
+    from enrich.routing_model import HEAD_DIR
+    from enrich.routing_pipeline import TRAIN_EMBEDDINGS, collect, head_encoder, load_shipped
+
+    shipped = load_shipped(HEAD_DIR)
+
+    class SameAsShipped:
+        name = head_encoder(HEAD_DIR)
+
+        def embed(self, texts: list[str], max_length: int = 128) -> np.ndarray:
+            raise AssertionError("no line of the local head has a text to embed again")
+
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "head.json").write_text('{"encoder": "an-older-encoder"}', encoding="utf-8")
+    np.savez(
+        folder / TRAIN_EMBEDDINGS,
+        x=np.ones((2, 16), np.float16),
+        team=np.array(["it", "hr"]),
+        lang=np.array(["fr", "en"]),
+        source=np.array(["a.jsonl", "b.jsonl"]),
+        key=np.array([shipped.keys[0], "f" * 40]),
+        group=np.array(["a#it", "b#hr"]),
+    )
+    ds = collect(SameAsShipped(), head_dir=folder)
+    assert ds.keys == shipped.keys and np.array_equal(ds.x, shipped.x)
