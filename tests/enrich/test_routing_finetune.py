@@ -178,10 +178,29 @@ def test_routing_picks_the_encoder_its_head_was_trained_on(monkeypatch: pytest.M
         routing.encoder_for(head(f"{ENCODER_NAME}+old"))
 
 
+def _saved_head(folder: Path, encoder: str, keys: list[str], teams: list[str], dim: int) -> Path:
+    """A head folder as ``fit_and_save`` leaves it, reduced to what ``collect`` reads: the
+    encoder's name and the training vectors (ones), one source per team."""
+    from enrich.routing_pipeline import TRAIN_EMBEDDINGS
+
+    folder.mkdir()
+    (folder / "head.json").write_text(json.dumps({"encoder": encoder}), encoding="utf-8")
+    np.savez(
+        folder / TRAIN_EMBEDDINGS,
+        x=np.ones((len(keys), dim), np.float16),
+        team=np.array(teams),
+        lang=np.array(["fr"] * len(keys)),
+        source=np.array([f"{t}.jsonl" for t in teams]),
+        key=np.array(keys),
+        group=np.array([f"{t}.jsonl#{t}" for t in teams]),
+    )
+    return folder
+
+
 def test_collect_embeds_again_the_shipped_lines_of_another_encoder(tmp_path: Path) -> None:
     """Shipped vectors of another encoder are never mixed with new ones: the lines whose
     text the repository holds are embedded again, the others dropped."""
-    from enrich.routing_pipeline import TRAIN_EMBEDDINGS, VENDORED_TRAIN_DIR, collect
+    from enrich.routing_pipeline import VENDORED_TRAIN_DIR, collect
     from enrich.routing_train import EmbeddingCache
     from tests.enrich.test_routing import HashEncoder
 
@@ -190,18 +209,7 @@ def test_collect_embeds_again_the_shipped_lines_of_another_encoder(tmp_path: Pat
         json.loads(line)["text"] for line in first.read_text(encoding="utf-8").splitlines()[:2]
     ]
     keys = [EmbeddingCache.key(t) for t in texts] + ["0" * 40]  # the third: a vector only
-    folder = tmp_path / "head"
-    folder.mkdir()
-    (folder / "head.json").write_text('{"encoder": "another-encoder"}', encoding="utf-8")
-    np.savez(
-        folder / TRAIN_EMBEDDINGS,
-        x=np.ones((3, 384), np.float16),
-        team=np.array(["it", "hr", "research"]),
-        lang=np.array(["fr", "fr", "en"]),
-        source=np.array(["a.jsonl", "a.jsonl", "b.jsonl"]),
-        key=np.array(keys),
-        group=np.array(["a#it", "a#hr", "b#research"]),
-    )
+    folder = _saved_head(tmp_path / "head", "another-encoder", keys, ["it", "hr", "research"], 384)
     ds = collect(HashEncoder(), head_dir=folder)
     assert ds.texts == texts and ds.teams == ["it", "hr"]
     assert ds.x.shape == (2, 16) and np.allclose(ds.x, HashEncoder().embed(texts))
@@ -224,7 +232,7 @@ def test_a_head_retrained_before_the_encoder_changed_starts_again_from_the_shipp
     that exist only as vectors: the shipped vectors, already the new encoder's, are taken,
     and the local head's own lines are embedded again when their text is known."""
     from enrich.routing_model import HEAD_DIR
-    from enrich.routing_pipeline import TRAIN_EMBEDDINGS, collect, head_encoder, load_shipped
+    from enrich.routing_pipeline import collect, head_encoder, load_shipped
 
     shipped = load_shipped(HEAD_DIR)
 
@@ -234,17 +242,7 @@ def test_a_head_retrained_before_the_encoder_changed_starts_again_from_the_shipp
         def embed(self, texts: list[str], max_length: int = 128) -> np.ndarray:
             raise AssertionError("no line of the local head has a text to embed again")
 
-    folder = tmp_path / "local"
-    folder.mkdir()
-    (folder / "head.json").write_text('{"encoder": "an-older-encoder"}', encoding="utf-8")
-    np.savez(
-        folder / TRAIN_EMBEDDINGS,
-        x=np.ones((2, 16), np.float16),
-        team=np.array(["it", "hr"]),
-        lang=np.array(["fr", "en"]),
-        source=np.array(["a.jsonl", "b.jsonl"]),
-        key=np.array([shipped.keys[0], "f" * 40]),
-        group=np.array(["a#it", "b#hr"]),
-    )
+    keys = [shipped.keys[0], "f" * 40]
+    folder = _saved_head(tmp_path / "local", "an-older-encoder", keys, ["it", "hr"], 16)
     ds = collect(SameAsShipped(), head_dir=folder)
     assert ds.keys == shipped.keys and np.array_equal(ds.x, shipped.x)
