@@ -176,13 +176,11 @@ def speed(run_dir: Path, base: Path, data: Path) -> dict[str, float]:
     import torch
     from transformers import BertForSequenceClassification
 
-    from sentiment.lora import inject_lora, load_and_merge
+    from sentiment.lora import merge_adapter_dir
     from sentiment.train import predict_proba_torch
 
-    meta = json.loads((run_dir / "adapter_config.json").read_text(encoding="utf-8"))
     model = BertForSequenceClassification.from_pretrained(str(base), num_labels=3)
-    inject_lora(model.bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
-    load_and_merge(model, model.bert.encoder.layer, run_dir / "adapter.safetensors")
+    merge_adapter_dir(model, model.bert.encoder.layer, run_dir)
     model = model.cuda().eval()
     from transformers import AutoTokenizer
 

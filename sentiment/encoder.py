@@ -49,10 +49,8 @@ ENCODER_ONNX = "encoder.int8.onnx"
 PREFIX = "query: "
 MAX_LENGTH = 128
 ENCODER_NAME = f"e5-small-mean-int8@{BASE_SHA256[:12]}"
-#: A task adapter's files (LoRA weights; rank and alpha in the config), as the other
-#: adapters veille ships are stored.
+#: A task adapter's weights file (its id names the tuned encoder), as every adapter is stored.
 ADAPTER_WEIGHTS = "adapter.safetensors"
-ADAPTER_CONFIG = "adapter_config.json"
 #: ONNX Runtime session setting: exact (non-saturating) uint8 x int8 products on AVX2.
 AVX2_PRECISE_KEY = "session.x64quantprecision"
 
@@ -75,16 +73,12 @@ def encoder_name(adapter: Path | None = None) -> str:
 def merge_encoder_adapter(base_dir: Path, adapter: Path, out_dir: Path) -> Path:
     """Base + a LoRA adapter on every layer (``adapter_config.json``: rank, alpha) -> a
     plain ``BertModel`` folder, the adapter folded into the weights."""
-    import json
-
     from transformers import AutoTokenizer, BertModel
 
-    from sentiment.lora import inject_lora, load_and_merge
+    from sentiment.lora import merge_adapter_dir
 
-    meta = json.loads((adapter / ADAPTER_CONFIG).read_text(encoding="utf-8"))
     bert = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
-    inject_lora(bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
-    load_and_merge(bert, bert.encoder.layer, adapter / ADAPTER_WEIGHTS)
+    merge_adapter_dir(bert, bert.encoder.layer, adapter)
     out_dir.mkdir(parents=True, exist_ok=True)
     bert.save_pretrained(str(out_dir))
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))

@@ -110,3 +110,17 @@ def load_and_merge(model: nn.Module, encoder_layers: nn.ModuleList, weights: Pat
             own[name].copy_(value.to(own[name].dtype))
     merge_lora(encoder_layers)
     model.eval()
+
+
+def merge_adapter_dir(model: nn.Module, encoder_layers: nn.ModuleList, adapter: Path) -> None:
+    """Fold an adapter folder (``adapter_config.json``: rank, alpha; ``adapter.safetensors``)
+    into ``model``: inject LoRA of that shape, load the weights, merge them.
+
+    One reading of the folder format for every caller (the sentiment model, the routing
+    encoder, the GPU grid script), so the config keys are read in one place.
+    """
+    import json
+
+    meta = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    inject_lora(encoder_layers, int(meta["rank"]), float(meta["alpha"]))
+    load_and_merge(model, encoder_layers, adapter / "adapter.safetensors")

@@ -156,7 +156,7 @@ def merge_adapter(base_dir: Path, head_dir: Path, out_dir: Path) -> Path:
     """Base + committed LoRA/head -> a plain ``BertForSequenceClassification`` folder."""
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    from sentiment.lora import inject_lora, load_and_merge
+    from sentiment.lora import merge_adapter_dir
 
     meta = json.loads((head_dir / "adapter_config.json").read_text(encoding="utf-8"))
     labels = meta["labels"]
@@ -166,8 +166,7 @@ def merge_adapter(base_dir: Path, head_dir: Path, out_dir: Path) -> Path:
         id2label=dict(enumerate(labels)),
         label2id={name: i for i, name in enumerate(labels)},
     )
-    inject_lora(model.bert.encoder.layer, int(meta["rank"]), float(meta["alpha"]))
-    load_and_merge(model, model.bert.encoder.layer, head_dir / "adapter.safetensors")
+    merge_adapter_dir(model, model.bert.encoder.layer, head_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
