@@ -40,7 +40,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|test3|test4|test5|test6|test7]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test8]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -87,6 +87,9 @@ TEST6_LINES = 168
 TEST7 = DATA_DIR / "jobs_test7.jsonl"
 TEST7_SHA256 = "0e49bea03a78a96197795e180c548c038cdfb7968fc2230cc69110db2ee838aa"
 TEST7_LINES = 168
+TEST8 = DATA_DIR / "jobs_test8.jsonl"
+TEST8_SHA256 = "c93ff38e9aa05d1af9a4c8fef30748686aa3bd6218dc571d5883d89c94452378"
+TEST8_LINES = 379
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -96,6 +99,7 @@ FROZEN = {
     "test5": (TEST5, TEST5_SHA256, TEST5_LINES),
     "test6": (TEST6, TEST6_SHA256, TEST6_LINES),
     "test7": (TEST7, TEST7_SHA256, TEST7_LINES),
+    "test8": (TEST8, TEST8_SHA256, TEST8_LINES),
 }
 ORDINARY = DATA_DIR / "ordinary_posts.jsonl"
 TRAIN_DIR = ROOT / "enrich" / "data" / "jobs_train"
