@@ -14,7 +14,7 @@ from typing import Any
 from enrich.jobs_change_head import HEAD_DIR, HEAD_WEIGHTS
 
 RULES_VERSION = "jobs-rules-3"
-TAGGER_VERSION = "job-tagger-2"
+TAGGER_VERSION = "job-tagger-3"
 #: The trigger pre-filter, vetoes and trigger gate of enrich/jobs_prefilter.py and
 #: enrich/jobs_vetoes.py (their lexicons in enrich/data/jobs_*.txt).
 FILTERS_VERSION = "job-filters-1"

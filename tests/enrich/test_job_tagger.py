@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.jobs_eval import FROZEN
+from benchmarks.jobs_eval import FRESH, FROZEN, SPENT
 from enrich import job_tagger as jt
 
 
@@ -99,6 +99,42 @@ def test_group_pairs_lists_by_rank_and_never_across_sentences() -> None:
     ]
 
 
+def _spans(text: str, *tagged: tuple[str, str]) -> list[jt.Span]:
+    """Spans of ``text`` from (kind, words) pairs, each found by its first occurrence."""
+    return [
+        jt.Span(kind, text.index(words), text.index(words) + len(words), words, 0.9)
+        for kind, words in tagged
+    ]
+
+
+def test_a_list_of_names_shares_its_one_title() -> None:
+    """Real sentence of enrich/data/jobs_dev/fresh_sites6.jsonl (r10a-en-105)."""
+    text = (
+        "Justices Avinash Gharote, Nitin Suryawanshi, and Anil Kilor were sworn in as "
+        "permanent judges of the Bombay High Court at a simple but impressive ceremony."
+    )
+    spans = _spans(
+        text,
+        ("PER", "Avinash Gharote"),
+        ("PER", "Nitin Suryawanshi"),
+        ("PER", "Anil Kilor"),
+        ("TITLE", "permanent judges"),
+        ("ORG", "Bombay High Court"),
+    )
+    assert [c["person"] for c in jt.group(text, spans)] == [
+        "Avinash Gharote",
+        "Nitin Suryawanshi",
+        "Anil Kilor",
+    ]
+    assert {c["title"] for c in jt.group(text, spans)} == {"permanent judges"}
+
+
+def test_names_not_in_one_list_do_not_share_a_title() -> None:
+    text = "Kiren Rijiju will take over from Ravi Prasad as the new Law minister."
+    spans = _spans(text, ("PER", "Kiren Rijiju"), ("PER", "Ravi Prasad"), ("TITLE", "Law minister"))
+    assert len(jt.group(text, spans)) == 1
+
+
 def test_a_person_alone_is_no_job_change() -> None:
     assert jt.group("Ann Lee spoke.", [jt.Span("PER", 0, 7, "Ann Lee", 0.9)]) == []
 
@@ -124,7 +160,7 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
         json.loads(line)
-        for path, _, _ in FROZEN.values()
+        for path, _, _ in FRESH.values()
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
@@ -164,6 +200,26 @@ def _page(url: str) -> str:
     """A source page, whatever its scheme, ``www.``, fragment or trailing slash."""
     url = url.split("#")[0].rstrip("/")
     return url.split("://", 1)[-1].removeprefix("www.")
+
+
+def test_spent_parts_are_trained_on_and_fresh_parts_never() -> None:
+    """Parts scored once with a released model become training data; the parts frozen after
+    them are never read for training, and share no sentence or page with what is."""
+    import json
+
+    files = jt.default_training_files()
+    names = {p.name for p in files}
+    assert SPENT and FRESH
+    assert {FROZEN[name][0].name for name in SPENT} <= names
+    assert not names & {path.name for path, _, _ in FRESH.values()}
+    fresh = [
+        json.loads(line)
+        for path, _, _ in FRESH.values()
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    trained = jt.read_rows(files)
+    assert not {r["text"] for r in trained} & {r["text"] for r in fresh}
+    assert not {_page(r["source"]) for r in trained} & {_page(r["source"]) for r in fresh}
 
 
 def test_frozen_test_split_is_unchanged() -> None:
@@ -208,6 +264,66 @@ def test_committed_tagger_reads_phrasings_and_rejects_trigger_word_negatives() -
         }
     ]
     assert negative == []
+
+
+def _tiny_tagger(tmp_path: Path, *, decision: bool) -> tuple[jt.JobTagger, list[str]]:
+    """A tagger trained for two steps on a tiny random BERT, loaded as ``tag jobs`` loads one."""
+    from tests.sentiment.conftest import save_tiny_base
+
+    base = save_tiny_base(tmp_path / "base")
+    rows = [
+        {
+            "text": "Marie Curie rejoint Airbus comme directrice technique.",
+            "lang": "fr",
+            "job_changes": [
+                {"person": "Marie Curie", "organization": "Airbus", "title": "directrice technique"}
+            ],
+        },
+        {"text": "Il pleut sur Lyon ce matin.", "lang": "fr", "job_changes": []},
+    ]
+    cfg = jt.TaggerConfig(
+        epochs=1, batch_size=2, rank=2, alpha=4.0, threads=1, augment=1, decision=decision
+    )
+    meta = jt.train_tagger(rows, tmp_path / "tagger", cfg, base_dir=base)
+    assert meta["labels"] == list(jt.DECIDING_LABELS if decision else jt.LABELS)
+    tagger = jt.load_tagger.__wrapped__(
+        tmp_path / "tagger", base_dir=base, onnx_root=tmp_path / "cache", decision_dir=None
+    )
+    return tagger, [r["text"] for r in rows]
+
+
+def test_a_tagger_trained_to_decide_gives_each_text_its_yes_or_no(tmp_path) -> None:
+    """The decision is one more output of the same forward pass (its first token), read
+    alike by ONNX Runtime and torch; a tagger trained without it says nothing, and one
+    may borrow another's."""
+    from veille.errors import ModelUnavailableError
+
+    tagger, texts = _tiny_tagger(tmp_path, decision=True)
+    assert tagger.decides and tagger.session is not None
+    read = tagger.tag(texts)
+    assert all(t.change is not None and 0.0 <= t.change <= 1.0 for t in read)
+    by_torch = jt.JobTagger(tagger.model, tagger.tokenizer, tagger.max_length, decides=True)
+    assert [t.change for t in by_torch.tag(texts)] == pytest.approx([t.change for t in read])
+    plain, _ = _tiny_tagger(tmp_path / "plain", decision=False)
+    assert not plain.decides and [t.change for t in plain.tag(texts)] == [None, None]
+    # Spans from one tagger, the yes/no from another (what ships: job_tagger_decision/).
+    paired = jt.load_tagger.__wrapped__(
+        tmp_path / "plain" / "tagger",
+        base_dir=tmp_path / "plain" / "base",
+        onnx_root=tmp_path / "cache",
+        decision_dir=tmp_path / "tagger",
+    )
+    assert paired.decides
+    both = paired.tag(texts)
+    assert [t.change for t in both] == pytest.approx([t.change for t in read])
+    assert [t.spans for t in both] == [t.spans for t in plain.tag(texts)]
+    with pytest.raises(ModelUnavailableError, match="trained to decide"):
+        jt.load_tagger.__wrapped__(
+            tmp_path / "tagger",
+            base_dir=tmp_path / "base",
+            onnx_root=tmp_path / "cache",
+            decision_dir=tmp_path / "plain" / "tagger",
+        )
 
 
 def test_onnx_runtime_tags_exactly_as_torch(tmp_path) -> None:

@@ -7,6 +7,7 @@ These sentences are written for the tests (invented people); the benchmark
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -328,3 +329,38 @@ def test_any_text_gives_well_formed_output(texts: list[str]) -> None:
             assert c["organization"] or c["title"]
             if c["start_date"]:
                 date.fromisoformat(c["start_date"])
+
+
+if TYPE_CHECKING:
+    from enrich.job_tagger import Tagged
+
+
+class _DecidingTagger:
+    """A tagger that finds no span and gives every text the same yes/no (the policy's input)."""
+
+    decides = True
+
+    def __init__(self, change: float) -> None:
+        self.change = change
+
+    def tag(self, texts: list[str]) -> list[Tagged]:
+        from enrich.job_tagger import Tagged
+
+        return [Tagged([], self.change) for _ in texts]
+
+
+@pytest.mark.parametrize(("said", "kept"), [(0.2, False), (0.8, True)])
+def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kept) -> None:
+    """A tagger trained to decide reads every text the rules read, and its "no" (below
+    CHANGE_MIN) stops their changes too; its "yes" leaves a complete rule change as it is."""
+    import enrich.job_tagger as jt
+    from enrich.jobs import rule_changes
+    from enrich.jobs.merge import CHANGE_MIN, with_tagger
+
+    assert 0.2 < CHANGE_MIN < 0.8
+    text = "Marie Dupont a été nommée directrice générale de la SNCF."
+    by_rules = rule_changes([text], ["fr"])
+    assert by_rules[0] and all(c.person and c.organization and c.title for c in by_rules[0])
+    monkeypatch.setattr(jt, "load_tagger", lambda *a, **k: _DecidingTagger(said))
+    out = with_tagger([text], ["fr"], by_rules, None)
+    assert out == (by_rules if kept else [[]])
