@@ -17,15 +17,27 @@ def train_cmd(
     data: list[Path] = typer.Option(
         [],
         "--data",
-        help="JSONL files of labelled sentences (default: enrich/data/jobs_train/ + dev splits).",
+        help=(
+            "JSONL files of labelled sentences (default: the benchmark's dev splits and spent "
+            "test parts, then enrich/data/jobs_train/)."
+        ),
     ),
     out: Path = typer.Option(..., "--out", help="Folder for adapter.safetensors + config."),
     epochs: int = typer.Option(6, min=1),
     seed: int = typer.Option(13, help="Random seed (training is reproducible)."),
     augment: int = typer.Option(2, min=0, help="Entity-swapped copies of each positive."),
     threads: int = typer.Option(0, help="CPU threads (0 = all cores)."),
+    decision: bool = typer.Option(
+        True,
+        "--decision/--no-decision",
+        help="Also learn whether the text tells a job change (its first token's label).",
+    ),
 ) -> None:
-    """Train the token tagger; copy the result over enrich/job_tagger_head/ to ship it."""
+    """Train the token tagger; copy the result over enrich/job_tagger_head/ to ship it.
+
+    The shipped pair: ``--no-decision --seed 13`` gives the spans
+    (enrich/job_tagger_head/), ``--seed 13`` the yes/no (enrich/job_tagger_decision/).
+    """
     from enrich.job_tagger import TaggerConfig, default_training_files, read_rows, train_tagger
 
     files = list(data) or default_training_files()
@@ -37,7 +49,12 @@ def train_cmd(
         )
     rows = read_rows(files)
     cfg = TaggerConfig(
-        seed=seed, epochs=epochs, augment=augment, threads=threads, files=[f.name for f in files]
+        seed=seed,
+        epochs=epochs,
+        augment=augment,
+        threads=threads,
+        files=[f.name for f in files],
+        decision=decision,
     )
     meta = train_tagger(rows, out, cfg, progress=console.print)
     console.print(f"tagger written to {out} ({meta['sentences']} sentences, {meta['steps']} steps)")
