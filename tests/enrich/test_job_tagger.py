@@ -268,19 +268,10 @@ def test_committed_tagger_reads_phrasings_and_rejects_trigger_word_negatives() -
 
 def _tiny_tagger(tmp_path: Path, *, decision: bool) -> tuple[jt.JobTagger, list[str]]:
     """A tagger trained for two steps on a tiny random BERT, loaded as ``tag jobs`` loads one."""
-    from tests.sentiment.conftest import save_tiny_base
+    from tests.sentiment.conftest import TINY_JOB_ROWS, save_tiny_base
 
     base = save_tiny_base(tmp_path / "base")
-    rows = [
-        {
-            "text": "Marie Curie rejoint Airbus comme directrice technique.",
-            "lang": "fr",
-            "job_changes": [
-                {"person": "Marie Curie", "organization": "Airbus", "title": "directrice technique"}
-            ],
-        },
-        {"text": "Il pleut sur Lyon ce matin.", "lang": "fr", "job_changes": []},
-    ]
+    rows = TINY_JOB_ROWS
     cfg = jt.TaggerConfig(
         epochs=1, batch_size=2, rank=2, alpha=4.0, threads=1, augment=1, decision=decision
     )

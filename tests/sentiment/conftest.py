@@ -73,6 +73,19 @@ def save_tiny_model(folder: Path, id2label: dict[int, str] | None = None, seed: 
     return _save_with_tokenizer(BertForSequenceClassification(config), folder)
 
 
+#: Two labelled sentences (one job change, one negative) for tagger trainings on the tiny BERT.
+TINY_JOB_ROWS = [
+    {
+        "text": "Marie Curie rejoint Airbus comme directrice technique.",
+        "lang": "fr",
+        "job_changes": [
+            {"person": "Marie Curie", "organization": "Airbus", "title": "directrice technique"}
+        ],
+    },
+    {"text": "Il pleut sur Lyon ce matin.", "lang": "fr", "job_changes": []},
+]
+
+
 def save_tiny_base(folder: Path, seed: int = 0) -> Path:
     """The same tiny BERT without a head, like the real base folder (``BertModel``)."""
     import torch

@@ -96,20 +96,10 @@ def test_a_tagger_trains_from_a_given_base_folder(tmp_path: Path):
     from safetensors.torch import load_file
 
     from enrich.job_tagger import TaggerConfig, train_tagger
-    from tests.sentiment.conftest import save_tiny_base
+    from tests.sentiment.conftest import TINY_JOB_ROWS, save_tiny_base
 
     base = save_tiny_base(tmp_path / "base")
-
-    rows = [
-        {
-            "text": "Marie Curie rejoint Airbus comme directrice technique.",
-            "lang": "fr",
-            "job_changes": [
-                {"person": "Marie Curie", "organization": "Airbus", "title": "directrice technique"}
-            ],
-        },
-        {"text": "Il pleut sur Lyon ce matin.", "lang": "fr", "job_changes": []},
-    ]
+    rows = TINY_JOB_ROWS
     cfg = TaggerConfig(epochs=2, batch_size=2, rank=2, alpha=4.0, threads=1, augment=0)
     meta = train_tagger(rows, tmp_path / "tagger", cfg, base_dir=base)
     assert meta["steps"] == 2 and meta["sentences"] == 2
