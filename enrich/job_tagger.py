@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment.lora_recipe import LoraRecipe
 from veille.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -92,18 +93,13 @@ class Tagged:
 
 
 @dataclass
-class TaggerConfig:
+class TaggerConfig(LoraRecipe):
     """Hyper-parameters of ``veille job-tagger train`` (the defaults made the committed adapter)."""
 
-    seed: int = 13
     epochs: int = 6
     batch_size: int = 16
     lr: float = 1e-3
-    weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    rank: int = 16
-    alpha: float = 32.0
-    lora_dropout: float = 0.1
     max_length: int = 160
     augment: int = 2
     threads: int = 0

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from enrich.routing_train import TEAMS, Example, sha256_lines, source_weights
+from sentiment.lora_recipe import LoraRecipe
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +45,9 @@ FORMAT = "veille-routing-adapter-1"
 
 
 @dataclass
-class FinetuneConfig:
+class FinetuneConfig(LoraRecipe):
     """Hyper-parameters; the defaults are the shipped adapter's recipe."""
 
-    seed: int = 13
-    epochs: float = 3.0
-    batch_size: int = 32
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    rank: int = 16
-    alpha: float = 32.0
-    lora_dropout: float = 0.1
     #: Tokens read per text, in training as in use (``[routing] max_tokens``).
     max_length: int = 64
     #: The unit vector is multiplied by this before the linear layer (a cosine classifier

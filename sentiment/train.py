@@ -33,6 +33,7 @@ from sentiment.batching import iter_padded, pad_batch, shuffled_buckets
 from sentiment.data import LABELS, Example, language_folders, load_umsab, read_split
 from sentiment.device import resolve_device
 from sentiment.lora import TARGETS, inject_lora
+from sentiment.lora_recipe import LoraRecipe
 from sentiment.text import normalise_tweet
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,10 @@ ADAPTER_CONFIG = "adapter_config.json"
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(LoraRecipe):
     """Hyper-parameters; the defaults are the committed model's recipe."""
 
-    seed: int = 13
-    epochs: float = 3.0
-    batch_size: int = 32
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    rank: int = 16
-    alpha: float = 32.0
     lora_dropout: float = 0.05
-    max_length: int = 128
     languages: list[str] = field(default_factory=list)
     select_languages: list[str] = field(default_factory=lambda: ["french", "english"])
     evals_per_epoch: int = 3
