@@ -83,7 +83,8 @@ share sent to triage, and the seconds to route 10,000 mentions (goal: < 30 s on
 the project's 2-core machine; the encoder's first load is not counted). The CPU
 time is printed too: on a machine shared with other jobs, wall time measures the
 neighbours, CPU time divided by the cores is what an idle machine would take. The last
-line is ``f1: X`` (macro-F1 on part 1 of the held-out split, comparable across rounds).
+line is ``f1: X``: macro-F1 on the latest part no head has been trained on (part 15 since
+round 15; until round 14 it was part 1, which is trained on now).
 
 Run: ``python benchmarks/routing_eval.py [--n 10000]``
 """
@@ -104,7 +105,14 @@ from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
 from crawlers.normalise import html_to_text  # noqa: E402
 from enrich.routing import Route, Router, mention_text, standard_router  # noqa: E402
 from enrich.routing_model import HEAD_DIR  # noqa: E402
-from enrich.routing_train import Example, Scores, format_scores, read_file, score  # noqa: E402
+from enrich.routing_train import (  # noqa: E402
+    SPENT_HELDOUT_PARTS,
+    Example,
+    Scores,
+    format_scores,
+    read_file,
+    score,
+)
 
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).
@@ -251,8 +259,10 @@ def report_part(
     """Route one frozen held-out part, print its scores and its above-threshold accuracy."""
     routes = router.route_many([e.text for e in examples])
     scores = scored([(e.team, e.lang) for e in examples], routes)
+    status = "trained on since round 15" if path.name in SPENT_HELDOUT_PARTS else "fresh"
     print(
-        f"\nheld-out split, part {part}: {path.relative_to(ROOT)} (sha256 {digest[:12]}...; {what})"
+        f"\nheld-out split, part {part}: {path.relative_to(ROOT)} "
+        f"(sha256 {digest[:12]}...; {what}; {status})"
     )
     print(format_scores(scores))
     print_above_threshold([e.team for e in examples], routes, f"part {part}")
@@ -276,12 +286,16 @@ def main() -> None:
     routes = router.route_many([e.text for e in examples])
     clinc_routes = router.route_many([e.text for e in clinc])
     s = scored([(e.team, e.lang) for e in examples], routes)
-    print(f"held-out split, part 1: {HELDOUT.relative_to(ROOT)} (sha256 {digest[:12]}...)")
+    print(
+        f"held-out split, part 1: {HELDOUT.relative_to(ROOT)} (sha256 {digest[:12]}...; "
+        "trained on since round 15)"
+    )
     print(format_scores(s))
     sc = scored([(e.team, e.lang) for e in clinc], clinc_routes)
     print(
         f"\nheld-out split, part 2: {HELDOUT_CLINC.relative_to(ROOT)} "
-        f"(sha256 {digest_clinc[:12]}...; CLINC150 work requests and visa questions)"
+        f"(sha256 {digest_clinc[:12]}...; CLINC150 work requests and visa questions; "
+        "trained on since round 15)"
     )
     print(format_scores(sc))
     sb = scored([(e.team, e.lang) for e in examples + clinc], routes + clinc_routes)
@@ -344,7 +358,23 @@ def main() -> None:
         f"{fr[1]:.4f} on {fr[0]} requests, {fr_rss[1]:.4f} on {fr_rss[0]} news items, "
         f"{fr_news[1]:.4f} on {fr_news[0]} news items of part 7"
     )
-    print(f"f1: {s.macro_f1:.4f}")
+    spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
+    fresh = [n for n in FROZEN_PARTS if n not in spent]
+    print(
+        "trained on since round 15 (a fit, not a measure): parts 1, 2 and "
+        + ", ".join(str(n) for n in spent)
+    )
+    for n in fresh:
+        sn = part_scores[n]
+        by_lang = ", ".join(
+            f"{lang} {acc:.4f} on {count}" for lang, (count, acc) in sorted(sn.by_lang.items())
+        )
+        print(
+            f"fresh part {n} (never trained on): accuracy {sn.accuracy:.4f} ({by_lang}), "
+            f"macro-F1 {sn.macro_f1:.4f}"
+        )
+    # The last line: macro-F1 of the latest fresh part (part 1 until round 14).
+    print(f"f1: {part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1:.4f}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ from enrich.routing_train import (
     Prototypes,
     fit_temperature,
     read_dir,
+    read_files,
     source_weights,
+    spent_part_files,
     train,
 )
 
@@ -81,11 +83,12 @@ class Dataset:
 
 
 def vendored_texts(folder: Path = VENDORED_TRAIN_DIR) -> dict[str, str]:
-    """Text hash -> text, for every line of the repository's training files."""
+    """Text hash -> text, for every line of the repository's training files and of the
+    spent held-out parts (:data:`~enrich.routing_train.SPENT_HELDOUT_PARTS`)."""
     import json
 
     found: dict[str, str] = {}
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in [*sorted(folder.glob("*.jsonl")), *spent_part_files()]:
         for line in path.read_text(encoding="utf-8").splitlines():
             text = json.loads(line).get("text", "") if line.strip() else ""
             if text:
@@ -135,11 +138,15 @@ def collect(
     shipped: bool = True,
     cap: int = 700,
     head_dir: Path | None = None,
+    spent: bool = True,
 ) -> Dataset:
-    """Shipped vectors + corrections + ``--data`` folders (held-out sources always excluded).
+    """Shipped vectors + spent held-out parts + ``--data`` folders + corrections (held-out
+    sources always excluded).
 
     ``data`` is one folder or several (the project's working material and a
     collection kept elsewhere, e.g. texts whose licence forbids copying them here).
+    ``spent`` adds the spent held-out parts the repository holds (lines already in the
+    shipped vectors are not added twice).
     """
     folder = head_dir or active_head_dir()
     emb = EmbeddingCache(encoder, cache, training_length(encoder))
@@ -155,12 +162,15 @@ def collect(
             ds = reembedded(ds, emb, made_by)
     seen = set(ds.keys)
     folders = [data] if isinstance(data, Path) else list(data or [])
-    if folders:
-        rows = []
-        for folder in folders:
-            for e in read_dir(folder, exclude=HELDOUT_SOURCES, cap_per_label=cap):
-                if emb.key(e.text) not in seen:
-                    rows.append(e)
+    rows = [
+        e
+        for folder in folders
+        for e in read_dir(folder, exclude=HELDOUT_SOURCES, cap_per_label=cap)
+    ]
+    if spent:
+        rows += read_files(spent_part_files(), cap_per_label=cap)
+    rows = [e for e in rows if emb.key(e.text) not in seen]
+    if rows:
         ds.add(
             emb.embed([e.text for e in rows]),
             [e.team for e in rows],

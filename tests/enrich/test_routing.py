@@ -24,6 +24,7 @@ from enrich.routing_train import (
     oof_probs,
     read_file,
     source_weights,
+    spent_part_files,
     train,
 )
 from store.db import session_scope
@@ -275,11 +276,11 @@ def test_label_map_and_split_helpers(tmp_path) -> None:
 def test_shipped_head_routes_real_fr_en_requests() -> None:
     """The real head and encoder on real requests (vendored held-out split, with sources).
 
-    These six lines are held-out lines, and the shipped head is right on about 65 % of that
-    split (docs/routing.md): the round-6 and round-7 heads miss one of them ("MoUs with colleges
-    worldwide", read as communications; the round-5 head also sent "International Relations
-    Office" there); the round-4 candidate sent both timetable requests to hr and was not
-    shipped.
+    These six lines are lines of held-out part 1 (trained on since round 15); before round
+    15 the shipped head was right on about 65 % of that split (docs/routing.md): the round-6
+    and round-7 heads miss one of them ("MoUs with colleges worldwide", read as
+    communications; the round-5 head also sent "International Relations Office" there); the
+    round-4 candidate sent both timetable requests to hr and was not shipped.
     Four of six still fails a broken head and any constant answer (always
     student_services: 3 of 6).
     """
@@ -404,8 +405,13 @@ def test_route_train_learns_corrections_and_data(db_url, settings, tmp_path) -> 
         ),
         encoding="utf-8",
     )
-    ds = collect(HashEncoder(), data=data, db_url=db_url, shipped=False)
+    ds = collect(HashEncoder(), data=data, db_url=db_url, shipped=False, spent=False)
     assert sorted(set(ds.teams)) == ["alumni", "international", "it"]
+    # by default the benchmark's spent held-out parts come too (when the checkout has them)
+    with_spent = collect(HashEncoder(), data=data, db_url=db_url, shipped=False)
+    assert set(with_spent.sources) == {"mine.jsonl", "corrections"} | {
+        p.name for p in spent_part_files()
+    }
     assert ds.sources.count("corrections") == 12
     folder, report = fit_and_save(ds, tmp_path / "head")
     head = load_head(folder)
@@ -451,7 +457,7 @@ def test_route_train_cli_writes_a_head_that_routes(tmp_path, monkeypatch) -> Non
         app,
         [
             "--config", str(tmp_path / "absent.toml"), "route", "train", "--data", str(data),
-            "--out", str(out), "--no-shipped",
+            "--out", str(out), "--no-shipped", "--no-spent",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -487,11 +493,11 @@ def test_collect_reads_several_folders_with_per_source_caps(tmp_path) -> None:
         json.dumps({"text": "when is payday", "intent_or_label_as_in_source": "payday"}) + "\n",
         encoding="utf-8",
     )
-    ds = collect(HashEncoder(), data=[one, two], shipped=False, cap=20)
+    ds = collect(HashEncoder(), data=[one, two], shipped=False, cap=20, spent=False)
     assert ds.teams.count("student_services") == 150  # the source's cap, not --cap
     assert ds.teams.count("hr") == 20  # --cap for sources without their own
     assert "clinc150_work_visa_en.jsonl" not in ds.sources
-    assert len(collect(HashEncoder(), data=one, shipped=False).teams) == 150
+    assert len(collect(HashEncoder(), data=one, shipped=False, spent=False).teams) == 150
 
 
 def _jsonl_rows(path: Path) -> list[dict]:
@@ -526,6 +532,37 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     assert {_host(r["source"]) for r in held}.isdisjoint(_host(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
     assert {r["team"] for r in held} == set(ALL_TEAMS)
+
+
+def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
+    """Since round 15 the held-out parts 1-14 are training lines (spent as measures); part
+    15, frozen before that head was trained, shares no text, website or institution with
+    any training line, and the shipped head's vectors hold every spent part and never it."""
+    from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
+    from enrich.routing_train import EmbeddingCache, read_files, spent_part_files
+
+    root = Path(__file__).resolve().parents[2]
+    fresh = root / "benchmarks" / "data" / "routing" / "heldout_univ_mix2.jsonl"
+    spent = spent_part_files()
+    assert [p.name for p in spent][-1] == "heldout_univ_mix.jsonl" and len(spent) == 14
+    assert fresh not in spent
+    train_dir = root / "enrich" / "data" / "routing" / "train"
+    training = [r for p in [*sorted(train_dir.glob("*.jsonl")), *spent] for r in _jsonl_rows(p)]
+    held = _jsonl_rows(fresh)
+    assert len(held) == 96 and {r["team"] for r in held} == set(ALL_TEAMS)
+    assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
+    assert {_host(r["source"]) for r in held}.isdisjoint(
+        _host(r.get("source", "")) for r in training
+    )
+    institutions = {r["institution"].casefold() for r in training if r.get("institution")}
+    assert not {r["institution"].casefold() for r in held} & institutions
+    with np.load(HEAD_DIR / TRAIN_EMBEDDINGS) as shipped:
+        sources, keys = set(shipped["source"].tolist()), set(shipped["key"].tolist())
+    assert {p.name for p in spent} <= sources and fresh.name not in sources
+    assert not {EmbeddingCache.key(r["text"]) for r in held} & keys
+    # the text head finds the spent lines' texts again on a retrain from the shipped vectors
+    known = vendored_texts()
+    assert all(EmbeddingCache.key(e.text) in known for e in read_files(spent))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 ``train`` refits the linear head on the embeddings shipped with it
 (``enrich/routing_head/train_embeddings.npz``: vectors, not texts), the
 corrections community managers made in the web UI, and any ``--data DIR``
-of labelled JSON Lines. ``eval`` scores the installed router on a labelled
+of labelled JSON Lines, and the benchmark's spent held-out parts when the checkout
+has them. ``eval`` scores the installed router on a labelled
 file and prints accuracy, macro-F1 and a confusion matrix per language.
 """
 
@@ -42,6 +43,11 @@ def train_cmd(
         help="Start from the training embeddings of the head in use (shipped, or retrained).",
     ),
     cap: int = typer.Option(700, help="At most this many lines per file and team from --data."),
+    spent: bool = typer.Option(
+        True,
+        "--spent/--no-spent",
+        help="Add the benchmark's spent held-out parts (parts 1-14), when the checkout has them.",
+    ),
 ) -> None:
     """Retrain the routing head: shipped data + UI corrections (+ --data DIR)."""
     from enrich.routing import routing_encoder
@@ -49,7 +55,7 @@ def train_cmd(
 
     db = state.settings().database_url if corrections and state.config_file().exists() else ""
     encoder = routing_encoder()
-    ds = collect(encoder, data=data, cache=cache, db_url=db, shipped=shipped, cap=cap)
+    ds = collect(encoder, data=data, cache=cache, db_url=db, shipped=shipped, cap=cap, spent=spent)
     folder, report = fit_and_save(ds, out, encoder=encoder)
     console.print(
         f"routing head trained on {report['n']} example(s) "
