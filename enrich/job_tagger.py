@@ -307,11 +307,33 @@ class JobTagger:
         """Tagged spans of each text (texts longer than the window are cut in sentences)."""
         return [t.spans for t in self.tag(texts, batch_size)]
 
-    def tag(self, texts: Sequence[str], batch_size: int = 32) -> list[Tagged]:
+    @property
+    def decides_apart(self) -> bool:
+        """Whether the yes/no comes from a second model, so it can be read without the spans."""
+        return self.decider is not None and self.decider.decides
+
+    def decisions(self, texts: Sequence[str], batch_size: int = 32) -> list[float]:
+        """The probability that each text tells a job change, and nothing else.
+
+        With a separate decider only its pass runs: a caller that needs the spans of a few
+        texts only (those the decider says yes to) asks :meth:`tag` for them afterwards.
+        """
+        if self.decides_apart:
+            assert self.decider is not None
+            return self.decider.decisions(texts, batch_size)
+        if not self._own_decision:
+            raise ValueError("this tagger was not trained to decide")
+        return [t.change or 0.0 for t in self.tag(texts, batch_size)]
+
+    def tag(
+        self, texts: Sequence[str], batch_size: int = 32, *, decide: bool = True
+    ) -> list[Tagged]:
         """Spans and yes/no of each text (texts longer than the window are cut in sentences).
 
         Each text is tokenised once; only the rare text longer than the window
-        is tokenised again, sentence piece by sentence piece.
+        is tokenised again, sentence piece by sentence piece. ``decide=False`` skips a
+        separate decider's pass (``change`` is then ``None`` unless this tagger decides
+        itself, which costs nothing more).
         """
         import torch
 
@@ -362,10 +384,11 @@ class JobTagger:
                     probs = torch.softmax(logits.float(), dim=-1).numpy()
                     for k, p in zip(idx.tolist(), probs, strict=True):
                         read(k, p)
-        if self.decider is not None and self.decider.decides:
-            said = [t.change or 0.0 for t in self.decider.tag(texts, batch_size)]
+        known = self._own_decision
+        if decide and self.decides_apart:
+            said, known = self.decisions(texts, batch_size), True
         return [
-            Tagged(sorted(s, key=lambda x: x.start), said[i] if self.decides else None)
+            Tagged(sorted(s, key=lambda x: x.start), said[i] if known else None)
             for i, s in enumerate(out)
         ]
 

@@ -11,11 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from enrich.jobs.change import TAGGER_VERSION, JobChangeFound
 from enrich.jobs.lexicon import AWARD_WORDS, word_key
 from enrich.jobs.slots import parse_start_date
 from enrich.jobs.slots.title import AWARD_PERIOD
+
+if TYPE_CHECKING:
+    from enrich.job_tagger import JobTagger
 
 #: Tagger spans below this mean tag probability are not used.
 TAGGER_MIN_SCORE = 0.7
@@ -48,29 +52,33 @@ def with_tagger(
     ``enrich/job_tagger_decision/``) reads every text, complete rule changes included, and
     a text it says no to (below :data:`CHANGE_MIN`) yields no change at all: the negatives
     that fired shared the trigger words with a real appointment, which rules cannot tell.
+    The yes/no is read first; the span tagger then runs only on the texts said yes to whose
+    rule changes are not complete (the rest would not read its spans).
     """
     from enrich.job_tagger import group, load_tagger
 
     tagger = load_tagger()
-    # Texts whose rule changes are all complete gain nothing from the tagger's spans:
-    # skipping them saves most of the encoder time on appointment feeds. A tagger that
-    # decides reads them too, for its yes/no.
+    said = _decisions(tagger, texts)
+    # A text the decider says no to, or whose rule changes are all complete, gains nothing
+    # from the tagger's spans: with a separate decider their span pass is skipped, which
+    # saves most of the encoder time on appointment feeds and on ordinary posts.
+    # A tagger that decides by itself reads complete texts too, for its yes/no.
+    says_itself = tagger.decides and not tagger.decides_apart
     todo = [
         i
         for i, found in enumerate(by_rules)
-        if not found or not all(map(_complete, found)) or tagger.decides
+        if (said is None or said[i] >= CHANGE_MIN)
+        and (not found or not all(map(_complete, found)) or says_itself)
     ]
-    read = dict(zip(todo, tagger.tag([texts[i] or "" for i in todo]) if todo else [], strict=True))
+    texts_todo = [texts[i] or "" for i in todo]
+    read = dict(zip(todo, tagger.tag(texts_todo, decide=False) if todo else [], strict=True))
     out: list[list[JobChangeFound]] = []
     for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
-        if i not in read:
-            out.append(found)
-            continue
-        said = read[i].change
-        if said is not None and said < CHANGE_MIN:
+        said_i = said[i] if said is not None else read[i].change if i in read else None
+        if said_i is not None and said_i < CHANGE_MIN:
             out.append([])
             continue
-        if found and all(map(_complete, found)):
+        if i not in read or (found and all(map(_complete, found))):
             out.append(found)
             continue
         text = text or ""
@@ -85,6 +93,16 @@ def with_tagger(
         base = published[i] if published else None
         out.append([_from_tagger(text, langs[i], c, found, base) for c in alone])
     return out
+
+
+def _decisions(tagger: JobTagger, texts: Sequence[str]) -> list[float] | None:
+    """Each text's yes/no when a separate model gives it (read before any span), else None.
+
+    A tagger that decides by itself gives its yes/no with its spans, in the same pass.
+    """
+    if not tagger.decides_apart or not texts:
+        return None
+    return tagger.decisions([t or "" for t in texts])
 
 
 def _from_tagger(

@@ -308,6 +308,15 @@ def test_a_tagger_trained_to_decide_gives_each_text_its_yes_or_no(tmp_path) -> N
     both = paired.tag(texts)
     assert [t.change for t in both] == pytest.approx([t.change for t in read])
     assert [t.spans for t in both] == [t.spans for t in plain.tag(texts)]
+    # The yes/no alone (no span pass), and the spans alone (no decider pass).
+    assert paired.decides_apart and not tagger.decides_apart
+    assert paired.decisions(texts) == pytest.approx([t.change for t in read])
+    spans_only = paired.tag(texts, decide=False)
+    assert [t.change for t in spans_only] == [None, None]
+    assert [t.spans for t in spans_only] == [t.spans for t in both]
+    assert tagger.decisions(texts) == pytest.approx([t.change for t in read])
+    with pytest.raises(ValueError, match="not trained to decide"):
+        plain.decisions(texts)
     with pytest.raises(ModelUnavailableError, match="trained to decide"):
         jt.load_tagger.__wrapped__(
             tmp_path / "tagger",

@@ -336,31 +336,51 @@ if TYPE_CHECKING:
 
 
 class _DecidingTagger:
-    """A tagger that finds no span and gives every text the same yes/no (the policy's input)."""
+    """A tagger that finds no span and gives every text the same yes/no (the policy's input).
+
+    ``apart``: the yes/no comes from a second model (what ships), so it can be read alone;
+    ``spanned`` keeps the texts the span pass was asked to read.
+    """
 
     decides = True
 
-    def __init__(self, change: float) -> None:
+    def __init__(self, change: float, *, apart: bool) -> None:
         self.change = change
+        self.decides_apart = apart
+        self.spanned: list[str] = []
 
-    def tag(self, texts: list[str]) -> list[Tagged]:
+    def decisions(self, texts: list[str]) -> list[float]:
+        return [self.change for _ in texts]
+
+    def tag(self, texts: list[str], *, decide: bool = True) -> list[Tagged]:
         from enrich.job_tagger import Tagged
 
-        return [Tagged([], self.change) for _ in texts]
+        self.spanned += texts
+        said = self.change if decide or not self.decides_apart else None
+        return [Tagged([], said) for _ in texts]
 
 
+@pytest.mark.parametrize("apart", [True, False])
 @pytest.mark.parametrize(("said", "kept"), [(0.2, False), (0.8, True)])
-def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kept) -> None:
+def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kept, apart) -> None:
     """A tagger trained to decide reads every text the rules read, and its "no" (below
-    CHANGE_MIN) stops their changes too; its "yes" leaves a complete rule change as it is."""
+    CHANGE_MIN) stops their changes too; its "yes" leaves a complete rule change as it is.
+    A separate decider is read first, and the span pass then skips the texts it says no
+    to and those whose rule changes are complete; a tagger that decides itself reads all."""
     import enrich.job_tagger as jt
     from enrich.jobs import rule_changes
     from enrich.jobs.merge import CHANGE_MIN, with_tagger
 
     assert 0.2 < CHANGE_MIN < 0.8
     text = "Marie Dupont a été nommée directrice générale de la SNCF."
+    other = "Bonjour à toutes et à tous."
     by_rules = rule_changes([text], ["fr"])
     assert by_rules[0] and all(c.person and c.organization and c.title for c in by_rules[0])
-    monkeypatch.setattr(jt, "load_tagger", lambda *a, **k: _DecidingTagger(said))
-    out = with_tagger([text], ["fr"], by_rules, None)
-    assert out == (by_rules if kept else [[]])
+    tagger = _DecidingTagger(said, apart=apart)
+    monkeypatch.setattr(jt, "load_tagger", lambda *a, **k: tagger)
+    out = with_tagger([text, other], ["fr", "fr"], [*by_rules, []], None)
+    assert out == ([*by_rules, []] if kept else [[], []])
+    if apart:
+        assert tagger.spanned == ([other] if kept else [])
+    else:
+        assert tagger.spanned == [text, other]
