@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from enrich.routing import Router, routing_stage, standard_router
 from enrich.routing_model import HEAD_DIR, Head, combine, load_head
 from enrich.routing_train import (
+    SPENT_HELDOUT_PARTS,
     Prototypes,
     calibrate_threshold,
     fold_of,
@@ -512,18 +513,9 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     """Parts 5 to 11 of the held-out split were split from their collections by institution: no
     website and no text of them may be in a training file (or the benchmark would flatter us)."""
     root = Path(__file__).resolve().parents[2]
-    parts = [
-        root / "benchmarks" / "data" / "routing" / name
-        for name in (
-            "heldout_univ_texts.jsonl",
-            "heldout_univ_news.jsonl",
-            "heldout_univ_news2.jsonl",
-            "heldout_univ_news3.jsonl",
-            "heldout_univ_news4.jsonl",
-            "heldout_univ_news5.jsonl",
-            "heldout_requests.jsonl",
-        )
-    ]
+    # parts 5 to 11: heldout_univ_texts, heldout_univ_news .. news5, heldout_requests
+    parts = [root / "benchmarks" / "data" / "routing" / name for name in SPENT_HELDOUT_PARTS[4:11]]
+    assert [p.name for p in parts][::6] == ["heldout_univ_texts.jsonl", "heldout_requests.jsonl"]
     train_dir = root / "enrich" / "data" / "routing" / "train"
 
     held = [r for part in parts for r in _jsonl_rows(part)]
