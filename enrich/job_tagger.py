@@ -298,14 +298,17 @@ class JobTagger:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.session = session
-        #: Whether :meth:`tag` gives each text a yes/no (its own, or its ``decider``'s).
-        self.decides: bool = decides or (decider is not None and decider.decides)
         self._own_decision = decides
         self.decider = decider
 
     def spans(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:
         """Tagged spans of each text (texts longer than the window are cut in sentences)."""
         return [t.spans for t in self.tag(texts, batch_size)]
+
+    @property
+    def decides(self) -> bool:
+        """Whether :meth:`tag` gives each text a yes/no (its own, or its ``decider``'s)."""
+        return self._own_decision or self.decides_apart
 
     @property
     def decides_apart(self) -> bool:
