@@ -12,6 +12,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
   "Assistant Professor in", round 7, ``fresh_sites5.jsonl``): the reader stopped one word
   after the slot, and the dangling words are never part of it. Nor does one start on a
   lower-case one ("du tribunal judiciaire", round 7, ``fresh_sites6.jsonl``).
+* a person starts with an honorific ("Prince Ajibola Afonja", "Cllr Mark Ogden", round 10,
+  ``jobs_test9.jsonl``): the rules strip the data file's honorifics from the names they read,
+  the tagger does not, and the alumni matcher compares names without them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from enrich.jobs.change import JobChangeFound
-from enrich.jobs.lexicon import DETS, NAMED_BODIES, OF_PREPS, ORG_HEADS, ORG_PREPS, word_key
+from enrich.jobs.lexicon import (
+    DETS,
+    HONORIFICS,
+    NAMED_BODIES,
+    OF_PREPS,
+    ORG_HEADS,
+    ORG_PREPS,
+    word_key,
+)
 
 #: Leading articles dropped before an organisation is judged a lone common noun (typographic
 #: apostrophes are made plain first, so only "l'" is listed).
@@ -59,16 +70,26 @@ def without_dangling_words(value: str) -> str | None:
     return " ".join(words) or None
 
 
+def without_honorifics(person: str) -> str:
+    """``person`` without the honorifics it starts with ("Cllr Mark Ogden" -> "Mark Ogden");
+    a lone word stays ("Prince"), as the rules' own reader keeps it."""
+    words = person.split()
+    while len(words) > 1 and words[0].lower().replace("’", "'") in HONORIFICS:
+        words.pop(0)
+    return " ".join(words)
+
+
 def _trimmed(value: str | None) -> str | None:
     return without_dangling_words(value) if value else value
 
 
 def tidy(jc: JobChangeFound) -> JobChangeFound:
-    """``jc`` with a lone-noun organisation dropped, its title cut before a parenthesis, and
-    neither ending on a preposition or an article."""
+    """``jc`` with a lone-noun organisation dropped, its title cut before a parenthesis,
+    neither ending on a preposition or an article, and its person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org, title = _trimmed(jc.organization), _trimmed(title)
     org = None if org and lone_common_noun(org) else org
-    if org == jc.organization and title == jc.title:
+    person = without_honorifics(jc.person) if jc.person else jc.person
+    if org == jc.organization and title == jc.title and person == jc.person:
         return jc
-    return replace(jc, organization=org, title=title)
+    return replace(jc, organization=org, title=title, person=person)

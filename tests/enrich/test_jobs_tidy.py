@@ -90,3 +90,23 @@ def test_a_capitalised_article_inside_a_sentence_stays_in_the_name() -> None:
 )
 def test_a_slot_never_starts_on_a_lower_case_preposition(value: str, expected: str | None) -> None:
     assert without_dangling_words(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("read", "person"),
+    [
+        # persons the tagger read in jobs_test9.jsonl (p9-en-080, p9-en-116, p9-en-053)
+        ("Prince Ajibola Afonja", "Ajibola Afonja"),
+        ("Cllr Mark Ogden", "Mark Ogden"),
+        ("Hajj Siraji Lyavala Samanya", "Siraji Lyavala Samanya"),
+        ("M. Fernand AYEGNON", "Fernand AYEGNON"),
+        ("Mgr Simon Peter Engurait", "Simon Peter Engurait"),
+        ("Prince", "Prince"),
+        ("Jos Buttler", "Jos Buttler"),
+    ],
+)
+def test_a_person_loses_the_honorifics_it_starts_with(read: str, person: str) -> None:
+    jc = JobChangeFound(
+        person=read, organization=None, title="chairman", start_date=None, lang="en"
+    )
+    assert tidy(jc).person == person
