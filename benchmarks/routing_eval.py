@@ -67,6 +67,10 @@ Data (everything in the repository):
   French, 59 English), every team 11 to 19 lines; frozen before the round-15 head was trained,
   and scored once with it. Parts 1 to 14 are trained on since round 15
   (``enrich.routing_train.SPENT_HELDOUT_PARTS``): their figures are a fit, not a measure.
+* ``benchmarks/data/routing/heldout_univ_mix3.jsonl`` — part 16 (round 16): 113 news items,
+  posts, questions and service-page sentences of 75 institutions no earlier file used (57
+  French, 56 English), every team 13 to 23 lines; frozen before the round-16 encoder was
+  read, and scored once with the round-16 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -188,6 +192,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix2.jsonl",
         "eaabbaa44d65eda8ff4306b9597ffe8709926916c1718a77cfa43379edc2b701",
         "FR/EN news, posts, questions and service pages of 82 more institutions, 37 French",
+    ),
+    16: (
+        "heldout_univ_mix3.jsonl",
+        "5784d14a4d71e1eaf9354dd6e00633421824d80b923363b0703242716adb10e6",
+        "FR/EN news, posts, questions and service pages of 75 more institutions, 57 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
