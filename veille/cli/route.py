@@ -46,7 +46,7 @@ def train_cmd(
     spent: bool = typer.Option(
         True,
         "--spent/--no-spent",
-        help="Add the benchmark's spent held-out parts (parts 1-14), when the checkout has them.",
+        help="Add the benchmark's spent held-out parts (parts 1-15), when the checkout has them.",
     ),
 ) -> None:
     """Retrain the routing head: shipped data + UI corrections (+ --data DIR)."""
