@@ -43,11 +43,11 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 15 (2,179 lines; part 15 since round 16): each was scored once with a released head as it was
-#: frozen, then read again by later rounds as a development set. Spent as measures, they are
-#: worth more as training lines of the kind veille routes (news, posts and questions of about
-#: 700 institutions); the parts frozen after them are never read for training
-#: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
+#: Held-out parts 1 to 15 (2,179 lines; part 15 since round 16): each was scored once with a
+#: released head as it was frozen, then read again by later rounds as a development set.
+#: Spent as measures, they are worth more as training lines of the kind veille routes (news,
+#: posts and questions of about 770 institutions); the parts frozen after them are never read
+#: for training (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",
