@@ -544,6 +544,7 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     held = _jsonl_rows(fresh)
     assert len(held) == 113 and {r["team"] for r in held} == set(ALL_TEAMS)
     assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
+
     # a website by its host, a repository (``owner/repo@commit:path``) by its name
     def origin(source: str) -> str:
         return _host(source) or source.split("@")[0].casefold()
