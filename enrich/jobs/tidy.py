@@ -14,7 +14,7 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
   lower-case one ("du tribunal judiciaire", round 7, ``fresh_sites6.jsonl``).
 * a person starts with an honorific ("Prince Ajibola Afonja", "Cllr Mark Ogden", round 10,
   ``jobs_test9.jsonl``): the rules strip the data file's honorifics from the names they read,
-  the tagger does not, and the alumni matcher compares names without them.
+  the tagger does not, and a person is written without them (the gold convention).
 """
 
 from __future__ import annotations
@@ -73,10 +73,12 @@ def without_dangling_words(value: str) -> str | None:
 def without_honorifics(person: str) -> str:
     """``person`` without the honorifics it starts with ("Cllr Mark Ogden" -> "Mark Ogden");
     a lone word stays ("Prince"), as the rules' own reader keeps it."""
-    words = person.split()
-    while len(words) > 1 and words[0].lower().replace("’", "'") in HONORIFICS:
-        words.pop(0)
-    return " ".join(words)
+    rest = person
+    while True:
+        head, _, tail = rest.partition(" ")
+        if not tail.strip() or head.lower().replace("’", "'") not in HONORIFICS:
+            return rest  # a slice of ``person``: still the text's own characters
+        rest = tail.lstrip()
 
 
 def _trimmed(value: str | None) -> str | None:

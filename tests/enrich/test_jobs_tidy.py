@@ -103,6 +103,8 @@ def test_a_slot_never_starts_on_a_lower_case_preposition(value: str, expected: s
         ("Mgr Simon Peter Engurait", "Simon Peter Engurait"),
         ("Prince", "Prince"),
         ("Jos Buttler", "Jos Buttler"),
+        ("Mr  Jean- Christophe Bouvier", "Jean- Christophe Bouvier"),
+        ("Jean  Luc Fabre", "Jean  Luc Fabre"),
     ],
 )
 def test_a_person_loses_the_honorifics_it_starts_with(read: str, person: str) -> None:
