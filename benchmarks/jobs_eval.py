@@ -27,8 +27,11 @@ Gold conventions, shared by all files:
 * person as written, without honorifics (Pr, Professor, Mr); organisation as written, null when
   only a pronoun or common noun names it ("the company", "notre Fédération", "the
   microblogging site"); a minister's title carries the ministry ("ministre du Travail",
-  organisation null); a player's signing has no title; former roles in apposition are not
-  extracted; an office named only by a noun ("prend la présidence de") has no title.
+  organisation null); a prefect's or a mayor's territory is the organisation ("nommé préfet de
+  l'Oise": title "préfet", organisation "Oise", as the training files write it; part 9 of the
+  benchmark kept such titles whole, a slip of its collector); a player's signing has no title;
+  former roles in apposition are not extracted; an office named only by a noun ("prend la
+  présidence de") has no title.
 
 A predicted value matches a gold value when, after case/accent/punctuation
 folding and dropping leading articles, they are equal or one is contained in the
