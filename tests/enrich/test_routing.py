@@ -509,6 +509,15 @@ def _host(url: str) -> str:
     return urlparse(url).netloc.lower().rstrip(".").removeprefix("www.")
 
 
+def _origin(source: str) -> str:
+    """Where a line comes from: a GitHub repository as ``owner/repo``, whether cited by its
+    address or as ``owner/repo@commit:path``; else the website's host."""
+    host = _host(source)
+    if host == "github.com":
+        return "/".join(urlparse(source).path.strip("/").split("/")[:2]).lower()
+    return host or source.split("@")[0].lower()
+
+
 def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     """Parts 5 to 11 of the held-out split were split from their collections by institution: no
     website and no text of them may be in a training file (or the benchmark would flatter us)."""
@@ -545,12 +554,8 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     assert len(held) == 113 and {r["team"] for r in held} == set(ALL_TEAMS)
     assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
 
-    # a website by its host, a repository (``owner/repo@commit:path``) by its name
-    def origin(source: str) -> str:
-        return _host(source) or source.split("@")[0].casefold()
-
-    assert {origin(r["source"]) for r in held}.isdisjoint(
-        origin(r.get("source", "")) for r in training
+    assert {_origin(r["source"]) for r in held}.isdisjoint(
+        _origin(r.get("source", "")) for r in training
     )
     institutions = {r["institution"].casefold() for r in training if r.get("institution")}
     assert not {r["institution"].casefold() for r in held} & institutions
@@ -574,18 +579,11 @@ def test_chatbot_parts_share_no_repository_or_text_with_training(name: str, line
     part = root / "benchmarks" / "data" / "routing" / name
     train_dir = root / "enrich" / "data" / "routing" / "train"
 
-    def origin(source: str) -> str:
-        """A GitHub repository (``github.com/owner/repo``), else the website's host."""
-        host = _host(source)
-        if host == "github.com":
-            return "/".join([host, *urlparse(source).path.strip("/").split("/")[:2]]).lower()
-        return host or source.split("@")[0].lower()
-
     held = _jsonl_rows(part)
     training = [r for path in sorted(train_dir.glob("*.jsonl")) for r in _jsonl_rows(path)]
     assert len(held) == lines
-    assert len({origin(r["source"]) for r in held}) == 4
-    assert {origin(r["source"]) for r in held}.isdisjoint(origin(r["source"]) for r in training)
+    assert len({_origin(r["source"]) for r in held}) == 4
+    assert {_origin(r["source"]) for r in held}.isdisjoint(_origin(r["source"]) for r in training)
     assert {r["text"] for r in held}.isdisjoint(r["text"] for r in training)
     assert all(r["team"] in ALL_TEAMS and r["lang"] in {"fr", "en"} for r in held)
 
