@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test10]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test11]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -100,6 +100,9 @@ TEST9_LINES = 271
 TEST10 = DATA_DIR / "jobs_test10.jsonl"
 TEST10_SHA256 = "85b810f4cfb8ef2691f2095f2381944f76e236384fe5f89c68f626466ffb751d"
 TEST10_LINES = 239
+TEST11 = DATA_DIR / "jobs_test11.jsonl"
+TEST11_SHA256 = "b36b2c2415834fd27f89eead4e5585800f0bc5e1a63ea994b5e1efe69c67348d"
+TEST11_LINES = 230
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -112,6 +115,7 @@ FROZEN = {
     "test8": (TEST8, TEST8_SHA256, TEST8_LINES),
     "test9": (TEST9, TEST9_SHA256, TEST9_LINES),
     "test10": (TEST10, TEST10_SHA256, TEST10_LINES),
+    "test11": (TEST11, TEST11_SHA256, TEST11_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
