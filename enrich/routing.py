@@ -104,8 +104,35 @@ def routing_encoder() -> Any:
     return load_encoder(adapter=ADAPTER_DIR)
 
 
+@lru_cache(maxsize=1)
+def routing_encoder_bf16() -> Any:
+    """The routing encoder in bfloat16 torch (:class:`sentiment.encoder.TorchBf16Encoder`)."""
+    from enrich.routing_finetune import ADAPTER_DIR
+    from sentiment.encoder import load_bf16_encoder
+
+    return load_bf16_encoder(adapter=ADAPTER_DIR)
+
+
+#: ``head.json`` key set by ``veille route validate-bf16 --write`` when the head's routes
+#: with bfloat16 vectors matched those with the int8 vectors it was fitted on.
+BF16_VALIDATED = "torch_bf16_validated"
+
+
+def bf16_routing_pays(head: Head) -> bool:
+    """Whether routing reads bfloat16 vectors: a CPU with AMX and a head validated for them.
+
+    A head written by ``veille route train`` carries no verdict, so it reads the int8
+    vectors it was fitted on until it is validated again.
+    """
+    from sentiment.device import cpu_has_amx
+
+    return bool(head.meta.get(BF16_VALIDATED)) and cpu_has_amx()
+
+
 def encoder_for(head: Head) -> Any:
-    """The encoder ``head`` was trained on: the tuned one, or the base for older heads.
+    """The encoder ``head`` was trained on: the tuned one, or the base for older heads;
+    on CPUs with AMX, in bfloat16 when the head was validated for it
+    (:func:`bf16_routing_pays`).
 
     A head reads only the vectors it was fitted on; one fitted on another tuning (an
     adapter since replaced) is refused with the command that mends it.
@@ -115,7 +142,7 @@ def encoder_for(head: Head) -> Any:
     name = str(head.meta.get("encoder") or ENCODER_NAME)
     if name == ENCODER_NAME:
         return shared_encoder()
-    encoder = routing_encoder()
+    encoder = routing_encoder_bf16() if bf16_routing_pays(head) else routing_encoder()
     if encoder.name != name:
         raise ModelUnavailableError(
             f"the routing head was trained on the encoder {name}, but the installed routing "

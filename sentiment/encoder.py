@@ -148,7 +148,9 @@ def export_pooled(model_dir: Path, out_dir: Path) -> Path:
 
 
 class Encoder:
-    """Texts -> ``(n, 384)`` float32 L2-normalised mean-pooled embeddings."""
+    """Texts -> ``(n, 384)`` float32 L2-normalised mean-pooled embeddings (int8 ONNX)."""
+
+    backend = "onnx-int8"
 
     def __init__(
         self, session: Any, tokenizer: Any, batch_size: int = 64, name: str = ENCODER_NAME
@@ -170,10 +172,50 @@ class Encoder:
             "input_ids"
         ]
         for idx, input_ids, mask in iter_padded(ids, self.batch_size, self.pad_id):
-            emb = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
-            out[idx] = emb
+            out[idx] = self._pooled(input_ids, mask)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         result: np.ndarray = out / np.maximum(norms, 1e-12)
+        return result
+
+    def _pooled(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """One padded batch -> its mean-pooled embeddings (not yet normalised)."""
+        result: np.ndarray = self.session.run(
+            None, {"input_ids": input_ids, "attention_mask": mask}
+        )[0]
+        return result
+
+
+class TorchBf16Encoder(Encoder):
+    """The same encoder in bfloat16 torch, for CPUs that multiply bfloat16 in hardware.
+
+    Why: on an Intel Xeon with AMX the int8 ONNX graph does not use the tile unit, and torch
+    in bfloat16 does (sentiment's classifier: about 2x the int8 graph's speed there). Its
+    vectors differ from the int8 graph's by rounding, and heads are fitted on the int8
+    ones, so a head opts in only after its routes were compared on both
+    (``veille route validate-bf16``); training always reads the int8 vectors.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 64, name: str = "") -> None:
+        import torch
+
+        self.torch = torch
+        self.model = model.to(torch.bfloat16).eval()
+        self.name = name or ENCODER_NAME
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        self.dim = int(model.config.hidden_size)
+        self.backend = "torch-bf16"
+
+    def _pooled(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        with torch.inference_mode():
+            ids = torch.from_numpy(input_ids)
+            att = torch.from_numpy(mask)
+            hidden = self.model(input_ids=ids, attention_mask=att)[0].float()
+            m = att.unsqueeze(-1).float()
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
+        result: np.ndarray = pooled.numpy()
         return result
 
 
@@ -219,3 +261,27 @@ def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None
             f"cannot load the e5-small sentence encoder ({exc}): {INSTALL_HINT} --force"
         ) from exc
     return Encoder(session, tokenizer, name=encoder_name(adapter))
+
+
+def load_bf16_encoder(*, threads: int = 0, adapter: Path | None = None) -> TorchBf16Encoder:
+    """The encoder (tuned by ``adapter`` if given) in bfloat16 torch: see
+    :class:`TorchBf16Encoder`. The adapter is merged into the base in memory (seconds)."""
+    try:
+        from transformers import AutoTokenizer, BertModel
+
+        from sentiment.device import configure_threads
+        from sentiment.lora import merge_adapter_dir
+
+        configure_threads(threads)
+        base = ensure_base()
+        bert = BertModel.from_pretrained(str(base), add_pooling_layer=False)
+        if adapter is not None:
+            merge_adapter_dir(bert, bert.encoder.layer, adapter)
+        tokenizer = AutoTokenizer.from_pretrained(str(base))
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"cannot load the e5-small sentence encoder in bfloat16 ({exc}): {INSTALL_HINT}"
+        ) from exc
+    return TorchBf16Encoder(bert, tokenizer, name=encoder_name(adapter))

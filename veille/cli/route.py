@@ -46,7 +46,7 @@ def train_cmd(
     spent: bool = typer.Option(
         True,
         "--spent/--no-spent",
-        help="Add the benchmark's spent held-out parts (parts 1-15), when the checkout has them.",
+        help="Add the benchmark's spent held-out parts (parts 1-16), when the checkout has them.",
     ),
 ) -> None:
     """Retrain the routing head: shipped data + UI corrections (+ --data DIR)."""
@@ -129,6 +129,60 @@ def eval_cmd(
         [r.triage for r in routes],
     )
     console.print(format_scores(s), highlight=False, markup=False)
+
+
+@route_app.command("validate-bf16")
+def validate_bf16_cmd(
+    data: list[Path] = typer.Option(..., "--data", help="Labelled JSONL file(s); repeat it."),
+    head_dir: Path | None = typer.Option(
+        None, "--head", help="Head folder (default: the one in use, shipped or retrained)."
+    ),
+    write: bool = typer.Option(False, "--write", help="Record the verdict in head.json."),
+) -> None:
+    """Route labelled files with the int8 and the bfloat16 encoder; bfloat16 is used on AMX
+    CPUs only once this passed with --write (accuracy within 0.5 point, overall and per
+    language)."""
+    from enrich.routing import Router, mention_text, routing_encoder, routing_encoder_bf16
+    from enrich.routing_bf16 import format_reading, pooled, read_both, verdict, write_verdict
+    from enrich.routing_model import active_head_dir, load_head
+    from enrich.routing_train import read_file
+    from veille.config import merge_standard_teams
+    from veille.errors import ImportFileError, ModelUnavailableError
+
+    missing = [f for f in data if not f.is_file()]
+    if missing:
+        raise ImportFileError(f"{missing[0]} is not a file")
+    folder = head_dir or active_head_dir()
+    head = load_head(folder)
+    if "+" not in str(head.meta.get("encoder", "")):
+        raise ModelUnavailableError(
+            f"the head in {folder} reads the base encoder: only heads on the routing adapter "
+            "have a bfloat16 path"
+        )
+    teams = merge_standard_teams({})
+    fast = Router(teams, folder, encoder=routing_encoder(), head=head)
+    slow = Router(teams, folder, encoder=routing_encoder_bf16(), head=head)
+    readings = []
+    for path in data:
+        examples = read_file(path)
+        reading = read_both(
+            fast,
+            slow,
+            path.name,
+            [mention_text({"text": e.text}) for e in examples],
+            [e.team for e in examples],
+            [e.lang for e in examples],
+        )
+        readings.append(reading)
+        console.print(format_reading(reading), highlight=False, markup=False)
+    total = pooled(readings)
+    console.print(format_reading(total), highlight=False, markup=False)
+    ok = write_verdict(folder, total, [p.name for p in data]) if write else verdict(total)
+    console.print(
+        f"bfloat16 path {'validated' if ok else 'NOT validated'}"
+        + (f" (written to {folder})" if write else ""),
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
