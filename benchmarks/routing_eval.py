@@ -111,8 +111,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recorded_posts import recorded_post_texts  # noqa: E402
 from crawlers.normalise import html_to_text  # noqa: E402
-from enrich.routing import Route, Router, mention_text, standard_router  # noqa: E402
-from enrich.routing_model import HEAD_DIR  # noqa: E402
+from enrich.routing import (  # noqa: E402
+    Route,
+    Router,
+    encoder_for,
+    mention_text,
+    standard_router,
+)
+from enrich.routing_model import HEAD_DIR, load_head  # noqa: E402
 from enrich.routing_train import (  # noqa: E402
     SPENT_HELDOUT_PARTS,
     Example,
@@ -277,7 +283,7 @@ def report_part(
     """Route one frozen held-out part, print its scores and its above-threshold accuracy."""
     routes = router.route_many([e.text for e in examples])
     scores = scored([(e.team, e.lang) for e in examples], routes)
-    status = "trained on since round 15" if path.name in SPENT_HELDOUT_PARTS else "fresh"
+    status = "trained on since round 15-17" if path.name in SPENT_HELDOUT_PARTS else "fresh"
     print(
         f"\nheld-out split, part {part}: {path.relative_to(ROOT)} "
         f"(sha256 {digest[:12]}...; {what}; {status})"
@@ -308,8 +314,15 @@ def main() -> None:
         for n, (name, sha, what) in FROZEN_PARTS.items()
     }
     frozen_parts = {n: frozen(path, sha) for n, (path, sha, _) in parts.items()}
-    router = standard_router(head_dir=HEAD_DIR)  # the shipped head, never a local retrain
+    # The shipped head, never a local retrain, on the int8 vectors it was fitted on: the path
+    # every CPU has and the figure of record. ``chosen`` is the path this CPU takes (bfloat16
+    # on AMX CPUs, for a validated head: docs/routing.md, round 17), scored beside it.
+    head = load_head(HEAD_DIR)
+    router = standard_router(head_dir=HEAD_DIR, encoder=encoder_for(head, bf16=False))
     router.route("warm-up")  # loads the encoder and the head
+    chosen = standard_router(head_dir=HEAD_DIR)
+    chosen.route("warm-up")
+    backend = getattr(chosen.encoder, "backend", "onnx-int8")
     routes = router.route_many([e.text for e in examples])
     clinc_routes = router.route_many([e.text for e in clinc])
     s = scored([(e.team, e.lang) for e in examples], routes)
@@ -351,16 +364,11 @@ def main() -> None:
     posts = recorded_post_texts()
     mentions = [posts[i % len(posts)] for i in range(args.n)]
     load_before = os.getloadavg()[0]
-    elapsed, cpu = timed(router, mentions)
+    elapsed, cpu = timed(chosen, mentions)
     cores = len(os.sched_getaffinity(0))
-    backend = getattr(router.encoder, "backend", "onnx-int8")
     if backend != "onnx-int8":
         # The int8 graph is the path every CPU has: timed on the same posts in the same run.
-        from enrich.routing import routing_encoder
-
-        int8 = standard_router(head_dir=HEAD_DIR, encoder=routing_encoder())
-        int8.route("warm-up")
-        int8_elapsed, _ = timed(int8, mentions)
+        int8_elapsed, _ = timed(router, mentions)
         print(
             f"encoder path chosen on this CPU: {backend} ({args.n} mentions in {elapsed:.1f} s); "
             f"int8 ONNX path in the same run: {int8_elapsed:.1f} s (x{int8_elapsed / elapsed:.2f})"
@@ -397,7 +405,7 @@ def main() -> None:
     spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
     fresh = [n for n in FROZEN_PARTS if n not in spent]
     print(
-        "trained on since round 15 or 16 (a fit, not a measure): parts 1, 2 and "
+        "trained on since round 15, 16 or 17 (a fit, not a measure): parts 1, 2 and "
         + ", ".join(str(n) for n in spent)
     )
     for n in fresh:
@@ -409,6 +417,19 @@ def main() -> None:
             f"fresh part {n} (never trained on): accuracy {sn.accuracy:.4f} ({by_lang}), "
             f"macro-F1 {sn.macro_f1:.4f}"
         )
+        if backend != "onnx-int8":
+            examples_n = frozen_parts[n][0]
+            sb16 = scored(
+                [(e.team, e.lang) for e in examples_n],
+                chosen.route_many([e.text for e in examples_n]),
+            )
+            langs = ", ".join(
+                f"{lang} {acc:.4f} on {k}" for lang, (k, acc) in sorted(sb16.by_lang.items())
+            )
+            print(
+                f"fresh part {n}, {backend} path (this CPU's): accuracy {sb16.accuracy:.4f} "
+                f"({langs}), macro-F1 {sb16.macro_f1:.4f}"
+            )
     # The last line: macro-F1 of the latest fresh part (part 1 until round 14).
     print(f"f1: {part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1:.4f}")
 

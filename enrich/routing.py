@@ -129,10 +129,10 @@ def bf16_routing_pays(head: Head) -> bool:
     return bool(head.meta.get(BF16_VALIDATED)) and cpu_has_amx()
 
 
-def encoder_for(head: Head) -> Any:
+def encoder_for(head: Head, *, bf16: bool = True) -> Any:
     """The encoder ``head`` was trained on: the tuned one, or the base for older heads;
     on CPUs with AMX, in bfloat16 when the head was validated for it
-    (:func:`bf16_routing_pays`).
+    (:func:`bf16_routing_pays`) and ``bf16`` allows it (the benchmark's int8 baseline).
 
     A head reads only the vectors it was fitted on; one fitted on another tuning (an
     adapter since replaced) is refused with the command that mends it.
@@ -142,7 +142,7 @@ def encoder_for(head: Head) -> Any:
     name = str(head.meta.get("encoder") or ENCODER_NAME)
     if name == ENCODER_NAME:
         return shared_encoder()
-    encoder = routing_encoder_bf16() if bf16_routing_pays(head) else routing_encoder()
+    encoder = routing_encoder_bf16() if bf16 and bf16_routing_pays(head) else routing_encoder()
     if encoder.name != name:
         raise ModelUnavailableError(
             f"the routing head was trained on the encoder {name}, but the installed routing "
