@@ -46,8 +46,9 @@ SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / 
 #: Held-out parts 1 to 16 (2,292 lines; part 15 since round 16, part 16 since round 17): each
 #: was scored once with a released head as it was frozen, then read again by later rounds as a
 #: development set. Spent as measures, they are worth more as training lines of the kind veille
-#: routes (news, posts and questions of about 850 institutions); the parts frozen after them are never read
-#: for training (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
+#: routes (news, posts and questions of about 850 institutions); the parts frozen after them
+#: are never read for training (``benchmarks/README.md``, routing round 15). The order is the
+#: shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",

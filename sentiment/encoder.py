@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,7 @@ def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None
         raise ModelUnavailableError(
             f"the e5-small sentence encoder is not installed: {INSTALL_HINT}"
         )
-    try:
+    with _unavailable_on_failure("the e5-small sentence encoder", f"{INSTALL_HINT} --force"):
         folder = install_encoder(adapter=adapter)
         import onnxruntime as ort
         from transformers import AutoTokenizer
@@ -254,19 +255,13 @@ def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None
             str(folder / ENCODER_ONNX), sess_options=opts, providers=["CPUExecutionProvider"]
         )
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    except ModelUnavailableError:
-        raise
-    except Exception as exc:
-        raise ModelUnavailableError(
-            f"cannot load the e5-small sentence encoder ({exc}): {INSTALL_HINT} --force"
-        ) from exc
     return Encoder(session, tokenizer, name=encoder_name(adapter))
 
 
 def load_bf16_encoder(*, threads: int = 0, adapter: Path | None = None) -> TorchBf16Encoder:
     """The encoder (tuned by ``adapter`` if given) in bfloat16 torch: see
     :class:`TorchBf16Encoder`. The adapter is merged into the base in memory (seconds)."""
-    try:
+    with _unavailable_on_failure("the e5-small sentence encoder in bfloat16", INSTALL_HINT):
         from transformers import AutoTokenizer, BertModel
 
         from sentiment.device import configure_threads
@@ -278,10 +273,16 @@ def load_bf16_encoder(*, threads: int = 0, adapter: Path | None = None) -> Torch
         if adapter is not None:
             merge_adapter_dir(bert, bert.encoder.layer, adapter)
         tokenizer = AutoTokenizer.from_pretrained(str(base))
+    return TorchBf16Encoder(bert, tokenizer, name=encoder_name(adapter))
+
+
+@contextmanager
+def _unavailable_on_failure(what: str, hint: str) -> Iterator[None]:
+    """Any failure while loading ``what`` becomes one clear :class:`ModelUnavailableError`
+    naming the command that mends it (a missing model is already one, and passes as is)."""
+    try:
+        yield
     except ModelUnavailableError:
         raise
     except Exception as exc:
-        raise ModelUnavailableError(
-            f"cannot load the e5-small sentence encoder in bfloat16 ({exc}): {INSTALL_HINT}"
-        ) from exc
-    return TorchBf16Encoder(bert, tokenizer, name=encoder_name(adapter))
+        raise ModelUnavailableError(f"cannot load {what} ({exc}): {hint}") from exc
