@@ -131,3 +131,52 @@ def test_the_shipped_heads_verdict_matches_its_figures() -> None:
     )
     assert meta["torch_bf16_validated"] == verdict(total)
     assert v["lines"] >= 1000 and set(v["by_lang"]) == {"en", "fr"}
+
+
+def test_validate_bf16_cli_writes_its_verdict_into_the_head_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``veille route validate-bf16 --head DIR --write`` on a copy of the shipped head: both
+    paths read the real texts, and the verdict lands in that copy's ``head.json`` only."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from enrich.routing_model import HEAD_DIR
+    from veille.cli import app
+    from veille.cli._common import state
+
+    head = tmp_path / "head"
+    shutil.copytree(HEAD_DIR, head)
+    meta = json.loads((head / "head.json").read_text(encoding="utf-8"))
+    meta.pop("torch_bf16_validated", None)
+    (head / "head.json").write_text(json.dumps(meta), encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "".join(
+            json.dumps({"text": t, "team": team, "lang": lang}) + "\n"
+            for t, team, lang in [
+                ("Je n'arrive plus à me connecter à mon ENT, mot de passe refusé", "it", "fr"),
+                (
+                    "Quand ont lieu les inscriptions administratives en master ?",
+                    "student_services",
+                    "fr",
+                ),
+                ("Alumni reunion next week for the class of 2015", "alumni", "en"),
+                ("How do I apply for an Erasmus exchange semester abroad?", "international", "en"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(state, "_settings", None)
+    args = ["--config", str(tmp_path / "absent.toml"), "route", "validate-bf16"]
+    result = CliRunner().invoke(app, [*args, "--head", str(head), "--data", str(gold), "--write"])
+    assert result.exit_code == 0, result.output
+    assert "gold.jsonl: 4 lines" in result.output and "bfloat16 path" in result.output
+    written = json.loads((head / "head.json").read_text(encoding="utf-8"))
+    assert isinstance(written["torch_bf16_validated"], bool)
+    assert written["torch_bf16_validation"]["files"] == ["gold.jsonl"]
+    assert set(written["torch_bf16_validation"]["by_lang"]) == {"en", "fr"}
+
+    missing = CliRunner().invoke(app, [*args, "--data", str(tmp_path / "absent.jsonl")])
+    assert missing.exit_code != 0 and "absent.jsonl is not a file" in missing.output

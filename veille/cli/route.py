@@ -160,14 +160,14 @@ def validate_bf16_cmd(
             "have a bfloat16 path"
         )
     teams = merge_standard_teams({})
-    fast = Router(teams, folder, encoder=routing_encoder(), head=head)
-    slow = Router(teams, folder, encoder=routing_encoder_bf16(), head=head)
+    int8 = Router(teams, folder, encoder=routing_encoder(), head=head)
+    bf16 = Router(teams, folder, encoder=routing_encoder_bf16(), head=head)
     readings = []
     for path in data:
         examples = read_file(path)
         reading = read_both(
-            fast,
-            slow,
+            int8,
+            bf16,
             path.name,
             [mention_text({"text": e.text}) for e in examples],
             [e.team for e in examples],
