@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test11]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test12]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -103,6 +103,9 @@ TEST10_LINES = 239
 TEST11 = DATA_DIR / "jobs_test11.jsonl"
 TEST11_SHA256 = "b36b2c2415834fd27f89eead4e5585800f0bc5e1a63ea994b5e1efe69c67348d"
 TEST11_LINES = 230
+TEST12 = DATA_DIR / "jobs_test12.jsonl"
+TEST12_SHA256 = "7305c822e7676fc2d3ccd57aac80d06c1fd7ce71b4f7634f44a2f2f6255061f8"
+TEST12_LINES = 214
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -116,6 +119,7 @@ FROZEN = {
     "test9": (TEST9, TEST9_SHA256, TEST9_LINES),
     "test10": (TEST10, TEST10_SHA256, TEST10_LINES),
     "test11": (TEST11, TEST11_SHA256, TEST11_LINES),
+    "test12": (TEST12, TEST12_SHA256, TEST12_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
