@@ -441,7 +441,7 @@ def decode(text: str, offsets: Sequence[Sequence[int]], probs: np.ndarray) -> li
 #: Words a title or a name may run through ("recteur délégué pour l'enseignement supérieur").
 _JOINERS = frozenset(
     {"de", "du", "des", "d", "la", "le", "les", "l", "pour", "en", "à", "a", "of", "the"}
-    | {"for", "and", "et", "in", "on", "chargé", "chargée"}
+    | {"for", "and", "et", "in", "on", "at", "chargé", "chargée"}
 )
 
 

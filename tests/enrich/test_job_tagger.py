@@ -83,6 +83,27 @@ def test_decode_widens_to_words_and_joins_a_split_title() -> None:
     ]
 
 
+def test_decode_joins_a_unit_and_its_institution_split_at_at() -> None:
+    """ "Lecturer at the Institute at the University of X": the tagger's two organisation
+    spans are one organisation, which names the institution (round 12, part 11)."""
+    text = "I joined the Global Institute at the University of Leeds as a lecturer."
+    spans = jt._merge_broken(
+        [
+            jt.Span("ORG", 13, 29, "Global Institute", 0.9),
+            jt.Span("ORG", 37, 56, "University of Leeds", 0.9),
+            jt.Span("TITLE", 62, 70, "lecturer", 0.9),
+        ],
+        text,
+    )
+    assert [(s.kind, s.text) for s in spans] == [
+        ("ORG", "Global Institute at the University of Leeds"),
+        ("TITLE", "lecturer"),
+    ]
+    # a person and an organisation are never joined, whatever the word between them
+    mixed = [jt.Span("PER", 0, 3, "Ann", 0.9), jt.Span("ORG", 7, 11, "Acme", 0.9)]
+    assert jt._merge_broken(mixed, "Ann at Acme") == mixed
+
+
 def test_group_pairs_lists_by_rank_and_never_across_sentences() -> None:
     text = "Acme named Ann Lee CEO and Bob Ray CFO. Zed Inc thanked Carl Moe."
     spans = [
