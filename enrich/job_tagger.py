@@ -445,15 +445,21 @@ _JOINERS = frozenset(
 )
 
 
+#: Words that join two names into a list, never into one name ("Tim McKinley and Steve Rowley").
+_LIST_WORDS = frozenset({"and", "et"})
+
+
 def _merge_broken(spans: list[Span], text: str) -> list[Span]:
-    """Join same-kind spans the tagger split at a joiner word, an apostrophe or a space."""
+    """Join same-kind spans the tagger split at a joiner word, an apostrophe or a space
+    (two persons are never joined at "and" / "et": that is a list, :func:`group` reads it)."""
     out: list[Span] = []
     for span in spans:
         prev = out[-1] if out else None
         if prev is not None and prev.kind == span.kind:
             gap = text[prev.end : span.start]
-            words = re.findall(r"\w+", gap)
-            if len(gap) <= 12 and all(w.lower() in _JOINERS for w in words) and "," not in gap:
+            words = [w.lower() for w in re.findall(r"\w+", gap)]
+            joiners = _JOINERS - _LIST_WORDS if span.kind == "PER" else _JOINERS
+            if len(gap) <= 12 and all(w in joiners for w in words) and "," not in gap:
                 out[-1] = Span(
                     span.kind,
                     prev.start,

@@ -104,6 +104,23 @@ def test_decode_joins_a_unit_and_its_institution_split_at_at() -> None:
     assert jt._merge_broken(mixed, "Ann at Acme") == mixed
 
 
+def test_two_names_joined_by_and_stay_two_people() -> None:
+    """ "executives Tim McKinley and Steve Rowley were promoted to company officers" (part 12):
+    "and" between two names makes a list, never one name; a title still runs through it."""
+    text = "Tim McKinley and Steve Rowley were promoted"
+    people = [
+        jt.Span("PER", 0, 12, "Tim McKinley", 0.9),
+        jt.Span("PER", 17, 29, "Steve Rowley", 0.9),
+    ]
+    assert jt._merge_broken(people, text) == people
+    title = "président et directeur général"
+    parts = [
+        jt.Span("TITLE", 0, 9, "président", 0.9),
+        jt.Span("TITLE", 13, 30, "directeur général", 0.9),
+    ]
+    assert [s.text for s in jt._merge_broken(parts, title)] == [title]
+
+
 def test_group_pairs_lists_by_rank_and_never_across_sentences() -> None:
     text = "Acme named Ann Lee CEO and Bob Ray CFO. Zed Inc thanked Carl Moe."
     spans = [

@@ -99,6 +99,7 @@ def test_a_slot_never_starts_on_a_lower_case_preposition(value: str, expected: s
         ("Prince Ajibola Afonja", "Ajibola Afonja"),
         ("Cllr Mark Ogden", "Mark Ogden"),
         ("Hajj Siraji Lyavala Samanya", "Siraji Lyavala Samanya"),
+        ("Hajiya Munirat Abdullahi", "Munirat Abdullahi"),  # jobs_test12.jsonl, p12b-en-017
         ("M. Fernand AYEGNON", "Fernand AYEGNON"),
         ("Mgr Simon Peter Engurait", "Simon Peter Engurait"),
         ("Prince", "Prince"),
