@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test12]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test13]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -106,6 +106,9 @@ TEST11_LINES = 230
 TEST12 = DATA_DIR / "jobs_test12.jsonl"
 TEST12_SHA256 = "7305c822e7676fc2d3ccd57aac80d06c1fd7ce71b4f7634f44a2f2f6255061f8"
 TEST12_LINES = 214
+TEST13 = DATA_DIR / "jobs_test13.jsonl"
+TEST13_SHA256 = "ff8b616cb5b726be0e9471b06b6de38cac63469cd3f7f584c4e5b5750c3d69b8"
+TEST13_LINES = 214
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -120,6 +123,7 @@ FROZEN = {
     "test10": (TEST10, TEST10_SHA256, TEST10_LINES),
     "test11": (TEST11, TEST11_SHA256, TEST11_LINES),
     "test12": (TEST12, TEST12_SHA256, TEST12_LINES),
+    "test13": (TEST13, TEST13_SHA256, TEST13_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
