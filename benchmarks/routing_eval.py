@@ -293,6 +293,11 @@ def report_part(
     return scores
 
 
+def by_language(s: Scores) -> str:
+    """ "en 0.9265 on 68, fr 0.6000 on 30": a part's accuracy per language, for one line."""
+    return ", ".join(f"{lang} {acc:.4f} on {k}" for lang, (k, acc) in sorted(s.by_lang.items()))
+
+
 def timed(router: Router, mentions: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds to route ``mentions`` in batches of 1,000 (as the stage does)."""
     cpu0 = time.process_time()
@@ -410,12 +415,9 @@ def main() -> None:
     )
     for n in fresh:
         sn = part_scores[n]
-        by_lang = ", ".join(
-            f"{lang} {acc:.4f} on {count}" for lang, (count, acc) in sorted(sn.by_lang.items())
-        )
         print(
-            f"fresh part {n} (never trained on): accuracy {sn.accuracy:.4f} ({by_lang}), "
-            f"macro-F1 {sn.macro_f1:.4f}"
+            f"fresh part {n} (never trained on): accuracy {sn.accuracy:.4f} "
+            f"({by_language(sn)}), macro-F1 {sn.macro_f1:.4f}"
         )
         if backend != "onnx-int8":
             examples_n = frozen_parts[n][0]
@@ -423,12 +425,9 @@ def main() -> None:
                 [(e.team, e.lang) for e in examples_n],
                 chosen.route_many([e.text for e in examples_n]),
             )
-            langs = ", ".join(
-                f"{lang} {acc:.4f} on {k}" for lang, (k, acc) in sorted(sb16.by_lang.items())
-            )
             print(
                 f"fresh part {n}, {backend} path (this CPU's): accuracy {sb16.accuracy:.4f} "
-                f"({langs}), macro-F1 {sb16.macro_f1:.4f}"
+                f"({by_language(sb16)}), macro-F1 {sb16.macro_f1:.4f}"
             )
     # The last line: macro-F1 of the latest fresh part (part 1 until round 14).
     print(f"f1: {part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1:.4f}")

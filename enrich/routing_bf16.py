@@ -41,25 +41,23 @@ def read_both(
     gold: Sequence[str],
     langs: Sequence[str],
 ) -> PathReading:
-    """Accuracy of each path and how often they route alike (triage counts as a team)."""
-    a = [r.team for r in int8_router.route_many(list(texts))]
-    b = [r.team for r in bf16_router.route_many(list(texts))]
+    """Accuracy of each path (as ``veille route eval`` scores it) and how often they route
+    alike."""
+    from enrich.routing_train import score
+
+    routes_a = int8_router.route_many(list(texts))
+    routes_b = bf16_router.route_many(list(texts))
+    a, b = [r.team for r in routes_a], [r.team for r in routes_b]
+    sa = score(gold, a, langs, [r.triage for r in routes_a])
+    sb = score(gold, b, langs, [r.triage for r in routes_b])
     n = len(gold)
-    by_lang: dict[str, tuple[int, float, float]] = {}
-    for lang in sorted(set(langs)):
-        idx = [i for i, x in enumerate(langs) if x == lang]
-        by_lang[lang] = (
-            len(idx),
-            sum(a[i] == gold[i] for i in idx) / len(idx),
-            sum(b[i] == gold[i] for i in idx) / len(idx),
-        )
     return PathReading(
         name,
         n,
-        sum(x == g for x, g in zip(a, gold, strict=True)) / max(n, 1),
-        sum(x == g for x, g in zip(b, gold, strict=True)) / max(n, 1),
+        sa.accuracy,
+        sb.accuracy,
         sum(x == y for x, y in zip(a, b, strict=True)) / max(n, 1),
-        by_lang,
+        {lang: (k, acc, sb.by_lang[lang][1]) for lang, (k, acc) in sa.by_lang.items()},
     )
 
 

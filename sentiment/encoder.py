@@ -156,12 +156,16 @@ class Encoder:
     def __init__(
         self, session: Any, tokenizer: Any, batch_size: int = 64, name: str = ENCODER_NAME
     ) -> None:
-        self.name = name
         self.session = session
+        self._text_side(tokenizer, batch_size, name, int(session.get_outputs()[0].shape[-1] or 384))
+
+    def _text_side(self, tokenizer: Any, batch_size: int, name: str, dim: int) -> None:
+        """What every path shares: the tokenizer, its padding, the batch and the output size."""
+        self.name = name
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-        self.dim = int(session.get_outputs()[0].shape[-1] or 384)
+        self.dim = dim
 
     def embed(self, texts: Sequence[str], max_length: int = MAX_LENGTH) -> np.ndarray:
         """Embed ``texts``, each cut to ``max_length`` tokens (cost grows with length)."""
@@ -201,11 +205,7 @@ class TorchBf16Encoder(Encoder):
 
         self.torch = torch
         self.model = model.to(torch.bfloat16).eval()
-        self.name = name or ENCODER_NAME
-        self.tokenizer = tokenizer
-        self.batch_size = batch_size
-        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-        self.dim = int(model.config.hidden_size)
+        self._text_side(tokenizer, batch_size, name or ENCODER_NAME, int(model.config.hidden_size))
         self.backend = "torch-bf16"
 
     def _pooled(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
