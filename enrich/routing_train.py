@@ -43,11 +43,11 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 16 (2,292 lines; part 15 since round 16, part 16 since round 17): each
-#: was scored once with a released head as it was frozen, then read again by later rounds as a
-#: development set. Spent as measures, they are worth more as training lines of the kind veille
-#: routes (news, posts and questions of about 850 institutions); the parts frozen after them
-#: are never read for training (``benchmarks/README.md``, routing round 15). The order is the
+#: Held-out parts 1 to 17 (2,390 lines; part 15 since round 16, part 16 since round 17, part
+#: 17 since round 18): each was scored once with a released head as it was frozen, then read
+#: again by later rounds as a development set. Spent as measures, they are worth more as
+#: training lines of the kind veille routes (news, posts and questions of about 940
+#: institutions); the parts frozen after them are never read for training (``benchmarks/README.md``, routing round 15). The order is the
 #: shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
@@ -66,6 +66,7 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix.jsonl",
     "heldout_univ_mix2.jsonl",
     "heldout_univ_mix3.jsonl",
+    "heldout_univ_mix4.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
