@@ -64,7 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from enrich.job_tagger import SPENT_TEST_PARTS  # noqa: E402
+from enrich.job_tagger_train import SPENT_TEST_PARTS  # noqa: E402
 from enrich.jobs import extract_job_changes  # noqa: E402
 
 DATA_DIR = ROOT / "benchmarks" / "data"

@@ -66,7 +66,7 @@ Data (everything in the repository):
   posts, questions and service-page sentences of 82 institutions no earlier file used (37
   French, 59 English), every team 11 to 19 lines; frozen before the round-15 head was trained,
   and scored once with it. Parts 1 to 14 are trained on since round 15, part 15 since round 16
-  (``enrich.routing_train.SPENT_HELDOUT_PARTS``): their figures are a fit, not a measure.
+  (``enrich.routing_data.SPENT_HELDOUT_PARTS``): their figures are a fit, not a measure.
 * ``benchmarks/data/routing/heldout_univ_mix3.jsonl`` — part 16 (round 16): 113 news items,
   posts, questions and service-page sentences of 75 institutions no earlier file used (57
   French, 56 English), every team 13 to 23 lines; frozen before the round-16 encoder was
@@ -118,15 +118,9 @@ from enrich.routing import (  # noqa: E402
     mention_text,
     standard_router,
 )
+from enrich.routing_data import SPENT_HELDOUT_PARTS, Example, read_file  # noqa: E402
 from enrich.routing_model import HEAD_DIR, load_head  # noqa: E402
-from enrich.routing_train import (  # noqa: E402
-    SPENT_HELDOUT_PARTS,
-    Example,
-    Scores,
-    format_scores,
-    read_file,
-    score,
-)
+from enrich.routing_scores import Scores, format_scores, score  # noqa: E402
 
 HELDOUT = ROOT / "benchmarks" / "data" / "routing" / "heldout.jsonl"
 #: Frozen before the head was scored on it (docs/routing.md).

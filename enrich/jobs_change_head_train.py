@@ -70,7 +70,7 @@ def sentences_of(row: dict[str, Any]) -> list[str]:
 
 def training_rows(files: Sequence[Path]) -> list[dict[str, Any]]:
     """One row per training sentence: text, label (1 = tells a change) and domain."""
-    from enrich.job_tagger import read_rows
+    from enrich.job_tagger_train import read_rows
 
     out = []
     for row in read_rows(files):
@@ -189,7 +189,7 @@ def _sha(path: Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from enrich.job_tagger import TRAIN_DIR
+    from enrich.job_tagger_train import TRAIN_DIR
     from enrich.jobs_gate_train import ordinary_pool
     from enrich.routing import shared_encoder
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.job_tagger import TRAIN_DIR, read_rows
+from enrich.job_tagger_train import TRAIN_DIR, read_rows
 from enrich.jobs_gate import GATE, features
 from enrich.jobs_prefilter import has_trigger
 

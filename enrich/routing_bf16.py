@@ -43,7 +43,7 @@ def read_both(
 ) -> PathReading:
     """Accuracy of each path (as ``veille route eval`` scores it) and how often they route
     alike."""
-    from enrich.routing_train import score
+    from enrich.routing_scores import score
 
     routes_a = int8_router.route_many(list(texts))
     routes_b = bf16_router.route_many(list(texts))

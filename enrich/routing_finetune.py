@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from enrich.routing_train import TEAMS, Example, sha256_lines, source_weights
+from enrich.routing_data import TEAMS, Example, sha256_lines
+from enrich.routing_train import source_weights
 from sentiment.lora_recipe import LoraRecipe
 
 log = logging.getLogger(__name__)

@@ -23,16 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from enrich.routing_data import HELDOUT_SOURCES, read_dir, read_files, spent_part_files
 from enrich.routing_model import HEAD_DIR, HEAD_META, active_head_dir, trained_head_dir
 from enrich.routing_train import (
-    HELDOUT_SOURCES,
     EmbeddingCache,
     Prototypes,
     fit_temperature,
-    read_dir,
-    read_files,
     source_weights,
-    spent_part_files,
     train,
 )
 
@@ -84,7 +81,7 @@ class Dataset:
 
 def vendored_texts(folder: Path = VENDORED_TRAIN_DIR) -> dict[str, str]:
     """Text hash -> text, for every line of the repository's training files and of the
-    spent held-out parts (:data:`~enrich.routing_train.SPENT_HELDOUT_PARTS`)."""
+    spent held-out parts (:data:`~enrich.routing_data.SPENT_HELDOUT_PARTS`)."""
     import json
 
     found: dict[str, str] = {}

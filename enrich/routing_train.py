@@ -1,9 +1,7 @@
-"""Training and evaluation of the routing head (``veille route train`` / ``eval``).
+"""Training of the routing head (``veille route train``), by grouped cross-validation.
 
-Data: JSON Lines with ``text``, ``lang`` and either ``team`` (already in
-veille's teams: corrections, the vendored held-out set) or the source's own
-label (``intent_or_label_as_in_source``), mapped through
-``enrich/data/routing/label_map.toml`` by the file's name.
+The labelled lines are read by :mod:`enrich.routing_data`; the scores that ``veille route
+eval`` and the benchmark print are :mod:`enrich.routing_scores`'s.
 
 Why grouped cross-validation: a router is used on texts unlike its training
 lines, so ``C`` is chosen on folds that hold out whole source labels (every
@@ -16,186 +14,27 @@ once by ``benchmarks/routing_eval.py``.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import random
-import tomllib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from enrich.routing_data import load_label_map
 from enrich.routing_model import Head, combine, fit_head
+from enrich.routing_scores import macro_f1
 from enrich.routing_text_head import fit_text_head, mix
 
 log = logging.getLogger(__name__)
 
-LABEL_MAP_PATH = Path(__file__).parent / "data" / "routing" / "label_map.toml"
-#: Sources kept out of training for the frozen held-out split (licensed: vendored in
-#: benchmarks/data/routing/).
-HELDOUT_SOURCES = (
-    "vit_bot_rasa_en.jsonl",
-    "slowblitz_univ_schedule_rasa_fr.jsonl",
-    "clinc150_work_visa_en.jsonl",
-)
-#: The benchmark's held-out parts (``benchmarks/data/routing/``).
-SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 17 (2,390 lines; part 15 since round 16, part 16 since round 17, part
-#: 17 since round 18): each was scored once with a released head as it was frozen, then read
-#: again by later rounds as a development set. Spent as measures, they are worth more as
-#: training lines of the kind veille routes (news, posts and questions of about 940
-#: institutions); the parts frozen after them are never read for training (``benchmarks/README.md``, routing round 15). The order is the
-#: shipped head's.
-SPENT_HELDOUT_PARTS = (
-    "heldout.jsonl",
-    "heldout_clinc150.jsonl",
-    "heldout_faq.jsonl",
-    "heldout_faq2.jsonl",
-    "heldout_univ_texts.jsonl",
-    "heldout_univ_news.jsonl",
-    "heldout_univ_news2.jsonl",
-    "heldout_univ_news3.jsonl",
-    "heldout_univ_news4.jsonl",
-    "heldout_univ_news5.jsonl",
-    "heldout_requests.jsonl",
-    "heldout_chatbots_fr.jsonl",
-    "heldout_chatbots2.jsonl",
-    "heldout_univ_mix.jsonl",
-    "heldout_univ_mix2.jsonl",
-    "heldout_univ_mix3.jsonl",
-    "heldout_univ_mix4.jsonl",
-)
-TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0)
 #: Exponents tried for the prototype prior on the head's teams (0 = the head alone).
 PROTO_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 #: Exponents tried for the text head's probabilities (0 = the embedding head alone).
 TEXT_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    team: str
-    lang: str
-    source: str
-    #: The source's own label (cross-validation keeps each label in one fold).
-    label: str = ""
-
-
-def load_label_map(path: Path = LABEL_MAP_PATH) -> dict[str, dict[str, Any]]:
-    with path.open("rb") as fh:
-        return dict(tomllib.load(fh)["sources"])
-
-
-def map_label(spec: dict[str, Any], label: str) -> str:
-    """Team (or ``drop``) for one source label: exact entry, else longest prefix, else default."""
-    labels: dict[str, str] = spec.get("labels", {})
-    if label in labels:
-        return labels[label]
-    prefixes: dict[str, str] = spec.get("prefixes", {})
-    best = max((p for p in prefixes if label.startswith(p)), key=len, default=None)
-    if best is not None:
-        return prefixes[best]
-    return str(spec.get("default", "drop"))
-
-
-def read_file(path: Path, label_map: dict[str, dict[str, Any]] | None = None) -> list[Example]:
-    """One JSONL file as examples; lines mapped to ``drop`` or with no text are skipped."""
-    label_map = load_label_map() if label_map is None else label_map
-    spec = label_map.get(path.name)
-    out: list[Example] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                from veille.errors import ImportFileError
-
-                raise ImportFileError(f"{path}, line {n}: not JSON ({exc.msg})") from exc
-            text = str(row.get("text") or "").strip()
-            label = str(row.get("intent_or_label_as_in_source") or row.get("team") or "")
-            if row.get("team"):
-                team = str(row["team"])
-            elif spec is not None and "intent_or_label_as_in_source" in row:
-                team = map_label(spec, str(row["intent_or_label_as_in_source"]))
-            else:
-                from veille.errors import ImportFileError
-
-                raise ImportFileError(
-                    f"{path}, line {n}: no 'team', and {path.name} is not in the label map "
-                    f"({LABEL_MAP_PATH.name})"
-                )
-            if text and team != "drop":
-                out.append(
-                    Example(
-                        text,
-                        team,
-                        str(row.get("lang") or "?"),
-                        str(row.get("source") or path.name),
-                        label,
-                    )
-                )
-    return out
-
-
-def read_dir(
-    data_dir: Path, *, exclude: Iterable[str] = (), cap_per_label: int = 0, seed: int = 7
-) -> list[Example]:
-    """Every mapped ``*.jsonl`` of a folder, the held-out sources excluded.
-
-    ``cap_per_label`` keeps at most that many lines per (file, team): the IT
-    ticket file alone would otherwise outweigh every university source. A
-    source's own ``cap`` in the label map (chosen by cross-validation: one
-    master's FAQ phrased 1,400 ways would pull every French question its way)
-    takes precedence.
-    """
-    skip = set(exclude)
-    paths = [p for p in sorted(data_dir.glob("*.jsonl")) if p.name not in skip]
-    return read_files(paths, cap_per_label=cap_per_label, seed=seed)
-
-
-def read_files(paths: Iterable[Path], *, cap_per_label: int = 0, seed: int = 7) -> list[Example]:
-    """The lines of these files, capped as :func:`read_dir` caps a folder's; each line's
-    source is its file's name (the label map's key for its weight and cap)."""
-    label_map = load_label_map()
-    out: list[Example] = []
-    for path in paths:
-        # files not in the label map must carry a "team" on every line
-        rows = read_file(path, label_map)
-        cap = int(label_map.get(path.name, {}).get("cap", cap_per_label))
-        if cap:
-            rng = random.Random(seed)
-            by_team: dict[str, list[Example]] = {}
-            for ex in rows:
-                by_team.setdefault(ex.team, []).append(ex)
-            rows = []
-            for team in sorted(by_team):
-                group = by_team[team]
-                rng.shuffle(group)
-                rows.extend(group[:cap])
-        for ex in rows:
-            out.append(Example(ex.text, ex.team, ex.lang, path.name, f"{path.name}#{ex.label}"))
-    return out
-
-
-def spent_part_files() -> list[Path]:
-    """The spent held-out parts the repository holds (none in an installed package)."""
-    return [p for name in SPENT_HELDOUT_PARTS if (p := SPENT_PARTS_DIR / name).is_file()]
-
-
-def sha256_lines(examples: Sequence[Example]) -> str:
-    """Fingerprint of a split (texts and teams, in order): frozen in the docs."""
-    h = hashlib.sha256()
-    for ex in examples:
-        h.update(json.dumps([ex.text, ex.team, ex.lang], ensure_ascii=False).encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
 
 
 class EmbeddingCache:
@@ -405,18 +244,6 @@ def keep_or_best(scores: dict[float, float], n: int, current: float | None) -> f
     return match[0] if scores[match[0]] >= scores[best] - se else best
 
 
-def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
-    labels = sorted(set(gold))
-    scores = []
-    for lab in labels:
-        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p == lab)
-        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != lab and p == lab)
-        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p != lab)
-        denom = 2 * tp + fp + fn
-        scores.append(2 * tp / denom if denom else 0.0)
-    return float(np.mean(scores)) if scores else 0.0
-
-
 def calibrate_threshold(top: np.ndarray, correct: np.ndarray, target: float = 0.9) -> float:
     """Lowest threshold above which routed lines are at least ``target`` right.
 
@@ -624,58 +451,3 @@ def fit_temperature(sims: np.ndarray, y: Sequence[str], names: Sequence[str]) ->
         if ll > best_ll:
             best_t, best_ll = t, ll
     return best_t
-
-
-@dataclass
-class Scores:
-    """What ``veille route eval`` and the benchmark print."""
-
-    n: int
-    accuracy: float
-    macro_f1: float
-    by_lang: dict[str, tuple[int, float]]
-    labels: list[str]
-    confusion: dict[str, np.ndarray]  # per language, plus "all"
-    triage: int
-
-
-def score(
-    gold: Sequence[str], pred: Sequence[str], langs: Sequence[str], triage: Sequence[bool]
-) -> Scores:
-    labels = sorted(set(gold) | set(pred))
-    pos = {lab: i for i, lab in enumerate(labels)}
-    conf: dict[str, np.ndarray] = {}
-    by_lang: dict[str, tuple[int, float]] = {}
-    for lang in ["all", *sorted(set(langs))]:
-        m = np.zeros((len(labels), len(labels)), dtype=np.int64)
-        hits = n = 0
-        for g, p, lg in zip(gold, pred, langs, strict=True):
-            if lang in ("all", lg):
-                m[pos[g], pos[p]] += 1
-                n += 1
-                hits += int(g == p)
-        conf[lang] = m
-        if lang != "all":
-            by_lang[lang] = (n, hits / n if n else 0.0)
-    acc = float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0
-    return Scores(len(gold), acc, macro_f1(gold, pred), by_lang, labels, conf, sum(triage))
-
-
-def format_scores(s: Scores) -> str:
-    """Plain-text report: accuracy, macro-F1, per-language accuracy and confusion matrices."""
-    lines = [
-        f"lines: {s.n}  accuracy: {s.accuracy:.4f}  macro-F1: {s.macro_f1:.4f}  "
-        f"to triage: {s.triage}"
-    ]
-    for lang, (n, acc) in s.by_lang.items():
-        lines.append(f"  {lang}: {n} line(s), accuracy {acc:.4f}")
-    short = [lab[:8] for lab in s.labels]
-    for lang, m in s.confusion.items():
-        if not m.sum():
-            continue
-        lines.append(f"confusion ({lang}; rows = gold, columns = routed):")
-        lines.append(" " * 18 + " ".join(f"{c:>8}" for c in short))
-        for lab, row in zip(s.labels, m, strict=True):
-            if row.sum():
-                lines.append(f"  {lab:<16}" + " ".join(f"{v:>8}" for v in row))
-    return "\n".join(lines)

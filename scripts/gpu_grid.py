@@ -10,7 +10,7 @@ sentiment train``. Every run selects its checkpoint on the UMSAB French and
 English validation splits only and keeps every evaluated checkpoint, so that
 the int8 export of the winners can be validated afterwards on a CPU. The
 job-change tagger runs (``kind: tagger``) go through
-:func:`enrich.job_tagger.train_tagger`, the function behind ``veille
+:func:`enrich.job_tagger_train.train_tagger`, the function behind ``veille
 job-tagger train``; they are selected afterwards, here, with
 ``benchmarks/jobs_eval.py`` on the development half (the GPU machine has no
 spaCy).
@@ -129,7 +129,12 @@ def rebuild_base(bundle: Path, dst: Path) -> Path:
 
 def run_tagger(name: str, spec: dict[str, Any], base: Path, out: Path, max_steps: int) -> None:
     """One tagger through the same ``train_tagger`` as ``veille job-tagger train``."""
-    from enrich.job_tagger import TaggerConfig, default_training_files, read_rows, train_tagger
+    from enrich.job_tagger_train import (
+        TaggerConfig,
+        default_training_files,
+        read_rows,
+        train_tagger,
+    )
 
     files = default_training_files()
     cfg = TaggerConfig(threads=1, files=[f.name for f in files], max_steps=max_steps, **spec)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from enrich.routing import keyword_query  # noqa: E402
-from enrich.routing_train import read_file, spent_part_files  # noqa: E402
+from enrich.routing_data import read_file, spent_part_files  # noqa: E402
 from veille.query import Document  # noqa: E402
 
 MIN_LINES = 10

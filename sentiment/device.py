@@ -2,7 +2,7 @@
 (AMX for bfloat16 torch; whether int8 products saturate in ONNX Runtime).
 
 A module of its own, with no import heavier than :mod:`veille.errors`, because the
-training functions (:mod:`sentiment.train`, :func:`enrich.job_tagger.train_tagger`) also
+training functions (:mod:`sentiment.train`, :func:`enrich.job_tagger_train.train_tagger`) also
 run on a borrowed GPU machine that has torch but not the rest of veille's dependencies.
 """
 

@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.jobs_eval import FRESH, FROZEN, SPENT
 from enrich import job_tagger as jt
+from enrich import job_tagger_train as jtt
 
 
 def _probs(labels: list[str], score: float = 0.9) -> np.ndarray:
@@ -25,7 +26,7 @@ def test_gold_spans_tag_a_shared_organisation_once() -> None:
         {"person": "Ann Lee", "organization": "Acme", "title": "CEO"},
         {"person": "Bob Ray", "organization": "Acme", "title": "CFO"},
     ]
-    spans = jt.gold_spans(text, changes)
+    spans = jtt.gold_spans(text, changes)
     assert [(text[s:e], k) for s, e, k in spans] == [
         ("Acme", "ORG"),
         ("Ann Lee", "PER"),
@@ -37,7 +38,7 @@ def test_gold_spans_tag_a_shared_organisation_once() -> None:
 
 def test_token_labels_are_bio_and_ignore_special_tokens() -> None:
     offsets = [(0, 0), (0, 4), (5, 10), (11, 14), (15, 18), (0, 0)]
-    labels = jt.token_labels(offsets, [(0, 4, "ORG"), (11, 18, "PER")])
+    labels = jtt.token_labels(offsets, [(0, 4, "ORG"), (11, 18, "PER")])
     names = [jt.LABELS[x] if x >= 0 else None for x in labels]
     assert names == [None, "B-ORG", "O", "B-PER", "I-PER", None]
 
@@ -62,7 +63,7 @@ def test_augmented_copies_swap_values_and_keep_them_substrings() -> None:
             "job_changes": [{"person": None, "organization": None, "title": None}],
         },
     ]
-    copies = jt.augment_rows(rows, 3, random.Random(1))
+    copies = jtt.augment_rows(rows, 3, random.Random(1))
     assert len(copies) == 6  # negatives and rows with nothing to swap are not copied
     for row in copies:
         for change in row["job_changes"]:
@@ -185,7 +186,7 @@ def test_read_rows_never_reads_held_out_splits(tmp_path) -> None:
         '{"text": "c", "job_changes": []}\n',
         encoding="utf-8",
     )
-    assert [r["text"] for r in jt.read_rows([f])] == ["a", "c"]
+    assert [r["text"] for r in jtt.read_rows([f])] == ["a", "c"]
 
 
 def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None:
@@ -193,7 +194,7 @@ def test_shipped_training_sentences_are_well_formed_and_never_held_out() -> None
     and no sentence or source page of the frozen test split is trained on."""
     import json
 
-    from enrich.job_tagger import TRAIN_DIR
+    from enrich.job_tagger_train import TRAIN_DIR
 
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     held = [
@@ -245,7 +246,7 @@ def test_spent_parts_are_trained_on_and_fresh_parts_never() -> None:
     them are never read for training, and share no sentence or page with what is."""
     import json
 
-    files = jt.default_training_files()
+    files = jtt.default_training_files()
     names = {p.name for p in files}
     assert SPENT and FRESH
     assert {FROZEN[name][0].name for name in SPENT} <= names
@@ -255,7 +256,7 @@ def test_spent_parts_are_trained_on_and_fresh_parts_never() -> None:
         for path, _, _ in FRESH.values()
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
-    trained = jt.read_rows(files)
+    trained = jtt.read_rows(files)
     assert not {r["text"] for r in trained} & {r["text"] for r in fresh}
     assert not {_page(r["source"]) for r in trained} & {_page(r["source"]) for r in fresh}
 
@@ -310,10 +311,10 @@ def _tiny_tagger(tmp_path: Path, *, decision: bool) -> tuple[jt.JobTagger, list[
 
     base = save_tiny_base(tmp_path / "base")
     rows = TINY_JOB_ROWS
-    cfg = jt.TaggerConfig(
+    cfg = jtt.TaggerConfig(
         epochs=1, batch_size=2, rank=2, alpha=4.0, threads=1, augment=1, decision=decision
     )
-    meta = jt.train_tagger(rows, tmp_path / "tagger", cfg, base_dir=base)
+    meta = jtt.train_tagger(rows, tmp_path / "tagger", cfg, base_dir=base)
     assert meta["labels"] == list(jt.DECIDING_LABELS if decision else jt.LABELS)
     tagger = jt.load_tagger.__wrapped__(
         tmp_path / "tagger", base_dir=base, onnx_root=tmp_path / "cache", decision_dir=None
@@ -373,7 +374,7 @@ def test_onnx_runtime_tags_exactly_as_torch(tmp_path) -> None:
     session = onnx_session(tagger.model, jt.HEAD_DIR / jt.ADAPTER_WEIGHTS, root=tmp_path)
     assert session is not None
     assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "tagger.onnx").is_file()
-    rows = jt.read_rows(sorted(jt.TRAIN_DIR.glob("*.jsonl")))
+    rows = jtt.read_rows(sorted(jtt.TRAIN_DIR.glob("*.jsonl")))
     texts = [r["text"] for r in rows[::60]]
     texts.append(" ".join(texts[:8]))  # longer than 160 tokens: cut into windows
     by_torch = jt.JobTagger(tagger.model, tagger.tokenizer, tagger.max_length).spans(texts)

@@ -1,6 +1,6 @@
 """The job rules' data files hold together: every trigger line names a rule and matches its
-own example, every list the code reads is in ``words.txt``; no module of ``enrich/jobs/``
-grows back past 600 lines."""
+own example, every list the code reads is in ``words.txt``; no module of ``enrich/`` (its
+sub-packages included) grows back past 600 lines."""
 
 from __future__ import annotations
 
@@ -50,9 +50,16 @@ def test_word_lists_are_there_and_folded_lists_are_written_folded() -> None:
         assert unfolded == [], f"[{name}] in words.txt: write {unfolded} folded"
 
 
-def test_no_module_of_the_package_outgrows_a_reader() -> None:
-    from enrich.jobs.lexicon import DATA
+def test_no_module_of_enrich_outgrows_a_reader() -> None:
+    """Every module under ``enrich/`` (its sub-packages too) stays within 600 lines."""
+    from pathlib import Path
 
-    package = DATA.parents[1] / "jobs"
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in package.rglob("*.py")}
-    assert len(sizes) > 10 and max(sizes.values()) <= 600, sizes
+    import enrich
+
+    package = Path(enrich.__file__).parent
+    sizes = {
+        str(p.relative_to(package)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in package.rglob("*.py")
+    }
+    too_long = {name: n for name, n in sizes.items() if n > 600}
+    assert len(sizes) > 10 and "jobs/rules.py" in sizes and not too_long, too_long

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from enrich.job_tagger import TRAIN_DIR
+from enrich.job_tagger_train import TRAIN_DIR
 from enrich.jobs_gate import Gate, features, load_gate, read_gate
 from enrich.jobs_gate_train import fit
 from enrich.jobs_prefilter import has_trigger, might_announce_change

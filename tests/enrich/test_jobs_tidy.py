@@ -70,7 +70,7 @@ def test_a_capitalised_article_inside_a_sentence_stays_in_the_name() -> None:
     belongs to the name, as "L'Oréal"'s does."""
     import json
 
-    from enrich.job_tagger import TRAIN_DIR
+    from enrich.job_tagger_train import TRAIN_DIR
     from enrich.jobs import extract_job_changes
 
     rows = (TRAIN_DIR / "fresh_sites5.jsonl").read_text(encoding="utf-8").splitlines()

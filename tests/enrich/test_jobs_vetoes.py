@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from enrich.job_tagger import TRAIN_DIR
+from enrich.job_tagger_train import TRAIN_DIR
 from enrich.jobs_vetoes import veto
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"

@@ -14,18 +14,15 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from enrich.routing import Router, routing_stage, standard_router
+from enrich.routing_data import SPENT_HELDOUT_PARTS, map_label, read_file, spent_part_files
 from enrich.routing_model import HEAD_DIR, Head, combine, load_head
 from enrich.routing_train import (
-    SPENT_HELDOUT_PARTS,
     Prototypes,
     calibrate_threshold,
     fold_of,
     keep_or_best,
-    map_label,
     oof_probs,
-    read_file,
     source_weights,
-    spent_part_files,
     train,
 )
 from store.db import session_scope
@@ -540,8 +537,9 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     since round 16, part 16 since round 17; part 17, frozen before that router was read,
     shares no text, website, repository or institution with any training line, and the
     shipped head's vectors hold every spent part and never it."""
+    from enrich.routing_data import read_files, spent_part_files
     from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
-    from enrich.routing_train import EmbeddingCache, read_files, spent_part_files
+    from enrich.routing_train import EmbeddingCache
 
     root = Path(__file__).resolve().parents[2]
     fresh = root / "benchmarks" / "data" / "routing" / "heldout_univ_mix4.jsonl"

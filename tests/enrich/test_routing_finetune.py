@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from enrich.routing_data import Example
 from enrich.routing_finetune import (
     ADAPTER_CONFIG,
     ADAPTER_DIR,
@@ -23,7 +24,7 @@ from enrich.routing_finetune import (
     read_adapter_config,
     save_adapter,
 )
-from enrich.routing_train import Example, train
+from enrich.routing_train import train
 from tests.sentiment.conftest import save_tiny_base
 from veille.errors import ModelUnavailableError
 

