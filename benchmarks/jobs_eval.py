@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test13]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test14]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -109,6 +109,9 @@ TEST12_LINES = 214
 TEST13 = DATA_DIR / "jobs_test13.jsonl"
 TEST13_SHA256 = "ff8b616cb5b726be0e9471b06b6de38cac63469cd3f7f584c4e5b5750c3d69b8"
 TEST13_LINES = 214
+TEST14 = DATA_DIR / "jobs_test14.jsonl"
+TEST14_SHA256 = "ee0fb3d6f0c542541edb064deb31be06c04459bbebe576d2a6bba668ffdda302"
+TEST14_LINES = 222
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -124,6 +127,7 @@ FROZEN = {
     "test11": (TEST11, TEST11_SHA256, TEST11_LINES),
     "test12": (TEST12, TEST12_SHA256, TEST12_LINES),
     "test13": (TEST13, TEST13_SHA256, TEST13_LINES),
+    "test14": (TEST14, TEST14_SHA256, TEST14_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
