@@ -36,6 +36,7 @@ from enrich.job_tagger import (
     _token_model,
 )
 from sentiment.lora_recipe import LoraRecipe
+from veille.jsonl import read_json_objects
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,7 @@ def read_rows(paths: Iterable[Path]) -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
     for path in paths:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        for _, row in read_json_objects(path):
             split = str(row.get("split", ""))
             if split and not split.startswith("dev"):
                 continue

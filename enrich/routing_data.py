@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from veille.errors import ImportFileError
+from veille.jsonl import read_json_objects
+
 LABEL_MAP_PATH = Path(__file__).parent / "data" / "routing" / "label_map.toml"
 #: Sources kept out of training for the frozen held-out split (licensed: vendored in
 #: benchmarks/data/routing/).
@@ -91,39 +94,29 @@ def read_file(path: Path, label_map: dict[str, dict[str, Any]] | None = None) ->
     label_map = load_label_map() if label_map is None else label_map
     spec = label_map.get(path.name)
     out: list[Example] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                from veille.errors import ImportFileError
-
-                raise ImportFileError(f"{path}, line {n}: not JSON ({exc.msg})") from exc
-            text = str(row.get("text") or "").strip()
-            label = str(row.get("intent_or_label_as_in_source") or row.get("team") or "")
-            if row.get("team"):
-                team = str(row["team"])
-            elif spec is not None and "intent_or_label_as_in_source" in row:
-                team = map_label(spec, str(row["intent_or_label_as_in_source"]))
-            else:
-                from veille.errors import ImportFileError
-
-                raise ImportFileError(
-                    f"{path}, line {n}: no 'team', and {path.name} is not in the label map "
-                    f"({LABEL_MAP_PATH.name})"
+    for n, row in read_json_objects(path):
+        text = str(row.get("text") or "").strip()
+        label = str(row.get("intent_or_label_as_in_source") or row.get("team") or "")
+        if row.get("team"):
+            team = str(row["team"])
+        elif spec is not None and "intent_or_label_as_in_source" in row:
+            team = map_label(spec, str(row["intent_or_label_as_in_source"]))
+        else:
+            raise ImportFileError(
+                f"no 'team', and {path.name} is not in the label map ({LABEL_MAP_PATH.name})",
+                line=n,
+                path=path,
+            )
+        if text and team != "drop":
+            out.append(
+                Example(
+                    text,
+                    team,
+                    str(row.get("lang") or "?"),
+                    str(row.get("source") or path.name),
+                    label,
                 )
-            if text and team != "drop":
-                out.append(
-                    Example(
-                        text,
-                        team,
-                        str(row.get("lang") or "?"),
-                        str(row.get("source") or path.name),
-                        label,
-                    )
-                )
+            )
     return out
 
 

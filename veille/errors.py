@@ -34,9 +34,14 @@ class ImportFileError(VeilleError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, line: int | None = None, path: object | None = None
+    ) -> None:
         self.line = line
-        super().__init__(f"line {line}: {message}" if line is not None else message)
+        where = f"line {line}" if line is not None else ""
+        if path is not None:
+            where = f"{path}, {where}" if where else str(path)
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 class DataNotFoundError(ImportFileError):

@@ -10,14 +10,14 @@ pattern, ``{"label": RULE, "example": ..., "pattern": [token patterns]}`` in spa
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from enrich.jobs.lexicon import DATA
 from enrich.jobs.slots.tokens import is_cap
-from veille.errors import ModelUnavailableError
+from veille.errors import ImportFileError, ModelUnavailableError
+from veille.jsonl import read_json_objects
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -65,14 +65,10 @@ def trigger_patterns(lang: str) -> dict[str, list[list[dict[str, Any]]]]:
     """Rule label -> its token patterns, from ``triggers_<lang>.jsonl`` in file order."""
     path = DATA / f"triggers_{lang}.jsonl"
     out: dict[str, list[list[dict[str, Any]]]] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out.setdefault(row["label"], []).append(row["pattern"])
-        except (ValueError, KeyError) as exc:
-            raise ValueError(f"{path}:{n}: not a trigger line ({exc})") from None
+    for n, row in read_json_objects(path):
+        if not isinstance(row.get("label"), str) or not isinstance(row.get("pattern"), list):
+            raise ImportFileError("a trigger line needs a label and a pattern", line=n, path=path)
+        out.setdefault(row["label"], []).append(row["pattern"])
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -10,6 +9,7 @@ import typer
 
 from veille.errors import ImportFileError
 from veille.inputcheck import problem
+from veille.jsonl import json_objects
 
 
 def get_tag_app(app: typer.Typer) -> typer.Typer:
@@ -37,24 +37,7 @@ def read_jsonl(
     when present, a string or number of at most :data:`MAX_ID_LENGTH`
     characters without control characters. Messages never quote the line.
     """
-    for n, raw in enumerate(lines, 1):
-        if isinstance(raw, bytes):
-            try:
-                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise ImportFileError("not UTF-8 text", line=n) from None
-        else:
-            line = raw
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"not valid JSON ({exc.msg})", line=n) from None
-        except RecursionError:
-            raise ImportFileError("JSON nested too deeply", line=n) from None
-        if not isinstance(obj, dict):
-            raise ImportFileError("each line must be a JSON object", line=n)
+    for n, obj in json_objects(lines):
         text = obj.get("text")
         if (require_text or text is not None) and not isinstance(text, str):
             raise ImportFileError('"text" must be a string', line=n)
