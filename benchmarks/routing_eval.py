@@ -74,7 +74,11 @@ Data (everything in the repository):
 * ``benchmarks/data/routing/heldout_univ_mix4.jsonl`` — part 17 (round 17): 98 news items,
   posts, questions and service-page sentences of 86 institutions no earlier file used (30
   French, 68 English), every team 12 to 16 lines; frozen before any head read it, and scored
-  once with the round-17 router.
+  once with the round-17 router. Trained on since round 18.
+* ``benchmarks/data/routing/heldout_univ_mix5.jsonl`` — part 18 (round 18): 112 news items,
+  posts, questions and service-page sentences of 95 institutions no earlier file used (48
+  French, 64 English), every team 13 to 19 lines; frozen before any head read it, and scored
+  once with the round-18 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -206,6 +210,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix4.jsonl",
         "7e34f790c4b94d1675bc55d4c8d63d12c348645a57d64ac1670042d85f1b37e2",
         "FR/EN news, posts, questions and service pages of 86 more institutions, 30 French",
+    ),
+    18: (
+        "heldout_univ_mix5.jsonl",
+        "c97098fa1ccd7acd060792da1583f60395463d71579f4b49fb2f0ce1269fe91a",
+        "FR/EN news, posts, questions and service pages of 95 more institutions, 48 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
