@@ -413,7 +413,7 @@ def main() -> None:
     spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
     fresh = [n for n in FROZEN_PARTS if n not in spent]
     print(
-        "trained on since round 15, 16 or 17 (a fit, not a measure): parts 1, 2 and "
+        "trained on since rounds 15-18 (a fit, not a measure): parts 1, 2 and "
         + ", ".join(str(n) for n in spent)
     )
     for n in fresh:
