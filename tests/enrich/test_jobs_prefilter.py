@@ -83,3 +83,31 @@ def test_round7_phrasings_reach_the_extractor(row_id: str) -> None:
     row = next(r for r in _rows(TRAIN_DIR / "fresh_sites5.jsonl") if r["id"] == row_id)
     assert row["job_changes"]
     assert might_announce_change(row["text"])
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id"),
+    [
+        ("jobs_test13.jsonl", "p13b-en-027"),
+        ("jobs_test13.jsonl", "p13b-en-074"),
+        ("jobs_test13.jsonl", "p13b-en-070"),
+        ("jobs_test13.jsonl", "p13a-fr-011"),
+        ("jobs_test11.jsonl", "p11a-fr-075"),
+        ("jobs_test11.jsonl", "p11c-fr-018"),
+        ("jobs_test12.jsonl", "p12a-fr-079"),
+        ("jobs_test11.jsonl", "p11c-fr-040"),
+        ("jobs_test12.jsonl", "p12a-fr-006"),
+        ("jobs_test11.jsonl", "p11a-fr-072"),
+        ("jobs_test12.jsonl", "p12c-fr-017"),
+        ("jobs_test13.jsonl", "p13a-fr-022"),
+    ],
+)
+def test_round14_phrasings_reach_the_extractor(part: str, row_id: str) -> None:
+    """ "handed the baton of Chairman to", "will move on to work as", "takes the place of",
+    "prend en charge la direction du", "repart pour un quatrième mandat", "signent aujourd'hui
+    leur contrat", "signait un contrat", "laissait sa place de bâtonnier à", "se voit pour sa
+    part offrir", "reprendra un poste de", "ma première journée comme", "Désormais, X est le
+    président": real job changes of the spent parts 11-13 that the pre-filter stopped."""
+    row = next(r for r in _rows(BENCH / part) if r["id"] == row_id)
+    assert row["job_changes"]
+    assert might_announce_change(row["text"])
