@@ -15,10 +15,16 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
 * a person starts with an honorific ("Prince Ajibola Afonja", "Cllr Mark Ogden", round 10,
   ``jobs_test9.jsonl``): the rules strip the data file's honorifics from the names they read,
   the tagger does not, and a person is written without them (the gold convention).
+* an organisation is a governing body ("Conseil d'Administration" of "président du Conseil
+  d'Administration (PCA) de la Sococim", round 14, ``jobs_test13.jsonl``): the tagger cut
+  the employer off, or kept it behind the body; the employer is what follows the body, and a
+  body with no employer after it names none.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import replace
 
 from enrich.jobs.change import JobChangeFound
@@ -29,6 +35,7 @@ from enrich.jobs.lexicon import (
     OF_PREPS,
     ORG_HEADS,
     ORG_PREPS,
+    phrases,
     word_key,
 )
 
@@ -81,15 +88,66 @@ def without_honorifics(person: str) -> str:
         rest = tail.lstrip()
 
 
+#: Governing bodies (``[governing_bodies]`` of ``words.txt``), longest first; a bare "board"
+#: counts only as the whole organisation.
+_BODIES = sorted((" ".join(p) for p in phrases("governing_bodies")), key=len, reverse=True)
+#: What may stand between a body and its employer: an acronym in brackets, then "de"/"of".
+_TO_EMPLOYER = re.compile(
+    r"\s*(?:\([^)]{1,20}\)\s*)?(?:de la|de l'|du|des|de|d'|of the|of)\s*", re.I
+)
+#: The employer named after a bare body in the text: capitalised words and their connectors.
+_NAME = re.compile(
+    r"[A-Z\u00c0-\u00dd0-9][\w'&.-]*(?:\s+(?:[A-Z\u00c0-\u00dd0-9][\w'&.-]*"
+    r"|de|du|des|d'\S+|la|le|les|of|the|and|et|&))*"
+)
+
+
+def _fold_chars(value: str) -> str:
+    """``value`` lower case, accents and typographic apostrophes made plain, char for char."""
+    out = []
+    for c in value.replace("\u2019", "'"):
+        base = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+        out.append(base[0].lower() if len(base) == 1 else c.lower()[:1] or c)
+    return "".join(out)
+
+
+def employer_past_its_board(org: str, text: str) -> str | None:
+    """The employer of a governing-body organisation: ``org`` itself when it is no body."""
+    folded = _fold_chars(org)
+    lead = re.match(r"(?:le |la |l'|the )?", folded)
+    start = lead.end() if lead else 0
+    body = next(
+        (
+            b
+            for b in _BODIES
+            if folded.startswith(b, start) and (b != "board" or folded[start:] == b)
+        ),
+        None,
+    )
+    if body is None:
+        return org
+    rest = org[start + len(body) :]
+    if rest.strip():
+        link = _TO_EMPLOYER.match(rest.replace("\u2019", "'"))
+        return without_dangling_words(rest[link.end() :]) if link and link.end() else org
+    pos = text.find(org)
+    after = text[pos + len(org) :].replace("\u2019", "'") if pos >= 0 else ""
+    link = _TO_EMPLOYER.match(after)
+    name = _NAME.match(after, link.end()) if link and link.end() else None
+    return without_dangling_words(name.group(0)) if name else None
+
+
 def _trimmed(value: str | None) -> str | None:
     return without_dangling_words(value) if value else value
 
 
 def tidy(jc: JobChangeFound) -> JobChangeFound:
-    """``jc`` with a lone-noun organisation dropped, its title cut before a parenthesis,
-    neither ending on a preposition or an article, and its person without honorifics."""
+    """``jc`` with a governing body replaced by its employer, a lone-noun organisation
+    dropped, its title cut before a parenthesis, neither ending on a preposition or an
+    article, and its person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
-    org, title = _trimmed(jc.organization), _trimmed(title)
+    org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
+    org, title = _trimmed(org), _trimmed(title)
     org = None if org and lone_common_noun(org) else org
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:

@@ -8,6 +8,7 @@ import pytest
 
 from enrich.jobs.change import JobChangeFound
 from enrich.jobs.tidy import (
+    employer_past_its_board,
     lone_common_noun,
     tidy,
     title_before_parenthesis,
@@ -113,3 +114,53 @@ def test_a_person_loses_the_honorifics_it_starts_with(read: str, person: str) ->
         person=read, organization=None, title="chairman", start_date=None, lang="en"
     )
     assert tidy(jc).person == person
+
+
+_SOCOCIM = (
+    "Habib Diouf, fils de l’ancien Président de la République Abdou Diouf, vient d’être nommé "
+    "Président du Conseil d’Administration (PCA) de la Sococim, une des principales cimenteries "
+    "du Sénégal."
+)  # jobs_test13.jsonl, p13a-fr-002 (a spent part)
+
+
+@pytest.mark.parametrize(
+    ("org", "sentence", "employer"),
+    [
+        # a bare body: the employer named after it in the sentence, past an acronym
+        ("Conseil d’Administration", _SOCOCIM, "Sococim"),
+        # the body kept in front of the employer (enrich/data/jobs_train/academia.jsonl)
+        ("conseil d’administration du Festival d’Avignon", "", "Festival d’Avignon"),
+        (
+            "Comité exécutif de la Confédération Africaine de Football",
+            "",
+            "Confédération Africaine de Football",
+        ),
+        # a bare body with no employer after it names none ("Chair of the Board")
+        ("Board", "Jane Roe was elected Chair of the Board.", None),
+        # bodies that are employers stay
+        ("Board of Education", "", "Board of Education"),
+        (
+            "Conseil national de l’Ordre des pharmaciens",
+            "",
+            "Conseil national de l’Ordre des pharmaciens",
+        ),
+        ("Sococim", "", "Sococim"),
+    ],
+)
+def test_a_governing_body_gives_way_to_its_employer(
+    org: str, sentence: str, employer: str | None
+) -> None:
+    assert employer_past_its_board(org, sentence) == employer
+
+
+def test_tidy_reads_the_employer_past_the_board() -> None:
+    jc = JobChangeFound(
+        person="Habib Diouf",
+        organization="Conseil d’Administration",
+        title="Président",
+        start_date=None,
+        lang="fr",
+        rule="test",
+        sentence=_SOCOCIM,
+    )
+    assert tidy(jc).organization == "Sococim"
