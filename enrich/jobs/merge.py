@@ -155,6 +155,13 @@ _PRONOUN = re.compile(
 
 #: An office named by a noun ("prend la présidence de", "assume the deanship") is
 #: no job title: an alumni record reads "président", never "présidence".
+#: The writer as subject or object: a first-person post tells the writer's own move.
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'’])(?:i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|je|mon|ma|mes)(?!\w)|(?<![\w])[jm]['’]",
+    re.IGNORECASE,
+)
+
+
 _NOMINAL_OFFICE = re.compile(
     r"(?:vice-)?pr[ée]sidence\b|direction$|t[êe]te$|(?:presidency|chairmanship|deanship|helm)\b",
     re.IGNORECASE,
@@ -172,13 +179,17 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     """The rules' vetoes, for a change only the tagger saw.
 
     An organisation alone ("a fan of Paris Saint-Germain") is not enough: a
-    title, or a person with the organisation, is needed; a title alone needs
+    title, or a person with the organisation, is needed, except in a first-person post
+    (:data:`_FIRST_PERSON`), whose writer is the person; a title alone needs
     a subject or an appointment verb (:data:`_PRONOUN`, :data:`_APPOINTED`); a
     title followed by award words ("joueuse du mois", "Coach of the Year") is
     a prize.
     """
-    title = change["title"]
-    if not title and not (change["person"] and change["organization"]):
+    title, person, org = change["title"], change["person"], change["organization"]
+    # "j'ai intégré le réseau des bibliothèques de Québec", "la direction de FAIRCO m'a été
+    # confiée": in a first-person post the writer is the person (left unnamed)
+    writer_joins = bool(org and not person and _FIRST_PERSON.search(text))
+    if not title and not (person and org) and not writer_joins:
         return False
     if (
         title

@@ -384,3 +384,32 @@ def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kep
         assert tagger.spanned == ([other] if kept else [])
     else:
         assert tagger.spanned == [text, other]
+
+
+@pytest.mark.parametrize(
+    ("text", "org", "plausible"),
+    [
+        # first-person posts of the spent parts 12 and 13 (p12c-fr-011, p13c-fr-027)
+        (
+            "Je suis très fière de vous annoncer que j'ai intégré le réseau des bibliothèques "
+            "de Québec!",
+            "réseau des bibliothèques de Québec",
+            True,
+        ),
+        (
+            "A cette date, la direction de FAIRCO m’a été confiée.",
+            "FAIRCO",
+            True,
+        ),
+        # an organisation alone, told of someone else, is not enough
+        ("Un supporter du Paris Saint-Germain depuis toujours.", "Paris Saint-Germain", False),
+        ("We joined the Leeds United supporters' club.", "Leeds United", False),
+    ],
+)
+def test_an_organisation_alone_counts_only_in_a_first_person_post(
+    text: str, org: str, plausible: bool
+) -> None:
+    from enrich.jobs.merge import _plausible_alone
+
+    change: dict[str, str | None] = {"person": None, "organization": org, "title": None}
+    assert _plausible_alone(text, change) is plausible
