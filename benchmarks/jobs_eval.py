@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test14]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test15]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -112,6 +112,9 @@ TEST13_LINES = 214
 TEST14 = DATA_DIR / "jobs_test14.jsonl"
 TEST14_SHA256 = "ee0fb3d6f0c542541edb064deb31be06c04459bbebe576d2a6bba668ffdda302"
 TEST14_LINES = 222
+TEST15 = DATA_DIR / "jobs_test15.jsonl"
+TEST15_SHA256 = "9b07d3fc2664b12154f096ceab6e85eda98c8b185e689e1f1f1f94670c199434"
+TEST15_LINES = 220
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -128,6 +131,7 @@ FROZEN = {
     "test12": (TEST12, TEST12_SHA256, TEST12_LINES),
     "test13": (TEST13, TEST13_SHA256, TEST13_LINES),
     "test14": (TEST14, TEST14_SHA256, TEST14_LINES),
+    "test15": (TEST15, TEST15_SHA256, TEST15_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
