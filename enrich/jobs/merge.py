@@ -162,6 +162,13 @@ _FIRST_PERSON = re.compile(
 )
 
 
+#: "I have become a fan of Paris Saint-Germain": a fan's or a supporter's club is no employer.
+_FAN_OF = re.compile(
+    r"(?<![\w'’])(?:fans?|supporters?|supportrices?|admirers?)\s+(?:of|de|du|des|d['’])",
+    re.IGNORECASE,
+)
+
+
 _NOMINAL_OFFICE = re.compile(
     r"(?:vice-)?pr[ée]sidence\b|direction$|t[êe]te$|(?:presidency|chairmanship|deanship|helm)\b",
     re.IGNORECASE,
@@ -180,7 +187,8 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
 
     An organisation alone ("a fan of Paris Saint-Germain") is not enough: a
     title, or a person with the organisation, is needed, except in a first-person post
-    (:data:`_FIRST_PERSON`), whose writer is the person; a title alone needs
+    (:data:`_FIRST_PERSON`), whose writer is the person, unless the organisation is the one
+    the writer is a fan of (:data:`_FAN_OF`); a title alone needs
     a subject or an appointment verb (:data:`_PRONOUN`, :data:`_APPOINTED`); a
     title followed by award words ("joueuse du mois", "Coach of the Year") is
     a prize.
@@ -188,7 +196,9 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     title, person, org = change["title"], change["person"], change["organization"]
     # "j'ai intégré le réseau des bibliothèques de Québec", "la direction de FAIRCO m'a été
     # confiée": in a first-person post the writer is the person (left unnamed)
-    writer_joins = bool(org and not person and _FIRST_PERSON.search(text))
+    writer_joins = bool(
+        org and not person and _FIRST_PERSON.search(text) and not _FAN_OF.search(text)
+    )
     if not title and not (person and org) and not writer_joins:
         return False
     if (

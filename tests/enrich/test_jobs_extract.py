@@ -404,6 +404,8 @@ def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kep
         # an organisation alone, told of someone else, is not enough
         ("Un supporter du Paris Saint-Germain depuis toujours.", "Paris Saint-Germain", False),
         ("We joined the Leeds United supporters' club.", "Leeds United", False),
+        # a fan's club, even told in the first person (test_jobs_families.py's trap)
+        ("I have become a fan of Paris Saint-Germain.", "Paris Saint-Germain", False),
     ],
 )
 def test_an_organisation_alone_counts_only_in_a_first_person_post(
