@@ -143,24 +143,21 @@ def _from_tagger(
     )
 
 
+#: The writer's own words, singular (the elided "j'" / "m'" are matched apart): a
+#: first-person post tells the writer's own move.
+_WRITER_WORDS = r"i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|je|mon|ma|mes"
+
 #: A title with neither person nor organisation is a change only when someone
 #: is its subject ("I'm starting as Head of Data", "he was named captain") or an
 #: appointment verb governs it, not in "Lyon, nouvelle capitale de la gastronomie".
 _PRONOUN = re.compile(
-    r"(?<![\w'’])(?:(?:i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|we|our|he|she|they|his|her"
-    r"|je|mon|ma|mes|nous|notre|il|elle|ils|elles|lui)(?!\w)|[jm]['’])",
+    rf"(?<![\w'’])(?:(?:{_WRITER_WORDS}|we|our|he|she|they|his|her"
+    r"|nous|notre|il|elle|ils|elles|lui)(?!\w)|[jm]['’])",
     re.IGNORECASE,
 )
-
-
-#: An office named by a noun ("prend la présidence de", "assume the deanship") is
-#: no job title: an alumni record reads "président", never "présidence".
-#: The writer as subject or object: a first-person post tells the writer's own move.
 _FIRST_PERSON = re.compile(
-    r"(?<![\w'’])(?:i|i'm|i’m|i've|i’ve|i'll|i’ll|me|my|je|mon|ma|mes)(?!\w)|(?<![\w])[jm]['’]",
-    re.IGNORECASE,
+    rf"(?<![\w'’])(?:{_WRITER_WORDS})(?!\w)|(?<![\w])[jm]['’]", re.IGNORECASE
 )
-
 
 #: "I have become a fan of Paris Saint-Germain": a fan's or a supporter's club is no employer.
 _FAN_OF = re.compile(
@@ -169,6 +166,8 @@ _FAN_OF = re.compile(
 )
 
 
+#: An office named by a noun ("prend la présidence de", "assume the deanship") is
+#: no job title: an alumni record reads "président", never "présidence".
 _NOMINAL_OFFICE = re.compile(
     r"(?:vice-)?pr[ée]sidence\b|direction$|t[êe]te$|(?:presidency|chairmanship|deanship|helm)\b",
     re.IGNORECASE,

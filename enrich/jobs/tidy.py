@@ -93,12 +93,12 @@ def without_honorifics(person: str) -> str:
 _BODIES = sorted((" ".join(p) for p in phrases("governing_bodies")), key=len, reverse=True)
 #: What may stand between a body and its employer: an acronym in brackets, then "de"/"of".
 _TO_EMPLOYER = re.compile(
-    r"\s*(?:\([^)]{1,20}\)\s*)?(?:de la|de l'|du|des|de|d'|of the|of)\s*", re.I
+    r"\s*(?:\([^)]{1,20}\)\s*)?(?:de la|de l['’]|du|des|de|d['’]|of the|of)\s*", re.I
 )
 #: The employer named after a bare body in the text: capitalised words and their connectors.
 _NAME = re.compile(
-    r"[A-Z\u00c0-\u00dd0-9][\w'&.-]*(?:\s+(?:[A-Z\u00c0-\u00dd0-9][\w'&.-]*"
-    r"|de|du|des|d'\S+|la|le|les|of|the|and|et|&))*"
+    r"[A-Z\u00c0-\u00dd0-9][\w'’&.-]*(?:\s+(?:[A-Z\u00c0-\u00dd0-9][\w'’&.-]*"
+    r"|de|du|des|d['’]\S+|la|le|les|of|the|and|et|&))*"
 )
 
 
@@ -128,10 +128,10 @@ def employer_past_its_board(org: str, text: str) -> str | None:
         return org
     rest = org[start + len(body) :]
     if rest.strip():
-        link = _TO_EMPLOYER.match(rest.replace("\u2019", "'"))
+        link = _TO_EMPLOYER.match(rest)
         return without_dangling_words(rest[link.end() :]) if link and link.end() else org
     pos = text.find(org)
-    after = text[pos + len(org) :].replace("\u2019", "'") if pos >= 0 else ""
+    after = text[pos + len(org) :] if pos >= 0 else ""
     link = _TO_EMPLOYER.match(after)
     name = _NAME.match(after, link.end()) if link and link.end() else None
     return without_dangling_words(name.group(0)) if name else None
