@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test15]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test16]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -115,6 +115,9 @@ TEST14_LINES = 222
 TEST15 = DATA_DIR / "jobs_test15.jsonl"
 TEST15_SHA256 = "9b07d3fc2664b12154f096ceab6e85eda98c8b185e689e1f1f1f94670c199434"
 TEST15_LINES = 220
+TEST16 = DATA_DIR / "jobs_test16.jsonl"
+TEST16_SHA256 = "d593c18517a80348457a1b5a3dc0297d73195d87c9a99e8a6651c09800af93ac"
+TEST16_LINES = 187
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -132,6 +135,7 @@ FROZEN = {
     "test13": (TEST13, TEST13_SHA256, TEST13_LINES),
     "test14": (TEST14, TEST14_SHA256, TEST14_LINES),
     "test15": (TEST15, TEST15_SHA256, TEST15_LINES),
+    "test16": (TEST16, TEST16_SHA256, TEST16_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
