@@ -54,6 +54,7 @@ from crawlers.http import (
     pinned_address,
     retry_after_seconds,
 )
+from crawlers.robots import UNREACHABLE_STAT
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +367,12 @@ def scrapy_settings(spec: dict[str, Any]) -> dict[str, Any]:
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         # First of all (before the offsite filter at 50): every request and redirect hop
         # meets the address guard, and a refusal is counted as one.
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_worker.GuardMiddleware": 10},
+        # robots.txt read as RFC 9309 reads it: unreachable forbids the site.
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.scrapy_worker.GuardMiddleware": 10,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawlers.robots.StrictRobotsTxtMiddleware": 100,
+        },
         "ITEM_PIPELINES": {"crawlers.scrapy_worker.StdoutPipeline": 100},
         "VEILLE_ADDRESS_POLICY": dict(spec.get("address_policy") or {}),
         "TWISTED_DNS_RESOLVER": "crawlers.scrapy_worker.GuardedResolver",
@@ -431,6 +437,7 @@ def run(spec: dict[str, Any]) -> int:
         "refused": int(stats.get("veille/refused", 0)) + GuardedResolver.refused,
         "blocked": int(stats.get("veille/blocked", 0)),
         "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
+        "robots_unreachable": int(stats.get(UNREACHABLE_STAT, 0)),
         "errors": int(stats.get("log_count/ERROR", 0)),
         "retries": int(stats.get("retry/count", 0)),
         "rate_limited": int(stats.get("veille/rate_limited", 0)),

@@ -228,6 +228,10 @@ class WebSource:
         s = self.summary
         if pages == 0 and s.get("refused"):
             raise Blocked(f"{s['refused']} request(s) refused by the address guard")
+        if pages == 0 and s.get("robots_unreachable"):
+            raise Blocked(
+                "robots.txt could not be read: the site counts as forbidden until it can (RFC 9309)"
+            )
         if pages == 0 and (s.get("blocked") or s.get("robots_forbidden")):
             raise Blocked(
                 f"every page refused (blocked {s.get('blocked')}, "
@@ -236,6 +240,8 @@ class WebSource:
         problems = []
         if s.get("blocked"):
             problems.append(f"{s['blocked']} page(s) answered 403 or a captcha")
+        if s.get("robots_unreachable"):
+            problems.append(f"robots.txt unreachable on {s['robots_unreachable']} site(s)")
         if s.get("refused"):
             problems.append(f"{s['refused']} request(s) refused by the address guard")
         if problems:

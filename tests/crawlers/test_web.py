@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -52,6 +53,37 @@ def test_web_ssrf_guard(db_url: str, replay: Replay):
     assert sum(replay.hits.values()) == 0
 
 
+def test_web_unreachable_robots_txt_forbids_the_site_until_it_answers(db_url: str, replay: Replay):
+    """RFC 9309: a robots.txt answering 5xx (after retries) forbids every page; scrapy alone
+    would read the error page as an empty robots.txt and crawl /private/ too."""
+    replay.handler = site_handler(6)
+    text = {"Content-Type": "text/plain"}
+    replay.fault("/robots.txt", *[(503, text, b"busy")] * 4)  # the first try and 3 retries
+    settings = replay_settings(db_url, [_web(replay.base_url)])
+    [report] = crawl(settings, db_url)
+    assert report.status == "blocked" and report.stored == 0, report
+    assert "robots.txt" in (report.error or ""), report
+    assert set(replay.hits) == {"/robots.txt"}  # not one page, /private/ least of all
+    [again] = crawl(settings, db_url)  # robots.txt answers again: the site is crawled
+    assert again.status == "ok" and again.fetched == 7, again
+    assert replay.hits["/private/secret"] == 0
+
+
+def test_web_robots_txt_timing_out_forbids_the_site(db_url: str, replay: Replay):
+    site = site_handler(6)
+
+    def slow_robots(path: str, query: dict[str, list[str]]):
+        if path == "/robots.txt":
+            time.sleep(2.5)
+        return site(path, query)
+
+    replay.handler = slow_robots
+    source = _web(replay.base_url, timeout=1, max_retries=0)
+    [report] = crawl(replay_settings(db_url, [source]), db_url)
+    assert report.status == "blocked" and report.stored == 0, report
+    assert set(replay.hits) == {"/robots.txt"}
+
+
 @pytest.fixture
 def redis_prefix():
     redis = pytest.importorskip("redis")
@@ -94,7 +126,8 @@ def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
     outputs = [w.communicate(timeout=300) for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     pages = {p: n for p, n in replay.hits.items() if p != "/robots.txt"}
-    assert len(pages) == 61  # the whole site ("/" and 60 pages) was crawled...
+    expected = {"/"} | {f"/p/{i}" for i in range(60)}
+    assert set(pages) == expected  # the whole site ("/" and 60 pages), nothing forbidden...
     assert max(pages.values()) == 1  # ...and no URL was fetched twice
     assert replay.hits["/robots.txt"] <= 2  # each worker reads robots.txt once
     with session_scope(db_url) as s:
