@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.misc import build_from_crawler
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -21,10 +21,16 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
 
-#: The robots.txt body that forbids every path to every agent.
-DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 #: The scrapy stats counter of sites whose robots.txt could not be read.
 UNREACHABLE_STAT = "veille/robots_unreachable"
+
+
+class RobotsUnreachable(IgnoreRequest):
+    """A request refused because its site's robots.txt could not be read.
+
+    Not "done": a shared frontier keeps it in flight, so it goes back to the queue when the
+    worker ends, for a worker (or a later run) that can read robots.txt.
+    """
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -32,25 +38,29 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._disallow_all: RobotParser = build_from_crawler(
-            self._parserimpl, crawler, DISALLOW_ALL
-        )
         self._unreachable: set[str] = set()
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        """The site's parser; a failed download (scrapy's ``None``) forbids the site."""
+        """The site's parser; a failed download (scrapy's ``None``) marks it unreachable."""
         parser = await super().robot_parser(request)
         if parser is None:
-            netloc = urlparse_cached(request).netloc
-            if netloc not in self._unreachable:  # counted once a site, not once a request
-                self._unreachable.add(netloc)
-                self.crawler.stats.inc_value(UNREACHABLE_STAT)
-            return self._disallow_all
+            self._mark_unreachable(urlparse_cached(request).netloc)
         return parser
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        """Refuse every request to an unreachable site, as held back rather than forbidden."""
+        if urlparse_cached(request).netloc in self._unreachable:
+            self.crawler.stats.inc_value("robotstxt/forbidden")
+            raise RobotsUnreachable("robots.txt could not be read")
+        super().process_request_2(rp, request)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         """A 5xx answer (after scrapy's retries) is unreachable, not an empty robots.txt."""
         if response.status >= 500:
-            self.crawler.stats.inc_value(UNREACHABLE_STAT)
-            response = response.replace(body=DISALLOW_ALL)
+            self._mark_unreachable(netloc)
         await super()._parse_robots(response, netloc, request)
+
+    def _mark_unreachable(self, netloc: str) -> None:
+        if netloc not in self._unreachable:  # counted once a site, not once a request
+            self._unreachable.add(netloc)
+            self.crawler.stats.inc_value(UNREACHABLE_STAT)

@@ -54,7 +54,7 @@ from crawlers.http import (
     pinned_address,
     retry_after_seconds,
 )
-from crawlers.robots import UNREACHABLE_STAT
+from crawlers.robots import UNREACHABLE_STAT, RobotsUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +308,8 @@ class VeilleSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> Iterator[dict[str, Any]]:
         """A request that ends without a page (error after retries, robots.txt, 4xx/5xx)."""
+        if failure.check(RobotsUnreachable):
+            return  # held, not done: back in the shared queue when this worker ends
         request = getattr(failure, "request", None)
         key = request.meta.get(KEY_META) if request is not None else None
         if key:

@@ -99,11 +99,8 @@ def redis_prefix():
     client.close()
 
 
-@pytest.mark.redis
-def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
-    db_url: str, replay: Replay, tmp_path, redis_prefix: str
-):
-    replay.handler = site_handler(60, sleep=0.02)
+def _worker_config(replay: Replay, tmp_path, redis_prefix: str):
+    """A veille.toml whose one web source crawls the synthetic site through Redis."""
     source = _web(replay.base_url, redis_prefix=redis_prefix, idle_seconds=3)
     settings = replay_settings("", [source])
     data = settings.model_dump(mode="json", include={"institution", "peers", "sources"})
@@ -114,6 +111,11 @@ def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
         lines += [f"{k} = {_value(v)}" for k, v in item.items()]
     config = tmp_path / "veille.toml"
     config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def _run_workers(config, db_url: str, n: int, check: bool = True) -> list[tuple[str, str]]:
+    """Run ``n`` crawl workers of crawl id t1 side by side; their (stdout, stderr)."""
     env = {**os.environ, "DATABASE_URL": db_url}
     args = [sys.executable, "-m", "veille", "--config", str(config), "crawl"]
     args += ["--source", "site", "--worker", "--crawl-id", "t1"]
@@ -121,10 +123,19 @@ def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
         subprocess.Popen(
             args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        for _ in range(2)
+        for _ in range(n)
     ]
     outputs = [w.communicate(timeout=300) for w in workers]
-    assert all(w.returncode == 0 for w in workers), outputs
+    assert not check or all(w.returncode == 0 for w in workers), outputs
+    return outputs
+
+
+@pytest.mark.redis
+def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
+    db_url: str, replay: Replay, tmp_path, redis_prefix: str
+):
+    replay.handler = site_handler(60, sleep=0.02)
+    _run_workers(_worker_config(replay, tmp_path, redis_prefix), db_url, 2)
     pages = {p: n for p, n in replay.hits.items() if p != "/robots.txt"}
     expected = {"/"} | {f"/p/{i}" for i in range(60)}
     assert set(pages) == expected  # the whole site ("/" and 60 pages), nothing forbidden...
@@ -140,3 +151,23 @@ def test_two_scrapy_redis_workers_never_fetch_one_url_twice(
     assert client.exists(dupefilter)
     assert 0 < client.ttl(dupefilter) <= 168 * 3600
     client.close()
+
+
+@pytest.mark.redis
+def test_pages_a_worker_held_back_for_an_unreadable_robots_txt_are_crawled_later(
+    db_url: str, replay: Replay, tmp_path, redis_prefix: str
+):
+    """Refused for an unreadable robots.txt is not done: the shared frontier keeps the
+    requests and the next run of the crawl id fetches them, each once."""
+    replay.handler = site_handler(20, sleep=0.02)
+    replay.fault("/robots.txt", *[(503, {"Content-Type": "text/plain"}, b"busy")] * 4)
+    config = _worker_config(replay, tmp_path, redis_prefix)
+    [(out, err)] = _run_workers(config, db_url, 1, check=False)  # the run says why
+    assert "robots.txt could not be read" in out + err
+    assert set(replay.hits) == {"/robots.txt"}  # nothing fetched, nothing lost either
+    _run_workers(config, db_url, 2)  # robots.txt answers now
+    pages = {p: n for p, n in replay.hits.items() if p != "/robots.txt"}
+    assert set(pages) == {"/"} | {f"/p/{i}" for i in range(20)}
+    assert max(pages.values()) == 1
+    with session_scope(db_url) as s:
+        assert count_mentions(s, platform="web", unique=True) == 10
