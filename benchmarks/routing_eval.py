@@ -78,7 +78,11 @@ Data (everything in the repository):
 * ``benchmarks/data/routing/heldout_univ_mix5.jsonl`` — part 18 (round 18): 112 news items,
   posts, questions and service-page sentences of 95 institutions no earlier file used (48
   French, 64 English), every team 13 to 19 lines; frozen before any head read it, and scored
-  once with the round-18 router.
+  once with the round-18 router. Trained on since round 19.
+* ``benchmarks/data/routing/heldout_univ_mix6.jsonl`` — part 19 (round 19): 76 news items,
+  posts, questions and service-page sentences of 61 institutions no earlier file used (23
+  French, 53 English), every team 8 to 16 lines; frozen before any head read it, and scored
+  once with the round-19 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -215,6 +219,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix5.jsonl",
         "c97098fa1ccd7acd060792da1583f60395463d71579f4b49fb2f0ce1269fe91a",
         "FR/EN news, posts, questions and service pages of 95 more institutions, 48 French",
+    ),
+    19: (
+        "heldout_univ_mix6.jsonl",
+        "7105cbe106eea58508a160ae675e11a20e9eabcfb247a1ac1242afbad5e1bc89",
+        "FR/EN news, posts, questions and service pages of 61 more institutions, 23 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
