@@ -34,11 +34,11 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 17 (2,390 lines; part 15 since round 16, part 16 since round 17, part
-#: 17 since round 18): each was scored once with a released head as it was frozen, then read
-#: again by later rounds as a development set. Spent as measures, they are worth more as
-#: training lines of the kind veille routes (news, posts and questions of about 940
-#: institutions); the parts frozen after them are never read for training
+#: Held-out parts 1 to 18 (2,502 lines; part 15 since round 16, part 16 since round 17, part
+#: 17 since round 18, part 18 since round 19): each was scored once with a released head as it
+#: was frozen, then read again by later rounds as a development set. Spent as measures, they
+#: are worth more as training lines of the kind veille routes (news, posts and questions of
+#: about 1,030 institutions); the parts frozen after them are never read for training
 #: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
@@ -58,6 +58,7 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix2.jsonl",
     "heldout_univ_mix3.jsonl",
     "heldout_univ_mix4.jsonl",
+    "heldout_univ_mix5.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
