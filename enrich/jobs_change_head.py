@@ -108,8 +108,8 @@ def keep_told_changes(
 ) -> list[list[JobChangeFound]]:
     """Drop the changes whose sentence the head says tells no job change.
 
-    Only the distinct sentences of found changes are embedded (one batch for all texts), so
-    a text without a change costs nothing. ``head`` and ``encoder`` default to the shipped
+    Only the distinct sentences of found changes are embedded, each alone, so a text without
+    a change costs nothing and a change does not depend on the texts read with it. ``head`` and ``encoder`` default to the shipped
     head and the shared e5-small encoder (tests pass their own).
     """
     sentences = sorted({jc.sentence or "" for changes in found for jc in changes})
@@ -121,7 +121,11 @@ def keep_told_changes(
         from enrich.routing import shared_encoder
 
         encoder = shared_encoder()
-    x = encoder.embed(sentences, max_length=MAX_TOKENS)
+    # One sentence at a time: the int8 graph quantises its activations per call, over the
+    # whole padded batch, so a sentence's score moved with the sentences beside it (0.11 to
+    # 0.15 around the 0.14 threshold, for one hard negative) and a change could appear or not
+    # depending on the other texts of the input. Alone, each sentence always gets one score.
+    x = np.vstack([encoder.embed([s], max_length=MAX_TOKENS) for s in sentences])
     scores = dict(zip(sentences, head.proba(x).tolist(), strict=True))
     out: list[list[JobChangeFound]] = []
     for changes in found:
