@@ -109,8 +109,9 @@ def keep_told_changes(
     """Drop the changes whose sentence the head says tells no job change.
 
     Only the distinct sentences of found changes are embedded, each alone, so a text without
-    a change costs nothing and a change does not depend on the texts read with it. ``head`` and ``encoder`` default to the shipped
-    head and the shared e5-small encoder (tests pass their own).
+    a change costs nothing and a change does not depend on the texts read with it. ``head``
+    and ``encoder`` default to the shipped head and the shared e5-small encoder (tests pass
+    their own).
     """
     sentences = sorted({jc.sentence or "" for changes in found for jc in changes})
     if not sentences:
