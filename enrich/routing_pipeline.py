@@ -209,13 +209,20 @@ def head_encoder(folder: Path) -> str:
     return str(meta.get("encoder") or ENCODER_NAME) if isinstance(meta, dict) else ENCODER_NAME
 
 
-def tuned_config(encoder: Any) -> dict[str, Any] | None:
-    """The routing adapter's config when ``encoder`` is the tuned one (its name carries
-    the adapter's id after a ``+``), else None (the base encoder, a test stand-in)."""
+def reads_routing_adapter(encoder_name: str) -> bool:
+    """Whether an encoder's name (an encoder's own, or the one a head's metadata records)
+    is the routing-tuned encoder: its name carries the adapter's id after a ``+``."""
     from sentiment.encoder import ENCODER_NAME
 
-    name = str(getattr(encoder, "name", ENCODER_NAME))
-    if name == ENCODER_NAME or "+" not in name:
+    return encoder_name != ENCODER_NAME and "+" in encoder_name
+
+
+def tuned_config(encoder: Any) -> dict[str, Any] | None:
+    """The routing adapter's config when ``encoder`` is the tuned one, else None (the base
+    encoder, a test stand-in)."""
+    from sentiment.encoder import ENCODER_NAME
+
+    if not reads_routing_adapter(str(getattr(encoder, "name", ENCODER_NAME))):
         return None
     from enrich.routing_finetune import read_adapter_config
 

@@ -147,6 +147,7 @@ def validate_bf16_cmd(
     from enrich.routing_bf16 import format_reading, pooled, read_both, verdict, write_verdict
     from enrich.routing_data import read_file
     from enrich.routing_model import active_head_dir, load_head
+    from enrich.routing_pipeline import reads_routing_adapter
     from veille.config import merge_standard_teams
     from veille.errors import ImportFileError, ModelUnavailableError
 
@@ -155,7 +156,7 @@ def validate_bf16_cmd(
         raise ImportFileError(f"{missing[0]} is not a file")
     folder = head_dir or active_head_dir()
     head = load_head(folder)
-    if "+" not in str(head.meta.get("encoder", "")):
+    if not reads_routing_adapter(str(head.meta.get("encoder", ""))):
         raise ModelUnavailableError(
             f"the head in {folder} reads the base encoder: only heads on the routing adapter "
             "have a bfloat16 path"
