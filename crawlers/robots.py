@@ -4,7 +4,8 @@ Scrapy's own middleware allows everything when robots.txt cannot be fetched (a t
 reset connection, a 5xx answer), so a site under load, or a worker under load, could have its
 disallowed pages crawled. RFC 9309 §2.3.1.3-4 says the opposite: when robots.txt is
 unreachable the crawler must assume complete disallow; only "unavailable" (4xx) means allow
-all. This subclass keeps scrapy's fetching, caching and parser, and changes only that reading.
+all. This subclass keeps scrapy's fetching, caching and parser, and changes only that reading
+(and mends scrapy's answer to requests that waited for a robots.txt being downloaded).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -41,10 +43,21 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._unreachable: set[str] = set()
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        """The site's parser; a failed download (scrapy's ``None``) marks it unreachable."""
+        """The site's parser; a failed download (scrapy's ``None``) marks it unreachable.
+
+        Scrapy also answers ``None`` to every request that awaited a robots.txt still being
+        downloaded but the first (the pending Deferred hands its result to its first waiter
+        only), and scrapy reads ``None`` as "allow everything": the requests of a crawl's first
+        instants skipped robots.txt (a disallowed page was fetched now and then). The parser
+        scrapy stored meanwhile is the answer for them.
+        """
         parser = await super().robot_parser(request)
         if parser is None:
-            self._mark_unreachable(urlparse_cached(request).netloc)
+            netloc = urlparse_cached(request).netloc
+            stored = self._parsers.get(netloc)
+            if stored is not None and not isinstance(stored, Deferred):
+                return stored
+            self._mark_unreachable(netloc)
         return parser
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
