@@ -115,6 +115,32 @@ def test_an_appointment_beside_a_departure_or_candidacy_stays(row_id: str) -> No
     assert veto(row["text"]) is None
 
 
+def _spent_part_row(row_id: str) -> dict:
+    part = {"p14": 14, "p15": 15, "p16": 16}[row_id[:3]]
+    lines = (BENCH / f"jobs_test{part}.jsonl").read_text(encoding="utf-8").splitlines()
+    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
+
+
+@pytest.mark.parametrize(
+    ("row_id", "why"),
+    [
+        ("p16-fr-001", "deviendrait"),  # hearsay in the conditional
+        ("p15C-en-019", "goal of becoming"),  # an ambition
+        ("p14B-en-022", "the recruitment process for"),  # a vacancy opened
+        ("p16-fr-079", "cela fait deux ans que je suis"),  # a post held for years
+    ],
+)
+def test_round17_negatives_of_the_spent_parts_are_vetoed(row_id: str, why: str) -> None:
+    """Round 17: real negatives of the spent parts 14-16 (scored once each, then development)
+    that produced a change; an interim chair "until a permanent chair can be appointed
+    following an open recruitment process" still counts."""
+    row = _spent_part_row(row_id)
+    assert row["job_changes"] == []
+    assert veto(row["text"]) == why
+    interim = ROWS["spo-en-038"]
+    assert interim["job_changes"] and veto(interim["text"]) is None
+
+
 def test_labelled_job_changes_are_almost_never_vetoed() -> None:
     positives = [r["text"] for r in ROWS.values() if r["job_changes"]]
     vetoed = [t for t in positives if veto(t)]
