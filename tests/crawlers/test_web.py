@@ -69,18 +69,22 @@ def test_web_unreachable_robots_txt_forbids_the_site_until_it_answers(db_url: st
     assert replay.hits["/private/secret"] == 0
 
 
+def _slow_robots(site, seconds: float):
+    """``site``'s handler, with a robots.txt that answers after ``seconds``."""
+
+    def handler(path: str, query: dict[str, list[str]]):
+        if path == "/robots.txt":
+            time.sleep(seconds)
+        return site(path, query)
+
+    return handler
+
+
 def test_requests_that_wait_for_robots_txt_obey_it_too(db_url: str, replay: Replay):
     """Scrapy hands the parsed robots.txt to the first request that waited for it only; the
     others got "allow everything". With several start URLs in flight while robots.txt is
     slow, the disallowed one was fetched."""
-    site = site_handler(6)
-
-    def slow_robots(path: str, query: dict[str, list[str]]):
-        if path == "/robots.txt":
-            time.sleep(0.5)
-        return site(path, query)
-
-    replay.handler = slow_robots
+    replay.handler = _slow_robots(site_handler(6), seconds=0.5)
     source = _web(replay.base_url, max_depth=0)
     source["targets"] = [
         f"{replay.base_url}{p}" for p in ("/", "/p/1", "/private/secret", "/p/2", "/p/3")
@@ -92,14 +96,7 @@ def test_requests_that_wait_for_robots_txt_obey_it_too(db_url: str, replay: Repl
 
 
 def test_web_robots_txt_timing_out_forbids_the_site(db_url: str, replay: Replay):
-    site = site_handler(6)
-
-    def slow_robots(path: str, query: dict[str, list[str]]):
-        if path == "/robots.txt":
-            time.sleep(2.5)
-        return site(path, query)
-
-    replay.handler = slow_robots
+    replay.handler = _slow_robots(site_handler(6), seconds=2.5)
     source = _web(replay.base_url, timeout=1, max_retries=0)
     [report] = crawl(replay_settings(db_url, [source]), db_url)
     assert report.status == "blocked" and report.stored == 0, report
