@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test16]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test17]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -118,6 +118,9 @@ TEST15_LINES = 220
 TEST16 = DATA_DIR / "jobs_test16.jsonl"
 TEST16_SHA256 = "d593c18517a80348457a1b5a3dc0297d73195d87c9a99e8a6651c09800af93ac"
 TEST16_LINES = 187
+TEST17 = DATA_DIR / "jobs_test17.jsonl"
+TEST17_SHA256 = "7648c2e613073c68775ea96aaf7b2f82617d2d68390375fdfafce35c782f3acc"
+TEST17_LINES = 171
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -136,6 +139,7 @@ FROZEN = {
     "test14": (TEST14, TEST14_SHA256, TEST14_LINES),
     "test15": (TEST15, TEST15_SHA256, TEST15_LINES),
     "test16": (TEST16, TEST16_SHA256, TEST16_LINES),
+    "test17": (TEST17, TEST17_SHA256, TEST17_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
