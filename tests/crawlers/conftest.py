@@ -266,6 +266,35 @@ def replay_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) ->
     return s
 
 
+def toml_value(v: object) -> str:
+    """``v`` as a TOML value (bool, number, string, list, inline table)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
+    return json.dumps(v)
+
+
+def write_replay_toml(path: Path, sources: list[dict[str, Any]], *, peers: bool = False) -> Path:
+    """The replay configuration of ``sources`` as a veille.toml, for the CLI in a subprocess
+    (TOML written by hand: no writer installed); ``peers`` writes the peer institutions too."""
+    data = replay_settings("", sources).model_dump(
+        mode="json", include={"institution", "peers", "sources"}
+    )
+    lines = ["allow_private_addresses = true", "[institution]"]
+    lines += [f"{k} = {toml_value(v)}" for k, v in data["institution"].items()]
+    for table in ("peers", "sources") if peers else ("sources",):
+        for item in data[table]:
+            lines.append(f"[[{table}]]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in item.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _crawler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Secrets come from the environment: a dummy bearer token and a fixed pseudonym key."""

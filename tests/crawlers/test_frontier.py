@@ -23,8 +23,7 @@ from sqlmodel import select
 from store.db import session_scope
 from store.models import Mention
 from tests.conftest import REPO_ROOT
-from tests.crawlers.conftest import Answer, Replay, replay_settings
-from tests.crawlers.test_resume import _value
+from tests.crawlers.conftest import Answer, Replay, write_replay_toml
 
 PAGES = 300
 
@@ -88,16 +87,7 @@ def _config(path: Path, base: str, prefix: str) -> Path:
             "batch_size": 20,
         },
     }
-    data = replay_settings("", [source]).model_dump(
-        mode="json", include={"institution", "peers", "sources"}
-    )
-    lines = ["allow_private_addresses = true", "[institution]"]
-    lines += [f"{k} = {_value(v)}" for k, v in data["institution"].items()]
-    for item in data["sources"]:
-        lines.append("[[sources]]")
-        lines += [f"{k} = {_value(v)}" for k, v in item.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_replay_toml(path, [source])
 
 
 def _stored(url: str) -> list[str]:

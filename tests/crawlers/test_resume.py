@@ -5,7 +5,6 @@ Also the CLI: `veille crawl` (rich progress) and `veille sources status`.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,33 +16,19 @@ from crawlers.runner import crawl
 from store.db import session_scope, upgrade
 from store.mentions import count_mentions, mention_keys
 from tests.conftest import REPO_ROOT
-from tests.crawlers.conftest import Replay, replay_settings, serve_all, source_configs
-
-
-def _value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_value(x)}" for k, x in v.items()) + "}"
-    return json.dumps(v)
+from tests.crawlers.conftest import (
+    Replay,
+    replay_settings,
+    serve_all,
+    source_configs,
+    write_replay_toml,
+)
 
 
 def _write_config(path: Path, base: str) -> Path:
-    """The replay configuration as a veille.toml (TOML written by hand: no writer installed)."""
-    settings = replay_settings("", [c for c in source_configs(base) if c["name"] == "news"])
-    data = settings.model_dump(mode="json", include={"institution", "peers", "sources"})
-    lines = ["allow_private_addresses = true", "[institution]"]
-    lines += [f"{k} = {_value(v)}" for k, v in data["institution"].items()]
-    for table in ("peers", "sources"):
-        for item in data[table]:
-            lines.append(f"[[{table}]]")
-            lines += [f"{k} = {_value(v)}" for k, v in item.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    """The replay configuration of the news source as a veille.toml."""
+    news = [c for c in source_configs(base) if c["name"] == "news"]
+    return write_replay_toml(path, news, peers=True)
 
 
 def _veille(config: Path, db_url: str, *args: str) -> subprocess.Popen[str]:

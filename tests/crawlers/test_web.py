@@ -14,8 +14,7 @@ from crawlers.runner import crawl
 from store.db import session_scope
 from store.mentions import count_mentions
 from tests.conftest import REPO_ROOT
-from tests.crawlers.conftest import Replay, replay_settings, site_handler
-from tests.crawlers.test_resume import _value
+from tests.crawlers.conftest import Replay, replay_settings, site_handler, write_replay_toml
 
 
 def _web(base: str, **options):
@@ -121,16 +120,7 @@ def redis_prefix():
 def _worker_config(replay: Replay, tmp_path, redis_prefix: str):
     """A veille.toml whose one web source crawls the synthetic site through Redis."""
     source = _web(replay.base_url, redis_prefix=redis_prefix, idle_seconds=3)
-    settings = replay_settings("", [source])
-    data = settings.model_dump(mode="json", include={"institution", "peers", "sources"})
-    lines = ["allow_private_addresses = true", "[institution]"]
-    lines += [f"{k} = {_value(v)}" for k, v in data["institution"].items()]
-    for item in data["sources"]:
-        lines.append("[[sources]]")
-        lines += [f"{k} = {_value(v)}" for k, v in item.items()]
-    config = tmp_path / "veille.toml"
-    config.write_text("\n".join(lines) + "\n")
-    return config
+    return write_replay_toml(tmp_path / "veille.toml", [source])
 
 
 def _run_workers(config, db_url: str, n: int, check: bool = True) -> list[tuple[str, str]]:
