@@ -415,3 +415,29 @@ def test_an_organisation_alone_counts_only_in_a_first_person_post(
 
     change: dict[str, str | None] = {"person": None, "organization": org, "title": None}
     assert _plausible_alone(text, change) is plausible
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "title"),
+    [
+        # "J'ai décroché un poste de"
+        ("jobs_test15.jsonl", "p15C-fr-028", "journaliste territorial"),
+        ("jobs_test15.jsonl", "p15C-en-025", "pastor"),  # "I am your new pastor"
+        ("jobs_test14.jsonl", "p14C-en-034", "librarian"),  # "got my first job as a librarian"
+    ],
+)
+def test_round18_first_person_posts_and_clergy_offices_are_read(
+    part: str, row_id: str, title: str
+) -> None:
+    """Round 18: real first-person job news of the spent parts 14-15 that nothing read before
+    (the phrasing lines of ``triggers_*.jsonl`` and ``jobs_triggers.txt``; clergy offices as
+    title heads of ``words.txt``)."""
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    lines = (bench / part).read_text(encoding="utf-8").splitlines()
+    row = next(r for r in map(json.loads, lines) if r["id"] == row_id)
+    assert row["job_changes"]
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert title in [c.title for c in found]
