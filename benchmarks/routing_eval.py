@@ -82,7 +82,11 @@ Data (everything in the repository):
 * ``benchmarks/data/routing/heldout_univ_mix6.jsonl`` — part 19 (round 19): 76 news items,
   posts, questions and service-page sentences of 61 institutions no earlier file used (23
   French, 53 English), every team 8 to 16 lines; frozen before any head read it, and scored
-  once with the round-19 router.
+  once with the round-19 router. Trained on since round 20.
+* ``benchmarks/data/routing/heldout_univ_mix7.jsonl`` — part 20 (round 20): 66 news items,
+  posts, questions and service-page sentences of 56 institutions no earlier file used (19
+  French, 47 English), every team 7 to 11 lines; frozen (bd87f46) a session before any head
+  read it, and scored once with the round-20 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -224,6 +228,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix6.jsonl",
         "7105cbe106eea58508a160ae675e11a20e9eabcfb247a1ac1242afbad5e1bc89",
         "FR/EN news, posts, questions and service pages of 61 more institutions, 23 French",
+    ),
+    20: (
+        "heldout_univ_mix7.jsonl",
+        "8a0dc464dc731e3aecbb25231979dc3fb639039aa41ee0b69a00a5cc37ffbf81",
+        "FR/EN news, posts, questions and service pages of 56 more institutions, 19 French",
     ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
@@ -422,7 +431,7 @@ def main() -> None:
     spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
     fresh = [n for n in FROZEN_PARTS if n not in spent]
     print(
-        "trained on since rounds 15-18 (a fit, not a measure): parts 1, 2 and "
+        "trained on since rounds 15-20 (a fit, not a measure): parts 1, 2 and "
         + ", ".join(str(n) for n in spent)
     )
     for n in fresh:
