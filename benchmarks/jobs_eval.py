@@ -43,7 +43,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test17]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test18]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -121,6 +121,10 @@ TEST16_LINES = 187
 TEST17 = DATA_DIR / "jobs_test17.jsonl"
 TEST17_SHA256 = "7648c2e613073c68775ea96aaf7b2f82617d2d68390375fdfafce35c782f3acc"
 TEST17_LINES = 171
+#: Part 18 (twentieth lead session, after round 18): frozen for the next round, never read.
+TEST18 = DATA_DIR / "jobs_test18.jsonl"
+TEST18_SHA256 = "e9e8b4192fc02cae3ef44e905bfadb63bbb5011d8c34657c248884da7493e5f0"
+TEST18_LINES = 160
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -140,6 +144,7 @@ FROZEN = {
     "test15": (TEST15, TEST15_SHA256, TEST15_LINES),
     "test16": (TEST16, TEST16_SHA256, TEST16_LINES),
     "test17": (TEST17, TEST17_SHA256, TEST17_LINES),
+    "test18": (TEST18, TEST18_SHA256, TEST18_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
