@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from crawlers.failure_reasons import explain as failure_reason
 from enrich.evidence import read_match
 from store.review import band, current_value
 from veille.i18n import gettext as _
@@ -393,6 +394,7 @@ def make_templates() -> Jinja2Templates:
         SOURCE_STATUS_BADGES=SOURCE_STATUS_BADGES,
         SOURCE_KIND_LABELS=SOURCE_KIND_LABELS,
         REJECT_REASON_LABELS=REJECT_REASON_LABELS,
+        failure_reason=failure_reason,
         fmt_value=fmt_value,
         current_value=current_value,
         evidence_view=evidence_view,

@@ -7,6 +7,7 @@ page with a ``null`` post), not from rows written by hand.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from crawlers.runner import crawl, source_status
+from store import crawl_state
+from store.db import session_scope
 from tests.crawlers.conftest import (
     BLUESKY,
     Replay,
@@ -96,6 +99,22 @@ def test_health_endpoint_and_admin_page(db_url: str, replay: Replay, tmp_path: P
     assert "gone.xml" in html and "Élément vide (null)" in html
     assert "En service" in html and "Flux RSS / Atom" in html
     assert "degraded" not in html and "null_item" not in html  # no internal codes shown
+    # The failing target's reason is the catalogue's sentence; the crawler's English
+    # is only the technical detail, folded away.
+    gone = f"{replay.base_url}/feeds/gone.xml: HTTP 404"
+    assert "La page ou le compte n&#39;existe plus (HTTP 404)." in html
+    assert f"<summary>Détail technique</summary><small>{gone}</small></details>" in html
+    assert gone not in re.sub(r"<details>.*?</details>", "", html, flags=re.S)
+    assert "Technical detail" not in html
+    # An error no pattern knows says so in French, the raw text still in the detail.
+    with session_scope(db_url) as session:
+        source_id = crawl_state.ensure_source(session, settings.source("actualites"))
+        row = crawl_state.get_target(session, source_id, f"{replay.base_url}/feeds/gone.xml")
+        row.last_error = "RuntimeError: something nobody wrote yet"
+        crawl_state.touch(session, row)
+    html = admin.get("/sources").text
+    assert "Erreur non reconnue ; voir le détail technique." in html
+    assert "<small>RuntimeError: something nobody wrote yet</small></details>" in html
     cm = Browser(app)
     cm.login("cm")
     assert cm.get("/sources").status_code == 403
@@ -122,7 +141,9 @@ def test_sources_status_cli(db_url: str, replay: Replay, tmp_path: Path, monkeyp
     assert result.exit_code == 0, result.output
     out = result.output
     assert "degraded (1/2 targets failing)" in out
-    assert "failing targets" in out and "gone.xml" in out and "HTTP 404" in out
+    assert "failing targets" in out and "gone.xml" in out
+    assert "La page ou le compte n'existe plus (HTTP 404)." in out  # the admin page's words
+    assert ": HTTP 404" not in out  # not the crawler's raw English
     assert "quarantined items" in out and "empty item (null)" in out
     assert "allow_private_addresses = true is deprecated" in out
 
@@ -206,3 +227,6 @@ def test_sources_page_in_a_browser_keeps_hostile_items_inert(
     assert "<script>alert('quarantaine')</script>" in main  # shown as text
     assert "Élément illisible" in main
     assert "#univexemple (127.0.0.1:9)" in main  # targets as people say them
+    # The dead instance's reason reads in French; the raw error stays folded in its detail.
+    assert "Le site est injoignable." in main and "Détail technique" in main
+    assert "Connection refused" not in main and "attempts" not in main

@@ -94,7 +94,7 @@ def test_templates_are_extracted() -> None:
 def test_every_extracted_message_is_in_the_catalogue() -> None:
     cat = _catalogue()
     missing = []
-    for folder in ("web", "reports", "veille", "enrich/evidence.py"):
+    for folder in ("web", "reports", "veille", "enrich/evidence.py", "crawlers/failure_reasons.py"):
         path = ROOT / folder
         found = (
             extract_from_dir(path, METHODS, options_map=OPTIONS, keywords=KEYWORDS)

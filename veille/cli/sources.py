@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from crawlers.failure_reasons import explain
 from store import crawl_state
 from store import rejected as rejected_store
 from store.db import session_scope
@@ -39,6 +40,11 @@ REASON_TEXT = {
 
 def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
+
+
+def _reason(error: str, width: int) -> str:
+    """The error as the admin page says it; the raw text, cut, only when no pattern knows it."""
+    return explain(error) or error[:width]
 
 
 @sources_app.command("status")
@@ -79,7 +85,7 @@ def status(
             status_text.append(" ⚠ budget reached", style="bold yellow")
         error = Text("")
         if h.last_error:
-            error = Text(f"{_when(h.last_error_at)} {h.last_error[:80]}")
+            error = Text(f"{_when(h.last_error_at)} {_reason(h.last_error, 80)}")
         table.add_row(
             Text(h.name),
             h.kind,
@@ -95,7 +101,7 @@ def status(
     failing = [(h.name, t) for h in rows for t in h.failing]
     if failing:
         targets = Table(title="failing targets")
-        for col in ("source", "target", "status", "since", "failures in a row", "error"):
+        for col in ("source", "target", "status", "since", "failures in a row", "reason"):
             targets.add_column(col)
         for name, t in failing:
             targets.add_row(
@@ -104,7 +110,7 @@ def status(
                 Text(t.status, style=_STYLE.get(t.status, "white")),
                 _when(t.last_error_at),
                 str(t.consecutive_failures),
-                Text(t.last_error[:100]),
+                Text(_reason(t.last_error, 100)),
             )
         console.print(targets)
 
