@@ -58,6 +58,9 @@ NOT_SUBJECT_AFTER = words("not_subject_after")
 #: Active verbs of "Acme named Jane Doe CFO", read as an organisation appointing.
 ACTIVE_APPOINT = {"hired", "named", "appointed", "tapped", "elected", "promoted", "recruited"}
 LAND_VERBS = {"lands", "landed", "land"}
+#: Signing verbs (``[sign_verbs]`` of ``words.txt``): what they join is a club even when a
+#: city names it ("a signé à Brest").
+SIGN_VERBS = words("sign_verbs")
 TAKE_VERBS = {"prend", "prendra", "prennent", "pris", "prise", "prendre"}
 #: Labels read by another label's rule ("signe au Real Madrid" is a joining).
 ALIASES = {"SUBJ_SIGNS": "SUBJ_JOINS"}
@@ -225,8 +228,13 @@ def subj_joins(h: Hit) -> Slots | None:
         title = []
     if not title:
         title, _ = title_forward(doc, m, end, h.lang, window=8)
-    if not title and h.lang == "fr" and only_place(org, h.ents):
-        return None  # "Il a rejoint Bruxelles mardi": a trip, not a job
+    if (
+        not title
+        and h.lang == "fr"
+        and doc[start].lower_ not in SIGN_VERBS
+        and only_place(org, h.ents)
+    ):
+        return None  # "Il a rejoint Bruxelles mardi": a trip, not a job; "signé à Brest" is not
     if not title and doc[start].lower_ in LAND_VERBS:
         return None  # "The plane landed at Heathrow": only "lands at Y as Z" is a post
     return Slots(h.subject(), org, title)

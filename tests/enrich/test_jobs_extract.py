@@ -441,3 +441,28 @@ def test_round18_first_person_posts_and_clergy_offices_are_read(
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert title in [c.title for c in found]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "person", "org"),
+    [
+        # a signing "à Brest": the city names the club (the trip guard does not apply)
+        ("p17-fr-001", "Coralie Lassource", "Brest"),
+        # "had re-signed veteran ... X": a club re-signs a player
+        ("p17-en-103", "Natalie Medhurst", "West Coast Fever"),
+    ],
+)
+def test_round19_sports_signings_name_their_club(row_id: str, person: str, org: str) -> None:
+    """Round 19: real signings of the spent part 17 whose club was lost (``[sign_verbs]`` of
+    ``words.txt``, the "re-signed" lines of ``triggers_en.jsonl`` and ``jobs_triggers.txt``);
+    a trip to a city is still no job ("Il a rejoint Bruxelles mardi")."""
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    lines = (bench / "jobs_test17.jsonl").read_text(encoding="utf-8").splitlines()
+    row = next(r for r in map(json.loads, lines) if r["id"] == row_id)
+    assert row["job_changes"]
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert (person, org) in [(c.person, c.organization) for c in found]
+    assert extract_job_changes(["Il a rejoint Bruxelles mardi."], "fr") == [[]]
