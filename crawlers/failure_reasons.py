@@ -17,13 +17,7 @@ from __future__ import annotations
 
 import re
 
-from veille.i18n import gettext
-
-
-def _N(message: str) -> str:
-    """Marks a catalogue message translated later, when it is shown."""
-    return message
-
+from veille.i18n import _N, gettext
 
 #: (pattern over the raw error, catalogue message), in the order they are tried.
 REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(

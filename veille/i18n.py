@@ -69,6 +69,12 @@ def _compiled(locale: str) -> NullTranslations:
     return Translations(buf, domain=DOMAIN)
 
 
+def _N(message: str) -> str:
+    """Marks a catalogue message translated later, when it is shown (Babel extracts ``_N``):
+    label tables and reason tables are built at import, before a locale is chosen."""
+    return message
+
+
 def gettext(message: str, locale: str | None = None) -> str:
     return translations(locale).gettext(message)
 

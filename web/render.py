@@ -22,16 +22,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from crawlers.failure_reasons import explain as failure_reason
 from enrich.evidence import read_match
 from store.review import band, current_value
+from veille.i18n import _N, install_jinja, label
 from veille.i18n import gettext as _
-from veille.i18n import install_jinja, label
 from veille.urls import http_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-
-
-def _N(message: str) -> str:
-    """Marks a catalogue message translated later, when it is shown."""
-    return message
 
 
 class CatalogueLabels(Mapping[str, str]):
