@@ -86,7 +86,7 @@ Data (everything in the repository):
 * ``benchmarks/data/routing/heldout_univ_mix7.jsonl`` — part 20 (round 20): 66 news items,
   posts, questions and service-page sentences of 56 institutions no earlier file used (19
   French, 47 English), every team 7 to 11 lines; frozen (bd87f46) a session before any head
-  read it, and scored once with the round-20 router.
+  read it, and scored once with the round-20 router. Trained on since round 21.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -431,7 +431,7 @@ def main() -> None:
     spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
     fresh = [n for n in FROZEN_PARTS if n not in spent]
     print(
-        "trained on since rounds 15-20 (a fit, not a measure): parts 1, 2 and "
+        "trained on since rounds 15-21 (a fit, not a measure): parts 1, 2 and "
         + ", ".join(str(n) for n in spent)
     )
     for n in fresh:
