@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
+from tests.toml_text import toml_value
 from veille.config import Settings, settings_from_dict
 
 #: Fixtures vendored by this repository (new recordings; existing ones come through FIXTURES).
@@ -264,19 +265,6 @@ def replay_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) ->
     s = settings_from_dict(data)
     s.database_url = db_url
     return s
-
-
-def toml_value(v: object) -> str:
-    """``v`` as a TOML value (bool, number, string, list, inline table)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
-    return json.dumps(v)
 
 
 def write_replay_toml(path: Path, sources: list[dict[str, Any]], *, peers: bool = False) -> Path:

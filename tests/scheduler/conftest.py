@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,22 +14,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.toml_text import toml_value
 
 ConfigWriter = Callable[..., Path]
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(value)
 
 
 @pytest.fixture
@@ -44,18 +30,18 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConfigWrite
 
     def _write(url: str, sources: list[dict[str, Any]] | None = None, **schedule: Any) -> Path:
         lines = [
-            f"database_url = {_toml_value(url)}",
-            f"output_dir = {_toml_value(str(tmp_path / 'out'))}",
+            f"database_url = {toml_value(url)}",
+            f"output_dir = {toml_value(str(tmp_path / 'out'))}",
             "",
             "[institution]",
             'slug = "univ-exemple"',
             'name = "Université Exemple"',
             "",
             "[schedule]",
-            *(f"{k} = {_toml_value(v)}" for k, v in schedule.items()),
+            *(f"{k} = {toml_value(v)}" for k, v in schedule.items()),
         ]
         for source in sources or []:
-            lines += ["", "[[sources]]", *(f"{k} = {_toml_value(v)}" for k, v in source.items())]
+            lines += ["", "[[sources]]", *(f"{k} = {toml_value(v)}" for k, v in source.items())]
         path = tmp_path / "veille.toml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
