@@ -26,16 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: The mixed parts 14-20, each left out in turn (none was read by the encoder's tuning).
-MIXED_PARTS = (
-    "heldout_univ_mix.jsonl",
-    "heldout_univ_mix2.jsonl",
-    "heldout_univ_mix3.jsonl",
-    "heldout_univ_mix4.jsonl",
-    "heldout_univ_mix5.jsonl",
-    "heldout_univ_mix6.jsonl",
-    "heldout_univ_mix7.jsonl",
-)
+#: The mixed parts (14 onwards), each left out in turn (none was read by the encoder's tuning).
+MIXED_PREFIX = "heldout_univ_mix"
 
 
 def university_sources(label_map: dict[str, dict]) -> set[str]:
@@ -53,7 +45,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from enrich.routing import Router, encoder_for
-    from enrich.routing_data import SPENT_PARTS_DIR, load_label_map
+    from enrich.routing_data import SPENT_HELDOUT_PARTS, SPENT_PARTS_DIR, load_label_map
     from enrich.routing_model import HEAD_DIR, load_head, prototypes
     from enrich.routing_pipeline import load_shipped, tuned_settings
     from enrich.routing_train import Prototypes, fit_temperature, source_weights, train
@@ -73,15 +65,16 @@ def main() -> None:
     temperature = fit_temperature(sims, ds.teams, names)
     fixed = tuned_settings(encoder)
     sources = np.array(ds.sources)
+    mixed_parts = [p for p in SPENT_HELDOUT_PARTS if p.startswith(MIXED_PREFIX)]
     held_rows = {
         part: [json.loads(x) for x in (SPENT_PARTS_DIR / part).read_text("utf-8").splitlines()]
-        for part in MIXED_PARTS
+        for part in mixed_parts
     }
     results: dict[float, dict[str, list[bool]]] = {}
     for w in args.weights:
         weights = np.where(np.isin(sources, sorted(univ)), w, base_weights)
         right: dict[str, list[bool]] = {"all": [], "fr": [], "en": []}
-        for part in MIXED_PARTS:
+        for part in mixed_parts:
             keep = np.flatnonzero(sources != part)
             head, _ = train(
                 ds.x[keep],
