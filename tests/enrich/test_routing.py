@@ -657,3 +657,21 @@ def test_the_routing_encoder_asks_for_exact_int8_products_only_on_avx2_cpus_with
         except RuntimeError:  # ONNX Runtime raises for a key that was never set
             asked = ""
         assert asked == ("1" if saturates else "")
+
+
+def test_the_int8_encoder_gives_a_text_the_same_vector_whatever_is_read_with_it() -> None:
+    """The int8 graph quantises its activations per call over the whole tensor: read in a
+    padded batch, a text's vector moved with its neighbours (0.04 in a component) and a
+    route could change with the rest of the input file. Each text is now run alone, the
+    cores running texts side by side. Texts: real posts of the vendored recordings."""
+    from benchmarks.recorded_posts import recorded_post_texts
+    from sentiment.encoder import load_encoder
+
+    encoder = load_encoder()
+    assert encoder.session.get_session_options().intra_op_num_threads == 1
+    posts = recorded_post_texts()[:40]
+    together = encoder.embed(posts, max_length=64)
+    alone = np.vstack([encoder.embed([p], max_length=64) for p in posts[:8]])
+    shuffled = encoder.embed(posts[::-1], max_length=64)[::-1]
+    assert np.array_equal(together[:8], alone)
+    assert np.array_equal(together, shuffled)
