@@ -122,11 +122,11 @@ def keep_told_changes(
         from enrich.routing import shared_encoder
 
         encoder = shared_encoder()
-    # One sentence at a time: the int8 graph quantises its activations per call, over the
-    # whole padded batch, so a sentence's score moved with the sentences beside it (0.11 to
-    # 0.15 around the 0.14 threshold, for one hard negative) and a change could appear or not
-    # depending on the other texts of the input. Alone, each sentence always gets one score.
-    x = np.vstack([encoder.embed([s], max_length=MAX_TOKENS) for s in sentences])
+    # The int8 encoder reads each sentence alone (sentiment.encoder.Encoder): embedded in one
+    # padded batch, a sentence's score moved with the sentences beside it (0.11 to 0.15
+    # around the 0.14 threshold, for one hard negative) and a change could appear or not
+    # depending on the other texts of the input.
+    x = encoder.embed(sentences, max_length=MAX_TOKENS)
     scores = dict(zip(sentences, head.proba(x).tolist(), strict=True))
     out: list[list[JobChangeFound]] = []
     for changes in found:
