@@ -11,6 +11,11 @@ vectors, with the university parts at each candidate weight; the pooled accuracy
 Run after ``veille route train`` has put every spent part in ``enrich/routing_head``::
 
     python scripts/routing_weight_lopo.py --weights 4 8 16
+
+Round 22 used it for a nearest-neighbour vote mixed into the router (``--knn-mix``; not
+shipped, docs/routing.md)::
+
+    python scripts/routing_weight_lopo.py --weights 4 --knn-mix 0 0.2 0.4
 """
 
 from __future__ import annotations
@@ -42,6 +47,14 @@ def university_sources(label_map: dict[str, dict]) -> set[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", type=float, nargs="+", default=[4.0, 8.0, 16.0])
+    ap.add_argument(
+        "--knn-mix",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="round 22: weights of the nearest-neighbour vote mixed into the router",
+    )
+    ap.add_argument("--k", type=int, default=15, help="neighbours of the vote (round 22)")
     args = ap.parse_args()
 
     from enrich.routing import Router, encoder_for
@@ -70,10 +83,13 @@ def main() -> None:
         part: [json.loads(x) for x in (SPENT_PARTS_DIR / part).read_text("utf-8").splitlines()]
         for part in mixed_parts
     }
-    results: dict[float, dict[str, list[bool]]] = {}
+    runs = [(w, a) for w in args.weights for a in args.knn_mix]
+    right_by: dict[tuple[float, float], dict[str, list[bool]]] = {
+        run: {"all": [], "fr": [], "en": []} for run in runs
+    }
+    train_x = ds.x.astype(np.float32)
     for w in args.weights:
         weights = np.where(np.isin(sources, sorted(univ)), w, base_weights)
-        right: dict[str, list[bool]] = {"all": [], "fr": [], "en": []}
         for part in mixed_parts:
             keep = np.flatnonzero(sources != part)
             head, _ = train(
@@ -88,22 +104,59 @@ def main() -> None:
             )
             router = Router(teams, head=head, encoder=encoder)
             rows = held_rows[part]
-            routes = router.route_many([r["text"] for r in rows])
-            hits = [route.team == r["team"] for route, r in zip(routes, rows, strict=True)]
-            for r, hit in zip(rows, hits, strict=True):
-                right["all"].append(hit)
-                right[r["lang"]].append(hit)
-            print(f"weight {w:g}, {part} left out: {np.mean(hits):.4f} on {len(hits)}", flush=True)
-        results[w] = right
+            texts = [r["text"] for r in rows]
+            routes = router.route_many(texts)
+            names_, probs = router.scores(texts)
+            x = encoder.embed(texts, max_length=router.max_tokens)
+            vote = knn_vote(
+                x, train_x[keep], [ds.teams[i] for i in keep], weights[keep], names_, args.k
+            )
+            for a in args.knn_mix:
+                mixed = (1 - a) * probs + a * vote
+                hits = [
+                    (route.team if route.method == "rule" else names_[int(np.argmax(p))])
+                    == r["team"]
+                    for route, p, r in zip(routes, mixed, rows, strict=True)
+                ]
+                for r, hit in zip(rows, hits, strict=True):
+                    right_by[(w, a)]["all"].append(hit)
+                    right_by[(w, a)][r["lang"]].append(hit)
+                print(
+                    f"weight {w:g}, vote {a:g}, {part} left out: {np.mean(hits):.4f} "
+                    f"on {len(hits)}",
+                    flush=True,
+                )
+    for (w, a), right in right_by.items():
         acc = np.mean(right["all"])
         se = math.sqrt(acc * (1 - acc) / len(right["all"]))
         print(
-            f"weight {w:g}: pooled accuracy {acc:.4f} (se {se:.4f}) on {len(right['all'])}; "
-            f"French {np.mean(right['fr']):.4f} on {len(right['fr'])}, "
+            f"weight {w:g}, vote {a:g}: pooled accuracy {acc:.4f} (se {se:.4f}) on "
+            f"{len(right['all'])}; French {np.mean(right['fr']):.4f} on {len(right['fr'])}, "
             f"English {np.mean(right['en']):.4f} on {len(right['en'])}",
             flush=True,
         )
 
+
+def knn_vote(
+    x: np.ndarray,
+    train_x: np.ndarray,
+    train_teams: list[str],
+    train_weights: np.ndarray,
+    names: list[str],
+    k: int,
+) -> np.ndarray:
+    """Each text's k nearest training lines (cosine) vote for their team, by similarity times
+    the line's training weight; rows sum to 1 over ``names`` (round 22's candidate)."""
+    col = {n: j for j, n in enumerate(names)}
+    team_col = np.array([col.get(t, -1) for t in train_teams])
+    sims = x @ train_x.T
+    top = np.argpartition(-sims, k, axis=1)[:, :k]
+    out = np.zeros((len(x), len(names)))
+    for i, idx in enumerate(top):
+        for j in idx:
+            if team_col[j] >= 0:
+                out[i, team_col[j]] += max(float(sims[i, j]), 0.0) * float(train_weights[j])
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
 if __name__ == "__main__":
     main()
