@@ -158,5 +158,6 @@ def knn_vote(
                 out[i, team_col[j]] += max(float(sims[i, j]), 0.0) * float(train_weights[j])
     return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
+
 if __name__ == "__main__":
     main()
