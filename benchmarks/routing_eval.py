@@ -234,6 +234,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "8a0dc464dc731e3aecbb25231979dc3fb639039aa41ee0b69a00a5cc37ffbf81",
         "FR/EN news, posts, questions and service pages of 56 more institutions, 19 French",
     ),
+    21: (
+        "heldout_univ_mix8.jsonl",
+        "16cb3b2ba5886ad9401b166a22cc0b308bbc16f8280de5db9e9d1edd5e0ce3dc",
+        "FR/EN news, service pages, posts and FAQ of 56 more institutions, 21 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
