@@ -19,6 +19,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
   d'Administration (PCA) de la Sococim", round 14, ``jobs_test13.jsonl``): the tagger cut
   the employer off, or kept it behind the body; the employer is what follows the body, and a
   body with no employer after it names none.
+* an organisation is a nationality adjective alone ("signed by English county
+  Northamptonshire": "English", round 21, ``jobs_test17.jsonl``): the reader stopped on the
+  adjective before the name; it names no employer.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from enrich.jobs.lexicon import (
     DETS,
     HONORIFICS,
     NAMED_BODIES,
+    NATIONALITIES,
     OF_PREPS,
     ORG_HEADS,
     ORG_PREPS,
@@ -53,6 +57,13 @@ def lone_common_noun(org: str) -> bool:
         return False
     key = word_key(words[0]).lower()
     return key in ORG_HEADS and key not in NAMED_BODIES
+
+
+def lone_nationality(org: str) -> bool:
+    """Whether ``org`` is one nationality adjective ("English", "française"), capitalised or
+    not (``[nationalities]`` of ``words.txt``)."""
+    words = org.split()
+    return len(words) == 1 and word_key(words[0]).lower() in NATIONALITIES
 
 
 def title_before_parenthesis(title: str) -> str | None:
@@ -142,13 +153,13 @@ def _trimmed(value: str | None) -> str | None:
 
 
 def tidy(jc: JobChangeFound) -> JobChangeFound:
-    """``jc`` with a governing body replaced by its employer, a lone-noun organisation
-    dropped, its title cut before a parenthesis, neither ending on a preposition or an
-    article, and its person without honorifics."""
+    """``jc`` with a governing body replaced by its employer, a lone-noun or nationality
+    organisation dropped, its title cut before a parenthesis, neither ending on a preposition
+    or an article, and its person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     org, title = _trimmed(org), _trimmed(title)
-    org = None if org and lone_common_noun(org) else org
+    org = None if org and (lone_common_noun(org) or lone_nationality(org)) else org
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc

@@ -10,6 +10,7 @@ from enrich.jobs.change import JobChangeFound
 from enrich.jobs.tidy import (
     employer_past_its_board,
     lone_common_noun,
+    lone_nationality,
     tidy,
     title_before_parenthesis,
     without_dangling_words,
@@ -24,6 +25,17 @@ def test_a_lone_generic_noun_is_no_organisation(org: str) -> None:
 @pytest.mark.parametrize("org", ["University of Utah", "Ouest-France", "CNRS", "l’Inserm", "Cisco"])
 def test_named_organisations_stay(org: str) -> None:
     assert not lone_common_noun(org)
+
+
+@pytest.mark.parametrize("org", ["English", "française", "Australian", "Marocaine"])
+def test_a_lone_nationality_is_no_organisation(org: str) -> None:
+    assert lone_nationality(org)
+    assert tidy(_change(org, "head coach")).organization is None
+
+
+@pytest.mark.parametrize("org", ["English Heritage", "Suisse", "Française des Jeux", "Brest"])
+def test_a_name_with_a_nationality_stays(org: str) -> None:
+    assert not lone_nationality(org)
 
 
 def test_a_title_ends_before_its_parenthesis() -> None:
