@@ -35,9 +35,11 @@ Gold conventions, shared by all files:
 
 A predicted value matches a gold value when, after case/accent/punctuation
 folding and dropping leading articles, they are equal or one is contained in the
-other as whole words (so "SNCF" matches "la SNCF", not "NCF"). Each gold value
-can be matched once. The baseline, measured in the same run, is a single
-regular expression per language of the kind one writes first.
+other as whole words and makes at least a third of its words (the issue's rule: "SNCF"
+matches "la SNCF", not "NCF"; "mayor" does not match "mayor in the early hours of the new
+year"). Rounds 1-20 counted any whole-word containment; that figure is printed beside
+("rule of rounds 1-20"). Each gold value can be matched once. The baseline, measured in
+the same run, is a single regular expression per language of the kind one writes first.
 
 The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinary_posts.jsonl``
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
@@ -59,6 +61,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,13 +175,30 @@ def fold(value: str | None) -> str:
 
 
 def same(pred: str, gold: str) -> bool:
+    """The issue's rule: equal after folding, or one contained in the other as whole words
+    and at least a third of its words ("chief" matches "police chief", not "York City mayor
+    in the early hours of the new year" for "mayor"; round 21: without the third, a reading
+    that runs on past its slot was counted right)."""
+    p, g = fold(pred), fold(gold)
+    if not p or not g:
+        return False
+    if p == g:
+        return True
+    short, long_ = sorted((p, g), key=lambda v: len(v.split()))
+    return f" {short} " in f" {long_} " and 3 * len(short.split()) >= len(long_.split())
+
+
+def same_lenient(pred: str, gold: str) -> bool:
+    """The rule of rounds 1-20: any whole-word containment (printed beside, for history)."""
     p, g = fold(pred), fold(gold)
     if not p or not g:
         return False
     return p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} "
 
 
-def score(rows: list[dict], preds: list[list[dict]]) -> dict[str, tuple[float, float, float]]:
+def score(
+    rows: list[dict], preds: list[list[dict]], match: Callable[[str, str], bool] = same
+) -> dict[str, tuple[float, float, float]]:
     out: dict[str, tuple[float, float, float]] = {}
     for f in FIELDS:
         tp = fp = fn = 0
@@ -188,7 +208,7 @@ def score(rows: list[dict], preds: list[list[dict]]) -> dict[str, tuple[float, f
             used = [False] * len(gold_vals)
             for pv in pred_vals:
                 hit = next(
-                    (i for i, gv in enumerate(gold_vals) if not used[i] and same(pv, gv)), None
+                    (i for i, gv in enumerate(gold_vals) if not used[i] and match(pv, gv)), None
                 )
                 if hit is None:
                     fp += 1
@@ -349,6 +369,7 @@ def main() -> None:
     if (args.set not in FROZEN or args.set in SPENT) and not args.file:
         print("(the tagger was trained on this set: its figures are optimistic)")
     report("veille", score(rows, preds))
+    report("  (rule of rounds 1-20)", score(rows, preds, same_lenient))
     report("  rules alone", score(rows, rules))
     report("  regex baseline", score(rows, base))
     for key in ("lang", "domain"):

@@ -36,11 +36,11 @@ HELDOUT_SOURCES = (
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
 #: Held-out parts 1 to 21 (2,707 lines; part 15 since round 16, part 16 since round 17, part
 #: 17 since round 18, part 18 since round 19, part 19 since round 20, part 20 since round
-#: 21, part 21 since round 23): each was scored once with a released head as it was frozen, then read again by later
-#: rounds as a development set. Spent as measures, they are worth more as training lines of
-#: the kind veille routes (news, posts and questions of about 1,150 institutions); the parts
-#: frozen after them are never read for training (``benchmarks/README.md``, routing round
-#: 15). The order is the shipped head's.
+#: 21, part 21 since round 23): each was scored once with a released head as it was frozen,
+#: then read again by later rounds as a development set. Spent as measures, they are worth
+#: more as training lines of the kind veille routes (news, posts and questions of about 1,200
+#: institutions); the parts frozen after them are never read for training
+#: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",

@@ -128,8 +128,8 @@ def _from_tagger(
             # "Lyon have named X": the rules read the subject as the organisation.
             person = None
         person = person or (rule.person if rule.person != organization else None)
-        organization = _longer_reading(organization, rule.organization)
-        title = _longer_reading(title, rule.title)
+        organization = organization or rule.organization
+        title = title or rule.title
         method = f"{method}+{rule.rule}"
     start = rule.start_date if rule is not None and rule.start_date else None
     return JobChangeFound(
@@ -141,24 +141,6 @@ def _from_tagger(
         rule=method,
         sentence=_sentence_of(text, change),
     )
-
-
-def _longer_reading(tagged: str | None, ruled: str | None) -> str | None:
-    """The tagger's value, or the rule's when the tagger has none or read a fragment of it.
-
-    The tagger comes first where the two readings of one post disagree, but a span of it that
-    is a whole-word part of the rule's ("non-executive" of "non-executive chairman", round 21)
-    stopped short: the rule read the same slot to its end.
-    """
-    if not tagged:
-        return ruled
-    if ruled and len(ruled) > len(tagged) and _whole_words_in(tagged, ruled):
-        return ruled
-    return tagged
-
-
-def _whole_words_in(part: str, whole: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", whole, re.IGNORECASE) is not None
 
 
 #: The writer's own words, singular (the elided "j'" / "m'" are matched apart): a
