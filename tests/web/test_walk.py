@@ -5,17 +5,22 @@ fake_1000 people), mentions from a real university feed, the alert the
 real detector raises on them, a week archived by the real weekly stage.
 Each page must read as French for people: no Python or JSON dump
 (``[[``, ``{'``, ``": {``) and no internal key in the visible text. One
-screenshot per page and role goes to ``docs/img/`` (1280x900, and 390x844
-for the community manager's and the officer's first pages).
+screenshot per page and role is kept (1280x900, and 390x844 for the community
+manager's and the officer's first pages): in a temporary folder, or in
+``docs/img/`` with ``VEILLE_UPDATE_SCREENSHOTS=1``, to refresh the docs' pictures
+(a plain test run never rewrites tracked files).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -34,7 +39,11 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
 ]
-IMG = REPO_ROOT / "docs" / "img"
+IMG = (
+    REPO_ROOT / "docs" / "img"
+    if os.environ.get("VEILLE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "veille-walk-screenshots"
+)
 DUMPS = ("[[", "{'", '": {')
 #: Internal keys that must never reach a French reader's eyes (visible text).
 KEYS = re.compile(
