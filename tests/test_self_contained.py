@@ -126,7 +126,7 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
     }
     for reason, args in cases.items():
         line = _one_line_error(tmp_path, *args)
-        assert line.startswith("error:") and reason in line, line
+        assert line.startswith("erreur :") and reason in line, line
         for pointer in ("UMSAB", "SemEval-2017", "DEFT 2017", "docs/training-data.md"):
             assert pointer in line, line
         assert "shared/data/sentiment/" in line and "SOURCES.md" in line, line
@@ -146,10 +146,10 @@ def test_job_tagger_gate_and_change_head_training_name_the_missing_corpora(
 ) -> None:
     for command in ("train-gate", "train-change-head"):
         line = _one_line_error(tmp_path, "job-tagger", command, "--sentiment", str(tmp_path))
-        assert line.startswith("error:") and "deft2017_fr/" in line, line
+        assert line.startswith("erreur :") and "deft2017_fr/" in line, line
         assert "docs/training-data.md" in line and "SOURCES.md" in line, line
     line = _one_line_error(tmp_path, "sentiment", "validate-int8", "--data", str(tmp_path))
-    assert line.startswith("error:") and "UMSAB" in line, line
+    assert line.startswith("erreur :") and "UMSAB" in line, line
 
 
 def test_training_data_doc_exists() -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from veille.errors import StageNotDeliveredError, VeilleError
+from veille.i18n import gettext as _
 from veille.stages import PIPELINE, StageContext, StageResult, StageSpec, load
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ class StageOutcome:
     seconds: float = 0.0
     result: StageResult = field(default_factory=StageResult)
     reason: str = ""
-    #: The error's own message (``reason`` is phrased for the ``veille run`` screen).
+    #: The error's own message (``reason`` is phrased for the ``veille run`` screen, in the
+    #: interface's language when veille words it, the error's own text otherwise).
     detail: str = ""
 
 
@@ -60,7 +62,9 @@ def run_pipeline(
     outcomes: list[StageOutcome] = []
     for spec in specs:
         if stop is not None and stop.is_set():
-            outcomes.append(StageOutcome(spec, "skipped", reason="stopping", detail="stopping"))
+            outcomes.append(
+                StageOutcome(spec, "skipped", reason=_("stop requested"), detail="stopping")
+            )
             continue
         if on_start:
             on_start(spec)
@@ -71,7 +75,10 @@ def run_pipeline(
             outcome = StageOutcome(spec, "ok", result=result)
         except StageNotDeliveredError as exc:
             outcome = StageOutcome(
-                spec, "skipped", reason=f"not delivered yet ({exc})", detail=str(exc)
+                spec,
+                "skipped",
+                reason=_("not delivered yet (%(why)s)") % {"why": exc},
+                detail=str(exc),
             )
         except VeilleError as exc:
             outcome = StageOutcome(spec, "failed", reason=str(exc), detail=str(exc))

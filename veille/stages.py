@@ -19,6 +19,7 @@ from typing import Any
 
 from veille.config import Settings
 from veille.errors import StageNotDeliveredError
+from veille.i18n import _N
 
 
 @dataclass
@@ -48,6 +49,7 @@ Stage = Callable[[StageContext], StageResult]
 class StageSpec:
     name: str
     target: str
+    #: What the stage does: a catalogue message (marked ``_N``), shown translated by ``veille run``.
     doc: str
 
 
@@ -66,23 +68,31 @@ SOURCES: dict[str, str] = {
 
 # --- The pipeline, in data-flow order.
 PIPELINE: tuple[StageSpec, ...] = (
-    StageSpec("crawl", "crawlers.runner:crawl_stage", "fetch new mentions and profiles"),
-    StageSpec("sentiment", "sentiment.stage:sentiment_stage", "language + sentiment of mentions"),
-    StageSpec("routing", "enrich.routing:routing_stage", "route mentions to a team"),
-    StageSpec("job_changes", "enrich.jobs:job_changes_stage", "job changes from text and diffs"),
-    StageSpec("matching", "enrich.matching:matching_stage", "link profiles/authors to alumni"),
-    StageSpec("suggestions", "enrich.suggestions:suggestions_stage", "suggested alumni updates"),
-    StageSpec("alerts", "reports.alerts:alerts_stage", "spike and crisis detection"),
-    StageSpec("weekly_report", "reports.weekly:weekly_report_stage", "weekly monitoring report"),
+    StageSpec("crawl", "crawlers.runner:crawl_stage", _N("fetch new mentions and profiles")),
+    StageSpec(
+        "sentiment", "sentiment.stage:sentiment_stage", _N("language + sentiment of mentions")
+    ),
+    StageSpec("routing", "enrich.routing:routing_stage", _N("route mentions to a team")),
+    StageSpec(
+        "job_changes", "enrich.jobs:job_changes_stage", _N("job changes from text and diffs")
+    ),
+    StageSpec("matching", "enrich.matching:matching_stage", _N("link profiles/authors to alumni")),
+    StageSpec(
+        "suggestions", "enrich.suggestions:suggestions_stage", _N("suggested alumni updates")
+    ),
+    StageSpec("alerts", "reports.alerts:alerts_stage", _N("spike and crisis detection")),
+    StageSpec(
+        "weekly_report", "reports.weekly:weekly_report_stage", _N("weekly monitoring report")
+    ),
 )
 
 
 # --- Stages the scheduler runs on their own clocks, outside one pass of the pipeline.
 SERVICE_STAGES: tuple[StageSpec, ...] = (
-    StageSpec("digest", "reports.digest:digest_stage", "daily alert digest, one per team"),
-    StageSpec("retention", "store.retention:retention_stage", "purge what is past retention"),
-    StageSpec("notices", "veille.notices:notices_stage", "Art. 14 notices to alumni"),
-    StageSpec("match_retrain", "enrich.matching:retrain_stage", "retrain the matching model"),
+    StageSpec("digest", "reports.digest:digest_stage", _N("daily alert digest, one per team")),
+    StageSpec("retention", "store.retention:retention_stage", _N("purge what is past retention")),
+    StageSpec("notices", "veille.notices:notices_stage", _N("Art. 14 notices to alumni")),
+    StageSpec("match_retrain", "enrich.matching:retrain_stage", _N("retrain the matching model")),
 )
 
 

@@ -27,6 +27,7 @@ from tests.web.conftest import SECRET, Browser, seed_database
 from veille.cli import app as cli
 from veille.cli._common import console, state
 from veille.config import load_settings
+from veille.i18n import set_locale
 from veille.query import Document, parse
 from web.app import WebConfig, create_app
 
@@ -121,31 +122,56 @@ def test_health_endpoint_and_admin_page(db_url: str, replay: Replay, tmp_path: P
 
 
 def test_sources_status_cli(db_url: str, replay: Replay, tmp_path: Path, monkeypatch) -> None:
+    """The admin's terminal says what the admin page says, in the interface's language."""
     _crawled(db_url, replay)
-    config = tmp_path / "veille.toml"
-    config.write_text(
+    toml = (
         f"allow_private_addresses = true\n"
         '[institution]\nslug = "univ-exemple"\nname = "Université Exemple"\n'
         '[[sources]]\nname = "actualites"\nkind = "rss"\n'
         f'targets = ["{replay.base_url}/feeds/{FEED}", "{replay.base_url}/feeds/gone.xml"]\n'
-        '[[sources]]\nname = "bluesky"\nkind = "bluesky"\n',
-        encoding="utf-8",
+        '[[sources]]\nname = "bluesky"\nkind = "bluesky"\n'
     )
+    french = tmp_path / "veille.toml"
+    french.write_text(toml, encoding="utf-8")
+    english = tmp_path / "veille-en.toml"
+    english.write_text('locale = "en"\n' + toml, encoding="utf-8")
     monkeypatch.setenv("DATABASE_URL", db_url)
     # the CLI's console reads COLUMNS once, when first built: set its width itself, so that
     # the table does not wrap whatever ran before in this process
     monkeypatch.setattr(console, "width", 200)
-    state._settings = None
-    result = CliRunner().invoke(cli, ["-c", str(config), "sources", "status"])
-    state._settings = None
-    assert result.exit_code == 0, result.output
-    out = result.output
-    assert "degraded (1/2 targets failing)" in out
-    assert "failing targets" in out and "gone.xml" in out
+
+    def status(config: Path) -> str:
+        state._settings = None
+        try:
+            result = CliRunner().invoke(cli, ["-c", str(config), "sources", "status"])
+        finally:
+            state._settings = None
+            set_locale("fr")
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = status(french)
+    assert "Sources (" in out and "mentions enregistrées)" in out
+    for header in ("Dernier succès", "Éléments lus", "En quarantaine", "Échecs consécutifs"):
+        assert header in out
+    assert "Dégradée · 1 cible en échec sur 2" in out and "En service" in out
+    assert "Flux RSS / Atom" in out and "Bluesky" in out
+    assert "Cibles en échec" in out and "gone.xml" in out and "Depuis" in out
     assert "La page ou le compte n'existe plus (HTTP 404)." in out  # the admin page's words
     assert ": HTTP 404" not in out  # not the crawler's raw English
-    assert "quarantined items" in out and "empty item (null)" in out
-    assert "allow_private_addresses = true is deprecated" in out
+    assert "Éléments en quarantaine (les plus récents)" in out and "Élément vide (null)" in out
+    assert "allow_private_addresses = true est obsolète" in out
+    # no internal key, no English heading: statuses, kinds and reasons are labels
+    for raw in ("degraded", "null_item", "failing", "quarantined", "last success"):
+        assert raw not in out.lower(), raw
+    cells = {cell.strip() for line in out.splitlines() for cell in line.split("│")}
+    assert not cells & {"ok", "rss", "down", "degraded"}, cells  # "bluesky" is the source's name
+
+    out = status(english)  # the same setting as the web UI's
+    assert "Degraded · 1 target failing out of 2" in out and "RSS / Atom feeds" in out
+    assert "Failing targets" in out and "Consecutive failures" in out
+    assert "Quarantined items (most recent)" in out and "Empty item (null)" in out
+    assert "Dégradée" not in out and "Cibles en échec" not in out
 
 
 def test_the_shipped_example_follows_hashtags_its_query_matches() -> None:

@@ -100,7 +100,7 @@ def test_cli_import_is_all_or_nothing_and_idempotent(
         assert "line 7" in result.output
         with session_scope(db_url) as session:
             assert session.exec(select(ProfileSnapshot)).all() == []
-        for expected in ("2 new snapshots", "0 new snapshots"):
+        for expected in ("2 nouveaux instantanés enregistrés", "0 nouvel instantané enregistré"):
             state._settings = None
             result = runner.invoke(app, ["-c", str(cfg), "profiles", "import-linkedin", str(good)])
             assert result.exit_code == 0, result.output

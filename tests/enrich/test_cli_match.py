@@ -109,8 +109,11 @@ def _run_match(tmp_path: Path, *extra: str) -> list[dict[str, str]]:
     args = ["match", "--alumni", str(tmp_path / "a.csv"), "--profiles", str(tmp_path / "p.csv")]
     result = CliRunner().invoke(app, [*args, "--output", str(out), *extra])
     assert result.exit_code == 0, result.output
-    # the candidate count of each blocking rule, and the total, are printed
-    assert "surname_phon_initial" in result.output and "total" in result.output
+    # the candidate count of each blocking rule, and the total, are printed, each rule as
+    # people say it (no configuration: French)
+    said = " ".join(result.output.split())
+    assert "Paires candidates par règle de blocage : nom (phonétique) + initiale du prénom" in said
+    assert "; total " in said and "surname_phon_initial" not in said
     return list(csv.DictReader(out.open(encoding="utf-8")))
 
 

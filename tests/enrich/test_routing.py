@@ -461,7 +461,7 @@ def test_route_train_cli_writes_a_head_that_routes(tmp_path, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     head = load_head(out)
     assert set(head.classes) == {"student_services", "communications", "international"}
-    assert "routing head trained on 269" in result.output.replace("\n", " ")
+    assert "Tête de routage entraînée sur 269 exemples" in result.output.replace("\n", " ")
 
 
 def test_collect_reads_several_folders_with_per_source_caps(tmp_path) -> None:

@@ -66,7 +66,7 @@ def test_report_weekly_brand_and_digest(cli) -> None:
         institution="univ-exemple",
     )
     out = run("report", "weekly", "--week", "2026-W47", "--no-pdf")
-    assert "2026-W47: 31 mentions" in out
+    assert "2026-W47 : 31 mentions" in out
     assert (tmp / "out" / "weekly-2026-W47.html").exists()
     assert not (tmp / "out" / "weekly-2026-W47.pdf").exists()
 
@@ -104,11 +104,11 @@ def test_report_weekly_brand_and_digest(cli) -> None:
     assert len(detect(settings, db, now=datetime(2026, 11, 20, 14, 5, tzinfo=UTC))) == 1
 
     dry = run("report", "digest", "--dry-run")
-    assert "dsi@univ.example" in dry and "0 sent" in dry and inbox.messages == []
+    assert "dsi@univ.example" in dry and "0 envoyé" in dry and inbox.messages == []
     sent = run("report", "digest")
-    assert "1 sent" in sent and len(inbox.messages) == 1
+    assert "1 envoyé" in sent and len(inbox.messages) == 1
     assert inbox.messages[0][0] == ["dsi@univ.example"]  # routed to IT by the wifi rule
-    assert "no pending alert" in run("report", "digest")
+    assert "Aucune alerte en attente : rien n'a été envoyé." in run("report", "digest")
     run("report", "digest", "--send-empty")
     assert len(inbox.messages) == 3
 

@@ -32,9 +32,9 @@ def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
     config = write_config(db_url, nlp_interval_minutes=1440, alerts_interval_minutes=1440)
     first = _veille(config, "schedule", "--once")
     assert first.returncode == 0, first.stderr
-    assert "no job was due" in first.stdout
+    assert "Aucune tâche n'était due." in first.stdout
     empty = _veille(config, "jobs")
-    assert empty.returncode == 0 and "no job has run yet" in empty.stdout
+    assert empty.returncode == 0 and "Aucune tâche n'a encore tourné" in empty.stdout
 
     # The host was off for three days: the NLP job last ran three days ago, so it is
     # due once now (three ticks coalesced). The run log is the scheduler's only state.
@@ -50,12 +50,14 @@ def test_once_from_cron_then_jobs_table(db_url: str, write_config) -> None:
     second = _veille(config, "schedule", "--once")
     assert second.returncode == 0, second.stderr
     # The catch-up ran the NLP stages once (on an empty database: nothing to tag).
-    assert "nlp: ok" in second.stdout
+    # the job and its state as the web UI's jobs page says them
+    assert "Analyse des textes (langue, tonalité, équipe) : réussie" in second.stdout
     table = _veille(config, "jobs", "--limit", "5")
     assert table.returncode == 0, table.stderr
-    assert "nlp" in table.stdout and "ok" in table.stdout
+    assert "Analyse des textes" in table.stdout and "réussie" in table.stdout
+    assert "nlp" not in table.stdout
     third = _veille(config, "schedule", "--once")
-    assert "no job was due" in third.stdout
+    assert "Aucune tâche n'était due." in third.stdout
     with session_scope(db_url) as s:
         catch_up = runs_for_job(s, "nlp")[-1]
     assert catch_up.status == "ok" and catch_up.coalesced == 2

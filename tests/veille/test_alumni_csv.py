@@ -78,7 +78,7 @@ def test_same_file_twice_leaves_the_same_rows(cli_env: Path, db_url: str, tmp_pa
         events = len(s.exec(select(AuditEvent)).all())
     result = runner.invoke(app, ["alumni", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "40 unchanged" in result.output
+    assert "40 lignes lues : 0 fiche créée, 0 mise à jour, 40 inchangées." in result.output
     assert _alumni(db_url) == first
     with session_scope(db_url) as s:
         assert len(s.exec(select(AuditEvent)).all()) == events
@@ -147,7 +147,7 @@ def test_export_round_trips_and_neutralises_formulas(
     before = _alumni(db_url)
     result = runner.invoke(app, ["alumni", "import", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 unchanged" in result.output
+    assert "1 inchangée" in result.output
     assert _alumni(db_url) == before
 
 
@@ -177,5 +177,5 @@ def test_erased_alumni_are_not_recreated_by_a_reimport(
         erase_person(s, "A0002", pseudonym_key(), actor="test")
     result = runner.invoke(app, ["alumni", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "1 row(s) refused" in result.output
+    assert "1 ligne refusée : cette personne a demandé l'effacement" in result.output
     assert [a[0] for a in _alumni(db_url)] == ["A0001", "A0003"]

@@ -55,7 +55,8 @@ def _text(m: Mention) -> str:
 
 
 def test_every_stage_ran_and_wrote_its_outputs(demo: Demo) -> None:
-    assert "failed" not in demo.output.replace("failed_sources=0", "")
+    said = demo.output.replace("failed_sources=0", "")
+    assert "échec" not in said and "failed" not in said  # the stage states, in French
     assert sorted(demo.out.glob("weekly-*.html")) and sorted(demo.out.glob("weekly-*.pdf"))
     assert sorted(demo.out.glob("brand-*.html")), demo.output
     assert sorted(demo.out.glob("digest-*.html")), demo.output
@@ -75,6 +76,9 @@ def test_the_demo_ends_with_where_to_go_next(demo: Demo) -> None:
     ):
         assert f"--role {role}" in demo.output
         assert f"http://127.0.0.1:8000{page}" in demo.output
+    said = " ".join(demo.output.split())
+    assert "Ensuite : créez un identifiant par rôle" in said
+    assert "(alumni : Service alumni)" in said  # the role as people say it
 
 
 def test_every_mention_stored_for_the_institution_matches_its_query(demo: Demo) -> None:

@@ -135,7 +135,7 @@ def test_database_refusal_is_one_line_without_row_data(
         assert result.exit_code == 0
         return
     assert result.exit_code == 8, result.output
-    assert "the database refused the data" in result.output
+    assert result.output.startswith("erreur : la base de données a refusé les données (")
     assert "Martin" not in result.output and "Lyon" not in result.output
     assert "Traceback" not in result.output and "INSERT" not in result.output
     assert _counts(cli_env) == (0, 0)

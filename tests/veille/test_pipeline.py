@@ -67,7 +67,7 @@ def test_runs_in_order_skips_absent_and_isolates_failures(fake_pipeline, tmp_pat
         ("last", "ok"),
     ]
     assert fake_pipeline == ["first", "broken", "last"]
-    assert "not delivered" in outcomes[1].reason
+    assert "pas encore livrée" in outcomes[1].reason  # the `veille run` screen, in French
     assert "veille models install" in outcomes[2].reason
 
 

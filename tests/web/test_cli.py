@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from store.db import session_scope
 from store.users import authenticate
 from veille.cli import app
-from veille.cli._common import state
+from veille.cli._common import console, state
 from veille.errors import ConfigError
 
 
@@ -69,6 +69,7 @@ def test_users_token_scopes_and_webhook_secret(
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("VEILLE_SECRET_KEY", SECRET)
+    monkeypatch.setattr(console, "width", 200)  # French labels ("Lecture et décisions") unwrapped
     cfg = _config(tmp_path, sqlite_url)
     runner = CliRunner()
 
@@ -86,17 +87,17 @@ def test_users_token_scopes_and_webhook_secret(
     assert r.exit_code == 0 and r.output.strip().startswith("vl_")
     value = r.output.strip()
     r = run("users", "tokens")
-    assert r.exit_code == 0 and "CRM sync" in r.output and "review" in r.output
+    assert r.exit_code == 0 and "CRM sync" in r.output and "Lecture et décisions" in r.output
     assert value not in r.output
     r = run("users", "list")
-    assert r.exit_code == 0 and "crm" in r.output and "active" in r.output
+    assert r.exit_code == 0 and "crm" in r.output and "actif" in r.output
 
     r = run("webhooks", "secret")
-    assert r.exit_code == 0 and "generation 0" in r.output
+    assert r.exit_code == 0 and "Génération 0" in r.output
     shown = r.output.split()[-1]
     assert shown == current_webhook_secret(sqlite_url, KeyRing(SECRET))[1]
     r = run("webhooks", "secret", "--rotate")
-    assert r.exit_code == 0 and "generation 1" in r.output and shown not in r.output
+    assert r.exit_code == 0 and "Génération 1" in r.output and shown not in r.output
     monkeypatch.delenv("VEILLE_SECRET_KEY")
     r = run("webhooks", "secret")
     assert r.exit_code == ConfigError.exit_code and "VEILLE_SECRET_KEY" in r.output
@@ -135,7 +136,7 @@ def test_alerts_list_ack_and_assign_from_the_cli(
 
     r = run("assign", str(alert_id), "--team", "it", "--person", "claire", "--note", "Voir la DSI")
     assert r.exit_code == 0, r.output
-    assert "person claire" in r.output
+    assert "équipe Informatique, personne claire" in r.output
     r = run("assign", str(alert_id), "--team", "it", "--person", "olivier")
     assert r.exit_code != 0 and "handles alerts" in r.output  # cannot open alerts
     r = run("list")

@@ -1,11 +1,12 @@
 """The one catalogue translates every message the UI, e-mails and reports can show.
 
 Fails on: a ``_()``/``gettext`` message or a ``{% trans %}`` block in web/,
-reports/ or veille/ (Python, or a Jinja2 template of the UI or the reports and
-e-mails) with no French translation; an internal key shown through ``label()``
-(sentiment, alert status and rule, match field and level, job status,
-configured team) with no entry in the French or the English catalogue; a fuzzy
-or empty entry.
+reports/ or veille/ (Python, the command line of veille/cli/ included, or a
+Jinja2 template of the UI or the reports and e-mails) with no French translation;
+an internal key shown through ``label()`` (sentiment, alert status and rule,
+match field and level, job status, configured team, the command line's stage
+states, opt-out kinds and blocking rules) with no entry in the French or the
+English catalogue; a fuzzy or empty entry.
 """
 
 from __future__ import annotations
@@ -130,10 +131,18 @@ def _keys() -> list[tuple[str, str]]:
     keys += [("match_field", f) for f in LEVELS]
     keys += [("match_level", lev) for levels in LEVELS.values() for lev in levels]
     keys += [("match_level", "missing")]
-    keys += [("job_status", s) for s in ("ok", "error", "running", "never_run", "late")]
-    keys += [
-        ("job", j) for j in ("alerts", "digest", "nlp", "notices", "retention", "weekly_report")
-    ]
+    from enrich.matching.blocking import BLOCKING_RULES
+    from store.runs import FINAL_STATUSES
+    from store.suppression import KINDS as OPTOUT_KINDS
+
+    job_states = {"ok", "error", "running", "never_run", "late", *FINAL_STATUSES}
+    keys += [("job_status", s) for s in sorted(job_states)]
+    jobs = ("alerts", "digest", "nlp", "notices", "retention", "weekly_report", "match_retrain")
+    keys += [("job", j) for j in jobs]
+    # what the command line shows: pipeline stage states, opt-out kinds, blocking rules
+    keys += [("stage_status", s) for s in ("ok", "skipped", "failed")]
+    keys += [("optout_kind", k) for k in OPTOUT_KINDS]
+    keys += [("blocking_rule", r) for r in BLOCKING_RULES]
     keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]
     from web import render
 

@@ -178,7 +178,7 @@ def test_cli_reset_password_and_deactivate_end_sessions(
         ["users", "reset-password", "officer", "--password-stdin"],
         input="reset pass 123\n",
     )
-    assert r.exit_code == 0 and "1 web session(s) ended" in r.output, r.output
+    assert r.exit_code == 0 and "1 session web fermée" in r.output, r.output
     assert not signed_in(b.client)
     assert b.login("officer", "reset pass 123").status_code == 303
     client = TestClient(app)
@@ -186,18 +186,18 @@ def test_cli_reset_password_and_deactivate_end_sessions(
 
     r = runner.invoke(cli_app, ["users", "deactivate", "officer"])
     assert r.exit_code == 0, r.output
-    assert "1 web session(s) ended, 2 API token(s) revoked" in r.output
+    assert "1 session web fermée, 2 jetons d'API révoqués" in r.output
     assert not signed_in(b.client)
     assert client.get("/api/v1/alumni", headers=auth(seeded.tokens["officer"])).status_code == 401
     assert b.login("officer", "reset pass 123").status_code == 401
 
     r = runner.invoke(cli_app, ["users", "list"])
-    assert r.exit_code == 0 and "deactivated" in r.output
+    assert r.exit_code == 0 and "désactivé" in r.output
     r = runner.invoke(cli_app, ["users", "activate", "officer"])
     assert r.exit_code == 0
     assert b.login("officer", "reset pass 123").status_code == 303
     r = runner.invoke(cli_app, ["users", "revoke-sessions", "officer"])
-    assert r.exit_code == 0 and "1 web session(s)" in r.output
+    assert r.exit_code == 0 and "officer : 1 session web fermée." in r.output
     assert not signed_in(b.client)
 
 

@@ -8,6 +8,13 @@ code, in the real command and under test runners alike. A value the
 database refuses becomes one line too, naming the error class and SQLSTATE
 but never the statement or its parameters: those hold the rows' personal
 data, which a traceback would print.
+
+Everything a command prints for people (tables, summaries, warnings, the
+``error:`` prefix) goes through the one catalogue, in the language of the
+``locale`` setting (French without a veille.toml); the root callback chooses
+it once. Left in English on purpose: ``--help`` (typer reads it at import,
+before any configuration), log records, machine-readable outputs (JSON Lines,
+CSV, JSON) and the text of :class:`~veille.errors.VeilleError` messages.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
-from veille.cli._common import console, err_console, state
+from veille.cli._common import console, err_console, state, styled
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
 
 #: Exit code when the database refused what a command tried to write.
 DATABASE_EXIT_CODE = 8
@@ -37,10 +45,15 @@ def database_refusal(exc: DBAPIError) -> str:
     code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or ""
     kind = type(orig).__name__ if orig is not None else type(exc).__name__
     suffix = f", {code}" if code else ""
-    return (
-        f"the database refused the data ({kind}{suffix}); nothing was written. "
+    return _(
+        "the database refused the data (%(error)s); nothing was written. "
         "Check the input for values the checks let through and report it."
-    )
+    ) % {"error": f"{kind}{suffix}"}
+
+
+def _error_line(message: str) -> str:
+    """``error: <message>`` in the interface's language, the message shown as text."""
+    return styled("bold red", _("error:")) + " " + escape(message)
 
 
 class _VeilleGroup(TyperGroup):
@@ -52,14 +65,10 @@ class _VeilleGroup(TyperGroup):
             return super().invoke(ctx)
         except VeilleError as exc:
             # soft_wrap: one line whatever the terminal width, paths never broken.
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-            )
+            err_console.print(_error_line(str(exc)), highlight=False, soft_wrap=True)
             ctx.exit(exc.exit_code)
         except DBAPIError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(database_refusal(exc))}", highlight=False
-            )
+            err_console.print(_error_line(database_refusal(exc)), highlight=False)
             ctx.exit(DATABASE_EXIT_CODE)
 
 
@@ -94,6 +103,7 @@ def _root(
     if not verbose:
         for noisy in _NOISY_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    state.choose_locale()
 
 
 def _register_commands() -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import getpass
 
 import typer
+from rich.markup import escape
 
 from store.alert_inbox import acknowledge_alert, assign_alert, list_alerts
 from store.db import session_scope
 from veille.cli._common import console, ready_db_url, settings
-from veille.i18n import label
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 alerts_app = typer.Typer(help="Alerts: list, acknowledge, assign.", no_args_is_help=True)
 
@@ -30,7 +32,16 @@ def list_(
         rows, total = list_alerts(
             session, status=None if status == "all" else status, team=team or None, limit=limit
         )
-        header = ("id", "window", "rule", "severity", "team", "person", "status", "note")
+        header = (
+            "#",
+            _("Window"),
+            _("Alert type"),
+            _("Severity"),
+            _("Team"),
+            _("Person"),
+            _("State"),
+            _("Note"),
+        )
         lines = ["\t".join(header)]
         for a in rows:
             fields = (
@@ -47,7 +58,13 @@ def list_(
     # One tab-separated line per alert (scripts cut it), not a table that wraps.
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"{len(rows)} of {total} alert(s)")
+    console.print(
+        ngettext(
+            "%(n)s alert shown out of %(total)s", "%(n)s alerts shown out of %(total)s", len(rows)
+        )
+        % {"n": len(rows), "total": total},
+        highlight=False,
+    )
 
 
 @alerts_app.command("ack")
@@ -55,7 +72,11 @@ def ack(alert_id: int = typer.Argument(..., help="Alert id.")) -> None:
     """Acknowledge an alert (a second acknowledge keeps the first)."""
     with session_scope(ready_db_url()) as session:
         alert = acknowledge_alert(session, alert_id, f"cli:{getpass.getuser()}")
-        console.print(f"alert {alert.id}: acknowledged by {alert.acknowledged_by}")
+        console.print(
+            _("Alert %(id)s: acknowledged by %(who)s.")
+            % {"id": alert.id, "who": escape(alert.acknowledged_by or "—")},
+            highlight=False,
+        )
 
 
 @alerts_app.command("assign")
@@ -79,7 +100,15 @@ def assign(
             note=note,
             actor=f"cli:{getpass.getuser()}",
         )
-        console.print(f"alert {alert.id}: team {alert.team or '—'}, person {alert.assignee or '—'}")
+        console.print(
+            _("Alert %(id)s: team %(team)s, person %(person)s.")
+            % {
+                "id": alert.id,
+                "team": escape(label("team", alert.team)) if alert.team else "—",
+                "person": escape(alert.assignee or "—"),
+            },
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

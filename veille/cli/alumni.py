@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from store.alumni import iter_alumni, upsert_alumni
 from store.db import session_scope
 from store.suppression import OptOutFilter, pseudonym_key
 from veille.alumni_csv import COLUMNS, read_alumni_csv, write_alumni_csv
 from veille.cli._common import console, ready_db_url
+from veille.i18n import gettext as _
+from veille.i18n import ngettext
 
 alumni_app = typer.Typer(
     help=f"Alumni records (CSV columns: {', '.join(COLUMNS)}).", no_args_is_help=True
@@ -35,15 +38,31 @@ def import_(
             actor=actor or f"cli:{getpass.getuser()}",
             is_erased=optouts.blocks_alumnus_id,
         )
+    n = len(rows)
     console.print(
-        f"{len(rows)} rows read: [green]{summary.created} created[/], "
-        f"{summary.updated} updated, {summary.unchanged} unchanged"
+        _("%(read)s: %(created)s, %(updated)s, %(unchanged)s.")
+        % {
+            "read": ngettext("%(n)s row read", "%(n)s rows read", n) % {"n": n},
+            "created": "[green]"
+            + ngettext("%(n)s record created", "%(n)s records created", summary.created)
+            % {"n": summary.created}
+            + "[/]",
+            "updated": ngettext("%(n)s updated", "%(n)s updated", summary.updated)
+            % {"n": summary.updated},
+            "unchanged": ngettext("%(n)s unchanged", "%(n)s unchanged", summary.unchanged)
+            % {"n": summary.unchanged},
+        },
+        highlight=False,
     )
     if summary.refused:
-        console.print(
-            f"[yellow]{summary.refused} row(s) refused: these people asked for erasure "
-            "(RGPD Art. 17); remove them from the source file[/]"
-        )
+        refused = ngettext(
+            "%(n)s row refused: this person asked for erasure (RGPD Art. 17); "
+            "remove them from the source file",
+            "%(n)s rows refused: these people asked for erasure (RGPD Art. 17); "
+            "remove them from the source file",
+            summary.refused,
+        ) % {"n": summary.refused}
+        console.print(f"[yellow]{escape(refused)}[/]", highlight=False)
 
 
 @alumni_app.command("export")
@@ -61,7 +80,13 @@ def export(
             return
         with output.open("w", encoding="utf-8-sig", newline="") as fh:
             n = write_alumni_csv(fh, iter_alumni(session), delimiter=delimiter)
-    console.print(f"wrote {n} alumni to {output}", highlight=False)
+    console.print(
+        ngettext(
+            "%(n)s alumni record written to %(path)s", "%(n)s alumni records written to %(path)s", n
+        )
+        % {"n": n, "path": escape(str(output))},
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

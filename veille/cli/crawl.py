@@ -14,8 +14,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crawlers.failure_reasons import explain
 from crawlers.runner import SourceReport, crawl, selected_sources
-from veille.cli._common import console, ready_db_url, settings
+from veille.cli._common import console, ready_db_url, settings, styled
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 from veille.process import stop_on_signals
 
 _STYLE = {
@@ -68,7 +71,9 @@ def crawl_command(
         transient=False,
     ) as progress:
         tasks = {
-            s.name: progress.add_task(escape(s.name), total=None, info="waiting", start=False)
+            s.name: progress.add_task(
+                escape(s.name), total=None, info=escape(_("waiting")), start=False
+            )
             for s in chosen
         }
 
@@ -76,10 +81,10 @@ def crawl_command(
             task = tasks[report.name]
             if event == "start":
                 progress.start_task(task)
-            info = f"{report.fetched} fetched, {report.stored} new"
+            info = escape(_counts(report.fetched, report.stored))
             if event == "done":
                 style = _STYLE.get(report.status, "white")
-                info = f"[{style}]{report.status}[/] {info}"
+                info = styled(style, label("source_status", report.status)) + " " + info
                 progress.update(task, total=1, completed=1, info=info)
             else:
                 progress.update(task, info=info)
@@ -89,37 +94,50 @@ def crawl_command(
                 cfg, url, source or None, progress=on_progress, overrides=overrides, stop=stop
             )
 
-    table = Table(title="crawl")
+    table = Table(title=_("Collection"))
     for col in (
-        "source",
-        "status",
-        "fetched",
-        "new",
-        "grouped",
-        "opted out",
-        "off-query",
-        "quarantined",
-        "note",
+        _("Source"),
+        _("State"),
+        _("Fetched"),
+        _("New"),
+        _("Grouped"),
+        _("Opted out"),
+        _("Off-query"),
+        _("Quarantined"),
+        _("Note"),
     ):
         table.add_column(col)
     for r in reports:
         table.add_row(
             escape(r.name),
-            f"[{_STYLE.get(r.status, 'white')}]{r.status}[/]",
+            styled(_STYLE.get(r.status, "white"), label("source_status", r.status)),
             str(r.fetched),
             str(r.stored + r.snapshots),
             str(r.grouped),
             str(r.dropped_optout),
             str(r.dropped_filter),
             str(r.rejected),
-            escape((r.error or r.warning)[:120]),
+            escape(((r.error and explain(r.error)) or r.error or r.warning)[:120]),
             style=None,
         )
     console.print(table)
     if stop.is_set():
-        console.print("stopped on request: every stored batch is saved with its cursor")
+        console.print(
+            escape(_("Stopped on request: every stored batch is saved with its cursor.")),
+            highlight=False,
+        )
     if reports and all(r.status in ("down", "blocked") for r in reports):
         raise typer.Exit(1)
+
+
+def _counts(fetched: int, new: int) -> str:
+    """``12 fetched, 3 new`` in the interface's language."""
+    return ", ".join(
+        (
+            ngettext("%(n)s fetched", "%(n)s fetched", fetched) % {"n": fetched},
+            ngettext("%(n)s new", "%(n)s new", new) % {"n": new},
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from veille.cli._common import console
 from veille.errors import DataNotFoundError
+from veille.i18n import gettext as _
 
 jobs_app = typer.Typer(help="Job-change extraction model.", no_args_is_help=True)
 
@@ -62,7 +63,11 @@ def train_cmd(
         decision=decision,
     )
     meta = train_tagger(rows, out, cfg, progress=console.print)
-    console.print(f"tagger written to {out} ({meta['sentences']} sentences, {meta['steps']} steps)")
+    console.print(
+        _("Tagger written to %(path)s (%(sentences)s sentences, %(steps)s steps).")
+        % {"path": out, "sentences": meta["sentences"], "steps": meta["steps"]},
+        highlight=False,
+    )
 
 
 def _require_sentiment_dir(sentiment: Path) -> None:

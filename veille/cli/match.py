@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from veille.cli._common import console
 from veille.csvsafe import write_rows
 from veille.errors import ImportFileError
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 from veille.inputcheck import decode_utf8, problem
 
 if TYPE_CHECKING:
@@ -162,15 +165,27 @@ def match(
                 for lk in links
             ),
         )
-    per_rule = ", ".join(f"{rule} {n}" for rule, n in stats.rule_counts.items() if rule != "total")
+    per_rule = ", ".join(
+        _("%(key)s: %(value)s") % {"key": label("blocking_rule", rule), "value": n}
+        for rule, n in stats.rule_counts.items()
+        if rule != "total"
+    )
     console.print(
-        f"candidate pairs per blocking rule: {per_rule or 'none'}; "
-        f"total {stats.rule_counts.get('total', 0)}",
+        escape(
+            _("Candidate pairs per blocking rule: %(rules)s; total %(total)s.")
+            % {"rules": per_rule or _("none"), "total": stats.rule_counts.get("total", 0)}
+        ),
         highlight=False,
     )
     console.print(
-        f"{len(links)} links from {len(p_df)} profiles and {len(a_df)} alumni "
-        f"written to [bold]{output}[/]",
+        _("%(links)s from %(profiles)s and %(alumni)s, written to %(path)s.")
+        % {
+            "links": ngettext("%(n)s link", "%(n)s links", len(links)) % {"n": len(links)},
+            "profiles": ngettext("%(n)s profile", "%(n)s profiles", len(p_df)) % {"n": len(p_df)},
+            "alumni": ngettext("%(n)s alumni record", "%(n)s alumni records", len(a_df))
+            % {"n": len(a_df)},
+            "path": f"[bold]{escape(str(output))}[/]",
+        },
         highlight=False,
     )
 
@@ -191,9 +206,18 @@ def retrain_cmd() -> None:
         model_id, model = retrain(db_url(), trained_by="veille match retrain")
     except ValueError as exc:
         raise VeilleError(f"cannot retrain the matching model: {exc}") from None
+    pairs = int(model.trained.get("pairs", 0))
     console.print(
-        f"matching model {model_id} ({model.version}) trained on "
-        f"{model.trained.get('pairs', 0)} candidate pairs; in use from the next run",
+        escape(
+            ngettext(
+                "Matching model %(id)s (%(version)s) trained on %(n)s candidate pair; "
+                "in use from the next run.",
+                "Matching model %(id)s (%(version)s) trained on %(n)s candidate pairs; "
+                "in use from the next run.",
+                pairs,
+            )
+            % {"id": model_id, "version": model.version, "n": pairs}
+        ),
         highlight=False,
     )
 

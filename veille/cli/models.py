@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from veille.cli._common import console
+from veille.i18n import gettext as _
 
 models_app = typer.Typer(help="Offline models (no model hub needed).", no_args_is_help=True)
 
@@ -27,11 +29,20 @@ def install(
     from sentiment.model import default_model_name, install_default_model
 
     folder = install_default_model(force=force)
-    console.print(f"sentiment model [bold]{default_model_name()}[/] ready at {folder}")
+    console.print(
+        _("Sentiment model %(name)s ready in %(path)s.")
+        % {"name": f"[bold]{escape(default_model_name())}[/]", "path": escape(str(folder))}
+    )
     enc = install_encoder(force=force)
-    console.print(f"sentence encoder [bold]{ENCODER_NAME}[/] ready at {enc}")
+    console.print(
+        _("Sentence encoder %(name)s ready in %(path)s.")
+        % {"name": f"[bold]{escape(ENCODER_NAME)}[/]", "path": escape(str(enc))}
+    )
     tuned = install_encoder(force=force, adapter=ADAPTER_DIR)
-    console.print(f"routing encoder [bold]{encoder_name(ADAPTER_DIR)}[/] ready at {tuned}")
+    console.print(
+        _("Team routing encoder %(name)s ready in %(path)s.")
+        % {"name": f"[bold]{escape(encoder_name(ADAPTER_DIR))}[/]", "path": escape(str(tuned))}
+    )
 
 
 @models_app.command("export-onnx")
@@ -47,7 +58,7 @@ def export_onnx_cmd(
     from sentiment.model import export_onnx
 
     for out in export_onnx(folder, int8=int8):
-        console.print(f"wrote {out}")
+        console.print(_("Wrote %(path)s.") % {"path": escape(str(out))}, highlight=False)
 
 
 @models_app.command("info")
@@ -56,8 +67,13 @@ def info() -> None:
     from sentiment.model import MANIFEST, cache_root, default_model_dir
 
     folder = default_model_dir()
-    state = "installed" if (folder / MANIFEST).exists() else "not installed"
-    console.print(f"cache: {cache_root()}\ndefault sentiment model: {folder} ({state})")
+    state = _("installed") if (folder / MANIFEST).exists() else _("not installed")
+    console.print(_("Cache: %(path)s") % {"path": escape(str(cache_root()))}, highlight=False)
+    console.print(
+        _("Default sentiment model: %(path)s (%(state)s)")
+        % {"path": escape(str(folder)), "state": state},
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

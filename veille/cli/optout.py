@@ -15,8 +15,10 @@ from store.db import session_scope
 from store.person import blank_authored, opt_out
 from store.suppression import add, counts_by_kind, pseudonym_key
 from store.types import utcnow
-from veille.cli._common import console, ready_db_url
+from veille.cli._common import console, ready_db_url, styled
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 optout_app = typer.Typer(
     help="Opt-out list, checked by every crawl before anything is stored.", no_args_is_help=True
@@ -51,15 +53,29 @@ def add_(
             new += summary.suppressed
             withdrawn = summary.withdrawn_suggestions
             blanked += summary.mentions_blanked
-    console.print(f"{new} new opt-out entr{'y' if new == 1 else 'ies'}", highlight=False)
+    console.print(
+        ngettext("%(n)s new opt-out entry", "%(n)s new opt-out entries", new) % {"n": new},
+        highlight=False,
+    )
     if blanked:
         console.print(
-            f"{blanked} stored mention(s) from these handles blanked (figures kept)",
+            ngettext(
+                "%(n)s stored mention from these handles blanked (figures kept)",
+                "%(n)s stored mentions from these handles blanked (figures kept)",
+                blanked,
+            )
+            % {"n": blanked},
             highlight=False,
         )
     if alumnus:
         console.print(
-            f"alumnus opted out; {withdrawn} pending suggestion(s) withdrawn", highlight=False
+            ngettext(
+                "Alumnus opted out; %(n)s pending suggestion withdrawn",
+                "Alumnus opted out; %(n)s pending suggestions withdrawn",
+                withdrawn,
+            )
+            % {"n": withdrawn},
+            highlight=False,
         )
 
 
@@ -69,12 +85,12 @@ def list_() -> None:
     url_db = ready_db_url()
     with session_scope(url_db) as session:
         counts = counts_by_kind(session)
-    table = Table(title="opt-out list")
-    table.add_column("kind")
-    table.add_column("entries", justify="right")
+    table = Table(title=_("Opt-out list"))
+    table.add_column(_("Type"))
+    table.add_column(_("Entries"), justify="right")
     for kind, n in counts.items():
-        table.add_row(kind, str(n))
-    table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
+        table.add_row(label("optout_kind", kind), str(n))
+    table.add_row(styled("bold", _("Total")), styled("bold", sum(counts.values())))
     console.print(table)
 
 

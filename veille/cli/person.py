@@ -21,8 +21,9 @@ from store.db import ensure_schema, session_scope
 from store.person import erase_person, export_person
 from store.provenance import missing_provenance
 from store.suppression import pseudonym_key
-from veille.cli._common import console, ready_db_url, settings
+from veille.cli._common import console, ready_db_url, settings, styled
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
 from veille.stages import StageContext, StageResult
 
 person_app = typer.Typer(
@@ -53,7 +54,10 @@ def export(
         return
     _write_private(output, text)
     counts = ", ".join(f"{k}={len(v)}" for k, v in data.items() if isinstance(v, list))
-    console.print(f"wrote {escape(str(output))} ({counts})", highlight=False)
+    console.print(
+        _("Wrote %(path)s (%(counts)s).") % {"path": escape(str(output)), "counts": counts},
+        highlight=False,
+    )
 
 
 @person_app.command("erase")
@@ -63,16 +67,26 @@ def erase(
 ) -> None:
     """Remove one alumnus everywhere (Art. 17); keeps only hashes so they are not re-collected."""
     if not yes and not typer.confirm(
-        f"Erase alumnus {alumnus} and every row about them? This cannot be undone."
+        _("Erase alumnus %(id)s and every row about them? This cannot be undone.") % {"id": alumnus}
     ):
         raise typer.Exit(1)
     url = ready_db_url()
     with session_scope(url) as session:
         summary = erase_person(session, alumnus, pseudonym_key(), actor=f"cli:{getpass.getuser()}")
     deleted = ", ".join(f"{k}={v}" for k, v in summary.deleted.items() if v)
-    scrubbed = ", ".join(f"{k}={v}" for k, v in summary.scrubbed.items()) or "none"
-    console.print(f"[green]erased[/]: deleted {deleted}; scrubbed rows: {scrubbed}")
-    console.print(f"audit reference: {summary.audit_entity_id[:16]}", highlight=False)
+    scrubbed = ", ".join(f"{k}={v}" for k, v in summary.scrubbed.items()) or _("none")
+    console.print(
+        styled("green", _("Erased"))
+        + " "
+        + escape(
+            _("(rows deleted: %(deleted)s; rows scrubbed: %(scrubbed)s).")
+            % {"deleted": deleted or _("none"), "scrubbed": scrubbed}
+        ),
+        highlight=False,
+    )
+    console.print(
+        _("Audit reference: %(ref)s") % {"ref": summary.audit_entity_id[:16]}, highlight=False
+    )
 
 
 @person_app.command("register")
@@ -87,7 +101,7 @@ def register_(
         sys.stdout.write(text)
         return
     output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {escape(str(output))}", highlight=False)
+    console.print(_("Wrote %(path)s.") % {"path": escape(str(output))}, highlight=False)
 
 
 @person_app.command("audit-provenance")
@@ -99,7 +113,10 @@ def audit_provenance(
     with session_scope(url) as session:
         problems = missing_provenance(session, limit=limit or None)
     if not problems:
-        console.print("[green]every stored personal datum has its provenance[/]")
+        console.print(
+            styled("green", _("Every stored personal datum has its provenance.")),
+            highlight=False,
+        )
         return
     for line in problems:
         console.print(escape(line), highlight=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from veille.cli._common import console, ready_db_url
+from veille.i18n import ngettext
 
 profiles_app = typer.Typer(help="Professional profiles (snapshots).", no_args_is_help=True)
 
@@ -35,10 +36,13 @@ def import_linkedin(
             )
         ]
         added = store_profiles.save_snapshots(session, kept)
-    console.print(
-        f"{len(snapshots)} connections read, {len(snapshots) - len(kept)} opted out, "
-        f"{added} new snapshots stored"
+    read, opted_out = len(snapshots), len(snapshots) - len(kept)
+    parts = (
+        ngettext("%(n)s connection read", "%(n)s connections read", read) % {"n": read},
+        ngettext("%(n)s opted out", "%(n)s opted out", opted_out) % {"n": opted_out},
+        ngettext("%(n)s new snapshot stored", "%(n)s new snapshots stored", added) % {"n": added},
     )
+    console.print(", ".join(parts), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

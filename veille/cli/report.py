@@ -6,9 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from veille.cli._common import console, db_url, settings
 from veille.errors import VeilleError
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 report_app = typer.Typer(help="Reports and alert digests.", no_args_is_help=True)
 
@@ -41,17 +44,29 @@ def weekly(
         cfg, db_url(), output_dir or Path(cfg.output_dir), parse_week(week), pdf=pdf
     )
     for p in paths:
-        console.print(f"wrote [bold]{p}[/]")
+        console.print(_("Wrote %(path)s.") % {"path": f"[bold]{escape(str(p))}[/]"})
     h = context["h"]
     console.print(
-        f"{context['week']}: {h['total']} mentions, {h['negative_share'] * 100:.1f} % negative, "
-        f"reach {h['reach']}",
+        ngettext(
+            "%(week)s: %(n)s mention, %(share)s %% negative, reach %(reach)s",
+            "%(week)s: %(n)s mentions, %(share)s %% negative, reach %(reach)s",
+            h["total"],
+        )
+        % {
+            "week": context["week"],
+            "n": h["total"],
+            "share": f"{h['negative_share'] * 100:.1f}",
+            "reach": h["reach"],
+        },
         highlight=False,
     )
     if send:
         from reports.mail import send_weekly
 
-        console.print(f"mailed to {send_weekly(cfg, context, paths)} team(s)")
+        teams = send_weekly(cfg, context, paths)
+        console.print(
+            ngettext("Mailed to %(n)s team.", "Mailed to %(n)s teams.", teams) % {"n": teams}
+        )
 
 
 @report_app.command("digest")
@@ -65,20 +80,28 @@ def digest(
     outcome = send_digests(settings(), db_url(), send_empty=send_empty, dry_run=dry_run)
     if dry_run:
         for d in outcome.digests:
-            console.rule(f"{d.team} -> {', '.join(d.recipients)}")
+            console.rule(escape(label("team", d.team) + " → " + ", ".join(d.recipients)))
             console.print(d.text, markup=False, highlight=False)
     if not outcome.digests:
-        console.print("no pending alert: nothing sent")
+        console.print(escape(_("No pending alert: nothing sent.")), highlight=False)
     else:
-        console.print(
-            f"{len(outcome.digests)} digest(s), {outcome.sent} sent, "
-            f"{outcome.alerts_marked} alert(s) marked"
+        n, sent, marked = len(outcome.digests), outcome.sent, outcome.alerts_marked
+        parts = (
+            ngettext("%(n)s digest", "%(n)s digests", n) % {"n": n},
+            ngettext("%(n)s sent", "%(n)s sent", sent) % {"n": sent},
+            ngettext("%(n)s alert marked as sent", "%(n)s alerts marked as sent", marked)
+            % {"n": marked},
         )
+        console.print(", ".join(parts), highlight=False)
     if outcome.unrouted:
-        console.print(
-            f"[yellow]{outcome.unrouted} alert(s) kept pending: their team has no recipients "
-            "(add [teams.<name>] recipients or a communications team)[/]"
-        )
+        unrouted = ngettext(
+            "%(n)s alert kept pending: its team has no recipients "
+            "(add recipients to [teams.<name>] or a communications team)",
+            "%(n)s alerts kept pending: their team has no recipients "
+            "(add recipients to [teams.<name>] or a communications team)",
+            outcome.unrouted,
+        ) % {"n": outcome.unrouted}
+        console.print(f"[yellow]{escape(unrouted)}[/]", highlight=False)
 
 
 @report_app.command("brand")
@@ -103,7 +126,10 @@ def brand(
     target = output or Path(cfg.output_dir) / f"brand-{start}-{end}.{fmt}"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    console.print(f"wrote [bold]{target}[/] ({len(data)} bytes)")
+    console.print(
+        _("Wrote %(path)s (%(n)s bytes).")
+        % {"path": f"[bold]{escape(str(target))}[/]", "n": len(data)}
+    )
 
 
 def register(app: typer.Typer) -> None:

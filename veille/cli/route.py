@@ -15,6 +15,8 @@ from pathlib import Path
 import typer
 
 from veille.cli._common import console, state
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 route_app = typer.Typer(help="Team routing: retrain and evaluate the model.", no_args_is_help=True)
 
@@ -57,12 +59,28 @@ def train_cmd(
     encoder = routing_encoder()
     ds = collect(encoder, data=data, cache=cache, db_url=db, shipped=shipped, cap=cap, spent=spent)
     folder, report = fit_and_save(ds, out, encoder=encoder)
+    teams = ", ".join(
+        _("%(key)s: %(value)s") % {"key": label("team", k), "value": v}
+        for k, v in sorted(report["teams"].items())
+    )
     console.print(
-        f"routing head trained on {report['n']} example(s) "
-        f"({', '.join(f'{k}: {v}' for k, v in sorted(report['teams'].items()))}); "
-        f"C={report['C']}, prototype prior {report['proto_weight']:g}, "
-        f"triage below {report['threshold']:.2f} -> {folder}",
+        ngettext(
+            "Routing head trained on %(n)s example (%(teams)s); C=%(C)s, prototype prior "
+            "%(prior)s, to triage below %(threshold)s -> %(path)s",
+            "Routing head trained on %(n)s examples (%(teams)s); C=%(C)s, prototype prior "
+            "%(prior)s, to triage below %(threshold)s -> %(path)s",
+            report["n"],
+        )
+        % {
+            "n": report["n"],
+            "teams": teams,
+            "C": report["C"],
+            "prior": f"{report['proto_weight']:g}",
+            "threshold": f"{report['threshold']:.2f}",
+            "path": folder,
+        },
         highlight=False,
+        markup=False,
     )
 
 
@@ -102,9 +120,14 @@ def finetune_cmd(
     )
     save_adapter(out, state_, cfg, examples, report)
     console.print(
-        f"routing adapter trained on {report['lines']} line(s) in {report['seconds']:.0f}s "
-        f"-> {out}",
+        ngettext(
+            "Routing adapter trained on %(n)s line in %(seconds)s s -> %(path)s",
+            "Routing adapter trained on %(n)s lines in %(seconds)s s -> %(path)s",
+            report["lines"],
+        )
+        % {"n": report["lines"], "seconds": f"{report['seconds']:.0f}", "path": out},
         highlight=False,
+        markup=False,
     )
 
 
@@ -180,11 +203,10 @@ def validate_bf16_cmd(
     total = pooled(readings)
     console.print(format_reading(total), highlight=False, markup=False)
     ok = write_verdict(folder, total, [p.name for p in data]) if write else verdict(total)
-    console.print(
-        f"bfloat16 path {'validated' if ok else 'NOT validated'}"
-        + (f" (written to {folder})" if write else ""),
-        highlight=False,
-    )
+    said = _("bfloat16 path validated") if ok else _("bfloat16 path NOT validated")
+    if write:
+        said = _("%(verdict)s (written to %(path)s)") % {"verdict": said, "path": folder}
+    console.print(said, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from store.db import ensure_schema
-from veille.cli._common import console, settings
+from veille.cli._common import console, settings, styled
+from veille.i18n import gettext as _
+from veille.i18n import label
 from veille.pipeline import StageOutcome, run_pipeline
 from veille.stages import PIPELINE, StageContext, StageSpec
 
@@ -17,30 +20,39 @@ _STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "bold red"}
 
 
 def _on_start(spec: StageSpec) -> None:
-    console.print(f"[bold]▶ {spec.name}[/] — {spec.doc}")
+    doc = " — " + escape(_(spec.doc)) if spec.doc else ""
+    console.print(styled("bold", f"▶ {spec.name}") + doc)
 
 
 def _on_done(outcome: StageOutcome) -> None:
     style = _STATUS_STYLE[outcome.status]
+    name = outcome.spec.name
     if outcome.status == "skipped":
-        console.print(f"  [{style}]notice: {outcome.spec.name} skipped — {outcome.reason}[/]")
+        said = _("notice: %(stage)s skipped — %(reason)s")
+        console.print(f"  [{style}]{escape(said % {'stage': name, 'reason': outcome.reason})}[/]")
     elif outcome.status == "failed":
-        console.print(f"  [{style}]{outcome.spec.name} failed: {outcome.reason}[/]")
+        said = _("%(stage)s failed: %(reason)s")
+        console.print(f"  [{style}]{escape(said % {'stage': name, 'reason': outcome.reason})}[/]")
     else:
-        counts = ", ".join(f"{k}={v}" for k, v in outcome.result.counts.items()) or "done"
-        console.print(f"  [{style}]{counts}[/] ({outcome.seconds:.1f} s)")
+        counts = ", ".join(f"{k}={v}" for k, v in outcome.result.counts.items()) or _("done")
+        console.print(f"  [{style}]{escape(counts)}[/] ({outcome.seconds:.1f} s)")
         for note in outcome.result.notes:
-            console.print(f"  {note}", highlight=False)
+            console.print(f"  {escape(note)}", highlight=False)
 
 
 def _summary(outcomes: list[StageOutcome]) -> int:
-    table = Table(title="pipeline")
-    for column in ("stage", "status", "counts", "seconds"):
+    table = Table(title=_("Pipeline"))
+    for column in (_("Stage"), _("State"), _("Counts"), _("Seconds")):
         table.add_column(column)
     for o in outcomes:
         counts = ", ".join(f"{k}={v}" for k, v in o.result.counts.items()) or o.reason
         style = _STATUS_STYLE[o.status]
-        table.add_row(o.spec.name, f"[{style}]{o.status}[/]", counts, f"{o.seconds:.1f}")
+        table.add_row(
+            escape(o.spec.name),
+            styled(style, label("stage_status", o.status)),
+            escape(counts),
+            f"{o.seconds:.1f}",
+        )
     console.print(table)
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
@@ -59,33 +71,58 @@ def demo(
     """Run the whole pipeline on replayed real data and write a report."""
     from veille.demo.run import report_day, run_demo
 
-    console.print(f"[bold]veille demo[/]: replaying recorded responses into {output}/")
+    console.print(
+        _("%(command)s: replaying recorded responses into %(path)s/")
+        % {"command": "[bold]veille demo[/]", "path": escape(str(output))}
+    )
     result = run_demo(output, on_start=_on_start, on_done=_on_done)
     code = _summary(result.outcomes)
     outputs = [p for o in result.outcomes for p in o.result.outputs] + result.outputs
     if result.clock is not None:
         console.print(
-            f"clock: the data's last day, {report_day(result.clock)} "
-            f"(alerts and reports ran at {result.clock:%Y-%m-%d %H:%M} UTC)",
+            _("Clock: the data's last day, %(day)s (alerts and reports ran at %(at)s UTC)")
+            % {
+                "day": f"{report_day(result.clock):%d/%m/%Y}",
+                "at": f"{result.clock:%d/%m/%Y %H:%M}",
+            },
             highlight=False,
             soft_wrap=True,
         )
     for path in outputs:
-        console.print(f"wrote [bold]{path}[/]", highlight=False, soft_wrap=True)
+        console.print(
+            _("Wrote %(path)s.") % {"path": f"[bold]{escape(str(path))}[/]"},
+            highlight=False,
+            soft_wrap=True,
+        )
     if not outputs:
-        console.print("[yellow]no report written: the reporting stage is not available[/]")
+        console.print(
+            styled("yellow", _("No report written: the reporting stage is not available."))
+        )
     config = output / "veille.toml"
     base = result.settings.web.base_url.rstrip("/")
-    console.print("\n[bold]Next[/]: create one login per role (each asks for a password):")
+    console.print(
+        "\n"
+        + _("%(next)s: create one login per role (each asks for a password):")
+        % {"next": styled("bold", _("Next"))}
+    )
     for role, login, _page in DEMO_ROLES:
         console.print(
             f"  veille -c {config} users add {login} --role {role}", highlight=False, soft_wrap=True
         )
-    console.print("start the web UI (a throwaway key, plain http, this machine only):")
+    console.print(
+        escape(_("Start the web UI (a throwaway key, plain http, this machine only):")),
+        highlight=False,
+    )
     console.print(f"  veille -c {config} serve --dev", highlight=False, soft_wrap=True)
-    console.print("then open, each with its login:")
+    console.print(escape(_("Then open, each with its login:")), highlight=False)
     for role, login, page in DEMO_ROLES:
-        console.print(f"  {base}{page}  ({login}: {role})", highlight=False, soft_wrap=True)
+        console.print(
+            f"  {base}{page}  ("
+            + _("%(key)s: %(value)s") % {"key": login, "value": label("role", role)}
+            + ")",
+            highlight=False,
+            soft_wrap=True,
+        )
     raise typer.Exit(code)
 
 

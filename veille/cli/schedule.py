@@ -8,7 +8,9 @@ from rich.table import Table
 
 from store.db import session_scope
 from store.runs import recent_runs
-from veille.cli._common import console, db_url, state
+from veille.cli._common import console, db_url, state, styled
+from veille.i18n import gettext as _
+from veille.i18n import label
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -27,15 +29,20 @@ def schedule(
 ) -> None:
     """Run crawls, NLP, alerts and reports on time; one active instance per database."""
     import scheduler
+    from web.render import job_label
 
     config = state.config_file()
     if once:
         results = scheduler.run_once(config)
         if not results:
-            console.print("no job was due")
+            console.print(escape(_("No job was due.")), highlight=False)
         for job, status in sorted(results.items()):
             style = _STATUS_STYLE.get(status, "white")
-            console.print(f"{job}: [{style}]{status}[/]")
+            line = _("%(key)s: %(value)s") % {
+                "key": escape(job_label(job)),
+                "value": styled(style, label("job_status", status)),
+            }
+            console.print(line, highlight=False)
         raise typer.Exit(1 if "error" in results.values() else 0)
     raise typer.Exit(scheduler.serve(config))
 
@@ -45,12 +52,14 @@ def jobs(
     job: str | None = typer.Option(None, "--job", help="Only this job (e.g. crawl:rss-news)."),
 ) -> None:
     """Show the scheduler's run log, newest first."""
+    from web.render import job_label
+
     with session_scope(db_url()) as session:
         runs = recent_runs(session, limit=limit, job=job)
-    table = Table(title="veille job runs")
-    table.add_column("job", overflow="fold")
-    table.add_column("tick (UTC)", no_wrap=True)
-    for column in ("took", "status", "counts", "error", "host/pid"):
+    table = Table(title=_("Latest runs"))
+    table.add_column(_("Job"), overflow="fold")
+    table.add_column(_("Due (UTC)"), no_wrap=True)
+    for column in (_("Took"), _("State"), _("Counts"), _("Error"), _("Host/PID")):
         table.add_column(column, overflow="fold")
     for run in runs:
         took = (
@@ -62,18 +71,21 @@ def jobs(
         counts = ", ".join(f"{k}={v}" for k, v in run.counts.items() if k != "skipped")
         if run.coalesced:
             counts = ", ".join(filter(None, [f"coalesced={run.coalesced}", counts]))
-        tick = _tick_label(run.tick) + (" (re-run)" if run.attempt > 1 else "")
+        tick = _tick_label(run.tick) + (" " + _("(re-run)") if run.attempt > 1 else "")
         table.add_row(
-            escape(run.job),
-            tick,
+            escape(job_label(run.job)),
+            escape(tick),
             took,
-            f"[{style}]{run.status}[/]",
+            styled(style, label("job_status", run.status)),
             escape(counts),
             escape(run.error),
             escape(f"{run.host}/{run.pid}"),
         )
     if not runs:
-        console.print("no job has run yet: start `veille schedule`")
+        console.print(
+            escape(_("No job has run yet: start %(command)s.") % {"command": "`veille schedule`"}),
+            highlight=False,
+        )
         return
     console.print(table)
 

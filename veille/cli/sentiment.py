@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from veille.cli._common import console
 from veille.cli._sentiment_common import sentiment_settings
+from veille.i18n import gettext as _
+from veille.i18n import ngettext
 
 T = TypeVar("T")
 
@@ -113,10 +116,17 @@ def train_cmd(
     )
     base = ensure_base()
     result = train(data, out, base, cfg, progress=console.print)
-    console.print(f"adapter written to {out}: best {json.dumps(result['best']['scores'])}")
     console.print(
-        "to use it as the default model, copy it over sentiment/default_head/ "
-        "and run `veille models install --force`"
+        _("Adapter written to %(path)s: best %(scores)s")
+        % {"path": out, "scores": json.dumps(result["best"]["scores"])},
+        highlight=False,
+        markup=False,
+    )
+    console.print(
+        _("To use it as the default model, copy it over %(folder)s and run %(command)s.")
+        % {"folder": "sentiment/default_head/", "command": "`veille models install --force`"},
+        highlight=False,
+        markup=False,
     )
 
 
@@ -159,7 +169,7 @@ def eval_cmd(
 
     chosen = [x for x in languages.split(",") if x] or None
     data = require_split(data, split, chosen)
-    sent, _ = sentiment_settings()
+    sent, _thresholds = sentiment_settings()
     updates: dict[str, str] = {}
     if model_path:
         updates["model_path"] = model_path
@@ -167,9 +177,14 @@ def eval_cmd(
         updates["backend"] = backend
     clf = get_classifier(sent.model_copy(update=updates))
     sets = load_umsab(data, split, chosen)
-    table = Table(title=f"{clf.name} ({clf.backend}) on {split}")
-    table.add_column("language")
-    table.add_column("n", justify="right")
+    table = Table(
+        title=escape(
+            _("%(model)s (%(backend)s) on %(split)s")
+            % {"model": clf.name, "backend": clf.backend, "split": split}
+        )
+    )
+    table.add_column(_("Language"))
+    table.add_column(_("Texts"), justify="right")
     table.add_column("macro-F1", justify="right")
     scores: dict[str, float] = {}
     for lang, examples in sorted(sets.items()):
@@ -258,9 +273,15 @@ def _validate_path(
     head_dir = head or DEFAULT_HEAD_DIR
     folder = install_default_model(head_dir=head_dir)
     check = check_path(folder, sets, backend)
-    table = Table(title=f"{check.short} vs float32 ({backend}), {folder.name}")
-    for col in ("set", "n", "float32", check.short, "diff", "agreement"):
-        table.add_column(col, justify="left" if col == "set" else "right")
+    table = Table(
+        title=escape(
+            _("%(path)s against float32 (%(backend)s), %(folder)s")
+            % {"path": check.short, "backend": backend, "folder": folder.name}
+        )
+    )
+    table.add_column(_("Set"), justify="left")
+    for col in (_("Texts"), "float32", check.short, _("Difference"), _("Agreement")):
+        table.add_column(col, justify="right")
     for name, items in sets.items():
         diff = check.reduced[name] - check.float32[name]
         table.add_row(
@@ -272,11 +293,23 @@ def _validate_path(
             f"{check.agreement[name]:.3f}",
         )
     console.print(table)
-    verdict = "validated" if check.validated else f"NOT validated (loses > {TOLERANCE})"
-    console.print(f"{check.short}: {verdict}")
+    verdict = (
+        _("validated")
+        if check.validated
+        else _("NOT validated (loses more than %(tolerance)s)") % {"tolerance": TOLERANCE}
+    )
+    console.print(
+        _("%(key)s: %(value)s") % {"key": check.short, "value": verdict},
+        highlight=False,
+        markup=False,
+    )
     if write:
         record(head_dir, check)
-        console.print(f"recorded in {head_dir / 'adapter_config.json'}")
+        console.print(
+            _("Recorded in %(path)s.") % {"path": head_dir / "adapter_config.json"},
+            highlight=False,
+            markup=False,
+        )
     typer.echo(json.dumps({"validated": check.validated, **check.as_config()}))
 
 
@@ -301,11 +334,20 @@ def export_labels(
     for lang, rows in by_lang.items():
         folder = out / lang
         folder.mkdir(parents=True, exist_ok=True)
-        texts = [" ".join(t.split()) for t, _ in rows]
-        labels = [str(LABELS.index(lbl)) for _, lbl in rows]
+        texts = [" ".join(t.split()) for t, _label in rows]
+        labels = [str(LABELS.index(lbl)) for _text, lbl in rows]
         (folder / "train_text.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
         (folder / "train_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
-    console.print(f"exported {len(latest)} corrections to {out}")
+    console.print(
+        ngettext(
+            "Exported %(n)s correction to %(path)s",
+            "Exported %(n)s corrections to %(path)s",
+            len(latest),
+        )
+        % {"n": len(latest), "path": out},
+        highlight=False,
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,10 +6,12 @@ from importlib import resources
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from store import db as store_db
 from veille.cli._common import console, db_url, state
 from veille.errors import ConfigError
+from veille.i18n import gettext as _
 
 
 def example_config() -> str:
@@ -26,7 +28,10 @@ def init(
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; pass --force to overwrite it")
     target.write_text(example_config(), encoding="utf-8")
-    console.print(f"wrote [bold]{target}[/]; edit it, then run [bold]veille db upgrade[/]")
+    console.print(
+        _("Wrote %(path)s; edit it, then run %(command)s.")
+        % {"path": f"[bold]{escape(str(target))}[/]", "command": "[bold]veille db upgrade[/]"}
+    )
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -37,7 +42,13 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply schema migrations (safe to run at every start)."""
     url = db_url()
     store_db.upgrade(url, revision)
-    console.print(f"schema at [bold]{store_db.current_revision(url)}[/] on {_redact(url)}")
+    console.print(
+        _("Schema at revision %(revision)s on %(url)s.")
+        % {
+            "revision": f"[bold]{escape(str(store_db.current_revision(url)))}[/]",
+            "url": escape(_redact(url)),
+        }
+    )
 
 
 def _redact(url: str) -> str:

@@ -14,7 +14,9 @@ from store import crawl_state
 from store import rejected as rejected_store
 from store.db import session_scope
 from store.mentions import count_mentions
-from veille.cli._common import console, ready_db_url, settings
+from veille.cli._common import console, ready_db_url, settings, styled
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 sources_app = typer.Typer(help="Crawl sources.", no_args_is_help=True)
 
@@ -28,18 +30,10 @@ _STYLE = {
     "never_run": "dim",
 }
 
-#: What each quarantine reason means, for people.
-REASON_TEXT = {
-    "null_item": "empty item (null)",
-    "not_an_object": "not an object",
-    "unreadable": "unreadable item",
-    "refused_by_database": "refused by the database",
-    "error_body": "error answer instead of results",
-}
-
 
 def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
+    """Day first, as the admin page writes it (times are UTC)."""
+    return value.strftime("%d/%m/%Y %H:%M") if isinstance(value, datetime) else "—"
 
 
 def _reason(error: str, width: int) -> str:
@@ -63,32 +57,45 @@ def status(
         total = count_mentions(session)
         recent = rejected_store.recent(session, limit=quarantined) if quarantined else []
     limits = {s.name: s for s in cfg.sources}
-    table = Table(title=f"sources ({total} mentions stored)")
+    # the words of the admin page (web/templates/sources.html), from the same catalogue
+    from web.render import target_label
+
+    title = ngettext("Sources (%(n)s mention stored)", "Sources (%(n)s mentions stored)", total) % {
+        "n": total
+    }
+    table = Table(title=title)
     for col in (
-        "source",
-        "kind",
-        "status",
-        "last success",
-        "last error",
-        "items",
-        "today",
-        "quarantined",
+        _("Source"),
+        _("Type"),
+        _("State"),
+        _("Latest success"),
+        _("Last error"),
+        _("Items read"),
+        _("Today"),
+        _("Quarantined"),
     ):
         table.add_column(col)
     for h in rows:
         cfg_source = limits.get(h.name)
-        status_text = Text(h.summary, style=_STYLE.get(h.status, "white"))
+        status_text = Text(label("source_status", h.status), style=_STYLE.get(h.status, "white"))
+        if h.status == "degraded" and h.targets:
+            failing_count = ngettext(
+                "%(num)s target failing out of %(total)s",
+                "%(num)s targets failing out of %(total)s",
+                len(h.failing),
+            ) % {"num": len(h.failing), "total": h.targets}
+            status_text.append(f" · {failing_count}")
         if not h.enabled:
-            status_text.append(" (disabled)", style="dim")
+            status_text.append(" " + _("(disabled)"), style="dim")
         today = str(h.items_today) + (f" / {cfg_source.max_items_per_day}" if cfg_source else "")
         if h.status == "budget_exhausted":
-            status_text.append(" ⚠ budget reached", style="bold yellow")
+            status_text.append(" ⚠ " + _("daily budget reached"), style="bold yellow")
         error = Text("")
         if h.last_error:
             error = Text(f"{_when(h.last_error_at)} {_reason(h.last_error, 80)}")
         table.add_row(
             Text(h.name),
-            h.kind,
+            label("source_kind", h.kind),
             status_text,
             _when(h.last_success_at),
             error,
@@ -100,14 +107,21 @@ def status(
 
     failing = [(h.name, t) for h in rows for t in h.failing]
     if failing:
-        targets = Table(title="failing targets")
-        for col in ("source", "target", "status", "since", "failures in a row", "reason"):
+        targets = Table(title=_("Failing targets"))
+        for col in (
+            _("Source"),
+            _("Target"),
+            _("State"),
+            _("Since"),
+            _("Consecutive failures"),
+            _("Reason"),
+        ):
             targets.add_column(col)
         for name, t in failing:
             targets.add_row(
                 Text(name),
-                Text(t.label[:70]),
-                Text(t.status, style=_STYLE.get(t.status, "white")),
+                Text(target_label(t.label)[:70]),
+                Text(label("source_status", t.status), style=_STYLE.get(t.status, "white")),
                 _when(t.last_error_at),
                 str(t.consecutive_failures),
                 Text(_reason(t.last_error, 100)),
@@ -115,14 +129,21 @@ def status(
         console.print(targets)
 
     if recent:
-        items = Table(title="quarantined items (most recent)")
-        for col in ("source", "target", "reason", "last seen", "times", "excerpt"):
+        items = Table(title=_("Quarantined items (most recent)"))
+        for col in (
+            _("Source"),
+            _("Target"),
+            _("Reason"),
+            _("Last seen"),
+            _("Times"),
+            _("Excerpt"),
+        ):
             items.add_column(col)
         for r in recent:
             items.add_row(
                 Text(r.source),
-                Text(r.target[:50]),
-                Text(REASON_TEXT.get(r.reason, r.reason)),
+                Text(target_label(r.target)[:50]),
+                Text(label("reject_reason", r.reason)),
                 _when(r.last_seen_at),
                 str(r.occurrences),
                 Text(r.excerpt[:80]),
@@ -131,9 +152,15 @@ def status(
 
     if cfg.allow_private_addresses:
         console.print(
-            "[yellow]allow_private_addresses = true is deprecated:[/] it lets the crawlers reach "
-            "every private address. List the services instead: "
-            + escape('allow_private_hosts = ["host:port"]')
+            styled("yellow", _("allow_private_addresses = true is deprecated:"))
+            + " "
+            + escape(
+                _(
+                    "it lets the crawlers reach every private address. "
+                    "List the services instead: %(setting)s"
+                )
+                % {"setting": 'allow_private_hosts = ["host:port"]'}
+            )
         )
 
 

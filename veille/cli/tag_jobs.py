@@ -17,6 +17,7 @@ import typer
 from veille.cli._common import console
 from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
+from veille.i18n import ngettext
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -64,7 +65,9 @@ def tag_jobs(
         for rec in tag_records(records, lang, batch_size):
             found += len(rec["job_changes"])
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    console.print(f"{len(records)} texts, {found} job changes -> {output}")
+    texts = ngettext("%(n)s text", "%(n)s texts", len(records)) % {"n": len(records)}
+    changes = ngettext("%(n)s job change", "%(n)s job changes", found) % {"n": found}
+    console.print(f"{texts}, {changes} -> {output}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

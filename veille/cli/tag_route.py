@@ -18,6 +18,8 @@ from enrich.routing import Router, mention_text, standard_router
 from veille.cli._common import console, settings, state
 from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 _BATCH = 1000
 
@@ -50,10 +52,19 @@ def route(
                 triage += int(rt.triage)
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(output)
-    summary = ", ".join(f"{t}: {c}" for t, c in sorted(counts.items())) or "no lines"
+    summary = ", ".join(
+        _("%(key)s: %(value)s") % {"key": label("team", t), "value": c}
+        for t, c in sorted(counts.items())
+    ) or _("no lines")
     console.print(
-        f"routed {len(rows)} line(s) -> {output} ({summary}; to triage: {triage})",
+        ngettext(
+            "%(n)s line routed -> %(path)s (%(teams)s; to triage: %(triage)s)",
+            "%(n)s lines routed -> %(path)s (%(teams)s; to triage: %(triage)s)",
+            len(rows),
+        )
+        % {"n": len(rows), "path": output, "teams": summary, "triage": triage},
         highlight=False,
+        markup=False,
     )
 
 

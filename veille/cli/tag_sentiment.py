@@ -17,6 +17,7 @@ import typer
 from veille.cli._common import err_console
 from veille.cli._sentiment_common import sentiment_settings
 from veille.cli._tag import get_tag_app, read_jsonl
+from veille.i18n import ngettext
 
 CHUNK = 1024
 
@@ -57,7 +58,16 @@ def tag_sentiment(
             src.close()
         if dst is not sys.stdout:
             dst.close()
-    err_console.print(f"tagged {n} lines with {classifier.name} ({classifier.backend})")
+    err_console.print(
+        ngettext(
+            "%(n)s line tagged with %(model)s (%(backend)s)",
+            "%(n)s lines tagged with %(model)s (%(backend)s)",
+            n,
+        )
+        % {"n": n, "model": classifier.name, "backend": classifier.backend},
+        highlight=False,
+        markup=False,
+    )
 
 
 def _open_out(path: Path) -> TextIO:

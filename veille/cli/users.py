@@ -11,7 +11,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from store.db import session_scope
 from store.users import (
@@ -32,6 +34,8 @@ from store.users import (
 )
 from store.web_sessions import count_sessions
 from veille.cli._common import console, ready_db_url
+from veille.i18n import gettext as _
+from veille.i18n import label, ngettext
 
 users_app = typer.Typer(help="Web UI accounts and API tokens.", no_args_is_help=True)
 
@@ -39,7 +43,9 @@ users_app = typer.Typer(help="Web UI accounts and API tokens.", no_args_is_help=
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password: str = typer.prompt(
+        _("Password"), hide_input=True, confirmation_prompt=_("Repeat the password")
+    )
     return password
 
 
@@ -57,7 +63,11 @@ def add(
     password = _read_password(password_stdin)
     with session_scope(ready_db_url()) as session:
         account = create_user(session, username, password, role)
-    console.print(f"created [bold]{account.username}[/] ({account.role})", highlight=False)
+    console.print(
+        _("Account %(user)s created (%(role)s).")
+        % {"user": f"[bold]{escape(account.username)}[/]", "role": label("role", account.role)},
+        highlight=False,
+    )
 
 
 @users_app.command("list")
@@ -69,14 +79,14 @@ def list_() -> None:
         tokens: dict[str, int] = {}
         for t in list_tokens(session):
             tokens[t.username] = tokens.get(t.username, 0) + 1
-    table = Table(title="accounts")
-    for column in ("user", "role", "status", "tokens", "sessions"):
+    table = Table(title=_("Accounts"))
+    for column in (_("Account"), _("Role"), _("State"), _("API tokens"), _("Open sessions")):
         table.add_column(column)
     for a in accounts:
         table.add_row(
-            a.username,
-            a.role,
-            "active" if a.active else "deactivated",
+            Text(a.username),
+            label("role", a.role),
+            _("active") if a.active else _("deactivated"),
             str(tokens.get(a.username, 0)),
             str(sessions.get(a.id, 0)),
         )
@@ -89,7 +99,12 @@ def deactivate(username: str = typer.Argument(...)) -> None:
     with session_scope(ready_db_url()) as session:
         ended, revoked = deactivate_user(session, username)
     console.print(
-        f"deactivated {username}: {ended} web session(s) ended, {revoked} API token(s) revoked",
+        _("Account %(user)s deactivated: %(sessions)s, %(tokens)s.")
+        % {
+            "user": escape(username),
+            "sessions": _sessions_ended(ended),
+            "tokens": _revoked(revoked),
+        },
         highlight=False,
     )
 
@@ -99,7 +114,7 @@ def activate(username: str = typer.Argument(...)) -> None:
     """Let a deactivated account sign in again (its revoked tokens stay revoked)."""
     with session_scope(ready_db_url()) as session:
         activate_user(session, username)
-    console.print(f"activated {username}", highlight=False)
+    console.print(_("Account %(user)s activated.") % {"user": escape(username)}, highlight=False)
 
 
 @users_app.command("reset-password")
@@ -113,7 +128,11 @@ def reset_password(
     password = _read_password(password_stdin)
     with session_scope(ready_db_url()) as session:
         ended = set_password(session, username, password)
-    console.print(f"password of {username} reset; {ended} web session(s) ended", highlight=False)
+    console.print(
+        _("Password of %(user)s reset; %(sessions)s.")
+        % {"user": escape(username), "sessions": _sessions_ended(ended)},
+        highlight=False,
+    )
 
 
 @users_app.command("revoke-sessions")
@@ -121,7 +140,11 @@ def revoke_sessions(username: str = typer.Argument(...)) -> None:
     """Sign an account out everywhere (a lost laptop), password unchanged."""
     with session_scope(ready_db_url()) as session:
         ended = end_sessions(session, username)
-    console.print(f"{ended} web session(s) of {username} ended", highlight=False)
+    console.print(
+        _("%(user)s: %(sessions)s.")
+        % {"user": escape(username), "sessions": _sessions_ended(ended)},
+        highlight=False,
+    )
 
 
 @users_app.command("token")
@@ -152,17 +175,24 @@ def tokens(username: str = typer.Argument("", help="Only this user's tokens.")) 
             for t in list_tokens(session)
             if not username or t.username == canonical_username(username)
         ]
-    table = Table(title="API tokens")
-    for column in ("id", "user", "label", "scope", "created", "last used"):
+    table = Table(title=_("API tokens"))
+    for column in (
+        "#",
+        _("Account"),
+        _("Token label"),
+        _("Scope"),
+        _("Created on"),
+        _("Last used"),
+    ):
         table.add_column(column)
     for t in rows:
         table.add_row(
             str(t.id),
-            t.username,
-            t.label,
-            t.scope,
-            t.created_at.strftime("%Y-%m-%d %H:%M"),
-            t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never",
+            Text(t.username),
+            Text(t.label),
+            label("token_scope", t.scope),
+            t.created_at.strftime("%d/%m/%Y %H:%M"),
+            t.last_used_at.strftime("%d/%m/%Y %H:%M") if t.last_used_at else _("never"),
         )
     console.print(table)
 
@@ -173,7 +203,7 @@ def revoke_one(token_id: int = typer.Argument(..., help="Id from `veille users t
     with session_scope(ready_db_url()) as session:
         if not revoke_token(session, token_id):
             raise UserError(f"no API token {token_id}; see `veille users tokens`")
-    console.print(f"revoked token {token_id}", highlight=False)
+    console.print(_("Token %(id)s revoked.") % {"id": token_id}, highlight=False)
 
 
 @users_app.command("revoke-tokens")
@@ -181,7 +211,18 @@ def revoke(username: str = typer.Argument(...)) -> None:
     """Delete every API token of a user."""
     with session_scope(ready_db_url()) as session:
         n = revoke_tokens(session, username)
-    console.print(f"revoked {n} token(s) of {username}", highlight=False)
+    console.print(
+        _("%(user)s: %(tokens)s.") % {"user": escape(username), "tokens": _revoked(n)},
+        highlight=False,
+    )
+
+
+def _sessions_ended(n: int) -> str:
+    return ngettext("%(n)s web session ended", "%(n)s web sessions ended", n) % {"n": n}
+
+
+def _revoked(n: int) -> str:
+    return ngettext("%(n)s API token revoked", "%(n)s API tokens revoked", n) % {"n": n}
 
 
 def register(app: typer.Typer) -> None:

@@ -15,10 +15,12 @@ import os
 import secrets
 
 import typer
+from rich.markup import escape
 
 from store import db as store_db
-from veille.cli._common import console, err_console, settings
+from veille.cli._common import console, err_console, settings, styled
 from veille.errors import ConfigError
+from veille.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,15 @@ def serve(
             )
         key = secrets.token_urlsafe(48)
         err_console.print(
-            "[yellow]warning:[/] --dev: random secret key; sessions and confirmation links "
-            "stop working when the server stops"
+            styled("yellow", _("warning:"))
+            + " "
+            + escape(
+                _(
+                    "--dev: random secret key; sessions and confirmation links "
+                    "stop working when the server stops"
+                )
+            ),
+            highlight=False,
         )
     elif len(key) < 32:
         raise ConfigError("VEILLE_SECRET_KEY is too short: use at least 32 random characters")
@@ -74,7 +83,10 @@ def serve(
     app = create_app(cfg, config)
     bind_host = host or cfg.web.host
     bind_port = port or cfg.web.port
-    console.print(f"veille web on [bold]http://{bind_host}:{bind_port}[/] (API docs at /api/docs)")
+    console.print(
+        _("veille web on %(url)s (API documentation at %(docs)s)")
+        % {"url": f"[bold]http://{escape(bind_host)}:{bind_port}[/]", "docs": "/api/docs"}
+    )
     uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, log_level="info")
 
 

@@ -14,6 +14,7 @@ import typer
 
 from veille.cli._common import console, ready_db_url, settings
 from veille.errors import ConfigError
+from veille.i18n import gettext as _
 
 webhooks_app = typer.Typer(help="Outgoing webhooks (CRM notifications).", no_args_is_help=True)
 
@@ -36,7 +37,7 @@ def secret(
         generation, value = rotate_webhook_secret(url, ring, actor=f"cli:{getpass.getuser()}")
     else:
         generation, value = current_webhook_secret(url, ring)
-    console.print(f"generation {generation.generation}", highlight=False)
+    console.print(_("Generation %(n)s") % {"n": generation.generation}, highlight=False)
     console.print(value, highlight=False, soft_wrap=True)
 
 
