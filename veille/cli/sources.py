@@ -74,7 +74,8 @@ def status(
         _("Today"),
         _("Quarantined"),
     ):
-        table.add_column(col)
+        # the state reads as one phrase ("Dégradée · 1 cible en échec sur 8"): never broken
+        table.add_column(col, no_wrap=col == _("State"))
     for h in rows:
         cfg_source = limits.get(h.name)
         status_text = Text(label("source_status", h.status), style=_STYLE.get(h.status, "white"))
