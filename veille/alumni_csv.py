@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from veille.csvsafe import unneutralise, write_rows
 from veille.errors import ImportFileError
+from veille.i18n import _
 from veille.inputcheck import decode_utf8, describe_header, problem
 from veille.query import strip_accents
 
@@ -126,12 +127,12 @@ def parse_date(value: str) -> date:
     else:
         m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", value)
         if not m:
-            raise ValueError("is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+            raise ValueError(_("is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
         d, mo, y = (int(g) for g in m.groups())
     try:
         return date(y, mo, d)
     except ValueError as exc:
-        raise ValueError(f"is not a valid date ({exc})") from None
+        raise ValueError(_("is not a valid date (%(detail)s)") % {"detail": exc}) from None
 
 
 def orcid_is_valid(value: str) -> bool:
@@ -157,21 +158,21 @@ def _convert(column: str, value: str) -> Any:
         return parse_date(value)
     if column == "graduation_year":
         if not re.fullmatch(r"\d{4}", value) or not 1900 <= int(value) <= 2100:
-            raise ValueError("is not a year between 1900 and 2100")
+            raise ValueError(_("is not a year between 1900 and 2100"))
         return int(value)
     if column == "email":
         emails = [e.strip() for e in re.split(r"[|\s]+", value) if e.strip()]
         for n, e in enumerate(emails, 1):
             if not _EMAIL.match(e) or len(e) > 254:
-                raise ValueError(f"address {n} of the cell is not an e-mail address")
+                raise ValueError(_("address %(n)s of the cell is not an e-mail address") % {"n": n})
         return emails
     if column == "orcid":
         value = value.removeprefix("https://orcid.org/").removeprefix("http://orcid.org/")
         if not orcid_is_valid(value):
-            raise ValueError("is not a valid ORCID iD (checksum or format)")
+            raise ValueError(_("is not a valid ORCID iD (checksum or format)"))
         return value
     if column == "linkedin_url" and not re.match(r"^https?://", value):
-        raise ValueError("must start with http:// or https://")
+        raise ValueError(_("must start with http:// or https://"))
     return value
 
 
@@ -180,39 +181,49 @@ def read_alumni_csv(path: Path) -> list[AlumnusRow]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    text = decode_utf8(data, what="the file")
+        raise ImportFileError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror or exc}
+        ) from None
+    text = decode_utf8(data, what=_("the file"))
     return list(parse_alumni_rows(io.StringIO(text, newline="")))
 
 
 def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
     first = stream.readline()
     if not first.strip():
-        raise ImportFileError("the file is empty: expected a header line", line=1)
+        raise ImportFileError(_("the file is empty: expected a header line"), line=1)
     delimiter = _sniff_delimiter(first)
     stream.seek(0)
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
     try:
         raw_header = next(reader)
     except csv.Error as exc:
-        raise ImportFileError(f"unreadable header: {exc}", line=1) from None
+        raise ImportFileError(_("unreadable header: %(error)s") % {"error": exc}, line=1) from None
     for n, name in enumerate(raw_header, 1):
         trouble = problem(name, max_length=100)
         if trouble:
-            raise ImportFileError(f"header cell {n} {trouble}", line=1)
+            raise ImportFileError(
+                _("header cell %(n)s %(problem)s") % {"n": n, "problem": trouble}, line=1
+            )
     header = [_header_key(h) for h in raw_header]
     unknown = [describe_header(h) for h in header if h and h not in COLUMNS]
     if unknown:
         raise ImportFileError(
-            f"unknown column(s) {', '.join(unknown)}; known columns: {', '.join(COLUMNS)}",
+            _("unknown column(s) %(unknown)s; known columns: %(known)s")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(COLUMNS)},
             line=1,
         )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise ImportFileError(f"column(s) repeated: {', '.join(dupes)}", line=1)
+        raise ImportFileError(
+            _("column(s) repeated: %(columns)s") % {"columns": ", ".join(dupes)}, line=1
+        )
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportFileError(f"missing required column(s): {', '.join(missing)}", line=1)
+        raise ImportFileError(
+            _("missing required column(s): %(columns)s") % {"columns": ", ".join(missing)},
+            line=1,
+        )
 
     seen: dict[str, int] = {}
     line = 1
@@ -225,7 +236,12 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
                 continue
             if len(cells) != len(header):
                 raise ImportFileError(
-                    f"expected {len(header)} fields separated by {delimiter!r}, found {len(cells)}",
+                    _("expected %(expected)s fields separated by %(delimiter)s, found %(found)s")
+                    % {
+                        "expected": len(header),
+                        "delimiter": repr(delimiter),
+                        "found": len(cells),
+                    },
                     line=line,
                 )
             values: dict[str, Any] = {}
@@ -234,7 +250,8 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
                     raw, max_length=MAX_LENGTHS.get(column, 500), multiline=column in MULTILINE
                 )
                 if trouble:
-                    raise ImportFileError(f"{column or 'an unnamed column'} {trouble}", line=line)
+                    named = column or _("an unnamed column")
+                    raise ImportFileError(f"{named} {trouble}", line=line)
                 if not column:
                     continue
                 cell = _clean(raw)
@@ -246,14 +263,18 @@ def parse_alumni_rows(stream: IO[str]) -> Iterator[AlumnusRow]:
                     raise ImportFileError(f"{column} {exc}", line=line) from None
             for column in REQUIRED:
                 if column not in values:
-                    raise ImportFileError(f"{column} is empty", line=line)
+                    raise ImportFileError(_("%(column)s is empty") % {"column": column}, line=line)
             ident = str(values["id"])
             if ident in seen:
-                raise ImportFileError(f"id already used on line {seen[ident]}", line=line)
+                raise ImportFileError(
+                    _("id already used on line %(line)s") % {"line": seen[ident]}, line=line
+                )
             seen[ident] = line
             yield AlumnusRow(line=line, values=values)
     except csv.Error as exc:
-        raise ImportFileError(f"malformed CSV: {exc}", line=reader.line_num or line) from None
+        raise ImportFileError(
+            _("malformed CSV: %(error)s") % {"error": exc}, line=reader.line_num or line
+        ) from None
 
 
 def alumnus_to_row(alumnus: Any) -> list[Any]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from veille.errors import ConfigError
-from veille.i18n import set_locale
+from veille.i18n import _, set_locale
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,9 @@ class Settings(_Strict):
         names = [s.name for s in sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                _("source names must be unique; repeated: %(names)s") % {"names": ", ".join(dupes)}
+            )
         return sources
 
     @field_validator("teams")
@@ -280,8 +282,10 @@ class Settings(_Strict):
         for s in self.sources:
             if s.name == name:
                 return s
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ConfigError(f"unknown source {name!r} (known: {known})")
+        known = ", ".join(s.name for s in self.sources) or _("none configured")
+        raise ConfigError(
+            _("unknown source %(name)s (known: %(known)s)") % {"name": repr(name), "known": known}
+        )
 
     def secret(self, name: str) -> str | None:
         """Read a secret from its environment variable; ``None`` when unset."""
@@ -311,8 +315,8 @@ def merge_standard_teams(configured: dict[str, TeamSettings]) -> dict[str, TeamS
     for name, team in configured.items():
         if team.replaces and team.replaces not in std:
             raise ValueError(
-                f"teams.{name}: replaces = {team.replaces!r} is not a standard team "
-                f"({', '.join(std)})"
+                _("teams.%(name)s: replaces = %(team)s is not a standard team (%(standard)s)")
+                % {"name": name, "team": repr(team.replaces), "standard": ", ".join(std)}
             )
         if (
             not team.drop
@@ -353,9 +357,14 @@ def parse_host_port(entry: str) -> tuple[str, int]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if not sep or not host or (":" in host and not text.startswith("[")):
-        raise ValueError(f'allow_private_hosts: {entry!r} is not "host:port"')
+        raise ValueError(
+            _('allow_private_hosts: %(entry)s is not "host:port"') % {"entry": repr(entry)}
+        )
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"allow_private_hosts: {entry!r} needs a port between 1 and 65535")
+        raise ValueError(
+            _("allow_private_hosts: %(entry)s needs a port between 1 and 65535")
+            % {"entry": repr(entry)}
+        )
     return host.lower().rstrip("."), int(port)
 
 
@@ -373,11 +382,15 @@ def load_settings(path: Path | None = None) -> Settings:
     """Load and validate the configuration; raise :class:`ConfigError` with a fix."""
     path = path or Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH))
     if not path.exists():
-        raise ConfigError(f"no configuration at {path}: run `veille init` to write one")
+        raise ConfigError(
+            _("no configuration at %(path)s: run `veille init` to write one") % {"path": path}
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raise ConfigError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+        ) from exc
     settings = settings_from_dict(data, source=str(path))
     settings.database_url = resolve_database_url(settings, path.parent)
     set_locale(settings.locale)
@@ -392,4 +405,7 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Setti
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"invalid configuration in {source}: {problems}") from exc
+        raise ConfigError(
+            _("invalid configuration in %(source)s: %(problems)s")
+            % {"source": source, "problems": problems}
+        ) from exc

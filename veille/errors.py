@@ -6,6 +6,8 @@ code; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from veille.i18n import _
+
 
 class VeilleError(Exception):
     """Base class: an expected failure with an actionable message.
@@ -38,10 +40,13 @@ class ImportFileError(VeilleError):
         self, message: str, *, line: int | None = None, path: object | None = None
     ) -> None:
         self.line = line
-        where = f"line {line}" if line is not None else ""
+        # the location reads in the active language, like the message raised with it
+        where = _("line %(line)s") % {"line": line} if line is not None else ""
         if path is not None:
             where = f"{path}, {where}" if where else str(path)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(
+            _("%(where)s: %(message)s") % {"where": where, "message": message} if where else message
+        )
 
 
 class DataNotFoundError(ImportFileError):

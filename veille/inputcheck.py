@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from veille.i18n import _
+
 #: NUL, the C0 controls (except tab, line feed, carriage return), DEL and the C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Line breaks and tabs: fine in a postal address, never in an id, a name or an e-mail.
@@ -23,16 +25,21 @@ _NONCHAR = re.compile(r"[\ufffe\uffff\ufdd0-\ufdef]")
 def problem(value: str, *, max_length: int, multiline: bool = False) -> str | None:
     """What is wrong with ``value`` (without quoting it), or None when it is acceptable."""
     if "\x00" in value:
-        return "contains a NUL byte"
+        return _("contains a NUL byte")
     match = _CONTROL.search(value)
     if match:
-        return f"contains a control character (U+{ord(match.group()):04X})"
+        return _("contains a control character (U+%(code)s)") % {
+            "code": f"{ord(match.group()):04X}"
+        }
     if not multiline and _BREAKS.search(value):
-        return "contains a line break or a tab"
+        return _("contains a line break or a tab")
     if _NONCHAR.search(value):
-        return "contains a Unicode non-character"
+        return _("contains a Unicode non-character")
     if len(value) > max_length:
-        return f"is {len(value)} characters long (at most {max_length})"
+        return _("is %(length)s characters long (at most %(max)s)") % {
+            "length": len(value),
+            "max": max_length,
+        }
     return None
 
 
@@ -51,7 +58,10 @@ def decode_utf8(data: bytes, *, what: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFileError(
-            f"{what} is not UTF-8 (byte 0x{data[exc.start]:02X}); re-save it as UTF-8 "
-            "(in Excel: 'CSV UTF-8 (délimité par des virgules)')",
+            _(
+                "%(what)s is not UTF-8 (byte 0x%(byte)s); re-save it as UTF-8 "
+                "(in Excel: 'CSV UTF-8 (comma delimited)')"
+            )
+            % {"what": what, "byte": f"{data[exc.start]:02X}"},
             line=line,
         ) from None

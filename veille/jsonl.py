@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from veille.errors import ImportFileError
+from veille.i18n import _
 
 
 def json_objects(
@@ -28,7 +29,7 @@ def json_objects(
             try:
                 line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError:
-                raise ImportFileError("not UTF-8 text", line=n, path=path) from None
+                raise ImportFileError(_("not UTF-8 text"), line=n, path=path) from None
         else:
             line = raw
         if not line.strip():
@@ -36,11 +37,13 @@ def json_objects(
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(f"not valid JSON ({exc.msg})", line=n, path=path) from None
+            raise ImportFileError(
+                _("not valid JSON (%(detail)s)") % {"detail": exc.msg}, line=n, path=path
+            ) from None
         except RecursionError:
-            raise ImportFileError("JSON nested too deeply", line=n, path=path) from None
+            raise ImportFileError(_("JSON nested too deeply"), line=n, path=path) from None
         if not isinstance(obj, dict):
-            raise ImportFileError("each line must be a JSON object", line=n, path=path)
+            raise ImportFileError(_("each line must be a JSON object"), line=n, path=path)
         yield n, obj
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from store.models import ProfileSnapshot
 from veille.cli import app
 from veille.cli._common import state
 from veille.errors import ImportFileError
+from veille.i18n import set_locale
 
 NOTES = (
     "Notes:\n"
@@ -97,7 +99,7 @@ def test_cli_import_is_all_or_nothing_and_idempotent(
         result = runner.invoke(app, ["-c", str(cfg), "profiles", "import-linkedin", str(bad)])
         assert result.exit_code != 0
         assert result.exit_code == ImportFileError.exit_code
-        assert "line 7" in result.output
+        assert "ligne 7" in result.output
         with session_scope(db_url) as session:
             assert session.exec(select(ProfileSnapshot)).all() == []
         for expected in ("2 nouveaux instantanés enregistrés", "0 nouvel instantané enregistré"):
@@ -111,3 +113,12 @@ def test_cli_import_is_all_or_nothing_and_idempotent(
         rows = session.exec(select(ProfileSnapshot)).all()
         assert {r.source_kind for r in rows} == {"linkedin_export"}
         assert len(rows) == 2
+
+
+@pytest.fixture(autouse=True)
+def _english_library_messages() -> Iterator[None]:
+    """The library's messages are asserted here in English (the ``en`` locale); a command
+    chooses its own language when it runs (French without a ``locale`` setting)."""
+    set_locale("en")
+    yield
+    set_locale("fr")

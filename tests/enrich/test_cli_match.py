@@ -94,7 +94,7 @@ def test_match_command_rejects_a_file_without_known_columns(tmp_path: Path) -> N
         ],
     )
     assert result.exit_code != 0
-    assert "alumni-import columns" in result.output
+    assert "colonnes de l'import des diplômés" in result.output
 
 
 def _run_match(tmp_path: Path, *extra: str) -> list[dict[str, str]]:

@@ -171,7 +171,7 @@ def test_tag_jobs_cli_rejects_bad_line(tmp_path: Path) -> None:
         app, ["tag", "jobs", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
     )
     assert result.exit_code != 0
-    assert result.exit_code == 3 and "line 2" in result.output
+    assert result.exit_code == 3 and "ligne 2" in result.output
     assert not (tmp_path / "o.jsonl").exists()
 
 

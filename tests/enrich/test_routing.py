@@ -371,7 +371,7 @@ def test_cli_tag_route_keeps_keys_and_adds_team(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(
         app, ["--config", str(cfg), "tag", "route", "--input", str(bad), "--output", str(out)]
     )
-    assert result.exit_code == ImportFileError.exit_code and "line 2" in result.output
+    assert result.exit_code == ImportFileError.exit_code and "ligne 2" in result.output
 
 
 def test_route_train_learns_corrections_and_data(db_url, settings, tmp_path) -> None:

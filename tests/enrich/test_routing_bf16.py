@@ -179,4 +179,4 @@ def test_validate_bf16_cli_writes_its_verdict_into_the_head_it_read(
     assert set(written["torch_bf16_validation"]["by_lang"]) == {"en", "fr"}
 
     missing = CliRunner().invoke(app, [*args, "--data", str(tmp_path / "absent.jsonl")])
-    assert missing.exit_code != 0 and "absent.jsonl is not a file" in missing.output
+    assert missing.exit_code != 0 and "absent.jsonl n'est pas un fichier" in missing.output

@@ -63,7 +63,7 @@ def test_tag_sentiment_rejects_bad_json_with_line_number(tmp_path: Path, tiny_mo
         str(tiny_model_dir),
     )
     assert res.exit_code == ImportFileError.exit_code
-    assert "line 2" in res.output
+    assert "ligne 2" in res.output
 
 
 def test_sentiment_eval_reports_macro_f1_per_language(

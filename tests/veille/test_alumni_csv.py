@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from store.models import Alumnus, AuditEvent
 from veille.alumni_csv import orcid_is_valid, parse_date, read_alumni_csv
 from veille.cli import app
 from veille.errors import ImportFileError
+from veille.i18n import set_locale
 
 HEADER = "id,first_name,last_name,birth_name,birth_date,email,city,graduation_year,employer,orcid"
 
@@ -63,7 +65,8 @@ def test_bad_date_on_line_37_aborts_and_names_the_line(
     rows[35] = "A0036,Prénom36,Nom36,,1976-13-10,p36@example.org,Lyon,2016,E,"  # line 37
     bad = _write(tmp_path, [HEADER, *rows], name="bad.csv")
     result = runner.invoke(app, ["alumni", "import", str(bad)])
-    assert result.exit_code != 0
+    assert result.exit_code != 0 and "ligne 37 : birth_date n'est pas une date" in result.output
+    set_locale("en")  # the command chose French (no locale setting)
     with pytest.raises(ImportFileError, match=r"^line 37: birth_date"):
         read_alumni_csv(bad)
     assert _alumni(db_url) == before
@@ -179,3 +182,12 @@ def test_erased_alumni_are_not_recreated_by_a_reimport(
     assert result.exit_code == 0, result.output
     assert "1 ligne refusée : cette personne a demandé l'effacement" in result.output
     assert [a[0] for a in _alumni(db_url)] == ["A0001", "A0003"]
+
+
+@pytest.fixture(autouse=True)
+def _english_library_messages() -> Iterator[None]:
+    """The library's messages are asserted here in English (the ``en`` locale); a command
+    chooses its own language when it runs (French without a ``locale`` setting)."""
+    set_locale("en")
+    yield
+    set_locale("fr")

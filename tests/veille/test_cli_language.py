@@ -82,8 +82,8 @@ def test_a_summary_follows_the_locale_setting(tmp_path: Path, sqlite_url: str) -
 def test_the_error_prefix_is_translated(tmp_path: Path, sqlite_url: str) -> None:
     french = _run("-c", str(_config(tmp_path, sqlite_url)), "optout", "add")
     assert french.exit_code == 1
-    # the prefix follows the locale; the VeilleError's own text is kept as raised
-    assert french.output.startswith("erreur : nothing to add"), french.output
+    # the prefix and the VeilleError's own text follow the locale
+    assert french.output.startswith("erreur : rien à ajouter : indiquez --handle"), french.output
     english = _run("-c", str(_config(tmp_path, sqlite_url, "en")), "optout", "add")
     assert english.exit_code == 1
     assert english.output.startswith("error: nothing to add"), english.output
@@ -104,7 +104,8 @@ def test_the_locale_is_chosen_once_for_every_command(tmp_path: Path, sqlite_url:
     broken = tmp_path / "broken.toml"
     broken.write_text('locale = "en"\n[institution\n', encoding="utf-8")
     result = _run("-c", str(broken), "users", "list")
-    assert result.exit_code == 2 and result.output.startswith("erreur : cannot read"), result.output
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("erreur : impossible de lire"), result.output
     assert active_locale() == "fr"
 
 

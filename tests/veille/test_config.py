@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from typer.testing import CliRunner
 from veille.cli import app
 from veille.config import load_settings, settings_from_dict
 from veille.errors import ConfigError
+from veille.i18n import set_locale
 
 
 def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,3 +76,12 @@ def test_locale_setting_chooses_the_language(tmp_path) -> None:
         assert load_settings(path).locale == "en" and active_locale() == "en"
     finally:
         set_locale("fr")
+
+
+@pytest.fixture(autouse=True)
+def _english_library_messages() -> Iterator[None]:
+    """The library's messages are asserted here in English (the ``en`` locale); a command
+    chooses its own language when it runs (French without a ``locale`` setting)."""
+    set_locale("en")
+    yield
+    set_locale("fr")

@@ -8,6 +8,7 @@ one line without a traceback, never the statement with every row's data.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from veille.alumni_csv import read_alumni_csv
 from veille.cli import app
 from veille.cli._tag import read_jsonl
 from veille.errors import ImportFileError
+from veille.i18n import set_locale
 
 HEADER = "id,first_name,last_name,email,city"
 GOOD = [
@@ -80,9 +82,13 @@ def test_hostile_alumni_rows_name_their_line_and_nothing_else(
     with pytest.raises(ImportFileError, match=message) as caught:
         read_alumni_csv(path)
     _no_personal_data(str(caught.value))
+    set_locale("fr")  # the command says the same thing in French (no locale setting)
+    with pytest.raises(ImportFileError) as in_french:
+        read_alumni_csv(path)
+    assert str(in_french.value).startswith("ligne 4 : ")
     result = CliRunner().invoke(app, ["alumni", "import", str(path)])
     assert result.exit_code == ImportFileError.exit_code, result.output
-    assert message in result.output and "Traceback" not in result.output
+    assert str(in_french.value) in result.output and "Traceback" not in result.output
     _no_personal_data(result.output)
     assert _counts(cli_env) == (0, 0)  # nothing half-imported
 
@@ -93,7 +99,7 @@ def test_nul_byte_csv_is_refused_with_its_line_number(cli_env: str, tmp_path: Pa
     path.write_bytes(b"id,last_name,city\nA-1,Martin,Lyon\nA-2,Du\x00pont,Paris\nA-3,Petit,Nice\n")
     result = CliRunner().invoke(app, ["alumni", "import", str(path)])
     assert result.exit_code == ImportFileError.exit_code
-    assert "line 3: last_name contains a NUL byte" in result.output
+    assert "ligne 3 : last_name contient un octet NUL" in result.output
     assert "Dupont" not in result.output and "Du\x00pont" not in result.output
     assert _counts(cli_env) == (0, 0)
 
@@ -178,7 +184,7 @@ def test_linkedin_import_writes_nothing_on_a_nul_byte(cli_env: str, tmp_path: Pa
     )
     result = CliRunner().invoke(app, ["profiles", "import-linkedin", str(path)])
     assert result.exit_code == ImportFileError.exit_code
-    assert "line 3: 'Company' contains a NUL byte" in result.output
+    assert "ligne 3 : 'Company' contient un octet NUL" in result.output
     _no_personal_data(result.output)
     with session_scope(cli_env) as s:
         assert s.exec(select(ProfileSnapshot)).all() == []
@@ -193,12 +199,12 @@ def test_match_files_are_checked_at_the_door(tmp_path: Path) -> None:
     args = ["match", "--alumni", str(alumni), "--profiles", str(profiles), "-o", "x"]
     result = runner.invoke(app, args)
     assert result.exit_code == ImportFileError.exit_code
-    assert "line 3: a.csv: field 3 contains a NUL byte" in result.output
+    assert "ligne 3 : a.csv : le champ 3 contient un octet NUL" in result.output
     _no_personal_data(result.output)
     alumni.write_bytes(b"id,first_name,last_name\n1,Claire,Martin\n")
     result = runner.invoke(app, args)
     assert result.exit_code == ImportFileError.exit_code
-    assert "line 3: p.csv: this id is already used above" in result.output
+    assert "ligne 3 : p.csv : cet id est déjà utilisé plus haut" in result.output
     assert "p1" not in result.output
 
 
@@ -236,3 +242,12 @@ def test_cli_brand_query_too_deep_is_a_clear_error(cli_env: str, tmp_path: Path)
     assert result.exit_code == 2, result.output
     assert "nests more than 32 levels" in result.output
     assert "RecursionError" not in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture(autouse=True)
+def _english_library_messages() -> Iterator[None]:
+    """The library's messages are asserted here in English (the ``en`` locale); a command
+    chooses its own language when it runs (French without a ``locale`` setting)."""
+    set_locale("en")
+    yield
+    set_locale("fr")

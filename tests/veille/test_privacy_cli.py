@@ -109,7 +109,7 @@ def test_opted_out_authors_are_dropped_before_storage(cli_env: Path, db_url: str
 
 def test_optout_without_identifier_is_an_error(cli_env: Path) -> None:
     result = CliRunner().invoke(app, ["optout", "add"])
-    assert result.exit_code == 1 and "nothing to add" in result.output
+    assert result.exit_code == 1 and "rien à ajouter" in result.output
 
 
 def test_optout_alumnus_then_export_then_erase(cli_env: Path, db_url: str, tmp_path: Path) -> None:

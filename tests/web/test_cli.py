@@ -57,7 +57,7 @@ def test_serve_refuses_without_secret_key(tmp_path: Path, sqlite_url: str, monke
     monkeypatch.setenv("VEILLE_SECRET_KEY", "short")
     state._settings = None
     r = CliRunner().invoke(app, ["-c", str(cfg), "serve"])
-    assert r.exit_code == ConfigError.exit_code and "too short" in r.output
+    assert r.exit_code == ConfigError.exit_code and "trop courte" in r.output
     state._settings = None
 
 
@@ -82,7 +82,7 @@ def test_users_token_scopes_and_webhook_secret(
     r = run("users", "token", "crm", "--scope", "admin")
     assert r.exit_code != 0 and "cannot hold a token with scope 'admin'" in r.output
     r = run("users", "token", "crm", "--scope", "everything")
-    assert r.exit_code != 0 and "unknown scope" in r.output
+    assert r.exit_code != 0 and "portée inconnue" in r.output
     r = run("users", "token", "crm", "--scope", "review", "--label", "CRM sync")
     assert r.exit_code == 0 and r.output.strip().startswith("vl_")
     value = r.output.strip()

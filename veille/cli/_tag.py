@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from veille.errors import ImportFileError
+from veille.i18n import gettext as _
 from veille.inputcheck import problem
 from veille.jsonl import json_objects
 
@@ -40,13 +41,13 @@ def read_jsonl(
     for n, obj in json_objects(lines):
         text = obj.get("text")
         if (require_text or text is not None) and not isinstance(text, str):
-            raise ImportFileError('"text" must be a string', line=n)
+            raise ImportFileError(_('"text" must be a string'), line=n)
         if isinstance(text, str) and "\x00" in text:
-            raise ImportFileError('"text" contains a NUL character', line=n)
+            raise ImportFileError(_('"text" contains a NUL character'), line=n)
         ident = obj.get("id")
         if ident is not None:
             if isinstance(ident, bool) or not isinstance(ident, str | int | float):
-                raise ImportFileError('"id" must be a string or a number', line=n)
+                raise ImportFileError(_('"id" must be a string or a number'), line=n)
             trouble = problem(str(ident), max_length=MAX_ID_LENGTH)
             if trouble:
                 raise ImportFileError(f'"id" {trouble}', line=n)

@@ -50,8 +50,11 @@ def train_cmd(
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise DataNotFoundError(
-            f"{missing[0]} is not a file: --data takes JSON Lines of labelled sentences like "
-            "enrich/data/jobs_train/*.jsonl (the default; format in enrich/data/README.md)"
+            _(
+                "%(path)s is not a file: --data takes JSON Lines of labelled sentences like "
+                "enrich/data/jobs_train/*.jsonl (the default; format in enrich/data/README.md)"
+            )
+            % {"path": missing[0]}
         )
     rows = read_rows(files)
     cfg = TaggerConfig(
@@ -75,8 +78,11 @@ def _require_sentiment_dir(sentiment: Path) -> None:
         from sentiment.data import DATA_HINT
 
         raise DataNotFoundError(
-            f"{sentiment} has no deft2017_fr/ and semeval2017_4a_en/ (their tweets are the "
-            f"ordinary posts to stop): {DATA_HINT}"
+            _(
+                "%(path)s has no deft2017_fr/ and semeval2017_4a_en/ (their tweets are the "
+                "ordinary posts to stop): %(hint)s"
+            )
+            % {"path": sentiment, "hint": DATA_HINT}
         )
 
 

@@ -50,11 +50,18 @@ def _record_lines(text: str, sep: str, name: str) -> list[int]:
             for n, cell in enumerate(cells, 1):
                 trouble = problem(cell, max_length=MAX_CELL, multiline=True)
                 if trouble:
-                    raise ImportFileError(f"{name}: field {n} {trouble}", line=start)
+                    raise ImportFileError(
+                        _("%(file)s: field %(n)s %(problem)s")
+                        % {"file": name, "n": n, "problem": trouble},
+                        line=start,
+                    )
             if cells:
                 starts.append(start)
     except csv.Error as exc:
-        raise ImportFileError(f"{name}: malformed CSV ({exc})", line=reader.line_num) from None
+        raise ImportFileError(
+            _("%(file)s: malformed CSV (%(error)s)") % {"file": name, "error": exc},
+            line=reader.line_num,
+        ) from None
     return starts
 
 
@@ -65,7 +72,9 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ImportFileError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror or exc}
+        ) from None
     text = decode_utf8(raw, what=path.name)
     header = text.split("\n", 1)[0]
     sep = ";" if header.count(";") > header.count(",") else ","
@@ -86,8 +95,8 @@ def read_people_csv(path: Path) -> pd.DataFrame:
     known = [c for c in df.columns if c in COLUMNS]
     if not [c for c in known if c != "id"]:
         raise ImportFileError(
-            f"{path} has none of the alumni-import columns ({', '.join(COLUMNS)}); "
-            "check the header line"
+            _("%(path)s has none of the alumni-import columns (%(columns)s); check the header line")
+            % {"path": path, "columns": ", ".join(COLUMNS)}
         )
     if "id" in df.columns:
         dupes = df["id"][df["id"].duplicated() & (df["id"] != "")]
@@ -95,7 +104,9 @@ def read_people_csv(path: Path) -> pd.DataFrame:
             row = df.index.get_loc(dupes.index[0])
             line = lines[row + 1] if row + 1 < len(lines) else None
             raise ImportFileError(
-                f"{path.name}: this id is already used above; ids must be unique", line=line
+                _("%(file)s: this id is already used above; ids must be unique")
+                % {"file": path.name},
+                line=line,
             )
     return df[known]
 
@@ -143,7 +154,9 @@ def match(
         try:
             model = FSModel.load(model_path)
         except (OSError, ValueError, KeyError) as exc:
-            raise ImportFileError(f"cannot use model {model_path}: {exc}") from exc
+            raise ImportFileError(
+                _("cannot use model %(path)s: %(error)s") % {"path": model_path, "error": exc}
+            ) from exc
     stats = MatchStats()
     links, model = match_frames(
         a_df, p_df, model=model, threshold=threshold, alumni_unique=alumni_unique, stats=stats
@@ -205,7 +218,9 @@ def retrain_cmd() -> None:
     try:
         model_id, model = retrain(db_url(), trained_by="veille match retrain")
     except ValueError as exc:
-        raise VeilleError(f"cannot retrain the matching model: {exc}") from None
+        raise VeilleError(
+            _("cannot retrain the matching model: %(error)s") % {"error": exc}
+        ) from None
     pairs = int(model.trained.get("pairs", 0))
     console.print(
         escape(

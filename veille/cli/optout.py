@@ -38,7 +38,7 @@ def add_(
 ) -> None:
     """Add people to the opt-out list; only keyed hashes are stored."""
     if not (handle or email or name or url or alumnus):
-        raise VeilleError("nothing to add: give --handle, --email, --name, --url or --alumnus")
+        raise VeilleError(_("nothing to add: give --handle, --email, --name, --url or --alumnus"))
     key = pseudonym_key()
     url_db = ready_db_url()
     actor = f"cli:{getpass.getuser()}"

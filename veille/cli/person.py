@@ -24,6 +24,7 @@ from store.suppression import pseudonym_key
 from veille.cli._common import console, ready_db_url, settings, styled
 from veille.errors import VeilleError
 from veille.i18n import gettext as _
+from veille.i18n import ngettext
 from veille.stages import StageContext, StageResult
 
 person_app = typer.Typer(
@@ -120,7 +121,14 @@ def audit_provenance(
         return
     for line in problems:
         console.print(escape(line), highlight=False)
-    raise VeilleError(f"{len(problems)} row(s) without complete provenance (listed above)")
+    raise VeilleError(
+        ngettext(
+            "%(n)s row without complete provenance (listed above)",
+            "%(n)s rows without complete provenance (listed above)",
+            len(problems),
+        )
+        % {"n": len(problems)}
+    )
 
 
 def _run_stage(target: str) -> None:

@@ -24,7 +24,10 @@ def _date(value: str, flag: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise DateError(f"{flag} {value!r} is not a date: write it like 2026-11-16") from exc
+        raise DateError(
+            _("%(flag)s %(value)s is not a date: write it like 2026-11-16")
+            % {"flag": flag, "value": repr(value)}
+        ) from exc
 
 
 @report_app.command("weekly")
@@ -117,7 +120,9 @@ def brand(
     from reports.brand import BrandReportError, brand_report
 
     if compare not in (None, "peers"):
-        raise BrandReportError(f"--compare {compare!r}: only 'peers' is supported")
+        raise BrandReportError(
+            _("--compare %(value)s: only 'peers' is supported") % {"value": repr(compare)}
+        )
     cfg = settings()
     start, end = _date(from_, "--from"), _date(to, "--to")
     data = brand_report(

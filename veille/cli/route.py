@@ -112,7 +112,7 @@ def finetune_cmd(
     examples = []
     for folder in data:
         if not folder.is_dir():
-            raise ImportFileError(f"{folder} is not a folder")
+            raise ImportFileError(_("%(path)s is not a folder") % {"path": folder})
         examples += read_dir(folder, exclude=HELDOUT_SOURCES, cap_per_label=cap)
     cfg = FinetuneConfig(seed=seed, epochs=epochs)
     state_, report = finetune(
@@ -142,7 +142,7 @@ def eval_cmd(
     from veille.errors import ImportFileError
 
     if not data.exists():
-        raise ImportFileError(f"{data} does not exist")
+        raise ImportFileError(_("%(path)s does not exist") % {"path": data})
     examples = read_file(data)
     router = Router(state.settings()) if state.config_file().exists() else standard_router()
     routes = router.route_many([mention_text({"text": e.text}) for e in examples])
@@ -176,13 +176,16 @@ def validate_bf16_cmd(
 
     missing = [f for f in data if not f.is_file()]
     if missing:
-        raise ImportFileError(f"{missing[0]} is not a file")
+        raise ImportFileError(_("%(path)s is not a file") % {"path": missing[0]})
     folder = head_dir or active_head_dir()
     head = load_head(folder)
     if not reads_routing_adapter(str(head.meta.get("encoder", ""))):
         raise ModelUnavailableError(
-            f"the head in {folder} reads the base encoder: only heads on the routing adapter "
-            "have a bfloat16 path"
+            _(
+                "the head in %(path)s reads the base encoder: only heads on the routing adapter "
+                "have a bfloat16 path"
+            )
+            % {"path": folder}
         )
     teams = merge_standard_teams({})
     int8 = Router(teams, folder, encoder=routing_encoder(), head=head)

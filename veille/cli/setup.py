@@ -26,7 +26,7 @@ def init(
     """Write a commented veille.toml to edit."""
     target = path or state.config_file()
     if target.exists() and not force:
-        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+        raise ConfigError(_("%(path)s exists; pass --force to overwrite it") % {"path": target})
     target.write_text(example_config(), encoding="utf-8")
     console.print(
         _("Wrote %(path)s; edit it, then run %(command)s.")

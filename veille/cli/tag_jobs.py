@@ -17,6 +17,7 @@ import typer
 from veille.cli._common import console
 from veille.cli._tag import get_tag_app, read_jsonl
 from veille.errors import ImportFileError
+from veille.i18n import gettext as _
 from veille.i18n import ngettext
 
 
@@ -25,7 +26,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_bytes().splitlines()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ImportFileError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror or exc}
+        ) from None
     return list(read_jsonl(lines, require_text=True))
 
 

@@ -31,7 +31,7 @@ def route(
     """Route each mention to a team (keyword rules, then the trained model)."""
     router = Router(settings()) if state.config_file().exists() else standard_router()
     if not input.exists():
-        raise ImportFileError(f"{input} does not exist")
+        raise ImportFileError(_("%(path)s does not exist") % {"path": input})
     with input.open("rb") as fh:
         rows = list(read_jsonl(fh))
     counts: dict[str, int] = {}

@@ -59,7 +59,10 @@ def add(
 ) -> None:
     """Create an account with one role."""
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise UserError(
+            _("unknown role %(role)s; choose one of %(roles)s")
+            % {"role": repr(role), "roles": ", ".join(ROLES)}
+        )
     password = _read_password(password_stdin)
     with session_scope(ready_db_url()) as session:
         account = create_user(session, username, password, role)
@@ -160,7 +163,10 @@ def token(
 ) -> None:
     """Create a REST API token; it is printed once and only its hash is kept."""
     if scope not in SCOPES:
-        raise UserError(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
+        raise UserError(
+            _("unknown scope %(scope)s; choose one of %(scopes)s")
+            % {"scope": repr(scope), "scopes": ", ".join(SCOPES)}
+        )
     with session_scope(ready_db_url()) as session:
         value = create_api_token(session, username, label, scope)
     console.print(value, highlight=False, soft_wrap=True)
@@ -202,7 +208,7 @@ def revoke_one(token_id: int = typer.Argument(..., help="Id from `veille users t
     """Delete one API token."""
     with session_scope(ready_db_url()) as session:
         if not revoke_token(session, token_id):
-            raise UserError(f"no API token {token_id}; see `veille users tokens`")
+            raise UserError(_("no API token %(id)s; see `veille users tokens`") % {"id": token_id})
     console.print(_("Token %(id)s revoked.") % {"id": token_id}, highlight=False)
 
 

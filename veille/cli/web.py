@@ -32,7 +32,9 @@ def _confirm_days() -> int:
     if not raw:
         return 30
     if not raw.isdigit() or not 1 <= int(raw) <= 365:
-        raise ConfigError(f"{CONFIRM_DAYS_ENV} must be a number of days between 1 and 365")
+        raise ConfigError(
+            _("%(name)s must be a number of days between 1 and 365") % {"name": CONFIRM_DAYS_ENV}
+        )
     return int(raw)
 
 
@@ -54,9 +56,11 @@ def serve(
     if not key:
         if not dev:
             raise ConfigError(
-                "VEILLE_SECRET_KEY is not set: export a long random value "
-                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))") '
-                "or pass --dev for a throwaway key"
+                _(
+                    "VEILLE_SECRET_KEY is not set: export a long random value "
+                    '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))") '
+                    "or pass --dev for a throwaway key"
+                )
             )
         key = secrets.token_urlsafe(48)
         err_console.print(
@@ -71,7 +75,7 @@ def serve(
             highlight=False,
         )
     elif len(key) < 32:
-        raise ConfigError("VEILLE_SECRET_KEY is too short: use at least 32 random characters")
+        raise ConfigError(_("VEILLE_SECRET_KEY is too short: use at least 32 random characters"))
     if dev and cfg.web.secure_cookies:
         cfg = cfg.model_copy(update={"web": cfg.web.model_copy(update={"secure_cookies": False})})
     store_db.ensure_schema(cfg.database_url)

@@ -30,7 +30,7 @@ def secret(
 
     key = settings().secret("web_secret_key")
     if not key:
-        raise ConfigError("VEILLE_SECRET_KEY is not set: the webhook secret is derived from it")
+        raise ConfigError(_("VEILLE_SECRET_KEY is not set: the webhook secret is derived from it"))
     url = ready_db_url()
     ring = KeyRing(key)
     if rotate:
