@@ -137,19 +137,20 @@ safe_url = http_url
 
 
 def target_label(value: object) -> str:
-    """A crawl target as people say it: ``#tag (instance)``, ``recherche « terme »``, a URL."""
+    """A crawl target as people say it, in the interface's language: ``#tag (instance)``,
+    ``recherche « terme »``, a URL."""
     text = str(value or "")
-    kind, _, rest = text.partition(":")
+    kind, _sep, rest = text.partition(":")
     if kind == "tag" and "#" in rest:
-        root, _, tag = rest.rpartition("#")
+        root, _sep, tag = rest.rpartition("#")
         host = urlsplit(root).netloc or root
         return f"#{tag} ({host})"
     if kind == "search" and rest:
-        return f"recherche « {rest.strip(chr(34))} »"
+        return _("search “%(term)s”") % {"term": rest.strip(chr(34))}
     if kind == "mentions" and rest:
-        return f"mentions de @{rest}"
+        return _("mentions of @%(account)s") % {"account": rest}
     if text == "sites":
-        return "sites (exploration)"
+        return _("sites (crawl)")
     return text
 
 

@@ -89,3 +89,24 @@ def test_french_is_the_default(db_url: str, seeded: Seed, tmp_path: object) -> N
     assert "Publications à l'origine de l'alerte" in alert and "Prendre en compte" in alert
     comms = _signed_in(app, "comms").get("/home").text
     assert "Part de voix et tonalité face aux pairs" in comms
+
+
+@pytest.mark.parametrize(
+    ("target", "fr", "en"),
+    [
+        ('search:"ESSEC"', "recherche « ESSEC »", "search “ESSEC”"),
+        ("mentions:essec", "mentions de @essec", "mentions of @essec"),
+        ("sites", "sites (exploration)", "sites (crawl)"),
+        ("tag:https://mastodon.social#essec", "#essec (mastodon.social)", None),
+    ],
+)
+def test_a_crawl_target_reads_in_the_interface_language(
+    target: str, fr: str, en: str | None
+) -> None:
+    """The sources page and ``veille sources status`` name a target through the catalogue
+    (it was written in French whatever the locale)."""
+    from web.render import target_label
+
+    assert target_label(target) == fr
+    set_locale("en")
+    assert target_label(target) == (en or fr)
