@@ -77,6 +77,17 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture
+def english_messages() -> Iterator[None]:
+    """The library's messages in English (the ``en`` locale) for tests that assert their text;
+    a command chooses its own language when it runs (French without a ``locale`` setting)."""
+    from veille.i18n import set_locale
+
+    set_locale("en")
+    yield
+    set_locale("fr")
+
+
 def make_settings(**overrides: object) -> Settings:
     """A small valid configuration for tests; override any top-level key."""
     data: dict[str, object] = {

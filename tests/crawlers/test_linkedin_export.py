@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from store.models import ProfileSnapshot
 from veille.cli import app
 from veille.cli._common import state
 from veille.errors import ImportFileError
-from veille.i18n import set_locale
 
 NOTES = (
     "Notes:\n"
@@ -115,10 +113,5 @@ def test_cli_import_is_all_or_nothing_and_idempotent(
         assert len(rows) == 2
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")

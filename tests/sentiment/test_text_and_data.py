@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ from sentiment.data import load_umsab, read_split
 from sentiment.langid import detect_language
 from sentiment.text import normalise_tweet
 from veille.errors import ImportFileError
-from veille.i18n import set_locale
 
 
 def test_normalise_tweet_matches_benchmark_preprocessing():
@@ -71,10 +69,5 @@ def test_language_detection_offline():
     assert detect_language("") is None
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -184,10 +183,5 @@ def test_erased_alumni_are_not_recreated_by_a_reimport(
     assert [a[0] for a in _alumni(db_url)] == ["A0001", "A0003"]
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,7 +63,7 @@ def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_locale_setting_chooses_the_language(tmp_path) -> None:
     """``locale`` is fr by default, en on demand, and anything else is refused."""
-    from veille.i18n import active_locale, set_locale
+    from veille.i18n import active_locale
 
     base = {"institution": {"slug": "u", "name": "U"}}
     assert settings_from_dict(base).locale == "fr"
@@ -78,10 +77,5 @@ def test_locale_setting_chooses_the_language(tmp_path) -> None:
         set_locale("fr")
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")

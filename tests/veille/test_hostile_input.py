@@ -8,7 +8,6 @@ one line without a traceback, never the statement with every row's data.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -244,10 +243,5 @@ def test_cli_brand_query_too_deep_is_a_clear_error(cli_env: str, tmp_path: Path)
     assert "RecursionError" not in result.output and "Traceback" not in result.output
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from veille.errors import ImportFileError
-from veille.i18n import set_locale
 from veille.jsonl import json_objects, read_json_objects
 
 
@@ -46,10 +44,5 @@ def test_bytes_must_be_utf8_and_a_first_line_bom_is_dropped() -> None:
         list(json_objects([b"{}", b'{"x": "\xe9"}']))
 
 
-@pytest.fixture(autouse=True)
-def _english_library_messages() -> Iterator[None]:
-    """The library's messages are asserted here in English (the ``en`` locale); a command
-    chooses its own language when it runs (French without a ``locale`` setting)."""
-    set_locale("en")
-    yield
-    set_locale("fr")
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
