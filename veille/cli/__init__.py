@@ -14,7 +14,8 @@ Everything a command prints for people (tables, summaries, warnings, the
 ``locale`` setting (French without a veille.toml); the root callback chooses
 it once. Left in English on purpose: ``--help`` (typer reads it at import,
 before any configuration), log records, machine-readable outputs (JSON Lines,
-CSV, JSON) and the text of :class:`~veille.errors.VeilleError` messages.
+CSV, JSON) and the messages of the errors that the store, the crawlers and the
+models raise (``veille``'s own errors read in the interface's language).
 """
 
 from __future__ import annotations

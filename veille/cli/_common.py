@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from veille.config import DEFAULT_CONFIG_PATH, Settings, load_settings
 from veille.errors import VeilleError
@@ -29,6 +30,15 @@ def styled(style: str, text: object) -> str:
     ``_()`` calls inside f-strings, so a message there would escape the catalogue check.
     """
     return f"[{style}]{escape(str(text))}[/]"
+
+
+def titled_table(title: str, *columns: str, no_wrap: tuple[str, ...] = ()) -> Table:
+    """A table with its title and column headers (catalogue strings); the ``no_wrap`` columns
+    read as one phrase each and are never broken."""
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, no_wrap=col in no_wrap)
+    return table
 
 
 @dataclass

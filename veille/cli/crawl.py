@@ -12,11 +12,10 @@ import threading
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crawlers.failure_reasons import explain
 from crawlers.runner import SourceReport, crawl, selected_sources
-from veille.cli._common import console, ready_db_url, settings, styled
+from veille.cli._common import console, ready_db_url, settings, styled, titled_table
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 from veille.process import stop_on_signals
@@ -94,8 +93,8 @@ def crawl_command(
                 cfg, url, source or None, progress=on_progress, overrides=overrides, stop=stop
             )
 
-    table = Table(title=_("Collection"))
-    for col in (
+    table = titled_table(
+        _("Collection"),
         _("Source"),
         _("State"),
         _("Fetched"),
@@ -105,8 +104,7 @@ def crawl_command(
         _("Off-query"),
         _("Quarantined"),
         _("Note"),
-    ):
-        table.add_column(col)
+    )
     for r in reports:
         table.add_row(
             escape(r.name),

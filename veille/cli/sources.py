@@ -6,7 +6,6 @@ from datetime import datetime
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from crawlers.failure_reasons import explain
@@ -14,7 +13,7 @@ from store import crawl_state
 from store import rejected as rejected_store
 from store.db import session_scope
 from store.mentions import count_mentions
-from veille.cli._common import console, ready_db_url, settings, styled
+from veille.cli._common import console, ready_db_url, settings, styled, titled_table
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 
@@ -63,8 +62,9 @@ def status(
     title = ngettext("Sources (%(n)s mention stored)", "Sources (%(n)s mentions stored)", total) % {
         "n": total
     }
-    table = Table(title=title)
-    for col in (
+    # the state reads as one phrase ("Dégradée · 1 cible en échec sur 8"): never broken
+    table = titled_table(
+        title,
         _("Source"),
         _("Type"),
         _("State"),
@@ -73,9 +73,8 @@ def status(
         _("Items read"),
         _("Today"),
         _("Quarantined"),
-    ):
-        # the state reads as one phrase ("Dégradée · 1 cible en échec sur 8"): never broken
-        table.add_column(col, no_wrap=col == _("State"))
+        no_wrap=(_("State"),),
+    )
     for h in rows:
         cfg_source = limits.get(h.name)
         status_text = Text(label("source_status", h.status), style=_STYLE.get(h.status, "white"))
@@ -108,16 +107,15 @@ def status(
 
     failing = [(h.name, t) for h in rows for t in h.failing]
     if failing:
-        targets = Table(title=_("Failing targets"))
-        for col in (
+        targets = titled_table(
+            _("Failing targets"),
             _("Source"),
             _("Target"),
             _("State"),
             _("Since"),
             _("Consecutive failures"),
             _("Reason"),
-        ):
-            targets.add_column(col)
+        )
         for name, t in failing:
             targets.add_row(
                 Text(name),
@@ -130,16 +128,15 @@ def status(
         console.print(targets)
 
     if recent:
-        items = Table(title=_("Quarantined items (most recent)"))
-        for col in (
+        items = titled_table(
+            _("Quarantined items (most recent)"),
             _("Source"),
             _("Target"),
             _("Reason"),
             _("Last seen"),
             _("Times"),
             _("Excerpt"),
-        ):
-            items.add_column(col)
+        )
         for r in recent:
             items.add_row(
                 Text(r.source),
