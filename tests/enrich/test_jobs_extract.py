@@ -417,6 +417,16 @@ def test_an_organisation_alone_counts_only_in_a_first_person_post(
     assert _plausible_alone(text, change) is plausible
 
 
+def _spent_row(part: str, row_id: str) -> dict:
+    """One labelled row of a spent benchmark part (``benchmarks/data/<part>``)."""
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    lines = (bench / part).read_text(encoding="utf-8").splitlines()
+    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
+
+
 @pytest.mark.parametrize(
     ("part", "row_id", "title"),
     [
@@ -432,12 +442,7 @@ def test_round18_first_person_posts_and_clergy_offices_are_read(
     """Round 18: real first-person job news of the spent parts 14-15 that nothing read before
     (the phrasing lines of ``triggers_*.jsonl`` and ``jobs_triggers.txt``; clergy offices as
     title heads of ``words.txt``)."""
-    import json
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-    lines = (bench / part).read_text(encoding="utf-8").splitlines()
-    row = next(r for r in map(json.loads, lines) if r["id"] == row_id)
+    row = _spent_row(part, row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert title in [c.title for c in found]
@@ -456,31 +461,17 @@ def test_round19_sports_signings_name_their_club(row_id: str, person: str, org: 
     """Round 19: real signings of the spent part 17 whose club was lost (``[sign_verbs]`` of
     ``words.txt``, the "re-signed" lines of ``triggers_en.jsonl`` and ``jobs_triggers.txt``);
     a trip to a city is still no job ("Il a rejoint Bruxelles mardi")."""
-    import json
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-    lines = (bench / "jobs_test17.jsonl").read_text(encoding="utf-8").splitlines()
-    row = next(r for r in map(json.loads, lines) if r["id"] == row_id)
+    row = _spent_row("jobs_test17.jsonl", row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert (person, org) in [(c.person, c.organization) for c in found]
     assert extract_job_changes(["Il a rejoint Bruxelles mardi."], "fr") == [[]]
 
 
-def _part17_row(row_id: str) -> dict:
-    import json
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-    lines = (bench / "jobs_test17.jsonl").read_text(encoding="utf-8").splitlines()
-    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
-
-
 def test_round21_a_nationality_adjective_is_no_organisation() -> None:
     """Round 21: "signed by English county Northamptonshire" (p17-en-068) read the adjective
     as the club; it is emptied, the signing kept."""
-    row = _part17_row("p17-en-068")
+    row = _spent_row("jobs_test17.jsonl", "p17-en-068")
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Chris Lynn"]
     assert all(c.organization != "English" for c in found)
