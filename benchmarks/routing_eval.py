@@ -239,6 +239,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "16cb3b2ba5886ad9401b166a22cc0b308bbc16f8280de5db9e9d1edd5e0ce3dc",
         "FR/EN news, service pages, posts and FAQ of 56 more institutions, 21 French",
     ),
+    22: (
+        "heldout_univ_mix9.jsonl",
+        "a1d3880b8c8db7bf05b460deede14a34a18ffac4ca30136224411e859d436f06",
+        "FR/EN news, posts, questions and service pages of 47 more institutions, 31 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
