@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test19]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test20]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -124,14 +124,18 @@ TEST16_LINES = 187
 TEST17 = DATA_DIR / "jobs_test17.jsonl"
 TEST17_SHA256 = "7648c2e613073c68775ea96aaf7b2f82617d2d68390375fdfafce35c782f3acc"
 TEST17_LINES = 171
-#: Part 18 (twentieth lead session, after round 18): frozen for the next round, never read.
+#: Part 18 (twentieth lead session, after round 18): scored once in round 21.
 TEST18 = DATA_DIR / "jobs_test18.jsonl"
 TEST18_SHA256 = "e9e8b4192fc02cae3ef44e905bfadb63bbb5011d8c34657c248884da7493e5f0"
 TEST18_LINES = 160
-#: Part 19 (twenty-first lead session, round 21): frozen for the next round, never read.
+#: Part 19 (twenty-first lead session, round 21): scored once in round 23.
 TEST19 = DATA_DIR / "jobs_test19.jsonl"
 TEST19_SHA256 = "589ad3cbc8a9bbcc9b1b541050e809c6be5aa168c4e38a2a0b201c260d7795d1"
 TEST19_LINES = 156
+#: Part 20 (twenty-second lead session, round 23): frozen for the next round, never read.
+TEST20 = DATA_DIR / "jobs_test20.jsonl"
+TEST20_SHA256 = "e99b655ef5b17212ff5d21e07bbd9a65c45c3f622332e46a8f275efe9e29f5f9"
+TEST20_LINES = 98
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -153,6 +157,7 @@ FROZEN = {
     "test17": (TEST17, TEST17_SHA256, TEST17_LINES),
     "test18": (TEST18, TEST18_SHA256, TEST18_LINES),
     "test19": (TEST19, TEST19_SHA256, TEST19_LINES),
+    "test20": (TEST20, TEST20_SHA256, TEST20_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
