@@ -26,6 +26,7 @@ from crawlers.normalise import strip_non_text, strip_tags
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def _changes_by_entry(entries: list[Any]) -> list[list[Any]]:
             lang if lang in {"fr", "en"} else None,
             published=[d for _, _, d in items],
         )
-        for (k, _, _), jcs in zip(items, changes, strict=True):
+        for (k, _person, _date), jcs in zip(items, changes, strict=True):
             found[k].extend(jcs)
     return found
 
@@ -174,7 +175,10 @@ class AppointmentFeedSource:
 
     def validate(self) -> None:
         if not self.settings.targets:
-            raise ConfigError(f"source {self.settings.name!r}: list the feed URLs in `targets`")
+            raise ConfigError(
+                _("source %(source)s: list the feed URLs in `targets`")
+                % {"source": repr(self.settings.name)}
+            )
 
     @property
     def http(self) -> PoliteClient:

@@ -8,9 +8,12 @@ pattern over a message raised in crawlers/ (http.py, web.py, feeds.py, the API
 sources) or written by runner.py, with the catalogue message it means. The first
 row that matches wins: the shapes that quote foreign text (a platform's error,
 a parser's complaint, scrapy's stderr) come first, so a "404" inside that text
-is never read as the target's own status. A pattern's named groups fill the
-message's placeholders. An error no row matches gives ``None``: the caller says
-so and keeps the raw text as a technical detail, never as the reason.
+is never read as the target's own status. A pattern that reads a message from its
+start also reads it after ``": "``: a source's error names its failing targets
+(``"<target>: <error>"``, runner.py), and a runner warning stands alone, as the
+crawl's note. A pattern's named groups fill the message's placeholders. An error
+no row matches gives ``None``: the caller says so and keeps the raw text as a
+technical detail, never as the reason.
 """
 
 from __future__ import annotations
@@ -25,20 +28,34 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, message in (
         # runner.py and web.py: texts that quote others' words come first.
         (
-            r"^scrapy worker exited with",
+            r"(?:^|: )scrapy worker exited with",
             _N("The web crawler stopped unexpectedly; it is tried again on the next run."),
         ),
         (
-            r"^not asked: ",
+            r"(?:^|: )not asked: ",
             _N("Not asked this run: another target on the same site did not answer."),
         ),
         (
-            r"^deferred until (?P<time>\d\d:\d\d)(:\d\d)? UTC",
+            r"(?:^|: )deferred until (\d{4}-\d\d-\d\d )?(?P<time>\d\d:\d\d)(:\d\d)? UTC",
             _N(
                 "Postponed: the platform limits the number of requests; "
                 "tried again after %(time)s UTC."
             ),
         ),
+        # runner.py: a run cut short on purpose (budget, stop), said as the crawl's note.
+        (
+            r"^daily budget of (?P<n>\d+) items reached",
+            _N("The daily budget of %(n)s items is reached; the source resumes tomorrow."),
+        ),
+        (
+            r"^budget reached \((?P<n>\d+) items this run",
+            _N("The budget is reached after %(n)s items; the next run resumes from there."),
+        ),
+        (
+            r"^stopped after \d+ stored batch",
+            _N("Stopped on request: the stored batches are kept; the next run resumes from there."),
+        ),
+        (r"^not started: stopping", _N("Not started: the crawl was stopping.")),
         # http.py (ErrorBody, json_of), feeds.py, reddit/mastodon/bluesky.
         (
             r": the platform answered an error:",
@@ -56,14 +73,14 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r": unexpected answer \(", _N("The platform's answer did not have the expected form.")),
         # web.py: the whole site refused.
         (
-            r"^robots\.txt could not be read",
+            r"(?:^|: )robots\.txt could not be read",
             _N(
                 "The site's robots.txt file could not be read: until it can, "
                 "the site counts as closed to crawling."
             ),
         ),
         (
-            r"^every page refused \(",
+            r"(?:^|: )every page refused \(",
             _N("Every page was refused, by the site (403 or captcha) or by its robots.txt rules."),
         ),
         # web.py, a partial crawl's warning: some pages refused, the others collected.
@@ -77,12 +94,12 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         # http.py and web.py: the address guard (Refused).
         (
-            r"refused by the address guard|^refusing .*private/loopback/link-local",
+            r"refused by the address guard|(?:^|: )refusing .*private/loopback/link-local",
             _N(
                 "The address leads to a private or local network, which the crawlers may not reach."
             ),
         ),
-        (r"^refusing ", _N("The address is not a valid web address (http or https).")),
+        (r"(?:^|: )refusing ", _N("The address is not a valid web address (http or https).")),
         # http.py: answers that refuse us.
         (
             r"answered with a captcha page",
@@ -117,7 +134,7 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r": HTTP (?P<status>4\d\d)\b", _N("The server refused the request (HTTP %(status)s).")),
         # http.py: names, redirects, connections.
         (
-            r"^cannot resolve ",
+            r"(?:^|: )cannot resolve ",
             _N("The site's name could not be found (DNS): check the address."),
         ),
         (r": too many redirects", _N("The address redirects in a loop (too many redirects).")),

@@ -31,6 +31,7 @@ from crawlers.normalise import canonical_url, html_to_text, parse_datetime
 from store.models import Mention
 from store.types import utcnow
 from veille.errors import ConfigError
+from veille.i18n import _
 
 
 def _entry_time(entry: Any) -> datetime | None:
@@ -51,7 +52,9 @@ class FeedSource:
 
     def validate(self) -> None:
         if not self.cfg.targets:
-            raise ConfigError(f"source {self.cfg.name!r}: list feed URLs in targets")
+            raise ConfigError(
+                _("source %(source)s: list feed URLs in targets") % {"source": repr(self.cfg.name)}
+            )
 
     @property
     def http(self) -> PoliteClient:

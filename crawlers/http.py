@@ -46,6 +46,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from veille.errors import ConfigError, SourceError
+from veille.i18n import _
 
 if TYPE_CHECKING:
     from crawlers.base import CrawlContext
@@ -181,13 +182,16 @@ def load_resolver(path: str) -> Resolver:
     """``"module:function"`` -> the function (empty: the system resolver)."""
     if not path:
         return system_resolver
-    module, _, name = path.partition(":")
+    module, _sep, name = path.partition(":")
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"dns_resolver {path!r} cannot be imported: {exc}") from exc
+        raise ConfigError(
+            _("dns_resolver %(path)s cannot be imported: %(error)s")
+            % {"path": repr(path), "error": exc}
+        ) from exc
     if not callable(fn):
-        raise ConfigError(f"dns_resolver {path!r} is not a function")
+        raise ConfigError(_("dns_resolver %(path)s is not a function") % {"path": repr(path)})
     return cast(Resolver, fn)
 
 
@@ -641,7 +645,7 @@ class PoliteClient:
         max_redirects: int = 5,
     ) -> httpx.Response:
         """GET with politeness; redirects are followed by hand so each hop is checked."""
-        for _ in range(max_redirects + 1):
+        for _hop in range(max_redirects + 1):
             check_url(url, self.policy)
 
             def send(u: str = url, p: Mapping[str, Any] | None = params) -> httpx.Response:

@@ -20,6 +20,7 @@ from pathlib import Path
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ImportFileError
+from veille.i18n import _
 from veille.inputcheck import decode_utf8, describe_header, problem
 
 METHOD = "linkedin_export"
@@ -43,8 +44,10 @@ def _find_header(lines: list[str]) -> int:
         if cells[:2] == ["First Name", "Last Name"]:
             return i
     raise ImportFileError(
-        "no header line starting with 'First Name,Last Name' found: is this LinkedIn's "
-        "Connections.csv export?"
+        _(
+            "no header line starting with 'First Name,Last Name' found: is this LinkedIn's "
+            "Connections.csv export?"
+        )
     )
 
 
@@ -57,7 +60,7 @@ def _connected_on(value: str, line: int) -> str | None:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ImportFileError("'Connected On' is not a date like '12 Jan 2024'", line=line)
+    raise ImportFileError(_("'Connected On' is not a date like '12 Jan 2024'"), line=line)
 
 
 def parse_connections(
@@ -74,10 +77,15 @@ def parse_connections(
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
-        raise ImportFileError(f"unreadable header: {exc}", line=header_idx + 1) from None
+        raise ImportFileError(
+            _("unreadable header: %(error)s") % {"error": exc}, line=header_idx + 1
+        ) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportFileError(f"missing column(s) {', '.join(missing)}", line=header_idx + 1)
+        raise ImportFileError(
+            _("missing column(s) %(columns)s") % {"columns": ", ".join(missing)},
+            line=header_idx + 1,
+        )
     col = {name: i for i, name in enumerate(header)}
     fetched_at = fetched_at or datetime.now(UTC)
     snaps: list[ProfileSnapshot] = []
@@ -90,7 +98,7 @@ def parse_connections(
             break
         except csv.Error as exc:
             raise ImportFileError(
-                f"malformed CSV: {exc}", line=header_idx + reader.line_num
+                _("malformed CSV: %(error)s") % {"error": exc}, line=header_idx + reader.line_num
             ) from None
         # the line the record starts on (a quoted cell may span several lines)
         line, previous = header_idx + previous + 1, reader.line_num
@@ -98,8 +106,11 @@ def parse_connections(
             continue
         if len(row) != len(header):
             raise ImportFileError(
-                f"expected {len(header)} columns, found {len(row)} (a comma inside an "
-                "unquoted field?)",
+                _(
+                    "expected %(expected)s columns, found %(found)s "
+                    "(a comma inside an unquoted field?)"
+                )
+                % {"expected": len(header), "found": len(row)},
                 line=line,
             )
         for name, cell in zip(header, row, strict=True):
@@ -112,10 +123,10 @@ def parse_connections(
 
         first, last = get("First Name"), get("Last Name")
         if not first and not last:
-            raise ImportFileError("row has neither First Name nor Last Name", line=line)
+            raise ImportFileError(_("row has neither First Name nor Last Name"), line=line)
         url = get("URL")
         if url and not url.startswith(("https://", "http://")):
-            raise ImportFileError("URL is not a web address (http:// or https://)", line=line)
+            raise ImportFileError(_("URL is not a web address (http:// or https://)"), line=line)
         connected = _connected_on(get("Connected On"), line)
         person = normalise_person(
             given_name=first,
@@ -127,7 +138,7 @@ def parse_connections(
         )
         key = url.rstrip("/").lower() if url else f"name:{(first + ' ' + last).casefold()}"
         if key in seen:
-            raise ImportFileError("the same connection appears twice", line=line)
+            raise ImportFileError(_("the same connection appears twice"), line=line)
         seen.add(key)
         snaps.append(
             make_snapshot(
@@ -147,5 +158,7 @@ def read_connections(path: Path) -> list[ProfileSnapshot]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ImportFileError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror or exc}
+        ) from None
     return parse_connections(data, source_name=path.name)

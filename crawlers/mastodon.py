@@ -40,6 +40,7 @@ from crawlers.normalise import html_to_text, parse_datetime
 from store.models import Mention
 from store.types import utcnow
 from veille.errors import ConfigError
+from veille.i18n import _
 from veille.query import parse, search_terms
 
 
@@ -61,7 +62,10 @@ class MastodonSource:
 
     def validate(self) -> None:
         if not self.cfg.base_url:
-            raise ConfigError(f"source {self.cfg.name!r}: set base_url to the instance URL")
+            raise ConfigError(
+                _("source %(source)s: set base_url to the instance URL")
+                % {"source": repr(self.cfg.name)}
+            )
 
     @property
     def base(self) -> str:
@@ -119,7 +123,7 @@ class MastodonSource:
         # Timelines page by max_id (from Link rel="next"); search by offset, because its
         # results need not be in id order.
         paging = "next_offset" if search else "next_max_id"
-        for _ in range(max_pages):
+        for _page in range(max_pages):
             query: dict[str, Any] = {**params, "limit": limit}
             offset = int(state.get("next_offset", 0)) if search else 0
             if offset:

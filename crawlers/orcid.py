@@ -19,6 +19,7 @@ from crawlers.http import Gone, PoliteClient, polite_client
 from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from veille.errors import ConfigError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +160,15 @@ class OrcidSource:
     def validate(self) -> None:
         ids = self.orcids()
         if not ids:
-            raise ConfigError(f"source {self.settings.name!r}: list ORCID iDs in `targets`")
+            raise ConfigError(
+                _("source %(source)s: list ORCID iDs in `targets`")
+                % {"source": repr(self.settings.name)}
+            )
         bad = [i for i in ids if not orcid_checksum_ok(i)]
         if bad:
             raise ConfigError(
-                f"source {self.settings.name!r}: invalid ORCID iD(s) {', '.join(bad)} "
-                "(check digits do not match)"
+                _("source %(source)s: invalid ORCID iD(s) %(ids)s (check digits do not match)")
+                % {"source": repr(self.settings.name), "ids": ", ".join(bad)}
             )
 
     @property

@@ -29,6 +29,7 @@ from crawlers.profile_common import make_snapshot, normalise_person
 from store.models import ProfileSnapshot
 from store.types import utcnow
 from veille.errors import ConfigError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -262,13 +263,17 @@ class SchemaPersonSource:
     def validate(self) -> None:
         if not self.settings.targets:
             raise ConfigError(
-                f"source {self.settings.name!r}: list the profile page URLs in `targets`"
+                _("source %(source)s: list the profile page URLs in `targets`")
+                % {"source": repr(self.settings.name)}
             )
         for t in self.pages():
             if not t.startswith(("http://", "https://")):
                 raise ConfigError(
-                    f"source {self.settings.name!r}: {t!r} is not an http(s) URL; "
-                    "give absolute URLs or set base_url"
+                    _(
+                        "source %(source)s: %(url)s is not an http(s) URL; "
+                        "give absolute URLs or set base_url"
+                    )
+                    % {"source": repr(self.settings.name), "url": repr(t)}
                 )
 
     def pages(self) -> list[str]:

@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from crawlers.base import Batch, CrawlContext, Source, Target
+from crawlers.failure_reasons import explain
 from crawlers.http import ErrorBody, FetchError, RateLimited, Unreachable
 from crawlers.intake import (
     Limits,
@@ -69,6 +70,7 @@ from store.types import utcnow
 from veille import __version__
 from veille.config import InstitutionSettings, Settings, SourceSettings
 from veille.errors import ConfigError, VeilleError
+from veille.i18n import _, label
 from veille.query import Document, Query, parse
 from veille.stages import StageContext, StageResult, source_class
 
@@ -104,6 +106,12 @@ class SourceReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def note(self) -> str:
+        """The error or the warning in the reader's language: its reason from
+        :func:`crawlers.failure_reasons.explain`, the raw text only where no row knows it."""
+        raw = self.error or self.warning
+        return (explain(raw) or raw) if raw else ""
 
 
 Progress = Callable[[str, SourceReport], None]
@@ -564,7 +572,10 @@ def _institution(settings: Settings, cfg: SourceSettings) -> InstitutionSettings
     for inst in settings.institutions():
         if inst.slug == cfg.institution:
             return inst
-    raise ConfigError(f"source {cfg.name!r}: unknown institution {cfg.institution!r}")
+    raise ConfigError(
+        _("source %(source)s: unknown institution %(institution)s")
+        % {"source": repr(cfg.name), "institution": repr(cfg.institution)}
+    )
 
 
 def _record_source_failure(
@@ -573,7 +584,9 @@ def _record_source_failure(
     """The source could not start (invalid configuration, unknown kind...)."""
     status = exc.status if isinstance(exc, FetchError) else "down"
     report.status = status
-    report.error = clean_text(f"{type(exc).__name__}: {exc}", ERROR_LIMIT)
+    # an expected error's message is written for people (in their language); a bug keeps its type
+    text = str(exc) if isinstance(exc, VeilleError) else f"{type(exc).__name__}: {exc}"
+    report.error = clean_text(text, ERROR_LIMIT)
     log.warning("%s: %s", report.name, report.error)
     with session_scope(db_url) as session:
         state = state_store.get_state(session, source_id, for_update=True)
@@ -641,7 +654,7 @@ def crawl_stage(ctx: StageContext) -> StageResult:
         result.counts[f"{r.name}.stored"] = r.stored
         result.counts[f"{r.name}.fetched"] = r.fetched
         if r.error or r.warning:
-            result.notes.append(f"{r.name}: {r.status} {r.error or r.warning}".strip())
+            result.notes.append(f"{r.name}: {label('source_status', r.status)} — {r.note()}")
     result.counts["stored"] = sum(r.stored for r in reports)
     result.counts["rejected"] = sum(r.rejected for r in reports)
     result.counts["failed_sources"] = sum(r.status in ("down", "blocked") for r in reports)

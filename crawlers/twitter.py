@@ -41,6 +41,7 @@ from crawlers.http import (
 from crawlers.normalise import parse_datetime, snowflake_time
 from store.models import Mention
 from veille.errors import ConfigError
+from veille.i18n import _
 from veille.query import parse, to_twitter
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,8 @@ class TwitterSource:
     def validate(self) -> None:
         if not self.ctx.settings.secret("twitter_bearer_token"):
             raise ConfigError(
-                f"source {self.cfg.name!r}: "
-                "set VEILLE_TWITTER_BEARER_TOKEN to an X API bearer token"
+                _("source %(source)s: set VEILLE_TWITTER_BEARER_TOKEN to an X API bearer token")
+                % {"source": repr(self.cfg.name)}
             )
 
     def _client(self) -> tweepy.Client:
@@ -179,7 +180,7 @@ class TwitterSource:
     def _paginate(self, state: dict[str, Any], page: Any) -> Iterator[Batch]:
         seen: set[str] = set()
         max_pages = int(self.cfg.options.get("max_pages", 50))
-        for _ in range(max_pages):
+        for _page in range(max_pages):
             body = _api(page, state.get("since_id"), state.get("next_token")) or {}
             tweets = body.get("data") or []
             meta = body.get("meta") or {}

@@ -46,6 +46,7 @@ from crawlers.normalise import canonical_url, parse_datetime
 from store.models import Mention
 from store.types import utcnow
 from veille.errors import ConfigError
+from veille.i18n import _
 from veille.process import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -83,15 +84,21 @@ class WebSource:
 
     def validate(self) -> None:
         if not self.cfg.targets:
-            raise ConfigError(f"source {self.cfg.name!r}: list start URLs in targets")
+            raise ConfigError(
+                _("source %(source)s: list start URLs in targets") % {"source": repr(self.cfg.name)}
+            )
         policy = AddressPolicy.from_settings(self.ctx.settings)
         for url in self.cfg.targets:
             check_url(url, policy)
         extractor = self.cfg.options.get("extractor", "fast")
         if extractor not in EXTRACTORS:
             raise ConfigError(
-                f"source {self.cfg.name!r}: extractor must be one of {', '.join(EXTRACTORS)}, "
-                f"not {extractor!r}"
+                _("source %(source)s: extractor must be one of %(extractors)s, not %(extractor)s")
+                % {
+                    "source": repr(self.cfg.name),
+                    "extractors": ", ".join(EXTRACTORS),
+                    "extractor": repr(extractor),
+                }
             )
 
     def spec(self) -> dict[str, Any]:

@@ -49,6 +49,8 @@ CSV_HEADER = (
 class BrandReportError(VeilleError):
     """The brand report request cannot be served as asked."""
 
+    translated = True
+
     exit_code = 2
 
 
@@ -107,7 +109,10 @@ def build_brand(
 ) -> dict[str, Any]:
     """Template context of a brand report."""
     if end < start:
-        raise BrandReportError(f"--to ({end}) is before --from ({start}): swap them")
+        raise BrandReportError(
+            _("--to (%(end)s) is before --from (%(start)s): swap them")
+            % {"end": end, "start": start}
+        )
     matched = find_mentions(settings, query, start, end)
     granularity, labels = periods(start, end)
     with session_scope(settings.database_url) as s:
@@ -266,11 +271,17 @@ def brand_report(
 ) -> bytes:
     """The brand report as bytes in ``fmt`` (html, pdf or csv); used by the CLI and the UI."""
     if fmt not in FORMATS:
-        raise BrandReportError(f"format {fmt!r} is not supported: use one of {', '.join(FORMATS)}")
+        raise BrandReportError(
+            _("format %(format)s is not supported: use one of %(formats)s")
+            % {"format": repr(fmt), "formats": ", ".join(FORMATS)}
+        )
     context = build_brand(settings, query=query, start=start, end=end, compare_peers=compare_peers)
     if fmt == "csv":
         if csv_delimiter not in (",", ";", "\t"):
-            raise BrandReportError(f"CSV delimiter {csv_delimiter!r}: use ',', ';' or a tab")
+            raise BrandReportError(
+                _("CSV delimiter %(delimiter)s: use ',', ';' or a tab")
+                % {"delimiter": repr(csv_delimiter)}
+            )
         return to_csv(settings, context, delimiter=csv_delimiter, bom=csv_bom)
     html = render("brand.html.j2", **context)
     return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)

@@ -19,12 +19,15 @@ from typing import Any
 
 from veille.config import Settings
 from veille.errors import VeilleError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
 
 class MailError(VeilleError):
     """The SMTP server refused or could not be reached."""
+
+    translated = True
 
     exit_code = 8
 
@@ -55,7 +58,7 @@ def build_message(settings: Settings, out: Outgoing) -> EmailMessage:
     if out.html is not None:
         msg.add_alternative(out.html, subtype="html", charset="utf-8")
     for name, data, mime in out.attachments:
-        maintype, _, subtype = mime.partition("/")
+        maintype, _sep, subtype = mime.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
@@ -73,7 +76,7 @@ def send(settings: Settings, messages: Sequence[Outgoing]) -> int:
                 password = settings.secret("smtp_password")
                 if password is None:
                     raise MailError(
-                        "smtp.username is set but VEILLE_SMTP_PASSWORD is not: export it"
+                        _("smtp.username is set but VEILLE_SMTP_PASSWORD is not: export it")
                     )
                 smtp.login(cfg.username, password)
             for out in messages:
@@ -81,7 +84,8 @@ def send(settings: Settings, messages: Sequence[Outgoing]) -> int:
                 log.info("mail sent to %d recipient(s): %s", len(out.to), _one_line(out.subject))
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
-            f"cannot send mail through {cfg.host}:{cfg.port}: {exc} (check [smtp] in veille.toml)"
+            _("cannot send mail through %(host)s:%(port)s: %(error)s (check [smtp] in veille.toml)")
+            % {"host": cfg.host, "port": cfg.port, "error": exc}
         ) from exc
     return len(messages)
 
@@ -91,7 +95,7 @@ def send_mail(
 ) -> None:
     """Send one message (text, plus an HTML alternative when given)."""
     if not to:
-        raise MailError("no recipient: nothing was sent")
+        raise MailError(_("no recipient: nothing was sent"))
     send(settings, [Outgoing(to=list(to), subject=subject, text=text, html=html)])
 
 

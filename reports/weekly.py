@@ -40,6 +40,8 @@ _DAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 class WeekFormatError(VeilleError):
     """``--week`` is not an ISO week."""
 
+    translated = True
+
     exit_code = 2
 
 
@@ -61,11 +63,16 @@ def parse_week(value: str | None, now: datetime | None = None) -> Week:
     if value:
         m = _WEEK.match(value.strip())
         if not m:
-            raise WeekFormatError(f"week {value!r} is not an ISO week: write it like 2026-W47")
+            raise WeekFormatError(
+                _("week %(week)s is not an ISO week: write it like 2026-W47")
+                % {"week": repr(value)}
+            )
         try:
             monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
         except ValueError as exc:
-            raise WeekFormatError(f"week {value!r} does not exist: {exc}") from exc
+            raise WeekFormatError(
+                _("week %(week)s does not exist: %(error)s") % {"week": repr(value), "error": exc}
+            ) from exc
     else:
         today = (now or datetime.now(UTC)).astimezone(UTC).date()
         monday = today - timedelta(days=today.weekday() + 7)

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veille.errors import DataNotFoundError, ImportFileError
+from veille.i18n import _N, _
 
-#: Where to get the corpora that ``veille sentiment train|eval`` read: they are not shipped.
-DATA_HINT = (
+#: Where to get the corpora that ``veille sentiment train|eval`` read: they are not shipped
+#: (a catalogue message: read it with ``_()`` where it is shown).
+DATA_HINT = _N(
     "get the UMSAB, SemEval-2017 4A or DEFT 2017 folders described in docs/training-data.md "
     "(the project's shared/data/sentiment/, sources in its SOURCES.md)"
 )
@@ -48,12 +50,16 @@ def read_split(folder: Path, split: str, language: str | None = None) -> list[Ex
     text_path = folder / f"{split}_text.txt"
     label_path = folder / f"{split}_labels.txt"
     if not text_path.exists() or not label_path.exists():
-        raise ImportFileError(f"{folder} has no {split}_text.txt / {split}_labels.txt pair")
+        raise ImportFileError(
+            _("%(folder)s has no %(split)s_text.txt / %(split)s_labels.txt pair")
+            % {"folder": folder, "split": split}
+        )
     texts = text_path.read_text(encoding="utf-8").splitlines()
     labels = label_path.read_text(encoding="utf-8").splitlines()
     if len(texts) != len(labels):
         raise ImportFileError(
-            f"{text_path} has {len(texts)} lines but {label_path} has {len(labels)}"
+            _("%(texts)s has %(n)s lines but %(labels)s has %(m)s")
+            % {"texts": text_path, "n": len(texts), "labels": label_path, "m": len(labels)}
         )
     lang = language or folder.name
     out: list[Example] = []
@@ -61,9 +67,17 @@ def read_split(folder: Path, split: str, language: str | None = None) -> list[Ex
         try:
             label = int(raw.strip())
         except ValueError as exc:
-            raise ImportFileError(f"{label_path}: not an integer label {raw!r}", line=i) from exc
+            raise ImportFileError(
+                _("%(path)s: not an integer label %(label)s")
+                % {"path": label_path, "label": repr(raw)},
+                line=i,
+            ) from exc
         if label not in (0, 1, 2):
-            raise ImportFileError(f"{label_path}: label {label} is not 0, 1 or 2", line=i)
+            raise ImportFileError(
+                _("%(path)s: label %(label)s is not 0, 1 or 2")
+                % {"path": label_path, "label": label},
+                line=i,
+            )
         out.append(Example(text=text, label=label, language=lang))
     return out
 
@@ -71,13 +85,13 @@ def read_split(folder: Path, split: str, language: str | None = None) -> list[Ex
 def language_folders(root: Path) -> list[Path]:
     """Language sub-folders of ``root`` (or ``root`` itself when it holds the files)."""
     if not root.is_dir():
-        raise ImportFileError(f"{root} is not a folder")
+        raise ImportFileError(_("%(path)s is not a folder") % {"path": root})
     subs = sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*_text.txt")))
     if subs:
         return subs
     if any(root.glob("*_text.txt")):
         return [root]
-    raise ImportFileError(f"{root} holds no UMSAB-style *_text.txt files")
+    raise ImportFileError(_("%(path)s holds no UMSAB-style *_text.txt files") % {"path": root})
 
 
 def require_split(root: Path | None, split: str, languages: list[str] | None = None) -> Path:
@@ -87,19 +101,35 @@ def require_split(root: Path | None, split: str, languages: list[str] | None = N
     costs nothing and never ends in a traceback.
     """
     if root is None:
-        raise DataNotFoundError(f"--data DIR is required: {DATA_HINT}")
+        raise DataNotFoundError(_("--data DIR is required: %(hint)s") % {"hint": _(DATA_HINT)})
     if not root.is_dir():
-        raise DataNotFoundError(f"{root} is not a folder of sentiment data: {DATA_HINT}")
+        raise DataNotFoundError(
+            _("%(path)s is not a folder of sentiment data: %(hint)s")
+            % {"path": root, "hint": _(DATA_HINT)}
+        )
     try:
         folders = language_folders(root)
     except ImportFileError:
         raise DataNotFoundError(
-            f"{root} holds no UMSAB-style *_text.txt files: {DATA_HINT}"
+            _("%(path)s holds no UMSAB-style *_text.txt files: %(hint)s")
+            % {"path": root, "hint": _(DATA_HINT)}
         ) from None
     wanted = [f for f in folders if not languages or f.name in languages]
     if not any((f / f"{split}_text.txt").exists() for f in wanted):
-        which = f" for {','.join(languages)}" if languages else ""
-        raise DataNotFoundError(f"{root} has no {split} split{which}: {DATA_HINT}")
+        message = (
+            _("%(path)s has no %(split)s split for %(languages)s: %(hint)s")
+            if languages
+            else _("%(path)s has no %(split)s split: %(hint)s")
+        )
+        raise DataNotFoundError(
+            message
+            % {
+                "path": root,
+                "split": split,
+                "languages": ",".join(languages or []),
+                "hint": _(DATA_HINT),
+            }
+        )
     return root
 
 
@@ -114,5 +144,7 @@ def load_umsab(
         if (folder / f"{split}_text.txt").exists():
             out[folder.name] = read_split(folder, split)
     if not out:
-        raise ImportFileError(f"no {split} split found under {root}")
+        raise ImportFileError(
+            _("no %(split)s split found under %(path)s") % {"split": split, "path": root}
+        )
     return out

@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 
 from veille.errors import ModelUnavailableError
+from veille.i18n import _
 
 
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise ModelUnavailableError(f"[sentiment] device must be auto, cpu or cuda, not {device!r}")
+        raise ModelUnavailableError(
+            _("[sentiment] device must be auto, cpu or cuda, not %(device)s")
+            % {"device": repr(device)}
+        )
     if device != "auto":
         return device
     import torch

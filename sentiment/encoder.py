@@ -32,6 +32,7 @@ from sentiment.model import (
     BASE_SHA256,
     INSTALL_HINT,
     MANIFEST,
+    REINSTALL_HINT,
     _write_manifest,
     cache_root,
     ensure_base,
@@ -41,6 +42,7 @@ from sentiment.model import (
 )
 from sentiment.text import normalise_tweet
 from veille.errors import ModelUnavailableError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +252,10 @@ def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None
     target = encoder_dir(adapter=adapter)
     if not (target / MANIFEST).exists() and not install:
         raise ModelUnavailableError(
-            f"the e5-small sentence encoder is not installed: {INSTALL_HINT}"
+            _("the e5-small sentence encoder is not installed: %(hint)s")
+            % {"hint": _(INSTALL_HINT)}
         )
-    with _unavailable_on_failure("the e5-small sentence encoder", f"{INSTALL_HINT} --force"):
+    with _unavailable_on_failure(_("the e5-small sentence encoder"), _(REINSTALL_HINT)):
         folder = install_encoder(adapter=adapter)
         import onnxruntime as ort
         from transformers import AutoTokenizer
@@ -285,7 +288,7 @@ def load_encoder(*, threads: int = 0, install: bool = True, adapter: Path | None
 def load_bf16_encoder(*, threads: int = 0, adapter: Path | None = None) -> TorchBf16Encoder:
     """The encoder (tuned by ``adapter`` if given) in bfloat16 torch: see
     :class:`TorchBf16Encoder`. The adapter is merged into the base in memory (seconds)."""
-    with _unavailable_on_failure("the e5-small sentence encoder in bfloat16", INSTALL_HINT):
+    with _unavailable_on_failure(_("the e5-small sentence encoder in bfloat16"), _(INSTALL_HINT)):
         from transformers import AutoTokenizer, BertModel
 
         from sentiment.device import configure_threads
@@ -309,4 +312,7 @@ def _unavailable_on_failure(what: str, hint: str) -> Iterator[None]:
     except ModelUnavailableError:
         raise
     except Exception as exc:
-        raise ModelUnavailableError(f"cannot load {what} ({exc}): {hint}") from exc
+        raise ModelUnavailableError(
+            _("cannot load %(what)s (%(error)s): %(hint)s")
+            % {"what": what, "error": exc, "hint": hint}
+        ) from exc

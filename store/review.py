@@ -40,6 +40,7 @@ from store.models import (
 )
 from store.types import utcnow
 from veille.errors import VeilleError
+from veille.i18n import _, label
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 class ReviewError(VeilleError):
     """A review action cannot be applied (already decided, changed since, invalid)."""
 
+    translated = True
+
 
 class NotFoundError(ReviewError):
     """The suggestion, audit event or alumnus does not exist."""
@@ -75,7 +78,10 @@ def band(confidence: float) -> str:
 def _band_range(name: str) -> tuple[float, float]:
     names = [n for n, _ in BANDS]
     if name not in names:
-        raise ReviewError(f"unknown band {name!r}; choose one of {', '.join(names)}")
+        raise ReviewError(
+            _("unknown band %(band)s; choose one of %(bands)s")
+            % {"band": repr(name), "bands": ", ".join(names)}
+        )
     i = names.index(name)
     upper = BANDS[i - 1][1] if i > 0 else float("inf")
     return BANDS[i][1], upper
@@ -105,7 +111,7 @@ def _restore(alumnus: Alumnus, field_name: str, stored: str | None) -> None:
         try:
             emails = json.loads(stored or "[]")
         except json.JSONDecodeError as exc:
-            raise ReviewError("the recorded e-mail list is unreadable; fix it by hand") from exc
+            raise ReviewError(_("the recorded e-mail list is unreadable; fix it by hand")) from exc
         alumnus.emails = [str(e) for e in emails] if isinstance(emails, list) else []
     else:
         setattr(alumnus, field_name, stored or "")
@@ -115,18 +121,18 @@ def normalise_value(field_name: str, value: str) -> str:
     """Validate a suggested or edited value for ``field_name``."""
     value = value.strip()
     if not value:
-        raise ReviewError("the value is empty; reject the suggestion instead")
+        raise ReviewError(_("the value is empty; reject the suggestion instead"))
     if len(value) > MAX_VALUE_LENGTH:
-        raise ReviewError(f"the value is longer than {MAX_VALUE_LENGTH} characters")
+        raise ReviewError(_("the value is longer than %(n)s characters") % {"n": MAX_VALUE_LENGTH})
     if _CONTROL.search(value):
-        raise ReviewError("the value contains control characters; retype it")
+        raise ReviewError(_("the value contains control characters; retype it"))
     if field_name == "emails":
-        local, _, domain = value.partition("@")
+        local, _at, domain = value.partition("@")
         if not local or "." not in domain or any(c.isspace() for c in value):
-            raise ReviewError(f"{value!r} is not an e-mail address")
+            raise ReviewError(_("%(value)s is not an e-mail address") % {"value": repr(value)})
         return value.lower()
     if field_name in URL_FIELDS and not value.lower().startswith(("https://", "http://")):
-        raise ReviewError("a profile URL must start with https://")
+        raise ReviewError(_("a profile URL must start with https://"))
     return value
 
 
@@ -230,14 +236,14 @@ def band_counts(session: Session, *, now: datetime | None = None) -> dict[str, i
 def get_suggestion(session: Session, suggestion_id: int) -> Suggestion:
     suggestion = session.get(Suggestion, suggestion_id)
     if suggestion is None:
-        raise NotFoundError(f"no suggestion {suggestion_id}")
+        raise NotFoundError(_("no suggestion %(id)s") % {"id": suggestion_id})
     return suggestion
 
 
 def get_alumnus(session: Session, alumnus_id: str) -> Alumnus:
     alumnus = session.get(Alumnus, alumnus_id)
     if alumnus is None:
-        raise NotFoundError(f"no alumnus {alumnus_id!r}")
+        raise NotFoundError(_("no alumnus %(id)s") % {"id": repr(alumnus_id)})
     return alumnus
 
 
@@ -379,7 +385,9 @@ def _transition(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ReviewError(f"suggestion {suggestion_id} was already decided; reload the page")
+        raise ReviewError(
+            _("suggestion %(id)s was already decided; reload the page") % {"id": suggestion_id}
+        )
 
 
 def _locked_alumnus(session: Session, alumnus_id: str) -> Alumnus:
@@ -387,7 +395,7 @@ def _locked_alumnus(session: Session, alumnus_id: str) -> Alumnus:
         select(Alumnus).where(Alumnus.id == alumnus_id).with_for_update()
     ).first()
     if alumnus is None:
-        raise NotFoundError(f"no alumnus {alumnus_id!r}")
+        raise NotFoundError(_("no alumnus %(id)s") % {"id": repr(alumnus_id)})
     return alumnus
 
 
@@ -414,16 +422,22 @@ def accept_suggestion(
     """
     suggestion = get_suggestion(session, suggestion_id)
     if suggestion.status not in OPEN_STATUSES:
-        raise ReviewError(f"suggestion {suggestion_id} is already {suggestion.status}")
+        raise ReviewError(
+            _("suggestion %(id)s is already %(status)s")
+            % {"id": suggestion_id, "status": label("suggestion_status", suggestion.status)}
+        )
     if suggestion.field in REVIEW_ONLY_FIELDS:
         if action == "self_confirm":
-            raise ReviewError("this suggestion is for the alumni office, not for the alumnus")
+            raise ReviewError(_("this suggestion is for the alumni office, not for the alumnus"))
         return _accept_review_only(session, suggestion, actor, action=action)
     if suggestion.field not in SUGGESTIBLE_FIELDS:
-        raise ReviewError(f"field {suggestion.field!r} cannot be changed by a suggestion")
+        raise ReviewError(
+            _("field %(field)s cannot be changed by a suggestion")
+            % {"field": repr(suggestion.field)}
+        )
     alumnus = _locked_alumnus(session, suggestion.alumnus_id)
     if alumnus.opt_out:
-        raise ReviewError("this alumnus opted out; their record is no longer enriched")
+        raise ReviewError(_("this alumnus opted out; their record is no longer enriched"))
     value = normalise_value(
         suggestion.field, edited_value if edited_value is not None else suggestion.new_value
     )
@@ -535,7 +549,7 @@ def reject_suggestion(
 def snooze_suggestion(session: Session, suggestion_id: int, actor: str, days: int = 7) -> None:
     """Hide a suggestion from the inbox for ``days`` days (1 to 365)."""
     if not 1 <= days <= 365:
-        raise ReviewError("snooze between 1 and 365 days")
+        raise ReviewError(_("snooze between 1 and 365 days"))
     suggestion = get_suggestion(session, suggestion_id)
     _transition(
         session,
@@ -552,12 +566,18 @@ def undo_event(session: Session, audit_event_id: int, actor: str) -> AuditEvent:
     """Restore the value an accept replaced, with a new audit event saying so."""
     event = session.get(AuditEvent, audit_event_id)
     if event is None:
-        raise NotFoundError(f"no audit event {audit_event_id}")
+        raise NotFoundError(_("no audit event %(id)s") % {"id": audit_event_id})
     if event.action not in UNDOABLE_ACTIONS or event.field not in SUGGESTIBLE_FIELDS:
-        raise ReviewError(f"a {event.action!r} event cannot be undone")
+        raise ReviewError(
+            _("a %(action)s event cannot be undone")
+            % {"action": label("audit_action", event.action)}
+        )
     alumnus = _locked_alumnus(session, event.entity_id)
     if current_value(alumnus, event.field) != (event.new_value or ""):
-        raise ReviewError(f"{event.field} changed since this event; undo the later change first")
+        raise ReviewError(
+            _("%(field)s changed since this event; undo the later change first")
+            % {"field": label("suggestion_field", event.field)}
+        )
     now = utcnow()
     if event.suggestion_id is not None:
         _transition(

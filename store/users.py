@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from store.models import ApiToken, User
 from store.types import utcnow
 from veille.errors import VeilleError
+from veille.i18n import _
 
 ROLES = ("admin", "alumni_officer", "community_manager", "communications")
 #: API token scopes, weakest first; each allows what the previous ones do.
@@ -50,6 +51,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 class UserError(VeilleError):
     """An account could not be created or changed; the message says why."""
+
+    translated = True
 
 
 @dataclass(frozen=True)
@@ -126,16 +129,21 @@ def create_user(session: Session, username: str, password: str, role: str) -> Ac
     """Create an account; refuse unknown roles, short passwords and look-alike names."""
     username = canonical_username(username)
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise UserError(
+            _("unknown role %(role)s; choose one of %(roles)s")
+            % {"role": repr(role), "roles": ", ".join(ROLES)}
+        )
     if not username or len(username) > MAX_USERNAME_LENGTH:
-        raise UserError(f"a username must be 1 to {MAX_USERNAME_LENGTH} characters")
+        raise UserError(
+            _("a username must be 1 to %(max)s characters") % {"max": MAX_USERNAME_LENGTH}
+        )
     if _CONTROL.search(username):
-        raise UserError("a username cannot contain control characters")
+        raise UserError(_("a username cannot contain control characters"))
     _check_password(password)
     key = username_key(username)
     for existing in session.exec(select(User.username)).all():
         if username_key(existing) == key:
-            raise UserError(f"user {existing!r} exists; pick another name")
+            raise UserError(_("user %(name)s exists; pick another name") % {"name": repr(existing)})
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
@@ -144,15 +152,17 @@ def create_user(session: Session, username: str, password: str, role: str) -> Ac
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            _("the password must be at least %(min)s characters") % {"min": MIN_PASSWORD_LENGTH}
+        )
     if "\x00" in password:
-        raise UserError("the password cannot contain a NUL character")
+        raise UserError(_("the password cannot contain a NUL character"))
 
 
 def _user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == canonical_username(username))).first()
     if user is None or user.id is None:
-        raise UserError(f"no user {username!r}; see `veille users list`")
+        raise UserError(_("no user %(name)s; see `veille users list`") % {"name": repr(username)})
     return user
 
 
@@ -270,12 +280,18 @@ def create_api_token(session: Session, username: str, label: str = "", scope: st
     """
     user = _user(session, username)
     if scope not in SCOPES:
-        raise UserError(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
+        raise UserError(
+            _("unknown scope %(scope)s; choose one of %(scopes)s")
+            % {"scope": repr(scope), "scopes": ", ".join(SCOPES)}
+        )
     if scope not in ROLE_SCOPES.get(user.role, ()):
-        raise UserError(f"a {user.role} account cannot hold a token with scope {scope!r}")
+        raise UserError(
+            _("a %(role)s account cannot hold a token with scope %(scope)s")
+            % {"role": user.role, "scope": repr(scope)}
+        )
     label = label.strip()
     if len(label) > 100 or _CONTROL.search(label):
-        raise UserError("a token label is at most 100 characters, without control characters")
+        raise UserError(_("a token label is at most 100 characters, without control characters"))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     assert user.id is not None
     session.add(ApiToken(token_hash=_token_hash(token), user_id=user.id, label=label, scope=scope))

@@ -90,8 +90,8 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
         (full / f"{split}_text.txt").write_text("un texte\n", encoding="utf-8")
         (full / f"{split}_labels.txt").write_text("1\n", encoding="utf-8")
     cases = {
-        "--data DIR is required": ("sentiment", "train", "--out", out),
-        f"{tmp_path / 'no_pool'} is not a folder": (
+        "--data DOSSIER est obligatoire": ("sentiment", "train", "--out", out),
+        f"{tmp_path / 'no_pool'} n'est pas un dossier": (
             "sentiment",
             "train",
             "--data",
@@ -103,7 +103,7 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
             "--out",
             out,
         ),
-        "is not a folder of sentiment data": (
+        "n'est pas un dossier de données de tonalité": (
             "sentiment",
             "train",
             "--data",
@@ -111,7 +111,7 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
             "--out",
             out,
         ),
-        "has no val split for french": (
+        "n'a pas de partie val pour french": (
             "sentiment",
             "train",
             "--data",
@@ -121,8 +121,20 @@ def test_sentiment_commands_without_data_say_where_to_get_it(tmp_path: Path, no_
             "--out",
             out,
         ),
-        "holds no UMSAB-style": ("sentiment", "eval", "--data", str(empty)),
-        "has no test split": ("sentiment", "eval", "--data", str(train_only), "--split", "test"),
+        "ne contient aucun fichier *_text.txt au format UMSAB": (
+            "sentiment",
+            "eval",
+            "--data",
+            str(empty),
+        ),
+        "n'a pas de partie test": (
+            "sentiment",
+            "eval",
+            "--data",
+            str(train_only),
+            "--split",
+            "test",
+        ),
     }
     for reason, args in cases.items():
         line = _one_line_error(tmp_path, *args)

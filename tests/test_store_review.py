@@ -16,6 +16,9 @@ from store.person import opt_out
 from store.review import ReviewError
 from store.types import utcnow
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 def _seed(url: str) -> dict[str, int]:
     with session_scope(url) as s:

@@ -9,6 +9,9 @@ from store import users
 from store.db import session_scope
 from store.models import ApiToken, User
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 def test_create_authenticate_and_tokens(db_url: str) -> None:
     with session_scope(db_url) as s:

@@ -13,16 +13,15 @@ class VeilleError(Exception):
     """Base class: an expected failure with an actionable message.
 
     ``fr`` is the same message for the web UI's French-reading users, where
-    one was written; :func:`user_message` picks it.
+    one was written. ``translated`` marks a class whose every message is raised
+    through the catalogue (``_()``, in the interface's language): the web shows
+    those as they are (:func:`web.messages.error_message`;
+    ``tests/web/test_error_messages.py`` checks their raise sites).
     """
 
     exit_code = 1
     fr: str | None = None
-
-
-def user_message(exc: VeilleError) -> str:
-    """What the web UI shows for ``exc``: its French message when it has one."""
-    return exc.fr or str(exc)
+    translated: bool = False
 
 
 class ConfigError(VeilleError):

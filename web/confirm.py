@@ -19,9 +19,9 @@ from store.db import session_scope
 from store.models import REVIEW_ONLY_FIELDS
 from store.person import PersonNotFoundError, opt_out
 from store.review import SELF_ACTOR, ReviewError
-from veille.errors import user_message
 from veille.i18n import gettext as _
 from web.links import LinkError, read_token
+from web.messages import error_message
 from web.security import csrf_protect, csrf_token
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
             suggestion = review.get_suggestion(session, suggestion_id)
             alumnus = review.get_alumnus(session, suggestion.alumnus_id)
     except (LinkError, ReviewError) as exc:
-        return _render(request, {"error": user_message(exc)}, status_code=410)
+        return _render(request, {"error": error_message(exc)}, status_code=410)
     if alumnus.opt_out:
         return _render(request, {"done": "opt_out"})
     if suggestion.status not in review.OPEN_STATUSES or suggestion.field in REVIEW_ONLY_FIELDS:
@@ -91,7 +91,7 @@ def confirm_answer(
     try:
         suggestion_id = _suggestion_id(request, token)
     except LinkError as exc:
-        return _render(request, {"error": user_message(exc)}, status_code=410)
+        return _render(request, {"error": error_message(exc)}, status_code=410)
     event = None
     try:
         with session_scope(request.app.state.db_url) as session:
@@ -117,7 +117,7 @@ def confirm_answer(
             else:
                 return _render(request, {"error": _("Choose an answer.")}, status_code=400)
     except (ReviewError, PersonNotFoundError) as exc:
-        return _render(request, {"error": user_message(exc)}, status_code=409)
+        return _render(request, {"error": error_message(exc)}, status_code=409)
     if event is not None:
         from web.ui import webhook_payload
 

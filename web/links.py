@@ -23,9 +23,7 @@ DEFAULT_MAX_AGE_DAYS = 30
 class LinkError(VeilleError):
     """A self-confirmation link is invalid or expired."""
 
-    def __init__(self, message: str, fr: str) -> None:
-        super().__init__(message)
-        self.fr = fr
+    translated = True
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -42,14 +40,11 @@ def read_token(secret_key: str, token: str, max_age_days: int = DEFAULT_MAX_AGE_
     try:
         data = _serializer(secret_key).loads(token, max_age=max_age_days * 86400)
     except SignatureExpired as exc:
-        raise LinkError(
-            "this link has expired; ask the alumni office for a new one",
-            _("This link has expired: ask the alumni office for a new one."),
-        ) from exc
+        raise LinkError(_("This link has expired: ask the alumni office for a new one.")) from exc
     except BadSignature as exc:
-        raise LinkError("this link is not valid", _("This link is not valid.")) from exc
+        raise LinkError(_("This link is not valid.")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise LinkError("this link is not valid", _("This link is not valid."))
+        raise LinkError(_("This link is not valid."))
     return int(data["s"])
 
 
@@ -63,6 +58,6 @@ def self_confirmation_link(
     """
     key = secret_key or settings.secret("web_secret_key")
     if not key:
-        raise ConfigError("set VEILLE_SECRET_KEY to sign self-confirmation links")
+        raise ConfigError(_("set VEILLE_SECRET_KEY to sign self-confirmation links"))
     base = settings.web.base_url.rstrip("/")
     return f"{base}/confirm/{make_token(key, suggestion_id)}"

@@ -20,6 +20,7 @@ from enrich.matching.blocking import AlumniIndex, candidate_pairs
 from enrich.matching.comparison import Comparison, compare
 from enrich.matching.fsmodel import FSModel
 from enrich.matching.levels import LEVELS, TF_FIELDS
+from veille.i18n import _
 
 #: One logger for the whole matcher, named as before the split (log lines unchanged).
 log = logging.getLogger("enrich.matching")
@@ -159,7 +160,7 @@ def fit_em(
     """
     fields = _active_fields(cmp)
     if not fields:
-        raise ValueError("no comparable field between the two files")
+        raise ValueError(_("no comparable field between the two files"))
     seeds = _seed_masks(cmp)
     any_seed = np.zeros(len(cmp), dtype=bool)
     for mask in seeds.values():

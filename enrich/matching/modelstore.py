@@ -20,6 +20,7 @@ from enrich.matching.em import train
 from enrich.matching.fields import prepare
 from enrich.matching.fsmodel import FSModel
 from enrich.matching.people import _frame, _person_row
+from veille.i18n import _
 from veille.stages import StageContext, StageResult
 
 #: One logger for the whole matcher, named as before the split (log lines unchanged).
@@ -80,13 +81,14 @@ def retrain(db_url: str, *, trained_by: str) -> tuple[int, FSModel]:
         snaps = q.all_snapshot_rows(session)
         rows = [_person_row(str(s.id), s.person or {}, s.url) for s in snaps]
         if not alumni or not rows:
-            raise ValueError("no alumni or no profile snapshots to learn from")
+            raise ValueError(_("no alumni or no profile snapshots to learn from"))
         index = AlumniIndex.build(pd.DataFrame(alumni))
         prof = prepare(_frame(rows))
         ai, pi = candidate_pairs(index, prof)
         if len(ai) < MIN_TRAIN_PAIRS:
             raise ValueError(
-                f"only {len(ai)} candidate pairs (at least {MIN_TRAIN_PAIRS} are needed)"
+                _("only %(n)s candidate pairs (at least %(min)s are needed)")
+                % {"n": len(ai), "min": MIN_TRAIN_PAIRS}
             )
         model = train(index, prof, cmp=compare(index.prep, prof, ai, pi))
         model.trained["source"] = "retrain"
@@ -99,7 +101,9 @@ def retrain_stage(ctx: StageContext) -> StageResult:
     try:
         model_id, model = retrain(ctx.db_url, trained_by="scheduler")
     except ValueError as exc:
-        return StageResult(counts={"model_trained": 0}, notes=[f"not retrained: {exc}"])
+        return StageResult(
+            counts={"model_trained": 0}, notes=[_("not retrained: %(error)s") % {"error": exc}]
+        )
     return StageResult(
         counts={"model_trained": 1, "model_id": model_id, "pairs": int(model.trained["pairs"])}
     )

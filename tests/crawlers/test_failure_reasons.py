@@ -256,6 +256,30 @@ WRITTEN = [
         "deferred until 14:05:09 UTC (platform rate limit)",
         "Reportée : la plateforme limite le nombre de requêtes ; nouvel essai après 14:05 UTC.",
     ),
+    # crawlers/runner.py: a skipped source's warning carries the date
+    (
+        "deferred until 2026-12-05 14:05:09 UTC (platform rate limit)",
+        "nouvel essai après 14:05 UTC.",
+    ),
+    # crawlers/runner.py: a source's error names its failing targets (the crawl's note)
+    (
+        "https://nowhere.invalid/feed: cannot resolve nowhere.invalid: [Errno -2] Name or "
+        "service not known",
+        "Le nom du site est introuvable (DNS)",
+    ),
+    (
+        "2 of 3 targets failing: https://a.example/: refusing 'ftp://a.example/': only http "
+        "and https are fetched; https://b.example/: HTTP 503",
+        "n'est pas une adresse web valide",
+    ),
+    # crawlers/runner.py: warnings of a run cut short on purpose
+    ("daily budget of 500 items reached", "Le budget quotidien de 500 éléments est atteint"),
+    (
+        "budget reached (200 items this run, 900 today; limits 200/run, 5000/day)",
+        "Le budget est atteint après 200 éléments",
+    ),
+    ("stopped after 3 stored batch(es) (SIGTERM)", "Arrêtée à la demande"),
+    ("not started: stopping", "Non lancée : la collecte était en cours d'arrêt."),
 ]
 
 
@@ -291,3 +315,15 @@ def test_every_row_is_translated_and_no_raw_text_leaks() -> None:
     for pattern, message in REASONS:
         assert gettext(message, "fr") != message, pattern.pattern
         assert "://" not in message and "Error" not in message, pattern.pattern
+
+
+def test_a_source_report_notes_its_reason() -> None:
+    """What `veille crawl` and `veille run` print for a source: the reason, else the raw text."""
+    from crawlers.runner import SourceReport
+
+    down = SourceReport("news", "rss", status="down", error=f"{URL}: cannot resolve x: no address")
+    assert down.note() == "Le nom du site est introuvable (DNS) : vérifiez l'adresse."
+    budget = SourceReport("news", "rss", warning="daily budget of 5 items reached")
+    assert budget.note().startswith("Le budget quotidien de 5 éléments est atteint")
+    assert SourceReport("news", "rss", error="RuntimeError: boom").note() == "RuntimeError: boom"
+    assert SourceReport("news", "rss").note() == ""

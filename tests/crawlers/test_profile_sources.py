@@ -21,6 +21,9 @@ from tests.crawlers._replay import replay_server
 from veille.config import SourceSettings
 from veille.errors import ConfigError
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 PAGES = FIXTURES / "profile_pages" / "trafilatura_pages"
 DATA = Path(__file__).parent / "data"
 ORCID_ID = "0000-0002-1825-0097"

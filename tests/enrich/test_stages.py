@@ -427,6 +427,7 @@ def test_two_hosts_share_one_model_row_and_the_bookkeeping(
         assert rows[1].trained_by == "veille match retrain" and rows[1].params["m"]
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_retraining_can_be_scheduled(db_url: str, settings: Settings, tmp_path: Path) -> None:
     from enrich.matching import retrain_stage
     from scheduler import build_jobs

@@ -18,6 +18,9 @@ from tests.sentiment.conftest import save_tiny_model
 from veille.config import SentimentSettings
 from veille.errors import ModelUnavailableError
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 TEXTS = [
     "@univ_exemple je déteste les files d'attente au CROUS https://t.co/x",
     "ok",

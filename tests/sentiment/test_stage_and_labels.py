@@ -14,6 +14,9 @@ from store.models import LabelledExample, Mention
 from veille.config import Settings
 from veille.stages import StageContext, pipeline_stage
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 TEXTS = [
     ("Bravo à toute l'équipe de l'Université Exemple pour cette rentrée !", None),
     ("Terrible queue at the registration office again today, what a mess", None),

@@ -24,6 +24,9 @@ from tests.store.privacy_data import (
     seed_person,
 )
 
+#: The library's messages are asserted here in English (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 
 def test_seed_covers_every_table(db_url: str) -> None:
     """The erasure test is only as good as its data: every table holds a row."""

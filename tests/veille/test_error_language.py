@@ -3,7 +3,9 @@
 One message per module that raises them, read with the French catalogue and then
 with ``locale = "en"``: the location prefix of :class:`ImportFileError`, the
 configuration, JSON Lines, the alumni CSV, the input checks and a command's own
-error. A third party's detail (json's, pydantic's) stays as it is, quoted.
+error; the store, the reports and the mail, the self-confirmation links, the
+sentiment models and data, a crawler's settings, the LinkedIn export and the
+crawl's notes. A third party's detail (json's, pydantic's) stays as it is, quoted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.failure_reasons import explain
+from crawlers.linkedin_export import parse_connections
+from reports.mail import send_mail
+from reports.weekly import parse_week
+from sentiment.data import require_split
+from sentiment.device import resolve_device
+from store.review import normalise_value
+from tests.conftest import make_settings
 from veille.alumni_csv import parse_date, read_alumni_csv
 from veille.cli._tag import read_jsonl
 from veille.config import load_settings
@@ -20,6 +30,7 @@ from veille.errors import ImportFileError, VeilleError
 from veille.i18n import set_locale
 from veille.inputcheck import problem
 from veille.jsonl import json_objects
+from web.links import read_token
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +106,52 @@ def test_a_command_module() -> None:
     french, english = _both(lambda: list(read_jsonl([b'{"text": 3}'])))
     assert french == 'ligne 1 : "text" doit être une chaîne de caractères'
     assert english == 'line 1: "text" must be a string'
+
+
+def test_the_store() -> None:
+    assert _both(lambda: normalise_value("emails", "ana")) == (
+        "'ana' n'est pas une adresse e-mail",
+        "'ana' is not an e-mail address",
+    )
+
+
+def test_the_reports_and_the_mail() -> None:
+    french, english = _both(lambda: parse_week("2026-47"))
+    assert french == "la semaine '2026-47' n'est pas une semaine ISO : écrivez-la comme 2026-W47"
+    assert english == "week '2026-47' is not an ISO week: write it like 2026-W47"
+    assert _both(lambda: send_mail(make_settings(), [], "s", "t")) == (
+        "aucun destinataire : rien n'a été envoyé",
+        "no recipient: nothing was sent",
+    )
+
+
+def test_the_self_confirmation_links() -> None:
+    assert _both(lambda: read_token("k" * 32, "forged")) == (
+        "Ce lien n'est pas valide.",
+        "This link is not valid.",
+    )
+
+
+def test_the_sentiment_models_and_data() -> None:
+    assert _both(lambda: resolve_device("tpu")) == (
+        "[sentiment] device doit valoir auto, cpu ou cuda, pas 'tpu'",
+        "[sentiment] device must be auto, cpu or cuda, not 'tpu'",
+    )
+    french, english = _both(lambda: require_split(None, "train"))
+    assert french.startswith("--data DOSSIER est obligatoire : procurez-vous les dossiers UMSAB")
+    assert english.startswith("--data DIR is required: get the UMSAB")
+
+
+def test_the_linkedin_export() -> None:
+    french, english = _both(lambda: parse_connections("Notes\nA,B\n"))
+    assert french.startswith("aucune ligne d'en-tête commençant par 'First Name,Last Name'")
+    assert english.startswith("no header line starting with 'First Name,Last Name' found")
+
+
+def test_a_crawl_note() -> None:
+    set_locale("fr")
+    french = explain("daily budget of 500 items reached")
+    set_locale("en")
+    english = explain("daily budget of 500 items reached")
+    assert french == "Le budget quotidien de 500 éléments est atteint : la source reprend demain."
+    assert english == "The daily budget of 500 items is reached; the source resumes tomorrow."

@@ -177,6 +177,7 @@ def test_new_data_after_a_notice_triggers_a_new_one(
     assert run.sent == 1 and inbox[0].messages[-1][0] == ["claire@ex.org"]
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_unreachable_server_keeps_the_notice_due(db_url: str) -> None:
     settings = make_settings(smtp={"host": "127.0.0.1", "port": _free_port()})
     settings.database_url = db_url

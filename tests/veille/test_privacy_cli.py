@@ -133,7 +133,7 @@ def test_optout_alumnus_then_export_then_erase(cli_env: Path, db_url: str, tmp_p
     assert find_everywhere(get_engine(db_url), needles()) == []
 
     result = runner.invoke(app, ["person", "export", "--alumnus", ALUMNUS_ID])
-    assert result.exit_code == 7 and "no alumnus" in result.output
+    assert result.exit_code == 7 and "aucun alumnus" in result.output
 
 
 def test_erase_asks_for_confirmation(cli_env: Path, db_url: str) -> None:

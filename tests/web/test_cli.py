@@ -80,7 +80,7 @@ def test_users_token_scopes_and_webhook_secret(
     assert run("users", "add", "crm", "--role", "alumni_officer", "--password-stdin",
                input="a long passphrase\n").exit_code == 0  # fmt: skip
     r = run("users", "token", "crm", "--scope", "admin")
-    assert r.exit_code != 0 and "cannot hold a token with scope 'admin'" in r.output
+    assert r.exit_code != 0 and "ne peut pas détenir de jeton de portée 'admin'" in r.output
     r = run("users", "token", "crm", "--scope", "everything")
     assert r.exit_code != 0 and "portée inconnue" in r.output
     r = run("users", "token", "crm", "--scope", "review", "--label", "CRM sync")
@@ -138,7 +138,7 @@ def test_alerts_list_ack_and_assign_from_the_cli(
     assert r.exit_code == 0, r.output
     assert "équipe Informatique, personne claire" in r.output
     r = run("assign", str(alert_id), "--team", "it", "--person", "olivier")
-    assert r.exit_code != 0 and "handles alerts" in r.output  # cannot open alerts
+    assert r.exit_code != 0 and "traite les alertes" in r.output  # cannot open alerts
     r = run("list")
     assert r.exit_code == 0 and "claire" in r.output and "Voir la DSI" in r.output
     assert "Pic de volume" in r.output or "volume" in r.output.lower()

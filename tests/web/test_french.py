@@ -45,7 +45,7 @@ def test_forbidden_page_in_the_layout(browser: Browser) -> None:
 def test_missing_record_says_so_in_french(browser: Browser) -> None:
     browser.login("officer")
     r = browser.get("/alumni/NOBODY")
-    assert r.status_code == 404 and "Cette fiche n&#39;existe pas." in r.text
+    assert r.status_code == 404 and "Page introuvable" in r.text
     assert "no alumnus" not in r.text
 
 
@@ -66,7 +66,8 @@ def test_flashes_are_french(browser: Browser, seeded) -> None:
     assert "Suggestion rejetée." in page
     browser.post(f"/review/{seeded.high}/reject")  # already decided
     page = browser.get("/review").text
-    assert "Cette suggestion a déjà été traitée" in page and "already" not in page
+    assert f"La suggestion {seeded.high} a déjà été traitée ; rechargez la page" in page
+    assert "already" not in page
 
 
 def test_alert_and_mention_labels_are_french(browser: Browser) -> None:

@@ -13,7 +13,6 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.failure_reasons import explain
 from crawlers.runner import SourceReport, crawl, selected_sources
 from veille.cli._common import console, ready_db_url, settings, styled, titled_table
 from veille.i18n import gettext as _
@@ -115,7 +114,7 @@ def crawl_command(
             str(r.dropped_optout),
             str(r.dropped_filter),
             str(r.rejected),
-            escape(((r.error and explain(r.error)) or r.error or r.warning)[:120]),
+            escape(r.note()[:120]),
             style=None,
         )
     console.print(table)

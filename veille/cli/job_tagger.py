@@ -82,7 +82,7 @@ def _require_sentiment_dir(sentiment: Path) -> None:
                 "%(path)s has no deft2017_fr/ and semeval2017_4a_en/ (their tweets are the "
                 "ordinary posts to stop): %(hint)s"
             )
-            % {"path": sentiment, "hint": DATA_HINT}
+            % {"path": sentiment, "hint": _(DATA_HINT)}
         )
 
 
