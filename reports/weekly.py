@@ -236,7 +236,12 @@ def write_weekly(
         pdf_path = out_dir / f"weekly-{week.label}.pdf"
         pdf_path.write_bytes(html_to_pdf(html))
         paths.append(pdf_path)
-    log.info("weekly report %s: %d mentions -> %s", week.label, context["h"]["total"], paths)
+    log.info(
+        "weekly report %s: %d mentions -> %s",
+        week.label,
+        context["h"]["total"],
+        ", ".join(str(path) for path in paths),
+    )
     return paths, context
 
 

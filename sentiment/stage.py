@@ -12,6 +12,7 @@ import logging
 from sentiment.tagger import get_classifier, tag_texts
 from store.db import session_scope
 from store.mentions_nlp import SentimentRow, pending_for_sentiment, save_sentiment
+from veille.i18n import gettext as _
 from veille.stages import StageContext, StageResult
 
 log = logging.getLogger(__name__)
@@ -65,5 +66,6 @@ def sentiment_stage(ctx: StageContext) -> StageResult:
         for r in rows:
             counts[r.label] += 1
         log.info("sentiment: tagged %d mentions so far", counts["tagged"])
-    notes = [f"model {classifier.name} ({classifier.backend})"] if classifier else []
+    said = _("model %(name)s (%(backend)s)")
+    notes = [said % {"name": classifier.name, "backend": classifier.backend}] if classifier else []
     return StageResult(counts=counts, notes=notes)

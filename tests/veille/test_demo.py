@@ -55,8 +55,11 @@ def _text(m: Mention) -> str:
 
 
 def test_every_stage_ran_and_wrote_its_outputs(demo: Demo) -> None:
-    said = demo.output.replace("failed_sources=0", "")
+    said = " ".join(demo.output.split()).replace("sources en échec : 0", "")
     assert "échec" not in said and "failed" not in said  # the stage states, in French
+    # the counters read as words (veille/counts.py), never as internal keys
+    assert "mentions enregistrées : " in said and "sous le seuil de confiance : " in said
+    assert "=" not in said and "below_confidence" not in said and "PosixPath" not in said
     assert sorted(demo.out.glob("weekly-*.html")) and sorted(demo.out.glob("weekly-*.pdf"))
     assert sorted(demo.out.glob("brand-*.html")), demo.output
     assert sorted(demo.out.glob("digest-*.html")), demo.output

@@ -142,6 +142,10 @@ def _keys() -> list[tuple[str, str]]:
     keys += [("job", j) for j in jobs]
     # what the command line shows: pipeline stage states, opt-out kinds, blocking rules
     keys += [("stage_status", s) for s in ("ok", "skipped", "failed")]
+    from veille.counts import COUNT, COUNT_KEYS, ROW_KEYS, ROWS
+
+    keys += [(COUNT, k) for k in COUNT_KEYS]
+    keys += [(ROWS, k) for k in ROW_KEYS]
     keys += [("optout_kind", k) for k in OPTOUT_KINDS]
     keys += [("blocking_rule", r) for r in BLOCKING_RULES]
     keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]

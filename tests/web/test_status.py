@@ -45,3 +45,16 @@ def test_a_failed_job_reads_failed(app, browser: Browser, db_url: str) -> None:
     browser.login("admin")
     page = browser.get("/jobs").text
     assert 'data-job="alerts" data-state="error"' in page and "échec" in page
+
+
+def test_a_run_says_its_counters_in_words(app, browser: Browser, db_url: str) -> None:
+    """The counters a scheduled run keeps (``stage.key``) read as words, never as keys."""
+    with session_scope(db_url) as s:
+        run = start_run(s, "nlp", "t1", host="h", pid=1)
+        assert run is not None and run.id is not None
+        counts = {"sentiment.tagged": 3, "routing.triage": 1, "outputs": ["/tmp/x.html"]}
+        finish_run(s, run.id, status="ok", counts=counts)
+    browser.login("admin")
+    page = browser.get("/jobs").text
+    assert "sentiment · mentions analysées : 3" in page and "routing · à trier : 1" in page
+    assert "tagged" not in page and "triage =" not in page and "/tmp/x.html" not in page

@@ -22,6 +22,7 @@ from store.person import erase_person, export_person
 from store.provenance import missing_provenance
 from store.suppression import pseudonym_key
 from veille.cli._common import console, ready_db_url, settings, styled
+from veille.counts import ROWS, format_counts
 from veille.errors import VeilleError
 from veille.i18n import gettext as _
 from veille.i18n import ngettext
@@ -54,7 +55,7 @@ def export(
         sys.stdout.write(text)
         return
     _write_private(output, text)
-    counts = ", ".join(f"{k}={len(v)}" for k, v in data.items() if isinstance(v, list))
+    counts = format_counts({k: len(v) for k, v in data.items() if isinstance(v, list)}, kind=ROWS)
     console.print(
         _("Wrote %(path)s (%(counts)s).") % {"path": escape(str(output)), "counts": counts},
         highlight=False,
@@ -74,8 +75,8 @@ def erase(
     url = ready_db_url()
     with session_scope(url) as session:
         summary = erase_person(session, alumnus, pseudonym_key(), actor=f"cli:{getpass.getuser()}")
-    deleted = ", ".join(f"{k}={v}" for k, v in summary.deleted.items() if v)
-    scrubbed = ", ".join(f"{k}={v}" for k, v in summary.scrubbed.items()) or _("none")
+    deleted = format_counts({k: v for k, v in summary.deleted.items() if v}, kind=ROWS)
+    scrubbed = format_counts(summary.scrubbed, kind=ROWS) or _("none")
     console.print(
         styled("green", _("Erased"))
         + " "
@@ -138,7 +139,7 @@ def _run_stage(target: str) -> None:
     ensure_schema(s.database_url)
     ctx = StageContext(settings=s, db_url=s.database_url, output_dir=Path(s.output_dir))
     result: StageResult = load(target)(ctx)
-    console.print(", ".join(f"{k}={v}" for k, v in result.counts.items()), highlight=False)
+    console.print(format_counts(result.counts), highlight=False)
     for note in result.notes:
         console.print(escape(note), highlight=False)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from store.db import ensure_schema
 from veille.cli._common import console, settings, styled
+from veille.counts import format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
 from veille.pipeline import StageOutcome, run_pipeline
@@ -34,7 +35,7 @@ def _on_done(outcome: StageOutcome) -> None:
         said = _("%(stage)s failed: %(reason)s")
         console.print(f"  [{style}]{escape(said % {'stage': name, 'reason': outcome.reason})}[/]")
     else:
-        counts = ", ".join(f"{k}={v}" for k, v in outcome.result.counts.items()) or _("done")
+        counts = format_counts(outcome.result.counts) or _("done")
         console.print(f"  [{style}]{escape(counts)}[/] ({outcome.seconds:.1f} s)")
         for note in outcome.result.notes:
             console.print(f"  {escape(note)}", highlight=False)
@@ -45,7 +46,7 @@ def _summary(outcomes: list[StageOutcome]) -> int:
     for column in (_("Stage"), _("State"), _("Counts"), _("Seconds")):
         table.add_column(column)
     for o in outcomes:
-        counts = ", ".join(f"{k}={v}" for k, v in o.result.counts.items()) or o.reason
+        counts = format_counts(o.result.counts) or o.reason
         style = _STATUS_STYLE[o.status]
         table.add_row(
             escape(o.spec.name),

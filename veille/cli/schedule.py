@@ -9,6 +9,7 @@ from rich.table import Table
 from store.db import session_scope
 from store.runs import recent_runs
 from veille.cli._common import console, db_url, state, styled
+from veille.counts import format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
 
@@ -68,9 +69,9 @@ def jobs(
             else "…"
         )
         style = _STATUS_STYLE.get(run.status, "white")
-        counts = ", ".join(f"{k}={v}" for k, v in run.counts.items() if k != "skipped")
-        if run.coalesced:
-            counts = ", ".join(filter(None, [f"coalesced={run.coalesced}", counts]))
+        counts = format_counts(
+            {"coalesced": run.coalesced, **run.counts} if run.coalesced else run.counts
+        )
         tick = _tick_label(run.tick) + (" " + _("(re-run)") if run.attempt > 1 else "")
         table.add_row(
             escape(job_label(run.job)),
