@@ -132,6 +132,31 @@ REJECT_REASON_LABELS = CatalogueLabels(
     unknown=_N("unknown reason"),
 )
 
+#: How a suggestion's facts were found, as the alumni office reads it: the known parts of a
+#: provenance ``method`` ("appointment_feed/text_rules/jobs-rules-3+..."); the versions stay
+#: in the page's tooltip and in the audit export.
+METHOD_LABELS = CatalogueLabels(
+    "method",
+    (
+        "appointment_feed",
+        "text_rules",
+        "snapshot_diff",
+        "linkedin_export",
+        "schema_org",
+        "orcid_api_v3",
+        "duplicate_check",
+    ),
+    unknown=_N("automatic reading"),
+)
+
+
+def method_label(method: object) -> str:
+    """``appointment_feed/text_rules/jobs-rules-3+job-tagger-3`` -> "appointments feed ·
+    reading of the text (rules and model)", never the identifiers themselves."""
+    parts = [METHOD_LABELS[p] for p in str(method or "").split("/") if p in METHOD_LABELS]
+    return " · ".join(parts) if parts else METHOD_LABELS.get(str(method or ""))
+
+
 #: ``value`` if it is an http(s) URL, else ``""`` (never a script URL); see
 #: :func:`veille.urls.http_url`, shared with the reports.
 safe_url = http_url
@@ -381,6 +406,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["label"] = lambda key, kind: label(kind, key)
     env.filters["job_label"] = job_label
     env.filters["counts"] = format_counts
+    env.filters["method_label"] = method_label
     env.filters["week_label"] = week_label
     env.globals.update(
         FIELD_LABELS=FIELD_LABELS,

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.profiles import METHOD as PROFILE_METHOD
 from enrich.matching import matching_stage
 from enrich.suggestions import suggestions_stage
 from store.db import insert_ignore, session_scope
@@ -61,7 +62,7 @@ def seed_alumni_and_profiles(db_url: str, clusters: int = 80) -> None:
                 "profile_key": f"fake_1000:{p['unique_id']}",
                 "source_kind": "schema_person",
                 "url": f"https://profiles.example.org/fake_1000/{p['unique_id']}",
-                "method": "schema.org/Person",
+                "method": PROFILE_METHOD,  # what the schema.org crawler records
                 "fetched_at": FETCHED,
                 "content_hash": p["unique_id"],
                 "person": person,

@@ -160,6 +160,7 @@ def _keys() -> list[tuple[str, str]]:
         render.SOURCE_STATUS_LABELS,
         render.SOURCE_KIND_LABELS,
         render.REJECT_REASON_LABELS,
+        render.METHOD_LABELS,
     ):
         keys += [(table.kind, k) for k in table]
     suggestion_statuses = ("pending", "accepted", "rejected", "snoozed", "superseded", "reverted")

@@ -53,6 +53,9 @@ KEYS = re.compile(
     r"same_local_part|jw>=[\d.]+|token_set>=\d+|never_run|student_services|"
     r"sample_mention_ids|threshold_sigma|top_terms|Not Found)\b"
 )
+#: An identifier in snake_case, and the addresses (URLs, e-mails) where one may stand.
+SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+ADDRESSES = re.compile(r"https?://\S+|\S+@\S+")
 
 
 @pytest.fixture(scope="module")
@@ -129,11 +132,16 @@ def _session(chromium, base: str, username: str, *, mobile: bool = False):
 def _check(page, name: str, *, status: int = 200) -> str:
     """Assert the page reads as French for people; keep its screenshot."""
     html = page.content()
+    # what a reader unfolds counts too (evidence, provenance)
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     text = page.inner_text("body")
     for dump in DUMPS:
         assert dump not in html, f"{name}: {dump!r} on the page"
     leak = KEYS.search(text)
     assert leak is None, f"{name}: internal key {leak.group(0)!r} shown"
+    # any snake_case identifier (a provenance method, a counter) outside addresses
+    leak = SNAKE_CASE.search(ADDRESSES.sub(" ", text))
+    assert leak is None, f"{name}: identifier {leak.group(0)!r} shown"
     IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMG / f"{name}.png"))
     return text
