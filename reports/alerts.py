@@ -39,12 +39,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from enrich.routing import FALLBACK_TEAM, Router, mention_text
+from reports.render import fmt_int, fmt_number, fmt_pct
 from reports.text import top_sources, top_terms
 from store import alerts as store_alerts
 from store import report_queries as q
 from store.db import session_scope
 from store.types import utcnow
 from veille.config import Settings
+from veille.i18n import gettext as _
+from veille.i18n import label
 from veille.query import Query, fold, parse
 from veille.stages import StageContext, StageResult
 
@@ -221,23 +224,22 @@ def _sample(rows: Sequence[Mapping[str, Any]], k: int = 5) -> list[int]:
     return [int(r["id"]) for r in rows[:k]]
 
 
-_CHANNEL_FR = {"social": "réseaux sociaux", "news": "presse et web"}
-_RULE_FR = {
-    "volume_spike": "Pic de volume",
-    "negative_share": "Pic de mentions négatives",
-    "crisis_keywords": "Mots-clés de crise",
-    "high_reach_negative": "Mention négative à forte audience",
-}
-
-
 def _explain(test: SpikeTest, sigma: float, share: bool) -> str:
-    def f(v: float) -> str:
-        return f"{v * 100:.1f} %" if share else f"{v:.1f}"
+    """The test behind an alert's title, in the site's language and number format."""
 
-    return (
-        f"observé {f(test.observed)}, base {f(test.baseline)} ± {f(test.sd)}, "
-        f"z = {test.z:.1f} (seuil {sigma:g} σ)"
+    def f(v: float) -> str:
+        return fmt_pct(v) if share else fmt_number(v)
+
+    said = _(
+        "observed %(observed)s, baseline %(baseline)s ± %(sd)s, z = %(z)s (threshold %(sigma)s σ)"
     )
+    return said % {
+        "observed": f(test.observed),
+        "baseline": f(test.baseline),
+        "sd": f(test.sd),
+        "z": fmt_number(test.z),
+        "sigma": fmt_number(sigma, digits=None),
+    }
 
 
 def detect(
@@ -299,10 +301,12 @@ def detect(
                     focus = window
                 inst_name = names.get(inst, ("", str(inst), False))[1]
                 share = lead.rule == "negative_share"
-                title = (
-                    f"{_RULE_FR[lead.rule]} — {inst_name} ({_CHANNEL_FR[channel]}) : "
-                    f"{_explain(lead, th.spike_sigma, share)}"
-                )
+                title = _("%(rule)s — %(institution)s (%(channel)s): %(test)s") % {
+                    "rule": label("rule", lead.rule),
+                    "institution": inst_name,
+                    "channel": label("channel", channel),
+                    "test": _explain(lead, th.spike_sigma, share),
+                }
                 candidates.append(
                     {
                         "dedupe_key": f"{family}:{inst}:{win_start:%Y%m%dT%H}",
@@ -363,10 +367,13 @@ def detect(
                     "rule": "crisis_keywords",
                     "institution_id": inst,
                     "severity": "critical",
-                    "title": (
-                        f"{_RULE_FR['crisis_keywords']} — {inst_name} : {len(hits)} mention(s) "
-                        f"({', '.join(k for k, _ in matched.most_common(3))})"
-                    ),
+                    "title": _("%(rule)s — %(institution)s: %(n)s mention(s) (%(words)s)")
+                    % {
+                        "rule": label("rule", "crisis_keywords"),
+                        "institution": inst_name,
+                        "n": len(hits),
+                        "words": ", ".join(k for k, _count in matched.most_common(3)),
+                    },
                     "window_start": win_start,
                     "window_end": end,
                     "observed": float(len(hits)),
@@ -403,10 +410,13 @@ def detect(
                     "rule": "high_reach_negative",
                     "institution_id": inst,
                     "severity": "warning",
-                    "title": (
-                        f"{_RULE_FR['high_reach_negative']} — {names[inst][1]} : "
-                        f"audience {r['reach']} (seuil {th.high_reach_followers})"
-                    ),
+                    "title": _("%(rule)s — %(institution)s: reach %(reach)s (threshold %(n)s)")
+                    % {
+                        "rule": label("rule", "high_reach_negative"),
+                        "institution": names[inst][1],
+                        "reach": fmt_int(r["reach"]),
+                        "n": fmt_int(th.high_reach_followers),
+                    },
                     "window_start": r["published_at"],
                     "window_end": r["published_at"],
                     "observed": float(r["reach"]),

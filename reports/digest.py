@@ -20,7 +20,7 @@ from typing import Any
 from enrich.routing import FALLBACK_TEAM
 from reports import mail
 from reports.alert_text import rule_sentence
-from reports.render import render
+from reports.render import fmt_int, fmt_number, fmt_pct, render
 from reports.text import author_label, excerpt
 from store import alerts as store_alerts
 from store import report_queries as q
@@ -90,19 +90,19 @@ def _values(a: Alert) -> tuple[str, str]:
     share = a.rule == "negative_share"
     if share:
         return (
-            _("%(pct)s %% negative") % {"pct": f"{a.observed * 100:.1f}"},
-            f"{a.baseline * 100:.1f} %",
+            _("%(pct)s %% negative") % {"pct": fmt_number(a.observed * 100)},
+            fmt_pct(a.baseline),
         )
     if a.rule == "high_reach_negative":
         return (
-            _("reach %(n)s") % {"n": f"{a.observed:,.0f}"},
-            _("threshold %(n)s") % {"n": f"{a.baseline:,.0f}"},
+            _("reach %(n)s") % {"n": fmt_int(a.observed)},
+            _("threshold %(n)s") % {"n": fmt_int(a.baseline)},
         )
     if a.rule == "crisis_keywords":
         return _("%(n)s mention(s)") % {"n": f"{a.observed:.0f}"}, _("none expected")
     return (
         _("%(n)s mentions") % {"n": f"{a.observed:.0f}"},
-        _("%(n)s on average") % {"n": f"{a.baseline:.1f}"},
+        _("%(n)s on average") % {"n": fmt_number(a.baseline)},
     )
 
 

@@ -9,32 +9,58 @@ report is self-contained and rendering never touches the network.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale
+from babel.numbers import NumberPattern, format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from veille.i18n import install_jinja, label
+from veille.i18n import active_locale, install_jinja, label
 from veille.urls import http_url
 
 log = logging.getLogger(__name__)
 
 
 def fmt_int(value: Any) -> str:
-    """French grouping with a no-break space: 12 345."""
+    """A count in the report's language, by Babel: "12 345" in French, "12,345" in English."""
     try:
-        return f"{int(value):,}".replace(",", "\u00a0")
+        return str(format_decimal(int(value), locale=active_locale()))
     except (TypeError, ValueError):
         return "—"
+
+
+def fmt_number(value: Any, digits: int | None = 1) -> str:
+    """A measured value in the report's language ("0,4" in French); ``digits=None`` keeps
+    the value's own decimals ("2,5")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(number, format=pattern, locale=active_locale()))
+
+
+@lru_cache(maxsize=8)
+def _percent(locale: str, digits: int) -> tuple[NumberPattern, Locale]:
+    """The locale's percent pattern with ``digits`` decimals ("50,0 %" / "50.0%")."""
+    where = Locale.parse(locale)
+    pattern = copy.copy(where.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern, where
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
+    """A share in the report's language: "0,0 %" in French (it printed "0.0 %")."""
     try:
-        return f"{float(value) * 100:.{digits}f}\u00a0%"
+        number = float(value)
     except (TypeError, ValueError):
         return "—"
+    pattern, where = _percent(active_locale(), digits)
+    return str(pattern.apply(number, where))
 
 
 def fmt_signed_pct(value: Any) -> str:
@@ -71,7 +97,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        int=fmt_int, pct=fmt_pct, signed_pct=fmt_signed_pct, date=fmt_date, url=safe_url
+        int=fmt_int,
+        number=fmt_number,
+        pct=fmt_pct,
+        signed_pct=fmt_signed_pct,
+        date=fmt_date,
+        url=safe_url,
     )
     # Internal keys (sentiment, platform, rule, team) through the one catalogue.
     env.filters["label"] = lambda key, kind: label(kind, key)

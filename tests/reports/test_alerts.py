@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -78,6 +79,9 @@ def test_negative_burst_raises_exactly_one_explained_alert(db_url, settings) -> 
     assert a.observed > 0.5 and a.sigma is not None and a.sigma >= 3
     assert a.details["threshold_sigma"] == 3.0
     assert "base" in a.title and "seuil 3 σ" in a.title and "z =" in a.title
+    # the title reads the catalogue's words and French numbers ("10,0 %", not "10.0 %")
+    assert a.title.startswith("Pic de mentions négatives — ") and "(réseaux sociaux) : " in a.title
+    assert re.search(r"observé \d+,\d\xa0%", a.title), a.title
     vol = next(t for t in a.details["tests"] if t["rule"] == "volume_spike")
     assert vol["baseline"] == pytest.approx(20.0, abs=0.01) and vol["observed"] == 65
     terms = [t for t, _ in a.details["top_terms"]]

@@ -79,7 +79,7 @@ def test_digest_reaches_smtp_with_both_parts_and_inert_text(db_url, team_setting
     text = it_msg.get_body(preferencelist=("plain",)).get_content()
     html = it_msg.get_body(preferencelist=("html",)).get_content()
     assert "1 alerte(s)" in text and "2 déclenchements regroupés" in text  # deduplicated
-    assert "(x2)" in text and "seuil 3.0 σ" in text and "inscriptions" in text
+    assert "(x2)" in text and "seuil 3 σ" in text and "inscriptions" in text
     assert "Pic de volume" in html
     # each alert links to its page in the UI, and its rule reads as a sentence
     assert "/alerts/" in text and 'href="http://127.0.0.1:8000/alerts/' in html
@@ -135,7 +135,7 @@ def test_digest_in_english_when_the_locale_says_so(db_url, team_settings, smtp_s
         set_locale("fr")
     it = next(d for d in outcome.digests if "Volume spike" in d.text)
     assert "1 alert(s) for the" in it.text and "2 triggers grouped" in it.text
-    assert "threshold 3.0 σ" in it.text and "Window:" in it.text and "on average" in it.text
+    assert "threshold 3 σ" in it.text and "Window:" in it.text and "on average" in it.text
     assert "[WARNING]" in it.text and it.subject.endswith("1 alert(s) for IT")
     assert "alerte(s)" not in it.text and "Fenêtre" not in it.text and "seuil" not in it.text
     assert '<html lang="en">' in it.html and "See the alert and its posts" in it.html

@@ -128,7 +128,7 @@ def test_weekly_report_figures_sections_and_pdf(db_url, week_data, tmp_path) -> 
     text = pdf_text(paths[1])
     assert "Veille hebdomadaire" in text
     assert f"En bref : {fmt_int(25)} mentions" in text.replace("\u00a0", " ")
-    assert "28.0 % négatives" in text
+    assert "28,0 % négatives" in text
     assert "&lt;" not in text and "<script>" in text  # shown as text, not executed markup
 
 
@@ -190,6 +190,7 @@ def test_weekly_report_in_english(db_url, week_data, tmp_path) -> None:
     html = paths[0].read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Weekly listening" in html
     assert f"In short: {fmt_int(25)} mentions" in html and "Most seen mentions" in html
+    assert "28.0% negative" in html  # numbers in the report's language (French: "28,0 %")
     assert "author #" in html and "auteur·rice" not in html
     assert "Veille hebdomadaire" not in html and "En bref" not in html
     assert "Total reach:" in text and "Audience cumulée" not in text
