@@ -244,6 +244,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "a1d3880b8c8db7bf05b460deede14a34a18ffac4ca30136224411e859d436f06",
         "FR/EN news, posts, questions and service pages of 47 more institutions, 31 French",
     ),
+    23: (
+        "heldout_univ_mix10.jsonl",
+        "808a65fc6517c8914c7cddb7a1fe6ead333a08fa089378abd3e6c61091c8f3d1",
+        "FR/EN news, service pages, posts and questions of 41 more institutions, 26 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
