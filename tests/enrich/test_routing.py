@@ -535,10 +535,10 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
 def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     """Since round 15 the held-out parts 1-14 are training lines (spent as measures), part 15
     since round 16, part 16 since round 17, part 17 since round 18, part 18 since round 19,
-    part 19 since round 20, part 20 since round 21 (parts 21 and 22, scored once in rounds 22
-    and 24, are not trained on); part 23, frozen and never read by a head, shares no text,
-    website, repository or institution with any training line, and the shipped head's vectors
-    hold every spent part and never it."""
+    part 19 since round 20, part 20 since round 21; parts 21, 22 and 23, each scored once
+    (rounds 22, 24 and 25), are not trained on: the latest shares no text, website,
+    repository or institution with any training line, and the shipped head's vectors hold
+    every spent part and never it."""
     from enrich.routing_data import read_files, spent_part_files
     from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
     from enrich.routing_train import EmbeddingCache
