@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from veille.config import DEFAULT_CONFIG_PATH, Settings, load_settings
 from veille.errors import VeilleError
@@ -39,6 +40,43 @@ def titled_table(title: str, *columns: str, no_wrap: tuple[str, ...] = ()) -> Ta
     for col in columns:
         table.add_column(col, no_wrap=col in no_wrap)
     return table
+
+
+def _plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
+
+
+def _fits(table: Table) -> bool:
+    """Whether every column can show its longest word (its whole cells when ``no_wrap``)
+    side by side, borders included: rich would crop them otherwise ("So…")."""
+    needed = 1
+    for column in table.columns:
+        cells = [_plain(c) for c in (column.header, *column.cells)]
+        pieces = cells if column.no_wrap else [w for c in cells for w in c.split()]
+        needed += max((len(p) for p in pieces), default=0) + 3
+    return needed <= console.width
+
+
+def print_table(table: Table) -> None:
+    """``table`` where the terminal is wide enough for it, else one block per row.
+
+    Why: on an 80-column terminal the eight columns of ``veille sources status`` were cut to
+    "So…", "Ty…", "De…". When the table's narrowest layout is wider than the terminal, each
+    row prints as "header  value" lines under the title instead, every word kept.
+    """
+    if _fits(table) or not table.columns:
+        console.print(table)
+        return
+    if table.title:
+        console.print(Text(str(table.title), style="bold"))
+    for row in zip(*(list(column.cells) for column in table.columns), strict=True):
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, cell in zip(table.columns, row, strict=True):
+            block.add_row(column.header, cell)
+        console.print(block)
+        console.print()
 
 
 @dataclass

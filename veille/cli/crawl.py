@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawlers.runner import SourceReport, crawl, selected_sources
-from veille.cli._common import console, ready_db_url, settings, styled, titled_table
+from veille.cli._common import console, print_table, ready_db_url, settings, styled, titled_table
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 from veille.process import stop_on_signals
@@ -117,7 +117,7 @@ def crawl_command(
             escape(r.note()[:120]),
             style=None,
         )
-    console.print(table)
+    print_table(table)
     if stop.is_set():
         console.print(
             escape(_("Stopped on request: every stored batch is saved with its cursor.")),

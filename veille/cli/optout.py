@@ -15,7 +15,7 @@ from store.db import session_scope
 from store.person import blank_authored, opt_out
 from store.suppression import add, counts_by_kind, pseudonym_key
 from store.types import utcnow
-from veille.cli._common import console, ready_db_url, styled
+from veille.cli._common import console, print_table, ready_db_url, styled
 from veille.errors import VeilleError
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
@@ -91,7 +91,7 @@ def list_() -> None:
     for kind, n in counts.items():
         table.add_row(label("optout_kind", kind), str(n))
     table.add_row(styled("bold", _("Total")), styled("bold", sum(counts.values())))
-    console.print(table)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

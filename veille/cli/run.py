@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from store.db import ensure_schema
-from veille.cli._common import console, settings, styled
+from veille.cli._common import console, print_table, settings, styled
 from veille.counts import format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
@@ -54,7 +54,7 @@ def _summary(outcomes: list[StageOutcome]) -> int:
             escape(counts),
             f"{o.seconds:.1f}",
         )
-    console.print(table)
+    print_table(table)
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from store.db import session_scope
 from store.runs import recent_runs
-from veille.cli._common import console, db_url, state, styled
+from veille.cli._common import console, db_url, print_table, state, styled
 from veille.counts import format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
@@ -88,7 +88,7 @@ def jobs(
             highlight=False,
         )
         return
-    console.print(table)
+    print_table(table)
 
 
 def _tick_label(tick: str) -> str:

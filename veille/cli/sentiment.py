@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from veille.cli._common import console
+from veille.cli._common import console, print_table
 from veille.cli._sentiment_common import sentiment_settings
 from veille.i18n import gettext as _
 from veille.i18n import ngettext
@@ -191,7 +191,7 @@ def eval_cmd(
         probs = clf.predict_proba([e.text for e in examples])
         scores[lang] = macro_f1([e.label for e in examples], probs.argmax(1).tolist())
         table.add_row(lang, str(len(examples)), f"{scores[lang]:.4f}")
-    console.print(table)
+    print_table(table)
     typer.echo(json.dumps({"split": split, "model": clf.name, "macro_f1": scores}))
 
 
@@ -292,7 +292,7 @@ def _validate_path(
             f"{diff:+.4f}",
             f"{check.agreement[name]:.3f}",
         )
-    console.print(table)
+    print_table(table)
     verdict = (
         _("validated")
         if check.validated

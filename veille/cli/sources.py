@@ -13,7 +13,7 @@ from store import crawl_state
 from store import rejected as rejected_store
 from store.db import session_scope
 from store.mentions import count_mentions
-from veille.cli._common import console, ready_db_url, settings, styled, titled_table
+from veille.cli._common import console, print_table, ready_db_url, settings, styled, titled_table
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 
@@ -103,7 +103,7 @@ def status(
             today,
             str(h.rejected),
         )
-    console.print(table)
+    print_table(table)
 
     failing = [(h.name, t) for h in rows for t in h.failing]
     if failing:
@@ -125,7 +125,7 @@ def status(
                 str(t.consecutive_failures),
                 Text(_reason(t.last_error, 100)),
             )
-        console.print(targets)
+        print_table(targets)
 
     if recent:
         items = titled_table(
@@ -146,7 +146,7 @@ def status(
                 str(r.occurrences),
                 Text(r.excerpt[:80]),
             )
-        console.print(items)
+        print_table(items)
 
     if cfg.allow_private_addresses:
         console.print(

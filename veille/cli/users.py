@@ -33,7 +33,7 @@ from store.users import (
     set_password,
 )
 from store.web_sessions import count_sessions
-from veille.cli._common import console, ready_db_url
+from veille.cli._common import console, print_table, ready_db_url
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 
@@ -93,7 +93,7 @@ def list_() -> None:
             str(tokens.get(a.username, 0)),
             str(sessions.get(a.id, 0)),
         )
-    console.print(table)
+    print_table(table)
 
 
 @users_app.command("deactivate")
@@ -200,7 +200,7 @@ def tokens(username: str = typer.Argument("", help="Only this user's tokens.")) 
             t.created_at.strftime("%d/%m/%Y %H:%M"),
             t.last_used_at.strftime("%d/%m/%Y %H:%M") if t.last_used_at else _("never"),
         )
-    console.print(table)
+    print_table(table)
 
 
 @users_app.command("revoke-token")
