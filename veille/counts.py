@@ -134,13 +134,18 @@ def count_label(key: str, locale: str | None = None, kind: str = COUNT) -> str:
 
 
 def format_counts(
-    counts: Mapping[str, object], locale: str | None = None, kind: str = COUNT
+    counts: Mapping[str, object],
+    locale: str | None = None,
+    kind: str = COUNT,
+    *,
+    per_source: bool = True,
 ) -> str:
     """``{"stored": 18, "rejected": 0}`` -> "mentions enregistrées : 18, rejetées : 0".
 
     A key ``<prefix>.<counter>`` (a source's crawl counters, or a stage's in a scheduled job
     that runs several) reads "<prefix> · <counter> : n"; a source's stored and fetched
-    counters read together ("<source> : 8 enregistrées sur 10 reçues").
+    counters read together ("<source> : 8 enregistrées sur 10 reçues"), or not at all with
+    ``per_source=False`` (a summary that gives the totals).
     """
     parts: list[str] = []
     pairs: dict[str, dict[str, object]] = {}
@@ -149,7 +154,8 @@ def format_counts(
             continue
         prefix, dot, name = key.rpartition(".")
         if dot and name in _PER_SOURCE:
-            pairs.setdefault(prefix, {})[name] = value
+            if per_source:
+                pairs.setdefault(prefix, {})[name] = value
             continue
         said = _("%(label)s: %(value)s", locale) % {
             "label": count_label(name, locale, kind),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from veille.counts import COUNT_KEYS, format_counts
+from veille.counts import COUNT_KEYS
+from veille.counts import format_counts as _format_counts
+
+
+def format_counts(*args: object, **kwargs: object) -> str:
+    """French sets a no-break space before the colon: read as a space here."""
+    return _format_counts(*args, **kwargs).replace("\u00a0", " ")  # type: ignore[arg-type]
 
 
 def test_counters_read_in_french() -> None:
@@ -48,3 +54,12 @@ def test_a_persons_rows_are_named_by_what_they_hold() -> None:
 
     said = format_counts({"mentions": 2, "audit_event": 1, "web_session": 0}, "fr", kind=ROWS)
     assert said == ("mentions collectées : 2, entrées du journal d'audit : 1, sessions web : 0")
+
+
+def test_the_colon_is_never_left_alone_at_a_line_start() -> None:
+    assert _format_counts({"stored": 1}, "fr") == "mentions enregistrées\u00a0: 1"
+
+
+def test_a_summary_can_leave_the_sources_out() -> None:
+    counts = {"a.stored": 1, "a.fetched": 2, "stored": 1}
+    assert format_counts(counts, "fr", per_source=False) == "mentions enregistrées : 1"

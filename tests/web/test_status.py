@@ -55,6 +55,6 @@ def test_a_run_says_its_counters_in_words(app, browser: Browser, db_url: str) ->
         counts = {"sentiment.tagged": 3, "routing.triage": 1, "outputs": ["/tmp/x.html"]}
         finish_run(s, run.id, status="ok", counts=counts)
     browser.login("admin")
-    page = browser.get("/jobs").text
+    page = browser.get("/jobs").text.replace("\u00a0", " ")
     assert "sentiment · mentions analysées : 3" in page and "routing · à trier : 1" in page
     assert "tagged" not in page and "triage =" not in page and "/tmp/x.html" not in page

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from reports.render import fmt_number
 from store.db import ensure_schema
 from veille.cli._common import console, print_table, settings, styled
 from veille.counts import format_counts
@@ -36,7 +37,7 @@ def _on_done(outcome: StageOutcome) -> None:
         console.print(f"  [{style}]{escape(said % {'stage': name, 'reason': outcome.reason})}[/]")
     else:
         counts = format_counts(outcome.result.counts) or _("done")
-        console.print(f"  [{style}]{escape(counts)}[/] ({outcome.seconds:.1f} s)")
+        console.print(f"  [{style}]{escape(counts)}[/] ({fmt_number(outcome.seconds)} s)")
         for note in outcome.result.notes:
             console.print(f"  {escape(note)}", highlight=False)
 
@@ -46,13 +47,13 @@ def _summary(outcomes: list[StageOutcome]) -> int:
     for column in (_("Stage"), _("State"), _("Counts"), _("Seconds")):
         table.add_column(column)
     for o in outcomes:
-        counts = format_counts(o.result.counts) or o.reason
+        counts = format_counts(o.result.counts, per_source=False) or o.reason
         style = _STATUS_STYLE[o.status]
         table.add_row(
             escape(o.spec.name),
             styled(style, label("stage_status", o.status)),
             escape(counts),
-            f"{o.seconds:.1f}",
+            fmt_number(o.seconds),
         )
     print_table(table)
     return 1 if any(o.status == "failed" for o in outcomes) else 0
