@@ -258,7 +258,9 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         return app.state.templates.TemplateResponse(
             request,
             "error.html",
-            _error_context(request, exc.status_code, str(exc.detail)),
+            _error_context(
+                request, exc.status_code, str(exc.detail), shown=getattr(exc, "shown", False)
+            ),
             status_code=exc.status_code,
             headers=exc.headers,
         )
@@ -345,7 +347,7 @@ ERROR_HINTS = {
 }
 
 
-def error_text(status: int, detail: str) -> tuple[str, str]:
+def error_text(status: int, detail: str, *, shown: bool = False) -> tuple[str, str]:
     """(title, message) of an error page, in French, from the catalogue.
 
     A detail the catalogue translates (or a French one, written for the UI)
@@ -354,6 +356,8 @@ def error_text(status: int, detail: str) -> tuple[str, str]:
     """
     title = _(ERROR_TITLES.get(status, "Error"))
     hint = _(ERROR_HINTS.get(status, ERROR_TITLES.get(status, "Error")))
+    if shown and detail:  # written for people in their language (web.messages.RefusedError)
+        return title, detail
     if detail and _(detail) != detail:
         return title, _(detail)
     if detail and (is_translated(detail) or _written_in_french(detail)):
@@ -366,12 +370,14 @@ def _written_in_french(text: str) -> bool:
     return any(c in text for c in "éèêàùçôî«»") or text.startswith(("Requête", "Jeton"))
 
 
-def _error_context(request: Request, status: int, message: str) -> dict[str, object]:
+def _error_context(
+    request: Request, status: int, message: str, *, shown: bool = False
+) -> dict[str, object]:
     from web.security import csrf_token
     from web.ui import nav_for
 
     account = session_account(request)
-    title, text = error_text(status, message)
+    title, text = error_text(status, message, shown=shown)
     return {
         "status": status,
         "title": title,

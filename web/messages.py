@@ -9,6 +9,8 @@ crawler's, a bug's own words) reads as a generic sentence, never as English.
 
 from __future__ import annotations
 
+from fastapi import HTTPException
+
 from veille.errors import VeilleError
 from veille.i18n import gettext as _
 
@@ -23,3 +25,16 @@ def error_message(exc: VeilleError) -> str:
         text = str(exc)  # written for the command line too: a flash starts a sentence
         return text[:1].upper() + text[1:]
     return _(GENERIC)
+
+
+class RefusedError(HTTPException):
+    """An HTTP error whose detail is ``exc``'s message as :func:`error_message` gives it.
+
+    Why: the error page hides details it cannot tell are written for people (an English
+    "Not Found" from the framework), so "Aucun alumnus 'X'" read as the generic "Cette page
+    n'existe pas". A detail raised this way is known to be the user's language and is shown.
+    """
+
+    def __init__(self, status_code: int, exc: VeilleError) -> None:
+        super().__init__(status_code=status_code, detail=error_message(exc))
+        self.shown = bool(exc.fr or exc.translated)

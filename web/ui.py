@@ -35,7 +35,7 @@ from veille.i18n import gettext as _
 from veille.i18n import label
 from veille.privacy import display_author
 from web.links import self_confirmation_link
-from web.messages import error_message
+from web.messages import RefusedError, error_message
 from web.render import _N, BAND_LABELS, FIELD_LABELS, safe_url
 from web.security import (
     ALERT_ROLES,
@@ -317,7 +317,7 @@ def confirmation_link(request: Request, suggestion_id: RowId, account: AlumniUse
         with session_scope(_db(request)) as session:
             suggestion = review.get_suggestion(session, suggestion_id)
     except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
+        raise RefusedError(404, exc) from exc
     link = self_confirmation_link(
         request.app.state.settings, suggestion_id, secret_key=request.app.state.secret_key
     )
@@ -403,7 +403,7 @@ def alumnus_page(
             suggestions = review.alumnus_suggestions(session, alumnus_id)
             mentions = review.alumnus_mentions(session, alumnus_id)
     except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
+        raise RefusedError(404, exc) from exc
     return page(
         request,
         "alumnus.html",
@@ -1010,7 +1010,7 @@ def mentions_csv(
                 for m in result.rows
             ]
     except QuerySyntaxError as exc:
-        raise HTTPException(status_code=400, detail=error_message(exc)) from exc
+        raise RefusedError(400, exc) from exc
     french = excel == "fr"
     buf = io.StringIO()
     header = [
@@ -1187,7 +1187,7 @@ def _weekly(request: Request, week: str) -> str:
     try:
         parsed = parse_week(week)
     except WeekFormatError as exc:
-        raise HTTPException(status_code=404, detail=error_message(exc)) from exc
+        raise RefusedError(404, exc) from exc
     context = build_weekly(request.app.state.settings, _db(request), parsed)
     return render_weekly(context)
 

@@ -46,6 +46,7 @@ def test_missing_record_says_so_in_french(browser: Browser) -> None:
     browser.login("officer")
     r = browser.get("/alumni/NOBODY")
     assert r.status_code == 404 and "Page introuvable" in r.text
+    assert "Aucun alumnus &#39;NOBODY&#39;" in r.text  # what is missing, not only that it is
     assert "no alumnus" not in r.text
 
 
