@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -47,14 +48,19 @@ _CR = re.compile(r"\r\n?")
 
 
 def clean_text(value: object, limit: int | None = None) -> str:
-    """Untrusted text made safe to store: no control characters, ``\n`` line ends, capped.
+    """Untrusted text made safe to store: no control characters, ``\n`` line ends, capped,
+    accents composed (Unicode NFC).
 
-    ``limit`` counts characters; a cut text ends with ``…``.
+    ``limit`` counts characters; a cut text ends with ``…``. Why NFC: some feeds send
+    decomposed accents ("cre\u0301ation"); stored as they came, the report's themes read
+    "cre ation" and "sistance", and every rule written with "é" missed them.
     """
     text = value if isinstance(value, str) else ("" if value is None else str(value))
     if "\r" in text:
         text = _CR.sub("\n", text)
     text = _CONTROL.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text

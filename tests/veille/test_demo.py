@@ -6,6 +6,7 @@ test reads what it left: the database, the reports and its console output.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,9 @@ def test_every_stage_ran_and_wrote_its_outputs(demo: Demo) -> None:
         assert s.exec(select(func.count()).select_from(ProfileSnapshot)).one() > 0
         assert s.exec(select(func.count()).where(Mention.team.is_(None))).one() == 0  # type: ignore[union-attr]
         assert missing_provenance(s) == []
+        # one replayed feed sends decomposed accents ("cre\u0301ation"): stored composed
+        texts = [f"{m.title}\n{m.text}" for m in s.exec(select(Mention)).all()]
+        assert texts and all(t == unicodedata.normalize("NFC", t) for t in texts)
     weekly = sorted(demo.out.glob("weekly-*.html"))[0].read_text(encoding="utf-8")
     assert "<script" not in weekly.split("</style>")[-1]
 
