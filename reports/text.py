@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,22 +19,15 @@ from veille.config import Settings
 from veille.privacy import display_author
 from veille.query import tokenize, words
 
-# Folded (accent-free, lower-case) FR/EN stopwords, plus web/social noise.
-_STOPWORDS_TEXT = """
-    a au aux avec ce ces cette cet dans de des du elle elles en et eux il ils je la le les
-    leur leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que
-    qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l m n s t y est
-    sont etait ete etre avoir ai as avons avez ont fait faire plus tres tout tous toute
-    toutes aussi bien comme donc alors car si sans sous chez entre vers depuis encore deja
-    ici la-bas quand comment ca cela ceci celui celle ceux dont quoi ni oui non peu peut
-    peuvent doit sera seront etre the a an and or but if of to in on at by for with from as
-    is are was were be been being it its this that these those i you he she we they them his
-    her our their my your me us not no do does did have has had will would can could should
-    may might must just than then there here what which who whom when where why how all any
-    each more most other some such only own same so too very about into over after before
-    again also get got rt via amp https http www com fr org co t1 html
-"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+#: Words never shown as a theme: ``reports/data/stopwords.txt`` (data, not code).
+STOPWORDS = frozenset(
+    word
+    for line in (Path(__file__).parent / "data" / "stopwords.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if not line.startswith("#")
+    for word in line.split()
+)
 
 
 def terms(text: str) -> list[str]:
