@@ -32,7 +32,9 @@ def _to_date(value: Any) -> date | None:
         return None
 
 
-def diff_row(old: ProfileSnapshot | None, new: ProfileSnapshot) -> dict[str, Any] | None:
+def diff_row(
+    old: ProfileSnapshot | None, new: ProfileSnapshot, *, now: datetime | None = None
+) -> dict[str, Any] | None:
     """The JobChange row for ``old`` -> ``new``, or None when employer and title are unchanged.
 
     A first snapshot (``old`` None) counts as a change only when it carries a start
@@ -76,15 +78,20 @@ def diff_row(old: ProfileSnapshot | None, new: ProfileSnapshot) -> dict[str, Any
             "before": {"employer": before.get("employer"), "job_title": before.get("job_title")},
             "after": {"employer": employer, "job_title": title},
         },
-        "detected_at": datetime.now(UTC),
+        "detected_at": now or datetime.now(UTC),
     }
 
 
-def diff_pending_snapshots(session: Session, limit: int = 5000) -> int:
-    """Diff every snapshot not yet diffed against its predecessor; returns JobChanges added."""
+def diff_pending_snapshots(
+    session: Session, limit: int = 5000, *, now: datetime | None = None
+) -> int:
+    """Diff every snapshot not yet diffed against its predecessor; returns JobChanges added.
+
+    ``now`` dates the changes found (the pipeline's clock; the wall clock by default).
+    """
     rows = []
     for snap in store_profiles.snapshots_needing_diff(session, limit=limit):
-        row = diff_row(store_profiles.previous_snapshot(session, snap), snap)
+        row = diff_row(store_profiles.previous_snapshot(session, snap), snap, now=now)
         if row is not None:
             rows.append(row)
     return store_jobs.save_job_changes(session, rows)

@@ -32,6 +32,9 @@ def job_changes_stage(ctx: Any) -> Any:
     from veille.stages import StageResult
 
     batch = int(ctx.options.get("jobs_batch", 200))
+    # the pipeline's clock when it has one (``veille demo`` runs on its data's last day), so a
+    # change is dated in the week the reports of the same run cover
+    now = ctx.options.get("now") if isinstance(ctx.options.get("now"), datetime) else None
     counts = {"mentions": 0, "text_job_changes": 0, "diff_job_changes": 0}
     while True:
         with session_scope(ctx.db_url) as session:
@@ -45,18 +48,20 @@ def job_changes_stage(ctx: Any) -> Any:
             rows = []
             for m, changes in zip(pending, found, strict=True):
                 for jc in changes:
-                    rows.append(mention_job_change_row(m.id, m.url, jc))
+                    rows.append(mention_job_change_row(m.id, m.url, jc, detected_at=now))
             counts["text_job_changes"] += store_jobs.save_job_changes(session, rows)
             store_jobs.mark_jobs_extracted(session, [m.id for m in pending if m.id is not None])
             counts["mentions"] += len(pending)
         if len(pending) < batch:
             break
     with session_scope(ctx.db_url) as session:
-        counts["diff_job_changes"] = diff_pending_snapshots(session)
+        counts["diff_job_changes"] = diff_pending_snapshots(session, now=now)
     return StageResult(counts=counts)
 
 
-def mention_job_change_row(mention_id: int | None, url: str, jc: JobChangeFound) -> dict[str, Any]:
+def mention_job_change_row(
+    mention_id: int | None, url: str, jc: JobChangeFound, *, detected_at: datetime | None = None
+) -> dict[str, Any]:
     """A JobChange row (dict) for one change read in one mention, with its evidence."""
     return {
         "dedupe_key": job_change_dedupe_key(
@@ -74,5 +79,5 @@ def mention_job_change_row(mention_id: int | None, url: str, jc: JobChangeFound)
             "lang": jc.lang,
             "url": url,
         },
-        "detected_at": datetime.now(UTC),
+        "detected_at": detected_at or datetime.now(UTC),
     }

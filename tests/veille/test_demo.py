@@ -73,6 +73,8 @@ def test_every_stage_ran_and_wrote_its_outputs(demo: Demo) -> None:
         assert texts and all(t == unicodedata.normalize("NFC", t) for t in texts)
     weekly = sorted(demo.out.glob("weekly-*.html"))[0].read_text(encoding="utf-8")
     assert "<script" not in weekly.split("</style>")[-1]
+    # the job changes found are dated on the demo's clock, so its week's report lists them
+    assert "Changements de poste des alumni" in weekly and "Aucun changement" not in weekly
 
 
 def test_the_demo_ends_with_where_to_go_next(demo: Demo) -> None:

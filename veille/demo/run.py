@@ -128,10 +128,10 @@ def run_demo(
         with session_scope(url) as session:
             upsert_alumni(session, (r.values for r in rows), actor="demo")
         ctx = StageContext(settings=settings, db_url=url, output_dir=workdir)
-        clocked = ("alerts", "weekly_report")
-        first = [s.name for s in PIPELINE if s.name not in clocked]
-        outcomes = run_pipeline(ctx, first, on_start=on_start, on_done=on_done)
+        outcomes = run_pipeline(ctx, ["crawl"], on_start=on_start, on_done=on_done)
 
+    # The clock is the data's: set once the crawl has stored it, before any stage that dates
+    # what it finds (job changes) or looks back from "now" (alerts, the weekly report).
     with session_scope(url) as session:
         latest = latest_mention_at(session)
     clock = demo_clock(latest) if latest is not None else None
@@ -143,7 +143,7 @@ def run_demo(
         week = f"{iso.year}-W{iso.week:02d}"
         ctx.options["week"] = week
     outcomes += run_pipeline(
-        ctx, [s.name for s in PIPELINE if s.name in clocked], on_start=on_start, on_done=on_done
+        ctx, [s.name for s in PIPELINE if s.name != "crawl"], on_start=on_start, on_done=on_done
     )
     if clock is not None:
         outputs.append(_write_brand(settings, workdir, clock))
