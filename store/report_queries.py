@@ -24,6 +24,7 @@ from sqlmodel import Session
 from store.db import insert_ignore
 from store.models import Alert, Alumnus, Institution, JobChange, Mention, MentionInstitution
 from veille.config import Settings
+from veille.query import fold
 
 M = Mention.__table__  # type: ignore[attr-defined]
 MI = MentionInstitution.__table__  # type: ignore[attr-defined]
@@ -339,10 +340,14 @@ def share_of_voice(session: Session, start: datetime, end: datetime) -> list[dic
 def job_changes(
     session: Session, start: datetime, end: datetime, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Alumni job changes detected in the period (linked to an alumni record)."""
+    """Alumni job changes detected in the period (linked to an alumni record), one line per
+    alumnus and title: the same appointment read in two sources ("Professeur des
+    Universités", "Professeur des universités") is one change for the report's reader; the
+    latest reading is kept."""
     stmt = (
         select(
             JC.c.id,
+            JC.c.alumnus_id,
             JC.c.person_name,
             JC.c.organization,
             JC.c.title,
@@ -358,7 +363,14 @@ def job_changes(
         .order_by(desc(JC.c.detected_at), JC.c.id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    seen: set[tuple[str, str]] = set()
+    rows: list[dict[str, Any]] = []
+    for row in session.execute(stmt):
+        key = (str(row.alumnus_id), " ".join(fold(row.title or "").split()))
+        if key not in seen:
+            seen.add(key)
+            rows.append(dict(row._mapping))
+    return rows
 
 
 def alerts_by_rule(session: Session, start: datetime, end: datetime) -> dict[str, int]:

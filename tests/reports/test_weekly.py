@@ -61,7 +61,16 @@ def week_data(db_url, settings):
                     "title": "Directrice R&D",
                     "alumnus_id": "A1",
                     "detected_at": MON + timedelta(days=2),
-                }
+                },
+                # the same appointment read earlier in another source: one line in the report
+                {
+                    "dedupe_key": "jc1-bis",
+                    "person_name": "Camille Martin",
+                    "organization": "Airbus Group",
+                    "title": "directrice  R&D",
+                    "alumnus_id": "A1",
+                    "detected_at": MON + timedelta(days=1),
+                },
             ],
             ["dedupe_key"],
         )
