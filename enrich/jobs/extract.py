@@ -14,6 +14,7 @@ change never reach it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -56,6 +57,9 @@ def extract_job_changes(
     ``change_head`` (default: as ``use_tagger``, since both read the installed models)
     applies the learnt yes/no of :mod:`enrich.jobs_change_head` to each change's sentence.
     """
+    # Decomposed accents ("nomme\u0301e", as some feeds and files send them) read as the
+    # rules' and the tagger's words: canonically equal text, composed (NFC).
+    texts = [unicodedata.normalize("NFC", t) if t and not t.isascii() else t for t in texts]
     if prefilter:
         from enrich.jobs_prefilter import focus, might_announce_change
 

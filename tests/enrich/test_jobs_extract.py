@@ -223,6 +223,19 @@ def test_positives_and_negatives_in_one_batch() -> None:
 
 
 @pytest.mark.slow
+def test_decomposed_accents_read_as_composed_ones() -> None:
+    """Some feeds and files send "nomme\u0301e": the same change is read as in "nommée"."""
+    import unicodedata
+
+    text = "Anne Dubois (promo 2012) a été nommée directrice marketing de L'Oréal France."
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text
+    composed, decomposed = extract_job_changes([text, nfd])
+    assert [jc.contract() for jc in decomposed] == [jc.contract() for jc in composed]
+    assert composed and composed[0].title == "directrice marketing"
+
+
+@pytest.mark.slow
 def test_forced_language_and_empty_text() -> None:
     results = extract_job_changes(["", "   "], lang="fr")
     assert results == [[], []]
