@@ -81,6 +81,8 @@ COUNT_KEYS = (
     "exit_code",
     "new_mentions",
 )
+#: The catalogue context of a pipeline stage's name, when it prefixes a scheduled job's counter.
+STAGE = "stage"
 #: The catalogue context of a kind of stored row (what a person's export or erasure counts).
 ROWS = "stored_rows"
 #: The database's tables, and the export's plural names for the person's rows.
@@ -133,6 +135,12 @@ def count_label(key: str, locale: str | None = None, kind: str = COUNT) -> str:
     return humanise(key)
 
 
+def _prefix_label(prefix: str, locale: str | None) -> str:
+    """A scheduled job's stage ("routing") by its catalogue name; a source, named by the
+    site's configuration, as it is."""
+    return pgettext(STAGE, prefix, locale) if has_entry(STAGE, prefix, locale) else prefix
+
+
 def format_counts(
     counts: Mapping[str, object],
     locale: str | None = None,
@@ -161,7 +169,7 @@ def format_counts(
             "label": count_label(name, locale, kind),
             "value": value,
         }
-        parts.append(f"{prefix} · {said}" if dot else said)
+        parts.append(f"{_prefix_label(prefix, locale)} · {said}" if dot else said)
     for prefix, pair in pairs.items():
         parts.append(
             _("%(source)s: %(stored)s stored of %(fetched)s fetched", locale)

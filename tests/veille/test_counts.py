@@ -33,7 +33,10 @@ def test_a_source_reads_its_stored_and_fetched_counters_together() -> None:
 
 def test_a_scheduled_job_names_the_stage_of_each_counter_and_skips_its_lists() -> None:
     counts = {"sentiment.tagged": 3, "outputs": ["/tmp/a.html"], "skipped": ["routing: off"]}
-    assert format_counts(counts, "fr") == "sentiment · mentions analysées : 3"
+    assert format_counts(counts, "fr") == "Tonalité · mentions analysées : 3"
+    assert format_counts({"routing.triage": 1}, "en") == "Routing · to triage: 1"
+    # a source's own name (the site's configuration) is kept as it is
+    assert format_counts({"x.rejected": 2}, "fr") == "x · éléments rejetés : 2"
 
 
 def test_the_alert_stage_names_its_rules_and_an_unknown_key_is_made_readable() -> None:

@@ -146,6 +146,10 @@ def _keys() -> list[tuple[str, str]]:
 
     keys += [(COUNT, k) for k in COUNT_KEYS]
     keys += [(ROWS, k) for k in ROW_KEYS]
+    from veille.counts import STAGE
+    from veille.stages import PIPELINE
+
+    keys += [(STAGE, spec.name) for spec in PIPELINE]
     keys += [("optout_kind", k) for k in OPTOUT_KINDS]
     keys += [("blocking_rule", r) for r in BLOCKING_RULES]
     keys += [("team", t) for t in sorted(_teams() | {FALLBACK_TEAM})]

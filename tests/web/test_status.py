@@ -56,5 +56,6 @@ def test_a_run_says_its_counters_in_words(app, browser: Browser, db_url: str) ->
         finish_run(s, run.id, status="ok", counts=counts)
     browser.login("admin")
     page = browser.get("/jobs").text.replace("\u00a0", " ")
-    assert "sentiment · mentions analysées : 3" in page and "routing · à trier : 1" in page
+    assert "Tonalité · mentions analysées : 3" in page and "Routage · à trier : 1" in page
     assert "tagged" not in page and "triage =" not in page and "/tmp/x.html" not in page
+    assert "routing ·" not in page and "sentiment ·" not in page  # no stage key either
