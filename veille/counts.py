@@ -150,6 +150,21 @@ def format_counts(
 ) -> str:
     """``{"stored": 18, "rejected": 0}`` -> "mentions enregistrées : 18, rejetées : 0".
 
+    One line for a terminal; :func:`count_items` gives the same counters one by one.
+    """
+    return ", ".join(count_items(counts, locale, kind, per_source=per_source))
+
+
+def count_items(
+    counts: Mapping[str, object],
+    locale: str | None = None,
+    kind: str = COUNT,
+    *,
+    per_source: bool = True,
+) -> list[str]:
+    """Each counter in words, in order: a web page lists them one per line, so a run of
+    many stages does not squeeze the table's other columns.
+
     A key ``<prefix>.<counter>`` (a source's crawl counters, or a stage's in a scheduled job
     that runs several) reads "<prefix> · <counter> : n"; a source's stored and fetched
     counters read together ("<source> : 8 enregistrées sur 10 reçues"), or not at all with
@@ -175,4 +190,4 @@ def format_counts(
             _("%(source)s: %(stored)s stored of %(fetched)s fetched", locale)
             % {"source": prefix, "stored": pair.get("stored", 0), "fetched": pair.get("fetched", 0)}
         )
-    return ", ".join(parts)
+    return parts

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from crawlers.failure_reasons import explain as failure_reason
 from enrich.evidence import read_match
 from store.review import band, current_value
-from veille.counts import format_counts
+from veille.counts import count_items
 from veille.i18n import _N, install_jinja, label
 from veille.i18n import gettext as _
 from veille.urls import http_url
@@ -405,7 +405,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["band"] = band
     env.filters["label"] = lambda key, kind: label(kind, key)
     env.filters["job_label"] = job_label
-    env.filters["counts"] = format_counts
+    env.filters["counts"] = count_items
     env.filters["method_label"] = method_label
     env.filters["week_label"] = week_label
     env.globals.update(

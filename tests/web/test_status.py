@@ -59,3 +59,22 @@ def test_a_run_says_its_counters_in_words(app, browser: Browser, db_url: str) ->
     assert "Tonalité · mentions analysées : 3" in page and "Routage · à trier : 1" in page
     assert "tagged" not in page and "triage =" not in page and "/tmp/x.html" not in page
     assert "routing ·" not in page and "sentiment ·" not in page  # no stage key either
+
+
+def test_a_run_shows_its_times_as_french_readers_write_them(
+    app, browser: Browser, db_url: str
+) -> None:
+    """The due time is the scheduler's tick key (ISO 8601): it read raw before."""
+    from veille.service.jobs import tick_key
+
+    tick = tick_key(datetime(2026, 11, 30, 14, 5, tzinfo=UTC))
+    with session_scope(db_url) as s:
+        run = start_run(s, "nlp", tick, host="h", pid=1)
+        assert run is not None and run.id is not None
+        finish_run(s, run.id, status="ok", counts={"sentiment.tagged": 3, "routing.triage": 1})
+    browser.login("admin")
+    page = browser.get("/jobs").text.replace("\u00a0", " ")
+    assert "30/11/2026 14:05 UTC" in page
+    assert "2026-11-30T14:05" not in page and "+00:00" not in page
+    # one counter a line, so a run of many stages keeps the other columns readable
+    assert "<li>Tonalité · mentions analysées : 3</li><li>Routage · à trier : 1</li>" in page
