@@ -30,6 +30,17 @@ class ConfigError(VeilleError):
     exit_code = 2
 
 
+class OptionError(VeilleError):
+    """A command's option has a value it cannot take; the message gives the accepted form.
+
+    Why not click's ``BadParameter``: click prefixes its own English words ("Invalid
+    value:"), and users read the CLI in their language.
+    """
+
+    exit_code = 2
+    translated = True
+
+
 class ImportFileError(VeilleError):
     """An input file (CSV, JSONL) is malformed; nothing was written."""
 

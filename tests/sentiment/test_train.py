@@ -73,16 +73,15 @@ def test_floor_selection_prefers_the_checkpoint_whose_weakest_language_is_safest
 
 
 def test_cli_floors_are_parsed_and_bad_ones_refused():
-    import typer
-
     from veille.cli.sentiment import _parse_floors
+    from veille.errors import OptionError
 
     assert _parse_floors("french=0.72, english=0.70") == {"french": 0.72, "english": 0.70}
     assert _parse_floors("") == {}
     for bad in ("french", "french=high", "=0.7"):
         try:
             _parse_floors(bad)
-        except typer.BadParameter as exc:
+        except OptionError as exc:
             assert "language=F1" in str(exc)
         else:
             raise AssertionError(f"{bad!r} accepted")
@@ -174,16 +173,16 @@ def test_per_folder_caps_override_the_common_cap(tmp_path: Path):
 
 def test_cli_caps_are_parsed_and_bad_ones_refused():
     import pytest
-    import typer
 
     from veille.cli.sentiment import _parse_caps
+    from veille.errors import OptionError
 
     assert _parse_caps("semeval2017_4a_en=0, deft2017_fr=1000") == {
         "semeval2017_4a_en": 0,
         "deft2017_fr": 1000,
     }
     for bad in ("deft2017_fr", "deft2017_fr=many", "=3"):
-        with pytest.raises(typer.BadParameter, match="folder=N"):
+        with pytest.raises(OptionError, match="folder=N"):
             _parse_caps(bad)
 
 
@@ -236,3 +235,27 @@ def test_float16_storage_halves_the_adapter_and_merges_like_float32(
     np.testing.assert_allclose(probs[0], probs[1], atol=2e-3)
     with pytest.raises(ValueError, match="weights_dtype"):
         train(tiny_umsab, tmp_path / "bad", tiny_model_dir, _cfg(weights_dtype="int4"))
+
+
+def test_cli_refuses_an_unknown_weights_dtype_in_words_before_reading_data(tmp_path: Path):
+    """``--weights-dtype int4`` ended in an English traceback after the data was read."""
+    from typer.testing import CliRunner
+
+    from veille.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "sentiment",
+            "train",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            "--weights-dtype",
+            "int4",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "--weights-dtype prend l'une des valeurs float32, float16, pas 'int4'" in result.output
+    assert "Traceback" not in result.output

@@ -14,6 +14,7 @@ from store.db import session_scope
 from store.suppression import OptOutFilter, pseudonym_key
 from veille.alumni_csv import COLUMNS, read_alumni_csv, write_alumni_csv
 from veille.cli._common import console, ready_db_url
+from veille.errors import OptionError
 from veille.i18n import gettext as _
 from veille.i18n import ngettext
 
@@ -72,7 +73,7 @@ def export(
 ) -> None:
     """Export alumni in the import format (spreadsheet-safe)."""
     if delimiter not in (",", ";"):
-        raise typer.BadParameter("delimiter must be ',' or ';'")
+        raise OptionError(_("the delimiter must be ',' or ';'"))
     url = ready_db_url()
     with session_scope(url) as session:
         if output is None:

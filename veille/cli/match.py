@@ -23,7 +23,7 @@ from rich.markup import escape
 
 from veille.cli._common import console
 from veille.csvsafe import write_rows
-from veille.errors import ImportFileError
+from veille.errors import ImportFileError, OptionError
 from veille.i18n import gettext as _
 from veille.i18n import label, ngettext
 from veille.inputcheck import decode_utf8, problem
@@ -144,7 +144,7 @@ def match(
     if ctx.invoked_subcommand is not None:
         return
     if alumni is None or profiles is None or output is None:
-        raise typer.BadParameter("--alumni, --profiles and --output are all required")
+        raise OptionError(_("--alumni, --profiles and --output are all required"))
     from enrich.matching import FSModel, MatchStats, match_frames
 
     a_df = read_people_csv(alumni)

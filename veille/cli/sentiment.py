@@ -13,6 +13,7 @@ from rich.table import Table
 
 from veille.cli._common import console, print_table
 from veille.cli._sentiment_common import sentiment_settings
+from veille.errors import OptionError
 from veille.i18n import gettext as _
 from veille.i18n import ngettext
 
@@ -85,8 +86,13 @@ def train_cmd(
     from sentiment.data import require_split
     from sentiment.device import configure_threads
     from sentiment.model import ensure_base
-    from sentiment.train import TrainConfig, train
+    from sentiment.train import WEIGHTS_DTYPES, TrainConfig, train
 
+    if weights_dtype not in WEIGHTS_DTYPES:
+        raise OptionError(
+            _("--weights-dtype takes one of %(choices)s, not %(value)s")
+            % {"choices": ", ".join(WEIGHTS_DTYPES), "value": repr(weights_dtype)}
+        )
     chosen = [x for x in languages.split(",") if x]
     data = require_split(require_split(data, "train", chosen or None), "val", chosen or None)
     for folder in extra:
@@ -140,7 +146,10 @@ def _parse_pairs(text: str, cast: Callable[[str], T], form: str, example: str) -
         except ValueError:
             sep = ""
         if not sep or not name.strip():
-            raise typer.BadParameter(f"{item!r}: expected {form}, e.g. {example}")
+            raise OptionError(
+                _("%(item)s: expected %(form)s, for example %(example)s")
+                % {"item": repr(item), "form": form, "example": example}
+            )
     return pairs
 
 
