@@ -249,6 +249,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "808a65fc6517c8914c7cddb7a1fe6ead333a08fa089378abd3e6c61091c8f3d1",
         "FR/EN news, service pages, posts and questions of 41 more institutions, 26 French",
     ),
+    24: (
+        "heldout_univ_mix11.jsonl",
+        "886c33dcf054c3d0a2f4ba66e5cc23375e805f3a8982faab9db38aa5f4774344",
+        "FR/EN news, service pages, questions and posts of 53 more institutions, 31 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
