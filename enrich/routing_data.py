@@ -34,13 +34,13 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 20 (2,644 lines; part 15 since round 16, part 16 since round 17, part
+#: Held-out parts 1 to 24 (2,897 lines; part 15 since round 16, part 16 since round 17, part
 #: 17 since round 18, part 18 since round 19, part 19 since round 20, part 20 since round
-#: 21): each was scored once with a released head as it was frozen, then read again by later
-#: rounds as a development set. Spent as measures, they are worth more as training lines of
-#: the kind veille routes (news, posts and questions of about 1,150 institutions); the parts
-#: frozen after them are never read for training (``benchmarks/README.md``, routing round
-#: 15). The order is the shipped head's.
+#: 21, parts 21-24 since round 27): each was scored once with a released head as it was
+#: frozen, then read again by later rounds as a development set. Spent as measures, they are
+#: worth more as training lines of the kind veille routes (news, posts and questions of about
+#: 1,340 institutions); the parts frozen after them are never read for training
+#: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",
@@ -62,6 +62,10 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix5.jsonl",
     "heldout_univ_mix6.jsonl",
     "heldout_univ_mix7.jsonl",
+    "heldout_univ_mix8.jsonl",
+    "heldout_univ_mix9.jsonl",
+    "heldout_univ_mix10.jsonl",
+    "heldout_univ_mix11.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
