@@ -111,11 +111,3 @@ def write_verdict(head_dir: Path, total: PathReading, files: Sequence[str]) -> b
     }
     path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return ok
-
-
-def format_reading(r: PathReading) -> str:
-    langs = ", ".join(f"{lang} {k}: {a:.4f} / {b:.4f}" for lang, (k, a, b) in r.by_lang.items())
-    return (
-        f"{r.name}: {r.lines} lines, accuracy int8 {r.int8:.4f}, bf16 {r.bf16:.4f}, "
-        f"agreement {r.agreement:.4f} ({langs})"
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -433,8 +434,14 @@ def test_route_eval_cli_prints_scores_per_language(tmp_path, monkeypatch) -> Non
         app, ["--config", str(tmp_path / "absent.toml"), "route", "eval", "--data", str(src)]
     )
     assert result.exit_code == 0, result.output
-    assert "accuracy" in result.output and "macro-F1" in result.output
-    assert "fr: 1 line(s)" in result.output and "confusion (en" in result.output
+    said = result.output.replace("\u00a0", " ")
+    assert "2 lignes : exactitude" in said and "macro-F1" in said
+    assert "français : 1 ligne, exactitude" in said and "anglais : 1 ligne" in said
+    assert "Confusion (toutes langues)" in said and "Équipe attendue" in said
+    assert "Informatique" in said and "Alumni" in said
+    # no team key, English word or Python float reaches the reader
+    assert "accuracy" not in said and "line(s)" not in said and "student_" not in said
+    assert not re.search(r"\b0\.\d", said)
 
 
 def test_route_train_cli_writes_a_head_that_routes(tmp_path, monkeypatch) -> None:

@@ -172,7 +172,9 @@ def test_validate_bf16_cli_writes_its_verdict_into_the_head_it_read(
     args = ["--config", str(tmp_path / "absent.toml"), "route", "validate-bf16"]
     result = CliRunner().invoke(app, [*args, "--head", str(head), "--data", str(gold), "--write"])
     assert result.exit_code == 0, result.output
-    assert "gold.jsonl: 4 lines" in result.output and "Chemin bfloat16" in result.output
+    said = result.output.replace("\u00a0", " ")
+    assert "gold.jsonl : 4 lignes, exactitude int8" in said and "Chemin bfloat16" in said
+    assert "tous les fichiers : 4 lignes" in said and "français 2 :" in said
     written = json.loads((head / "head.json").read_text(encoding="utf-8"))
     assert isinstance(written["torch_bf16_validated"], bool)
     assert written["torch_bf16_validation"]["files"] == ["gold.jsonl"]

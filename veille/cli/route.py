@@ -54,13 +54,14 @@ def train_cmd(
     """Retrain the routing head: shipped data + UI corrections (+ --data DIR)."""
     from enrich.routing import routing_encoder
     from enrich.routing_pipeline import collect, fit_and_save
+    from reports.render import fmt_int, fmt_number
 
     db = state.settings().database_url if corrections and state.config_file().exists() else ""
     encoder = routing_encoder()
     ds = collect(encoder, data=data, cache=cache, db_url=db, shipped=shipped, cap=cap, spent=spent)
     folder, report = fit_and_save(ds, out, encoder=encoder)
     teams = ", ".join(
-        _("%(key)s: %(value)s") % {"key": label("team", k), "value": v}
+        _("%(key)s: %(value)s") % {"key": label("team", k), "value": fmt_int(v)}
         for k, v in sorted(report["teams"].items())
     )
     console.print(
@@ -72,11 +73,11 @@ def train_cmd(
             report["n"],
         )
         % {
-            "n": report["n"],
+            "n": fmt_int(report["n"]),
             "teams": teams,
-            "C": report["C"],
-            "prior": f"{report['proto_weight']:g}",
-            "threshold": f"{report['threshold']:.2f}",
+            "C": fmt_number(report["C"], None),
+            "prior": fmt_number(report["proto_weight"], None),
+            "threshold": fmt_number(report["threshold"], 2),
             "path": folder,
         },
         highlight=False,
@@ -138,7 +139,8 @@ def eval_cmd(
     """Accuracy, macro-F1 and confusion matrix per language of the installed router."""
     from enrich.routing import Router, mention_text, standard_router
     from enrich.routing_data import read_file
-    from enrich.routing_scores import format_scores, score
+    from enrich.routing_scores import score
+    from veille.cli._route_report import print_scores
     from veille.errors import ImportFileError
 
     if not data.exists():
@@ -152,7 +154,7 @@ def eval_cmd(
         [e.lang for e in examples],
         [r.triage for r in routes],
     )
-    console.print(format_scores(s), highlight=False, markup=False)
+    print_scores(s)
 
 
 @route_app.command("validate-bf16")
@@ -167,10 +169,11 @@ def validate_bf16_cmd(
     CPUs only once this passed with --write (accuracy within 0.5 point, overall and per
     language)."""
     from enrich.routing import Router, mention_text, routing_encoder, routing_encoder_bf16
-    from enrich.routing_bf16 import format_reading, pooled, read_both, verdict, write_verdict
+    from enrich.routing_bf16 import pooled, read_both, verdict, write_verdict
     from enrich.routing_data import read_file
     from enrich.routing_model import active_head_dir, load_head
     from enrich.routing_pipeline import reads_routing_adapter
+    from veille.cli._route_report import print_reading
     from veille.config import merge_standard_teams
     from veille.errors import ImportFileError, ModelUnavailableError
 
@@ -202,9 +205,9 @@ def validate_bf16_cmd(
             [e.lang for e in examples],
         )
         readings.append(reading)
-        console.print(format_reading(reading), highlight=False, markup=False)
+        print_reading(reading)
     total = pooled(readings)
-    console.print(format_reading(total), highlight=False, markup=False)
+    print_reading(total)
     ok = write_verdict(folder, total, [p.name for p in data]) if write else verdict(total)
     said = _("bfloat16 path validated") if ok else _("bfloat16 path NOT validated")
     if write:
