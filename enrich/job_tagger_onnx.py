@@ -39,6 +39,8 @@ def onnx_session(
         import onnxruntime as ort
         import torch
 
+        from sentiment.model import quiet_onnx_export
+
         path = onnx_path(adapter, root)
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,7 @@ def onnx_session(
                     return self.inner(input_ids=ids, attention_mask=mask).logits
 
             ids = torch.tensor([[0, 100, 200, 2]], dtype=torch.long)
-            with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+            with tempfile.TemporaryDirectory(dir=path.parent) as tmp, quiet_onnx_export():
                 raw = Path(tmp) / ONNX_FILE
                 torch.onnx.export(
                     _Logits(model.eval()),
