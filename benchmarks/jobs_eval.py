@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test20]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test21]
 [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
 and title F1 of veille's extractor on the set.
 """
@@ -136,6 +136,9 @@ TEST19_LINES = 156
 TEST20 = DATA_DIR / "jobs_test20.jsonl"
 TEST20_SHA256 = "e99b655ef5b17212ff5d21e07bbd9a65c45c3f622332e46a8f275efe9e29f5f9"
 TEST20_LINES = 98
+TEST21 = DATA_DIR / "jobs_test21.jsonl"
+TEST21_SHA256 = "725b757fb32b8bfa725213f4920e8925299b294699d949c5336b152362ca0f36"
+TEST21_LINES = 140
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -158,6 +161,7 @@ FROZEN = {
     "test18": (TEST18, TEST18_SHA256, TEST18_LINES),
     "test19": (TEST19, TEST19_SHA256, TEST19_LINES),
     "test20": (TEST20, TEST20_SHA256, TEST20_LINES),
+    "test21": (TEST21, TEST21_SHA256, TEST21_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
