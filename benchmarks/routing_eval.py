@@ -254,6 +254,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "886c33dcf054c3d0a2f4ba66e5cc23375e805f3a8982faab9db38aa5f4774344",
         "FR/EN news, service pages, questions and posts of 53 more institutions, 31 French",
     ),
+    25: (
+        "heldout_univ_mix12.jsonl",
+        "80febcad7e0bd08c4773173f03e09ac17d6235ea90eb5aec2549a081a94b1593",
+        "FR/EN news, service pages, posts and questions of 57 more institutions, 30 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
