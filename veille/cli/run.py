@@ -11,7 +11,7 @@ from rich.table import Table
 from reports.render import fmt_number
 from store.db import ensure_schema
 from veille.cli._common import console, print_table, settings, styled
-from veille.counts import format_counts
+from veille.counts import STAGE, format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
 from veille.pipeline import StageOutcome, run_pipeline
@@ -21,14 +21,19 @@ STAGE_NAMES = ", ".join(spec.name for spec in PIPELINE)
 _STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "bold red"}
 
 
+def _stage(name: str) -> str:
+    """A stage as users read it ("Routage"); its key ("routing") is what ``--stage`` takes."""
+    return label(STAGE, name)
+
+
 def _on_start(spec: StageSpec) -> None:
     doc = " — " + escape(_(spec.doc)) if spec.doc else ""
-    console.print(styled("bold", f"▶ {spec.name}") + doc)
+    console.print(styled("bold", f"▶ {escape(_stage(spec.name))}") + doc)
 
 
 def _on_done(outcome: StageOutcome) -> None:
     style = _STATUS_STYLE[outcome.status]
-    name = outcome.spec.name
+    name = _stage(outcome.spec.name)
     if outcome.status == "skipped":
         said = _("notice: %(stage)s skipped — %(reason)s")
         console.print(f"  [{style}]{escape(said % {'stage': name, 'reason': outcome.reason})}[/]")
@@ -50,7 +55,7 @@ def _summary(outcomes: list[StageOutcome]) -> int:
         counts = format_counts(o.result.counts, per_source=False) or o.reason
         style = _STATUS_STYLE[o.status]
         table.add_row(
-            escape(o.spec.name),
+            escape(_stage(o.spec.name)),
             styled(style, label("stage_status", o.status)),
             escape(counts),
             fmt_number(o.seconds),
