@@ -272,3 +272,31 @@ def test_the_catalogue_check_extracts_the_cli_modules() -> None:
     assert ("cli/sources.py", "Failing targets") in found
     assert ("cli/__init__.py", "error:") in found
     assert ("stages.py", "fetch new mentions and profiles") in found
+
+
+def test_a_command_prints_no_english_log_lines_unless_verbose(tmp_path: Path) -> None:
+    """``veille alumni import`` on a new database: its own French summary, and none of the
+    log's INFO lines ("INFO store.db: upgrading database schema ..."), which a service
+    (``veille schedule``, ``veille serve``) and ``--verbose`` keep. A real process: pytest's
+    log capture would hide the root logger's level from a command run in this one."""
+    import subprocess
+    import sys
+
+    csv = tmp_path / "alumni.csv"
+    csv.write_text(HEADER + ROWS, encoding="utf-8")
+    config = _config(tmp_path, f"sqlite:///{tmp_path / 'v.db'}")
+    base = [sys.executable, "-m", "veille", "-c", str(config)]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"}
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*base, *extra], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+        )
+
+    quiet = run("alumni", "import", str(csv))
+    assert quiet.returncode == 0, quiet.stderr
+    assert "3 lignes lues : 3 fiches créées" in quiet.stdout
+    assert " INFO " not in quiet.stderr and "store.db" not in quiet.stderr, quiet.stderr
+    loud = run("--verbose", "alumni", "import", str(csv))
+    assert loud.returncode == 0, loud.stderr
+    assert " INFO " in loud.stderr or " DEBUG " in loud.stderr

@@ -110,8 +110,11 @@ def _root(
 ) -> None:
     state.config_path = config
     state.reset()
+    # A command says what it did in the user's language; the log's INFO lines (English,
+    # module names: "INFO store.db: upgrading database schema") are for the services, which
+    # raise the level themselves (veille.cli._common.log_progress), and for --verbose.
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

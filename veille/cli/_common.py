@@ -7,6 +7,7 @@ callback calls :meth:`_State.choose_locale` once per invocation.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,17 @@ def print_table(table: Table) -> None:
             block.add_row(column.header, cell)
         console.print(block)
         console.print()
+
+
+def log_progress() -> None:
+    """Let a long-lived service (``veille schedule``, ``veille serve``) log its INFO lines.
+
+    One-shot commands print their own outcome and keep the log at WARNING; a service's log
+    is where its operator reads what ran and when. ``--verbose`` (DEBUG) is left as it is.
+    """
+    root = logging.getLogger()
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
 
 
 @dataclass

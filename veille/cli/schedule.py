@@ -8,7 +8,7 @@ from rich.table import Table
 
 from store.db import session_scope
 from store.runs import recent_runs
-from veille.cli._common import console, db_url, print_table, state, styled
+from veille.cli._common import console, db_url, log_progress, print_table, state, styled
 from veille.counts import format_counts
 from veille.i18n import gettext as _
 from veille.i18n import label
@@ -32,6 +32,7 @@ def schedule(
     import scheduler
     from web.render import job_label
 
+    log_progress()
     config = state.config_file()
     if once:
         results = scheduler.run_once(config)

@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from store import db as store_db
-from veille.cli._common import console, err_console, settings, styled
+from veille.cli._common import console, err_console, log_progress, settings, styled
 from veille.errors import ConfigError
 from veille.i18n import gettext as _
 
@@ -51,6 +51,7 @@ def serve(
     from web.app import WebConfig, create_app
     from web.webhooks import WEBHOOK_ENV, parse_urls
 
+    log_progress()
     cfg = settings()
     key = cfg.secret("web_secret_key")
     if not key:
