@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from store.db import session_scope
@@ -24,6 +26,8 @@ def test_triage_is_shown_and_a_correction_is_stored(app, seeded, db_url) -> None
     page = cm.get("/mentions").text
     assert "À trier" in page and "confiance 41 %" in page and "sinon : Informatique" in page
     assert ">student_services<" not in page and ">hr<" not in page
+    # the runner-up and the date are two facts: a separator between them (they ran together)
+    assert re.search(r"sinon : Informatique</span>\s*<span class=\"muted\">· \d\d/", page)
     r = cm.post(f"/mentions/{mid}/team", {"team": "it"})
     assert r.status_code == 303
     with session_scope(db_url) as s:
