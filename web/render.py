@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from crawlers.failure_reasons import explain as failure_reason
 from enrich.evidence import read_match
+from reports.render import fmt_number
 from store.review import band, current_value
 from veille.counts import count_items
 from veille.i18n import _N, install_jinja, label
@@ -251,10 +252,17 @@ class EvidenceView:
 
 
 def _weight(value: float | None) -> str:
-    """A log2 Bayes factor, signed, French decimal comma (``+6,2``)."""
+    """A log2 Bayes factor, signed, in the reader's language (``+6,2``, ``−0,3``).
+
+    A weight that rounds to zero reads ``0,0``: "-0,0" beside a differing field looked like
+    a number that counted against the match.
+    """
     if value is None:
         return "—"
-    return f"{value:+.1f}".replace(".", ",")
+    shown = round(value, 1)
+    if shown == 0:
+        return fmt_number(0.0, 1)
+    return ("+" if shown > 0 else "−") + fmt_number(abs(shown), 1)
 
 
 def _compared_value(field: str, value: str | None) -> str:

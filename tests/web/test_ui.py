@@ -89,6 +89,7 @@ def test_accept_audit_undo_through_ui(browser: Browser, seeded, db_url) -> None:
     inbox = browser.get("/review").text
     assert "New Corp" in inbox and "Old Corp" in inbox
     assert "annuaire.example.org/claire-martin" in inbox and "+6,2" in inbox
+    assert "−0,3" in inbox and "-0,0" not in inbox  # a minus sign, and no signed zero
     r = browser.post(f"/review/{seeded.high}/accept")
     assert r.status_code == 303
     page = browser.get(f"/alumni/{seeded.alumnus}").text
@@ -387,3 +388,16 @@ def test_health_endpoint_and_jobs_page_show_the_run_log(app, seeded, db_url) -> 
     assert page.status_code == 200
     assert "alerts" in page.text and "&lt;b&gt;boom&lt;/b&gt;" in page.text
     assert cm.get("/jobs").status_code == 403
+
+
+def test_evidence_weights_read_as_signed_numbers_without_a_signed_zero() -> None:
+    """A differing field whose weight rounds to zero read "-0,0", as if it counted against."""
+    from web.render import _weight
+
+    assert [_weight(w) for w in (6.23, -2.5, -0.04, 0.04, None)] == [
+        "+6,2",
+        "−2,5",
+        "0,0",
+        "0,0",
+        "—",
+    ]
