@@ -141,6 +141,18 @@ def test_round17_negatives_of_the_spent_parts_are_vetoed(row_id: str, why: str) 
     assert interim["job_changes"] and veto(interim["text"]) is None
 
 
+def test_the_roles_of_a_sitting_are_vetoed() -> None:
+    """Round 27: a meeting's chair and secretary, named by a general assembly, are not posts.
+    The real sentence of the spent part 20 (scored once in round 26, then development)."""
+    lines = (BENCH / "jobs_test20.jsonl").read_text(encoding="utf-8").splitlines()
+    row = next(r for r in map(json.loads, lines) if r["id"] == "p20-fr-020")
+    assert row["job_changes"] == [] and "secrétaire de séance" in row["text"]
+    assert veto(row["text"]) == "president de seance"
+    from enrich.jobs import extract_job_changes
+
+    assert extract_job_changes([row["text"]], "fr") == [[]]
+
+
 def test_labelled_job_changes_are_almost_never_vetoed() -> None:
     positives = [r["text"] for r in ROWS.values() if r["job_changes"]]
     vetoed = [t for t in positives if veto(t)]
