@@ -46,6 +46,9 @@ def test_a_failed_job_reads_failed(app, browser: Browser, db_url: str) -> None:
     browser.login("admin")
     page = browser.get("/jobs").text
     assert 'data-job="alerts" data-state="error"' in page and "échec" in page
+    # a run's error reads as a sentence; the raw text stays behind "Détail technique"
+    assert "Erreur non reconnue ; voir le détail technique." in page
+    assert re.search(r"<summary>Détail technique</summary><small>boom</small>", page)
 
 
 def test_a_run_says_its_counters_in_words(app, browser: Browser, db_url: str) -> None:
