@@ -246,26 +246,20 @@ def trace_onnx(module: Any, dst: Path, output_name: str) -> None:
     ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
     with quiet_onnx_export():
-        _export(module, ids, mask, dst, output_name)
-
-
-def _export(module: Any, ids: Any, mask: Any, dst: Path, output_name: str) -> None:
-    import torch
-
-    torch.onnx.export(
-        module,
-        (ids, mask),
-        str(dst),
-        input_names=["input_ids", "attention_mask"],
-        output_names=[output_name],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "seq"},
-            "attention_mask": {0: "batch", 1: "seq"},
-            output_name: {0: "batch"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
+        torch.onnx.export(
+            module,
+            (ids, mask),
+            str(dst),
+            input_names=["input_ids", "attention_mask"],
+            output_names=[output_name],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                output_name: {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def quantize_int8(src: Path, dst: Path, config: Any, *, reduce_range: bool = False) -> None:
