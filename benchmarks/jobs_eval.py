@@ -139,6 +139,9 @@ TEST20_LINES = 98
 TEST21 = DATA_DIR / "jobs_test21.jsonl"
 TEST21_SHA256 = "725b757fb32b8bfa725213f4920e8925299b294699d949c5336b152362ca0f36"
 TEST21_LINES = 140
+TEST22 = DATA_DIR / "jobs_test22.jsonl"
+TEST22_SHA256 = "184c1824d86b856beb3da1768c86536fa8efee5a78bbe2cf08786208fc82e399"
+TEST22_LINES = 133
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -162,6 +165,7 @@ FROZEN = {
     "test19": (TEST19, TEST19_SHA256, TEST19_LINES),
     "test20": (TEST20, TEST20_SHA256, TEST20_LINES),
     "test21": (TEST21, TEST21_SHA256, TEST21_LINES),
+    "test22": (TEST22, TEST22_SHA256, TEST22_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.

@@ -8,6 +8,7 @@ folded (:func:`word_key`) or as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +62,7 @@ NATIONALITIES = folded("nationalities")
 SENT_STOP_CAPS = folded("sent_stop_caps")
 DAYS_MONTHS = folded("days_months")
 AWARD_WORDS = folded("award_words")
+AWARD_VENUES = folded("award_venues")
 FR_WORDS = folded("lang_fr")
 EN_WORDS = folded("lang_en")
 GOVERNMENT_TITLES = folded("government_titles")
@@ -83,3 +85,29 @@ NEXT_WORDS = words("next_words")
 INTRO_WORDS = words("intro_words")
 AUX_WORDS = words("aux_words")
 TITLE_INTRO = phrases("title_intro")
+
+
+def is_award_word(keys: Sequence[str], i: int) -> bool:
+    """Whether folded word ``keys[i]`` speaks of a prize ("nommé aux César").
+
+    A venue ([award_venues]) beside a title head is the organisation of a post instead:
+    "appointed festival director", "nommé délégué général du festival de Cannes".
+    """
+    key = keys[i]
+    if key not in AWARD_WORDS:
+        return False
+    if key not in AWARD_VENUES:
+        return True
+    if i + 1 < len(keys) and keys[i + 1] in TITLE_HEADS:
+        return False
+    k = i - 1
+    while k >= 0 and keys[k] in DETS - OF_PREPS:
+        k -= 1  # "of the festival"
+    if k < 0 or keys[k] not in OF_PREPS:
+        return True
+    k -= 1
+    if k >= 0 and keys[k] in AWARD_VENUES:
+        return is_award_word(keys, k)  # "festival de Cannes": as its festival
+    while k >= 0 and keys[k] in TITLE_MODIFIERS - TITLE_HEADS:
+        k -= 1  # "délégué général du festival"
+    return not (k >= 0 and keys[k] in TITLE_HEADS)

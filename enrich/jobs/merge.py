@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from enrich.jobs.change import TAGGER_VERSION, JobChangeFound
-from enrich.jobs.lexicon import AWARD_WORDS, word_key
+from enrich.jobs.lexicon import is_award_word, word_key
 from enrich.jobs.slots import parse_start_date
 from enrich.jobs.slots.title import AWARD_PERIOD
 
@@ -210,7 +210,7 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
         pos = text.find(title)
         after = text[pos : pos + len(title) + 60] if pos >= 0 else title
         words = [word_key(w) for w in re.findall(r"[\w'’-]+", after)[:10]]
-        if any(w in AWARD_WORDS for w in words):
+        if any(is_award_word(words, i) for i in range(len(words))):
             return False
         if AWARD_PERIOD.search(" ".join(words).replace("'", " ")):
             return False

@@ -488,3 +488,57 @@ def test_round21_a_nationality_adjective_is_no_organisation() -> None:
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Chris Lynn"]
     assert all(c.organization != "English" for c in found)
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "title", "org"),
+    [
+        # "X, now postdoc at Y" (the NEW_TITLE line of triggers_en.jsonl, "now" in the
+        # pre-filter's weak expressions)
+        ("jobs_test20.jsonl", "p20-en-024", "postdoc", "Wolfson Institute of Preventive Medicine"),
+        # "festival director": a festival beside a title head is an organisation, no prize
+        # ([award_venues] of words.txt)
+        ("jobs_test19.jsonl", "p19-en-081", "festival director", None),
+        # "le nouvel évêque du diocèse de Saint-Denis" (bishops as title heads)
+        ("jobs_test20.jsonl", "p20-fr-009", "évêque du diocèse", None),
+    ],
+)
+def test_round28_phrasings_of_the_spent_parts_are_read(
+    part: str, row_id: str, title: str, org: str | None
+) -> None:
+    """Round 28: real job news of the spent parts 19-20 that neither the rules nor the tagger
+    read before."""
+    row = _spent_row(part, row_id)
+    assert row["job_changes"]
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert title in [c.title for c in found]
+    if org is not None:
+        assert org in [c.organization for c in found]
+
+
+def test_round28_a_titled_person_who_appoints_is_no_organisation() -> None:
+    """Round 28: "President Akufo-Addo has appointed Mr. X as the new Acting Head of ..."
+    (p20-en-042) read the president as the appointing organisation."""
+    row = _spent_row("jobs_test20.jsonl", "p20-en-042")
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert [c.person for c in found] == ["Sulley Sambian"]
+    assert all(c.organization != "President Akufo-Addo" for c in found)
+
+
+def test_round28_a_festival_is_a_prize_only_away_from_a_title() -> None:
+    """Round 28: "festival" and "cannes" stay award words ("nommé au Festival de Cannes"),
+    except beside a title head, where they name what the post heads."""
+    from enrich.jobs.lexicon import is_award_word
+
+    def award(words: str, i: int) -> bool:
+        return is_award_word(words.split(), i)
+
+    assert award("nomme au festival de cannes", 2)
+    assert award("nomme au festival de cannes", 4)
+    assert not award("appointed festival director of", 1)
+    assert not award("nomme delegue general du festival de cannes", 4)
+    assert not award("nomme delegue general du festival de cannes", 6)
+    assert not award("appointed director of the festival", 4)
+    assert award("nomme aux cesar", 2)  # not a venue: always a prize
+    row = _spent_row("jobs_test19.jsonl", "p19-en-081")
+    assert "festival director" in row["text"]

@@ -169,3 +169,15 @@ def test_a_post_kind_named_outside_the_trigger_sentences_still_vetoes() -> None:
     text = next(json.loads(x)["text"] for x in posts if "Soutenance de thèse de Madame Filipa" in x)
     assert veto("", text) == "soutenance"
     assert extract_job_changes([text], "fr") == [[]]
+
+
+def test_round28_a_terminated_appointment_is_no_change() -> None:
+    """Round 28: "The appointment of X as the Chief Executive of Y has been terminated by
+    President Z" (the spent part 20, p20-en-041) fired as a change."""
+    lines = (BENCH / "jobs_test20.jsonl").read_text(encoding="utf-8").splitlines()
+    row = next(r for r in map(json.loads, lines) if r["id"] == "p20-en-041")
+    assert row["job_changes"] == [] and "terminated" in row["text"]
+    assert veto(row["text"])
+    from enrich.jobs import extract_job_changes
+
+    assert extract_job_changes([row["text"]], "en") == [[]]

@@ -15,6 +15,8 @@ from enrich.jobs.lexicon import (
     CLUB_WORDS,
     DAYS_MONTHS,
     DETS,
+    GOVERNMENT_TITLES,
+    HONORIFICS,
     NAME_ARTICLES,
     NAME_ELISIONS,
     OF_PREPS,
@@ -22,6 +24,7 @@ from enrich.jobs.lexicon import (
     ORG_HEADS,
     ORG_PREPS,
     SENT_STOP_CAPS,
+    TITLE_HEADS,
     TITLE_MODIFIERS,
     TITLE_STOP,
     word_key,
@@ -161,7 +164,7 @@ def org_subject(doc: Doc, sent: Span, trig_start: int, ents: list[Span]) -> list
         if e.label_ in {"ORG", "LOC", "MISC"} and e.end <= trig_start and e.start >= sent.start
     ]
     if orgs:
-        return list(orgs[-1])
+        return _unless_titled_person(list(orgs[-1]))
     k = trig_start - 1
     skip = AUX_WORDS | {
         "have",
@@ -196,6 +199,17 @@ def org_subject(doc: Doc, sent: Span, trig_start: int, ents: list[Span]) -> list
     if last < sent.start:
         return []
     toks, _ = read_org(doc, k + 1, last + 1)
+    return _unless_titled_person(toks)
+
+
+def _unless_titled_person(toks: list[Token]) -> list[Token]:
+    """Nothing when the appointing subject is a person named with a title ("President
+    Akufo-Addo has appointed ...", "Gov. Dennis Daugaard has named ..."): such a subject
+    reads as capitalised words, but it names who appoints, not an organisation."""
+    if len(toks) >= 2 and (
+        word_key(toks[0].text) in TITLE_HEADS | GOVERNMENT_TITLES or toks[0].lower_ in HONORIFICS
+    ):
+        return []
     return toks
 
 

@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING
 
 from enrich.jobs.lexicon import (
-    AWARD_WORDS,
     DAYS_MONTHS,
     DEPARTMENTS,
     DETS,
@@ -24,6 +23,7 @@ from enrich.jobs.lexicon import (
     TITLE_INTRO,
     TITLE_MODIFIERS,
     TITLE_STOP,
+    is_award_word,
     word_key,
 )
 from enrich.jobs.slots.tokens import is_cap, is_punct, is_title_word, looks_title_start, strip_span
@@ -284,8 +284,8 @@ AWARD_PERIOD = re.compile(
 
 def is_award(doc: Doc, start: int, end: int) -> bool:
     """ "nommé aux César", "named Coach of the Year": a prize, not a post."""
-    window = doc[start : min(end, start + 6)]
-    if any(word_key(t.text) in AWARD_WORDS for t in window):
+    keys = [word_key(t.text) for t in doc[start : min(end, start + 6)]]
+    if any(is_award_word(keys, i) for i in range(len(keys))):
         return True
     folded = " ".join(word_key(t.text) for t in doc[start : min(end, start + 8)])
     return bool(AWARD_PERIOD.search(folded.replace("'", " ")))
