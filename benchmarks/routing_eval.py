@@ -259,6 +259,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "80febcad7e0bd08c4773173f03e09ac17d6235ea90eb5aec2549a081a94b1593",
         "FR/EN news, service pages, posts and questions of 57 more institutions, 30 French",
     ),
+    26: (
+        "heldout_univ_mix13.jsonl",
+        "1fa007bf5692d8bb7800c79ebfba45deeec2b2719cbebb3d52a5caaf5eb82eab",
+        "FR/EN news, service pages, posts and questions of 46 more institutions, 29 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
