@@ -65,9 +65,10 @@ def test_every_entry_is_translated(locale: str) -> None:
     assert not missing, f"empty or fuzzy entries in the {locale} catalogue: {missing}"
 
 
-#: Contexts that only tell French grammar apart ("tous"/"toutes", "Recherche"/"Rechercher");
-#: English reads their msgids as they are.
-GRAMMAR_CONTEXTS = frozenset({"masculine", "button"})
+#: Contexts that only tell French grammar apart ("tous"/"toutes", "Recherche"/"Rechercher"),
+#: and the command line's help texts and value types (veille/cli/_help.py, whose msgids are
+#: the English); English reads their msgids as they are.
+GRAMMAR_CONTEXTS = frozenset({"masculine", "button", "cli-help", "cli-type"})
 
 
 def test_english_catalogue_holds_only_labels() -> None:

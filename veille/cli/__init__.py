@@ -12,10 +12,11 @@ data, which a traceback would print.
 Everything a command prints for people (tables, summaries, warnings, the
 ``error:`` prefix) goes through the one catalogue, in the language of the
 ``locale`` setting (French without a veille.toml); the root callback chooses
-it once. Left in English on purpose: ``--help`` (typer reads it at import,
-before any configuration), log records, machine-readable outputs (JSON Lines,
-CSV, JSON) and the messages of the errors that the store, the crawlers and the
-models raise (``veille``'s own errors read in the interface's language).
+it once; ``--help`` and click's usage errors are put in that language when they
+are printed (:mod:`veille.cli._help`). Left in English on purpose: log records,
+machine-readable outputs (JSON Lines, CSV, JSON) and the messages of the errors
+that the store, the crawlers and the models raise (``veille``'s own errors read
+in the interface's language).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from veille.cli._common import console, err_console, state, styled
+from veille.cli._help import install as _help_in_language
 from veille.errors import VeilleError
 from veille.i18n import gettext as _
 
@@ -136,6 +138,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+_help_in_language()
 
 
 def main() -> None:
