@@ -142,6 +142,9 @@ TEST21_LINES = 140
 TEST22 = DATA_DIR / "jobs_test22.jsonl"
 TEST22_SHA256 = "184c1824d86b856beb3da1768c86536fa8efee5a78bbe2cf08786208fc82e399"
 TEST22_LINES = 133
+TEST23 = DATA_DIR / "jobs_test23.jsonl"
+TEST23_SHA256 = "42c9d5470bdc8d8083f15105d1a10367575a3a2160640966495230f0dbc63a2c"
+TEST23_LINES = 139
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -166,6 +169,7 @@ FROZEN = {
     "test20": (TEST20, TEST20_SHA256, TEST20_LINES),
     "test21": (TEST21, TEST21_SHA256, TEST21_LINES),
     "test22": (TEST22, TEST22_SHA256, TEST22_LINES),
+    "test23": (TEST23, TEST23_SHA256, TEST23_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.

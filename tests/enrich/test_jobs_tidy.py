@@ -4,6 +4,9 @@ sentences of ``enrich/data/jobs_train/fresh_sites4.jsonl`` (r8-en-153, r8-fr-136
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 from enrich.jobs.change import JobChangeFound
@@ -176,3 +179,35 @@ def test_tidy_reads_the_employer_past_the_board() -> None:
         sentence=_SOCOCIM,
     )
     assert tidy(jc).organization == "Sococim"
+
+
+def test_a_title_keeps_the_board_it_chairs() -> None:
+    """Round 29: "comme présidente du conseil d'administration de Santé Québec" read the title
+    "présidente"; the labelled data writes the body into the title (37 of 46 such titles), and
+    the organisation stays the employer past it. Real sentence of the spent part 22."""
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "jobs_test22.jsonl"
+    row = next(
+        r
+        for r in map(json.loads, bench.read_text(encoding="utf-8").splitlines())
+        if r["id"] == "p22-fr-035"
+    )
+    jc = JobChangeFound(
+        person="Christiane Germain",
+        organization="conseil d'administration de Santé Québec",
+        title="présidente",
+        start_date=None,
+        lang="fr",
+        rule="test",
+        sentence=row["text"],
+    )
+    tidied = tidy(jc)
+    assert (tidied.title, tidied.organization) == (
+        "présidente du conseil d'administration",
+        "Santé Québec",
+    )
+    assert row["job_changes"][0]["title"] == tidied.title
+    # a bare body with no title written before it changes nothing
+    alone = tidy(replace(jc, title="directrice"))
+    assert (alone.title, alone.organization) == ("directrice", "Santé Québec")
