@@ -264,6 +264,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1fa007bf5692d8bb7800c79ebfba45deeec2b2719cbebb3d52a5caaf5eb82eab",
         "FR/EN news, service pages, posts and questions of 46 more institutions, 29 French",
     ),
+    27: (
+        "heldout_univ_mix14.jsonl",
+        "2be934efb8b6ced14a35bbe692fb65d8f3faf03bd62923aa43a3c4e2575cb780",
+        "FR/EN news, service pages and posts of 25 more institutions, 30 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
