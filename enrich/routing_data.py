@@ -66,6 +66,9 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix9.jsonl",
     "heldout_univ_mix10.jsonl",
     "heldout_univ_mix11.jsonl",
+    "heldout_univ_mix12.jsonl",
+    "heldout_univ_mix13.jsonl",
+    "heldout_univ_mix14.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
