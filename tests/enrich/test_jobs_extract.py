@@ -542,3 +542,12 @@ def test_round28_a_festival_is_a_prize_only_away_from_a_title() -> None:
     assert award("nomme aux cesar", 2)  # not a venue: always a prize
     row = _spent_row("jobs_test19.jsonl", "p19-en-081")
     assert "festival director" in row["text"]
+
+
+def test_round30_a_person_after_a_title_who_appoints_is_no_organisation() -> None:
+    """Round 30: "Oklahoma athletics director Joe Castiglione named Mark Carr as the new head
+    coach ..." (the spent part 23, p23-en-060) read the director as the organisation."""
+    row = _spent_row("jobs_test23.jsonl", "p23-en-060")
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert [c.person for c in found] == ["Mark Carr"]
+    assert all(c.organization != "Joe Castiglione" for c in found)

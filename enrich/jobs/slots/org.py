@@ -204,13 +204,21 @@ def org_subject(doc: Doc, sent: Span, trig_start: int, ents: list[Span]) -> list
 
 def _unless_titled_person(toks: list[Token]) -> list[Token]:
     """Nothing when the appointing subject is a person named with a title ("President
-    Akufo-Addo has appointed ...", "Gov. Dennis Daugaard has named ..."): such a subject
-    reads as capitalised words, but it names who appoints, not an organisation."""
-    if len(toks) >= 2 and (
-        word_key(toks[0].text) in TITLE_HEADS | GOVERNMENT_TITLES or toks[0].lower_ in HONORIFICS
+    Akufo-Addo has appointed ...", "athletics director Joe Castiglione named ..."): such a
+    subject reads as capitalised words, but it names who appoints, not an organisation."""
+    if not toks:
+        return toks
+    first = toks[0]
+    before = first.doc[first.i - 1] if first.i > 0 else None
+    if (len(toks) >= 2 and _is_title_or_honorific(first)) or (
+        before is not None and word_key(before.text) in TITLE_HEADS | GOVERNMENT_TITLES
     ):
         return []
     return toks
+
+
+def _is_title_or_honorific(tok: Token) -> bool:
+    return word_key(tok.text) in TITLE_HEADS | GOVERNMENT_TITLES or tok.lower_ in HONORIFICS
 
 
 def after_title_org(doc: Doc, k: int, end: int) -> list[Token]:
