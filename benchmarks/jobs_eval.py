@@ -145,6 +145,9 @@ TEST22_LINES = 133
 TEST23 = DATA_DIR / "jobs_test23.jsonl"
 TEST23_SHA256 = "42c9d5470bdc8d8083f15105d1a10367575a3a2160640966495230f0dbc63a2c"
 TEST23_LINES = 139
+TEST24 = DATA_DIR / "jobs_test24.jsonl"
+TEST24_SHA256 = "2382d51490a18eabd870cc5daa08de6db3c448f29890bff0382e579a3e3d377b"
+TEST24_LINES = 140
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -170,6 +173,7 @@ FROZEN = {
     "test21": (TEST21, TEST21_SHA256, TEST21_LINES),
     "test22": (TEST22, TEST22_SHA256, TEST22_LINES),
     "test23": (TEST23, TEST23_SHA256, TEST23_LINES),
+    "test24": (TEST24, TEST24_SHA256, TEST24_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
