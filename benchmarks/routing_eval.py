@@ -269,6 +269,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "2be934efb8b6ced14a35bbe692fb65d8f3faf03bd62923aa43a3c4e2575cb780",
         "FR/EN news, service pages and posts of 25 more institutions, 30 French",
     ),
+    28: (
+        "heldout_univ_mix15.jsonl",
+        "9929f9b9e403ac16a8f5a95bb3d8ea923912be8179adabd9e1ff2c53f5a19335",
+        "FR/EN service pages, news, posts and questions of 45 more institutions, 31 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
