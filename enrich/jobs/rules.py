@@ -61,7 +61,17 @@ LAND_VERBS = {"lands", "landed", "land"}
 #: Signing verbs (``[sign_verbs]`` of ``words.txt``): what they join is a club even when a
 #: city names it ("a signé à Brest").
 SIGN_VERBS = words("sign_verbs")
-TAKE_VERBS = {"prend", "prendra", "prennent", "pris", "prise", "prendre"}
+TAKE_VERBS = {
+    "prend",
+    "prendra",
+    "prennent",
+    "pris",
+    "prise",
+    "prendre",
+    "reprend",
+    "reprendra",
+    "repris",
+}
 #: Labels read by another label's rule ("signe au Real Madrid" is a joining).
 ALIASES = {"SUBJ_SIGNS": "SUBJ_JOINS"}
 
@@ -266,7 +276,8 @@ def subj_becomes(h: Hit) -> Slots | None:
     doc, start, stop, end = h.doc, h.start, h.stop, h.end
     low = doc[start].lower_
     title: list[Token] = []
-    if low in TAKE_VERBS and doc[start + 1].lower_ == "la":
+    if low in TAKE_VERBS and doc[start + 1].lower_ in {"la", "les"}:
+        # "prend la tête de Y", "prend les rênes du Web Summit"
         org, _ = org_after_de(doc, stop, end)
         if not org:
             return None

@@ -551,3 +551,25 @@ def test_round30_a_person_after_a_title_who_appoints_is_no_organisation() -> Non
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Mark Carr"]
     assert all(c.organization != "Joe Castiglione" for c in found)
+
+
+@pytest.mark.parametrize(
+    ("row_id", "person", "org"),
+    [
+        # "a également nommé X comme président du Conseil de surveillance de Y": an adverb
+        # between the auxiliary and the verb (the ORG_APPOINTS line of triggers_fr.jsonl)
+        ("p24-fr-033", "Fouad Brini", "Agence spéciale Tanger"),
+        ("p24-fr-066", "Kanfory Lappé", "Féguifoot"),  # "a illico nommé"
+        # "prend les rênes du Web Summit après la démission de son prédécesseur": taking the
+        # reins is an appointment, which the resignation veto must let through
+        ("p24-fr-048", "Katherine Maher", "Web Summit"),
+    ],
+)
+def test_round31_french_appointments_of_the_spent_part_24_are_read(
+    row_id: str, person: str, org: str
+) -> None:
+    """Round 31: real French appointments of the spent part 24 that nothing read before."""
+    row = _spent_row("jobs_test24.jsonl", row_id)
+    assert row["job_changes"]
+    found = extract_job_changes([row["text"]], row["lang"])[0]
+    assert (person, org) in [(c.person, c.organization) for c in found]
