@@ -148,6 +148,9 @@ TEST23_LINES = 139
 TEST24 = DATA_DIR / "jobs_test24.jsonl"
 TEST24_SHA256 = "2382d51490a18eabd870cc5daa08de6db3c448f29890bff0382e579a3e3d377b"
 TEST24_LINES = 140
+TEST25 = DATA_DIR / "jobs_test25.jsonl"
+TEST25_SHA256 = "49d34efeafd248d91d0dc06204cd7db0e290b44bde55768d5417fffcb0bf5bfa"
+TEST25_LINES = 130
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -174,6 +177,7 @@ FROZEN = {
     "test22": (TEST22, TEST22_SHA256, TEST22_LINES),
     "test23": (TEST23, TEST23_SHA256, TEST23_LINES),
     "test24": (TEST24, TEST24_SHA256, TEST24_LINES),
+    "test25": (TEST25, TEST25_SHA256, TEST25_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
