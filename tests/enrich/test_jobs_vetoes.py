@@ -181,3 +181,20 @@ def test_round28_a_terminated_appointment_is_no_change() -> None:
     from enrich.jobs import extract_job_changes
 
     assert extract_job_changes([row["text"]], "en") == [[]]
+
+
+def test_round32_an_honour_is_no_post() -> None:
+    """Round 32: an honour read as a post (the spent part 25); every labelled sentence the
+    honours lines match is a negative (12 of 12 in the labelled data)."""
+    lines = (BENCH / "jobs_test25.jsonl").read_text(encoding="utf-8").splitlines()
+    # "se voit nommé officier de l'instruction Publique"
+    row = next(r for r in map(json.loads, lines) if r["id"] == "p25-fr-052")
+    assert row["job_changes"] == [] and row["negative_kind"] == "award"
+    assert veto(row["text"])
+    from enrich.jobs import extract_job_changes
+
+    assert extract_job_changes([row["text"]], row["lang"]) == [[]]
+    part7 = (BENCH / "jobs_test7.jsonl").read_text(encoding="utf-8").splitlines()
+    # "a été nommée chevalier de la Légion d'honneur", a negative of the spent part 7
+    knight = next(r for r in map(json.loads, part7) if r["id"] == "r10b-fr-055")
+    assert knight["job_changes"] == [] and veto(knight["text"])
