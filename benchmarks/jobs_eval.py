@@ -151,6 +151,9 @@ TEST24_LINES = 140
 TEST25 = DATA_DIR / "jobs_test25.jsonl"
 TEST25_SHA256 = "49d34efeafd248d91d0dc06204cd7db0e290b44bde55768d5417fffcb0bf5bfa"
 TEST25_LINES = 130
+TEST26 = DATA_DIR / "jobs_test26.jsonl"
+TEST26_SHA256 = "405f0cbf717e15aef48c5b706cce04eec73afe41ab368d53811210ad67aa7321"
+TEST26_LINES = 134
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -178,6 +181,7 @@ FROZEN = {
     "test23": (TEST23, TEST23_SHA256, TEST23_LINES),
     "test24": (TEST24, TEST24_SHA256, TEST24_LINES),
     "test25": (TEST25, TEST25_SHA256, TEST25_LINES),
+    "test26": (TEST26, TEST26_SHA256, TEST26_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
