@@ -168,16 +168,20 @@ def test_a_governing_body_gives_way_to_its_employer(
     assert employer_past_its_board(org, sentence) == employer
 
 
-def test_tidy_reads_the_employer_past_the_board() -> None:
-    jc = JobChangeFound(
-        person="Habib Diouf",
-        organization="Conseil d’Administration",
-        title="Président",
+def _french_change(person: str, organization: str, title: str, sentence: str) -> JobChangeFound:
+    return JobChangeFound(
+        person=person,
+        organization=organization,
+        title=title,
         start_date=None,
         lang="fr",
         rule="test",
-        sentence=_SOCOCIM,
+        sentence=sentence,
     )
+
+
+def test_tidy_reads_the_employer_past_the_board() -> None:
+    jc = _french_change("Habib Diouf", "Conseil d’Administration", "Président", _SOCOCIM)
     assert tidy(jc).organization == "Sococim"
 
 
@@ -193,14 +197,8 @@ def test_a_title_keeps_the_board_it_chairs() -> None:
         for r in map(json.loads, bench.read_text(encoding="utf-8").splitlines())
         if r["id"] == "p22-fr-035"
     )
-    jc = JobChangeFound(
-        person="Christiane Germain",
-        organization="conseil d'administration de Santé Québec",
-        title="présidente",
-        start_date=None,
-        lang="fr",
-        rule="test",
-        sentence=row["text"],
+    jc = _french_change(
+        "Christiane Germain", "conseil d'administration de Santé Québec", "présidente", row["text"]
     )
     tidied = tidy(jc)
     assert (tidied.title, tidied.organization) == (
