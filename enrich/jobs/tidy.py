@@ -122,8 +122,9 @@ def _fold_chars(value: str) -> str:
     return "".join(out)
 
 
-def employer_past_its_board(org: str, text: str) -> str | None:
-    """The employer of a governing-body organisation: ``org`` itself when it is no body."""
+def _leading_body(org: str) -> tuple[int, str | None]:
+    """Where the governing body that opens ``org`` starts (past an article) and which it is
+    (folded); a bare "board" counts only as the whole organisation."""
     folded = _fold_chars(org)
     lead = re.match(r"(?:le |la |l'|the )?", folded)
     start = lead.end() if lead else 0
@@ -135,6 +136,12 @@ def employer_past_its_board(org: str, text: str) -> str | None:
         ),
         None,
     )
+    return start, body
+
+
+def employer_past_its_board(org: str, text: str) -> str | None:
+    """The employer of a governing-body organisation: ``org`` itself when it is no body."""
+    start, body = _leading_body(org)
     if body is None:
         return org
     rest = org[start + len(body) :]
@@ -157,11 +164,8 @@ def title_with_its_board(title: str, org: str, text: str) -> str:
     together: "présidente" + "conseil d'administration de Santé Québec" -> "présidente du
     conseil d'administration" (the labelled data's convention, 37 of 46 such titles); the
     organisation is the employer past the body (:func:`employer_past_its_board`)."""
-    folded = _fold_chars(org)
-    lead = re.match(r"(?:le |la |l'|the )?", folded)
-    start = lead.end() if lead else 0
-    body = next((b for b in _BODIES if b != "board" and folded.startswith(b, start)), None)
-    if body is None:
+    start, body = _leading_body(org)
+    if body is None or body == "board":
         return title
     written = org[start : start + len(body)]
     together = re.search(re.escape(title) + _TITLE_TO_BODY + re.escape(written), text)

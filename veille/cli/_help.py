@@ -42,19 +42,23 @@ def translate_command(command: Any, ctx: Any) -> None:
         _in_language(command, attr)
     for param in command.get_params(ctx):
         _in_language(param, "help")
-        if not hasattr(param, _MSGID + "type"):
-            plain_type = param.display_type_rich
-            setattr(param, _MSGID + "type", plain_type)
-            param.display_type_rich = lambda ctx, plain=plain_type: _type_word(plain(ctx=ctx))
+        _reworded(param, "display_type_rich", _type_word)
     for name in getattr(command, "list_commands", lambda _ctx: [])(ctx):
         sub = command.get_command(ctx, name)
         if sub is not None:
             _in_language(sub, "help")
             _in_language(sub, "short_help")
-    if not hasattr(command, _MSGID + "usage"):
-        plain = command.get_usage
-        setattr(command, _MSGID + "usage", plain)
-        command.get_usage = lambda c: _usage_line(plain(c))
+    _reworded(command, "get_usage", _usage_line)
+
+
+def _reworded(obj: Any, method: str, reword: Callable[[Any], Any]) -> None:
+    """Have ``obj.<method>(...)`` return its result through ``reword`` (once per object)."""
+    store = _MSGID + method
+    if hasattr(obj, store):
+        return
+    plain = getattr(obj, method)
+    setattr(obj, store, plain)
+    setattr(obj, method, lambda *args, **kwargs: reword(plain(*args, **kwargs)))
 
 
 #: typer's value types (Python's names: ``<list[Path]>``) -> the catalogue's word (context

@@ -202,6 +202,10 @@ def org_subject(doc: Doc, sent: Span, trig_start: int, ents: list[Span]) -> list
     return _unless_titled_person(toks)
 
 
+#: Words that make an appointing subject a person ("President X", "director X").
+_APPOINTER_TITLES = TITLE_HEADS | GOVERNMENT_TITLES
+
+
 def _unless_titled_person(toks: list[Token]) -> list[Token]:
     """Nothing when the appointing subject is a person named with a title ("President
     Akufo-Addo has appointed ...", "athletics director Joe Castiglione named ..."): such a
@@ -209,16 +213,11 @@ def _unless_titled_person(toks: list[Token]) -> list[Token]:
     if not toks:
         return toks
     first = toks[0]
-    before = first.doc[first.i - 1] if first.i > 0 else None
-    if (len(toks) >= 2 and _is_title_or_honorific(first)) or (
-        before is not None and word_key(before.text) in TITLE_HEADS | GOVERNMENT_TITLES
-    ):
-        return []
-    return toks
-
-
-def _is_title_or_honorific(tok: Token) -> bool:
-    return word_key(tok.text) in TITLE_HEADS | GOVERNMENT_TITLES or tok.lower_ in HONORIFICS
+    titled = len(toks) >= 2 and (
+        word_key(first.text) in _APPOINTER_TITLES or first.lower_ in HONORIFICS
+    )
+    after_title = first.i > 0 and word_key(first.doc[first.i - 1].text) in _APPOINTER_TITLES
+    return [] if titled or after_title else toks
 
 
 def after_title_org(doc: Doc, k: int, end: int) -> list[Token]:
