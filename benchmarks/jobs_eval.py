@@ -154,6 +154,12 @@ TEST25_LINES = 130
 TEST26 = DATA_DIR / "jobs_test26.jsonl"
 TEST26_SHA256 = "405f0cbf717e15aef48c5b706cce04eec73afe41ab368d53811210ad67aa7321"
 TEST26_LINES = 134
+TEST27 = DATA_DIR / "jobs_test27.jsonl"
+TEST27_SHA256 = "692389ecc197027e4525a1a310914245dd091765770e0b68b9ddd5171c38954d"
+TEST27_LINES = 122
+TEST28 = DATA_DIR / "jobs_test28.jsonl"
+TEST28_SHA256 = "7566e242a9c3d8a6d5628f4db6cd409dce2afc61d87ee0573e16965612b0ddb0"
+TEST28_LINES = 66
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -182,6 +188,8 @@ FROZEN = {
     "test24": (TEST24, TEST24_SHA256, TEST24_LINES),
     "test25": (TEST25, TEST25_SHA256, TEST25_LINES),
     "test26": (TEST26, TEST26_SHA256, TEST26_LINES),
+    "test27": (TEST27, TEST27_SHA256, TEST27_LINES),
+    "test28": (TEST28, TEST28_SHA256, TEST28_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.

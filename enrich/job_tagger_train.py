@@ -45,6 +45,10 @@ TRAIN_DIR = Path(__file__).parent / "data" / "jobs_train"
 EVAL_FILE = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "jobs_eval.jsonl"
 
 
+#: Training precisions (:attr:`TaggerConfig.precision`).
+PRECISIONS = ("fp32", "bf16")
+
+
 @dataclass
 class TaggerConfig(LoraRecipe):
     """Hyper-parameters of ``veille job-tagger train`` (the defaults made the committed adapter)."""
@@ -63,6 +67,10 @@ class TaggerConfig(LoraRecipe):
     max_steps: int = 0
     #: Also learn the text's yes/no on its first token (:data:`DECISION`).
     decision: bool = True
+    #: ``bf16``: forward passes under bfloat16 autocast (the LoRA weights and the optimiser stay
+    #: float32). About 1.4 times faster on CPUs that multiply bfloat16 in hardware (AVX512-BF16,
+    #: AMX), where a float32 training of the shipped size takes most of an hour.
+    precision: str = "fp32"
 
 
 # ---------------------------------------------------------------------------
@@ -262,6 +270,9 @@ def train_tagger(
         optim, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {cfg.precision!r}")
+    bf16 = cfg.precision == "bf16"
     started = time.monotonic()
     step = 0
     lengths = [len(x) for x in ids]
@@ -276,10 +287,11 @@ def train_tagger(
             target = np.full((len(idx), width), -100, dtype=np.int64)
             for row, i in enumerate(idx):
                 target[row, : len(labels[i])] = labels[i]
-            logits = model(
-                input_ids=torch.from_numpy(input_ids).to(device),
-                attention_mask=torch.from_numpy(mask).to(device),
-            ).logits
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(
+                    input_ids=torch.from_numpy(input_ids).to(device),
+                    attention_mask=torch.from_numpy(mask).to(device),
+                ).logits.float()
             tags = torch.from_numpy(target).to(device)
             loss = loss_fn(logits.reshape(-1, len(labels_out)), tags.reshape(-1))
             if cfg.decision:
