@@ -274,6 +274,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "9929f9b9e403ac16a8f5a95bb3d8ea923912be8179adabd9e1ff2c53f5a19335",
         "FR/EN service pages, news, posts and questions of 45 more institutions, 31 French",
     ),
+    29: (
+        "heldout_univ_mix16.jsonl",
+        "ab10ed07b08a900130f946f0197b563276e005067583c2b5dc1aba8bfdf40dd8",
+        "FR/EN service pages, news, posts and a question of 22 more institutions, 33 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
