@@ -69,6 +69,8 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix12.jsonl",
     "heldout_univ_mix13.jsonl",
     "heldout_univ_mix14.jsonl",
+    "heldout_univ_mix15.jsonl",
+    "heldout_univ_mix16.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
