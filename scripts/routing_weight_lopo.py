@@ -16,6 +16,11 @@ Round 22 used it for a nearest-neighbour vote mixed into the router (``--knn-mix
 shipped, docs/routing.md)::
 
     python scripts/routing_weight_lopo.py --weights 4 --knn-mix 0 0.2 0.4
+
+Round 32 used it for the text head's weight (``--text-weights``; the fold's head is fitted once
+and read with each weight, which only changes how its two probabilities are multiplied)::
+
+    python scripts/routing_weight_lopo.py --weights 4 --text-weights 0.5 1 2
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ def main() -> None:
         help="round 22: weights of the nearest-neighbour vote mixed into the router",
     )
     ap.add_argument("--k", type=int, default=15, help="neighbours of the vote (round 22)")
+    ap.add_argument(
+        "--text-weights",
+        type=float,
+        nargs="+",
+        default=[],
+        help="round 32: weights of the text head to read (default: the fixed setting only)",
+    )
     args = ap.parse_args()
 
     from enrich.routing import Router, encoder_for
@@ -83,8 +95,9 @@ def main() -> None:
         part: [json.loads(x) for x in (SPENT_PARTS_DIR / part).read_text("utf-8").splitlines()]
         for part in mixed_parts
     }
-    runs = [(w, a) for w in args.weights for a in args.knn_mix]
-    right_by: dict[tuple[float, float], dict[str, list[bool]]] = {
+    text_weights: list[float | None] = list(args.text_weights) or [None]
+    runs = [(w, a, t) for w in args.weights for a in args.knn_mix for t in text_weights]
+    right_by: dict[tuple[float, float, float | None], dict[str, list[bool]]] = {
         run: {"all": [], "fr": [], "en": []} for run in runs
     }
     train_x = ds.x.astype(np.float32)
@@ -102,37 +115,40 @@ def main() -> None:
                 texts=[ds.texts[i] for i in keep],
                 fixed=fixed,
             )
-            router = Router(teams, head=head, encoder=encoder)
             rows = held_rows[part]
             texts = [r["text"] for r in rows]
-            routes = router.route_many(texts)
-            names_, probs = router.scores(texts)
-            x = encoder.embed(texts, max_length=router.max_tokens)
-            vote = knn_vote(
-                x, train_x[keep], [ds.teams[i] for i in keep], weights[keep], names_, args.k
-            )
-            for a in args.knn_mix:
-                mixed = (1 - a) * probs + a * vote
-                hits = [
-                    (route.team if route.method == "rule" else names_[int(np.argmax(p))])
-                    == r["team"]
-                    for route, p, r in zip(routes, mixed, rows, strict=True)
-                ]
-                for r, hit in zip(rows, hits, strict=True):
-                    right_by[(w, a)]["all"].append(hit)
-                    right_by[(w, a)][r["lang"]].append(hit)
-                print(
-                    f"weight {w:g}, vote {a:g}, {part} left out: {np.mean(hits):.4f} "
-                    f"on {len(hits)}",
-                    flush=True,
+            for t in text_weights:
+                if t is not None:
+                    head.meta["text_weight"] = t
+                router = Router(teams, head=head, encoder=encoder)
+                routes = router.route_many(texts)
+                names_, probs = router.scores(texts)
+                x = encoder.embed(texts, max_length=router.max_tokens)
+                vote = knn_vote(
+                    x, train_x[keep], [ds.teams[i] for i in keep], weights[keep], names_, args.k
                 )
-    for (w, a), right in right_by.items():
+                for a in args.knn_mix:
+                    mixed = (1 - a) * probs + a * vote
+                    hits = [
+                        (route.team if route.method == "rule" else names_[int(np.argmax(p))])
+                        == r["team"]
+                        for route, p, r in zip(routes, mixed, rows, strict=True)
+                    ]
+                    for r, hit in zip(rows, hits, strict=True):
+                        right_by[(w, a, t)]["all"].append(hit)
+                        right_by[(w, a, t)][r["lang"]].append(hit)
+                    print(
+                        f"weight {w:g}, vote {a:g}, text weight {t}, {part} left out: "
+                        f"{np.mean(hits):.4f} on {len(hits)}",
+                        flush=True,
+                    )
+    for (w, a, t), right in right_by.items():
         acc = np.mean(right["all"])
         se = math.sqrt(acc * (1 - acc) / len(right["all"]))
         print(
-            f"weight {w:g}, vote {a:g}: pooled accuracy {acc:.4f} (se {se:.4f}) on "
-            f"{len(right['all'])}; French {np.mean(right['fr']):.4f} on {len(right['fr'])}, "
-            f"English {np.mean(right['en']):.4f} on {len(right['en'])}",
+            f"weight {w:g}, vote {a:g}, text weight {t}: pooled accuracy {acc:.4f} (se "
+            f"{se:.4f}) on {len(right['all'])}; French {np.mean(right['fr']):.4f} on "
+            f"{len(right['fr'])}, English {np.mean(right['en']):.4f} on {len(right['en'])}",
             flush=True,
         )
 
