@@ -279,6 +279,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "ab10ed07b08a900130f946f0197b563276e005067583c2b5dc1aba8bfdf40dd8",
         "FR/EN service pages, news, posts and a question of 22 more institutions, 33 French",
     ),
+    30: (
+        "heldout_univ_mix17.jsonl",
+        "1d5e831b6b935a6f2dbad2bc0e5e8534c0c5d68c430513f98bec46d3fa529571",
+        "FR/EN service pages, news, posts and questions of 21 more institutions, 12 French",
+    ),
 }
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
