@@ -227,6 +227,8 @@ def train_tagger(
     from sentiment.batching import pad_batch, shuffled_buckets
     from sentiment.device import configure_threads, resolve_device
 
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {cfg.precision!r}")
     say = progress or log.info
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -270,8 +272,6 @@ def train_tagger(
         optim, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
-    if cfg.precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {cfg.precision!r}")
     bf16 = cfg.precision == "bf16"
     started = time.monotonic()
     step = 0

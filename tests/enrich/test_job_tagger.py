@@ -322,6 +322,39 @@ def _tiny_tagger(tmp_path: Path, *, decision: bool) -> tuple[jt.JobTagger, list[
     return tagger, [r["text"] for r in rows]
 
 
+def test_bfloat16_training_writes_a_float32_loadable_adapter_and_refuses_unknown_precision(
+    tmp_path,
+) -> None:
+    """``--bf16`` changes only the forward passes' arithmetic: the adapter it writes has the
+    same tensors as a float32 training's, close to them after two steps, and loads and tags
+    as any other; a precision the code does not know is refused before any step."""
+    from safetensors.numpy import load_file
+
+    from tests.sentiment.conftest import TINY_JOB_ROWS, save_tiny_base
+
+    base = save_tiny_base(tmp_path / "base")
+    written = {}
+    for precision in ("fp32", "bf16"):
+        cfg = jtt.TaggerConfig(
+            epochs=1, batch_size=2, rank=2, alpha=4.0, threads=1, augment=1,
+            decision=False, precision=precision,
+        )  # fmt: skip
+        meta = jtt.train_tagger(TINY_JOB_ROWS, tmp_path / precision, cfg, base_dir=base)
+        assert meta["train_config"]["precision"] == precision
+        written[precision] = load_file(str(tmp_path / precision / jtt.ADAPTER_WEIGHTS))
+    assert written["fp32"].keys() == written["bf16"].keys()
+    for name, value in written["fp32"].items():
+        assert np.allclose(value, written["bf16"][name], atol=0.05), name
+    tagger = jt.load_tagger.__wrapped__(
+        tmp_path / "bf16", base_dir=base, onnx_root=tmp_path / "cache", decision_dir=None
+    )
+    assert len(tagger.tag([r["text"] for r in TINY_JOB_ROWS])) == len(TINY_JOB_ROWS)
+    bad = jtt.TaggerConfig(epochs=1, batch_size=2, rank=2, threads=1, precision="fp8")
+    with pytest.raises(ValueError, match="precision"):
+        jtt.train_tagger(TINY_JOB_ROWS, tmp_path / "bad", bad, base_dir=base)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_tagger_trained_to_decide_gives_each_text_its_yes_or_no(tmp_path) -> None:
     """The decision is one more output of the same forward pass (its first token), read
     alike by ONNX Runtime and torch; a tagger trained without it says nothing, and one
