@@ -261,6 +261,40 @@ def test_spent_parts_are_trained_on_and_fresh_parts_never() -> None:
     assert not {_page(r["source"]) for r in trained} & {_page(r["source"]) for r in fresh}
 
 
+def test_training_relabels_follow_the_conventions_and_leave_frozen_files_alone() -> None:
+    """Each relabel names one real line of a training file or a frozen part, changes its gold,
+    keeps every value verbatim in the text, says why, and reaches training through read_rows,
+    while the file itself (and the benchmark's reading of it) keeps the old gold."""
+    import json
+
+    fixes = jtt.training_relabels()
+    assert len(fixes) >= 20
+    homes = {p.name: p for p in jtt.default_training_files()}
+    homes |= {path.name: path for path, _, _ in FROZEN.values()}
+    whys = {
+        json.loads(line)["why"]
+        for line in jtt.RELABEL_FILE.read_text(encoding="utf-8").splitlines()
+    }
+    assert all(len(why) > 20 for why in whys)
+    by_file: dict[str, set[str]] = {}
+    for name, ident in fixes:
+        by_file.setdefault(name, set()).add(ident)
+    for name, ids in by_file.items():
+        rows = {r["id"]: r for r in map(json.loads, homes[name].read_text("utf-8").splitlines())}
+        assert ids <= rows.keys(), name
+        trained = {r["id"]: r for r in jtt.read_rows([homes[name]]) if r.get("id") in ids}
+        plain = {r["id"]: r for r in jtt.read_rows([homes[name]], relabel=False)}
+        for ident in ids:
+            fixed, own = fixes[(name, ident)], rows[ident]
+            assert fixed != own["job_changes"] and plain[ident] == own
+            assert trained[ident]["job_changes"] == fixed
+            for change in fixed:
+                for key in ("person", "organization", "title"):
+                    assert change[key] is None or change[key] in own["text"], (ident, key)
+                title = (change["title"] or "").casefold()
+                assert not title.startswith(("présidence", "direction", "préfet de"))
+
+
 def test_frozen_test_split_is_unchanged() -> None:
     """The frozen splits are scored once per release: their bytes never move (the digest and
     size recorded in ``benchmarks/jobs_eval.py`` and ``benchmarks/README.md``)."""
