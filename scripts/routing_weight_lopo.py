@@ -117,16 +117,18 @@ def main() -> None:
             )
             rows = held_rows[part]
             texts = [r["text"] for r in rows]
+            router = Router(teams, head=head, encoder=encoder)  # reads head.meta per call
+            vote: np.ndarray | None = None
             for t in text_weights:
                 if t is not None:
                     head.meta["text_weight"] = t
-                router = Router(teams, head=head, encoder=encoder)
                 routes = router.route_many(texts)
                 names_, probs = router.scores(texts)
-                x = encoder.embed(texts, max_length=router.max_tokens)
-                vote = knn_vote(
-                    x, train_x[keep], [ds.teams[i] for i in keep], weights[keep], names_, args.k
-                )
+                if vote is None:  # the neighbours' vote does not depend on the text weight
+                    x = encoder.embed(texts, max_length=router.max_tokens)
+                    vote = knn_vote(
+                        x, train_x[keep], [ds.teams[i] for i in keep], weights[keep], names_, args.k
+                    )
                 for a in args.knn_mix:
                     mixed = (1 - a) * probs + a * vote
                     hits = [
