@@ -45,9 +45,10 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test21]
-[--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the mean of the organisation
-and title F1 of veille's extractor on the set.
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test32]
+[--pool test29 test30 ...] [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the
+mean of the organisation and title F1 of veille's extractor on the set (``--pool``: on the
+frozen parts read as one set, each part's figures printed beside).
 """
 
 from __future__ import annotations
@@ -160,6 +161,18 @@ TEST27_LINES = 122
 TEST28 = DATA_DIR / "jobs_test28.jsonl"
 TEST28_SHA256 = "7566e242a9c3d8a6d5628f4db6cd409dce2afc61d87ee0573e16965612b0ddb0"
 TEST28_LINES = 66
+TEST29 = DATA_DIR / "jobs_test29.jsonl"
+TEST29_SHA256 = "fd04dc7e150cd495a6fbd246cbddeb337d0ec5a9ceb046243ada23b7d6a00d63"
+TEST29_LINES = 19
+TEST30 = DATA_DIR / "jobs_test30.jsonl"
+TEST30_SHA256 = "a88fe6d9075238a59b6c9ed4c883cffd94f349c9c19f22f3ec82faa398bf2ec3"
+TEST30_LINES = 53
+TEST31 = DATA_DIR / "jobs_test31.jsonl"
+TEST31_SHA256 = "5601f975c15da350cecd0a9d89db03bf7537b36a4675917e0dac2fe9d7c591e4"
+TEST31_LINES = 79
+TEST32 = DATA_DIR / "jobs_test32.jsonl"
+TEST32_SHA256 = "92c286cdbeb3829c559c568424d5ede4288980f9ae1b81588ae2a911782bdfaf"
+TEST32_LINES = 20
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -190,6 +203,10 @@ FROZEN = {
     "test26": (TEST26, TEST26_SHA256, TEST26_LINES),
     "test27": (TEST27, TEST27_SHA256, TEST27_LINES),
     "test28": (TEST28, TEST28_SHA256, TEST28_LINES),
+    "test29": (TEST29, TEST29_SHA256, TEST29_LINES),
+    "test30": (TEST30, TEST30_SHA256, TEST30_LINES),
+    "test31": (TEST31, TEST31_SHA256, TEST31_LINES),
+    "test32": (TEST32, TEST32_SHA256, TEST32_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
@@ -385,6 +402,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--set", choices=("dev", "train", *FROZEN), default="dev")
     ap.add_argument(
+        "--pool",
+        nargs="+",
+        choices=tuple(FROZEN),
+        default=None,
+        metavar="PART",
+        help="score these frozen parts as one set (small parts), with a breakdown by part",
+    )
+    ap.add_argument(
         "--file", type=Path, default=None, help="score this labelled JSONL instead of a set"
     )
     ap.add_argument(
@@ -393,8 +418,13 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=None, help="at most this many ordinary posts")
     ap.add_argument("--no-posts", action="store_true", help="skip the ordinary posts")
     args = ap.parse_args()
-    rows = read_jsonl(args.file) if args.file else load_set(args.set)
-    name = str(args.file) if args.file else args.set
+    if args.pool:
+        # Small parts read as one set: each row keeps the name of its part for the breakdown.
+        rows = [{**row, "part": part} for part in args.pool for row in load_set(part)]
+        name = "+".join(args.pool)
+    else:
+        rows = read_jsonl(args.file) if args.file else load_set(args.set)
+        name = str(args.file) if args.file else args.set
     texts = [r["text"] for r in rows]
     t0 = time.perf_counter()
     preds = [[jc.contract() for jc in c] for c in extract_job_changes(texts)]
@@ -403,13 +433,14 @@ def main() -> None:
     base = [baseline(r["text"], r["lang"]) for r in rows]
     fired, n_neg = firing(rows, preds)
     print(f"set {name}: {len(rows)} sentences ({n_neg} negatives), {elapsed:.1f}s incl. load")
-    if (args.set not in FROZEN or args.set in SPENT) and not args.file:
+    sets = args.pool or [args.set]
+    if any(n not in FROZEN or n in SPENT for n in sets) and not args.file:
         print("(the tagger was trained on this set: its figures are optimistic)")
     report("veille", score(rows, preds))
     report("  (rule of rounds 1-20)", score(rows, preds, same_lenient))
     report("  rules alone", score(rows, rules))
     report("  regex baseline", score(rows, base))
-    for key in ("lang", "domain"):
+    for key in ("lang", "domain", *(("part",) if args.pool else ())):
         for value in sorted({str(r.get(key)) for r in rows}):
             idx = [i for i, r in enumerate(rows) if str(r.get(key)) == value]
             sub = [rows[i] for i in idx]
@@ -421,7 +452,7 @@ def main() -> None:
         f"negatives firing: {fired}/{n_neg} = {100 * fired / max(1, n_neg):.1f}% "
         f"(rules alone {rules_fired}/{n_neg} = {100 * rules_fired / max(1, n_neg):.1f}%)"
     )
-    if args.show_errors and (args.file or args.set not in FROZEN):
+    if args.show_errors and (args.file or not any(n in FROZEN for n in sets)):
         for r, p in zip(rows, preds, strict=True):
             gold = [{k: c[k] for k in FIELDS} for c in r["job_changes"]]
             pp = [{k: c[k] for k in FIELDS} for c in p]

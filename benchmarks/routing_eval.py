@@ -87,6 +87,12 @@ Data (everything in the repository):
   posts, questions and service-page sentences of 56 institutions no earlier file used (19
   French, 47 English), every team 7 to 11 lines; frozen (bd87f46) a session before any head
   read it, and scored once with the round-20 router. Trained on since round 21.
+* parts 21 to 30 (``heldout_univ_mix8`` .. ``heldout_univ_mix17``): one per round, each
+  scored once with its round's router (docs/routing.md); parts 21-29 trained on since.
+* ``heldout_univ_mix18``, ``heldout_univ_mix19`` and ``heldout_univ_mix20`` — parts 31 to 33
+  (round 33): 17, 50 and 28 texts of 10, 19 and 21 institutions no earlier file used (5, 15
+  and 6 French), too small alone, scored once together (``POOLED_PARTS``: the pooled figure is
+  the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -284,7 +290,25 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1d5e831b6b935a6f2dbad2bc0e5e8534c0c5d68c430513f98bec46d3fa529571",
         "FR/EN service pages, news, posts and questions of 21 more institutions, 12 French",
     ),
+    31: (
+        "heldout_univ_mix18.jsonl",
+        "6f29358e2ad0d9081ac4f4f84125551845cbaeb30adf157ea8afc60fb7221f73",
+        "FR/EN news, service pages and a question of 10 more institutions, 5 French",
+    ),
+    32: (
+        "heldout_univ_mix19.jsonl",
+        "673d4f907207590f0c89837eda39af44088b15878d1ad61c5dc63ec4fbeb3e98",
+        "FR/EN service pages, news, posts and questions of 19 more institutions, 15 French",
+    ),
+    33: (
+        "heldout_univ_mix20.jsonl",
+        "4568f9baa58845a4ced6c667f490e42594d1837fbd6f9385c3083594c58ab7cf",
+        "FR/EN service pages, news and posts of 21 more institutions, 6 French",
+    ),
 }
+#: Small fresh parts scored together as one test (docs/routing.md, round 33): the pooled
+#: figure is the one of record, each part's is printed beside it.
+POOLED_PARTS: tuple[int, ...] = (31, 32, 33)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -500,6 +524,20 @@ def main() -> None:
                 f"fresh part {n}, {backend} path (this CPU's): accuracy {sb16.accuracy:.4f} "
                 f"({by_language(sb16)}), macro-F1 {sb16.macro_f1:.4f}"
             )
+    pooled = [n for n in POOLED_PARTS if n in fresh]
+    if pooled:
+        examples_p = [e for n in pooled for e in frozen_parts[n][0]]
+        sp = scored(
+            [(e.team, e.lang) for e in examples_p], router.route_many([e.text for e in examples_p])
+        )
+        print(
+            f"fresh parts {', '.join(map(str, pooled))} pooled ({len(examples_p)} lines): "
+            f"accuracy {sp.accuracy:.4f} ({by_language(sp)}), macro-F1 {sp.macro_f1:.4f}"
+        )
+        print(format_scores(sp))
+        # The last line: macro-F1 of the pooled fresh parts.
+        print(f"f1: {sp.macro_f1:.4f}")
+        return
     # The last line: macro-F1 of the latest fresh part (part 1 until round 14).
     print(f"f1: {part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1:.4f}")
 
