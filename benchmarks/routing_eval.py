@@ -91,8 +91,10 @@ Data (everything in the repository):
   scored once with its round's router (docs/routing.md); parts 21-29 trained on since.
 * ``heldout_univ_mix18``, ``heldout_univ_mix19`` and ``heldout_univ_mix20`` — parts 31 to 33
   (round 33): 17, 50 and 28 texts of 10, 19 and 21 institutions no earlier file used (5, 15
-  and 6 French), too small alone, scored once together (``POOLED_PARTS``: the pooled figure is
-  the one of record and the last line).
+  and 6 French), too small alone, scored once together in round 33; trained on since round 34.
+* ``heldout_univ_mix21`` and ``heldout_univ_mix22`` — parts 34 and 35 (round 34): 24 and 55
+  texts of 19 and 29 institutions no earlier file used (14 and 5 French), scored once together
+  (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -305,10 +307,20 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "4568f9baa58845a4ced6c667f490e42594d1837fbd6f9385c3083594c58ab7cf",
         "FR/EN service pages, news and posts of 21 more institutions, 6 French",
     ),
+    34: (
+        "heldout_univ_mix21.jsonl",
+        "01c2980945e92ee489555e7cdf652870accb169769943380631c1d3380da2a02",
+        "FR/EN news, service pages, posts and questions of 19 more institutions, 14 French",
+    ),
+    35: (
+        "heldout_univ_mix22.jsonl",
+        "c41c031911069c3b0eade382a27ccbf88996c4d5f10a7643a23fd58652cd2f20",
+        "FR/EN news, service pages, questions and posts of 29 more institutions, 5 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, round 33): the pooled
-#: figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (31, 32, 33)
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 and 34): the
+#: pooled figure is the one of record, each part's is printed beside it.
+POOLED_PARTS: tuple[int, ...] = (34, 35)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"

@@ -71,6 +71,10 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix14.jsonl",
     "heldout_univ_mix15.jsonl",
     "heldout_univ_mix16.jsonl",
+    "heldout_univ_mix17.jsonl",
+    "heldout_univ_mix18.jsonl",
+    "heldout_univ_mix19.jsonl",
+    "heldout_univ_mix20.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
