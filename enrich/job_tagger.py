@@ -40,6 +40,11 @@ HEAD_DIR = Path(__file__).parent / "job_tagger_head"
 #: A second tagger trained with the yes/no (:data:`DECISION`) whose decision only is read:
 #: the spans come from :data:`HEAD_DIR`'s (``benchmarks/README.md``, "Eighth round for issue 21").
 DECISION_DIR = Path(__file__).parent / "job_tagger_decision"
+#: A third tagger whose TITLE spans replace the span tagger's (persons and organisations stay
+#: :data:`HEAD_DIR`'s): trained with more sentences, it reads titles better in both languages
+#: and French organisations worse (``benchmarks/README.md``, rounds 35-36). Optional: without
+#: it the span tagger's titles are used.
+TITLES_DIR = Path(__file__).parent / "job_tagger_titles"
 ADAPTER_WEIGHTS = "adapter.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 FORMAT = "veille-job-tagger-1"
@@ -394,7 +399,23 @@ def _pick(
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=2)
+def load_title_tagger(titles_dir: Path = TITLES_DIR) -> JobTagger | None:
+    """The tagger whose titles are read (:data:`TITLES_DIR`), None when none is installed."""
+    if not (titles_dir / ADAPTER_CONFIG).is_file():
+        return None
+    return load_tagger(titles_dir, decision_dir=None)
+
+
+def with_titles_of(tagged: Tagged, titled: Tagged) -> Tagged:
+    """``tagged``'s persons and organisations with ``titled``'s titles (the yes/no stays
+    ``tagged``'s): each model for the kind it reads better."""
+    spans = [s for s in tagged.spans if s.kind != "TITLE"]
+    spans += [s for s in titled.spans if s.kind == "TITLE"]
+    return Tagged(sorted(spans, key=lambda s: s.start), tagged.change)
+
+
+# The span tagger, its decider and the title tagger stay loaded together.
+@lru_cache(maxsize=4)
 def load_tagger(
     head_dir: Path = HEAD_DIR,
     *,

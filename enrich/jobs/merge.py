@@ -48,6 +48,9 @@ def with_tagger(
     tagger first raised the organisation/title F1 by three points over
     filling the rules' gaps. See :mod:`enrich.job_tagger` for the tagger.
 
+    When a title tagger is installed (:data:`enrich.job_tagger.TITLES_DIR`), its TITLE spans
+    replace the span tagger's on the same texts (rounds 35-36 of ``benchmarks/README.md``).
+
     A tagger that decides (``job-tagger-3``: the yes/no of a second tagger trained with it,
     ``enrich/job_tagger_decision/``) reads every text, complete rule changes included, and
     a text it says no to (below :data:`CHANGE_MIN`) yields no change at all: the negatives
@@ -55,9 +58,10 @@ def with_tagger(
     The yes/no is read first; the span tagger then runs only on the texts said yes to whose
     rule changes are not complete (the rest would not read its spans).
     """
-    from enrich.job_tagger import group, load_tagger
+    from enrich.job_tagger import group, load_tagger, load_title_tagger, with_titles_of
 
     tagger = load_tagger()
+    titler = load_title_tagger()
     said = _decisions(tagger, texts)
     # A text the decider says no to, or whose rule changes are all complete, gains nothing
     # from the tagger's spans: with a separate decider their span pass is skipped, which
@@ -72,6 +76,10 @@ def with_tagger(
     ]
     texts_todo = [texts[i] or "" for i in todo]
     read = dict(zip(todo, tagger.tag(texts_todo, decide=False) if todo else [], strict=True))
+    if titler is not None and todo:
+        # Titles from the title tagger, persons and organisations from the span tagger.
+        titled = titler.tag(texts_todo, decide=False)
+        read = {i: with_titles_of(read[i], t) for i, t in zip(todo, titled, strict=True)}
     out: list[list[JobChangeFound]] = []
     for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
         said_i = said[i] if said is not None else read[i].change if i in read else None

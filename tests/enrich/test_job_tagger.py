@@ -311,6 +311,47 @@ def test_frozen_test_split_is_unchanged() -> None:
         assert sha256 in readme, path.name
 
 
+def test_the_title_tagger_gives_titles_and_the_span_tagger_the_rest() -> None:
+    """Rounds 35-36: persons and organisations stay the span tagger's, titles are the title
+    tagger's, and the yes/no stays the span tagger's."""
+    span = jt.Span
+    tagged = jt.Tagged(
+        [
+            span("PER", 0, 3, "Ann", 1.0),
+            span("TITLE", 8, 13, "chair", 0.9),
+            span("ORG", 17, 20, "ACM", 0.8),
+        ],
+        0.9,
+    )
+    titled = jt.Tagged(
+        [span("TITLE", 8, 19, "chair of AC", 0.95), span("ORG", 0, 3, "Ann", 0.9)], None
+    )
+    both = jt.with_titles_of(tagged, titled)
+    assert [(s.kind, s.text) for s in both.spans] == [
+        ("PER", "Ann"),
+        ("TITLE", "chair of AC"),
+        ("ORG", "ACM"),
+    ]
+    assert both.change == 0.9
+
+
+def test_no_title_tagger_installed_means_the_span_taggers_titles(tmp_path) -> None:
+    assert jt.load_title_tagger(tmp_path) is None
+
+
+def test_shipped_title_tagger_is_the_round_35_training_on_spent_parts_only() -> None:
+    """The title tagger's config names its training: seed 14, 4 epochs in bfloat16, no
+    yes/no, and exactly the default training files (parts 1-20, never a fresh part)."""
+    import json
+
+    meta = json.loads((jt.TITLES_DIR / jt.ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    cfg = meta["train_config"]
+    assert (cfg["seed"], cfg["epochs"], cfg["precision"]) == (14, 4, "bf16")
+    assert tuple(meta["labels"]) == jt.LABELS
+    assert cfg["files"] == [p.name for p in jtt.default_training_files()]
+    assert not set(cfg["files"]) & {path.name for path, _, _ in FRESH.values()}
+
+
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
     from veille.errors import ModelUnavailableError
 

@@ -391,6 +391,7 @@ def test_the_taggers_no_drops_even_a_complete_rule_change(monkeypatch, said, kep
     assert by_rules[0] and all(c.person and c.organization and c.title for c in by_rules[0])
     tagger = _DecidingTagger(said, apart=apart)
     monkeypatch.setattr(jt, "load_tagger", lambda *a, **k: tagger)
+    monkeypatch.setattr(jt, "load_title_tagger", lambda *a, **k: None)
     out = with_tagger([text, other], ["fr", "fr"], [*by_rules, []], None)
     assert out == ([*by_rules, []] if kept else [[], []])
     if apart:
