@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test32]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test34]
 [--pool test29 test30 ...] [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the
 mean of the organisation and title F1 of veille's extractor on the set (``--pool``: on the
 frozen parts read as one set, each part's figures printed beside).
@@ -173,6 +173,12 @@ TEST31_LINES = 79
 TEST32 = DATA_DIR / "jobs_test32.jsonl"
 TEST32_SHA256 = "92c286cdbeb3829c559c568424d5ede4288980f9ae1b81588ae2a911782bdfaf"
 TEST32_LINES = 20
+TEST33 = DATA_DIR / "jobs_test33.jsonl"
+TEST33_SHA256 = "07b60d91da0299ec3dd23527b8243be18a1aaecf947dedbc814f3fe1ec8eb29d"
+TEST33_LINES = 47
+TEST34 = DATA_DIR / "jobs_test34.jsonl"
+TEST34_SHA256 = "ddc4815cef87e9c8a748dc9b2eadd814a9661bfc66ff3ca065b3d247a47f9b9e"
+TEST34_LINES = 45
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -207,6 +213,8 @@ FROZEN = {
     "test30": (TEST30, TEST30_SHA256, TEST30_LINES),
     "test31": (TEST31, TEST31_SHA256, TEST31_LINES),
     "test32": (TEST32, TEST32_SHA256, TEST32_LINES),
+    "test33": (TEST33, TEST33_SHA256, TEST33_LINES),
+    "test34": (TEST34, TEST34_SHA256, TEST34_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
