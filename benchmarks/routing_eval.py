@@ -547,11 +547,12 @@ def main() -> None:
             f"accuracy {sp.accuracy:.4f} ({by_language(sp)}), macro-F1 {sp.macro_f1:.4f}"
         )
         print(format_scores(sp))
-        # The last line: macro-F1 of the pooled fresh parts.
-        print(f"f1: {sp.macro_f1:.4f}")
-        return
-    # The last line: macro-F1 of the latest fresh part (part 1 until round 14).
-    print(f"f1: {part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1:.4f}")
+        last = sp.macro_f1
+    else:
+        last = part_scores[fresh[-1]].macro_f1 if fresh else s.macro_f1
+    # The last line: macro-F1 of the pooled fresh parts, else of the latest fresh part (part 1
+    # until round 14).
+    print(f"f1: {last:.4f}")
 
 
 if __name__ == "__main__":
