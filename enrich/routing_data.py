@@ -75,6 +75,8 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix18.jsonl",
     "heldout_univ_mix19.jsonl",
     "heldout_univ_mix20.jsonl",
+    "heldout_univ_mix21.jsonl",
+    "heldout_univ_mix22.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
