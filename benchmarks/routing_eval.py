@@ -94,7 +94,11 @@ Data (everything in the repository):
   and 6 French), too small alone, scored once together in round 33; trained on since round 34.
 * ``heldout_univ_mix21`` and ``heldout_univ_mix22`` — parts 34 and 35 (round 34): 24 and 55
   texts of 19 and 29 institutions no earlier file used (14 and 5 French), scored once together
-  (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
+  in round 34; trained on since round 35.
+* ``heldout_univ_mix23``, ``heldout_univ_mix24`` and ``heldout_univ_mix25`` — parts 36 to 38
+  (round 35): 30, 10 and 27 texts of institutions no earlier file used (30, 8 and 18 French),
+  scored once together (``POOLED_PARTS``: the pooled figure is the one of record and the last
+  line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -317,10 +321,25 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "c41c031911069c3b0eade382a27ccbf88996c4d5f10a7643a23fd58652cd2f20",
         "FR/EN news, service pages, questions and posts of 29 more institutions, 5 French",
     ),
+    36: (
+        "heldout_univ_mix23.jsonl",
+        "4e3c9626127ae23e65d192879e5e40272f8def486c763ba1ec53bd66e6f2f87f",
+        "French service pages, news and posts of 27 more institutions",
+    ),
+    37: (
+        "heldout_univ_mix24.jsonl",
+        "7c41622cfbaed7f171532d838949a6fd4243a41cd90c68f752fe2433753bd4d2",
+        "FR/EN news, posts and service pages of 7 more institutions, 8 French",
+    ),
+    38: (
+        "heldout_univ_mix25.jsonl",
+        "2a74ac349692422ebb309ccd2a2a270f7809c141f98c43fc4754f65a9de7ff40",
+        "FR/EN service pages, news, questions and posts of 16 more institutions, 18 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 and 34): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 35): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (34, 35)
+POOLED_PARTS: tuple[int, ...] = (36, 37, 38)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
