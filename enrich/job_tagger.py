@@ -58,7 +58,7 @@ DECIDING_LABELS = (*LABELS, DECISION)
 FIELD_OF = {"PER": "person", "ORG": "organization", "TITLE": "title"}
 KIND_OF = {v: k for k, v in FIELD_OF.items()}
 
-#: Sentence ends inside a text: grouping never pairs spans across them.
+#: Sentence ends inside a text: a long text is cut into windows at them (:func:`_windows`).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
 #: What may stand between two names of one list ("A, B and C were sworn in as judges").
 _COORDINATION = re.compile(r"\s*(?:,\s*)?(?:(?:and|et|&)\s+)?", re.IGNORECASE)
@@ -328,11 +328,17 @@ def _span(text: str, cur: list[Any]) -> Span:
 def group(text: str, spans: Sequence[Span]) -> list[dict[str, str | None]]:
     """Spans of one text -> job changes, never pairing spans across sentences.
 
+    Sentences are cut as the pre-filter cuts them (:func:`enrich.jobs_prefilter.sentence_starts`),
+    never after an initial or an honorific: "À l'Université X, M. Y prend la direction" is one
+    sentence, whose person is Y (round 37 of ``benchmarks/README.md``).
+
     Each title (or, in a signing without title, each organisation) is one
     job change; the person and organisation paired with it are the ones at
     the same rank when the sentence lists as many of each, else the nearest.
     """
-    bounds = [0] + [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    from enrich.jobs_prefilter import sentence_starts
+
+    bounds = [0, *sentence_starts(text), len(text) + 1]
     out: list[dict[str, str | None]] = []
     for a, b in itertools.pairwise(bounds):
         inside = [s for s in spans if a <= s.start < b]

@@ -94,6 +94,20 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _NOT_AN_END = re.compile(r"(?:^|[\s(])(?:[A-Z]|[A-Z][a-z]{1,2}|Mme|Mgr|Pr|St|etc)\.$")
 
 
+def sentence_starts(text: str) -> list[int]:
+    """Where the sentences of ``text`` after the first begin, by the same cuts as
+    :func:`sentences` (none after an initial or an abbreviation: "M. Charlemagne Igué").
+
+    Why here: the tagger's grouping (:func:`enrich.job_tagger.group`) must not pair spans
+    across sentences, and it cuts them as this module does, so that one splitter decides.
+    """
+    return [
+        m.end()
+        for m in _SENTENCE_END.finditer(text)
+        if not _NOT_AN_END.search(text, 0, m.start())
+    ]
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` by punctuation, not cut at initials or abbreviations."""
     out: list[str] = []

@@ -138,6 +138,27 @@ def test_group_pairs_lists_by_rank_and_never_across_sentences() -> None:
     ]
 
 
+def test_group_does_not_end_a_sentence_at_an_honorific() -> None:
+    """Real sentence of benchmarks/data/jobs_test26.jsonl: "M." ends no sentence, so the
+    person named after it is the one who takes the university's direction (round 37)."""
+    text = (
+        "À l’Université d’Abomey-Calavi, M. Charlemagne Igué prend la direction, épaulé par "
+        "trois vice-recteurs et une secrétaire générale."
+    )
+    spans = _spans(text, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
+    assert jt.group(text, spans) == [
+        {"person": "Charlemagne Igué", "organization": "Université d’Abomey-Calavi", "title": None}
+    ]
+    # a real sentence end still parts them
+    two = "Il rejoint l’Université d’Abomey-Calavi. Charlemagne Igué prend la direction."
+    assert (
+        jt.group(
+            two, _spans(two, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
+        )[0]["person"]
+        is None
+    )
+
+
 def _spans(text: str, *tagged: tuple[str, str]) -> list[jt.Span]:
     """Spans of ``text`` from (kind, words) pairs, each found by its first occurrence."""
     return [

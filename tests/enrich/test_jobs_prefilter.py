@@ -111,3 +111,31 @@ def test_round14_phrasings_reach_the_extractor(part: str, row_id: str) -> None:
     row = next(r for r in _rows(BENCH / part) if r["id"] == row_id)
     assert row["job_changes"]
     assert might_announce_change(row["text"])
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id"),
+    [
+        ("jobs_test22.jsonl", "p22-fr-007"),
+        ("jobs_test22.jsonl", "p22-fr-047"),
+        ("jobs_test23.jsonl", "p23-fr-025"),
+        ("jobs_test23.jsonl", "p23-fr-058"),
+        ("jobs_test25.jsonl", "p25-fr-057"),
+        ("jobs_test26.jsonl", "p26-fr-044"),
+        ("jobs_test31.jsonl", "p31-fr-018"),
+        ("jobs_test34.jsonl", "p34-fr-006"),
+        ("jobs_test23.jsonl", "p23-en-049"),
+        ("jobs_test24.jsonl", "p24-en-014"),
+        ("jobs_test24.jsonl", "p24-en-040"),
+        ("jobs_test31.jsonl", "p31-en-028"),
+    ],
+)
+def test_round37_phrasings_reach_the_extractor(part: str, row_id: str) -> None:
+    """ "mon premier mois chez", "a pris officiellement la présidence", "a été mutée",
+    "occupera désormais le poste", "devenait directeur général", "je suis officiellement
+    employé par", "reste maire de", "s'est attaché les services", "is moving from X to Y",
+    "as general maintainer", "the capture of", "took command at": real job changes of the
+    development parts 22-34 that the pre-filter stopped (benchmarks/README.md, round 37)."""
+    row = next(r for r in _rows(BENCH / part) if r["id"] == row_id)
+    assert row["job_changes"]
+    assert might_announce_change(row["text"])
