@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test34]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test38]
 [--pool test29 test30 ...] [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the
 mean of the organisation and title F1 of veille's extractor on the set (``--pool``: on the
 frozen parts read as one set, each part's figures printed beside).
@@ -179,6 +179,18 @@ TEST33_LINES = 47
 TEST34 = DATA_DIR / "jobs_test34.jsonl"
 TEST34_SHA256 = "ddc4815cef87e9c8a748dc9b2eadd814a9661bfc66ff3ca065b3d247a47f9b9e"
 TEST34_LINES = 45
+TEST35 = DATA_DIR / "jobs_test35.jsonl"
+TEST35_SHA256 = "068466eb0a76e504ddfb13381ace41830f2e20dab7820184429d42e4982d1768"
+TEST35_LINES = 53
+TEST36 = DATA_DIR / "jobs_test36.jsonl"
+TEST36_SHA256 = "e400ca0871d6dfa6c5259f7e4dbf6b340f28a6a5eaa533bd17ebebe711e47281"
+TEST36_LINES = 73
+TEST37 = DATA_DIR / "jobs_test37.jsonl"
+TEST37_SHA256 = "90ff8e92f99086a34a6ded855dc3d99fb554c3228acaf865f88b436c841515cd"
+TEST37_LINES = 29
+TEST38 = DATA_DIR / "jobs_test38.jsonl"
+TEST38_SHA256 = "8ec244dbff499e668f00a06412029e412bbfee51df5cf9b1376ed6162855fa80"
+TEST38_LINES = 39
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -215,6 +227,10 @@ FROZEN = {
     "test32": (TEST32, TEST32_SHA256, TEST32_LINES),
     "test33": (TEST33, TEST33_SHA256, TEST33_LINES),
     "test34": (TEST34, TEST34_SHA256, TEST34_LINES),
+    "test35": (TEST35, TEST35_SHA256, TEST35_LINES),
+    "test36": (TEST36, TEST36_SHA256, TEST36_LINES),
+    "test37": (TEST37, TEST37_SHA256, TEST37_LINES),
+    "test38": (TEST38, TEST38_SHA256, TEST38_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
