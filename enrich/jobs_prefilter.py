@@ -102,9 +102,7 @@ def sentence_starts(text: str) -> list[int]:
     across sentences, and it cuts them as this module does, so that one splitter decides.
     """
     return [
-        m.end()
-        for m in _SENTENCE_END.finditer(text)
-        if not _NOT_AN_END.search(text, 0, m.start())
+        m.end() for m in _SENTENCE_END.finditer(text) if not _NOT_AN_END.search(text, 0, m.start())
     ]
 
 
