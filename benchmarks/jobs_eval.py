@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test38]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test42]
 [--pool test29 test30 ...] [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the
 mean of the organisation and title F1 of veille's extractor on the set (``--pool``: on the
 frozen parts read as one set, each part's figures printed beside).
@@ -191,6 +191,18 @@ TEST37_LINES = 29
 TEST38 = DATA_DIR / "jobs_test38.jsonl"
 TEST38_SHA256 = "8ec244dbff499e668f00a06412029e412bbfee51df5cf9b1376ed6162855fa80"
 TEST38_LINES = 39
+TEST39 = DATA_DIR / "jobs_test39.jsonl"
+TEST39_SHA256 = "aeac07a15404afcfcf481171b46b1ba14fc0a625c26f81dafef82e9c892869ef"
+TEST39_LINES = 67
+TEST40 = DATA_DIR / "jobs_test40.jsonl"
+TEST40_SHA256 = "e101c330f99f7c36e8e9a576b93415a4625b00072241848f09a1475c2e2b99e6"
+TEST40_LINES = 20
+TEST41 = DATA_DIR / "jobs_test41.jsonl"
+TEST41_SHA256 = "ac64380a464536cf3befd39bb88ec81d4712500db168a4904b70a71e28df16c2"
+TEST41_LINES = 39
+TEST42 = DATA_DIR / "jobs_test42.jsonl"
+TEST42_SHA256 = "1f8a68bca06c4229d4da45179d5c43bda6dfdbadc5f2bdd10b91a3459b4f1eec"
+TEST42_LINES = 20
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -231,6 +243,10 @@ FROZEN = {
     "test36": (TEST36, TEST36_SHA256, TEST36_LINES),
     "test37": (TEST37, TEST37_SHA256, TEST37_LINES),
     "test38": (TEST38, TEST38_SHA256, TEST38_LINES),
+    "test39": (TEST39, TEST39_SHA256, TEST39_LINES),
+    "test40": (TEST40, TEST40_SHA256, TEST40_LINES),
+    "test41": (TEST41, TEST41_SHA256, TEST41_LINES),
+    "test42": (TEST42, TEST42_SHA256, TEST42_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
