@@ -77,6 +77,9 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix20.jsonl",
     "heldout_univ_mix21.jsonl",
     "heldout_univ_mix22.jsonl",
+    "heldout_univ_mix23.jsonl",
+    "heldout_univ_mix24.jsonl",
+    "heldout_univ_mix25.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
