@@ -97,8 +97,10 @@ Data (everything in the repository):
   in round 34; trained on since round 35.
 * ``heldout_univ_mix23``, ``heldout_univ_mix24`` and ``heldout_univ_mix25`` — parts 36 to 38
   (round 35): 30, 10 and 27 texts of institutions no earlier file used (30, 8 and 18 French),
-  scored once together (``POOLED_PARTS``: the pooled figure is the one of record and the last
-  line).
+  scored once together in round 35; trained on since round 36.
+* ``heldout_univ_mix26`` to ``heldout_univ_mix29`` — parts 39 to 42 (round 36): 16, 9, 40 and
+  11 texts of institutions no earlier file used (13, 7, 25 and 4 French), scored once together
+  (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -336,10 +338,30 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "2a74ac349692422ebb309ccd2a2a270f7809c141f98c43fc4754f65a9de7ff40",
         "FR/EN service pages, news, questions and posts of 16 more institutions, 18 French",
     ),
+    39: (
+        "heldout_univ_mix26.jsonl",
+        "46f2a4d4d5bc341ac7e80cefbcce2930983cbbfc987383251ce525a714d0677b",
+        "FR/EN news, service pages and posts of 11 more institutions, 13 French",
+    ),
+    40: (
+        "heldout_univ_mix27.jsonl",
+        "f316e3130c2db94b7593c52a6fa40dce29a83215083894f766f2ecdcfdce0eb9",
+        "FR/EN service pages and news of 5 more institutions, 7 French",
+    ),
+    41: (
+        "heldout_univ_mix28.jsonl",
+        "75ada9460a7e19ecf8cd118e26d14f42f335798a086bbd4e432af641140d1c70",
+        "FR/EN news, service pages and posts of 34 more institutions, 25 French",
+    ),
+    42: (
+        "heldout_univ_mix29.jsonl",
+        "c61fedee2e4b8a93b8b8f3a0f908102cde4af5c81c83bd0533b50967307f5bb3",
+        "FR/EN news, service pages, posts and questions of 8 more institutions, 4 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 35): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 36): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (36, 37, 38)
+POOLED_PARTS: tuple[int, ...] = (39, 40, 41, 42)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
