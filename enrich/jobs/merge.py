@@ -37,12 +37,11 @@ def with_tagger(
 ) -> list[list[JobChangeFound]]:
     """The rules where they read a whole change, the trained tagger first elsewhere.
 
-    A rule change with person, organisation and title keeps its person and title (the
-    rules are precise on the phrasings they know) and takes the organisation the tagger
-    pairs with the same person or title, when it pairs one (:func:`_with_tagger_org`,
-    round 38 of ``benchmarks/README.md``). For every other text the tagger's changes are
-    taken (spans below :data:`TAGGER_MIN_SCORE` ignored, vetoes of
-    :func:`_plausible_alone` applied), each completed by the rule change about the same person or
+    A rule change with person, organisation and title is kept as it is (the
+    rules are precise on the phrasings they know, and the tagger is then not
+    run at all). For every other text the tagger's changes are taken (spans
+    below :data:`TAGGER_MIN_SCORE` ignored, vetoes of :func:`_plausible_alone`
+    applied), each completed by the rule change about the same person or
     title; where the tagger finds nothing, the rules' partial changes are
     kept, their empty fields filled from the tagger's spans. Measured on 593
     fresh labelled sentences, half of them kept out of training: taking the
@@ -56,19 +55,25 @@ def with_tagger(
     ``enrich/job_tagger_decision/``) reads every text, complete rule changes included, and
     a text it says no to (below :data:`CHANGE_MIN`) yields no change at all: the negatives
     that fired shared the trigger words with a real appointment, which rules cannot tell.
-    The yes/no is read first; the span tagger then runs only on the texts said yes to.
+    The yes/no is read first; the span tagger then runs only on the texts said yes to whose
+    rule changes are not complete (the rest would not read its spans).
     """
     from enrich.job_tagger import group, load_tagger, load_title_tagger, with_titles_of
 
     tagger = load_tagger()
     titler = load_title_tagger()
     said = _decisions(tagger, texts)
-    # A text the decider says no to gains nothing from the tagger's spans: with a separate
-    # decider its span pass is skipped, which saves most of the encoder time on ordinary
-    # posts.
-    # Complete rule changes are read too: the tagger's organisation corrects theirs
-    # (:func:`_with_tagger_org`).
-    todo = [i for i in range(len(by_rules)) if said is None or said[i] >= CHANGE_MIN]
+    # A text the decider says no to, or whose rule changes are all complete, gains nothing
+    # from the tagger's spans: with a separate decider their span pass is skipped, which
+    # saves most of the encoder time on appointment feeds and on ordinary posts.
+    # A tagger that decides by itself reads complete texts too, for its yes/no.
+    says_itself = tagger.decides and not tagger.decides_apart
+    todo = [
+        i
+        for i, found in enumerate(by_rules)
+        if (said is None or said[i] >= CHANGE_MIN)
+        and (not found or not all(map(_complete, found)) or says_itself)
+    ]
     texts_todo = [texts[i] or "" for i in todo]
     read = dict(zip(todo, tagger.tag(texts_todo, decide=False) if todo else [], strict=True))
     if titler is not None and todo:
@@ -81,7 +86,7 @@ def with_tagger(
         if said_i is not None and said_i < CHANGE_MIN:
             out.append([])
             continue
-        if i not in read:
+        if i not in read or (found and all(map(_complete, found))):
             out.append(found)
             continue
         text = text or ""
@@ -89,9 +94,6 @@ def with_tagger(
             {**c, "title": None} if c["title"] and _NOMINAL_OFFICE.match(c["title"]) else c
             for c in group(text, [s for s in read[i].spans if s.score >= TAGGER_MIN_SCORE])
         ]
-        if found and all(map(_complete, found)):
-            out.append([_with_tagger_org(jc, tagged) for jc in found])
-            continue
         alone = [c for c in tagged if _plausible_alone(text, c)]
         if not alone:
             out.append([_fill(jc, tagged) for jc in found])
@@ -233,38 +235,6 @@ def _same_change(
 def _complete(jc: JobChangeFound) -> bool:
     """All three fields read by the rules, and the person is not the organisation."""
     return bool(jc.person and jc.organization and jc.title and jc.person != jc.organization)
-
-
-def _with_tagger_org(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
-    """A complete rule change, its organisation the tagger's for the same person or title.
-
-    Why: the rules read the organisation from the sentence's shape, and a shape shared with
-    another reading misleads them ("Le ministère de la Communication a nommé un nouveau
-    directeur pour le quotidien X": the appointer; "CEO of Bradenton, Fla.-based retailer
-    Y": the city), where the tagger reads the employer. On the development pool of round 38
-    (``benchmarks/README.md``) the tagger was right where the rules were wrong 14 times in
-    114 complete changes, the reverse 6. Where the tagger names no organisation for that
-    person or title, or one that holds the rules' or is held in it ("Lille" in "Université de
-    Lille", "Faculty of Law at the University of X"), the rules' stays: only a different
-    body replaces it.
-    """
-    same = [
-        c
-        for c in tagged
-        if c["organization"] and _same_change(jc.person, jc.title, c["person"], c["title"])
-    ]
-    if not same:
-        return jc
-    theirs, ours = same[0]["organization"] or "", jc.organization or ""
-    if _part_of(theirs, ours) or _part_of(ours, theirs):
-        return jc
-    return replace(jc, organization=same[0]["organization"], rule=f"{jc.rule}+{TAGGER_VERSION}")
-
-
-def _part_of(part: str, whole: str) -> bool:
-    """Whether ``part`` is ``whole`` or a run of its words (case and punctuation aside)."""
-    words, within = (" ".join(re.findall(r"\w+", s.casefold())) for s in (part, whole))
-    return bool(words) and f" {words} " in f" {within} "
 
 
 def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeFound:
