@@ -45,7 +45,7 @@ The script also runs the ``veille tag jobs`` path over ``benchmarks/data/ordinar
 (real posts with no job news, FR and EN; sources in ``benchmarks/data/SOURCES.md``) and prints
 the rate of job changes produced per 1,000 posts and the texts/s after loading.
 
-Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test42]
+Run: ``python benchmarks/jobs_eval.py [--set dev|train|test|test2|...|test44]
 [--pool test29 test30 ...] [--file F.jsonl] [--show-errors]``; the last line is ``f1: X``, the
 mean of the organisation and title F1 of veille's extractor on the set (``--pool``: on the
 frozen parts read as one set, each part's figures printed beside).
@@ -203,6 +203,12 @@ TEST41_LINES = 39
 TEST42 = DATA_DIR / "jobs_test42.jsonl"
 TEST42_SHA256 = "1f8a68bca06c4229d4da45179d5c43bda6dfdbadc5f2bdd10b91a3459b4f1eec"
 TEST42_LINES = 20
+TEST43 = DATA_DIR / "jobs_test43.jsonl"
+TEST43_SHA256 = "d45456c27868000740b27cd71a2892d616e81a6e477e76cf4815c315c436d8f7"
+TEST43_LINES = 33
+TEST44 = DATA_DIR / "jobs_test44.jsonl"
+TEST44_SHA256 = "beb23ef70d96bcaf5d5b4882aa51d892e25ee509aca94a7ee05dfc1f33ee0bec"
+TEST44_LINES = 64
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {
     "test": (TEST, TEST_SHA256, TEST_LINES),
@@ -247,6 +253,8 @@ FROZEN = {
     "test40": (TEST40, TEST40_SHA256, TEST40_LINES),
     "test41": (TEST41, TEST41_SHA256, TEST41_LINES),
     "test42": (TEST42, TEST42_SHA256, TEST42_LINES),
+    "test43": (TEST43, TEST43_SHA256, TEST43_LINES),
+    "test44": (TEST44, TEST44_SHA256, TEST44_LINES),
 }
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
