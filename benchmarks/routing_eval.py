@@ -100,7 +100,10 @@ Data (everything in the repository):
   scored once together in round 35; trained on since round 36.
 * ``heldout_univ_mix26`` to ``heldout_univ_mix29`` — parts 39 to 42 (round 36): 16, 9, 40 and
   11 texts of institutions no earlier file used (13, 7, 25 and 4 French), scored once together
-  (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
+  in round 36.
+* ``heldout_univ_mix30`` and ``heldout_univ_mix31`` — parts 43 and 44 (round 37): 21 and 10
+  texts of institutions no earlier file used (11 and 6 French), scored once together with the
+  round-36 router (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -358,10 +361,20 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "c61fedee2e4b8a93b8b8f3a0f908102cde4af5c81c83bd0533b50967307f5bb3",
         "FR/EN news, service pages, posts and questions of 8 more institutions, 4 French",
     ),
+    43: (
+        "heldout_univ_mix30.jsonl",
+        "e6ce5dbaf8bd9b45b772288fe203c793174351a3a3ae9dbef04db7dc899ed5a2",
+        "FR/EN service pages, news, posts and a question of 13 more institutions, 11 French",
+    ),
+    44: (
+        "heldout_univ_mix31.jsonl",
+        "a32590b79a2650a98fb4f25ac1f0741eb52e2f5ec560b2bc537b6fd4afdc55d8",
+        "FR/EN news, service pages, questions and a post of 6 more institutions, 6 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 36): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 37): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (39, 40, 41, 42)
+POOLED_PARTS: tuple[int, ...] = (43, 44)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
