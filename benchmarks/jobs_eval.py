@@ -73,189 +73,59 @@ from enrich.jobs import extract_job_changes  # noqa: E402
 
 DATA_DIR = ROOT / "benchmarks" / "data"
 DEV = DATA_DIR / "jobs_eval.jsonl"
-#: The frozen by-source test split, scored once per release (``--set test``).
-TEST = DATA_DIR / "jobs_test.jsonl"
-TEST_SHA256 = "642d9294b94604d1ceae2b874a3e6bd235875f972dc1b0da00b9970d80a8a3c0"
-TEST_LINES = 67
-TEST2 = DATA_DIR / "jobs_test2.jsonl"
-TEST2_SHA256 = "add32e6807c8ce30bc0b0a57dc3ee943eaa9bdb41a684df31af28efafaefcce5"
-TEST2_LINES = 159
-TEST3 = DATA_DIR / "jobs_test3.jsonl"
-TEST3_SHA256 = "10273416eab44705a04f89f35fdad454b23ab752565bb060bbe93a1df11fe34d"
-TEST3_LINES = 119
-TEST4 = DATA_DIR / "jobs_test4.jsonl"
-TEST4_SHA256 = "6ce40c45b3bb9e123234e116b2883bda8fae5780d92fc0866cb88d88076692bb"
-TEST4_LINES = 123
-TEST5 = DATA_DIR / "jobs_test5.jsonl"
-TEST5_SHA256 = "00ea5b18e89161ba713ddedf6b60d2f5b8b428bb3a486be31a27b9cc161d2e4c"
-TEST5_LINES = 172
-TEST6 = DATA_DIR / "jobs_test6.jsonl"
-TEST6_SHA256 = "621adb19855aae8831b61703e54a643b4c6ed6a63ef56e4fa96b4dcee5346489"
-TEST6_LINES = 168
-TEST7 = DATA_DIR / "jobs_test7.jsonl"
-TEST7_SHA256 = "0e49bea03a78a96197795e180c548c038cdfb7968fc2230cc69110db2ee838aa"
-TEST7_LINES = 168
-TEST8 = DATA_DIR / "jobs_test8.jsonl"
-TEST8_SHA256 = "c93ff38e9aa05d1af9a4c8fef30748686aa3bd6218dc571d5883d89c94452378"
-TEST8_LINES = 379
-TEST9 = DATA_DIR / "jobs_test9.jsonl"
-TEST9_SHA256 = "81997e010758d8aa2f29ce266a62f184b8ae90838fa2911cc62fd70a6404b8d4"
-TEST9_LINES = 271
-TEST10 = DATA_DIR / "jobs_test10.jsonl"
-TEST10_SHA256 = "85b810f4cfb8ef2691f2095f2381944f76e236384fe5f89c68f626466ffb751d"
-TEST10_LINES = 239
-TEST11 = DATA_DIR / "jobs_test11.jsonl"
-TEST11_SHA256 = "b36b2c2415834fd27f89eead4e5585800f0bc5e1a63ea994b5e1efe69c67348d"
-TEST11_LINES = 230
-TEST12 = DATA_DIR / "jobs_test12.jsonl"
-TEST12_SHA256 = "7305c822e7676fc2d3ccd57aac80d06c1fd7ce71b4f7634f44a2f2f6255061f8"
-TEST12_LINES = 214
-TEST13 = DATA_DIR / "jobs_test13.jsonl"
-TEST13_SHA256 = "ff8b616cb5b726be0e9471b06b6de38cac63469cd3f7f584c4e5b5750c3d69b8"
-TEST13_LINES = 214
-TEST14 = DATA_DIR / "jobs_test14.jsonl"
-TEST14_SHA256 = "ee0fb3d6f0c542541edb064deb31be06c04459bbebe576d2a6bba668ffdda302"
-TEST14_LINES = 222
-TEST15 = DATA_DIR / "jobs_test15.jsonl"
-TEST15_SHA256 = "9b07d3fc2664b12154f096ceab6e85eda98c8b185e689e1f1f1f94670c199434"
-TEST15_LINES = 220
-TEST16 = DATA_DIR / "jobs_test16.jsonl"
-TEST16_SHA256 = "d593c18517a80348457a1b5a3dc0297d73195d87c9a99e8a6651c09800af93ac"
-TEST16_LINES = 187
-TEST17 = DATA_DIR / "jobs_test17.jsonl"
-TEST17_SHA256 = "7648c2e613073c68775ea96aaf7b2f82617d2d68390375fdfafce35c782f3acc"
-TEST17_LINES = 171
-#: Part 18 (twentieth lead session, after round 18): scored once in round 21.
-TEST18 = DATA_DIR / "jobs_test18.jsonl"
-TEST18_SHA256 = "e9e8b4192fc02cae3ef44e905bfadb63bbb5011d8c34657c248884da7493e5f0"
-TEST18_LINES = 160
-#: Part 19 (twenty-first lead session, round 21): scored once in round 23.
-TEST19 = DATA_DIR / "jobs_test19.jsonl"
-TEST19_SHA256 = "589ad3cbc8a9bbcc9b1b541050e809c6be5aa168c4e38a2a0b201c260d7795d1"
-TEST19_LINES = 156
-#: Part 20 (twenty-second lead session, round 23): frozen for the next round, never read.
-TEST20 = DATA_DIR / "jobs_test20.jsonl"
-TEST20_SHA256 = "e99b655ef5b17212ff5d21e07bbd9a65c45c3f622332e46a8f275efe9e29f5f9"
-TEST20_LINES = 98
-TEST21 = DATA_DIR / "jobs_test21.jsonl"
-TEST21_SHA256 = "725b757fb32b8bfa725213f4920e8925299b294699d949c5336b152362ca0f36"
-TEST21_LINES = 140
-TEST22 = DATA_DIR / "jobs_test22.jsonl"
-TEST22_SHA256 = "184c1824d86b856beb3da1768c86536fa8efee5a78bbe2cf08786208fc82e399"
-TEST22_LINES = 133
-TEST23 = DATA_DIR / "jobs_test23.jsonl"
-TEST23_SHA256 = "42c9d5470bdc8d8083f15105d1a10367575a3a2160640966495230f0dbc63a2c"
-TEST23_LINES = 139
-TEST24 = DATA_DIR / "jobs_test24.jsonl"
-TEST24_SHA256 = "2382d51490a18eabd870cc5daa08de6db3c448f29890bff0382e579a3e3d377b"
-TEST24_LINES = 140
-TEST25 = DATA_DIR / "jobs_test25.jsonl"
-TEST25_SHA256 = "49d34efeafd248d91d0dc06204cd7db0e290b44bde55768d5417fffcb0bf5bfa"
-TEST25_LINES = 130
-TEST26 = DATA_DIR / "jobs_test26.jsonl"
-TEST26_SHA256 = "405f0cbf717e15aef48c5b706cce04eec73afe41ab368d53811210ad67aa7321"
-TEST26_LINES = 134
-TEST27 = DATA_DIR / "jobs_test27.jsonl"
-TEST27_SHA256 = "692389ecc197027e4525a1a310914245dd091765770e0b68b9ddd5171c38954d"
-TEST27_LINES = 122
-TEST28 = DATA_DIR / "jobs_test28.jsonl"
-TEST28_SHA256 = "7566e242a9c3d8a6d5628f4db6cd409dce2afc61d87ee0573e16965612b0ddb0"
-TEST28_LINES = 66
-TEST29 = DATA_DIR / "jobs_test29.jsonl"
-TEST29_SHA256 = "fd04dc7e150cd495a6fbd246cbddeb337d0ec5a9ceb046243ada23b7d6a00d63"
-TEST29_LINES = 19
-TEST30 = DATA_DIR / "jobs_test30.jsonl"
-TEST30_SHA256 = "a88fe6d9075238a59b6c9ed4c883cffd94f349c9c19f22f3ec82faa398bf2ec3"
-TEST30_LINES = 53
-TEST31 = DATA_DIR / "jobs_test31.jsonl"
-TEST31_SHA256 = "5601f975c15da350cecd0a9d89db03bf7537b36a4675917e0dac2fe9d7c591e4"
-TEST31_LINES = 79
-TEST32 = DATA_DIR / "jobs_test32.jsonl"
-TEST32_SHA256 = "92c286cdbeb3829c559c568424d5ede4288980f9ae1b81588ae2a911782bdfaf"
-TEST32_LINES = 20
-TEST33 = DATA_DIR / "jobs_test33.jsonl"
-TEST33_SHA256 = "07b60d91da0299ec3dd23527b8243be18a1aaecf947dedbc814f3fe1ec8eb29d"
-TEST33_LINES = 47
-TEST34 = DATA_DIR / "jobs_test34.jsonl"
-TEST34_SHA256 = "ddc4815cef87e9c8a748dc9b2eadd814a9661bfc66ff3ca065b3d247a47f9b9e"
-TEST34_LINES = 45
-TEST35 = DATA_DIR / "jobs_test35.jsonl"
-TEST35_SHA256 = "068466eb0a76e504ddfb13381ace41830f2e20dab7820184429d42e4982d1768"
-TEST35_LINES = 53
-TEST36 = DATA_DIR / "jobs_test36.jsonl"
-TEST36_SHA256 = "e400ca0871d6dfa6c5259f7e4dbf6b340f28a6a5eaa533bd17ebebe711e47281"
-TEST36_LINES = 73
-TEST37 = DATA_DIR / "jobs_test37.jsonl"
-TEST37_SHA256 = "90ff8e92f99086a34a6ded855dc3d99fb554c3228acaf865f88b436c841515cd"
-TEST37_LINES = 29
-TEST38 = DATA_DIR / "jobs_test38.jsonl"
-TEST38_SHA256 = "8ec244dbff499e668f00a06412029e412bbfee51df5cf9b1376ed6162855fa80"
-TEST38_LINES = 39
-TEST39 = DATA_DIR / "jobs_test39.jsonl"
-TEST39_SHA256 = "aeac07a15404afcfcf481171b46b1ba14fc0a625c26f81dafef82e9c892869ef"
-TEST39_LINES = 67
-TEST40 = DATA_DIR / "jobs_test40.jsonl"
-TEST40_SHA256 = "e101c330f99f7c36e8e9a576b93415a4625b00072241848f09a1475c2e2b99e6"
-TEST40_LINES = 20
-TEST41 = DATA_DIR / "jobs_test41.jsonl"
-TEST41_SHA256 = "ac64380a464536cf3befd39bb88ec81d4712500db168a4904b70a71e28df16c2"
-TEST41_LINES = 39
-TEST42 = DATA_DIR / "jobs_test42.jsonl"
-TEST42_SHA256 = "1f8a68bca06c4229d4da45179d5c43bda6dfdbadc5f2bdd10b91a3459b4f1eec"
-TEST42_LINES = 20
-TEST43 = DATA_DIR / "jobs_test43.jsonl"
-TEST43_SHA256 = "d45456c27868000740b27cd71a2892d616e81a6e477e76cf4815c315c436d8f7"
-TEST43_LINES = 33
-TEST44 = DATA_DIR / "jobs_test44.jsonl"
-TEST44_SHA256 = "beb23ef70d96bcaf5d5b4882aa51d892e25ee509aca94a7ee05dfc1f33ee0bec"
-TEST44_LINES = 64
+#: The frozen by-source splits, scored once per release (``--set test``, ``--set test2``, ...):
+#: (name, SHA-256, lines) of ``benchmarks/data/jobs_NAME.jsonl``. The first (``test``) is the
+#: split of rounds 1-3; parts 2 onwards were frozen one or a few at a time, each before any
+#: code read it (``benchmarks/README.md``: part 18 was scored in round 21, part 19 in round
+#: 23, part 20 frozen in the twenty-second lead session for the next round).
+FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
+    ("test", "642d9294b94604d1ceae2b874a3e6bd235875f972dc1b0da00b9970d80a8a3c0", 67),
+    ("test2", "add32e6807c8ce30bc0b0a57dc3ee943eaa9bdb41a684df31af28efafaefcce5", 159),
+    ("test3", "10273416eab44705a04f89f35fdad454b23ab752565bb060bbe93a1df11fe34d", 119),
+    ("test4", "6ce40c45b3bb9e123234e116b2883bda8fae5780d92fc0866cb88d88076692bb", 123),
+    ("test5", "00ea5b18e89161ba713ddedf6b60d2f5b8b428bb3a486be31a27b9cc161d2e4c", 172),
+    ("test6", "621adb19855aae8831b61703e54a643b4c6ed6a63ef56e4fa96b4dcee5346489", 168),
+    ("test7", "0e49bea03a78a96197795e180c548c038cdfb7968fc2230cc69110db2ee838aa", 168),
+    ("test8", "c93ff38e9aa05d1af9a4c8fef30748686aa3bd6218dc571d5883d89c94452378", 379),
+    ("test9", "81997e010758d8aa2f29ce266a62f184b8ae90838fa2911cc62fd70a6404b8d4", 271),
+    ("test10", "85b810f4cfb8ef2691f2095f2381944f76e236384fe5f89c68f626466ffb751d", 239),
+    ("test11", "b36b2c2415834fd27f89eead4e5585800f0bc5e1a63ea994b5e1efe69c67348d", 230),
+    ("test12", "7305c822e7676fc2d3ccd57aac80d06c1fd7ce71b4f7634f44a2f2f6255061f8", 214),
+    ("test13", "ff8b616cb5b726be0e9471b06b6de38cac63469cd3f7f584c4e5b5750c3d69b8", 214),
+    ("test14", "ee0fb3d6f0c542541edb064deb31be06c04459bbebe576d2a6bba668ffdda302", 222),
+    ("test15", "9b07d3fc2664b12154f096ceab6e85eda98c8b185e689e1f1f1f94670c199434", 220),
+    ("test16", "d593c18517a80348457a1b5a3dc0297d73195d87c9a99e8a6651c09800af93ac", 187),
+    ("test17", "7648c2e613073c68775ea96aaf7b2f82617d2d68390375fdfafce35c782f3acc", 171),
+    ("test18", "e9e8b4192fc02cae3ef44e905bfadb63bbb5011d8c34657c248884da7493e5f0", 160),
+    ("test19", "589ad3cbc8a9bbcc9b1b541050e809c6be5aa168c4e38a2a0b201c260d7795d1", 156),
+    ("test20", "e99b655ef5b17212ff5d21e07bbd9a65c45c3f622332e46a8f275efe9e29f5f9", 98),
+    ("test21", "725b757fb32b8bfa725213f4920e8925299b294699d949c5336b152362ca0f36", 140),
+    ("test22", "184c1824d86b856beb3da1768c86536fa8efee5a78bbe2cf08786208fc82e399", 133),
+    ("test23", "42c9d5470bdc8d8083f15105d1a10367575a3a2160640966495230f0dbc63a2c", 139),
+    ("test24", "2382d51490a18eabd870cc5daa08de6db3c448f29890bff0382e579a3e3d377b", 140),
+    ("test25", "49d34efeafd248d91d0dc06204cd7db0e290b44bde55768d5417fffcb0bf5bfa", 130),
+    ("test26", "405f0cbf717e15aef48c5b706cce04eec73afe41ab368d53811210ad67aa7321", 134),
+    ("test27", "692389ecc197027e4525a1a310914245dd091765770e0b68b9ddd5171c38954d", 122),
+    ("test28", "7566e242a9c3d8a6d5628f4db6cd409dce2afc61d87ee0573e16965612b0ddb0", 66),
+    ("test29", "fd04dc7e150cd495a6fbd246cbddeb337d0ec5a9ceb046243ada23b7d6a00d63", 19),
+    ("test30", "a88fe6d9075238a59b6c9ed4c883cffd94f349c9c19f22f3ec82faa398bf2ec3", 53),
+    ("test31", "5601f975c15da350cecd0a9d89db03bf7537b36a4675917e0dac2fe9d7c591e4", 79),
+    ("test32", "92c286cdbeb3829c559c568424d5ede4288980f9ae1b81588ae2a911782bdfaf", 20),
+    ("test33", "07b60d91da0299ec3dd23527b8243be18a1aaecf947dedbc814f3fe1ec8eb29d", 47),
+    ("test34", "ddc4815cef87e9c8a748dc9b2eadd814a9661bfc66ff3ca065b3d247a47f9b9e", 45),
+    ("test35", "068466eb0a76e504ddfb13381ace41830f2e20dab7820184429d42e4982d1768", 53),
+    ("test36", "e400ca0871d6dfa6c5259f7e4dbf6b340f28a6a5eaa533bd17ebebe711e47281", 73),
+    ("test37", "90ff8e92f99086a34a6ded855dc3d99fb554c3228acaf865f88b436c841515cd", 29),
+    ("test38", "8ec244dbff499e668f00a06412029e412bbfee51df5cf9b1376ed6162855fa80", 39),
+    ("test39", "aeac07a15404afcfcf481171b46b1ba14fc0a625c26f81dafef82e9c892869ef", 67),
+    ("test40", "e101c330f99f7c36e8e9a576b93415a4625b00072241848f09a1475c2e2b99e6", 20),
+    ("test41", "ac64380a464536cf3befd39bb88ec81d4712500db168a4904b70a71e28df16c2", 39),
+    ("test42", "1f8a68bca06c4229d4da45179d5c43bda6dfdbadc5f2bdd10b91a3459b4f1eec", 20),
+    ("test43", "d45456c27868000740b27cd71a2892d616e81a6e477e76cf4815c315c436d8f7", 33),
+    ("test44", "beb23ef70d96bcaf5d5b4882aa51d892e25ee509aca94a7ee05dfc1f33ee0bec", 64),
+)
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
-FROZEN = {
-    "test": (TEST, TEST_SHA256, TEST_LINES),
-    "test2": (TEST2, TEST2_SHA256, TEST2_LINES),
-    "test3": (TEST3, TEST3_SHA256, TEST3_LINES),
-    "test4": (TEST4, TEST4_SHA256, TEST4_LINES),
-    "test5": (TEST5, TEST5_SHA256, TEST5_LINES),
-    "test6": (TEST6, TEST6_SHA256, TEST6_LINES),
-    "test7": (TEST7, TEST7_SHA256, TEST7_LINES),
-    "test8": (TEST8, TEST8_SHA256, TEST8_LINES),
-    "test9": (TEST9, TEST9_SHA256, TEST9_LINES),
-    "test10": (TEST10, TEST10_SHA256, TEST10_LINES),
-    "test11": (TEST11, TEST11_SHA256, TEST11_LINES),
-    "test12": (TEST12, TEST12_SHA256, TEST12_LINES),
-    "test13": (TEST13, TEST13_SHA256, TEST13_LINES),
-    "test14": (TEST14, TEST14_SHA256, TEST14_LINES),
-    "test15": (TEST15, TEST15_SHA256, TEST15_LINES),
-    "test16": (TEST16, TEST16_SHA256, TEST16_LINES),
-    "test17": (TEST17, TEST17_SHA256, TEST17_LINES),
-    "test18": (TEST18, TEST18_SHA256, TEST18_LINES),
-    "test19": (TEST19, TEST19_SHA256, TEST19_LINES),
-    "test20": (TEST20, TEST20_SHA256, TEST20_LINES),
-    "test21": (TEST21, TEST21_SHA256, TEST21_LINES),
-    "test22": (TEST22, TEST22_SHA256, TEST22_LINES),
-    "test23": (TEST23, TEST23_SHA256, TEST23_LINES),
-    "test24": (TEST24, TEST24_SHA256, TEST24_LINES),
-    "test25": (TEST25, TEST25_SHA256, TEST25_LINES),
-    "test26": (TEST26, TEST26_SHA256, TEST26_LINES),
-    "test27": (TEST27, TEST27_SHA256, TEST27_LINES),
-    "test28": (TEST28, TEST28_SHA256, TEST28_LINES),
-    "test29": (TEST29, TEST29_SHA256, TEST29_LINES),
-    "test30": (TEST30, TEST30_SHA256, TEST30_LINES),
-    "test31": (TEST31, TEST31_SHA256, TEST31_LINES),
-    "test32": (TEST32, TEST32_SHA256, TEST32_LINES),
-    "test33": (TEST33, TEST33_SHA256, TEST33_LINES),
-    "test34": (TEST34, TEST34_SHA256, TEST34_LINES),
-    "test35": (TEST35, TEST35_SHA256, TEST35_LINES),
-    "test36": (TEST36, TEST36_SHA256, TEST36_LINES),
-    "test37": (TEST37, TEST37_SHA256, TEST37_LINES),
-    "test38": (TEST38, TEST38_SHA256, TEST38_LINES),
-    "test39": (TEST39, TEST39_SHA256, TEST39_LINES),
-    "test40": (TEST40, TEST40_SHA256, TEST40_LINES),
-    "test41": (TEST41, TEST41_SHA256, TEST41_LINES),
-    "test42": (TEST42, TEST42_SHA256, TEST42_LINES),
-    "test43": (TEST43, TEST43_SHA256, TEST43_LINES),
-    "test44": (TEST44, TEST44_SHA256, TEST44_LINES),
-}
+FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
 #: Frozen parts already scored once with a released model and trained on since (round 8):
 #: their bytes stay frozen, but their figures are not measures any more.
 SPENT = {name for name, (path, _, _) in FROZEN.items() if path.name in SPENT_TEST_PARTS}
