@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from enrich.jobs_prefilter import sentence_starts
 from veille.errors import ModelUnavailableError
 
 HEAD_DIR = Path(__file__).parent / "job_tagger_head"
@@ -336,8 +337,6 @@ def group(text: str, spans: Sequence[Span]) -> list[dict[str, str | None]]:
     job change; the person and organisation paired with it are the ones at
     the same rank when the sentence lists as many of each, else the nearest.
     """
-    from enrich.jobs_prefilter import sentence_starts
-
     bounds = [0, *sentence_starts(text), len(text) + 1]
     out: list[dict[str, str | None]] = []
     for a, b in itertools.pairwise(bounds):
