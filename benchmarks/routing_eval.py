@@ -440,8 +440,9 @@ def print_above_threshold(gold: list[str], routes: list[Route], label: str) -> N
 
 def report_part(
     router: Router, examples: list[Example], path: Path, digest: str, part: int, what: str
-) -> Scores:
-    """Route one frozen held-out part, print its scores and its above-threshold accuracy."""
+) -> tuple[Scores, list[Route]]:
+    """Route one frozen held-out part, print its scores and its above-threshold accuracy;
+    its routes are returned too, for the pooled figure of :data:`POOLED_PARTS`."""
     routes = router.route_many([e.text for e in examples])
     scores = scored([(e.team, e.lang) for e in examples], routes)
     status = "trained on since round 15-17" if path.name in SPENT_HELDOUT_PARTS else "fresh"
@@ -451,7 +452,7 @@ def report_part(
     )
     print(format_scores(scores))
     print_above_threshold([e.team for e in examples], routes, f"part {part}")
-    return scores
+    return scores, routes
 
 
 def by_language(s: Scores) -> str:
@@ -515,10 +516,11 @@ def main() -> None:
     print(f"French: {fr[0]} line(s) only, accuracy {fr[1]:.4f}: too few to be a measure")
     print_above_threshold([e.team for e in examples], routes, f"{router.head.threshold:.2f}")
 
-    part_scores = {
+    part_reports = {
         n: report_part(router, examples_n, parts[n][0], digest_n, n, parts[n][2])
         for n, (examples_n, digest_n) in frozen_parts.items()
     }
+    part_scores = {n: scores for n, (scores, _) in part_reports.items()}
     sf, sf2 = part_scores[3], part_scores[4]
 
     items = rss_items()
@@ -593,9 +595,9 @@ def main() -> None:
     pooled = [n for n in POOLED_PARTS if n in fresh]
     if pooled:
         examples_p = [e for n in pooled for e in frozen_parts[n][0]]
-        sp = scored(
-            [(e.team, e.lang) for e in examples_p], router.route_many([e.text for e in examples_p])
-        )
+        # the parts' own routes, read once above
+        routes_p = [r for n in pooled for r in part_reports[n][1]]
+        sp = scored([(e.team, e.lang) for e in examples_p], routes_p)
         print(
             f"fresh parts {', '.join(map(str, pooled))} pooled ({len(examples_p)} lines): "
             f"accuracy {sp.accuracy:.4f} ({by_language(sp)}), macro-F1 {sp.macro_f1:.4f}"
