@@ -80,6 +80,12 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix23.jsonl",
     "heldout_univ_mix24.jsonl",
     "heldout_univ_mix25.jsonl",
+    "heldout_univ_mix26.jsonl",
+    "heldout_univ_mix27.jsonl",
+    "heldout_univ_mix28.jsonl",
+    "heldout_univ_mix29.jsonl",
+    "heldout_univ_mix30.jsonl",
+    "heldout_univ_mix31.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
