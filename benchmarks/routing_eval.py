@@ -100,10 +100,14 @@ Data (everything in the repository):
   scored once together in round 35; trained on since round 36.
 * ``heldout_univ_mix26`` to ``heldout_univ_mix29`` — parts 39 to 42 (round 36): 16, 9, 40 and
   11 texts of institutions no earlier file used (13, 7, 25 and 4 French), scored once together
-  in round 36.
+  in round 36; trained on since round 38.
 * ``heldout_univ_mix30`` and ``heldout_univ_mix31`` — parts 43 and 44 (round 37): 21 and 10
   texts of institutions no earlier file used (11 and 6 French), scored once together with the
-  round-36 router (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
+  round-36 router; trained on since round 38.
+* ``heldout_univ_mix32`` to ``heldout_univ_mix35`` — parts 45 to 48 (round 38): 3, 5, 60 and
+  38 texts of institutions no earlier file used (0, 0, 23 and 5 French), scored once together
+  with the round-38 router (``POOLED_PARTS``: the pooled figure is the one of record and the
+  last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -371,10 +375,30 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "a32590b79a2650a98fb4f25ac1f0741eb52e2f5ec560b2bc537b6fd4afdc55d8",
         "FR/EN news, service pages, questions and a post of 6 more institutions, 6 French",
     ),
+    45: (
+        "heldout_univ_mix32.jsonl",
+        "0fffbc8d751a6d3ff007cb7f406cc4d9230cd73b8207d2b51f35fd0813e04b9d",
+        "English service pages of 1 more institution",
+    ),
+    46: (
+        "heldout_univ_mix33.jsonl",
+        "bf40a9ecf41eefea224dbd3cc8d1085b9a00a87b4408fdb6211c5322eca30eca",
+        "English service pages and news of 3 more institutions",
+    ),
+    47: (
+        "heldout_univ_mix34.jsonl",
+        "a2ced11e946d4d8f30f066a788a4ae364aa7277c5c7fae9d73ad225826aaae3d",
+        "FR/EN service pages, news, questions and posts of 38 more institutions, 23 French",
+    ),
+    48: (
+        "heldout_univ_mix35.jsonl",
+        "84df01d9a592f33458453692f324ac498a9df397aebc19219d8031d7ae9ae9b7",
+        "FR/EN news, service pages, a post and a question of 24 more institutions, 5 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 37): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (43, 44)
+POOLED_PARTS: tuple[int, ...] = (45, 46, 47, 48)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
