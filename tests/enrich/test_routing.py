@@ -546,9 +546,9 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     rounds 22, 24, 25 and 26) since round 27, parts 25 to 27 (rounds 27, 28, 29) since round
     30, parts 28 and 29 (rounds 30, 31) since round 32, parts 30 to 33 (rounds 32, 33) since
     round 34, parts 34 and 35 (round 34) since round 35, parts 36 to 38 (round 35) since
-    round 36, parts 39 to 44 (rounds 36, 37) since round 38; part 47 is not trained on: it shares no text, website, repository or
-    institution with any training line, and the shipped head's vectors hold every spent part
-    and never it."""
+    round 36, parts 39 to 44 (rounds 36, 37) since round 38; part 47 is not trained on: it
+    shares no text, website, repository or institution with any training line, and the
+    shipped head's vectors hold every spent part and never it."""
     from enrich.routing_data import read_files, spent_part_files
     from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
     from enrich.routing_train import EmbeddingCache
