@@ -396,7 +396,7 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "FR/EN news, service pages, a post and a question of 24 more institutions, 5 French",
     ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 37): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 38): the
 #: pooled figure is the one of record, each part's is printed beside it.
 POOLED_PARTS: tuple[int, ...] = (45, 46, 47, 48)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
