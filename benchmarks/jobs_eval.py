@@ -123,6 +123,10 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test42", "1f8a68bca06c4229d4da45179d5c43bda6dfdbadc5f2bdd10b91a3459b4f1eec", 20),
     ("test43", "d45456c27868000740b27cd71a2892d616e81a6e477e76cf4815c315c436d8f7", 33),
     ("test44", "beb23ef70d96bcaf5d5b4882aa51d892e25ee509aca94a7ee05dfc1f33ee0bec", 64),
+    ("test45", "1dfaa42fc60cc20b60eb8d06eaa542abda82598513ac7311d96dbd9482ea35a1", 37),
+    ("test46", "bc75e5607a84433c3661ee64781d87d0a3f025eaf04224fce57e7ede132a01aa", 87),
+    ("test47", "6697885286e87c2f7638e49bc1dc6639b1800be4703af64941b4c32d471c2442", 136),
+    ("test48", "405f75cd354d6cf05275314779b99069392a6f5d292851e263986786a895c412", 137),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -106,7 +106,10 @@ Data (everything in the repository):
   round-36 router; trained on since round 38.
 * ``heldout_univ_mix32`` to ``heldout_univ_mix35`` — parts 45 to 48 (round 38): 3, 5, 60 and
   38 texts of institutions no earlier file used (0, 0, 23 and 5 French), scored once together
-  with the round-38 router (``POOLED_PARTS``: the pooled figure is the one of record and the
+  with the round-38 router.
+* ``heldout_univ_mix36`` and ``heldout_univ_mix37`` — parts 49 and 50 (round 45): 50 and 56
+  texts of institutions no earlier file used (11 and 9 French), scored once together with the
+  round-38 router, unchanged (``POOLED_PARTS``: the pooled figure is the one of record and the
   last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
@@ -395,10 +398,20 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "84df01d9a592f33458453692f324ac498a9df397aebc19219d8031d7ae9ae9b7",
         "FR/EN news, service pages, a post and a question of 24 more institutions, 5 French",
     ),
+    49: (
+        "heldout_univ_mix36.jsonl",
+        "82c55d8fb2fb65dfa820b58953be6b795d6a8c3c9c3b0008bc19133d903251fa",
+        "FR/EN service pages, news, questions and a post of 37 more institutions, 11 French",
+    ),
+    50: (
+        "heldout_univ_mix37.jsonl",
+        "5e265806037af2c3edcc837d9053d2cf4a82e1d6f90123425438c44bab7dab44",
+        "FR/EN service pages, news, questions and posts of 21 more institutions, 9 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 38): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 45): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (45, 46, 47, 48)
+POOLED_PARTS: tuple[int, ...] = (49, 50)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
