@@ -109,8 +109,10 @@ Data (everything in the repository):
   with the round-38 router.
 * ``heldout_univ_mix36`` and ``heldout_univ_mix37`` — parts 49 and 50 (round 45): 50 and 56
   texts of institutions no earlier file used (11 and 9 French), scored once together with the
-  round-38 router, unchanged (``POOLED_PARTS``: the pooled figure is the one of record and the
-  last line).
+  round-38 router, unchanged; trained on since round 46.
+* ``heldout_univ_mix38`` and ``heldout_univ_mix39`` — parts 51 and 52 (round 46): 49 and 52
+  texts of institutions no earlier file used (12 and 9 French), scored once together with the
+  round-46 router (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -408,10 +410,20 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "5e265806037af2c3edcc837d9053d2cf4a82e1d6f90123425438c44bab7dab44",
         "FR/EN service pages, news, questions and posts of 21 more institutions, 9 French",
     ),
+    51: (
+        "heldout_univ_mix38.jsonl",
+        "e4d8840bdaf51859d5df88f2112ce76011633f919d314eec6d793b465b15e674",
+        "FR/EN news, service pages and posts of 28 more institutions, 12 French",
+    ),
+    52: (
+        "heldout_univ_mix39.jsonl",
+        "5822f588f5c00e9b2757d7cb56c8666301d9370b709a3d0bb4be260ededfeb52",
+        "FR/EN service pages, news, questions and a post of 29 more institutions, 9 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 45): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 46): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (49, 50)
+POOLED_PARTS: tuple[int, ...] = (51, 52)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
