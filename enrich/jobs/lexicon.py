@@ -66,6 +66,7 @@ AWARD_VENUES = folded("award_venues")
 FR_WORDS = folded("lang_fr")
 EN_WORDS = folded("lang_en")
 GOVERNMENT_TITLES = folded("government_titles")
+MINISTER_TITLES = folded("minister_titles")
 CLUB_WORDS = folded("club_words")
 BOARD_WORDS = folded("board_words")
 

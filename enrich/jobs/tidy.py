@@ -22,6 +22,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
 * an organisation is a nationality adjective alone ("signed by English county
   Northamptonshire": "English", round 21, ``jobs_test17.jsonl``): the reader stopped on the
   adjective before the name; it names no employer.
+* a minister's change keeps the country or the body the tagger saw beside the title ("Tonga's
+  new Minister for Agriculture": "Tonga", round 46): a minister's title carries the ministry
+  and the change names no organisation (the gold convention; the rules already read so).
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from itertools import pairwise
 
 from enrich.jobs.change import JobChangeFound
 from enrich.jobs.lexicon import (
     DETS,
     HONORIFICS,
+    MINISTER_TITLES,
     NAMED_BODIES,
     NATIONALITIES,
     OF_PREPS,
@@ -172,20 +177,31 @@ def title_with_its_board(title: str, org: str, text: str) -> str:
     return together.group(0) if together else title
 
 
+def minister_title(title: str) -> bool:
+    """Whether ``title`` names a minister's post ("Minister for Agriculture", "ministre
+    d'État", "secrétaire d'État"): one of its words, or two joined by a hyphen, is in the data
+    list ``minister_titles``."""
+    words = [word_key(w).lower() for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
+    pairs = [f"{a}-{b}" for a, b in pairwise(words)]
+    return any(w in MINISTER_TITLES for w in [*words, *pairs])
+
+
 def _trimmed(value: str | None) -> str | None:
     return without_dangling_words(value) if value else value
 
 
 def tidy(jc: JobChangeFound) -> JobChangeFound:
     """``jc`` with a governing body replaced by its employer, a lone-noun or nationality
-    organisation dropped, its title cut before a parenthesis, neither ending on a preposition
-    or an article, and its person without honorifics."""
+    organisation dropped (and any beside a minister's title), its title cut before a
+    parenthesis, neither ending on a preposition or an article, and its person without
+    honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     if title and jc.organization and org != jc.organization:
         title = title_with_its_board(title, jc.organization, jc.sentence)
     org, title = _trimmed(org), _trimmed(title)
     org = None if org and (lone_common_noun(org) or lone_nationality(org)) else org
+    org = None if org and title and minister_title(title) else org
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc

@@ -14,6 +14,7 @@ from enrich.jobs.tidy import (
     employer_past_its_board,
     lone_common_noun,
     lone_nationality,
+    minister_title,
     tidy,
     title_before_parenthesis,
     without_dangling_words,
@@ -39,6 +40,31 @@ def test_a_lone_nationality_is_no_organisation(org: str) -> None:
 @pytest.mark.parametrize("org", ["English Heritage", "Suisse", "Française des Jeux", "Brest"])
 def test_a_name_with_a_nationality_stays(org: str) -> None:
     assert not lone_nationality(org)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Minister for Agriculture, Forestry, Food and Fisheries",
+        "ministre d’État",
+        "Premier ministre",
+        "secrétaire d'État chargé du Numérique",
+    ],
+)
+def test_a_ministers_post_names_no_organisation(title: str) -> None:
+    """Round 46: the gold convention ("ministre du Travail", organisation null); the tagger
+    kept the country or the body beside the title ("Tonga's new Minister for ...")."""
+    assert minister_title(title)
+    assert tidy(_change("Tonga", title)).organization is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["garde champêtre chef principal", "secrétaire général", "head coach", "administrateur"],
+)
+def test_other_posts_keep_their_organisation(title: str) -> None:
+    assert not minister_title(title)
+    assert tidy(_change("police municipale de Le Palais", title)).organization is not None
 
 
 def test_a_title_ends_before_its_parenthesis() -> None:
