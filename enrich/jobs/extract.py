@@ -26,7 +26,7 @@ from enrich.jobs.merge import with_tagger
 from enrich.jobs.nlp import get_nlp, sentences, trigger_matcher
 from enrich.jobs.rules import read_sentence
 from enrich.jobs.slots import parse_start_date
-from enrich.jobs.tidy import tidy
+from enrich.jobs.tidy import seat_title, tidy
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher
@@ -96,6 +96,7 @@ def extract_job_changes(
             tidy(jc)
             for jc in found
             if not veto(jc.sentence, text or "")
+            and not (jc.title and seat_title(jc.title))
             and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))
         ]
         for text, found in zip(texts, results, strict=True)

@@ -67,6 +67,7 @@ FR_WORDS = folded("lang_fr")
 EN_WORDS = folded("lang_en")
 GOVERNMENT_TITLES = folded("government_titles")
 MINISTER_TITLES = folded("minister_titles")
+SEAT_TITLES = folded("seat_titles")
 CLUB_WORDS = folded("club_words")
 BOARD_WORDS = folded("board_words")
 

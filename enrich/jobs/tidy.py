@@ -44,6 +44,7 @@ from enrich.jobs.lexicon import (
     OF_PREPS,
     ORG_HEADS,
     ORG_PREPS,
+    SEAT_TITLES,
     phrases,
     word_key,
 )
@@ -184,6 +185,15 @@ def minister_title(title: str) -> bool:
     words = [word_key(w).lower() for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
     pairs = [f"{a}-{b}" for a, b in pairwise(words)]
     return any(w in MINISTER_TITLES for w in [*words, *pairs])
+
+
+def seat_title(title: str) -> bool:
+    """Whether ``title`` is a seat on a board or a committee ("board members", "Trustee",
+    "membres"): its last word is in the data list ``seat_titles`` ("member of parliament" is
+    a post). Such a change is dropped with the vetoes (the gold convention counts board and
+    committee members as negatives; ``benchmarks/README.md``, round 47)."""
+    words = [word_key(w).lower() for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
+    return bool(words) and words[-1] in SEAT_TITLES
 
 
 def _trimmed(value: str | None) -> str | None:

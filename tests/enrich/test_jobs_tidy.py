@@ -15,6 +15,7 @@ from enrich.jobs.tidy import (
     lone_common_noun,
     lone_nationality,
     minister_title,
+    seat_title,
     tidy,
     title_before_parenthesis,
     without_dangling_words,
@@ -65,6 +66,31 @@ def test_a_ministers_post_names_no_organisation(title: str) -> None:
 def test_other_posts_keep_their_organisation(title: str) -> None:
     assert not minister_title(title)
     assert tidy(_change("police municipale de Le Palais", title)).organization is not None
+
+
+@pytest.mark.parametrize("title", ["board members", "Trustee", "membres", "member"])
+def test_a_seat_on_a_board_is_no_post(title: str) -> None:
+    """Round 47: the gold convention counts board and committee members as negatives."""
+    assert seat_title(title)
+
+
+@pytest.mark.parametrize(
+    "title", ["member of parliament", "membre du conseil", "chairman of the board", "directrice"]
+)
+def test_posts_are_no_seats(title: str) -> None:
+    assert not seat_title(title)
+
+
+def test_a_change_whose_title_is_a_seat_is_dropped() -> None:
+    """The rules read "three new board members" as a change (title "board members"); the
+    seat veto drops it, and an appointment as chair stays."""
+    from enrich.jobs import extract_job_changes
+
+    seats = "The Chamber of Commerce appointed Jane Doe and John Roe as new board members."
+    chair = "The Chamber of Commerce appointed Jane Doe as its new chair."
+    found = extract_job_changes([seats, chair], "en", use_tagger=False)
+    assert found[0] == []
+    assert [c.title for c in found[1]] == ["chair"]
 
 
 def test_a_title_ends_before_its_parenthesis() -> None:
