@@ -112,7 +112,11 @@ Data (everything in the repository):
   round-38 router, unchanged; trained on since round 46.
 * ``heldout_univ_mix38`` and ``heldout_univ_mix39`` — parts 51 and 52 (round 46): 49 and 52
   texts of institutions no earlier file used (12 and 9 French), scored once together with the
-  round-46 router (``POOLED_PARTS``: the pooled figure is the one of record and the last line).
+  round-46 router.
+* ``heldout_univ_mix40`` and ``heldout_univ_mix41`` — parts 53 and 54 (round 47): 51 and 23
+  texts of institutions no earlier file used (29 and 4 French), scored once together with the
+  round-46 router, unchanged (``POOLED_PARTS``: the pooled figure is the one of record and the
+  last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -420,10 +424,20 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "5822f588f5c00e9b2757d7cb56c8666301d9370b709a3d0bb4be260ededfeb52",
         "FR/EN service pages, news, questions and a post of 29 more institutions, 9 French",
     ),
+    53: (
+        "heldout_univ_mix40.jsonl",
+        "33066db458fbfc70746eff0c42e222e746dedce1e864fcc6610d28e49520dab5",
+        "FR/EN news, service pages, posts and questions of about 39 more institutions, 29 French",
+    ),
+    54: (
+        "heldout_univ_mix41.jsonl",
+        "5c9acb15366f50eb5143adb5f36ac86221c2ac422dd0f540e6e4644757576e26",
+        "FR/EN service pages, news and a question of 11 more institutions, 4 French",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 46): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 47): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (51, 52)
+POOLED_PARTS: tuple[int, ...] = (53, 54)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
