@@ -178,11 +178,16 @@ def title_with_its_board(title: str, org: str, text: str) -> str:
     return together.group(0) if together else title
 
 
+def _title_keys(title: str) -> list[str]:
+    """The words of ``title`` as the word lists hold them (:func:`word_key`, plain apostrophes)."""
+    return [word_key(w) for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
+
+
 def minister_title(title: str) -> bool:
     """Whether ``title`` names a minister's post ("Minister for Agriculture", "ministre
     d'État", "secrétaire d'État"): one of its words, or two joined by a hyphen, is in the data
     list ``minister_titles``."""
-    words = [word_key(w).lower() for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
+    words = _title_keys(title)
     pairs = [f"{a}-{b}" for a, b in pairwise(words)]
     return any(w in MINISTER_TITLES for w in [*words, *pairs])
 
@@ -192,7 +197,7 @@ def seat_title(title: str) -> bool:
     "membres"): its last word is in the data list ``seat_titles`` ("member of parliament" is
     a post). Such a change is dropped with the vetoes (the gold convention counts board and
     committee members as negatives; ``benchmarks/README.md``, round 47)."""
-    words = [word_key(w).lower() for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
+    words = _title_keys(title)
     return bool(words) and words[-1] in SEAT_TITLES
 
 

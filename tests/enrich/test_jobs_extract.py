@@ -482,6 +482,14 @@ def test_round19_sports_signings_name_their_club(row_id: str, person: str, org: 
     assert extract_job_changes(["Il a rejoint Bruxelles mardi."], "fr") == [[]]
 
 
+def test_round47_a_seat_on_a_board_is_no_job_change() -> None:
+    """Round 47: "appointed CONSOLATA ROP to be a member of the National Standards Council"
+    (p10-en-039, labelled before the conventions named board seats) was read with the title
+    "member"; a seat on a board or a committee is dropped with the vetoes."""
+    row = _spent_row("jobs_test10.jsonl", "p10-en-039")
+    assert extract_job_changes([row["text"]], row["lang"]) == [[]]
+
+
 def test_round21_a_nationality_adjective_is_no_organisation() -> None:
     """Round 21: "signed by English county Northamptonshire" (p17-en-068) read the adjective
     as the club; it is emptied, the signing kept."""

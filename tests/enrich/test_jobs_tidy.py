@@ -81,18 +81,6 @@ def test_posts_are_no_seats(title: str) -> None:
     assert not seat_title(title)
 
 
-def test_a_change_whose_title_is_a_seat_is_dropped() -> None:
-    """The rules read "three new board members" as a change (title "board members"); the
-    seat veto drops it, and an appointment as chair stays."""
-    from enrich.jobs import extract_job_changes
-
-    seats = "The Chamber of Commerce appointed Jane Doe and John Roe as new board members."
-    chair = "The Chamber of Commerce appointed Jane Doe as its new chair."
-    found = extract_job_changes([seats, chair], "en", use_tagger=False)
-    assert found[0] == []
-    assert [c.title for c in found[1]] == ["chair"]
-
-
 def test_a_title_ends_before_its_parenthesis() -> None:
     assert (
         title_before_parenthesis("directeur commercial (création de poste) du promoteur")
