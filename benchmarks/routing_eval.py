@@ -112,11 +112,14 @@ Data (everything in the repository):
   round-38 router, unchanged; trained on since round 46.
 * ``heldout_univ_mix38`` and ``heldout_univ_mix39`` — parts 51 and 52 (round 46): 49 and 52
   texts of institutions no earlier file used (12 and 9 French), scored once together with the
-  round-46 router.
+  round-46 router; trained on since round 48.
 * ``heldout_univ_mix40`` and ``heldout_univ_mix41`` — parts 53 and 54 (round 47): 51 and 23
   texts of institutions no earlier file used (29 and 4 French), scored once together with the
-  round-46 router, unchanged (``POOLED_PARTS``: the pooled figure is the one of record and the
-  last line).
+  round-46 router, unchanged; trained on since round 48.
+* ``heldout_univ_mix42`` to ``heldout_univ_mix44`` — parts 55 to 57 (round 48): 2, 25 and 2
+  texts of institutions no earlier file used (2, 9 and 2 French; the stored pages are nearly
+  used up), scored once together with the round-48 router (``POOLED_PARTS``: the pooled figure
+  is the one of record and the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -434,10 +437,25 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "5c9acb15366f50eb5143adb5f36ac86221c2ac422dd0f540e6e4644757576e26",
         "FR/EN service pages, news and a question of 11 more institutions, 4 French",
     ),
+    55: (
+        "heldout_univ_mix42.jsonl",
+        "6b1050415850048c4d1c9897187741b9176fafcaac322d09e6b981646372ae45",
+        "a French news item and a service page of 2 more institutions",
+    ),
+    56: (
+        "heldout_univ_mix43.jsonl",
+        "5451a240ad97d341b0bb777f8c015cc4f18fbbe4d4500da2b9162bdbb88a4ab7",
+        "FR/EN news, service pages, questions and a post of 13 more institutions, 9 French",
+    ),
+    57: (
+        "heldout_univ_mix44.jsonl",
+        "224c43517b7e573ddeb9f2e5515bb4b124efd34810dee4c3d7db28bb8c9b173a",
+        "two French news items of one more institution",
+    ),
 }
-#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 47): the
+#: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (53, 54)
+POOLED_PARTS: tuple[int, ...] = (55, 56, 57)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"

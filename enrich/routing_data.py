@@ -93,6 +93,10 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix35.jsonl",
     "heldout_univ_mix36.jsonl",
     "heldout_univ_mix37.jsonl",
+    "heldout_univ_mix38.jsonl",
+    "heldout_univ_mix39.jsonl",
+    "heldout_univ_mix40.jsonl",
+    "heldout_univ_mix41.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
