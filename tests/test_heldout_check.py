@@ -105,6 +105,30 @@ def test_a_clean_file_exits_zero(
     assert "lines: 1  lines with problems: 0" in capsys.readouterr().out
 
 
+def test_per_page_caps_each_page_not_the_site(
+    index: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--per-page``: four lines of four articles of one site pass; a fourth line of one
+    article does not (a part drawn from one open-licence news site)."""
+    repo, idx = index
+    lines = [
+        *(_job(n, _fresh(n), f"https://news-h.org/wiki/{n}") for n in (1, 2, 3, 4)),
+        *(_job(n, _fresh(n), "https://news-h.org/wiki/same") for n in (5, 6, 7, 8)),
+    ]
+    cand = tmp_path / "pages.jsonl"
+    cand.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["jobs", str(cand), "--index", str(idx), "--repo", str(repo)]
+
+    assert check.main([*args, "--per-page"]) == 1
+    out = capsys.readouterr().out
+    problems = {int(m[1]): m[2] for m in re.finditer(r"^L(\d+) id:t-\d+: (.*)$", out, re.M)}
+    assert problems == {8: "site over 3 (#4)"}, out
+    assert check.main(args) == 1  # per site, lines 4 to 8 are over the cap
+    out = capsys.readouterr().out
+    over = {int(m[1]) for m in re.finditer(r"^L(\d+) id:t-\d+: site over 3", out, re.M)}
+    assert over == {4, 5, 6, 7, 8}, out
+
+
 def test_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
     assert check.main(["jobs"]) == 2
     assert capsys.readouterr().out.startswith("usage:")
