@@ -134,6 +134,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test53", "e3a76545ea836952b2b3f66834f5b6b11bb32ffa7100a1ed1a301521d6514506", 38),
     ("test54", "2b2d8b0966303103dceea50b1110b32e0753b462b9ed5d26d2838f72559b0b50", 4),
     ("test55", "7ae50bcda35fdea916144c81edc563f5b2bbd12e2728760d349e98075a43ca70", 16),
+    ("test56", "30e4f9833c527efbc03d676ad63d52af2e47f2e47a2e2204791f26fe53cbc080", 13),
+    ("test57", "60a60a345839e9a62faba93abf864d9c24e9e90ada34e77d5633de9de89245b3", 80),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
