@@ -198,3 +198,22 @@ def test_round32_an_honour_is_no_post() -> None:
     # "a été nommée chevalier de la Légion d'honneur", a negative of the spent part 7
     knight = next(r for r in map(json.loads, part7) if r["id"] == "r10b-fr-055")
     assert knight["job_changes"] == [] and veto(knight["text"])
+
+
+def test_round50_an_arrival_beside_a_departure_lifts_the_departure_veto() -> None:
+    """Round 50: "has announced the hiring on a new general manager, X, following an
+    extensive search including candidates" (the spent part 50, p50-en-019) was dropped by
+    the candidacy veto; the arrival in the same sentence now lifts it. A departure alone, and
+    the French "chose" (a thing), still veto."""
+    lines = (BENCH / "jobs_test50.jsonl").read_text(encoding="utf-8").splitlines()
+    row = next(r for r in map(json.loads, lines) if r["id"] == "p50-en-019")
+    assert row["job_changes"] and "candidates" in row["text"]
+    assert veto(row["text"]) is None
+    from enrich.jobs import extract_job_changes
+
+    (found,) = extract_job_changes([row["text"]], "en")
+    assert [(jc.organization, jc.title) for jc in found] == [
+        (c["organization"], c["title"]) for c in row["job_changes"]
+    ]
+    assert veto("Laurie Corbelli resigned after the 2017 season.") == "resigned"
+    assert veto("Il a démissionné du club : c'est une autre chose pour lui.") == "demissionne"
