@@ -17,6 +17,7 @@ from enrich.jobs.change import TAGGER_VERSION, JobChangeFound
 from enrich.jobs.lexicon import is_award_word, word_key
 from enrich.jobs.slots import parse_start_date
 from enrich.jobs.slots.title import AWARD_PERIOD
+from enrich.jobs_prefilter import sentence_starts
 
 if TYPE_CHECKING:
     from enrich.job_tagger import JobTagger
@@ -264,12 +265,17 @@ def _fill(jc: JobChangeFound, tagged: list[dict[str, str | None]]) -> JobChangeF
 
 
 def _sentence_of(text: str, change: dict[str, str | None]) -> str:
-    """The sentence of ``text`` that holds the change's first value (the evidence quote)."""
+    """The sentence of ``text`` that holds the change's first value (the evidence quote).
+
+    Cut by the one splitter (:func:`enrich.jobs_prefilter.sentence_starts`), never after an
+    initial or an abbreviation: cut at every ". ", "Vermont's Gov. X picked Dr. Harry L. Chen
+    to be Health Commissioner" gave "Harry L." as the quote, the trigger fell outside it and
+    the change was dropped (round 51)."""
     anchor = next((v for v in change.values() if v), "")
     pos = text.find(anchor) if anchor else -1
     if pos < 0:
         return text.strip()[:500]
-    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos)) + 1
-    end_dot = text.find(". ", pos)
-    end = len(text) if end_dot < 0 else end_dot + 1
+    starts = sentence_starts(text)
+    start = max([0, *(s for s in starts if s <= pos), text.rfind("\n", 0, pos) + 1])
+    end = min([len(text), *(s for s in starts if s > pos)])
     return text[start:end].strip()[:500]

@@ -582,3 +582,21 @@ def test_round31_french_appointments_of_the_spent_part_24_are_read(
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert (person, org) in [(c.person, c.organization) for c in found]
+
+
+def test_round51_a_tagger_change_keeps_its_whole_sentence_past_an_initial() -> None:
+    """Round 51: "North Andover Historical Society announced Sheila K. Hoffman as the
+    organization's next executive director" (the spent part 49, p49-en-044) formed no change:
+    its quote was cut at "K.", the trigger fell outside it, and the change was dropped. The
+    quote now runs to the sentence's end, by the one splitter."""
+    from enrich.jobs import extract_job_changes
+    from enrich.jobs.merge import _sentence_of
+
+    row = _spent_row("jobs_test49.jsonl", "p49-en-044")
+    gold = row["job_changes"][0]
+    assert "K. Hoffman" in row["text"]
+    quote = _sentence_of(row["text"], {"person": gold["person"]})
+    assert quote.startswith("North Andover") and "executive director" in quote
+    (found,) = extract_job_changes([row["text"]], "en")
+    assert [(jc.organization, jc.title) for jc in found] == [(gold["organization"], gold["title"])]
+    assert "announced" in found[0].sentence
