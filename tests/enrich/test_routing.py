@@ -315,7 +315,7 @@ def test_routing_stage_fills_missing_teams(db_url, settings, tmp_path) -> None:
         ],
     )
     result = routing_stage(StageContext(s, db_url, tmp_path))
-    # "laboratoire" is one of the standard research keywords.
+    # "soutenance de thèse" is one of the standard research keywords.
     assert result.counts["routed"] == 2 and result.counts["rule"] == 2
     with session_scope(db_url) as sess:
         teams = {m.text: m.team for m in sess.exec(select(Mention)).all()}
