@@ -51,13 +51,11 @@ def pool_rows() -> list[dict[str, Any]]:
 def lost_at(text: str, lang: str) -> str:
     """The stage that drops every change of ``text`` (the extractor formed none)."""
     from enrich.job_tagger import group, load_tagger, load_title_tagger, with_titles_of
-    from enrich.jobs.change import TAGGER_VERSION
-    from enrich.jobs.extract import rule_changes
+    from enrich.jobs.extract import dropped_by, rule_changes
     from enrich.jobs.merge import CHANGE_MIN, TAGGER_MIN_SCORE, _plausible_alone, with_tagger
-    from enrich.jobs.tidy import seat_title, tidy
+    from enrich.jobs.tidy import tidy
     from enrich.jobs_change_head import keep_told_changes
-    from enrich.jobs_prefilter import focus, might_announce_change, near_trigger
-    from enrich.jobs_vetoes import veto
+    from enrich.jobs_prefilter import focus, might_announce_change
 
     if not might_announce_change(text):
         return "pre-filter"
@@ -78,21 +76,13 @@ def lost_at(text: str, lang: str) -> str:
         if grouped and not any(_plausible_alone(read, c) for c in grouped):
             return "not plausible alone"
         return "spans not grouped into a change"
-    vetoes = [veto(jc.sentence, text) for jc in found]
-    if all(vetoes):
-        return f"veto: {vetoes[0]}"
-    found = [jc for jc, v in zip(found, vetoes, strict=True) if not v]
-    found = [jc for jc in found if not (jc.title and seat_title(jc.title))]
-    if not found:
-        return "board seat"
-    found = [
-        jc
-        for jc in found
-        if not jc.rule.startswith(TAGGER_VERSION) or near_trigger(read, jc.sentence)
-    ]
-    if not found:
-        return "no trigger near the change's sentence"
-    if not keep_told_changes([[tidy(jc) for jc in found]])[0]:
+    # As extract_job_changes does: the checks on the text read, then the vetoes again on the
+    # whole text (a [text] expression outside the trigger sentences).
+    reasons = [dropped_by(jc, read) or dropped_by(jc, text) for jc in found]
+    kept = [tidy(jc) for jc, why in zip(found, reasons, strict=True) if why is None]
+    if not kept:
+        return next(why for why in reasons if why)
+    if not keep_told_changes([kept])[0]:
         return "change head"
     return "kept when read alone (lost with other texts)"
 

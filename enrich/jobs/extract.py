@@ -88,17 +88,8 @@ def extract_job_changes(
     results = rule_changes(texts, langs, published, batch_size=batch_size)
     if use_tagger:
         results = with_tagger(texts, langs, results, published)
-    from enrich.jobs_prefilter import near_trigger
-    from enrich.jobs_vetoes import veto
-
     kept = [
-        [
-            tidy(jc)
-            for jc in found
-            if not veto(jc.sentence, text or "")
-            and not (jc.title and seat_title(jc.title))
-            and (not jc.rule.startswith(TAGGER_VERSION) or near_trigger(text or "", jc.sentence))
-        ]
+        [tidy(jc) for jc in found if dropped_by(jc, text or "") is None]
         for text, found in zip(texts, results, strict=True)
     ]
     if use_tagger if change_head is None else change_head:
@@ -107,6 +98,27 @@ def extract_job_changes(
 
         kept = keep_told_changes(kept)
     return kept
+
+
+def dropped_by(jc: JobChangeFound, text: str) -> str | None:
+    """Why ``jc``, read in ``text``, is not a job change, or None when it stays: a veto
+    expression (:mod:`enrich.jobs_vetoes`), a seat on a board (:func:`seat_title`), or, for a
+    change only the tagger read, no trigger expression in or just before its sentence.
+
+    One place for these checks: :func:`extract_job_changes` keeps the changes it returns None
+    for, and ``scripts/jobs_loss_trace.py`` names the stage that dropped a lost one.
+    """
+    from enrich.jobs_prefilter import near_trigger
+    from enrich.jobs_vetoes import veto
+
+    expression = veto(jc.sentence, text)
+    if expression:
+        return f"veto: {expression}"
+    if jc.title and seat_title(jc.title):
+        return "board seat"
+    if jc.rule.startswith(TAGGER_VERSION) and not near_trigger(text, jc.sentence):
+        return "no trigger near the change's sentence"
+    return None
 
 
 def rule_changes(
