@@ -217,3 +217,41 @@ def test_round50_an_arrival_beside_a_departure_lifts_the_departure_veto() -> Non
     ]
     assert veto("Laurie Corbelli resigned after the 2017 season.") == "resigned"
     assert veto("Il a démissionné du club : c'est une autre chose pour lui.") == "demissionne"
+
+
+def _spent(part: int, row_id: str) -> dict:
+    lines = (BENCH / f"jobs_test{part}.jsonl").read_text(encoding="utf-8").splitlines()
+    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
+
+
+def test_round57_an_internship_or_new_students_is_no_post() -> None:
+    """Round 57: "joins the lab as a research intern" (p31-en-039), "welcome three new PhD
+    students" (p25-en-046) and "un stage en tant que Responsable communication" (p47-fr-053)
+    are negatives by the gold conventions (internship, study); they formed a change."""
+    for part, row_id, expression in (
+        (31, "p31-en-039", "as a research intern"),
+        (25, "p25-en-046", "new phd students"),
+        (47, "p47-fr-053", "un stage en tant que"),
+    ):
+        row = _spent(part, row_id)
+        assert row["job_changes"] == []
+        assert veto(row["text"]) == expression
+    # An intern hired as a post's holder is not caught ("as an Intern Coordinator" is a post).
+    assert veto("She joins as an Intern Coordinator at the lab.") is None
+
+
+def test_round57_a_job_offer_accepted_is_a_change() -> None:
+    """Round 57: "I accepted a job offer from Liferay" (p46-en-057) and "I recently accepted
+    a job offer for a postdoctoral research position at Princeton University" (p52-en-048)
+    were vetoed whole by the job-offer expression; an offer accepted tells a change, an
+    offer published still vetoes the post."""
+    from enrich.jobs import extract_job_changes
+
+    for part, row_id in ((46, "p46-en-057"), (52, "p52-en-048")):
+        row = _spent(part, row_id)
+        assert row["job_changes"]
+        assert veto(row["text"], row["text"]) is None
+        (found,) = extract_job_changes([row["text"]], "en")
+        gold = {c["organization"] for c in row["job_changes"]}
+        assert gold & {jc.organization for jc in found}
+    assert veto("We have a job offer for a data engineer.", "We have a job offer.") == "job offer"
