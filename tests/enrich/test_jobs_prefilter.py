@@ -139,3 +139,18 @@ def test_round37_phrasings_reach_the_extractor(part: str, row_id: str) -> None:
     row = next(r for r in _rows(BENCH / part) if r["id"] == row_id)
     assert row["job_changes"]
     assert might_announce_change(row["text"])
+
+
+def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
+    """Round 59: spent positives that the pre-filter stopped before any model read them (a
+    club's signing in the French present, a swearing-in, a director renewed), now read and
+    given their change; the extractor's value is checked, not only the gate."""
+    from enrich.jobs import extract_job_changes
+
+    for part, row_id in ((52, "p52-fr-001"), (52, "p52-en-028"), (48, "p48-fr-004")):
+        rows = _rows(BENCH / f"jobs_test{part}.jsonl")
+        row = next(r for r in rows if r["id"] == row_id)
+        assert row["job_changes"] and might_announce_change(row["text"]), row_id
+        (found,) = extract_job_changes([row["text"]], row["lang"])
+        gold = {c["organization"] for c in row["job_changes"]}
+        assert gold & {jc.organization for jc in found}, row_id
