@@ -295,6 +295,10 @@ def ordinary_posts(limit: int | None) -> None:
         for lang in ("fr", "en")
     ]
     list(tag_records([{"text": t} for t in warm]))
+    # And the tables langdetect and dateparser read at their first call (round 60).
+    from enrich.jobs.extract import warm_up
+
+    warm_up()
     load = time.perf_counter() - t0
     records = [{"id": i, "text": p["text"]} for i, p in enumerate(posts)]
     t0, c0 = time.perf_counter(), time.process_time()

@@ -100,6 +100,34 @@ def extract_job_changes(
     return kept
 
 
+def warm_up() -> None:
+    """Load now what the extractor would load at its first texts.
+
+    Why: besides the spaCy models and the taggers, two libraries read tables at their first
+    call: langdetect its language profiles (about 0.6 s, at the first text whose stop-word vote
+    is close) and dateparser its time-zone patterns (about 0.5 s, at the first start date). A
+    long-running stage, or the benchmark's rate "after loading", should not pay them inside
+    the first batch it times.
+    """
+    from langdetect import DetectorFactory
+    from langdetect.detector_factory import init_factory
+
+    from enrich.job_tagger import load_tagger, load_title_tagger
+    from enrich.jobs_change_head import shipped_head
+    from enrich.jobs_gate import load_gate
+
+    for lang in ("fr", "en"):
+        get_nlp(lang)
+        trigger_matcher(lang)
+    load_tagger()
+    load_title_tagger()
+    load_gate()
+    shipped_head()
+    DetectorFactory.seed = 0
+    init_factory()
+    parse_start_date("appointed as of 1 March 2024")
+
+
 def dropped_by(jc: JobChangeFound, text: str) -> str | None:
     """Why ``jc``, read in ``text``, is not a job change, or None when it stays: a veto
     expression (:mod:`enrich.jobs_vetoes`), a seat on a board (:func:`seat_title`), or, for a
