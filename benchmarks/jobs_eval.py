@@ -141,6 +141,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test60", "8e942a959ebcc175755cc15a2d3d20e56889f9eee32e2e9ba09aa9aeca53304c", 11),
     ("test61", "72604142484f90fcc926f219ebf7a464e82a2715d11f91babe41b360328c1b19", 108),
     ("test62", "f8442bae2d7f54ac003d5c577795b7b67667b45fe49ff23cd56c161582ceadc9", 63),
+    ("test63", "c2dbab12e025f64c34465680ed1ed8340f1ec41b670c992629cd4f1c0c1528f9", 52),
+    ("test64", "ee2834ed5341fe554810c1dd89ac2162ac2e157206cae3caeea4f852cb8c83b7", 98),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
