@@ -120,6 +120,8 @@ Data (everything in the repository):
   texts of institutions no earlier file used (2, 9 and 2 French; the stored pages are nearly
   used up), scored once together with the round-48 router (``POOLED_PARTS``: the pooled figure
   is the one of record and the last line).
+* ``heldout_univ_mix45`` — part 58 (thirty-first lead session): 64 texts of 30 institutions
+  no earlier file used (8 French), frozen unread: the fresh test of the next session's router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -451,6 +453,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix44.jsonl",
         "224c43517b7e573ddeb9f2e5515bb4b124efd34810dee4c3d7db28bb8c9b173a",
         "two French news items of one more institution",
+    ),
+    58: (
+        "heldout_univ_mix45.jsonl",
+        "91919b6958e4cd47bf0580bc689516e8a964ca3124590d138c8d5f40382c7134",
+        "FR/EN service pages, news, posts and questions of 30 more institutions, 8 French",
     ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
