@@ -200,13 +200,18 @@ def test_round32_an_honour_is_no_post() -> None:
     assert knight["job_changes"] == [] and veto(knight["text"])
 
 
+def _spent(part: int, row_id: str) -> dict:
+    """Row ``row_id`` of the spent frozen part ``part``."""
+    lines = (BENCH / f"jobs_test{part}.jsonl").read_text(encoding="utf-8").splitlines()
+    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
+
+
 def test_round50_an_arrival_beside_a_departure_lifts_the_departure_veto() -> None:
     """Round 50: "has announced the hiring on a new general manager, X, following an
     extensive search including candidates" (the spent part 50, p50-en-019) was dropped by
     the candidacy veto; the arrival in the same sentence now lifts it. A departure alone, and
     the French "chose" (a thing), still veto."""
-    lines = (BENCH / "jobs_test50.jsonl").read_text(encoding="utf-8").splitlines()
-    row = next(r for r in map(json.loads, lines) if r["id"] == "p50-en-019")
+    row = _spent(50, "p50-en-019")
     assert row["job_changes"] and "candidates" in row["text"]
     assert veto(row["text"]) is None
     from enrich.jobs import extract_job_changes
@@ -217,11 +222,6 @@ def test_round50_an_arrival_beside_a_departure_lifts_the_departure_veto() -> Non
     ]
     assert veto("Laurie Corbelli resigned after the 2017 season.") == "resigned"
     assert veto("Il a démissionné du club : c'est une autre chose pour lui.") == "demissionne"
-
-
-def _spent(part: int, row_id: str) -> dict:
-    lines = (BENCH / f"jobs_test{part}.jsonl").read_text(encoding="utf-8").splitlines()
-    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
 
 
 def test_round57_an_internship_or_new_students_is_no_post() -> None:
