@@ -118,10 +118,10 @@ Data (everything in the repository):
   round-46 router, unchanged; trained on since round 48.
 * ``heldout_univ_mix42`` to ``heldout_univ_mix44`` — parts 55 to 57 (round 48): 2, 25 and 2
   texts of institutions no earlier file used (2, 9 and 2 French; the stored pages are nearly
-  used up), scored once together with the round-48 router (``POOLED_PARTS``: the pooled figure
-  is the one of record and the last line).
-* ``heldout_univ_mix45`` — part 58 (thirty-first lead session): 64 texts of 30 institutions
-  no earlier file used (8 French), frozen unread: the fresh test of the next session's router.
+  used up), scored once together with the round-48 router; trained on since round 51.
+* ``heldout_univ_mix45`` — part 58 (collected in the thirty-first lead session, frozen unread):
+  64 texts of 30 institutions no earlier file used (8 French), scored once with the round-51
+  router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -462,7 +462,7 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (55, 56, 57)
+POOLED_PARTS: tuple[int, ...] = (58,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"

@@ -97,6 +97,9 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix39.jsonl",
     "heldout_univ_mix40.jsonl",
     "heldout_univ_mix41.jsonl",
+    "heldout_univ_mix42.jsonl",
+    "heldout_univ_mix43.jsonl",
+    "heldout_univ_mix44.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
