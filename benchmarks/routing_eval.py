@@ -122,6 +122,8 @@ Data (everything in the repository):
 * ``heldout_univ_mix45`` — part 58 (collected in the thirty-first lead session, frozen unread):
   64 texts of 30 institutions no earlier file used (8 French), scored once with the round-51
   router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+* ``heldout_univ_mix46`` — part 59 (thirty-second lead session): 24 texts of 10 institutions no
+  earlier file used (2 French), frozen unread: the fresh test of the next session's router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -458,6 +460,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix45.jsonl",
         "91919b6958e4cd47bf0580bc689516e8a964ca3124590d138c8d5f40382c7134",
         "FR/EN service pages, news, posts and questions of 30 more institutions, 8 French",
+    ),
+    59: (
+        "heldout_univ_mix46.jsonl",
+        "3b3ef89885f3aec0302d9cc1b4f25c580d0c019ab2c2409670fabc31e36811d4",
+        "FR/EN service pages and news of 10 more institutions, 2 French",
     ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
