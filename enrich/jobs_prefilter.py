@@ -23,12 +23,16 @@ from pathlib import Path
 from enrich.sectioned import read_sections
 
 TRIGGERS = Path(__file__).parent / "data" / "jobs_triggers.txt"
+_SPACES = re.compile(r"\s{2,}|[^\S ]")
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, typographic apostrophes made plain."""
+    """Lower case without accents, typographic apostrophes made plain, and every run of white
+    space one space: the data lines are written with single spaces, and real texts pad or break
+    their words ("a  été  nommé", a line break inside a sentence; round 62)."""
     text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return _SPACES.sub(" ", text)
 
 
 def read_lexicon(path: Path = TRIGGERS) -> dict[str, list[str]]:

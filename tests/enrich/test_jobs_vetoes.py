@@ -255,3 +255,18 @@ def test_round57_a_job_offer_accepted_is_a_change() -> None:
         gold = {c["organization"] for c in row["job_changes"]}
         assert gold & {jc.organization for jc in found}
     assert veto("We have a job offer for a data engineer.", "We have a job offer.") == "job offer"
+
+
+def test_round62_a_padded_text_meets_the_single_spaced_data_lines() -> None:
+    """Round 62 (a mend): "M.  Laurent  ROULLET  a  été  nommé  secrétaire  de  séance."
+    (p41-fr-001, a negative: a meeting's secretary is no post) pads every word with two
+    spaces, so the veto line written with single spaces missed it and a change was formed.
+    ``fold`` reads a run of white space as one space."""
+    from enrich.jobs import extract_job_changes
+    from enrich.jobs_prefilter import fold
+
+    row = _spent(41, "p41-fr-001")
+    assert row["job_changes"] == [] and "  " in row["text"]
+    assert fold("a  été\tnommé\n secrétaire") == "a ete nomme secretaire"
+    assert veto(row["text"]) == "secretaire de seance"
+    assert extract_job_changes([row["text"]], "fr") == [[]]
