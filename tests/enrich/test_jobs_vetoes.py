@@ -270,3 +270,19 @@ def test_round62_a_padded_text_meets_the_single_spaced_data_lines() -> None:
     assert fold("a  été\tnommé\n secrétaire") == "a ete nomme secretaire"
     assert veto(row["text"]) == "secretaire de seance"
     assert extract_job_changes([row["text"]], "fr") == [[]]
+
+
+def test_round63_a_hire_to_come_is_a_vacancy() -> None:
+    """Round 63: real spent negatives that announce a hire to come formed a change; a sentence
+    that also names the hire keeps it (the line is lifted by an [appointed] expression)."""
+    for part, row_id, expression in (
+        (21, "p21-en-038", "hopes to hire"),
+        (36, "p36-en-036", "will hire"),
+        (44, "p44-en-044", "looking at hiring"),
+        (50, "p50-en-031", "created an opening"),
+    ):
+        row = _spent(part, row_id)
+        assert row["job_changes"] == []
+        assert veto(row["text"], row["text"]) == expression
+    text = "The board hopes to hire a deputy soon; it named Ann Lee director of the library."
+    assert veto(text, text) is None
