@@ -23,7 +23,7 @@ from pathlib import Path
 from enrich.sectioned import read_sections
 
 TRIGGERS = Path(__file__).parent / "data" / "jobs_triggers.txt"
-_SPACES = re.compile(r"\s{2,}|[^\S ]")
+_SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:

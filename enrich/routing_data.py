@@ -34,11 +34,11 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 54 (part 15 since round 16, part 16 since round 17, part 17 since
+#: Held-out parts 1 to 57 (part 15 since round 16, part 16 since round 17, part 17 since
 #: round 18, part 18 since round 19, part 19 since round 20, part 20 since round 21, parts
-#: 21-24 since round 27, ..., parts 39-44 since round 38, parts 45-50 since round 46, parts
-#: 51-54 since round 48 of ``docs/routing.md``): each was scored once with a released head as it was
-#: frozen, then read again by later rounds as a development set. Spent as measures, they are
+#: 21-24 since round 27, ..., parts 45-50 since round 46, parts 51-54 since round 48, parts
+#: 55-57 since round 51 of ``docs/routing.md``): each was scored once with a released head as
+#: it was frozen, then read again by later rounds as a development set. Spent as measures, they are
 #: worth more as training lines of the kind veille routes (news, posts and questions of about
 #: 1,340 institutions); the parts frozen after them are never read for training
 #: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
