@@ -145,6 +145,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test64", "ee2834ed5341fe554810c1dd89ac2162ac2e157206cae3caeea4f852cb8c83b7", 98),
     ("test65", "8d77e0a62f7acaff8187f2b3de61a6680b82dfb98d9320e7918e7026a9e79546", 69),
     ("test66", "c646fa211af2807bb9341d519219aa1e5128c0dbc53465d137b3d3bd05fd0a98", 98),
+    ("test67", "6738e66a8cbe51da5185090badf774797fddd976b7f1b56d0762b1d978d44bc8", 58),
+    ("test68", "04846d54237723093a3a2a7308a1e50010b2b4f2eb062f615f78c095f3360a7a", 25),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
