@@ -121,9 +121,12 @@ Data (everything in the repository):
   used up), scored once together with the round-48 router; trained on since round 51.
 * ``heldout_univ_mix45`` — part 58 (collected in the thirty-first lead session, frozen unread):
   64 texts of 30 institutions no earlier file used (8 French), scored once with the round-51
-  router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+  router; trained on since round 52.
 * ``heldout_univ_mix46`` — part 59 (thirty-second lead session): 24 texts of 10 institutions no
-  earlier file used (2 French), frozen unread: the fresh test of the next session's router.
+  earlier file used (2 French), frozen unread by the thirty-second session: scored once with
+  the round-52 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+* ``heldout_univ_mix47`` — part 60 (thirty-third lead session): 12 texts of 4 institutions no
+  earlier file used (3 French), frozen unread: the fresh test of the next session's router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -466,10 +469,15 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "3b3ef89885f3aec0302d9cc1b4f25c580d0c019ab2c2409670fabc31e36811d4",
         "FR/EN service pages and news of 10 more institutions, 2 French",
     ),
+    60: (
+        "heldout_univ_mix47.jsonl",
+        "76f264f2747cc62b8e40952959e71cd471d2ed3e9887f98e4f967b880f5a92f5",
+        "FR/EN service pages, questions, news and a post of 4 more institutions, 3 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (58,)
+POOLED_PARTS: tuple[int, ...] = (59,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
