@@ -126,7 +126,9 @@ Data (everything in the repository):
   earlier file used (2 French), frozen unread by the thirty-second session: scored once with
   the round-52 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
 * ``heldout_univ_mix47`` — part 60 (thirty-third lead session): 12 texts of 4 institutions no
-  earlier file used (3 French), frozen unread: the fresh test of the next session's router.
+  earlier file used (3 French), frozen before any code read it; registered before round 52's
+  one run, which therefore scored it too with the round-52 router (docs/routing.md, round 52):
+  spent as a measure, nothing chosen on it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
