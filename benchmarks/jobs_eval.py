@@ -29,7 +29,10 @@ Gold conventions, shared by all files:
   microblogging site"); a minister's title carries the ministry ("ministre du Travail",
   organisation null); a prefect's or a mayor's territory is the organisation ("nommé préfet de
   l'Oise": title "préfet", organisation "Oise", as the training files write it; part 9 of the
-  benchmark kept such titles whole, a slip of its collector); a player's signing has no title;
+  benchmark kept such titles whole, a slip of its collector); a legislator's district or state
+  is no organisation, which is null unless a body the person joins is named (from part 66 on;
+  part 64 labelled the district); an ambassador's country or city of posting is the
+  organisation, as a prefect's territory (part 68 on); a player's signing has no title;
   former roles in apposition are not extracted; an office named only by a noun ("prend la
   présidence de") has no title.
 

@@ -480,6 +480,10 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
 POOLED_PARTS: tuple[int, ...] = (59,)
+#: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
+#: parsed nor routed, so registering a part collected for the next session does not score it
+#: (round 52 scored part 60 in the run of part 59 because the part was registered first).
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
@@ -514,6 +518,14 @@ def rss_items() -> list[tuple[str, str, str]]:
         }
         out.append((mention_text(mention), row["team"], row["lang"]))
     return out
+
+
+def unread_checked(path: Path, sha256: str) -> None:
+    """Stop if a banked part moved; its lines are not parsed (:data:`UNREAD_PARTS`)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        sys.exit(f"{path} changed (sha256 {digest[:12]}...): the held-out split is frozen")
+    print(f"{path.relative_to(ROOT)}: frozen, unread (banked for a later round)")
 
 
 def frozen(path: Path, sha256: str) -> tuple[list[Example], str]:
@@ -585,7 +597,11 @@ def main() -> None:
         n: (ROOT / "benchmarks" / "data" / "routing" / name, sha, what)
         for n, (name, sha, what) in FROZEN_PARTS.items()
     }
-    frozen_parts = {n: frozen(path, sha) for n, (path, sha, _) in parts.items()}
+    for n in UNREAD_PARTS:
+        unread_checked(*parts[n][:2])
+    frozen_parts = {
+        n: frozen(path, sha) for n, (path, sha, _) in parts.items() if n not in UNREAD_PARTS
+    }
     # The shipped head, never a local retrain, on the int8 vectors it was fitted on: the path
     # every CPU has and the figure of record. ``chosen`` is the path this CPU takes (bfloat16
     # on AMX CPUs, for a validated head: docs/routing.md, round 17), scored beside it.
@@ -676,7 +692,7 @@ def main() -> None:
         f"{fr_news[1]:.4f} on {fr_news[0]} news items of part 7"
     )
     spent = [n for n, (name, _, _) in FROZEN_PARTS.items() if name in SPENT_HELDOUT_PARTS]
-    fresh = [n for n in FROZEN_PARTS if n not in spent]
+    fresh = [n for n in FROZEN_PARTS if n not in spent and n not in UNREAD_PARTS]
     print(
         "trained on since rounds 15-21 (a fit, not a measure): parts 1, 2 and "
         + ", ".join(str(n) for n in spent)
