@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -128,29 +128,76 @@ def focus(text: str, max_chars: int = FOCUS_CHARS) -> str:
     read (on ordinary posts the tagger's encoder is most of the time), while a job change sits
     in the sentences that name it; the tagger never pairs spans across sentences anyway.
     Sentences are kept whole and in order, so every value read is still a substring of the
-    original text.
+    original text. A text let through by a weak expression and a title word that stand in
+    different sentences keeps the sentences holding either, not the whole text (round 65).
     """
     if len(text) <= max_chars:
         return text
     strong, weak, titles = _patterns()
-    kept: list[str] = []
-    for piece in sentences(text):
-        folded = fold(piece)
+    pieces = [(piece, fold(piece)) for piece in sentences(text)]
+
+    def alone(folded: str) -> list[tuple[int, int]]:
         hits = [m.span() for m in strong.finditer(folded)]
         if titles.search(folded):
             hits += [m.span() for m in weak.finditer(folded)]
+        return hits
+
+    def either(folded: str) -> list[tuple[int, int]]:
+        return [m.span() for rx in (weak, titles) for m in rx.finditer(folded)]
+
+    kept = _kept(pieces, alone) or _kept(pieces, either)
+    return " ".join(kept) or text
+
+
+def _kept(
+    pieces: list[tuple[str, str]], hits_of: Callable[[str], list[tuple[int, int]]]
+) -> list[str]:
+    """The sentences (or, in a run-on one, the words around each hit) where ``hits_of`` finds
+    a hit in the folded sentence."""
+    kept: list[str] = []
+    for piece, folded in pieces:
+        hits = hits_of(folded)
         if not hits:
             continue
         if len(piece) <= PIECE_CHARS:
             kept.append(piece)
             continue
-        # A run-on "sentence" (a transcript, an e-mail without stops): the words around
-        # each trigger. Folding keeps lengths for Latin text; if not, the piece is kept.
-        if len(folded) != len(piece):
+        # A run-on "sentence" (a transcript, an e-mail without stops): the words around each
+        # trigger, found in the folded text and mapped back to the sentence's characters.
+        origins = list(range(len(piece))) if len(folded) == len(piece) else fold_origins(piece)
+        if origins is None:
             kept.append(piece)
             continue
-        kept.extend(_windows(piece, sorted(hits)))
-    return " ".join(kept) or text
+        mapped = [(origins[a], origins[b - 1] + 1) for a, b in hits if b > a]
+        kept.extend(_windows(piece, sorted(mapped)))
+    return kept
+
+
+def fold_origins(text: str) -> list[int] | None:
+    """For each character of ``fold(text)``, the index of the character of ``text`` it comes
+    from; ``None`` in the rare case where folding character by character differs from
+    :func:`fold` (a Greek final sigma).
+
+    Why: :func:`fold` changes lengths (NFKD expands "…" and "ﬁ", runs of white space become
+    one space since round 62), so a position in the folded text is not one in ``text``.
+    """
+    out: list[str] = []
+    origins: list[int] = []
+    in_space = False
+    for i, ch in enumerate(text.replace("’", "'")):
+        for c in unicodedata.normalize("NFKD", ch):
+            if unicodedata.combining(c):
+                continue
+            for low in c.lower():
+                if _SPACES.fullmatch(low):
+                    if in_space:
+                        continue
+                    low, in_space = " ", True
+                else:
+                    in_space = False
+                out.append(low)
+                origins.append(i)
+    return origins if "".join(out) == fold(text) else None
 
 
 #: A kept sentence longer than this is cut to the words around its triggers.

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from enrich.job_tagger_train import TRAIN_DIR
-from enrich.jobs_prefilter import might_announce_change, read_lexicon
+from enrich.jobs_prefilter import (
+    _patterns,
+    focus,
+    fold,
+    fold_origins,
+    might_announce_change,
+    read_lexicon,
+    sentences,
+)
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
@@ -154,3 +162,56 @@ def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
         (found,) = extract_job_changes([row["text"]], row["lang"])
         gold = {c["organization"] for c in row["job_changes"]}
         assert gold & {jc.organization for jc in found}, row_id
+
+
+def _long_recorded_post() -> str:
+    """Line 695 of the ordinary posts: a 5,148-character Reddit post (a script pasted in a
+    question), let through by weak words ("I am", "installed", "je suis") and a title word
+    ("researchers") that stand in different sentences."""
+    post = _rows(BENCH / "ordinary_posts.jsonl")[694]["text"]
+    assert len(post) == 5148 and might_announce_change(post)
+    return post
+
+
+def test_round65_a_text_with_no_trigger_sentence_keeps_the_sentences_that_let_it_through() -> None:
+    """No sentence of the post holds a trigger on its own; ``focus`` used to give the whole
+    text to the parser and the three tagger passes. It now keeps the sentences with a weak
+    expression or a title word, and nothing else (benchmarks/README.md, round 65)."""
+    post = _long_recorded_post()
+    focused = focus(post)
+    _, weak, titles = _patterns()
+    assert len(focused) < len(post) // 2
+    for piece in sentences(post):
+        folded = fold(piece)
+        if not (weak.search(folded) or titles.search(folded)):
+            assert len(piece) < 40 or piece not in focused
+        elif len(piece) <= 500:
+            assert piece in focused
+
+
+def test_round65_a_run_on_sentence_is_cut_even_when_folding_changes_its_length() -> None:
+    """The post's 1,503-character piece holds two "…", which NFKD makes three characters each:
+    its folded positions are not its own, so it used to be read whole. The hits are now mapped
+    back, and only the words around them are read."""
+    post = _long_recorded_post()
+    piece = next(p for p in sentences(post) if len(p) == 1503)
+    assert len(fold(piece)) != len(piece)
+    origins = fold_origins(piece)
+    assert origins is not None and len(origins) == len(fold(piece))
+    focused = focus(post)
+    assert piece not in focused
+    at = origins[fold(piece).index("je suis")]
+    assert piece[at : at + 7].casefold() == "je suis"  # mapped to the hit, not 4 characters off
+    assert piece[at : at + 7] in focused
+
+
+def test_fold_origins_point_at_the_source_character() -> None:
+    """Expanded characters and collapsed white space map back to where they come from."""
+    text = "Il a été  nommé…\n\nPrésident"
+    folded = fold(text)
+    origins = fold_origins(text)
+    assert folded == "il a ete nomme... president"
+    assert origins is not None
+    assert [text[i] for i in origins[:8]] == ["I", "l", " ", "a", " ", "é", "t", "é"]
+    assert text[origins[folded.index("...")]] == "…"
+    assert text[origins[folded.index("president")]] == "P"
