@@ -520,19 +520,23 @@ def rss_items() -> list[tuple[str, str, str]]:
     return out
 
 
-def unread_checked(path: Path, sha256: str) -> None:
-    """Stop if a banked part moved; its lines are not parsed (:data:`UNREAD_PARTS`)."""
+def checked_digest(path: Path, sha256: str) -> str:
+    """The file's SHA-256; the benchmark stops if the file is not the frozen one."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
         sys.exit(f"{path} changed (sha256 {digest[:12]}...): the held-out split is frozen")
+    return digest
+
+
+def unread_checked(path: Path, sha256: str) -> None:
+    """Stop if a banked part moved; its lines are not parsed (:data:`UNREAD_PARTS`)."""
+    checked_digest(path, sha256)
     print(f"{path.relative_to(ROOT)}: frozen, unread (banked for a later round)")
 
 
 def frozen(path: Path, sha256: str) -> tuple[list[Example], str]:
     """A held-out file's examples; the benchmark stops if the file is not the frozen one."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sha256:
-        sys.exit(f"{path} changed (sha256 {digest[:12]}...): the held-out split is frozen")
+    digest = checked_digest(path, sha256)
     return read_file(path), digest
 
 

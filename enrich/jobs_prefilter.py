@@ -163,13 +163,15 @@ def _kept(
             kept.append(piece)
             continue
         # A run-on "sentence" (a transcript, an e-mail without stops): the words around each
-        # trigger, found in the folded text and mapped back to the sentence's characters.
-        origins = list(range(len(piece))) if len(folded) == len(piece) else fold_origins(piece)
-        if origins is None:
-            kept.append(piece)
-            continue
-        mapped = [(origins[a], origins[b - 1] + 1) for a, b in hits if b > a]
-        kept.extend(_windows(piece, sorted(mapped)))
+        # trigger, found in the folded text and, where folding changed its length, mapped
+        # back to the sentence's characters.
+        if len(folded) != len(piece):
+            origins = fold_origins(piece)
+            if origins is None:
+                kept.append(piece)
+                continue
+            hits = [(origins[a], origins[b - 1] + 1) for a, b in hits if b > a]
+        kept.extend(_windows(piece, sorted(hits)))
     return kept
 
 
