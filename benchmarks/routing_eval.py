@@ -129,6 +129,9 @@ Data (everything in the repository):
   earlier file used (3 French), frozen before any code read it; registered before round 52's
   one run, which therefore scored it too with the round-52 router (docs/routing.md, round 52):
   spent as a measure, nothing chosen on it.
+* ``heldout_univ_mix48`` — part 61 (thirty-fourth lead session): 32 texts of 19 institutions no
+  earlier file used (8 French), frozen before any code read it (``UNREAD_PARTS`` until its
+  round, docs/routing.md round 53).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -476,6 +479,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "76f264f2747cc62b8e40952959e71cd471d2ed3e9887f98e4f967b880f5a92f5",
         "FR/EN service pages, questions, news and a post of 4 more institutions, 3 French",
     ),
+    61: (
+        "heldout_univ_mix48.jsonl",
+        "38905c1e02724aa65699af3eedc07793df901d16fdcba786d1aef012d8246e1c",
+        "FR/EN news, service pages, questions and posts of 19 more institutions, 8 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -483,7 +491,7 @@ POOLED_PARTS: tuple[int, ...] = (59,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (61,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
