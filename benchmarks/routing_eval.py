@@ -130,8 +130,8 @@ Data (everything in the repository):
   one run, which therefore scored it too with the round-52 router (docs/routing.md, round 52):
   spent as a measure, nothing chosen on it.
 * ``heldout_univ_mix48`` — part 61 (thirty-fourth lead session): 32 texts of 19 institutions no
-  earlier file used (8 French), frozen before any code read it (``UNREAD_PARTS`` until its
-  round, docs/routing.md round 53).
+  earlier file used (8 French), frozen before any code read it: scored once with the
+  round-53 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -487,11 +487,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (59,)
+POOLED_PARTS: tuple[int, ...] = (61,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (61,)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
