@@ -548,8 +548,8 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     round 34, parts 34 and 35 (round 34) since round 35, parts 36 to 38 (round 35) since
     round 36, parts 39 to 44 (rounds 36, 37) since round 38, parts 45 to 50 (rounds 38, 45)
     since round 46, parts 51 to 54 (rounds 46, 47) since round 48, parts 55 to 57 (round 48)
-    since round 51, part 58 (round 51) since round 52; part 59 (scored once in round 52) is
-    not trained on:
+    since round 51, part 58 (round 51) since round 52, parts 59 and 60 (round 52) since
+    round 53; part 61 (scored once in round 53) is not trained on:
     it shares no text, website, repository or institution with any training line, and the
     shipped head's vectors hold every spent part and never it."""
     from enrich.routing_data import read_files, spent_part_files
@@ -557,14 +557,14 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     from enrich.routing_train import EmbeddingCache
 
     root = Path(__file__).resolve().parents[2]
-    fresh = root / "benchmarks" / "data" / "routing" / "heldout_univ_mix46.jsonl"
+    fresh = root / "benchmarks" / "data" / "routing" / "heldout_univ_mix48.jsonl"
     spent = spent_part_files()
-    assert [p.name for p in spent][-1] == "heldout_univ_mix45.jsonl" and len(spent) == 58
+    assert [p.name for p in spent][-1] == "heldout_univ_mix47.jsonl" and len(spent) == 60
     assert fresh not in spent
     train_dir = root / "enrich" / "data" / "routing" / "train"
     training = [r for p in [*sorted(train_dir.glob("*.jsonl")), *spent] for r in _jsonl_rows(p)]
     held = _jsonl_rows(fresh)
-    assert len(held) == 24 and {r["team"] for r in held} == set(ALL_TEAMS)
+    assert len(held) == 32 and {r["team"] for r in held} == set(ALL_TEAMS)
     assert not any("reddit" in r["source"].casefold() for r in held)
     assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
 
