@@ -150,6 +150,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test66", "c646fa211af2807bb9341d519219aa1e5128c0dbc53465d137b3d3bd05fd0a98", 98),
     ("test67", "6738e66a8cbe51da5185090badf774797fddd976b7f1b56d0762b1d978d44bc8", 58),
     ("test68", "04846d54237723093a3a2a7308a1e50010b2b4f2eb062f615f78c095f3360a7a", 25),
+    ("test69", "cf53051676170ac6c3f903a27c9e3573f1cc09dd8011fdc8511b34a19f8677b1", 91),
+    ("test70", "d23022265880bf63ff26fe35631bcd47014902b88030a2c9dd6837c795ac217e", 92),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
