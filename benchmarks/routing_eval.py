@@ -132,6 +132,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix48`` — part 61 (thirty-fourth lead session): 32 texts of 19 institutions no
   earlier file used (8 French), frozen before any code read it: scored once with the
   round-53 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+* ``heldout_univ_mix49`` — part 62 (thirty-fourth lead session): 33 English texts of 18
+  institutions no earlier file used, frozen before any code read it and banked
+  (``UNREAD_PARTS``) for the next session's round.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -484,6 +487,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "38905c1e02724aa65699af3eedc07793df901d16fdcba786d1aef012d8246e1c",
         "FR/EN news, service pages, questions and posts of 19 more institutions, 8 French",
     ),
+    62: (
+        "heldout_univ_mix49.jsonl",
+        "90b62b78c8e07832525add3646a4c583f2616f435fac7945f329be3cc9d98f78",
+        "English service pages, news and questions of 18 more institutions",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -491,7 +499,7 @@ POOLED_PARTS: tuple[int, ...] = (61,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (62,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
