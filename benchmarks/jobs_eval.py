@@ -152,6 +152,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test68", "04846d54237723093a3a2a7308a1e50010b2b4f2eb062f615f78c095f3360a7a", 25),
     ("test69", "cf53051676170ac6c3f903a27c9e3573f1cc09dd8011fdc8511b34a19f8677b1", 91),
     ("test70", "d23022265880bf63ff26fe35631bcd47014902b88030a2c9dd6837c795ac217e", 92),
+    ("test71", "0c00f87713e7fa2f16ddf24b4b64647cc7c19b36302858456f2f91a4eebdd567", 88),
+    ("test72", "c51f5c0bd158446122238724284e2956d2770dd4d0eabd1f70cf2136379285be", 31),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
