@@ -131,10 +131,11 @@ Data (everything in the repository):
   spent as a measure, nothing chosen on it.
 * ``heldout_univ_mix48`` — part 61 (thirty-fourth lead session): 32 texts of 19 institutions no
   earlier file used (8 French), frozen before any code read it: scored once with the
-  round-53 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+  round-53 router; trained on since round 54.
 * ``heldout_univ_mix49`` — part 62 (thirty-fourth lead session): 33 English texts of 18
-  institutions no earlier file used, frozen before any code read it and banked
-  (``UNREAD_PARTS``) for the next session's round.
+  institutions no earlier file used, frozen before any code read it and banked until round
+  54: scored once with the round-54 router (``POOLED_PARTS``: the pooled figure of the fresh
+  parts is the last line).
 * ``heldout_univ_mix50`` — part 63 (thirty-fifth lead session): 23 texts of 23 institutions no
   earlier file used (4 French), frozen before any code read it and banked (``UNREAD_PARTS``)
   for the next session's round.
@@ -503,11 +504,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (61,)
+POOLED_PARTS: tuple[int, ...] = (62,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (62, 63)
+UNREAD_PARTS: tuple[int, ...] = (63,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
