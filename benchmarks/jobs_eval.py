@@ -154,6 +154,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test70", "d23022265880bf63ff26fe35631bcd47014902b88030a2c9dd6837c795ac217e", 92),
     ("test71", "0c00f87713e7fa2f16ddf24b4b64647cc7c19b36302858456f2f91a4eebdd567", 88),
     ("test72", "c51f5c0bd158446122238724284e2956d2770dd4d0eabd1f70cf2136379285be", 31),
+    ("test73", "cef2d6d49a5e2910fd41e280a20dc3251df581d84b996248334a8abf9c0df2d1", 17),
+    ("test74", "cca4b18a7f47130b79df585c8486ae6e0eaf2d8c7df807425f3c1680d7a383e1", 87),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
