@@ -25,6 +25,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
 * a minister's change keeps the country or the body the tagger saw beside the title ("Tonga's
   new Minister for Agriculture": "Tonga", round 46): a minister's title carries the ministry
   and the change names no organisation (the gold convention; the rules already read so).
+* an organisation is the title itself ("Fred joined us a Data Engineer", "un poste d'ATER":
+  organisation and title both "Data Engineer", round 68): the reader took the only noun
+  phrase for both slots; a title names no employer, so the organisation is dropped.
 """
 
 from __future__ import annotations
@@ -207,9 +210,9 @@ def _trimmed(value: str | None) -> str | None:
 
 def tidy(jc: JobChangeFound) -> JobChangeFound:
     """``jc`` with a governing body replaced by its employer, a lone-noun or nationality
-    organisation dropped (and any beside a minister's title), its title cut before a
-    parenthesis, neither ending on a preposition or an article, and its person without
-    honorifics."""
+    organisation dropped (and any beside a minister's title, or equal to the title), its title
+    cut before a parenthesis, neither ending on a preposition or an article, and its person
+    without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     if title and jc.organization and org != jc.organization:
@@ -217,6 +220,7 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     org, title = _trimmed(org), _trimmed(title)
     org = None if org and (lone_common_noun(org) or lone_nationality(org)) else org
     org = None if org and title and minister_title(title) else org
+    org = None if org and title and _fold_chars(org) == _fold_chars(title) else org
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc
