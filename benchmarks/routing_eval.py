@@ -142,6 +142,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix51`` — part 64 (thirty-fifth lead session): 42 texts of 34 institutions no
   earlier file used (6 French), collected with the index holding part 63, frozen before any
   code read it and banked (``UNREAD_PARTS``) for the next session's round.
+* ``heldout_univ_mix52`` — part 65 (thirty-fifth lead session): 9 French texts of 3 small
+  institutions no earlier file used (3 public repositories), collected with the index holding
+  part 64, frozen before any code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -509,6 +512,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "e7c8ccec279a02810c0d905cea58c0a0f90a51f11e9e2cf8e78c5a084e05b0a4",
         "FR/EN news, service pages, posts and questions of 34 more institutions, 6 French",
     ),
+    65: (
+        "heldout_univ_mix52.jsonl",
+        "2364b6af0f8eddadc1389e082d4d176b095e10c64e940215b495a3d712159707",
+        "French service pages and posts of 3 more institutions",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -516,7 +524,7 @@ POOLED_PARTS: tuple[int, ...] = (62,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (63, 64)
+UNREAD_PARTS: tuple[int, ...] = (63, 64, 65)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
