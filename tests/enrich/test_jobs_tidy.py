@@ -262,8 +262,9 @@ def test_a_title_keeps_the_board_it_chairs() -> None:
 )
 def test_an_organisation_equal_to_its_title_names_no_employer(text: str, title: str) -> None:
     slipped = JobChangeFound(
-        person=None, organization=title, title=title, start_date=None, lang="en", sentence=text
+        person=None, organization=title, title=title, start_date=None, sentence=text
     )
-    assert (tidy(slipped).organization, tidy(slipped).title) == (None, title)
+    tidied = tidy(slipped)
+    assert (tidied.organization, tidied.title) == (None, title)
     kept = replace(slipped, organization="Data Engineering Ltd")
     assert tidy(kept).organization == "Data Engineering Ltd"
