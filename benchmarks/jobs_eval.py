@@ -156,6 +156,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test72", "c51f5c0bd158446122238724284e2956d2770dd4d0eabd1f70cf2136379285be", 31),
     ("test73", "cef2d6d49a5e2910fd41e280a20dc3251df581d84b996248334a8abf9c0df2d1", 17),
     ("test74", "cca4b18a7f47130b79df585c8486ae6e0eaf2d8c7df807425f3c1680d7a383e1", 87),
+    ("test75", "e0d70355159ccfefdbee76aefff73f8afb86a1a831f607cbad0292fe56758aaa", 77),
+    ("test76", "ed68794b34f9dce2b1f3b83551ed322e2c93e2b895ebadd9818a702f64f8e164", 16),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
