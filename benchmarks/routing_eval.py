@@ -134,17 +134,18 @@ Data (everything in the repository):
   round-53 router; trained on since round 54.
 * ``heldout_univ_mix49`` — part 62 (thirty-fourth lead session): 33 English texts of 18
   institutions no earlier file used, frozen before any code read it and banked until round
-  54: scored once with the round-54 router (``POOLED_PARTS``: the pooled figure of the fresh
-  parts is the last line).
+  54: scored once with the round-54 router; trained on since round 55.
 * ``heldout_univ_mix50`` — part 63 (thirty-fifth lead session): 23 texts of 23 institutions no
-  earlier file used (4 French), frozen before any code read it and banked (``UNREAD_PARTS``)
-  for the next session's round.
+  earlier file used (4 French), frozen before any code read it and banked until round 55:
+  scored once, pooled with parts 64-65, with the round-55 router (``POOLED_PARTS``: the
+  pooled figure of the fresh parts is the last line).
 * ``heldout_univ_mix51`` — part 64 (thirty-fifth lead session): 42 texts of 34 institutions no
   earlier file used (6 French), collected with the index holding part 63, frozen before any
-  code read it and banked (``UNREAD_PARTS``) for the next session's round.
+  code read it and banked until round 55: scored once, pooled with parts 63 and 65.
 * ``heldout_univ_mix52`` — part 65 (thirty-fifth lead session): 9 French texts of 3 small
   institutions no earlier file used (3 public repositories), collected with the index holding
-  part 64, frozen before any code read it and banked (``UNREAD_PARTS``).
+  part 64, frozen before any code read it and banked until round 55: scored once, pooled
+  with parts 63-64.
 * ``heldout_univ_mix53`` — part 66 (thirty-sixth lead session): 18 texts of 15 institutions no
   earlier file used (4 French), collected with the index holding parts 63-65, frozen before
   any code read it and banked (``UNREAD_PARTS``) for the next session's round.
@@ -528,11 +529,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (62,)
+POOLED_PARTS: tuple[int, ...] = (63, 64, 65)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (63, 64, 65, 66)
+UNREAD_PARTS: tuple[int, ...] = (66,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
