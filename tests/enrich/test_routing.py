@@ -539,7 +539,7 @@ def test_round6_heldout_parts_share_no_website_or_text_with_training() -> None:
     assert {r["team"] for r in held} == set(ALL_TEAMS)
 
 
-def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
+def test_spent_parts_train_the_head_and_the_fresh_parts_never() -> None:
     """Since round 15 the held-out parts 1-14 are training lines (spent as measures), part 15
     since round 16, part 16 since round 17, part 17 since round 18, part 18 since round 19,
     part 19 since round 20, part 20 since round 21, parts 21 to 24 (each scored once, in
@@ -549,31 +549,24 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     round 36, parts 39 to 44 (rounds 36, 37) since round 38, parts 45 to 50 (rounds 38, 45)
     since round 46, parts 51 to 54 (rounds 46, 47) since round 48, parts 55 to 57 (round 48)
     since round 51, part 58 (round 51) since round 52, parts 59 and 60 (round 52) since
-    round 53, part 61 (round 53) since round 54; part 62 (scored once in round 54) is not
-    trained on:
-    it shares no text, website, repository or institution with any training line, and the
-    shipped head's vectors hold every spent part and never it."""
+    round 53, part 61 (round 53) since round 54, part 62 (round 54) since round 55; parts 63
+    to 65 (scored once, pooled, in round 55) are not trained on: they share no text,
+    website, repository or institution with any training line, and the shipped head's
+    vectors hold every spent part and never them."""
     from enrich.routing_data import read_files, spent_part_files
     from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
     from enrich.routing_train import EmbeddingCache
 
     root = Path(__file__).resolve().parents[2]
-    fresh = root / "benchmarks" / "data" / "routing" / "heldout_univ_mix49.jsonl"
+    names = ("heldout_univ_mix50.jsonl", "heldout_univ_mix51.jsonl", "heldout_univ_mix52.jsonl")
+    fresh = [root / "benchmarks" / "data" / "routing" / name for name in names]
     spent = spent_part_files()
-    assert [p.name for p in spent][-1] == "heldout_univ_mix48.jsonl" and len(spent) == 61
-    assert fresh not in spent
+    assert [p.name for p in spent][-1] == "heldout_univ_mix49.jsonl" and len(spent) == 62
+    assert not set(fresh) & set(spent)
     train_dir = root / "enrich" / "data" / "routing" / "train"
     training = [r for p in [*sorted(train_dir.glob("*.jsonl")), *spent] for r in _jsonl_rows(p)]
-    held = _jsonl_rows(fresh)
-    assert len(held) == 33 and {r["team"] for r in held} == set(ALL_TEAMS)
-    # Part 62 was collected before the checker's index held part 61 (both in the thirty-fourth
-    # session), so 8 of its lines come from 5 institutions of part 61, one of them with the
-    # same text: round 54 reports the part with and without them (docs/routing.md). Every
-    # other line is disjoint from training.
-    twins = {r["institution"].casefold() for r in _jsonl_rows(spent[-1])}
-    shared = [r for r in held if r["institution"].casefold() in twins]
-    assert len(shared) == 8 and len({r["institution"] for r in shared}) == 5
-    held = [r for r in held if r not in shared]
+    held = [r for part in fresh for r in _jsonl_rows(part)]
+    assert len(held) == 23 + 42 + 9 and {r["team"] for r in held} == set(ALL_TEAMS)
     assert not any("reddit" in r["source"].casefold() for r in held)
     assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
 
@@ -584,7 +577,7 @@ def test_spent_parts_train_the_head_and_the_fresh_part_never() -> None:
     assert not {r["institution"].casefold() for r in held} & institutions
     with np.load(HEAD_DIR / TRAIN_EMBEDDINGS) as shipped:
         sources, keys = set(shipped["source"].tolist()), set(shipped["key"].tolist())
-    assert {p.name for p in spent} <= sources and fresh.name not in sources
+    assert {p.name for p in spent} <= sources and not {p.name for p in fresh} & sources
     assert not {EmbeddingCache.key(r["text"]) for r in held} & keys
     # the text head finds the spent lines' texts again on a retrain from the shipped vectors
     known = vendored_texts()
