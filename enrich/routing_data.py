@@ -41,8 +41,9 @@ SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / 
 #: round 54, part 62 since round 55 of ``docs/routing.md``): each was scored once with a
 #: released head as it was frozen, then read again by later rounds as a development set.
 #: Spent as measures, they are worth more as training lines of the kind veille routes (news,
-#: posts and questions of about 1,380 institutions); the parts frozen after them are never read for training
-#: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
+#: posts and questions of about 1,380 institutions); the parts frozen after them are never
+#: read for training (``benchmarks/README.md``, routing round 15). The order is the shipped
+#: head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",
