@@ -161,6 +161,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix57`` — part 70 (thirty-sixth lead session): 30 texts of 14 institutions no
   earlier file used (22 French), collected with the index holding part 69, frozen before any
   code read it and banked (``UNREAD_PARTS``).
+* ``heldout_univ_mix58`` — part 71 (thirty-sixth lead session): 26 texts of 15 institutions no
+  earlier file used (19 French), collected with the index holding part 70, frozen before any
+  code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -558,6 +561,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1800e351b581a8c38b4a14d636e9e6ae020c5151c7f4490c218d8a9dd670bc11",
         "FR/EN news, service pages, posts and a question of 14 more institutions, 22 French",
     ),
+    71: (
+        "heldout_univ_mix58.jsonl",
+        "1ecd138fe527bda7f5b45b3a71f1dc0690284d53c757d4ca35fce9f18d4e5ba2",
+        "FR/EN news, service pages and posts of 15 more institutions, 19 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -565,7 +573,7 @@ POOLED_PARTS: tuple[int, ...] = (63, 64, 65)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (66, 67, 68, 69, 70)
+UNREAD_PARTS: tuple[int, ...] = (66, 67, 68, 69, 70, 71)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
