@@ -164,6 +164,7 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test80", "4d2d8b05c8e037fa9615679323113ce36cbd5c9e19d5b004044eeac14caccd88", 49),
     ("test81", "0866f1e138964df39c95ef1340016cc330b1b082f80859cda82dd30ccf63a0c8", 31),
     ("test82", "1678724bd9eeea2a684f6ec9096c70cfda990b6288751fac3fd80121bf1ef96d", 35),
+    ("test83", "89f3906d6a697c59b63adb551135e47703756df02aac0dbd7df02276317f1f09", 52),
     ("test84", "3fe6c4bc8ad7b75b392c4f9578040929ed00fc1c2dd50d3d5e5a5322917a169b", 78),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.

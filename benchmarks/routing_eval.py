@@ -137,33 +137,37 @@ Data (everything in the repository):
   54: scored once with the round-54 router; trained on since round 55.
 * ``heldout_univ_mix50`` — part 63 (thirty-fifth lead session): 23 texts of 23 institutions no
   earlier file used (4 French), frozen before any code read it and banked until round 55:
-  scored once, pooled with parts 64-65, with the round-55 router (``POOLED_PARTS``: the
-  pooled figure of the fresh parts is the last line).
+  scored once, pooled with parts 64-65, with the round-55 router; trained on since round 56.
 * ``heldout_univ_mix51`` — part 64 (thirty-fifth lead session): 42 texts of 34 institutions no
   earlier file used (6 French), collected with the index holding part 63, frozen before any
-  code read it and banked until round 55: scored once, pooled with parts 63 and 65.
+  code read it and banked until round 55: scored once, pooled with parts 63 and 65; trained on
+  since round 56.
 * ``heldout_univ_mix52`` — part 65 (thirty-fifth lead session): 9 French texts of 3 small
   institutions no earlier file used (3 public repositories), collected with the index holding
   part 64, frozen before any code read it and banked until round 55: scored once, pooled
-  with parts 63-64.
+  with parts 63-64; trained on since round 56.
 * ``heldout_univ_mix53`` — part 66 (thirty-sixth lead session): 18 texts of 15 institutions no
   earlier file used (4 French), collected with the index holding parts 63-65, frozen before
-  any code read it and banked (``UNREAD_PARTS``) for the next session's round.
+  any code read it and banked until round 56: scored once, pooled with parts 67-71, with the
+  round-56 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
 * ``heldout_univ_mix54`` — part 67 (thirty-sixth lead session): 40 English texts of 31
   institutions no earlier file used, collected with the index holding part 66, frozen before
-  any code read it and banked (``UNREAD_PARTS``).
+  any code read it and banked until round 56: scored once, pooled.
 * ``heldout_univ_mix55`` — part 68 (thirty-sixth lead session): 47 texts of 36 institutions no
   earlier file used (12 French), collected with the index holding part 67, frozen before any
-  code read it and banked (``UNREAD_PARTS``).
+  code read it and banked until round 56: scored once, pooled.
 * ``heldout_univ_mix56`` — part 69 (thirty-sixth lead session): 30 texts of 23 institutions no
   earlier file used (21 French), collected with the index holding part 68, frozen before any
-  code read it and banked (``UNREAD_PARTS``).
+  code read it and banked until round 56: scored once, pooled.
 * ``heldout_univ_mix57`` — part 70 (thirty-sixth lead session): 30 texts of 14 institutions no
   earlier file used (22 French), collected with the index holding part 69, frozen before any
-  code read it and banked (``UNREAD_PARTS``).
+  code read it and banked until round 56: scored once, pooled.
 * ``heldout_univ_mix58`` — part 71 (thirty-sixth lead session): 26 texts of 15 institutions no
   earlier file used (19 French), collected with the index holding part 70, frozen before any
-  code read it and banked (``UNREAD_PARTS``).
+  code read it and banked until round 56: scored once, pooled.
+* ``heldout_univ_mix59`` — part 72 (thirty-seventh lead session): 34 texts of 19 institutions
+  no earlier file used (21 French), collected with the index holding parts 1-71, frozen
+  before any code read it and banked (``UNREAD_PARTS``) for a later round.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -566,14 +570,19 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1ecd138fe527bda7f5b45b3a71f1dc0690284d53c757d4ca35fce9f18d4e5ba2",
         "FR/EN news, service pages and posts of 15 more institutions, 19 French",
     ),
+    72: (
+        "heldout_univ_mix59.jsonl",
+        "652722350d5b467d37d306c1bf73e8ee0047921b9f1debe3e821f27f10137376",
+        "FR/EN news, service pages, posts and questions of 19 more institutions, 21 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (63, 64, 65)
+POOLED_PARTS: tuple[int, ...] = (66, 67, 68, 69, 70, 71)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (66, 67, 68, 69, 70, 71)
+UNREAD_PARTS: tuple[int, ...] = (72,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
