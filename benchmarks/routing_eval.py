@@ -149,28 +149,29 @@ Data (everything in the repository):
 * ``heldout_univ_mix53`` — part 66 (thirty-sixth lead session): 18 texts of 15 institutions no
   earlier file used (4 French), collected with the index holding parts 63-65, frozen before
   any code read it and banked until round 56: scored once, pooled with parts 67-71, with the
-  round-56 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+  round-56 router; trained on since round 57.
 * ``heldout_univ_mix54`` — part 67 (thirty-sixth lead session): 40 English texts of 31
   institutions no earlier file used, collected with the index holding part 66, frozen before
-  any code read it and banked until round 56: scored once, pooled.
+  any code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix55`` — part 68 (thirty-sixth lead session): 47 texts of 36 institutions no
   earlier file used (12 French), collected with the index holding part 67, frozen before any
-  code read it and banked until round 56: scored once, pooled.
+  code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix56`` — part 69 (thirty-sixth lead session): 30 texts of 23 institutions no
   earlier file used (21 French), collected with the index holding part 68, frozen before any
-  code read it and banked until round 56: scored once, pooled.
+  code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix57`` — part 70 (thirty-sixth lead session): 30 texts of 14 institutions no
   earlier file used (22 French), collected with the index holding part 69, frozen before any
-  code read it and banked until round 56: scored once, pooled.
+  code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix58`` — part 71 (thirty-sixth lead session): 26 texts of 15 institutions no
   earlier file used (19 French), collected with the index holding part 70, frozen before any
-  code read it and banked until round 56: scored once, pooled.
+  code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix59`` — part 72 (thirty-seventh lead session): 34 texts of 19 institutions
   no earlier file used (21 French), collected with the index holding parts 1-71, frozen
-  before any code read it and banked (``UNREAD_PARTS``) for a later round.
+  before any code read it: scored once, pooled with part 73, with the round-57 router
+  (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
 * ``heldout_univ_mix60`` — part 73 (thirty-seventh lead session): 34 texts of 21 institutions
   no earlier file used (20 French; 31 lines from the institutions' own pages), collected with
-  the index holding part 72, frozen before any code read it and banked (``UNREAD_PARTS``).
+  the index holding part 72, frozen before any code read it: scored once, pooled with part 72.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -586,11 +587,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (66, 67, 68, 69, 70, 71)
+POOLED_PARTS: tuple[int, ...] = (72, 73)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (72, 73)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
