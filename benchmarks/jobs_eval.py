@@ -166,6 +166,7 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test82", "1678724bd9eeea2a684f6ec9096c70cfda990b6288751fac3fd80121bf1ef96d", 35),
     ("test83", "89f3906d6a697c59b63adb551135e47703756df02aac0dbd7df02276317f1f09", 52),
     ("test84", "3fe6c4bc8ad7b75b392c4f9578040929ed00fc1c2dd50d3d5e5a5322917a169b", 78),
+    ("test85", "d72c9ce47d80ac7b2aff4af95ed5aabad50aeda9ab880af112f4e927c3d0db1d", 43),
     ("test86", "744efa83a11cc944c46189669a56dfae9def0733720411b3c91ca5c6274b83ea", 83),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
