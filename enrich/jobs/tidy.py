@@ -28,6 +28,9 @@ Why: two slips of either reader cost precision on text nobody tuned for (issue 2
 * an organisation is the title itself ("Fred joined us a Data Engineer", "un poste d'ATER":
   organisation and title both "Data Engineer", round 68): the reader took the only noun
   phrase for both slots; a title names no employer, so the organisation is dropped.
+* a diplomat's posting stays in the title, or the sending country stands for the
+  organisation ("ambassadeur de Thaïlande en France", round 72): the posting is the
+  organisation (:mod:`enrich.jobs.posting`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from enrich.jobs.lexicon import (
     phrases,
     word_key,
 )
+from enrich.jobs.posting import posted_at
 
 #: Leading articles dropped before an organisation is judged a lone common noun (typographic
 #: apostrophes are made plain first, so only "l'" is listed).
@@ -211,8 +215,8 @@ def _trimmed(value: str | None) -> str | None:
 def tidy(jc: JobChangeFound) -> JobChangeFound:
     """``jc`` with a governing body replaced by its employer, a lone-noun or nationality
     organisation dropped (and any beside a minister's title, or equal to the title), its title
-    cut before a parenthesis, neither ending on a preposition or an article, and its person
-    without honorifics."""
+    cut before a parenthesis, neither ending on a preposition or an article, a diplomat's
+    posting as its organisation, and its person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     if title and jc.organization and org != jc.organization:
@@ -221,6 +225,9 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     org = None if org and (lone_common_noun(org) or lone_nationality(org)) else org
     org = None if org and title and minister_title(title) else org
     org = None if org and title and _fold_chars(org) == _fold_chars(title) else org
+    posting = posted_at(title, jc.sentence) if title else None
+    if posting:
+        title, org = posting
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc

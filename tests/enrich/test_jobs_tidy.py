@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from enrich.jobs.change import JobChangeFound
+from enrich.jobs.posting import posted_at
 from enrich.jobs.tidy import (
     employer_past_its_board,
     lone_common_noun,
@@ -208,7 +209,9 @@ def test_a_governing_body_gives_way_to_its_employer(
     assert employer_past_its_board(org, sentence) == employer
 
 
-def _french_change(person: str, organization: str, title: str, sentence: str) -> JobChangeFound:
+def _french_change(
+    person: str, organization: str | None, title: str, sentence: str
+) -> JobChangeFound:
     return JobChangeFound(
         person=person,
         organization=organization,
@@ -268,3 +271,50 @@ def test_an_organisation_equal_to_its_title_names_no_employer(text: str, title: 
     assert (tidied.organization, tidied.title) == (None, title)
     kept = replace(slipped, organization="Data Engineering Ltd")
     assert tidy(kept).organization == "Data Engineering Ltd"
+
+
+def _spent_row(part: int, row_id: str) -> dict:
+    """One labelled row of a spent benchmark part (scored once, now development data)."""
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / f"jobs_test{part}.jsonl"
+    return next(
+        r
+        for r in map(json.loads, bench.read_text(encoding="utf-8").splitlines())
+        if r["id"] == row_id
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "person", "org", "title"),
+    [
+        # the posting inside the title (round 71: title "ambassadeur en Allemagne", no org)
+        (80, "p80-fr-012", "Deng Hongbo", None, "ambassadeur en Allemagne"),
+        # the appointer taken for the organisation, the posting after the title
+        (80, "p80-fr-001", "Barham Ghassemi", "Téhéran", "ambassadeur"),
+        # the sending country taken for the organisation
+        (82, "p82-fr-014", "Tana Weskosith", "Thaïlande", "ambassadeur"),
+    ],
+)
+def test_a_diplomats_posting_is_the_organisation(
+    part: int, row_id: str, person: str, org: str | None, title: str
+) -> None:
+    """Round 72: an ambassador's country or city of posting is the organisation (the gold
+    convention since part 68), and the title keeps the sending country; real sentences of the
+    spent parts 80 and 82, as round 71's extractor read them."""
+    row = _spent_row(part, row_id)
+    gold = next(c for c in row["job_changes"] if c["person"] == person)
+    tidied = tidy(_french_change(person, org, title, row["text"]))
+    assert (tidied.title, tidied.organization) == (gold["title"], gold["organization"])
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("brand ambassador", "He becomes our brand ambassador for the new season."),
+        ("ambassador", "She was named ambassador in January 2020."),
+        ("directeur", "Il a été nommé directeur en France."),
+    ],
+)
+def test_no_posting_without_a_diplomats_title_and_a_place(title: str, text: str) -> None:
+    assert posted_at(title, text) is None

@@ -551,8 +551,9 @@ def test_spent_parts_train_the_head_and_the_fresh_parts_never() -> None:
     since round 51, part 58 (round 51) since round 52, parts 59 and 60 (round 52) since
     round 53, part 61 (round 53) since round 54, part 62 (round 54) since round 55, parts 63
     to 65 (round 55) since round 56, parts 66 to 71 (round 56) since round 57; parts 72 and
-    73 (scored once, pooled, in round 57) are not trained on: they share no text, website, repository or institution with any
-    training line, and the shipped head's vectors hold every spent part and never them."""
+    73 (scored once, pooled, in round 57) are not trained on: they share no text, website,
+    repository or institution with any training line, and the shipped head's vectors hold
+    every spent part and never them."""
     from enrich.routing_data import read_files, spent_part_files
     from enrich.routing_pipeline import TRAIN_EMBEDDINGS, vendored_texts
     from enrich.routing_train import EmbeddingCache
