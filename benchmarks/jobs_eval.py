@@ -168,6 +168,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test84", "3fe6c4bc8ad7b75b392c4f9578040929ed00fc1c2dd50d3d5e5a5322917a169b", 78),
     ("test85", "d72c9ce47d80ac7b2aff4af95ed5aabad50aeda9ab880af112f4e927c3d0db1d", 43),
     ("test86", "744efa83a11cc944c46189669a56dfae9def0733720411b3c91ca5c6274b83ea", 83),
+    ("test87", "6878196cc785ca227fec6a6cb2994cf4c8c4051a9fa244269f03a3b8daf06511", 41),
+    ("test88", "9987202699bf14bad9e86130c02f27424e0bd66fdc2f1876997dff32ee348c6e", 70),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

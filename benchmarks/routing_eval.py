@@ -172,6 +172,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix60`` — part 73 (thirty-seventh lead session): 34 texts of 21 institutions
   no earlier file used (20 French; 31 lines from the institutions' own pages), collected with
   the index holding part 72, frozen before any code read it: scored once, pooled with part 72.
+* ``heldout_univ_mix61`` — part 74 (thirty-seventh lead session): 35 texts of 22 institutions
+  no earlier file used (20 French), collected with the index holding part 73, frozen before
+  any code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -584,6 +587,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "785397e5d6141bd30680fc014be7d7eb7084a83aaa65f712765f12bdffb41a5d",
         "FR/EN news and service pages of 21 more institutions, 20 French",
     ),
+    74: (
+        "heldout_univ_mix61.jsonl",
+        "1884c71dc032b27b4dbe15f032e2e97418b324820e33085fbb217ff49c34f282",
+        "FR/EN news, service pages, posts and questions of 22 more institutions, 20 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -591,7 +599,7 @@ POOLED_PARTS: tuple[int, ...] = (72, 73)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (74,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
