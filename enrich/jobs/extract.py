@@ -26,7 +26,7 @@ from enrich.jobs.merge import with_tagger
 from enrich.jobs.nlp import get_nlp, sentences, trigger_matcher
 from enrich.jobs.rules import read_sentence
 from enrich.jobs.slots import parse_start_date
-from enrich.jobs.tidy import seat_title, tidy
+from enrich.jobs.tidy import seat_body, seat_title, tidy
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher
@@ -128,8 +128,9 @@ def warm_up() -> None:
 
 def dropped_by(jc: JobChangeFound, text: str) -> str | None:
     """Why ``jc``, read in ``text``, is not a job change, or None when it stays: a veto
-    expression (:mod:`enrich.jobs_vetoes`), a seat on a board (:func:`seat_title`), or, for a
-    change only the tagger read, no trigger expression in or just before its sentence.
+    expression (:mod:`enrich.jobs_vetoes`), a seat on a board (:func:`seat_title`,
+    :func:`seat_body`), or, for a change only the tagger read, no trigger expression in or
+    just before its sentence.
 
     One place for these checks: :func:`extract_job_changes` keeps the changes it returns None
     for, and ``scripts/jobs_loss_trace.py`` names the stage that dropped a lost one.
@@ -140,7 +141,7 @@ def dropped_by(jc: JobChangeFound, text: str) -> str | None:
     expression = veto(jc.sentence, text)
     if expression:
         return f"veto: {expression}"
-    if jc.title and seat_title(jc.title):
+    if (jc.title and seat_title(jc.title, jc.sentence)) or seat_body(jc.organization, jc.title):
         return "board seat"
     if jc.rule.startswith(TAGGER_VERSION) and not near_trigger(text, jc.sentence):
         return "no trigger near the change's sentence"

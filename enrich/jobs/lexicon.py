@@ -68,6 +68,7 @@ EN_WORDS = folded("lang_en")
 GOVERNMENT_TITLES = folded("government_titles")
 MINISTER_TITLES = folded("minister_titles")
 SEAT_TITLES = folded("seat_titles")
+SEAT_BODIES = folded("seat_bodies")
 CLUB_WORDS = folded("club_words")
 BOARD_WORDS = folded("board_words")
 

@@ -50,6 +50,7 @@ from enrich.jobs.lexicon import (
     OF_PREPS,
     ORG_HEADS,
     ORG_PREPS,
+    SEAT_BODIES,
     SEAT_TITLES,
     phrases,
     word_key,
@@ -199,13 +200,33 @@ def minister_title(title: str) -> bool:
     return any(w in MINISTER_TITLES for w in [*words, *pairs])
 
 
-def seat_title(title: str) -> bool:
+#: Seats named by a phrase (``[seat_phrases]``), folded words joined by one space.
+_SEAT_PHRASES = tuple(" ".join(p) for p in phrases("seat_phrases"))
+
+
+def seat_title(title: str, sentence: str = "") -> bool:
     """Whether ``title`` is a seat on a board or a committee ("board members", "Trustee",
     "membres"): its last word is in the data list ``seat_titles`` ("member of parliament" is
-    a post). Such a change is dropped with the vetoes (the gold convention counts board and
-    committee members as negatives; ``benchmarks/README.md``, round 47)."""
+    a post), or it ends a phrase of ``seat_phrases`` with the words written just before it in
+    ``sentence`` ("independent and non-executive director", round 73). Such a change is
+    dropped with the vetoes (the gold convention counts board and committee members as
+    negatives; ``benchmarks/README.md``, round 47)."""
     words = _title_keys(title)
-    return bool(words) and words[-1] in SEAT_TITLES
+    if words and words[-1] in SEAT_TITLES:
+        return True
+    pos = sentence.find(title)
+    lead = sentence[max(0, pos - 30) : pos] if pos > 0 else ""
+    written = " " + " ".join(_title_keys(lead + title))
+    return any(written.endswith(" " + phrase) for phrase in _SEAT_PHRASES)
+
+
+def seat_body(org: str | None, title: str | None) -> bool:
+    """Whether a change with no title goes into a board or a trust ("the election of X to
+    the Netball WA Board", round 73): its organisation's last word is in ``seat_bodies``."""
+    if title or not org:
+        return False
+    words = _title_keys(org)
+    return bool(words) and words[-1] in SEAT_BODIES
 
 
 def _trimmed(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from enrich.jobs.tidy import (
     lone_common_noun,
     lone_nationality,
     minister_title,
+    seat_body,
     seat_title,
     tidy,
     title_before_parenthesis,
@@ -318,3 +319,37 @@ def test_a_diplomats_posting_is_the_organisation(
 )
 def test_no_posting_without_a_diplomats_title_and_a_place(title: str, text: str) -> None:
     assert posted_at(title, text) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "sentence", "seat"),
+    [
+        (
+            "Independent Director",
+            "was also re-appointed as World Netball's Independent Director.",
+            True,
+        ),
+        (
+            "executive director",
+            "has appointed her as the group's independent and non-executive director.",
+            True,
+        ),
+        (
+            "administratrice indépendante",
+            "Elle devient administratrice indépendante du groupe.",
+            True,
+        ),
+        ("executive director", "She was named executive director of the museum.", False),
+        ("director", "He was appointed director of the festival.", False),
+    ],
+)
+def test_a_seat_named_by_a_phrase_is_no_post(title: str, sentence: str, seat: bool) -> None:
+    """Round 73: board seats named otherwise than by "member" or "trustee" (the spent parts
+    84 and 86); the words written before the title count ("independent and non-")."""
+    assert seat_title(title, sentence) is seat
+
+
+def test_a_change_into_a_board_with_no_title_is_a_seat() -> None:
+    assert seat_body("Netball WA Board", None)
+    assert not seat_body("National Trust", "chief executive")
+    assert not seat_body("Sterling Bank Plc", None)

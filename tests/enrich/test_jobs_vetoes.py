@@ -286,3 +286,22 @@ def test_round63_a_hire_to_come_is_a_vacancy() -> None:
         assert veto(row["text"], row["text"]) == expression
     text = "The board hopes to hire a deputy soon; it named Ann Lee director of the library."
     assert veto(text, text) is None
+
+
+def test_round73_a_board_seat_or_an_intended_appointment_is_no_change() -> None:
+    """Round 73: "was appointed to the board of ... as an independent director" (p86-en-033),
+    "the election of X to the Netball WA Board" (p84-en-005), "re-appointed as World
+    Netball's Independent Director" (p84-en-078), "as the group's independent and
+    non-executive director" (p86-en-062) and "envisage de nommer" (p83-fr-025) are negatives
+    by the gold conventions (committee, intention) and each formed a change in round 72."""
+    from enrich.jobs import extract_job_changes
+
+    cases = ((86, "p86-en-033"), (84, "p84-en-005"), (84, "p84-en-078"), (86, "p86-en-062"))
+    for part, row_id in (*cases, (83, "p83-fr-025")):
+        row = _spent(part, row_id)
+        assert row["job_changes"] == []
+        assert extract_job_changes([row["text"]], row["lang"]) == [[]], row_id
+    assert veto(_spent(86, "p86-en-033")["text"]) == "appointed to the board"
+    assert veto(_spent(83, "p83-fr-025")["text"]) == "envisage de nommer"
+    # An executive post at a trust, or a director's post, stays.
+    assert veto("She was appointed chief executive of the National Trust.") is None
