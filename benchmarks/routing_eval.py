@@ -167,14 +167,19 @@ Data (everything in the repository):
   code read it and banked until round 56: scored once, pooled; trained on since round 57.
 * ``heldout_univ_mix59`` — part 72 (thirty-seventh lead session): 34 texts of 19 institutions
   no earlier file used (21 French), collected with the index holding parts 1-71, frozen
-  before any code read it: scored once, pooled with part 73, with the round-57 router
-  (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+  before any code read it: scored once, pooled with part 73, with the round-57 router; trained
+  on since round 58.
 * ``heldout_univ_mix60`` — part 73 (thirty-seventh lead session): 34 texts of 21 institutions
   no earlier file used (20 French; 31 lines from the institutions' own pages), collected with
-  the index holding part 72, frozen before any code read it: scored once, pooled with part 72.
+  the index holding part 72, frozen before any code read it: scored once, pooled with part 72,
+  with the round-57 router; trained on since round 58.
 * ``heldout_univ_mix61`` — part 74 (thirty-seventh lead session): 35 texts of 22 institutions
   no earlier file used (20 French), collected with the index holding part 73, frozen before
-  any code read it and banked (``UNREAD_PARTS``).
+  any code read it: scored once, pooled with part 75, with the round-58 router
+  (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+* ``heldout_univ_mix62`` — part 75 (thirty-seventh lead session): 34 texts of 22 institutions
+  no earlier file used (18 French; 22 lines from the institutions' own sites), collected with
+  the index holding part 74, frozen before any code read it: scored once, pooled with part 74.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -592,14 +597,19 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1884c71dc032b27b4dbe15f032e2e97418b324820e33085fbb217ff49c34f282",
         "FR/EN news, service pages, posts and questions of 22 more institutions, 20 French",
     ),
+    75: (
+        "heldout_univ_mix62.jsonl",
+        "c9f62b78ad478994c9f6c886e1e637ee1937d5ae45b9a92d6ea4289682e0369f",
+        "FR/EN news, service pages and posts of 22 more institutions, 18 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (72, 73)
+POOLED_PARTS: tuple[int, ...] = (74, 75)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (74,)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
