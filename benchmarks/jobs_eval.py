@@ -170,6 +170,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test86", "744efa83a11cc944c46189669a56dfae9def0733720411b3c91ca5c6274b83ea", 83),
     ("test87", "6878196cc785ca227fec6a6cb2994cf4c8c4051a9fa244269f03a3b8daf06511", 41),
     ("test88", "9987202699bf14bad9e86130c02f27424e0bd66fdc2f1876997dff32ee348c6e", 70),
+    ("test89", "8ef20c2546b3f1926ef4d28c5ff82ee0811f69962a706bb21e64666b89e1d783", 23),
+    ("test90", "41d9bcf191c168ea6cd093df591a046de059541db101ec69fe5309ffd0182e57", 84),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
