@@ -19,6 +19,7 @@ from enrich.jobs import (
     normalise_inclusive,
     parse_start_date,
 )
+from tests.enrich.spent_parts import spent_row
 
 POSITIVES = [
     # (text, person, organization, title, start_date)
@@ -431,16 +432,6 @@ def test_an_organisation_alone_counts_only_in_a_first_person_post(
     assert _plausible_alone(text, change) is plausible
 
 
-def _spent_row(part: str, row_id: str) -> dict:
-    """One labelled row of a spent benchmark part (``benchmarks/data/<part>``)."""
-    import json
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-    lines = (bench / part).read_text(encoding="utf-8").splitlines()
-    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
-
-
 @pytest.mark.parametrize(
     ("part", "row_id", "title"),
     [
@@ -456,7 +447,7 @@ def test_round18_first_person_posts_and_clergy_offices_are_read(
     """Round 18: real first-person job news of the spent parts 14-15 that nothing read before
     (the phrasing lines of ``triggers_*.jsonl`` and ``jobs_triggers.txt``; clergy offices as
     title heads of ``words.txt``)."""
-    row = _spent_row(part, row_id)
+    row = spent_row(part, row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert title in [c.title for c in found]
@@ -475,7 +466,7 @@ def test_round19_sports_signings_name_their_club(row_id: str, person: str, org: 
     """Round 19: real signings of the spent part 17 whose club was lost (``[sign_verbs]`` of
     ``words.txt``, the "re-signed" lines of ``triggers_en.jsonl`` and ``jobs_triggers.txt``);
     a trip to a city is still no job ("Il a rejoint Bruxelles mardi")."""
-    row = _spent_row("jobs_test17.jsonl", row_id)
+    row = spent_row("jobs_test17.jsonl", row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert (person, org) in [(c.person, c.organization) for c in found]
@@ -486,14 +477,14 @@ def test_round47_a_seat_on_a_board_is_no_job_change() -> None:
     """Round 47: "appointed CONSOLATA ROP to be a member of the National Standards Council"
     (p10-en-039, labelled before the conventions named board seats) was read with the title
     "member"; a seat on a board or a committee is dropped with the vetoes."""
-    row = _spent_row("jobs_test10.jsonl", "p10-en-039")
+    row = spent_row("jobs_test10.jsonl", "p10-en-039")
     assert extract_job_changes([row["text"]], row["lang"]) == [[]]
 
 
 def test_round21_a_nationality_adjective_is_no_organisation() -> None:
     """Round 21: "signed by English county Northamptonshire" (p17-en-068) read the adjective
     as the club; it is emptied, the signing kept."""
-    row = _spent_row("jobs_test17.jsonl", "p17-en-068")
+    row = spent_row("jobs_test17.jsonl", "p17-en-068")
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Chris Lynn"]
     assert all(c.organization != "English" for c in found)
@@ -517,7 +508,7 @@ def test_round28_phrasings_of_the_spent_parts_are_read(
 ) -> None:
     """Round 28: real job news of the spent parts 19-20 that neither the rules nor the tagger
     read before."""
-    row = _spent_row(part, row_id)
+    row = spent_row(part, row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert title in [c.title for c in found]
@@ -528,7 +519,7 @@ def test_round28_phrasings_of_the_spent_parts_are_read(
 def test_round28_a_titled_person_who_appoints_is_no_organisation() -> None:
     """Round 28: "President Akufo-Addo has appointed Mr. X as the new Acting Head of ..."
     (p20-en-042) read the president as the appointing organisation."""
-    row = _spent_row("jobs_test20.jsonl", "p20-en-042")
+    row = spent_row("jobs_test20.jsonl", "p20-en-042")
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Sulley Sambian"]
     assert all(c.organization != "President Akufo-Addo" for c in found)
@@ -549,14 +540,14 @@ def test_round28_a_festival_is_a_prize_only_away_from_a_title() -> None:
     assert not award("nomme delegue general du festival de cannes", 6)
     assert not award("appointed director of the festival", 4)
     assert award("nomme aux cesar", 2)  # not a venue: always a prize
-    row = _spent_row("jobs_test19.jsonl", "p19-en-081")
+    row = spent_row("jobs_test19.jsonl", "p19-en-081")
     assert "festival director" in row["text"]
 
 
 def test_round30_a_person_after_a_title_who_appoints_is_no_organisation() -> None:
     """Round 30: "Oklahoma athletics director Joe Castiglione named Mark Carr as the new head
     coach ..." (the spent part 23, p23-en-060) read the director as the organisation."""
-    row = _spent_row("jobs_test23.jsonl", "p23-en-060")
+    row = spent_row("jobs_test23.jsonl", "p23-en-060")
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert [c.person for c in found] == ["Mark Carr"]
     assert all(c.organization != "Joe Castiglione" for c in found)
@@ -578,7 +569,7 @@ def test_round31_french_appointments_of_the_spent_part_24_are_read(
     row_id: str, person: str, org: str
 ) -> None:
     """Round 31: real French appointments of the spent part 24 that nothing read before."""
-    row = _spent_row("jobs_test24.jsonl", row_id)
+    row = spent_row("jobs_test24.jsonl", row_id)
     assert row["job_changes"]
     found = extract_job_changes([row["text"]], row["lang"])[0]
     assert (person, org) in [(c.person, c.organization) for c in found]
@@ -592,7 +583,7 @@ def test_round51_a_tagger_change_keeps_its_whole_sentence_past_an_initial() -> N
     from enrich.jobs import extract_job_changes
     from enrich.jobs.merge import _sentence_of
 
-    row = _spent_row("jobs_test49.jsonl", "p49-en-044")
+    row = spent_row("jobs_test49.jsonl", "p49-en-044")
     gold = row["job_changes"][0]
     assert "K. Hoffman" in row["text"]
     quote = _sentence_of(row["text"], {"person": gold["person"]})

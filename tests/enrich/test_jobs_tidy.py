@@ -22,6 +22,7 @@ from enrich.jobs.tidy import (
     title_before_parenthesis,
     without_dangling_words,
 )
+from tests.enrich.spent_parts import spent_row
 
 
 @pytest.mark.parametrize("org", ["University", "the University", "la société", "l’université"])
@@ -274,18 +275,6 @@ def test_an_organisation_equal_to_its_title_names_no_employer(text: str, title: 
     assert tidy(kept).organization == "Data Engineering Ltd"
 
 
-def _spent_row(part: int, row_id: str) -> dict:
-    """One labelled row of a spent benchmark part (scored once, now development data)."""
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / f"jobs_test{part}.jsonl"
-    return next(
-        r
-        for r in map(json.loads, bench.read_text(encoding="utf-8").splitlines())
-        if r["id"] == row_id
-    )
-
-
 @pytest.mark.parametrize(
     ("part", "row_id", "person", "org", "title"),
     [
@@ -303,7 +292,7 @@ def test_a_diplomats_posting_is_the_organisation(
     """Round 72: an ambassador's country or city of posting is the organisation (the gold
     convention since part 68), and the title keeps the sending country; real sentences of the
     spent parts 80 and 82, as round 71's extractor read them."""
-    row = _spent_row(part, row_id)
+    row = spent_row(part, row_id)
     gold = next(c for c in row["job_changes"] if c["person"] == person)
     tidied = tidy(_french_change(person, org, title, row["text"]))
     assert (tidied.title, tidied.organization) == (gold["title"], gold["organization"])

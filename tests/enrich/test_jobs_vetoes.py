@@ -13,6 +13,7 @@ import pytest
 
 from enrich.job_tagger_train import TRAIN_DIR
 from enrich.jobs_vetoes import veto
+from tests.enrich.spent_parts import spent_row
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
@@ -200,18 +201,12 @@ def test_round32_an_honour_is_no_post() -> None:
     assert knight["job_changes"] == [] and veto(knight["text"])
 
 
-def _spent(part: int, row_id: str) -> dict:
-    """Row ``row_id`` of the spent frozen part ``part``."""
-    lines = (BENCH / f"jobs_test{part}.jsonl").read_text(encoding="utf-8").splitlines()
-    return next(r for r in map(json.loads, lines) if r["id"] == row_id)
-
-
 def test_round50_an_arrival_beside_a_departure_lifts_the_departure_veto() -> None:
     """Round 50: "has announced the hiring on a new general manager, X, following an
     extensive search including candidates" (the spent part 50, p50-en-019) was dropped by
     the candidacy veto; the arrival in the same sentence now lifts it. A departure alone, and
     the French "chose" (a thing), still veto."""
-    row = _spent(50, "p50-en-019")
+    row = spent_row(50, "p50-en-019")
     assert row["job_changes"] and "candidates" in row["text"]
     assert veto(row["text"]) is None
     from enrich.jobs import extract_job_changes
@@ -233,7 +228,7 @@ def test_round57_an_internship_or_new_students_is_no_post() -> None:
         (25, "p25-en-046", "new phd students"),
         (47, "p47-fr-053", "un stage en tant que"),
     ):
-        row = _spent(part, row_id)
+        row = spent_row(part, row_id)
         assert row["job_changes"] == []
         assert veto(row["text"]) == expression
     # An intern hired as a post's holder is not caught ("as an Intern Coordinator" is a post).
@@ -248,7 +243,7 @@ def test_round57_a_job_offer_accepted_is_a_change() -> None:
     from enrich.jobs import extract_job_changes
 
     for part, row_id in ((46, "p46-en-057"), (52, "p52-en-048")):
-        row = _spent(part, row_id)
+        row = spent_row(part, row_id)
         assert row["job_changes"]
         assert veto(row["text"], row["text"]) is None
         (found,) = extract_job_changes([row["text"]], "en")
@@ -265,7 +260,7 @@ def test_round62_a_padded_text_meets_the_single_spaced_data_lines() -> None:
     from enrich.jobs import extract_job_changes
     from enrich.jobs_prefilter import fold
 
-    row = _spent(41, "p41-fr-001")
+    row = spent_row(41, "p41-fr-001")
     assert row["job_changes"] == [] and "  " in row["text"]
     assert fold("a  été\tnommé\n secrétaire") == "a ete nomme secretaire"
     assert veto(row["text"]) == "secretaire de seance"
@@ -281,7 +276,7 @@ def test_round63_a_hire_to_come_is_a_vacancy() -> None:
         (44, "p44-en-044", "looking at hiring"),
         (50, "p50-en-031", "created an opening"),
     ):
-        row = _spent(part, row_id)
+        row = spent_row(part, row_id)
         assert row["job_changes"] == []
         assert veto(row["text"], row["text"]) == expression
     text = "The board hopes to hire a deputy soon; it named Ann Lee director of the library."
@@ -298,10 +293,10 @@ def test_round73_a_board_seat_or_an_intended_appointment_is_no_change() -> None:
 
     cases = ((86, "p86-en-033"), (84, "p84-en-005"), (84, "p84-en-078"), (86, "p86-en-062"))
     for part, row_id in (*cases, (83, "p83-fr-025")):
-        row = _spent(part, row_id)
+        row = spent_row(part, row_id)
         assert row["job_changes"] == []
         assert extract_job_changes([row["text"]], row["lang"]) == [[]], row_id
-    assert veto(_spent(86, "p86-en-033")["text"]) == "appointed to the board"
-    assert veto(_spent(83, "p83-fr-025")["text"]) == "envisage de nommer"
+    assert veto(spent_row(86, "p86-en-033")["text"]) == "appointed to the board"
+    assert veto(spent_row(83, "p83-fr-025")["text"]) == "envisage de nommer"
     # An executive post at a trust, or a director's post, stays.
     assert veto("She was appointed chief executive of the National Trust.") is None
