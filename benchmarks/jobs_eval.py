@@ -172,6 +172,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test88", "9987202699bf14bad9e86130c02f27424e0bd66fdc2f1876997dff32ee348c6e", 70),
     ("test89", "8ef20c2546b3f1926ef4d28c5ff82ee0811f69962a706bb21e64666b89e1d783", 23),
     ("test90", "41d9bcf191c168ea6cd093df591a046de059541db101ec69fe5309ffd0182e57", 84),
+    ("test91", "3ab2b217f38bb4875c5520c07304e301cb563dddfc249ce22032d85bfc4f0063", 43),
+    ("test92", "25af66cdfbb2c0b6274af6cfb8befe933451732839a5dd53104e5b34a39650e3", 77),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
