@@ -175,15 +175,20 @@ Data (everything in the repository):
   with the round-57 router; trained on since round 58.
 * ``heldout_univ_mix61`` — part 74 (thirty-seventh lead session): 35 texts of 22 institutions
   no earlier file used (20 French), collected with the index holding part 73, frozen before
-  any code read it: scored once, pooled with part 75, with the round-58 router
-  (``POOLED_PARTS``: the pooled figure of the fresh parts is the last line).
+  any code read it: scored once, pooled with part 75, with the round-58 router; trained on
+  since round 59.
 * ``heldout_univ_mix62`` — part 75 (thirty-seventh lead session): 34 texts of 22 institutions
   no earlier file used (18 French; 22 lines from the institutions' own sites), collected with
-  the index holding part 74, frozen before any code read it: scored once, pooled with part 74.
+  the index holding part 74, frozen before any code read it: scored once, pooled with part 74;
+  trained on since round 59.
 * ``heldout_univ_mix63`` — part 76 (thirty-seventh lead session): 30 texts of 12 institutions
   no earlier file used (9 French), all in the institution's own voice, collected with the
-  index holding part 75, frozen before any code read it and banked (``UNREAD_PARTS``) for
-  the next session's round.
+  index holding part 75, frozen before any code read it: scored once, pooled with part 77,
+  with the round-59 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the
+  last line).
+* ``heldout_univ_mix64`` — part 77 (thirty-seventh lead session): 33 own-voice texts of 16
+  institutions no earlier file used (9 French), collected with the index holding part 76,
+  frozen before any code read it: scored once, pooled with part 76.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -611,14 +616,19 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "d39d30a6d750cbe0c94c0001a99f13e125f6b2ebd3642a02442e22e1a6d7427f",
         "FR/EN service pages, news and posts of 12 more institutions, 9 French, own voice",
     ),
+    77: (
+        "heldout_univ_mix64.jsonl",
+        "4b5adc51488123e10d1029becbf76b242e0a7c9cbcc1972fbdcaa42d4c3ea44c",
+        "FR/EN service pages, news and a question of 16 more institutions, 9 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (74, 75)
+POOLED_PARTS: tuple[int, ...] = (76, 77)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (76,)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
