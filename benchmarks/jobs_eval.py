@@ -176,6 +176,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test92", "25af66cdfbb2c0b6274af6cfb8befe933451732839a5dd53104e5b34a39650e3", 77),
     ("test93", "cfeb4356f75c197a853ed6233a74aa4fc0b3a6d0f00fcf46f2a9f7a6d08c2fc5", 40),
     ("test94", "ac76914a7d3a89a7927282d82116a2749d2354291ab7da70587b3b7224e926bd", 72),
+    ("test95", "a972b6b9c488e811cbe0fb687e739587222305d9f95854ee6a67b36142db2457", 38),
+    ("test96", "0d035b662e55a90a39c578ef95bb61223cc8a74bb74e939667bee841a04d7afa", 32),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

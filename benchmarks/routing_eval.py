@@ -189,6 +189,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix64`` — part 77 (thirty-seventh lead session): 33 own-voice texts of 16
   institutions no earlier file used (9 French), collected with the index holding part 76,
   frozen before any code read it: scored once, pooled with part 76.
+* ``heldout_univ_mix65`` — part 78 (thirty-seventh lead session): 31 own-voice texts of 11
+  institutions no earlier file used (9 French), collected with the index holding part 77,
+  frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -621,6 +624,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "4b5adc51488123e10d1029becbf76b242e0a7c9cbcc1972fbdcaa42d4c3ea44c",
         "FR/EN service pages, news and a question of 16 more institutions, 9 French, own voice",
     ),
+    78: (
+        "heldout_univ_mix65.jsonl",
+        "3f07feddf2694384a0d0cb37424748170490be354782e40a730933beb969191c",
+        "FR/EN service pages and news of 11 more institutions, 9 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -628,7 +636,7 @@ POOLED_PARTS: tuple[int, ...] = (76, 77)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (78,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
