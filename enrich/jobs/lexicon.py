@@ -26,6 +26,12 @@ def word_key(word: str) -> str:
     return word.strip("'’-")
 
 
+def word_keys(text: str) -> list[str]:
+    """The words of ``text`` as the word lists hold them (:func:`word_key`, typographic
+    apostrophes made plain first): "Ambassadrice d’Israël" -> ``ambassadrice``, ``d'israel``."""
+    return [word_key(w) for w in re.findall(r"[\w'-]+", text.replace("’", "'"))]
+
+
 @lru_cache(maxsize=1)
 def sections() -> dict[str, list[str]]:
     """``[name]`` -> its lines (comments and blank lines dropped), from :data:`WORDS`."""

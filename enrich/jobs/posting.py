@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from enrich.jobs.lexicon import DAYS_MONTHS, folded, phrases, word_key
+from enrich.jobs.lexicon import DAYS_MONTHS, folded, phrases, word_key, word_keys
 
 #: Titles whose posting is the organisation (folded).
 POSTING_TITLES = folded("posting_titles")
@@ -38,12 +38,12 @@ _AFTER = re.compile(
 
 
 def _is_posting_title(title: str) -> bool:
-    return any(word_key(w) in POSTING_TITLES for w in re.findall(r"[\w'’-]+", title))
+    return any(key in POSTING_TITLES for key in word_keys(title))
 
 
 def _a_place(place: str) -> bool:
     """Whether ``place`` names a place rather than a date ("in January 2020")."""
-    return word_key(place.split()[0]).lower() not in DAYS_MONTHS
+    return word_key(place.split()[0]) not in DAYS_MONTHS
 
 
 def posted_at(title: str, sentence: str) -> tuple[str, str] | None:

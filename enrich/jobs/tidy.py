@@ -54,6 +54,7 @@ from enrich.jobs.lexicon import (
     SEAT_TITLES,
     phrases,
     word_key,
+    word_keys,
 )
 from enrich.jobs.posting import posted_at
 
@@ -186,16 +187,11 @@ def title_with_its_board(title: str, org: str, text: str) -> str:
     return together.group(0) if together else title
 
 
-def _title_keys(title: str) -> list[str]:
-    """The words of ``title`` as the word lists hold them (:func:`word_key`, plain apostrophes)."""
-    return [word_key(w) for w in re.findall(r"[\w'-]+", title.replace("’", "'"))]
-
-
 def minister_title(title: str) -> bool:
     """Whether ``title`` names a minister's post ("Minister for Agriculture", "ministre
     d'État", "secrétaire d'État"): one of its words, or two joined by a hyphen, is in the data
     list ``minister_titles``."""
-    words = _title_keys(title)
+    words = word_keys(title)
     pairs = [f"{a}-{b}" for a, b in pairwise(words)]
     return any(w in MINISTER_TITLES for w in [*words, *pairs])
 
@@ -211,12 +207,12 @@ def seat_title(title: str, sentence: str = "") -> bool:
     ``sentence`` ("independent and non-executive director", round 73). Such a change is
     dropped with the vetoes (the gold convention counts board and committee members as
     negatives; ``benchmarks/README.md``, round 47)."""
-    words = _title_keys(title)
+    words = word_keys(title)
     if words and words[-1] in SEAT_TITLES:
         return True
     pos = sentence.find(title)
     lead = sentence[max(0, pos - 30) : pos] if pos > 0 else ""
-    written = " " + " ".join(_title_keys(lead + title))
+    written = " " + " ".join(word_keys(lead + title))
     return any(written.endswith(" " + phrase) for phrase in _SEAT_PHRASES)
 
 
@@ -225,7 +221,7 @@ def seat_body(org: str | None, title: str | None) -> bool:
     the Netball WA Board", round 73): its organisation's last word is in ``seat_bodies``."""
     if title or not org:
         return False
-    words = _title_keys(org)
+    words = word_keys(org)
     return bool(words) and words[-1] in SEAT_BODIES
 
 
