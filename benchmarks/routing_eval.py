@@ -184,14 +184,18 @@ Data (everything in the repository):
 * ``heldout_univ_mix63`` — part 76 (thirty-seventh lead session): 30 texts of 12 institutions
   no earlier file used (9 French), all in the institution's own voice, collected with the
   index holding part 75, frozen before any code read it: scored once, pooled with part 77,
-  with the round-59 router (``POOLED_PARTS``: the pooled figure of the fresh parts is the
-  last line).
+  with the round-59 router; trained on since round 60.
 * ``heldout_univ_mix64`` — part 77 (thirty-seventh lead session): 33 own-voice texts of 16
   institutions no earlier file used (9 French), collected with the index holding part 76,
-  frozen before any code read it: scored once, pooled with part 76.
+  frozen before any code read it: scored once, pooled with part 76; trained on since round 60.
 * ``heldout_univ_mix65`` — part 78 (thirty-seventh lead session): 31 own-voice texts of 11
   institutions no earlier file used (9 French), collected with the index holding part 77,
-  frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
+  frozen before any code read it and banked for the next session: scored once, pooled with
+  part 79, with the round-60 router (``POOLED_PARTS``: the pooled figure of the fresh parts is
+  the last line).
+* ``heldout_univ_mix66`` — part 79 (thirty-eighth lead session): 46 own-voice texts of 28
+  institutions no earlier file used (6 French), collected with the index holding part 78,
+  frozen before any code read it: scored once, pooled with part 78.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -629,14 +633,19 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "3f07feddf2694384a0d0cb37424748170490be354782e40a730933beb969191c",
         "FR/EN service pages and news of 11 more institutions, 9 French, own voice",
     ),
+    79: (
+        "heldout_univ_mix66.jsonl",
+        "d1bf338bede03d7ea9c3d27aa66cc7ce266956510af2c04297143cb917651095",
+        "FR/EN service pages and news of 28 more institutions, 6 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (76, 77)
+POOLED_PARTS: tuple[int, ...] = (78, 79)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (78,)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
