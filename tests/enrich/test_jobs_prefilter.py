@@ -17,6 +17,7 @@ from enrich.jobs_prefilter import (
     read_lexicon,
     sentences,
 )
+from tests.enrich.spent_parts import spent_row
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
@@ -162,6 +163,32 @@ def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
         (found,) = extract_job_changes([row["text"]], row["lang"])
         gold = {c["organization"] for c in row["job_changes"]}
         assert gold & {jc.organization for jc in found}, row_id
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id"),
+    [
+        (55, "p55-en-003"),  # "started his new assignment at"
+        (71, "p71-en-023"),  # "has brought on X as CEO"
+        (74, "p74-en-031"),  # "I began my role here at"
+        (79, "p79-en-034"),  # "have inked two year agreements with"
+        (84, "p84-en-020"),  # "has been reassigned to the Ministry of"
+        (70, "p70-fr-014"),  # "je me joindrai à la Faculté de"
+    ],
+)
+def test_round75_phrasings_the_pre_filter_stopped_give_their_organisation(
+    part: int, row_id: str
+) -> None:
+    """Round 75: spent positives of the development pool (parts 53-94) that held no trigger
+    expression at all, now let through by the lines of that round in ``jobs_triggers.txt`` and
+    given their organisation by the extractor (benchmarks/README.md, round 75)."""
+    from enrich.jobs import extract_job_changes
+
+    row = spent_row(part, row_id)
+    assert row["job_changes"] and might_announce_change(row["text"])
+    (found,) = extract_job_changes([row["text"]], row["lang"])
+    gold = {c["organization"] for c in row["job_changes"]}
+    assert gold & {jc.organization for jc in found}
 
 
 def _long_recorded_post() -> str:
