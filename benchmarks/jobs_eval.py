@@ -178,6 +178,7 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test94", "ac76914a7d3a89a7927282d82116a2749d2354291ab7da70587b3b7224e926bd", 72),
     ("test95", "a972b6b9c488e811cbe0fb687e739587222305d9f95854ee6a67b36142db2457", 38),
     ("test96", "0d035b662e55a90a39c578ef95bb61223cc8a74bb74e939667bee841a04d7afa", 32),
+    ("test97", "fb5a9187ac6a7d54a01d6f7ead324aa7deed29978c4214c628666dcedc9707e2", 56),
     ("test98", "76ff651a348638737d53b663b50f1d59bf3da90f73d22372bd475b7d55817b5f", 52),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
