@@ -180,6 +180,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test96", "0d035b662e55a90a39c578ef95bb61223cc8a74bb74e939667bee841a04d7afa", 32),
     ("test97", "fb5a9187ac6a7d54a01d6f7ead324aa7deed29978c4214c628666dcedc9707e2", 56),
     ("test98", "76ff651a348638737d53b663b50f1d59bf3da90f73d22372bd475b7d55817b5f", 52),
+    ("test99", "4458e67908b0aaf9b165369c48eb97a3011e48f648d7c1a8166f24072c06c628", 60),
+    ("test100", "10f45258dcceb32d9464d73a831a71f26be3deef3c4f15b196a5604774958e2e", 66),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -196,6 +196,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix66`` — part 79 (thirty-eighth lead session): 46 own-voice texts of 28
   institutions no earlier file used (6 French), collected with the index holding part 78,
   frozen before any code read it: scored once, pooled with part 78.
+* ``heldout_univ_mix67`` — part 80 (thirty-eighth lead session): 28 own-voice texts of 14
+  institutions no earlier file used (9 French), collected with the index holding part 79,
+  frozen before any code read it: scored once with the round-61 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -638,10 +641,15 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "d1bf338bede03d7ea9c3d27aa66cc7ce266956510af2c04297143cb917651095",
         "FR/EN service pages and news of 28 more institutions, 6 French, own voice",
     ),
+    80: (
+        "heldout_univ_mix67.jsonl",
+        "1dbdc4b5404a77a0c5bb698f0eabbbca6fd8da71084d1b5c8b09c5b148e61815",
+        "FR/EN service pages and news of 14 more institutions, 9 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (78, 79)
+POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
