@@ -37,7 +37,9 @@ _AFTER = re.compile(
 )
 
 
-def _is_posting_title(title: str) -> bool:
+def posting_title(title: str) -> bool:
+    """Whether ``title`` is a diplomat's post ("ambassadeur", "consul général"): its "de X"
+    is the sending country, never the organisation."""
     return any(key in POSTING_TITLES for key in word_keys(title))
 
 
@@ -51,9 +53,9 @@ def posted_at(title: str, sentence: str) -> tuple[str, str] | None:
     right after it in ``sentence``, name where the post is; None otherwise. The title ends
     before the posting preposition and keeps the sending country."""
     inside = _IN_TITLE.search(title)
-    if inside and _is_posting_title(title[: inside.start()]) and _a_place(inside["place"]):
+    if inside and posting_title(title[: inside.start()]) and _a_place(inside["place"]):
         return title[: inside.start()], inside.group("place")
-    if not _is_posting_title(title):
+    if not posting_title(title):
         return None
     pos = sentence.find(title)
     after = _AFTER.match(sentence, pos + len(title)) if pos >= 0 else None

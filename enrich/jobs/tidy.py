@@ -56,7 +56,8 @@ from enrich.jobs.lexicon import (
     word_key,
     word_keys,
 )
-from enrich.jobs.posting import posted_at
+from enrich.jobs.posting import posted_at, posting_title
+from enrich.jobs.title_of import body_after_title, government_head
 
 #: Leading articles dropped before an organisation is judged a lone common noun (typographic
 #: apostrophes are made plain first, so only "l'" is listed).
@@ -233,7 +234,8 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     """``jc`` with a governing body replaced by its employer, a lone-noun or nationality
     organisation dropped (and any beside a minister's title, or equal to the title), its title
     cut before a parenthesis, neither ending on a preposition or an article, a diplomat's
-    posting as its organisation, and its person without honorifics."""
+    posting as its organisation, or else the country or body its title runs on into
+    (:mod:`enrich.jobs.title_of`), and its person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     if title and jc.organization and org != jc.organization:
@@ -245,6 +247,14 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     posting = posted_at(title, jc.sentence) if title else None
     if posting:
         title, org = posting
+    elif title and not org:
+        cut = body_after_title(title)
+        if (
+            cut
+            and not posting_title(cut[0])
+            and (government_head(cut[0]) or not minister_title(cut[0]))
+        ):
+            title, org = cut
     person = without_honorifics(jc.person) if jc.person else jc.person
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc

@@ -300,3 +300,38 @@ def test_round73_a_board_seat_or_an_intended_appointment_is_no_change() -> None:
     assert veto(spent_row(83, "p83-fr-025")["text"]) == "envisage de nommer"
     # An executive post at a trust, or a director's post, stays.
     assert veto("She was appointed chief executive of the National Trust.") is None
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "expression"),
+    [
+        (64, "p64-en-040", "retired"),  # "replacing the retired X"
+        (74, "p74-en-073", "resignation"),  # "confirmed X as fire chief ... resignation"
+        (75, "p75-en-053", "for the past 15 years"),  # "announced ... as Agropur's new president"
+        (86, "p86-en-019", "resigned"),  # "take charge of ..., replacing X, who resigned"
+    ],
+)
+def test_round76_a_predecessors_departure_leaves_the_successors_appointment(
+    part: int, row_id: str, expression: str
+) -> None:
+    """Round 76: a departure told of the predecessor ("replacing the retired X", "after former
+    Chief X announced his resignation") vetoed the successor's change; the successor's
+    appointment expressions of ``[appointed]`` now lift it, as "to replace" already did."""
+    from enrich.jobs import extract_job_changes
+    from enrich.jobs_vetoes import fold
+
+    row = spent_row(part, row_id)
+    (gold,) = row["job_changes"]
+    assert expression in fold(row["text"]) and veto(row["text"]) is None
+    (found,) = extract_job_changes([row["text"]], row["lang"])
+    assert gold["person"] in [jc.person for jc in found]
+
+
+def test_round76_a_protest_word_is_a_whole_word() -> None:
+    """Round 76: "joining the Omacom Foundation full time as Head of Omarchy Shell" was vetoed
+    as a march joined ("Om-archy"); the protest line now matches its words whole, and a march
+    joined is still no job change."""
+    row = spent_row(70, "p70-en-034")
+    assert row["job_changes"] and veto(row["text"]) is None
+    assert veto("Thousands joined the march on Sunday.") is not None
+    assert veto("He joined the Pursuit Group as chief engineer.") is None
