@@ -182,6 +182,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test98", "76ff651a348638737d53b663b50f1d59bf3da90f73d22372bd475b7d55817b5f", 52),
     ("test99", "4458e67908b0aaf9b165369c48eb97a3011e48f648d7c1a8166f24072c06c628", 60),
     ("test100", "10f45258dcceb32d9464d73a831a71f26be3deef3c4f15b196a5604774958e2e", 66),
+    ("test101", "82cb30cafc5143194e6824ba8bc66869a9641de5bbcab8b4065879eac38b63d6", 82),
+    ("test102", "43e64fca25fa6ce215faffa944618acd0a908ae04b626d540c19f85f11406066", 54),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -198,7 +198,11 @@ Data (everything in the repository):
   frozen before any code read it: scored once, pooled with part 78.
 * ``heldout_univ_mix67`` — part 80 (thirty-eighth lead session): 28 own-voice texts of 14
   institutions no earlier file used (9 French), collected with the index holding part 79,
-  frozen before any code read it: scored once with the round-61 router.
+  frozen before any code read it: scored once with the round-61 router; trained on since
+  round 62.
+* ``heldout_univ_mix68`` — part 81 (thirty-eighth lead session): 45 own-voice texts of 25
+  institutions no earlier file used (8 French), collected with the index holding part 80,
+  frozen before any code read it: scored once with the round-62 router.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -645,6 +649,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "heldout_univ_mix67.jsonl",
         "1dbdc4b5404a77a0c5bb698f0eabbbca6fd8da71084d1b5c8b09c5b148e61815",
         "FR/EN service pages and news of 14 more institutions, 9 French, own voice",
+    ),
+    81: (
+        "heldout_univ_mix68.jsonl",
+        "ea5db26163275b30906f313c3a7165758a7fbc8af64e3d2944ac85279971e6a6",
+        "FR/EN service pages and news of 25 more institutions, 8 French, own voice",
     ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
