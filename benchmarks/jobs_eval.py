@@ -184,6 +184,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test100", "10f45258dcceb32d9464d73a831a71f26be3deef3c4f15b196a5604774958e2e", 66),
     ("test101", "82cb30cafc5143194e6824ba8bc66869a9641de5bbcab8b4065879eac38b63d6", 82),
     ("test102", "43e64fca25fa6ce215faffa944618acd0a908ae04b626d540c19f85f11406066", 54),
+    ("test103", "02b258ca10ed580d542951c5ba31f6b9813ef87284cfbf08e0161e0ff4b52861", 63),
+    ("test104", "a312ea060023099ea332f66d7f8ede1e557c7a2f62dabd3488161921a0d694ab", 39),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

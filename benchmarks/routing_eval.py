@@ -203,6 +203,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix68`` — part 81 (thirty-eighth lead session): 45 own-voice texts of 25
   institutions no earlier file used (8 French), collected with the index holding part 80,
   frozen before any code read it: scored once with the round-62 router.
+* ``heldout_univ_mix69`` — part 82 (thirty-eighth lead session): 40 own-voice texts of 26
+  institutions no earlier file used (4 French), collected with the index holding part 81,
+  frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -655,6 +658,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "ea5db26163275b30906f313c3a7165758a7fbc8af64e3d2944ac85279971e6a6",
         "FR/EN service pages and news of 25 more institutions, 8 French, own voice",
     ),
+    82: (
+        "heldout_univ_mix69.jsonl",
+        "386b15a4e7f2517b6297b4674d058ffa50061c218d80bd5f9d1e1809fbf7f060",
+        "FR/EN service pages, news and questions of 26 more institutions, 4 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -662,7 +670,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (82,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
