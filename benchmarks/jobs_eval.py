@@ -186,6 +186,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test102", "43e64fca25fa6ce215faffa944618acd0a908ae04b626d540c19f85f11406066", 54),
     ("test103", "02b258ca10ed580d542951c5ba31f6b9813ef87284cfbf08e0161e0ff4b52861", 63),
     ("test104", "a312ea060023099ea332f66d7f8ede1e557c7a2f62dabd3488161921a0d694ab", 39),
+    ("test105", "5dd32c482dcd05d42557850172b6b3c9158c851b2a67d48ff981a5a77b8c0179", 60),
+    ("test106", "8bf4c1079cc95062d7020165ccd6643e5210898f1eef7d9376ce22316e5aa1f3", 58),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
