@@ -202,10 +202,11 @@ Data (everything in the repository):
   round 62.
 * ``heldout_univ_mix68`` — part 81 (thirty-eighth lead session): 45 own-voice texts of 25
   institutions no earlier file used (8 French), collected with the index holding part 80,
-  frozen before any code read it: scored once with the round-62 router.
+  frozen before any code read it: scored once with the round-62 router; trained on since
+  round 63.
 * ``heldout_univ_mix69`` — part 82 (thirty-eighth lead session): 40 own-voice texts of 26
   institutions no earlier file used (4 French), collected with the index holding part 81,
-  frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
+  frozen before any code read it and banked: scored once with the round-63 router.
 * ``heldout_univ_mix70`` — part 83 (thirty-eighth lead session): 50 own-voice texts of 23
   institutions no earlier file used (6 French), collected with the index holding part 82,
   frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
@@ -678,7 +679,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (82, 83)
+UNREAD_PARTS: tuple[int, ...] = (83,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
