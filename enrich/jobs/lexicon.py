@@ -17,6 +17,9 @@ from veille.query import strip_accents
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "jobs"
 WORDS = DATA / "words.txt"
+#: The capital letters a name may start with, accented Latin ones included ("École", "Île"),
+#: as a regular-expression character-class body: ``rf"[{UPPER}]"``.
+UPPER = "A-Z\u00c0-\u00dd"
 
 
 def word_key(word: str) -> str:

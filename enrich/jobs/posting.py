@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import re
 
-from enrich.jobs.lexicon import DAYS_MONTHS, folded, phrases, word_key, word_keys
+from enrich.jobs.lexicon import DAYS_MONTHS, UPPER, folded, phrases, word_key, word_keys
 
 #: Titles whose posting is the organisation (folded).
 POSTING_TITLES = folded("posting_titles")
 #: "en", "au", "auprès de la", "to"...: what opens the posting, longest first.
 _PREPS = sorted((" ".join(p) for p in phrases("posting_preps")), key=len, reverse=True)
 _PREP = "(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in _PREPS) + ")"
-_UPPER = "A-Z\u00c0-\u00dd"
 #: A place: capitalised words, with the connectors of a country's or a city's name between.
 _PLACE = (
-    rf"(?P<place>[{_UPPER}][\w'’.-]*"
-    rf"(?:\s+(?:(?:de|du|des|d['’]|of|and|et|la|the)\s+)?[{_UPPER}][\w'’.-]*)*)"
+    rf"(?P<place>[{UPPER}][\w'’.-]*"
+    rf"(?:\s+(?:(?:de|du|des|d['’]|of|and|et|la|the)\s+)?[{UPPER}][\w'’.-]*)*)"
 )
 _ARTICLE = r"(?:(?:la|le|les|the)\s+|l['’])?"
 #: The posting that closes a title ("ambassadeur en Allemagne").
@@ -32,8 +31,8 @@ _IN_TITLE = re.compile(rf"\s+{_PREP}\s*{_ARTICLE}{_PLACE}\s*$")
 #: The posting written right after a title, past the sending country ("ambassadeur | de
 #: Thaïlande en France").
 _AFTER = re.compile(
-    rf"(?P<mid>\s+(?:de|du|des|d['’]|of)\s*(?:la\s+|l['’]|the\s+)?[{_UPPER}][\w'’.-]*"
-    rf"(?:\s+[{_UPPER}][\w'’.-]*){{0,3}})?\s+{_PREP}\s*{_ARTICLE}{_PLACE}"
+    rf"(?P<mid>\s+(?:de|du|des|d['’]|of)\s*(?:la\s+|l['’]|the\s+)?[{UPPER}][\w'’.-]*"
+    rf"(?:\s+[{UPPER}][\w'’.-]*){{0,3}})?\s+{_PREP}\s*{_ARTICLE}{_PLACE}"
 )
 
 

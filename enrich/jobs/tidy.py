@@ -52,6 +52,7 @@ from enrich.jobs.lexicon import (
     ORG_PREPS,
     SEAT_BODIES,
     SEAT_TITLES,
+    UPPER,
     phrases,
     word_key,
     word_keys,
@@ -124,7 +125,7 @@ _TO_EMPLOYER = re.compile(
 )
 #: The employer named after a bare body in the text: capitalised words and their connectors.
 _NAME = re.compile(
-    r"[A-Z\u00c0-\u00dd0-9][\w'’&.-]*(?:\s+(?:[A-Z\u00c0-\u00dd0-9][\w'’&.-]*"
+    rf"[{UPPER}0-9][\w'’&.-]*(?:\s+(?:[{UPPER}0-9][\w'’&.-]*"
     r"|de|du|des|d['’]\S+|la|le|les|of|the|and|et|&))*"
 )
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-from enrich.jobs.lexicon import folded, phrases, word_key, word_keys
+from enrich.jobs.lexicon import UPPER, folded, phrases, word_key, word_keys
 
 #: Department acronyms that stay in the title ("Director of HR").
 DEPARTMENT_ACRONYMS = folded("department_acronyms")
@@ -26,7 +26,6 @@ DEPARTMENT_ACRONYMS = folded("department_acronyms")
 STATE_WORDS = folded("state_words")
 #: Heads of government, folded phrases ("premier ministre").
 _GOVERNMENT_HEADS = tuple(" ".join(p) for p in phrases("government_heads"))
-_UPPER = "A-Z\u00c0-\u00dd"
 #: An "of" that opens the body, with its article ("of the", "de la", "d'", "des").
 _OF = re.compile(r"\s+(?:of|de|du|des|d['’])\s*(?:(?:the|la|le|les)\s+|l['’])?(?=\S)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
@@ -59,7 +58,7 @@ def _names_a_body(tail: str) -> bool:
     or an acronym that names no department."""
     if _ACRONYM.match(tail):
         return word_key(tail) not in DEPARTMENT_ACRONYMS
-    if not re.match(rf"[{_UPPER}]", tail):
+    if not re.match(rf"[{UPPER}]", tail):
         return False
     keys = _keys(tail)
     countries = _territories()
