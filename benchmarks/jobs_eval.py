@@ -188,6 +188,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test104", "a312ea060023099ea332f66d7f8ede1e557c7a2f62dabd3488161921a0d694ab", 39),
     ("test105", "5dd32c482dcd05d42557850172b6b3c9158c851b2a67d48ff981a5a77b8c0179", 60),
     ("test106", "8bf4c1079cc95062d7020165ccd6643e5210898f1eef7d9376ce22316e5aa1f3", 58),
+    ("test107", "404b5c6406dae1eac3fcfae26f4e60707f466a6837bbe9ebc01abaa39549161b", 68),
+    ("test108", "fa686d4f0deddf2d29a2dccb929dabced422fbc6f908e3c74146b09da5d16e9b", 23),
+    ("test109", "f57402cbc2091c563b34e1d8f192c120431e057d4fe418f033bbb379afa2bc6e", 72),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

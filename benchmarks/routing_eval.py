@@ -206,10 +206,14 @@ Data (everything in the repository):
   round 63.
 * ``heldout_univ_mix69`` — part 82 (thirty-eighth lead session): 40 own-voice texts of 26
   institutions no earlier file used (4 French), collected with the index holding part 81,
-  frozen before any code read it and banked: scored once with the round-63 router.
+  frozen before any code read it and banked: scored once with the round-63 router; trained
+  on since round 64.
 * ``heldout_univ_mix70`` — part 83 (thirty-eighth lead session): 50 own-voice texts of 23
   institutions no earlier file used (6 French), collected with the index holding part 82,
-  frozen before any code read it and banked (``UNREAD_PARTS``) for the next session's round.
+  frozen before any code read it and banked: scored once with the round-64 router.
+* ``heldout_univ_mix71`` — part 84 (thirty-ninth lead session): 50 own-voice texts of 31
+  institutions no earlier file used (3 French), collected with the index holding part 83,
+  frozen before any code read it and banked (``UNREAD_PARTS``) for round 65.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -672,6 +676,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "8c3ab5e4077707458bc06c370c258092261bb7204033f724187bbf4a484605ec",
         "FR/EN service pages, news and a question of 23 more institutions, 6 French, own voice",
     ),
+    84: (
+        "heldout_univ_mix71.jsonl",
+        "b1636399b455a66784a1422c967643da4d56327c99eb8e32a8a31e5954f2b610",
+        "FR/EN service pages, news and questions of 31 more institutions, 3 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -679,7 +688,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (83,)
+UNREAD_PARTS: tuple[int, ...] = (84,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
