@@ -191,6 +191,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test107", "404b5c6406dae1eac3fcfae26f4e60707f466a6837bbe9ebc01abaa39549161b", 68),
     ("test108", "fa686d4f0deddf2d29a2dccb929dabced422fbc6f908e3c74146b09da5d16e9b", 23),
     ("test109", "f57402cbc2091c563b34e1d8f192c120431e057d4fe418f033bbb379afa2bc6e", 72),
+    ("test110", "f36d0bace19a012aaf56f8734897080cd6ea1a8c03a7a98a0d0ece920ae9ddf3", 48),
+    ("test111", "28609839a89c822c80b20e62d0a53dbfc52bb05b1de707a0bd27ef426730433a", 31),
+    ("test112", "5302257e43c329c780ce2b9686110dae0547e2d5908385057270128e142573e2", 88),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -210,10 +210,14 @@ Data (everything in the repository):
   on since round 64.
 * ``heldout_univ_mix70`` — part 83 (thirty-eighth lead session): 50 own-voice texts of 23
   institutions no earlier file used (6 French), collected with the index holding part 82,
-  frozen before any code read it and banked: scored once with the round-64 router.
+  frozen before any code read it and banked: scored once with the round-64 router; trained
+  on since round 65.
 * ``heldout_univ_mix71`` — part 84 (thirty-ninth lead session): 50 own-voice texts of 31
   institutions no earlier file used (3 French), collected with the index holding part 83,
-  frozen before any code read it and banked (``UNREAD_PARTS``) for round 65.
+  frozen before any code read it and banked: scored once with the round-65 router.
+* ``heldout_univ_mix72`` — part 85 (thirty-ninth lead session): 46 own-voice texts of 27
+  institutions no earlier file used (12 French), collected with the index holding part 84,
+  frozen before any code read it and banked (``UNREAD_PARTS``) for round 66.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -681,6 +685,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "b1636399b455a66784a1422c967643da4d56327c99eb8e32a8a31e5954f2b610",
         "FR/EN service pages, news and questions of 31 more institutions, 3 French, own voice",
     ),
+    85: (
+        "heldout_univ_mix72.jsonl",
+        "9410b3b0a443849d1fcf8f8c37f9c9ff9e0e40adead993f8e75e201ee9d418ad",
+        "FR/EN service pages, news and questions of 27 more institutions, 12 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -688,7 +697,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (84,)
+UNREAD_PARTS: tuple[int, ...] = (85,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
