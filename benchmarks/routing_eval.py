@@ -218,6 +218,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix72`` — part 85 (thirty-ninth lead session): 46 own-voice texts of 27
   institutions no earlier file used (12 French), collected with the index holding part 84,
   frozen before any code read it and banked (``UNREAD_PARTS``) for round 66.
+* ``heldout_univ_mix73`` — part 86 (thirty-ninth lead session): 50 own-voice texts of 22
+  institutions no earlier file used (22 French), collected with the index holding part 85,
+  frozen before any code read it and banked (``UNREAD_PARTS``) for round 67.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -690,6 +693,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "9410b3b0a443849d1fcf8f8c37f9c9ff9e0e40adead993f8e75e201ee9d418ad",
         "FR/EN service pages, news and questions of 27 more institutions, 12 French, own voice",
     ),
+    86: (
+        "heldout_univ_mix73.jsonl",
+        "e2c3f401e073c4e8057816944c9bb9b20679d739033a3d241b48fdb8ce150ce4",
+        "FR/EN service pages, news and posts of 22 more institutions, 22 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -697,7 +705,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (85,)
+UNREAD_PARTS: tuple[int, ...] = (85, 86)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
