@@ -337,9 +337,15 @@ def group(text: str, spans: Sequence[Span]) -> list[dict[str, str | None]]:
     job change; the person and organisation paired with it are the ones at
     the same rank when the sentence lists as many of each, else the nearest.
     """
+    from enrich.jobs.name_list import list_changes
+
     bounds = [0, *sentence_starts(text), len(text) + 1]
     out: list[dict[str, str | None]] = []
     for a, b in itertools.pairwise(bounds):
+        listed = list_changes(text, spans, a, min(b, len(text)))
+        if listed is not None:
+            out.extend(c for c in listed if c not in out)
+            continue
         inside = [s for s in spans if a <= s.start < b]
         titles = [s for s in inside if s.kind == "TITLE"]
         orgs = [s for s in inside if s.kind == "ORG"]
@@ -374,11 +380,29 @@ def _list_of(text: str, people: Sequence[Span], person: Span | None) -> list[Spa
     ordered = sorted(people, key=lambda s: s.start)
     runs: list[list[Span]] = []
     for span in ordered:
-        if runs and _COORDINATION.fullmatch(text[runs[-1][-1].end : span.start]):
+        if runs and _joins_names(text[runs[-1][-1].end : span.start]):
             runs[-1].append(span)
         else:
             runs.append([span])
     return list(next((r for r in runs if person in r), [person]))
+
+
+def _joins_names(gap: str) -> bool:
+    """Whether ``gap``, the text between two tagged names, joins them in one list.
+
+    A comma, "and", "et" or "&", or a longer joiner of ``[name_list_joiners]`` ("ainsi
+    que", "along with"), with the honorifics of the next name left out: "Mme Nicolas, Mme
+    Savariaud et M. Thomas" is one list of three names (round 79).
+    """
+    from enrich.jobs.lexicon import HONORIFICS, NAME_LIST_JOINERS
+
+    words = [w for w in gap.split() if w.casefold() not in HONORIFICS]
+    rest = f" {' '.join(words)} "
+    for joiner in NAME_LIST_JOINERS:
+        if rest.casefold().endswith(f" {joiner} "):
+            rest = f"{rest[: -len(joiner) - 1]}and "
+            break
+    return bool(_COORDINATION.fullmatch(rest))
 
 
 def _pick(

@@ -45,3 +45,13 @@ def veto(sentence: str, text: str | None = None) -> str | None:
     if hit and not appointed.search(folded_text):
         return hit.group(0)
     return None
+
+
+def doubt(sentence: str) -> str | None:
+    """Any ``[always]`` or ``[unless-appointed]`` expression of ``sentence``, appointment or
+    not: where the deciding tagger said no, only a sentence with no word of a prize, a
+    departure, a rumour or a candidacy overrules it (:mod:`enrich.jobs.name_list`)."""
+    always, unless, _appointed, _whole = _patterns()
+    folded = fold(sentence or "")
+    hit = always.search(folded) or unless.search(folded)
+    return hit.group(0) if hit else None

@@ -93,6 +93,8 @@ TITLE_STOP = words("title_stop")
 TITLE_FILLERS = words("title_fillers")
 PRONOUNS = words("pronouns")
 HONORIFICS = words("honorifics")
+#: Longer joiners of a list of names, lower case ("ainsi que", "along with").
+NAME_LIST_JOINERS = tuple(" ".join(line) for line in phrases("name_list_joiners"))
 NEXT_WORDS = words("next_words")
 INTRO_WORDS = words("intro_words")
 AUX_WORDS = words("aux_words")

@@ -20,7 +20,7 @@ from enrich.jobs.slots.title import AWARD_PERIOD
 from enrich.jobs_prefilter import sentence_starts
 
 if TYPE_CHECKING:
-    from enrich.job_tagger import JobTagger
+    from enrich.job_tagger import JobTagger, Span, Tagged
 
 #: Tagger spans below this mean tag probability are not used.
 TAGGER_MIN_SCORE = 0.7
@@ -60,6 +60,7 @@ def with_tagger(
     rule changes are not complete (the rest would not read its spans).
     """
     from enrich.job_tagger import group, load_tagger, load_title_tagger, with_titles_of
+    from enrich.jobs.name_list import announced_lists, may_list
 
     tagger = load_tagger()
     titler = load_title_tagger()
@@ -75,6 +76,14 @@ def with_tagger(
         if (said is None or said[i] >= CHANGE_MIN)
         and (not found or not all(map(_complete, found)) or says_itself)
     ]
+    # A list the decider says no to is read when its sentence announces appointments
+    # (:mod:`enrich.jobs.name_list`): the decider learnt on sentences telling one change.
+    lists = {
+        i
+        for i, text in enumerate(texts)
+        if said is not None and said[i] < CHANGE_MIN and may_list(text or "")
+    }
+    todo = sorted({*todo, *lists})
     texts_todo = [texts[i] or "" for i in todo]
     read = dict(zip(todo, tagger.tag(texts_todo, decide=False) if todo else [], strict=True))
     if titler is not None and todo:
@@ -85,7 +94,15 @@ def with_tagger(
     for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
         said_i = said[i] if said is not None else read[i].change if i in read else None
         if said_i is not None and said_i < CHANGE_MIN:
-            out.append([])
+            listed = announced_lists(text or "", _strong(read[i])) if i in lists else []
+            base = published[i] if published else None
+            out.append(
+                [
+                    _from_tagger(text or "", langs[i], c, found, base)
+                    for c in listed
+                    if _plausible_alone(text or "", c)
+                ]
+            )
             continue
         if i not in read or (found and all(map(_complete, found))):
             out.append(found)
@@ -93,7 +110,7 @@ def with_tagger(
         text = text or ""
         tagged = [
             {**c, "title": None} if c["title"] and _NOMINAL_OFFICE.match(c["title"]) else c
-            for c in group(text, [s for s in read[i].spans if s.score >= TAGGER_MIN_SCORE])
+            for c in group(text, _strong(read[i]))
         ]
         alone = [c for c in tagged if _plausible_alone(text, c)]
         if not alone:
@@ -102,6 +119,11 @@ def with_tagger(
         base = published[i] if published else None
         out.append([_from_tagger(text, langs[i], c, found, base) for c in alone])
     return out
+
+
+def _strong(tagged: Tagged) -> list[Span]:
+    """The tagger's spans at or above :data:`TAGGER_MIN_SCORE`."""
+    return [s for s in tagged.spans if s.score >= TAGGER_MIN_SCORE]
 
 
 def _decisions(tagger: JobTagger, texts: Sequence[str]) -> list[float] | None:
