@@ -197,6 +197,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test113", "2d7b008d87071a5a36de25cd468f74f1661f8bc1c1a983ab1b3d02afff762039", 65),
     ("test114", "c13bdff011978db6cdf0aee65e9fd8f73b62256e6d4cebe0c70d53c6bf576325", 66),
     ("test115", "366d31028d787abde3b08090018421933965f496ca22ea897e6c07582cd7847c", 23),
+    ("test116", "2f806a4108a0757870b01b580facbb3902567a46db1c62eed275324745205f9d", 50),
+    ("test117", "1770571c9b3f3cd6ddb321afaf463ddfdda8c27054ab83f3d11a85dd4dfa5637", 73),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
