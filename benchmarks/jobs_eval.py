@@ -199,6 +199,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test115", "366d31028d787abde3b08090018421933965f496ca22ea897e6c07582cd7847c", 23),
     ("test116", "2f806a4108a0757870b01b580facbb3902567a46db1c62eed275324745205f9d", 50),
     ("test117", "1770571c9b3f3cd6ddb321afaf463ddfdda8c27054ab83f3d11a85dd4dfa5637", 73),
+    ("test118", "33e6c5e33d5e6f7271bde0ad2b2094dbe707b5a1e7d1ad62148aef21ae00ee2d", 65),
+    ("test119", "aa7ab2eb0e4593383e61967430cc69cf703d594c1eebf442c2acbf6c04be0010", 66),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
