@@ -201,6 +201,7 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test117", "1770571c9b3f3cd6ddb321afaf463ddfdda8c27054ab83f3d11a85dd4dfa5637", 73),
     ("test118", "33e6c5e33d5e6f7271bde0ad2b2094dbe707b5a1e7d1ad62148aef21ae00ee2d", 65),
     ("test119", "aa7ab2eb0e4593383e61967430cc69cf703d594c1eebf442c2acbf6c04be0010", 66),
+    ("test120", "a68493a3af15490d49df1c22278270a639fd9c996198f5a48a4d0a0cd3ffbf10", 28),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
