@@ -91,23 +91,23 @@ def with_tagger(
         titled = titler.tag(texts_todo, decide=False)
         read = {i: with_titles_of(read[i], t) for i, t in zip(todo, titled, strict=True)}
     out: list[list[JobChangeFound]] = []
-    for i, (text, found) in enumerate(zip(texts, by_rules, strict=True)):
+    for i, (maybe_text, found) in enumerate(zip(texts, by_rules, strict=True)):
+        text = maybe_text or ""
+        base = published[i] if published else None
         said_i = said[i] if said is not None else read[i].change if i in read else None
         if said_i is not None and said_i < CHANGE_MIN:
-            listed = announced_lists(text or "", _strong(read[i])) if i in lists else []
-            base = published[i] if published else None
+            listed = announced_lists(text, _strong(read[i])) if i in lists else []
             out.append(
                 [
-                    _from_tagger(text or "", langs[i], c, found, base)
+                    _from_tagger(text, langs[i], c, found, base)
                     for c in listed
-                    if _plausible_alone(text or "", c)
+                    if _plausible_alone(text, c)
                 ]
             )
             continue
         if i not in read or (found and all(map(_complete, found))):
             out.append(found)
             continue
-        text = text or ""
         tagged = [
             {**c, "title": None} if c["title"] and _NOMINAL_OFFICE.match(c["title"]) else c
             for c in group(text, _strong(read[i]))
@@ -116,7 +116,6 @@ def with_tagger(
         if not alone:
             out.append([_fill(jc, tagged) for jc in found])
             continue
-        base = published[i] if published else None
         out.append([_from_tagger(text, langs[i], c, found, base) for c in alone])
     return out
 

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.jobs_eval import FRESH, FROZEN, SPENT
 from enrich import job_tagger as jt
 from enrich import job_tagger_train as jtt
+from tests.enrich.tagged_spans import spans_of
 
 
 def _probs(labels: list[str], score: float = 0.9) -> np.ndarray:
@@ -145,7 +146,7 @@ def test_group_does_not_end_a_sentence_at_an_honorific() -> None:
         "À l’Université d’Abomey-Calavi, M. Charlemagne Igué prend la direction, épaulé par "
         "trois vice-recteurs et une secrétaire générale."
     )
-    spans = _spans(text, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
+    spans = spans_of(text, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
     assert jt.group(text, spans) == [
         {"person": "Charlemagne Igué", "organization": "Université d’Abomey-Calavi", "title": None}
     ]
@@ -153,18 +154,10 @@ def test_group_does_not_end_a_sentence_at_an_honorific() -> None:
     two = "Il rejoint l’Université d’Abomey-Calavi. Charlemagne Igué prend la direction."
     assert (
         jt.group(
-            two, _spans(two, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
+            two, spans_of(two, ("ORG", "Université d’Abomey-Calavi"), ("PER", "Charlemagne Igué"))
         )[0]["person"]
         is None
     )
-
-
-def _spans(text: str, *tagged: tuple[str, str]) -> list[jt.Span]:
-    """Spans of ``text`` from (kind, words) pairs, each found by its first occurrence."""
-    return [
-        jt.Span(kind, text.index(words), text.index(words) + len(words), words, 0.9)
-        for kind, words in tagged
-    ]
 
 
 def test_a_list_of_names_shares_its_one_title() -> None:
@@ -173,7 +166,7 @@ def test_a_list_of_names_shares_its_one_title() -> None:
         "Justices Avinash Gharote, Nitin Suryawanshi, and Anil Kilor were sworn in as "
         "permanent judges of the Bombay High Court at a simple but impressive ceremony."
     )
-    spans = _spans(
+    spans = spans_of(
         text,
         ("PER", "Avinash Gharote"),
         ("PER", "Nitin Suryawanshi"),
@@ -191,7 +184,9 @@ def test_a_list_of_names_shares_its_one_title() -> None:
 
 def test_names_not_in_one_list_do_not_share_a_title() -> None:
     text = "Kiren Rijiju will take over from Ravi Prasad as the new Law minister."
-    spans = _spans(text, ("PER", "Kiren Rijiju"), ("PER", "Ravi Prasad"), ("TITLE", "Law minister"))
+    spans = spans_of(
+        text, ("PER", "Kiren Rijiju"), ("PER", "Ravi Prasad"), ("TITLE", "Law minister")
+    )
     assert len(jt.group(text, spans)) == 1
 
 

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import enrich.job_tagger as jt
 from enrich.jobs.name_list import announced_lists, list_changes, may_list
-
-
-def _spans(text: str, *tagged: tuple[str, str]) -> list[jt.Span]:
-    """Spans of ``text`` from (kind, words) pairs, each found by its first occurrence."""
-    return [
-        jt.Span(kind, text.index(words), text.index(words) + len(words), words, 0.9)
-        for kind, words in tagged
-    ]
-
+from tests.enrich.tagged_spans import spans_of
 
 #: benchmarks/data/jobs_test90.jsonl, p90-en-059.
 RECTORS = (
@@ -42,7 +34,7 @@ CANDIDATES = (
 
 
 def test_each_name_takes_the_body_after_it_and_the_title_before_the_list() -> None:
-    spans = _spans(
+    spans = spans_of(
         RECTORS,
         ("TITLE", "rectors"),
         ("PER", "Hamdullah Çuvalcı"),
@@ -72,7 +64,7 @@ def test_each_name_takes_the_body_after_it_and_the_title_before_the_list() -> No
 
 
 def test_a_dash_list_gives_titles_and_ministries() -> None:
-    spans = _spans(
+    spans = spans_of(
         APPOINTMENTS,
         ("PER", "Joseph Pius Waleanisia"),
         ("TITLE", "Secretary to the Prime Minister"),
@@ -99,7 +91,7 @@ def test_a_dash_list_gives_titles_and_ministries() -> None:
 
 def test_a_list_of_candidates_is_not_announced() -> None:
     """The sentence lists posts, but of the candidates who lost: the decider's no stands."""
-    spans = _spans(
+    spans = spans_of(
         CANDIDATES,
         ("PER", "Julianne Smist"),
         ("PER", "Alexander Grushow"),
@@ -112,7 +104,7 @@ def test_a_list_of_candidates_is_not_announced() -> None:
 
 def test_names_with_other_words_between_them_are_no_list() -> None:
     text = "Kiren Rijiju will take over from Ravi Prasad as the new Law minister, says Ann Lee."
-    spans = _spans(text, ("PER", "Kiren Rijiju"), ("PER", "Ravi Prasad"), ("PER", "Ann Lee"))
+    spans = spans_of(text, ("PER", "Kiren Rijiju"), ("PER", "Ravi Prasad"), ("PER", "Ann Lee"))
     assert list_changes(text, spans, 0, len(text)) is None
 
 
@@ -123,7 +115,7 @@ def test_honorifics_do_not_break_a_list_of_names() -> None:
         "Mme Gilardot, M. Thomas et M. Sainton."
     )
     names = ("Nicolas", "Savariaud", "Gilardot", "Thomas", "Sainton")
-    spans = _spans(text, ("TITLE", "enseignants"), *(("PER", n) for n in names))
+    spans = spans_of(text, ("TITLE", "enseignants"), *(("PER", n) for n in names))
     assert [(c["person"], c["title"]) for c in jt.group(text, spans)] == [
         (n, "enseignants") for n in names
     ]
