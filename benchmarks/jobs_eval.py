@@ -202,6 +202,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test118", "33e6c5e33d5e6f7271bde0ad2b2094dbe707b5a1e7d1ad62148aef21ae00ee2d", 65),
     ("test119", "aa7ab2eb0e4593383e61967430cc69cf703d594c1eebf442c2acbf6c04be0010", 66),
     ("test120", "a68493a3af15490d49df1c22278270a639fd9c996198f5a48a4d0a0cd3ffbf10", 28),
+    ("test121", "7bd8dd953da3bf5d8f420f95dcc95a1519d61918f24299c6bfe0e8add972c444", 49),
+    ("test122", "9c1d9d0ca49b5f248abbb6411bc6c632224544f4064f303981575a3532a5f692", 60),
+    ("test123", "ad79d3b01c033bed443abfba3bf72a54deabde2739a8f8e4fa55f468d1449db0", 35),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
