@@ -226,10 +226,12 @@ Data (everything in the repository):
   on since round 68.
 * ``heldout_univ_mix74`` — part 87 (thirty-ninth lead session): 46 own-voice texts of 22
   institutions no earlier file used (17 French), collected with the index holding part 86,
-  frozen before any code read it and banked: scored once with the round-68 router.
+  frozen before any code read it and banked: scored once with the round-68 router; trained
+  on since round 69.
 * ``heldout_univ_mix75`` — part 88 (thirty-ninth lead session): 22 own-voice texts of 16
   institutions no earlier file used (6 French; no communications line), collected with the
-  index holding part 87, frozen before any code read it and banked (``UNREAD_PARTS``).
+  index holding part 87, frozen before any code read it and banked: scored once with the
+  round-69 router.
 * ``heldout_univ_mix76`` — part 89 (fortieth lead session): 44 own-voice texts of 19
   institutions no earlier file used (21 French), collected with the index holding part 88,
   frozen before any code read it and banked (``UNREAD_PARTS``).
@@ -732,7 +734,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (88, 89)
+UNREAD_PARTS: tuple[int, ...] = (89,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
