@@ -205,6 +205,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test121", "7bd8dd953da3bf5d8f420f95dcc95a1519d61918f24299c6bfe0e8add972c444", 49),
     ("test122", "9c1d9d0ca49b5f248abbb6411bc6c632224544f4064f303981575a3532a5f692", 60),
     ("test123", "ad79d3b01c033bed443abfba3bf72a54deabde2739a8f8e4fa55f468d1449db0", 35),
+    ("test124", "4173b540d537de82e7927f0c404266d424c56c55558d95dcf6d271683f9f0835", 55),
+    ("test125", "feab123ddb99f378b0bc41df4fb6e0da3492e6f5a229c9ff3109205a9b185c1b", 55),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
