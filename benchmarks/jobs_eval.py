@@ -207,6 +207,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test123", "ad79d3b01c033bed443abfba3bf72a54deabde2739a8f8e4fa55f468d1449db0", 35),
     ("test124", "4173b540d537de82e7927f0c404266d424c56c55558d95dcf6d271683f9f0835", 55),
     ("test125", "feab123ddb99f378b0bc41df4fb6e0da3492e6f5a229c9ff3109205a9b185c1b", 55),
+    ("test126", "c5198d68b138657c06fc764d2c300f31d6692418c8a779be7844562b5ddc7d38", 56),
+    ("test127", "2da030b68f353ba404666cf11c716ed2660464b666763a6015c62f719c74de24", 65),
+    ("test128", "041efea098b7c1c2ed6faadcaaa12441e8c51993c7bcc9f702c82c05039cfdfd", 15),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -238,6 +238,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix77`` — part 90 (fortieth lead session): 41 own-voice texts of 31
   institutions no earlier file used (32 French), collected with the index holding part 89,
   frozen before any code read it and banked (``UNREAD_PARTS``).
+* ``heldout_univ_mix78`` — part 91 (fortieth lead session): 41 own-voice texts of 21
+  institutions no earlier file used (14 French), collected with the index holding part 90,
+  frozen before any code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -735,6 +738,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "24c1a9ac4fcd43959124f4fc161af831df86d06df80e31155e27910325b4b564",
         "FR/EN news and service pages of 31 more institutions, 32 French, own voice",
     ),
+    91: (
+        "heldout_univ_mix78.jsonl",
+        "1d569826926e56706a503a6e9a6e5339936618b41e2d30d660832b4e0087c903",
+        "FR/EN service pages, news and questions of 21 more institutions, 14 French, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -742,7 +750,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (89, 90)
+UNREAD_PARTS: tuple[int, ...] = (89, 90, 91)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
