@@ -391,18 +391,13 @@ def _joins_names(gap: str) -> bool:
     """Whether ``gap``, the text between two tagged names, joins them in one list.
 
     A comma, "and", "et" or "&", or a longer joiner of ``[name_list_joiners]`` ("ainsi
-    que", "along with"), with the honorifics of the next name left out: "Mme Nicolas, Mme
-    Savariaud et M. Thomas" is one list of three names (round 79).
+    que", "along with"), with the honorifics of the next name left out after it
+    (:func:`enrich.jobs.name_list.gap_to_next_name`): "Mme Nicolas, Mme Savariaud et M.
+    Thomas" is one list of three names (round 79), "Brima M. Sowa" none (round 83).
     """
-    from enrich.jobs.lexicon import HONORIFICS, NAME_LIST_JOINERS
+    from enrich.jobs.name_list import gap_to_next_name
 
-    words = [w for w in gap.split() if w.casefold() not in HONORIFICS]
-    rest = f" {' '.join(words)} "
-    for joiner in NAME_LIST_JOINERS:
-        if rest.casefold().endswith(f" {joiner} "):
-            rest = f"{rest[: -len(joiner) - 1]}and "
-            break
-    return bool(_COORDINATION.fullmatch(rest))
+    return bool(_COORDINATION.fullmatch(f" {gap_to_next_name(gap)} "))
 
 
 def _pick(

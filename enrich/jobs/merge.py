@@ -204,6 +204,9 @@ _NOMINAL_OFFICE = re.compile(
 )
 
 
+#: A word, as the prize check reads the title and what follows it.
+_WORD = r"[\w'’-]+"
+
 _APPOINTED = re.compile(
     r"\b(?:nomm[ée]e?s?|[ée]lue?s?|d[ée]sign[ée]e?s?|promue?s?|recrut[ée]e?s?|devien(?:t|dra|nent)"
     r"|named|appointed|elected|promoted|hired|sworn in|becomes?|became|will become)\b",
@@ -239,10 +242,17 @@ def _plausible_alone(text: str, change: dict[str, str | None]) -> bool:
     if title:
         pos = text.find(title)
         after = text[pos : pos + len(title) + 60] if pos >= 0 else title
-        words = [word_key(w) for w in re.findall(r"[\w'’-]+", after)[:10]]
+        if org:  # "Festival Director of the Dublin Fringe Festival": a body, not a prize
+            after = after.replace(org, " ")
+        words = [word_key(w) for w in re.findall(_WORD, after)[:10]]
         if any(is_award_word(words, i) for i in range(len(words))):
             return False
-        if AWARD_PERIOD.search(" ".join(words).replace("'", " ")):
+        # "Coach of the Year", "joueuse du mois": the period right after the title, not
+        # one that ends a later clause ("head coach till the end of the season")
+        n = len(re.findall(_WORD, title))
+        if AWARD_PERIOD.search(" ".join(words[:n]).replace("'", " ")) or AWARD_PERIOD.match(
+            " ".join(words[n:]).replace("'", " ")
+        ):
             return False
     return True
 

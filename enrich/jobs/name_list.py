@@ -27,14 +27,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from enrich.jobs.lexicon import (
+    DETS,
     HONORIFICS,
     NAME_LIST_JOINERS,
     ORG_HEADS,
     TITLE_HEADS,
+    UPPER,
     phrases,
     word_key,
+    word_keys,
     words,
 )
+from enrich.jobs.title_of import OF_BODY
 
 if TYPE_CHECKING:
     from enrich.job_tagger import Span
@@ -57,6 +61,8 @@ MIN_ITEMS = 3
 MAX_POST_WORDS = 12
 
 _JOINER = re.compile(r"(?:,|;|\band\b|\bet\b|&)\s*$", re.IGNORECASE)
+#: The post's leading words that say nothing of it (``[dets]``: "the", "la", "its"...).
+_DET_KEYS = frozenset(word_key(d) for d in DETS)
 _EDGES = " \t\n,;:.…)(–—-"
 
 
@@ -125,17 +131,35 @@ def list_changes(text: str, spans: Sequence[Span], start: int, end: int) -> list
     return out if len(out) >= MIN_ITEMS else None
 
 
+def gap_to_next_name(gap: str) -> str:
+    """``gap``, the text between two names, as its joiner reads: the next name's honorifics
+    left out when a comma or a joiner comes before them, a longer joiner of
+    ``[name_list_joiners]`` ("ainsi que", "along with") written "and".
+
+    Why: "Mme Nicolas, Mme Savariaud et M. Thomas" lists three names (round 79), but with no
+    joiner before it an honorific's word is a middle initial ("Brima M. Sowa", "M." being
+    the French honorific), and the gap joins nothing (round 83). One reading serves the
+    tagger's grouping of names (``enrich.job_tagger``) and the posts of a list.
+    """
+    parts = re.sub(r"([,;])(?=\S)", r"\1 ", gap).split(" ")  # "Affairs,Mr B"
+    kept = list(parts)
+    while kept and (not kept[-1] or kept[-1].casefold() in HONORIFICS):
+        kept.pop()
+    rest = " ".join(kept)
+    folded = f" {rest.casefold()}"
+    for joiner in NAME_LIST_JOINERS:
+        if folded.endswith(f" {joiner}"):
+            rest = f"{rest[: len(rest) - len(joiner)]}and"
+            break
+    dropped = [w for w in parts[len(kept) :] if w]
+    if dropped and not _JOINER.search(rest):
+        return gap
+    return f"{rest} " if kept else " "
+
+
 def _without_next_name(raw: str) -> str | None:
     """The post between two names: ``raw`` less the next name's honorifics and the joiner."""
-    words = re.sub(r"([,;])(?=\S)", r"\1 ", raw).split(" ")  # "Affairs,Mr B"
-    while words and (not words[-1] or words[-1].casefold() in HONORIFICS):
-        words.pop()
-    rest = " ".join(words)
-    folded = rest.casefold()
-    for joiner in NAME_LIST_JOINERS:
-        if folded.endswith(" " + joiner):
-            rest = rest[: -len(joiner)]
-            break
+    rest = gap_to_next_name(raw)
     if not _JOINER.search(rest) and rest.strip():
         return None  # another word between the post and the next name: no list
     return _JOINER.sub("", rest.rstrip()).rstrip()
@@ -171,12 +195,28 @@ def _post(
     title = next((s.text for s in reversed(tagged) if s.kind == "TITLE"), None)
     if org or title:
         return org, title
-    keys = [word_key(w) for w in re.findall(r"[\w'’-]+", words)]
-    keys = [k for k in keys if k not in {"the", "la", "le", "les", "l"}]
+    keys = [k for k in word_keys(words) if k not in _DET_KEYS]
     if not keys:
         return None, None
     if connector in BODY_CONNECTORS or keys[0] in ORG_HEADS:
         return words, None
     if any(k in TITLE_HEADS for k in keys):
-        return None, words
+        return title_and_body(words) or (None, words)
     return None, None
+
+
+def title_and_body(post: str) -> tuple[str, str] | None:
+    """``(organisation, title)`` of a post that reads "Title of Body" ("Managing Director of
+    Nigerian Film Corporation"): the words before the first "of" / "de" hold a title word,
+    and those after it begin with a capital and hold an organisation word. A department
+    ("Director of Finance") or a ministry's portfolio ("Minister of Finance") has none and
+    stays in the title (round 83)."""
+    for m in OF_BODY.finditer(post):
+        head, body = post[: m.start()].strip(), post[m.end() :].strip(_EDGES)
+        if (
+            any(k in TITLE_HEADS for k in word_keys(head))
+            and re.match(rf"[{UPPER}]", body)
+            and any(k in ORG_HEADS for k in word_keys(body))
+        ):
+            return body, head
+    return None

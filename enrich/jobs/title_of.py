@@ -27,7 +27,7 @@ STATE_WORDS = folded("state_words")
 #: Heads of government, folded phrases ("premier ministre").
 _GOVERNMENT_HEADS = tuple(" ".join(p) for p in phrases("government_heads"))
 #: An "of" that opens the body, with its article ("of the", "de la", "d'", "des").
-_OF = re.compile(r"\s+(?:of|de|du|des|d['’])\s*(?:(?:the|la|le|les)\s+|l['’])?(?=\S)")
+OF_BODY = re.compile(r"\s+(?:of|de|du|des|d['’])\s*(?:(?:the|la|le|les)\s+|l['’])?(?=\S)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 
 
@@ -73,7 +73,7 @@ def _names_a_body(tail: str) -> bool:
 def body_after_title(title: str) -> tuple[str, str] | None:
     """``(title, body)`` when ``title`` runs on into the body it serves, at its first "of" or
     "de" whose remainder names a country, a state ending on one, or an acronym; else None."""
-    for m in _OF.finditer(title):
+    for m in OF_BODY.finditer(title):
         head, tail = title[: m.start()].strip(), title[m.end() :].strip()
         if head and _names_a_body(tail):
             return head, tail

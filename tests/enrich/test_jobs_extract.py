@@ -433,6 +433,55 @@ def test_an_organisation_alone_counts_only_in_a_first_person_post(
 
 
 @pytest.mark.parametrize(
+    ("text", "change", "plausible"),
+    [
+        # spent positives (p79-en-043, p69-en-067, p92-en-001) that the prize check dropped
+        (
+            "Donegal woman Ruth McGowan has been announced as the new Festival Director of the "
+            "Dublin Fringe Festival.",
+            ("Ruth McGowan", "Dublin Fringe Festival", "Festival Director"),
+            True,
+        ),
+        (
+            "David Duggan will return to Hattiesburg as the defensive coordinator for the Golden "
+            "Eagles.",
+            ("David Duggan", "Golden Eagles", "defensive coordinator"),
+            True,
+        ),
+        (
+            "The NEC has henceforth appointed James Nandwa with immediate effect as the interim "
+            "head coach till the end of the season to be assisted by Micky Weche.",
+            ("James Nandwa", "NEC", "interim head coach"),
+            True,
+        ),
+        # prizes: the award words or the period follow the title itself
+        (
+            "8 of those wins came when Dalton was named Coach of the Year by the AP.",
+            ("Dalton", None, "Coach"),
+            False,
+        ),
+        (
+            "Elle a été nommée joueuse du mois de janvier par la Ligue.",
+            (None, "Ligue", "joueuse"),
+            False,
+        ),
+        ("He was named goalkeeper at the Golden Globes.", ("Smith", None, "goalkeeper"), False),
+    ],
+)
+def test_the_prize_check_reads_the_title_not_its_organisation(
+    text: str, change: tuple[str | None, str | None, str], plausible: bool
+) -> None:
+    """Round 85: prize words inside the change's own organisation ("Dublin Fringe Festival",
+    "Golden Eagles") and a period that ends a later clause ("till the end of the season")
+    are no prize; right after the title they are."""
+    from enrich.jobs.merge import _plausible_alone
+
+    person, org, title = change
+    found = {"person": person, "organization": org, "title": title}
+    assert _plausible_alone(text, found) is plausible
+
+
+@pytest.mark.parametrize(
     ("part", "row_id", "title"),
     [
         # "J'ai décroché un poste de"

@@ -6,8 +6,16 @@ that these tests pin the reader, not the model.
 
 from __future__ import annotations
 
+import pytest
+
 import enrich.job_tagger as jt
-from enrich.jobs.name_list import announced_lists, list_changes, may_list
+from enrich.jobs.name_list import (
+    announced_lists,
+    gap_to_next_name,
+    list_changes,
+    may_list,
+    title_and_body,
+)
 from tests.enrich.tagged_spans import spans_of
 
 #: benchmarks/data/jobs_test90.jsonl, p90-en-059.
@@ -119,3 +127,45 @@ def test_honorifics_do_not_break_a_list_of_names() -> None:
     assert [(c["person"], c["title"]) for c in jt.group(text, spans)] == [
         (n, "enseignants") for n in names
     ]
+
+
+def test_a_middle_initial_joins_no_names() -> None:
+    """benchmarks/data/jobs_test113.jsonl, p113-en-058: the tagger splits "Brima M. Sowa" in
+    two names; "M." is the French honorific, but with no joiner before it, it is a middle
+    initial and the two halves are no list of two people (round 85)."""
+    text = (
+        "In the Ministry of Finance, Solomon S. Thomas is now the Acting Deputy Financial "
+        "Secretary and Brima M. Sowa has been transferred to the Ministry of Transport and "
+        "Aviation as Permanent Secretary."
+    )
+    spans = spans_of(
+        text,
+        ("ORG", "Ministry of Finance"),
+        ("PER", "Solomon S. Thomas"),
+        ("TITLE", "Acting Deputy Financial Secretary"),
+        ("PER", "Brima"),
+        ("PER", "Sowa"),
+        ("ORG", "Ministry of Transport and Aviation"),
+        ("TITLE", "Permanent Secretary"),
+    )
+    people = [c["person"] for c in jt.group(text, spans)]
+    assert "Brima" not in people and "Sowa" in people
+    assert gap_to_next_name(" M. ") == " M. "
+    assert gap_to_next_name(", Mme ").strip() == ","
+    assert gap_to_next_name(" ainsi que M. ").strip() == "and"
+
+
+@pytest.mark.parametrize(
+    ("post", "expected"),
+    [
+        (
+            "Director-General of the National Institute of Archaeology and Museum Studies",
+            ("National Institute of Archaeology and Museum Studies", "Director-General"),
+        ),
+        ("Director of Finance", None),  # a department stays in the title
+        ("Minister of Finance", None),  # a portfolio too
+    ],
+)
+def test_a_title_of_body_post_gives_both(post: str, expected: tuple[str, str] | None) -> None:
+    """Round 85: an untagged list item's "Title of Body" post (p113-en-021)."""
+    assert title_and_body(post) == expected

@@ -191,6 +191,31 @@ def test_round75_phrasings_the_pre_filter_stopped_give_their_organisation(
     assert gold & {jc.organization for jc in found}
 
 
+@pytest.mark.parametrize(
+    ("part", "row_id"),
+    [
+        (113, "p113-en-013"),  # "was announced as the new Blades boss"
+        (119, "p119-en-045"),  # "by electing X as its first Black Chairman"
+        (121, "p121-en-008"),  # "I have officially started as a research scholar at"
+        (124, "p124-en-038"),  # "Newly-appointed Chief Executive Officer (CEO) at"
+        (117, "p117-en-045"),  # "my first official day as the pastor of"
+    ],
+)
+def test_round85_phrasings_the_pre_filter_stopped_give_their_organisation(
+    part: int, row_id: str
+) -> None:
+    """Round 85: spent positives of parts 113-125 that held no trigger expression at all, now
+    let through by the lines of that round in ``jobs_triggers.txt`` and given their
+    organisation by the extractor (benchmarks/README.md, round 85)."""
+    from enrich.jobs import extract_job_changes
+
+    row = spent_row(part, row_id)
+    assert row["job_changes"] and might_announce_change(row["text"])
+    (found,) = extract_job_changes([row["text"]], row["lang"])
+    gold = {c["organization"] for c in row["job_changes"]}
+    assert gold & {jc.organization for jc in found}
+
+
 def _long_recorded_post() -> str:
     """Line 695 of the ordinary posts: a 5,148-character Reddit post (a script pasted in a
     question), let through by weak words ("I am", "installed", "je suis") and a title word
