@@ -210,6 +210,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test126", "c5198d68b138657c06fc764d2c300f31d6692418c8a779be7844562b5ddc7d38", 56),
     ("test127", "2da030b68f353ba404666cf11c716ed2660464b666763a6015c62f719c74de24", 65),
     ("test128", "041efea098b7c1c2ed6faadcaaa12441e8c51993c7bcc9f702c82c05039cfdfd", 15),
+    ("test129", "9fa73d5b88ffcf29f90342e6c53c0bb0f8ede789d7f3d89fe4a2036f2d929c0d", 60),
+    ("test130", "f010f000dd6da5b82749066da5b1a1db65565767fd9b3a2f08b2cd253b03c499", 69),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

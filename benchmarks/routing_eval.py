@@ -241,6 +241,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix78`` — part 91 (fortieth lead session): 41 own-voice texts of 21
   institutions no earlier file used (14 French), collected with the index holding part 90,
   frozen before any code read it and banked (``UNREAD_PARTS``).
+* ``heldout_univ_mix79`` — part 92 (fortieth lead session): 49 own-voice texts of 28
+  institutions no earlier file used (32 French), collected with the index holding part 91,
+  frozen before any code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -743,6 +746,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "1d569826926e56706a503a6e9a6e5339936618b41e2d30d660832b4e0087c903",
         "FR/EN service pages, news and questions of 21 more institutions, 14 French, own voice",
     ),
+    92: (
+        "heldout_univ_mix79.jsonl",
+        "b7464bc8996c1e818ca65cb36a1c7132f3140c2c53f07bbebffe69102031ac2f",
+        "FR/EN service pages, news, posts and questions of 28 more institutions, 32 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -750,7 +758,7 @@ POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (89, 90, 91)
+UNREAD_PARTS: tuple[int, ...] = (89, 90, 91, 92)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
