@@ -231,13 +231,15 @@ Data (everything in the repository):
 * ``heldout_univ_mix75`` — part 88 (thirty-ninth lead session): 22 own-voice texts of 16
   institutions no earlier file used (6 French; no communications line), collected with the
   index holding part 87, frozen before any code read it and banked: scored once with the
-  round-69 router.
+  round-69 router; trained on since round 70.
 * ``heldout_univ_mix76`` — part 89 (fortieth lead session): 44 own-voice texts of 19
   institutions no earlier file used (21 French), collected with the index holding part 88,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once, pooled with part 90, with the
+  round-70 router (``POOLED_PARTS``).
 * ``heldout_univ_mix77`` — part 90 (fortieth lead session): 41 own-voice texts of 31
   institutions no earlier file used (32 French), collected with the index holding part 89,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once, pooled with part 89, with the
+  round-70 router (``POOLED_PARTS``).
 * ``heldout_univ_mix78`` — part 91 (fortieth lead session): 41 own-voice texts of 21
   institutions no earlier file used (14 French), collected with the index holding part 90,
   frozen before any code read it and banked (``UNREAD_PARTS``).
@@ -754,11 +756,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = ()
+POOLED_PARTS: tuple[int, ...] = (89, 90)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (89, 90, 91, 92)
+UNREAD_PARTS: tuple[int, ...] = (91, 92)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
