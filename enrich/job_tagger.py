@@ -393,7 +393,7 @@ def _joins_names(gap: str) -> bool:
     A comma, "and", "et" or "&", or a longer joiner of ``[name_list_joiners]`` ("ainsi
     que", "along with"), with the honorifics of the next name left out after it
     (:func:`enrich.jobs.name_list.gap_to_next_name`): "Mme Nicolas, Mme Savariaud et M.
-    Thomas" is one list of three names (round 79), "Brima M. Sowa" none (round 83).
+    Thomas" is one list of three names (round 79), "Brima M. Sowa" none (round 85).
     """
     from enrich.jobs.name_list import gap_to_next_name
 

@@ -138,7 +138,7 @@ def gap_to_next_name(gap: str) -> str:
 
     Why: "Mme Nicolas, Mme Savariaud et M. Thomas" lists three names (round 79), but with no
     joiner before it an honorific's word is a middle initial ("Brima M. Sowa", "M." being
-    the French honorific), and the gap joins nothing (round 83). One reading serves the
+    the French honorific), and the gap joins nothing (round 85). One reading serves the
     tagger's grouping of names (``enrich.job_tagger``) and the posts of a list.
     """
     parts = re.sub(r"([,;])(?=\S)", r"\1 ", gap).split(" ")  # "Affairs,Mr B"
@@ -206,11 +206,11 @@ def _post(
 
 
 def title_and_body(post: str) -> tuple[str, str] | None:
-    """``(organisation, title)`` of a post that reads "Title of Body" ("Managing Director of
-    Nigerian Film Corporation"): the words before the first "of" / "de" hold a title word,
-    and those after it begin with a capital and hold an organisation word. A department
-    ("Director of Finance") or a ministry's portfolio ("Minister of Finance") has none and
-    stays in the title (round 83)."""
+    """``(organisation, title)`` of a post that reads "Title of Body" ("Director-General of
+    the National Institute of Archaeology and Museum Studies"): the words before the first
+    "of" / "de" hold a title word, and those after it begin with a capital and hold an
+    organisation word. A department ("Director of Finance") or a ministry's portfolio
+    ("Minister of Finance") has none and stays in the title (round 85)."""
     for m in OF_BODY.finditer(post):
         head, body = post[: m.start()].strip(), post[m.end() :].strip(_EDGES)
         if (
