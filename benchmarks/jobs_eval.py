@@ -212,6 +212,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test128", "041efea098b7c1c2ed6faadcaaa12441e8c51993c7bcc9f702c82c05039cfdfd", 15),
     ("test129", "9fa73d5b88ffcf29f90342e6c53c0bb0f8ede789d7f3d89fe4a2036f2d929c0d", 60),
     ("test130", "f010f000dd6da5b82749066da5b1a1db65565767fd9b3a2f08b2cd253b03c499", 69),
+    ("test131", "9215608731706dbb9669c1728b9caf72a11a3445ea2da746f6cc188b26295ee3", 56),
+    ("test132", "e3515dde7d92be58f2cf35a69230969f26d40dceca6adef27e2289ffc2841d5b", 60),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
