@@ -174,26 +174,7 @@ def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
         (79, "p79-en-034"),  # "have inked two year agreements with"
         (84, "p84-en-020"),  # "has been reassigned to the Ministry of"
         (70, "p70-fr-014"),  # "je me joindrai à la Faculté de"
-    ],
-)
-def test_round75_phrasings_the_pre_filter_stopped_give_their_organisation(
-    part: int, row_id: str
-) -> None:
-    """Round 75: spent positives of the development pool (parts 53-94) that held no trigger
-    expression at all, now let through by the lines of that round in ``jobs_triggers.txt`` and
-    given their organisation by the extractor (benchmarks/README.md, round 75)."""
-    from enrich.jobs import extract_job_changes
-
-    row = spent_row(part, row_id)
-    assert row["job_changes"] and might_announce_change(row["text"])
-    (found,) = extract_job_changes([row["text"]], row["lang"])
-    gold = {c["organization"] for c in row["job_changes"]}
-    assert gold & {jc.organization for jc in found}
-
-
-@pytest.mark.parametrize(
-    ("part", "row_id"),
-    [
+        # round 85 (parts 113-125)
         (113, "p113-en-013"),  # "was announced as the new Blades boss"
         (119, "p119-en-045"),  # "by electing X as its first Black Chairman"
         (121, "p121-en-008"),  # "I have officially started as a research scholar at"
@@ -201,12 +182,10 @@ def test_round75_phrasings_the_pre_filter_stopped_give_their_organisation(
         (117, "p117-en-045"),  # "my first official day as the pastor of"
     ],
 )
-def test_round85_phrasings_the_pre_filter_stopped_give_their_organisation(
-    part: int, row_id: str
-) -> None:
-    """Round 85: spent positives of parts 113-125 that held no trigger expression at all, now
-    let through by the lines of that round in ``jobs_triggers.txt`` and given their
-    organisation by the extractor (benchmarks/README.md, round 85)."""
+def test_phrasings_the_pre_filter_stopped_give_their_organisation(part: int, row_id: str) -> None:
+    """Rounds 75 and 85: spent positives (parts 53-94, then 113-125) that held no trigger
+    expression at all, now let through by the lines of those rounds in ``jobs_triggers.txt``
+    and given their organisation by the extractor (benchmarks/README.md, rounds 75 and 85)."""
     from enrich.jobs import extract_job_changes
 
     row = spent_row(part, row_id)
