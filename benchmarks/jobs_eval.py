@@ -214,6 +214,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test130", "f010f000dd6da5b82749066da5b1a1db65565767fd9b3a2f08b2cd253b03c499", 69),
     ("test131", "9215608731706dbb9669c1728b9caf72a11a3445ea2da746f6cc188b26295ee3", 56),
     ("test132", "e3515dde7d92be58f2cf35a69230969f26d40dceca6adef27e2289ffc2841d5b", 60),
+    ("test133", "0260a398ba22c46227d8fff68368b160f66b8a32e42952fd470c5f707ad91268", 67),
+    ("test134", "6999259e8e4d64287133689f1d54fbd07c7372ca723ae6dcfb3fc45cd4eaa63c", 45),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
