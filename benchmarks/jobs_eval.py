@@ -216,6 +216,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test132", "e3515dde7d92be58f2cf35a69230969f26d40dceca6adef27e2289ffc2841d5b", 60),
     ("test133", "0260a398ba22c46227d8fff68368b160f66b8a32e42952fd470c5f707ad91268", 67),
     ("test134", "6999259e8e4d64287133689f1d54fbd07c7372ca723ae6dcfb3fc45cd4eaa63c", 45),
+    ("test135", "64a0f8dd788092ae5d731ae731638944de519ad36870961cd16f064908ccca38", 33),
+    ("test136", "b86e6129d46bd925bd2cae09c1352d5e0dea3727273dd4fc043b03da8d8335a0", 55),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
