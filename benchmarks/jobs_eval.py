@@ -218,6 +218,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test134", "6999259e8e4d64287133689f1d54fbd07c7372ca723ae6dcfb3fc45cd4eaa63c", 45),
     ("test135", "64a0f8dd788092ae5d731ae731638944de519ad36870961cd16f064908ccca38", 33),
     ("test136", "b86e6129d46bd925bd2cae09c1352d5e0dea3727273dd4fc043b03da8d8335a0", 55),
+    ("test137", "ea75b554336f0f45ebbc8a11df0ea26a2528433b382685f20be4f2963bf83097", 56),
+    ("test138", "b4fdec3d46f34822dab1d82a986625c91c87f1cf9496d588ee74715815bcee4d", 60),
+    ("test139", "f3befc712abbc06004d8d6645d6b7e9b9718e0fa8af6e33ce89082413cdab9c1", 29),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
