@@ -257,6 +257,9 @@ Data (everything in the repository):
 * ``heldout_univ_mix82`` — part 95 (forty-first lead session): 41 own-voice texts of 17
   institutions no earlier file used (19 French), collected with the index holding part 94,
   frozen before any code read it and banked (``UNREAD_PARTS``).
+* ``heldout_univ_mix83`` — part 96 (forty-first lead session): 38 own-voice texts of 18
+  institutions no earlier file used (13 French), collected with the index holding part 95,
+  frozen before any code read it and banked (``UNREAD_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -779,6 +782,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "2f082ccdd2864300d6c6a3a69e59ee9b89b0b7d200ec71cf7127f3742b54d12f",
         "FR/EN service pages, news and posts of 17 more institutions, 19 French, own voice",
     ),
+    96: (
+        "heldout_univ_mix83.jsonl",
+        "51f7e80a76b28929b8a9c888212b9379af8b6016acb2e4ca9fff8f015b5c9acb",
+        "FR/EN service pages, news, posts and questions of 18 more institutions, 13 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -786,7 +794,7 @@ POOLED_PARTS: tuple[int, ...] = (91, 92)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (93, 94, 95)
+UNREAD_PARTS: tuple[int, ...] = (93, 94, 95, 96)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
