@@ -243,14 +243,15 @@ Data (everything in the repository):
 * ``heldout_univ_mix78`` — part 91 (fortieth lead session): 41 own-voice texts of 21
   institutions no earlier file used (14 French), collected with the index holding part 90,
   frozen before any code read it and banked: scored once, pooled with part 92, with the
-  round-71 router (``POOLED_PARTS``).
+  round-71 router; trained on since round 72.
 * ``heldout_univ_mix79`` — part 92 (fortieth lead session): 49 own-voice texts of 28
   institutions no earlier file used (32 French), collected with the index holding part 91,
   frozen before any code read it and banked: scored once, pooled with part 91, with the
-  round-71 router (``POOLED_PARTS``).
+  round-71 router; trained on since round 72.
 * ``heldout_univ_mix80`` — part 93 (fortieth lead session): 41 own-voice texts of 19
   institutions no earlier file used (15 French), collected with the index holding part 92,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once with the
+  round-72 router.
 * ``heldout_univ_mix81`` — part 94 (forty-first lead session): 34 own-voice texts of 17
   institutions no earlier file used (31 French), collected with the index holding part 93,
   frozen before any code read it and banked (``UNREAD_PARTS``).
@@ -790,11 +791,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (91, 92)
+POOLED_PARTS: tuple[int, ...] = ()
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (93, 94, 95, 96)
+UNREAD_PARTS: tuple[int, ...] = (94, 95, 96)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
