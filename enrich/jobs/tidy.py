@@ -57,6 +57,7 @@ from enrich.jobs.lexicon import (
     word_key,
     word_keys,
 )
+from enrich.jobs.org_in_sentence import org_in_sentence
 from enrich.jobs.posting import posted_at, posting_title
 from enrich.jobs.title_of import body_after_title, government_head
 
@@ -236,7 +237,9 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     organisation dropped (and any beside a minister's title, or equal to the title), its title
     cut before a parenthesis, neither ending on a preposition or an article, a diplomat's
     posting as its organisation, or else the country or body its title runs on into
-    (:mod:`enrich.jobs.title_of`), and its person without honorifics."""
+    (:mod:`enrich.jobs.title_of`), or else the organisation its sentence names as a
+    possessive or an appointing subject (:mod:`enrich.jobs.org_in_sentence`), and its
+    person without honorifics."""
     title = title_before_parenthesis(jc.title) if jc.title and "(" in jc.title else jc.title
     org = employer_past_its_board(jc.organization, jc.sentence) if jc.organization else None
     if title and jc.organization and org != jc.organization:
@@ -257,6 +260,8 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
         ):
             title, org = cut
     person = without_honorifics(jc.person) if jc.person else jc.person
+    if title and not org and not minister_title(title):
+        org = org_in_sentence(title, person, jc.sentence)
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc
     return replace(jc, organization=org, title=title, person=person)
