@@ -59,7 +59,7 @@ from enrich.jobs.lexicon import (
 )
 from enrich.jobs.org_in_sentence import org_in_sentence
 from enrich.jobs.posting import posted_at, posting_title
-from enrich.jobs.title_of import body_after_title, government_head
+from enrich.jobs.title_of import body_after_title, body_written_after, government_head
 
 #: Leading articles dropped before an organisation is judged a lone common noun (typographic
 #: apostrophes are made plain first, so only "l'" is listed).
@@ -262,6 +262,8 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
     person = without_honorifics(jc.person) if jc.person else jc.person
     if title and not org and not minister_title(title):
         org = org_in_sentence(title, person, jc.sentence)
+    if title and not org and (government_head(title) or not minister_title(title)):
+        org = None if posting_title(title) else body_written_after(title, jc.sentence)
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc
     return replace(jc, organization=org, title=title, person=person)

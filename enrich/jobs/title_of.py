@@ -78,3 +78,25 @@ def body_after_title(title: str) -> tuple[str, str] | None:
         if head and _names_a_body(tail):
             return head, tail
     return None
+
+
+#: The name written after a title's "of": capitalised words and their connectors.
+_NAME_AFTER = re.compile(
+    rf"[{UPPER}][\w'’.&-]*(?:\s+(?:(?:de|du|des|d['’]|of|and|et|la|the)\s+)?[{UPPER}][\w'’.&-]*)*"
+)
+
+
+def body_written_after(title: str, sentence: str) -> str | None:
+    """The country, state or acronym the sentence writes right after ``title`` and its "of"
+    or "de" ("nommé premier ministre | du Burundi", "Prime Minister | of the Solomon
+    Islands"): the reader stopped the title before it, and :func:`body_after_title` would
+    have cut it there."""
+    pos = sentence.find(title)
+    if pos < 0:
+        return None
+    link = OF_BODY.match(sentence, pos + len(title))
+    name = _NAME_AFTER.match(sentence, link.end()) if link else None
+    if name is None:
+        return None
+    tail = name.group(0).rstrip(".")
+    return tail if _names_a_body(tail) else None

@@ -1,12 +1,14 @@
-"""The organisation a change's sentence names as a possessive or as the appointing subject
-(enrich/jobs/org_in_sentence.py, round 87 of ``benchmarks/README.md``), on real sentences of
-spent benchmark parts."""
+"""The organisation a change's sentence names outside the readers' spans: a possessive or the
+appointing subject (enrich/jobs/org_in_sentence.py, round 87 of ``benchmarks/README.md``), a
+territory before a mayor's title or a country after a head's (round 88), on real sentences
+of spent benchmark parts."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrich.jobs.org_in_sentence import org_in_sentence
+from enrich.jobs.org_in_sentence import org_in_sentence, place_before_title
+from enrich.jobs.title_of import body_written_after
 from tests.enrich.spent_parts import spent_row
 
 
@@ -53,3 +55,44 @@ def test_no_organisation_where_the_sentence_names_none(
     part: int, row_id: str, title: str, person: str | None
 ) -> None:
     assert org_in_sentence(title, person, spent_row(part, row_id)["text"]) is None
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "title", "person", "org"),
+    [
+        # round 88: a mayor's or a sheriff's territory written just before the title
+        (99, "p99-en-020", "Mayor", "Maimunah Mohd Sharif", "Kuala Lumpur"),
+        (112, "p112-en-017", "Sheriff", "Donnie Edenfield", "Jackson County"),
+    ],
+)
+def test_a_territory_written_before_a_mayors_title(
+    part: int, row_id: str, title: str, person: str, org: str
+) -> None:
+    row = spent_row(part, row_id)
+    assert place_before_title(title, person, row["text"]) == org
+    assert any(c["organization"] == org for c in row["job_changes"])
+
+
+def test_only_a_territorial_title_takes_the_name_before_it() -> None:
+    # p112-en-017 again: "new Jackson County Supervisor of Elections" is no mayor's title
+    text = spent_row(112, "p112-en-017")["text"]
+    assert place_before_title("Supervisor of Elections", "Carol Dunaway", text) is None
+
+
+@pytest.mark.parametrize(
+    ("part", "row_id", "title", "org"),
+    [
+        # round 88: the country written after a head of government's title and its "of"
+        (102, "p102-fr-005", "premier ministre", "Burundi"),
+        (99, "p99-en-055", "Prime Minister", "Solomon Islands"),
+    ],
+)
+def test_a_country_written_after_the_title(part: int, row_id: str, title: str, org: str) -> None:
+    row = spent_row(part, row_id)
+    assert body_written_after(title, row["text"]) == org
+    assert any(c["organization"] == org for c in row["job_changes"])
+
+
+def test_a_department_after_the_title_is_no_organisation() -> None:
+    assert body_written_after("Director", "She was named Director of Marketing.") is None
+    assert body_written_after("Head", "He becomes Head of HR at the firm.") is None
