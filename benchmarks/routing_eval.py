@@ -251,16 +251,19 @@ Data (everything in the repository):
 * ``heldout_univ_mix80`` — part 93 (fortieth lead session): 41 own-voice texts of 19
   institutions no earlier file used (15 French), collected with the index holding part 92,
   frozen before any code read it and banked: scored once with the
-  round-72 router.
+  round-72 router; trained on since round 73.
 * ``heldout_univ_mix81`` — part 94 (forty-first lead session): 34 own-voice texts of 17
   institutions no earlier file used (31 French), collected with the index holding part 93,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once, pooled, with the
+  round-73 router (``POOLED_PARTS``).
 * ``heldout_univ_mix82`` — part 95 (forty-first lead session): 41 own-voice texts of 17
   institutions no earlier file used (19 French), collected with the index holding part 94,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once, pooled, with the
+  round-73 router (``POOLED_PARTS``).
 * ``heldout_univ_mix83`` — part 96 (forty-first lead session): 38 own-voice texts of 18
   institutions no earlier file used (13 French), collected with the index holding part 95,
-  frozen before any code read it and banked (``UNREAD_PARTS``).
+  frozen before any code read it and banked: scored once, pooled, with the
+  round-73 router (``POOLED_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -791,11 +794,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = ()
+POOLED_PARTS: tuple[int, ...] = (94, 95, 96)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (94, 95, 96)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
