@@ -264,6 +264,10 @@ Data (everything in the repository):
   institutions no earlier file used (13 French), collected with the index holding part 95,
   frozen before any code read it and banked: scored once, pooled, with the
   round-73 router (``POOLED_PARTS``).
+* ``heldout_univ_mix84`` — part 97 (forty-first lead session): only 9 own-voice texts of 5
+  institutions no earlier file used (4 French, no hr line), collected with the index holding
+  part 96, frozen before any code read it and banked (``UNREAD_PARTS``), to be pooled with
+  a later part.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -791,6 +795,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "51f7e80a76b28929b8a9c888212b9379af8b6016acb2e4ca9fff8f015b5c9acb",
         "FR/EN service pages, news, posts and questions of 18 more institutions, 13 French",
     ),
+    97: (
+        "heldout_univ_mix84.jsonl",
+        "06f3244ee1f21ffe4caf6d23c58772c0e0d739dd98e1015fac4eca382753c5b2",
+        "FR/EN service pages, news and a post of 5 more institutions, 4 French (small)",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -798,7 +807,7 @@ POOLED_PARTS: tuple[int, ...] = (94, 95, 96)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (97,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
