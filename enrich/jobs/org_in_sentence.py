@@ -38,7 +38,8 @@ from enrich.jobs.lexicon import (
 
 _VERBS = words("appointing_verbs")
 _FILLERS = words("appointing_fillers")
-_LEAD = words("possessive_title_lead")
+#: The words that may stand between "X's" and the title, as one regex alternation.
+_LEAD = "|".join(sorted(map(re.escape, words("possessive_title_lead"))))
 _TERRITORIAL = folded("territorial_titles")
 #: A capitalised name: its words and the connectors inside it ("University of Ghana").
 _NAME = (
@@ -117,8 +118,7 @@ def _without_article(name: str) -> str:
 
 def possessive_org(title: str, person: str | None, sentence: str) -> str | None:
     """The name written as a possessive just before ``title``: "Puerto Rico's governor"."""
-    lead = "|".join(sorted(_LEAD))
-    rx = re.compile(rf"({_NAME})['’]s\s+(?:(?:{lead})\s+)*{re.escape(title)}\b")
+    rx = re.compile(rf"({_NAME})['’]s\s+(?:(?:{_LEAD})\s+)*{re.escape(title)}\b")
     for m in rx.finditer(sentence):
         name = _without_article(m.group(1))
         if _written_as_a_name(name) and _not_a_person(name, person):

@@ -228,6 +228,13 @@ def seat_body(org: str | None, title: str | None) -> bool:
     return bool(words) and words[-1] in SEAT_BODIES
 
 
+def _serves_a_body(title: str) -> bool:
+    """Whether the country, state or acronym after ``title``'s "of" is its organisation: not
+    a diplomat's (the posting is, :mod:`enrich.jobs.posting`), nor a minister's portfolio,
+    but a head of government's country (:func:`enrich.jobs.title_of.government_head`)."""
+    return not posting_title(title) and (government_head(title) or not minister_title(title))
+
+
 def _trimmed(value: str | None) -> str | None:
     return without_dangling_words(value) if value else value
 
@@ -253,17 +260,13 @@ def tidy(jc: JobChangeFound) -> JobChangeFound:
         title, org = posting
     elif title and not org:
         cut = body_after_title(title)
-        if (
-            cut
-            and not posting_title(cut[0])
-            and (government_head(cut[0]) or not minister_title(cut[0]))
-        ):
+        if cut and _serves_a_body(cut[0]):
             title, org = cut
     person = without_honorifics(jc.person) if jc.person else jc.person
     if title and not org and not minister_title(title):
         org = org_in_sentence(title, person, jc.sentence)
-    if title and not org and (government_head(title) or not minister_title(title)):
-        org = None if posting_title(title) else body_written_after(title, jc.sentence)
+    if title and not org and _serves_a_body(title):
+        org = body_written_after(title, jc.sentence)
     if org == jc.organization and title == jc.title and person == jc.person:
         return jc
     return replace(jc, organization=org, title=title, person=person)
