@@ -223,6 +223,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test139", "f3befc712abbc06004d8d6645d6b7e9b9718e0fa8af6e33ce89082413cdab9c1", 29),
     ("test140", "3bf85ecb89a1106eeda0ef41cc59111acaf3fc1963bc7ec34b318d38874b1b1b", 59),
     ("test141", "c96efaf6ff2c3b3d6ce99181ecb4960ab36ddbd238248ee866c677c9da90d450", 62),
+    ("test142", "6b8c0861af90dfee646dc0ef9bb174981b53efeef21fbac7ed432d72725a8470", 39),
+    ("test143", "51a9abadbbe3af6fec4d847c644e3c21da8df32d0e62870db829f8d23bc6f31b", 40),
+    ("test144", "a781e14523de3dbdcb08d3eb9c2af494e9ba5397d5381c8a111d60176893b510", 53),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

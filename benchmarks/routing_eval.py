@@ -268,6 +268,15 @@ Data (everything in the repository):
   institutions no earlier file used (4 French, no hr line), collected with the index holding
   part 96, frozen before any code read it and banked (``UNREAD_PARTS``), to be pooled with
   a later part.
+* ``heldout_univ_mix85`` — part 98 (forty-second lead session): only 6 own-voice texts of 2
+  institutions no earlier file used (3 French), collected with the index holding part 97
+  (14 lines of 20 removed unread before freezing: not the institution's own voice, a
+  secondary school, a name the index holds in its short form), frozen before any code read
+  it and banked (``UNREAD_PARTS``), to be pooled.
+* ``heldout_univ_mix86`` — part 99 (forty-second lead session): 34 own-voice texts of 16
+  institutions no earlier file used (3 French), collected in the same wave as part 98 (9
+  lines of 43 removed unread before freezing: not the institution's own voice), frozen
+  before any code read it and banked (``UNREAD_PARTS``), to be pooled.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -800,6 +809,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "06f3244ee1f21ffe4caf6d23c58772c0e0d739dd98e1015fac4eca382753c5b2",
         "FR/EN service pages, news and a post of 5 more institutions, 4 French (small)",
     ),
+    98: (
+        "heldout_univ_mix85.jsonl",
+        "749079fe588258880537ab2b73694fa8cb8de9ef1c9ee36c329d20896322a976",
+        "FR/EN service pages and news of 2 more institutions, 3 French (small)",
+    ),
+    99: (
+        "heldout_univ_mix86.jsonl",
+        "37554939e331f77b783c076e31e086bb8436d46500aace0cc311af3bf948f3e6",
+        "FR/EN service pages, news, questions and posts of 16 more institutions, 3 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -807,7 +826,7 @@ POOLED_PARTS: tuple[int, ...] = (94, 95, 96)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (97,)
+UNREAD_PARTS: tuple[int, ...] = (97, 98, 99)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
