@@ -226,6 +226,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test142", "6b8c0861af90dfee646dc0ef9bb174981b53efeef21fbac7ed432d72725a8470", 39),
     ("test143", "51a9abadbbe3af6fec4d847c644e3c21da8df32d0e62870db829f8d23bc6f31b", 40),
     ("test144", "a781e14523de3dbdcb08d3eb9c2af494e9ba5397d5381c8a111d60176893b510", 53),
+    ("test145", "f99206de552ac8341a668009f800134bd54ee3deb03d9c5f430c2c0f8abd48e4", 47),
+    ("test146", "f876fd8fb993b2ff0fe76d0bd4577c68a9f438b83ecbcf778c7a2fef54562126", 31),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
