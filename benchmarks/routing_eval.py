@@ -277,6 +277,13 @@ Data (everything in the repository):
   institutions no earlier file used (3 French), collected in the same wave as part 98 (9
   lines of 43 removed unread before freezing: not the institution's own voice), frozen
   before any code read it and banked (``UNREAD_PARTS``), to be pooled.
+* ``heldout_univ_mix87`` — part 100 (forty-second lead session): only 19 own-voice texts of
+  8 institutions no earlier file used (6 French, no IT line), collected in a second wave with
+  the index holding part 99, frozen before any code read it (``UNREAD_PARTS``), to be pooled.
+* ``heldout_univ_mix88`` — part 101 (forty-second lead session): 52 own-voice English texts
+  of 26 institutions no earlier file used (community colleges, polytechnics and small
+  universities of eight countries; every team at least 5 lines), collected in the same wave,
+  frozen before any code read it (``UNREAD_PARTS``), to be pooled.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -819,6 +826,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "37554939e331f77b783c076e31e086bb8436d46500aace0cc311af3bf948f3e6",
         "FR/EN service pages, news, questions and posts of 16 more institutions, 3 French",
     ),
+    100: (
+        "heldout_univ_mix87.jsonl",
+        "ff2d788008e8d2f140ffe705c60036404c3d2bac393e37f7c9769d35e4a02108",
+        "FR/EN service pages, news and posts of 8 more institutions, 6 French (small)",
+    ),
+    101: (
+        "heldout_univ_mix88.jsonl",
+        "c7ea6513325a24fd318b3f1bedc9819cbd620aab91bcda429ed64dca90b7190e",
+        "EN service pages, news, questions and posts of 26 more institutions, own voice",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -826,7 +843,7 @@ POOLED_PARTS: tuple[int, ...] = (94, 95, 96)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (97, 98, 99)
+UNREAD_PARTS: tuple[int, ...] = (97, 98, 99, 100, 101)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
