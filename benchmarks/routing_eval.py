@@ -266,24 +266,27 @@ Data (everything in the repository):
   round-73 router (``POOLED_PARTS``).
 * ``heldout_univ_mix84`` — part 97 (forty-first lead session): only 9 own-voice texts of 5
   institutions no earlier file used (4 French, no hr line), collected with the index holding
-  part 96, frozen before any code read it and banked (``UNREAD_PARTS``), to be pooled with
-  a later part.
+  part 96, frozen before any code read it and banked: scored once, pooled, with the
+  round-74 router (``POOLED_PARTS``).
 * ``heldout_univ_mix85`` — part 98 (forty-second lead session): only 6 own-voice texts of 2
   institutions no earlier file used (3 French), collected with the index holding part 97
   (14 lines of 20 removed unread before freezing: not the institution's own voice, a
   secondary school, a name the index holds in its short form), frozen before any code read
-  it and banked (``UNREAD_PARTS``), to be pooled.
+  it and banked: scored once, pooled, with the round-74 router (``POOLED_PARTS``).
 * ``heldout_univ_mix86`` — part 99 (forty-second lead session): 34 own-voice texts of 16
   institutions no earlier file used (3 French), collected in the same wave as part 98 (9
   lines of 43 removed unread before freezing: not the institution's own voice), frozen
-  before any code read it and banked (``UNREAD_PARTS``), to be pooled.
+  before any code read it and banked: scored once, pooled, with the round-74 router
+  (``POOLED_PARTS``).
 * ``heldout_univ_mix87`` — part 100 (forty-second lead session): only 19 own-voice texts of
   8 institutions no earlier file used (6 French, no IT line), collected in a second wave with
-  the index holding part 99, frozen before any code read it (``UNREAD_PARTS``), to be pooled.
+  the index holding part 99, frozen before any code read it: scored once, pooled, with the
+  round-74 router (``POOLED_PARTS``).
 * ``heldout_univ_mix88`` — part 101 (forty-second lead session): 52 own-voice English texts
   of 26 institutions no earlier file used (community colleges, polytechnics and small
   universities of eight countries; every team at least 5 lines), collected in the same wave,
-  frozen before any code read it (``UNREAD_PARTS``), to be pooled.
+  frozen before any code read it: scored once, pooled, with the round-74 router
+  (``POOLED_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -839,11 +842,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (94, 95, 96)
+POOLED_PARTS: tuple[int, ...] = (97, 98, 99, 100, 101)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (97, 98, 99, 100, 101)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"

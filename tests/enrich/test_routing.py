@@ -558,7 +558,7 @@ def test_spent_parts_train_the_head_and_the_fresh_parts_never() -> None:
     since round 67, part 86 (round 67) since round 68, part 87 (round 68) since round 69,
     part 88 (round 69) since round 70, parts 89 and 90 (round 70) since round 71, parts 91
     and 92 (round 71) since round 72, part 93 (round 72) since round 73, parts 94 to 96
-    (round 73) since round 74; parts 97 to 99 (scored once, pooled, in round 74) are not
+    (round 73) since round 74; parts 97 to 101 (scored once, pooled, in round 74) are not
     trained on: they share no text, website, repository or institution with any training
     line, and the shipped head's vectors hold every spent part and never them. A part is
     frozen as it was collected (part 88 had no communications line), so a fresh part must
@@ -568,7 +568,7 @@ def test_spent_parts_train_the_head_and_the_fresh_parts_never() -> None:
     from enrich.routing_train import EmbeddingCache
 
     root = Path(__file__).resolve().parents[2]
-    names = ("heldout_univ_mix84.jsonl", "heldout_univ_mix85.jsonl", "heldout_univ_mix86.jsonl")
+    names = [f"heldout_univ_mix{n}.jsonl" for n in range(84, 89)]
     fresh = [root / "benchmarks" / "data" / "routing" / name for name in names]
     spent = spent_part_files()
     assert [p.name for p in spent][-1] == "heldout_univ_mix83.jsonl" and len(spent) == 96
@@ -577,7 +577,7 @@ def test_spent_parts_train_the_head_and_the_fresh_parts_never() -> None:
     training = [r for p in [*sorted(train_dir.glob("*.jsonl")), *spent] for r in _jsonl_rows(p)]
     held = [r for part in fresh for r in _jsonl_rows(part)]
     teams = {r["team"] for r in held}
-    assert len(held) == 9 + 6 + 34 and teams <= set(ALL_TEAMS) and len(teams) >= 6
+    assert len(held) == 9 + 6 + 34 + 19 + 52 and teams <= set(ALL_TEAMS) and len(teams) >= 6
     assert not any("reddit" in r["source"].casefold() for r in held)
     assert {r["text"].casefold() for r in held}.isdisjoint(r["text"].casefold() for r in training)
 
