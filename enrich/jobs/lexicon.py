@@ -21,6 +21,29 @@ WORDS = DATA / "words.txt"
 #: as a regular-expression character-class body: ``rf"[{UPPER}]"``.
 UPPER = "A-Z\u00c0-\u00dd"
 
+#: The lower-case words a country's, a city's or a body's name holds between its capitalised
+#: ones ("Côte d'Ivoire", "Trinidad and Tobago", "Prime Minister of the Solomon Islands").
+PLACE_JOINERS = r"de|du|des|d['’]|of|and|et|la|the"
+
+
+def capitalised_name(
+    joiners: str, *, chars: str = r"\w'’.&-", digits: bool = False, linked: bool = False
+) -> str:
+    """A name of capitalised words as a regular-expression body, with the lower-case
+    ``joiners`` (an alternation: ``"de|du|of"``) it may hold between them.
+
+    Why one builder: the readers that take a body, a place or an employer written in the
+    text differ only in the joiners they accept and in the name's first character, so each
+    says those and nothing else. ``linked``: a joiner must be followed by another
+    capitalised word ("Ministry of Health", never a trailing "of"); otherwise capitalised
+    words and joiners follow each other freely. ``digits``: a word may start with a digit
+    ("3M", "49ers").
+    """
+    word = rf"[{UPPER}{'0-9' if digits else ''}][{chars}]*"
+    if linked:
+        return rf"{word}(?:\s+(?:(?:{joiners})\s+)?{word})*"
+    return rf"{word}(?:\s+(?:{word}|{joiners}))*"
+
 
 def word_key(word: str) -> str:
     """Lower-case, accent-free, inclusive suffixes dropped: ``Directeur·rice`` -> ``directeur``."""

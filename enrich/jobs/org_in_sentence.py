@@ -30,6 +30,7 @@ from enrich.jobs.lexicon import (
     ORG_HEADS,
     TITLE_HEADS,
     UPPER,
+    capitalised_name,
     folded,
     word_key,
     word_keys,
@@ -42,10 +43,7 @@ _FILLERS = words("appointing_fillers")
 _LEAD = "|".join(sorted(map(re.escape, words("possessive_title_lead"))))
 _TERRITORIAL = folded("territorial_titles")
 #: A capitalised name: its words and the connectors inside it ("University of Ghana").
-_NAME = (
-    rf"(?:[{UPPER}0-9][\w&.'’-]*)(?:\s+(?:[{UPPER}0-9][\w&.'’-]*|of|de|du|des|la|le|and|et|&|"
-    r"d['’]\S+|l['’]\S+|on|the))*"
-)
+_NAME = capitalised_name(r"of|de|du|des|la|le|and|et|&|d['’]\S+|l['’]\S+|on|the", digits=True)
 #: A dateline or a time phrase that may open the sentence: "VIENNA, VA –", "On Thursday,".
 _OPENING = re.compile(
     r"^(?:[A-Z][\w.'’ ,-]{0,40}\s[–—-]\s+)?(?:(?:On|Last|This|Today|Mardi|Lundi|Mercredi|"

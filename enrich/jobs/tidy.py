@@ -52,7 +52,7 @@ from enrich.jobs.lexicon import (
     ORG_PREPS,
     SEAT_BODIES,
     SEAT_TITLES,
-    UPPER,
+    capitalised_name,
     phrases,
     word_key,
     word_keys,
@@ -125,10 +125,7 @@ _TO_EMPLOYER = re.compile(
     r"\s*(?:\([^)]{1,20}\)\s*)?(?:de la|de l['’]|du|des|de|d['’]|of the|of)\s*", re.I
 )
 #: The employer named after a bare body in the text: capitalised words and their connectors.
-_NAME = re.compile(
-    rf"[{UPPER}0-9][\w'’&.-]*(?:\s+(?:[{UPPER}0-9][\w'’&.-]*"
-    r"|de|du|des|d['’]\S+|la|le|les|of|the|and|et|&))*"
-)
+_NAME = re.compile(capitalised_name(r"de|du|des|d['’]\S+|la|le|les|of|the|and|et|&", digits=True))
 
 
 def _fold_chars(value: str) -> str:
