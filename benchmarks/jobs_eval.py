@@ -228,6 +228,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test144", "a781e14523de3dbdcb08d3eb9c2af494e9ba5397d5381c8a111d60176893b510", 53),
     ("test145", "f99206de552ac8341a668009f800134bd54ee3deb03d9c5f430c2c0f8abd48e4", 47),
     ("test146", "f876fd8fb993b2ff0fe76d0bd4577c68a9f438b83ecbcf778c7a2fef54562126", 31),
+    ("test147", "733e65ee57416a3bfddfb21061f4f816f5a15a4fb726f0e528b5226e6e99d459", 50),
+    ("test148", "0787f3841a17dec7ef75ae8e3a1d0a3e8100a51aa54084014a43e1156a454a02", 51),
+    ("test149", "312ec89707d8aabb0c2b68de77ef9f175d085e19d503ee5ee1d4861fd9c44974", 41),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
