@@ -290,11 +290,12 @@ Data (everything in the repository):
 * ``heldout_univ_mix89`` — part 102 (forty-second lead session): 59 own-voice texts of 23
   institutions no earlier file used (2 French; universities of Central and Eastern Europe,
   the Baltics, Latin America, the Middle East and South-East Asia), collected in a third
-  wave with the index holding part 101, frozen before any code read it and banked
-  (``UNREAD_PARTS``).
+  wave with the index holding part 101, frozen before any code read it and banked: scored
+  once, pooled, with the round-75 router (``POOLED_PARTS``).
 * ``heldout_univ_mix90`` — part 103 (forty-second lead session): 23 own-voice texts of 8
   institutions no earlier file used (17 French; specialised schools), collected in the same
-  wave, frozen before any code read it and banked (``UNREAD_PARTS``).
+  wave, frozen before any code read it and banked: scored once, pooled, with the round-75
+  router (``POOLED_PARTS``).
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -860,11 +861,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (97, 98, 99, 100, 101)
+POOLED_PARTS: tuple[int, ...] = (102, 103)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (102, 103)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
