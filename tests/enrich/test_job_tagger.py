@@ -368,6 +368,24 @@ def test_shipped_title_tagger_is_the_round_35_training_on_spent_parts_only() -> 
     assert not set(cfg["files"]) & {path.name for path, _, _ in FRESH.values()}
 
 
+def test_shipped_decider_is_the_round_90_training_on_spent_parts_only() -> None:
+    """The deciding tagger's config names its training (round 90 of benchmarks/README.md):
+    seed 13, 2 epochs in bfloat16, with the yes/no, on the default training files and the
+    spent parts 21-26 and 29-130; parts 131 onwards, its judge and its test, never."""
+    import json
+
+    meta = json.loads((jt.DECISION_DIR / jt.ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    cfg = meta["train_config"]
+    assert (cfg["seed"], cfg["epochs"], cfg["precision"], cfg["augment"]) == (13, 2, "bf16", 0)
+    assert cfg["decision"] and tuple(meta["labels"]) == jt.DECIDING_LABELS
+    spent = [f"jobs_test{n}.jsonl" for n in range(21, 131) if n not in (27, 28)]
+    assert cfg["files"] == [p.name for p in jtt.default_training_files()] + spent
+    later = {
+        path.name for n, (path, _, _) in FROZEN.items() if n[4:].isdigit() and int(n[4:]) > 130
+    }
+    assert later and not set(cfg["files"]) & later
+
+
 def test_missing_adapter_names_the_command_that_fixes_it(tmp_path) -> None:
     from veille.errors import ModelUnavailableError
 
