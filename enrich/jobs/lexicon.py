@@ -45,6 +45,12 @@ def capitalised_name(
     return rf"{word}(?:\s+(?:{word}|{joiners}))*"
 
 
+def place_name(chars: str = r"\w'’.&-") -> str:
+    """A country's, a city's or a body's name as a regular-expression body: capitalised
+    words linked by :data:`PLACE_JOINERS` ("Côte d'Ivoire", "Trinidad and Tobago")."""
+    return capitalised_name(PLACE_JOINERS, chars=chars, linked=True)
+
+
 def word_key(word: str) -> str:
     """Lower-case, accent-free, inclusive suffixes dropped: ``Directeur·rice`` -> ``directeur``."""
     word = strip_accents(word.strip())

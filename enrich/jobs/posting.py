@@ -13,16 +13,7 @@ from __future__ import annotations
 
 import re
 
-from enrich.jobs.lexicon import (
-    DAYS_MONTHS,
-    PLACE_JOINERS,
-    UPPER,
-    capitalised_name,
-    folded,
-    phrases,
-    word_key,
-    word_keys,
-)
+from enrich.jobs.lexicon import DAYS_MONTHS, UPPER, folded, phrases, place_name, word_key, word_keys
 
 #: Titles whose posting is the organisation (folded).
 POSTING_TITLES = folded("posting_titles")
@@ -30,7 +21,7 @@ POSTING_TITLES = folded("posting_titles")
 _PREPS = sorted((" ".join(p) for p in phrases("posting_preps")), key=len, reverse=True)
 _PREP = "(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in _PREPS) + ")"
 #: A place: capitalised words, with the connectors of a country's or a city's name between.
-_PLACE = "(?P<place>" + capitalised_name(PLACE_JOINERS, chars=r"\w'’.-", linked=True) + ")"
+_PLACE = "(?P<place>" + place_name(chars=r"\w'’.-") + ")"
 _ARTICLE = r"(?:(?:la|le|les|the)\s+|l['’])?"
 #: The posting that closes a title ("ambassadeur en Allemagne").
 _IN_TITLE = re.compile(rf"\s+{_PREP}\s*{_ARTICLE}{_PLACE}\s*$")

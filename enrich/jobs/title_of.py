@@ -18,15 +18,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-from enrich.jobs.lexicon import (
-    PLACE_JOINERS,
-    UPPER,
-    capitalised_name,
-    folded,
-    phrases,
-    word_key,
-    word_keys,
-)
+from enrich.jobs.lexicon import UPPER, folded, phrases, place_name, word_key, word_keys
 
 #: Department acronyms that stay in the title ("Director of HR").
 DEPARTMENT_ACRONYMS = folded("department_acronyms")
@@ -89,7 +81,7 @@ def body_after_title(title: str) -> tuple[str, str] | None:
 
 
 #: The name written after a title's "of": capitalised words and their connectors.
-_NAME_AFTER = re.compile(capitalised_name(PLACE_JOINERS, linked=True))
+_NAME_AFTER = re.compile(place_name())
 
 
 def body_written_after(title: str, sentence: str) -> str | None:
