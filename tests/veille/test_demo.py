@@ -128,13 +128,17 @@ def test_announcements_reach_the_review_inbox(demo: Demo) -> None:
         assert all(len(_agreeing(p.evidence)) >= 2 for p in pending)
 
 
-def test_three_announcements_agree_on_three_fields(demo: Demo) -> None:
+def test_two_announcements_agree_on_three_fields(demo: Demo) -> None:
     """Jury members named with title and university match a generated record on
-    first name, last name and employer; their new title waits for review."""
+    first name, last name and employer; their new title waits for review.
+
+    Two, not three, since round 90 of benchmarks/README.md: the deciding tagger retrained
+    with the spent parts says no to the line of a professor who became emeritus (a jury
+    list, which the benchmark's conventions file with committees, not moves)."""
     with session_scope(demo.url) as s:
         pending = s.exec(select(Suggestion).where(Suggestion.status == "pending")).all()
         strong = [p for p in pending if len(_agreeing(p.evidence)) >= 3]
-    assert len({p.alumnus_id for p in strong}) >= 3, [(p.alumnus_id, p.field) for p in pending]
+    assert len({p.alumnus_id for p in strong}) >= 2, [(p.alumnus_id, p.field) for p in pending]
     assert all(p.provenance.get("source_url") for p in strong)
 
 
