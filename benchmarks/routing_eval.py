@@ -296,6 +296,10 @@ Data (everything in the repository):
   institutions no earlier file used (17 French; specialised schools), collected in the same
   wave, frozen before any code read it and banked: scored once, pooled, with the round-75
   router (``POOLED_PARTS``).
+* ``heldout_univ_mix91`` — part 104 (forty-second lead session): 45 own-voice texts of 20
+  institutions no earlier file used (3 French; colleges and universities of Africa, South
+  Asia, the Gulf and the Caribbean), collected in a fourth wave with the index holding part
+  103, frozen before any code read it and banked (``UNREAD_PARTS``) for the next session.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -858,6 +862,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "2c0dc3dc9f956a392b4222de14402ad9bf9bad32acd1fe2ffdfb876ec472dbcc",
         "FR/EN service pages, news and a question of 8 specialised schools, 17 French",
     ),
+    104: (
+        "heldout_univ_mix91.jsonl",
+        "b6ad46a799f2c5cc462d7e9683c5b1f0e40a72f23b30ace3a3f50681d858ead1",
+        "FR/EN service pages, news and questions of 20 more institutions, 3 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -865,7 +874,7 @@ POOLED_PARTS: tuple[int, ...] = (102, 103)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (104,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
