@@ -42,6 +42,10 @@ _FILLERS = words("appointing_fillers")
 #: The words that may stand between "X's" and the title, as one regex alternation.
 _LEAD = "|".join(sorted(map(re.escape, words("possessive_title_lead"))))
 _TERRITORIAL = folded("territorial_titles")
+#: Up to four capitalised words that end the text before a territorial title: its place.
+_PLACE_AT_END = re.compile(
+    rf"(?:^|\s)(?P<place>[{UPPER}][\w'’.-]*(?:\s+[{UPPER}][\w'’.-]*){{0,3}})\s+$"
+)
 #: A capitalised name: its words and the connectors inside it ("University of Ghana").
 _NAME = capitalised_name(r"of|de|du|des|la|le|and|et|&|d['’]\S+|l['’]\S+|on|the", digits=True)
 #: A dateline or a time phrase that may open the sentence: "VIENNA, VA –", "On Thursday,".
@@ -163,10 +167,7 @@ def place_before_title(title: str, person: str | None, sentence: str) -> str | N
     pos = sentence.find(title)
     if pos <= 0:
         return None
-    before = re.search(
-        rf"(?:^|\s)(?P<place>[{UPPER}][\w'’.-]*(?:\s+[{UPPER}][\w'’.-]*){{0,3}})\s+$",
-        sentence[:pos],
-    )
+    before = _PLACE_AT_END.search(sentence[:pos])
     if before is None:
         return None
     place = before.group("place")
