@@ -233,6 +233,9 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test149", "312ec89707d8aabb0c2b68de77ef9f175d085e19d503ee5ee1d4861fd9c44974", 41),
     ("test150", "e4b22396dd9e8ea1ea6e1979843cf60c28b5e21faef4a81a2226da83395ba777", 61),
     ("test151", "e99bcca6e01bdf233442bfc8d11b912d3ae14ef96d4237b9c14a5ce64f491ced", 47),
+    ("test152", "2b4a820ca64bc7371da3f650e5e99237305de77f048c06df5fcbaa4ad4fc7860", 47),
+    ("test153", "65af37670c9c63f38c31e3d507d905be1459b70098f7fb6a0c366ea7a07ddefc", 54),
+    ("test154", "f6ee4a089b31394e05154e19ffe5da763245dc364c281c285c20302f8cdbe3fa", 33),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

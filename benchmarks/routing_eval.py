@@ -300,6 +300,13 @@ Data (everything in the repository):
   institutions no earlier file used (3 French; colleges and universities of Africa, South
   Asia, the Gulf and the Caribbean), collected in a fourth wave with the index holding part
   103, frozen before any code read it and banked (``UNREAD_PARTS``) for the next session.
+* ``heldout_univ_mix92`` — part 105 (forty-third lead session): 51 own-voice texts of 26
+  institutions no earlier file used (15 French: North African faculties and national
+  schools, small French art and fashion schools; English lines of Africa, Asia and the
+  Gulf), frozen before any code read it.
+* ``heldout_univ_mix93`` — part 106 (the same wave): 46 English own-voice texts of 31 small
+  or specialised colleges and institutes of the United States, Canada, the UK, Australia
+  and New Zealand, frozen before any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -867,6 +874,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "b6ad46a799f2c5cc462d7e9683c5b1f0e40a72f23b30ace3a3f50681d858ead1",
         "FR/EN service pages, news and questions of 20 more institutions, 3 French",
     ),
+    105: (
+        "heldout_univ_mix92.jsonl",
+        "8810a42948fc0320dc7575549b1e8b0151ca7ce43389e3e3114f7af19ac082ea",
+        "FR/EN service pages, news and questions of 26 more institutions, 15 French",
+    ),
+    106: (
+        "heldout_univ_mix93.jsonl",
+        "9ed8cae3e24eec5c8432e36e9c4d14f32eeea349450ab3d52eb0e9541409c579",
+        "English service pages, news, posts and questions of 31 small colleges",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -874,7 +891,7 @@ POOLED_PARTS: tuple[int, ...] = (102, 103)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (104,)
+UNREAD_PARTS: tuple[int, ...] = (104, 105, 106)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
