@@ -236,6 +236,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test152", "2b4a820ca64bc7371da3f650e5e99237305de77f048c06df5fcbaa4ad4fc7860", 47),
     ("test153", "65af37670c9c63f38c31e3d507d905be1459b70098f7fb6a0c366ea7a07ddefc", 54),
     ("test154", "f6ee4a089b31394e05154e19ffe5da763245dc364c281c285c20302f8cdbe3fa", 33),
+    ("test155", "856d64498e6f6b58bd32af2011c091baff0206874d60f266fd2d981553ef9f74", 56),
+    ("test156", "9dc2fd0c855f80c2dcdc859a7ab2739ee7306943b5fb7e60936e69c885be7457", 25),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

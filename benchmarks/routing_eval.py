@@ -307,6 +307,10 @@ Data (everything in the repository):
 * ``heldout_univ_mix93`` — part 106 (the same wave): 46 English own-voice texts of 31 small
   or specialised colleges and institutes of the United States, Canada, the UK, Australia
   and New Zealand, frozen before any code read it.
+* ``heldout_univ_mix94`` — part 107 (the same session's second wave): 51 own-voice texts of
+  22 institutions no earlier file used (9 French, of three small specialised schools;
+  English lines of Nordic, Baltic and Dutch universities and a Luxembourg research
+  institute), frozen before any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -884,6 +888,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "9ed8cae3e24eec5c8432e36e9c4d14f32eeea349450ab3d52eb0e9541409c579",
         "English service pages, news, posts and questions of 31 small colleges",
     ),
+    107: (
+        "heldout_univ_mix94.jsonl",
+        "91633287f8e969f12f8616c6e643e5b4017a36cda56dbce71b0cb3bfc68e197b",
+        "FR/EN service pages, news, posts and questions of 22 more institutions, 9 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -891,7 +900,7 @@ POOLED_PARTS: tuple[int, ...] = (102, 103)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (104, 105, 106)
+UNREAD_PARTS: tuple[int, ...] = (104, 105, 106, 107)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
