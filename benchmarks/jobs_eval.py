@@ -238,6 +238,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test154", "f6ee4a089b31394e05154e19ffe5da763245dc364c281c285c20302f8cdbe3fa", 33),
     ("test155", "856d64498e6f6b58bd32af2011c091baff0206874d60f266fd2d981553ef9f74", 56),
     ("test156", "9dc2fd0c855f80c2dcdc859a7ab2739ee7306943b5fb7e60936e69c885be7457", 25),
+    ("test157", "47593b1ce6da8f59252d30d62159b8725a8bca9d067430140a4fdceb2d5de5f2", 58),
+    ("test158", "2733a18f81a9f71e45d9d6a8258396809ca930be55058dbb2988a488f8edbcf0", 24),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

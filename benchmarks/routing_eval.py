@@ -311,6 +311,10 @@ Data (everything in the repository):
   22 institutions no earlier file used (9 French, of three small specialised schools;
   English lines of Nordic, Baltic and Dutch universities and a Luxembourg research
   institute), frozen before any code read it.
+* ``heldout_univ_mix95`` — part 108 (the same session's third wave): 53 own-voice texts of
+  31 institutions no earlier file used (4 French, of two veterinary and agronomy
+  universities; English lines of Latin America, Southern and Eastern Europe, Turkey,
+  Central and East Asia and the Middle East), frozen before any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -893,6 +897,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "91633287f8e969f12f8616c6e643e5b4017a36cda56dbce71b0cb3bfc68e197b",
         "FR/EN service pages, news, posts and questions of 22 more institutions, 9 French",
     ),
+    108: (
+        "heldout_univ_mix95.jsonl",
+        "d619e3e1f4769badbeaa1530e96edd8a1333c1d53f1ecc4dd5b8a206bfafaf8a",
+        "FR/EN service pages, news and questions of 31 more institutions, 4 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -900,7 +909,7 @@ POOLED_PARTS: tuple[int, ...] = (102, 103)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (104, 105, 106, 107)
+UNREAD_PARTS: tuple[int, ...] = (104, 105, 106, 107, 108)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
