@@ -299,22 +299,24 @@ Data (everything in the repository):
 * ``heldout_univ_mix91`` — part 104 (forty-second lead session): 45 own-voice texts of 20
   institutions no earlier file used (3 French; colleges and universities of Africa, South
   Asia, the Gulf and the Caribbean), collected in a fourth wave with the index holding part
-  103, frozen before any code read it and banked (``UNREAD_PARTS``) for the next session.
+  103, frozen before any code read it and banked: scored once, pooled, with the round-76
+  router (``POOLED_PARTS``).
 * ``heldout_univ_mix92`` — part 105 (forty-third lead session): 51 own-voice texts of 26
   institutions no earlier file used (15 French: North African faculties and national
   schools, small French art and fashion schools; English lines of Africa, Asia and the
-  Gulf), frozen before any code read it.
+  Gulf), frozen before any code read it; scored once, pooled, with the round-76 router.
 * ``heldout_univ_mix93`` — part 106 (the same wave): 46 English own-voice texts of 31 small
   or specialised colleges and institutes of the United States, Canada, the UK, Australia
-  and New Zealand, frozen before any code read it.
+  and New Zealand, frozen before any code read it; scored once, pooled, in round 76.
 * ``heldout_univ_mix94`` — part 107 (the same session's second wave): 51 own-voice texts of
   22 institutions no earlier file used (9 French, of three small specialised schools;
   English lines of Nordic, Baltic and Dutch universities and a Luxembourg research
-  institute), frozen before any code read it.
+  institute), frozen before any code read it; scored once, pooled, in round 76.
 * ``heldout_univ_mix95`` — part 108 (the same session's third wave): 53 own-voice texts of
   31 institutions no earlier file used (4 French, of two veterinary and agronomy
   universities; English lines of Latin America, Southern and Eastern Europe, Turkey,
-  Central and East Asia and the Middle East), frozen before any code read it.
+  Central and East Asia and the Middle East), frozen before any code read it; scored once,
+  pooled, in round 76.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -905,11 +907,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (102, 103)
+POOLED_PARTS: tuple[int, ...] = (104, 105, 106, 107, 108)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (104, 105, 106, 107, 108)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
