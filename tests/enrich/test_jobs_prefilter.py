@@ -180,12 +180,21 @@ def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
         (121, "p121-en-008"),  # "I have officially started as a research scholar at"
         (124, "p124-en-038"),  # "Newly-appointed Chief Executive Officer (CEO) at"
         (117, "p117-en-045"),  # "my first official day as the pastor of"
+        # round 91 (parts 53-149)
+        (77, "p77-en-027"),  # "Sign X To Two-Year Deal"
+        (130, "p130-en-048"),  # "I'm an employee of"
+        (137, "p137-en-021"),  # "has lured X from Y as"
+        (138, "p138-en-033"),  # "will be led by"
+        (139, "p139-fr-014"),  # "de retour au X en provenance du Y"
+        (142, "p142-fr-015"),  # "passe aux commandes de"
+        (144, "p144-en-013"),  # "my first 'real' working day at"
     ],
 )
 def test_phrasings_the_pre_filter_stopped_give_their_organisation(part: int, row_id: str) -> None:
-    """Rounds 75 and 85: spent positives (parts 53-94, then 113-125) that held no trigger
-    expression at all, now let through by the lines of those rounds in ``jobs_triggers.txt``
-    and given their organisation by the extractor (benchmarks/README.md, rounds 75 and 85)."""
+    """Rounds 75, 85 and 91: spent positives (parts 53-94, then 113-125, then 53-149) that held
+    no trigger expression at all, now let through by the lines of those rounds in
+    ``jobs_triggers.txt`` and given their organisation by the extractor
+    (benchmarks/README.md, rounds 75, 85 and 91)."""
     from enrich.jobs import extract_job_changes
 
     row = spent_row(part, row_id)
