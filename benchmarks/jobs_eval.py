@@ -240,6 +240,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test156", "9dc2fd0c855f80c2dcdc859a7ab2739ee7306943b5fb7e60936e69c885be7457", 25),
     ("test157", "47593b1ce6da8f59252d30d62159b8725a8bca9d067430140a4fdceb2d5de5f2", 58),
     ("test158", "2733a18f81a9f71e45d9d6a8258396809ca930be55058dbb2988a488f8edbcf0", 24),
+    ("test159", "787826006c1b7cc50cf77349cacd7035cab0a4e9ebbfa49eb70d9d9b860d1e01", 51),
+    ("test160", "54962ca9ce0d97cedaca8dc452ca2d6102a596aa75c8199d22a33ab379e29310", 51),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
