@@ -242,6 +242,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test158", "2733a18f81a9f71e45d9d6a8258396809ca930be55058dbb2988a488f8edbcf0", 24),
     ("test159", "787826006c1b7cc50cf77349cacd7035cab0a4e9ebbfa49eb70d9d9b860d1e01", 51),
     ("test160", "54962ca9ce0d97cedaca8dc452ca2d6102a596aa75c8199d22a33ab379e29310", 51),
+    ("test161", "8f21c9f7cd0f52b1ca3df7f63cc5421e8a7713b032542146740bf0271141cdfc", 24),
+    ("test162", "53bbf3ca0d9627373ff18717024d4ad669669d74ead43721876869ef6663a442", 54),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -321,6 +321,10 @@ Data (everything in the repository):
   texts of 24 institutions no earlier file used (Zimbabwe, South Africa, Nigeria, Kenya,
   Tanzania, India, Malaysia, Indonesia, Thailand, Vietnam, the Philippines; news 31), frozen
   before any code read it.
+* ``heldout_univ_mix97`` — part 110 (the same session's fifth wave): 48 own-voice texts of
+  29 small or specialised institutions no earlier file used (2 French, of one art school;
+  conservatories, art, theological, aviation and small general colleges; 8 questions),
+  frozen before any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -913,6 +917,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "a5c36b99b41a8566b46fae34ef24443b1478de2da1073e5ccf9878def6ca9ee1",
         "English news, service pages and a post of 24 more institutions",
     ),
+    110: (
+        "heldout_univ_mix97.jsonl",
+        "78a74828f55de75cb029473e976792379ad82e70161c80ab34e7a2042d6124ad",
+        "FR/EN service pages, news, questions and posts of 29 more institutions, 2 French",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -920,7 +929,7 @@ POOLED_PARTS: tuple[int, ...] = (104, 105, 106, 107, 108)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (109,)
+UNREAD_PARTS: tuple[int, ...] = (109, 110)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
