@@ -320,11 +320,11 @@ Data (everything in the repository):
 * ``heldout_univ_mix96`` — part 109 (the same session's fourth wave): 46 English own-voice
   texts of 24 institutions no earlier file used (Zimbabwe, South Africa, Nigeria, Kenya,
   Tanzania, India, Malaysia, Indonesia, Thailand, Vietnam, the Philippines; news 31), frozen
-  before any code read it.
+  before any code read it; scored once, pooled, with the round-77 router (``POOLED_PARTS``).
 * ``heldout_univ_mix97`` — part 110 (the same session's fifth wave): 48 own-voice texts of
   29 small or specialised institutions no earlier file used (2 French, of one art school;
   conservatories, art, theological, aviation and small general colleges; 8 questions),
-  frozen before any code read it.
+  frozen before any code read it; scored once, pooled, in round 77.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -925,11 +925,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (104, 105, 106, 107, 108)
+POOLED_PARTS: tuple[int, ...] = (109, 110)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (109, 110)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
