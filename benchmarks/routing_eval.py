@@ -325,6 +325,10 @@ Data (everything in the repository):
   29 small or specialised institutions no earlier file used (2 French, of one art school;
   conservatories, art, theological, aviation and small general colleges; 8 questions),
   frozen before any code read it; scored once, pooled, in round 77.
+* ``heldout_univ_mix98`` — part 111 (the same session's sixth wave): 48 English own-voice
+  texts of 29 community and technical colleges, polytechnics and universities of applied
+  sciences (US, Canada, Ireland, Finland, the Netherlands, Germany, Singapore, Hong Kong; 8
+  FAQ questions), frozen before any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -922,10 +926,15 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "78a74828f55de75cb029473e976792379ad82e70161c80ab34e7a2042d6124ad",
         "FR/EN service pages, news, questions and posts of 29 more institutions, 2 French",
     ),
+    111: (
+        "heldout_univ_mix98.jsonl",
+        "aea21a866cbbf777f888cd5988b6b7300be99c1c31ee648cdb2d8d4db7af8adf",
+        "English service pages, news and questions of 29 colleges and polytechnics",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (109, 110)
+POOLED_PARTS: tuple[int, ...] = (111,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
