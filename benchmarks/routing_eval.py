@@ -328,7 +328,12 @@ Data (everything in the repository):
 * ``heldout_univ_mix98`` — part 111 (the same session's sixth wave): 48 English own-voice
   texts of 29 community and technical colleges, polytechnics and universities of applied
   sciences (US, Canada, Ireland, Finland, the Netherlands, Germany, Singapore, Hong Kong; 8
-  FAQ questions), frozen before any code read it.
+  FAQ questions), frozen before any code read it; scored once in round 78.
+* ``heldout_univ_mix99`` — part 112 (the same session's seventh wave): 55 English own-voice
+  texts of 24 institutions no earlier file used (the Caribbean, Central America, the Andes,
+  the Balkans, the Caucasus, the Gulf, East Africa; graduate and service offices of smaller
+  universities), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
+  session.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -931,6 +936,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "aea21a866cbbf777f888cd5988b6b7300be99c1c31ee648cdb2d8d4db7af8adf",
         "English service pages, news and questions of 29 colleges and polytechnics",
     ),
+    112: (
+        "heldout_univ_mix99.jsonl",
+        "edea9a1f21beb06d10b7ad9a650cf5c7012a8674510f3f0ebe8e42ece375a45e",
+        "English service pages, news and questions of 24 more institutions",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -938,7 +948,7 @@ POOLED_PARTS: tuple[int, ...] = (111,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (112,)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
