@@ -18,6 +18,7 @@ import random
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +178,23 @@ class Example:
 
 
 def load_label_map(path: Path = LABEL_MAP_PATH) -> dict[str, dict[str, Any]]:
+    """Each source file's settings, by file name.
+
+    A spent held-out part with no ``[sources]`` table of its own takes the settings of the
+    first ``[spent_part_patterns]`` pattern its name matches. Why: every round adds the
+    part it scored to the head with the same weight, and one table per part was a copy
+    with no variation (97 of them by round 78). Only spent parts match, so a part still
+    frozen for a test never gains a training setting.
+    """
     with path.open("rb") as fh:
-        return dict(tomllib.load(fh)["sources"])
+        data = tomllib.load(fh)
+    specs = dict(data["sources"])
+    patterns: dict[str, dict[str, Any]] = data.get("spent_part_patterns", {})
+    for name in SPENT_HELDOUT_PARTS:
+        match = next((spec for pat, spec in patterns.items() if fnmatch(name, pat)), None)
+        if name not in specs and match is not None:
+            specs[name] = dict(match)
+    return specs
 
 
 def map_label(spec: dict[str, Any], label: str) -> str:
