@@ -248,6 +248,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test164", "4f920d0db1497848aac3803d13667205845fa290157978b65a20c80b46f77cc3", 46),
     ("test165", "189689172336211648dc0ed85b25b84c794c38633473ea54ed9200b7ea2a2ff2", 49),
     ("test166", "e3fcd329a8ac676d35f4281d99650a456db40d8862eaed3224bd86a5a7093949", 51),
+    ("test167", "7878a5ddf81b9093a185f062800cb06a3c0bb60858cc8d2afa195fb01bcd6bc7", 50),
+    ("test168", "1c31a596412ffed32bcdb7513ae6635e7971c89bbe28e8975de474afa5907c34", 40),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

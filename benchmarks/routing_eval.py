@@ -334,6 +334,12 @@ Data (everything in the repository):
   the Balkans, the Caucasus, the Gulf, East Africa; graduate and service offices of smaller
   universities), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
   session.
+* ``heldout_univ_mix100`` — part 113 (the forty-fourth lead session's first wave): 51
+  English own-voice texts of 23 institutions whose names begin with a-m (news and service
+  pages), frozen before any code read it.
+* ``heldout_univ_mix101`` — part 114 (the same wave): 64 own-voice texts (7 French) of 26
+  institutions whose names begin with n-z (news, service pages, 2 questions), frozen before
+  any code read it.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -941,6 +947,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "edea9a1f21beb06d10b7ad9a650cf5c7012a8674510f3f0ebe8e42ece375a45e",
         "English service pages, news and questions of 24 more institutions",
     ),
+    113: (
+        "heldout_univ_mix100.jsonl",
+        "165d84a3106605e913e0362048206fd3708f4fb3d2bae4461af2ebddea3d1bfb",
+        "English news and service pages of 23 institutions (names a-m)",
+    ),
+    114: (
+        "heldout_univ_mix101.jsonl",
+        "449a8ba9759ad979dfc870bcb30e1a49c0cc164aeeb03ba95ae10bd6ab1a0992",
+        "news and service pages (7 French) of 26 institutions (names n-z)",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -948,7 +964,7 @@ POOLED_PARTS: tuple[int, ...] = (111,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (112,)
+UNREAD_PARTS: tuple[int, ...] = (112, 113, 114)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
