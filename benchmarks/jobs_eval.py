@@ -250,6 +250,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test166", "e3fcd329a8ac676d35f4281d99650a456db40d8862eaed3224bd86a5a7093949", 51),
     ("test167", "7878a5ddf81b9093a185f062800cb06a3c0bb60858cc8d2afa195fb01bcd6bc7", 50),
     ("test168", "1c31a596412ffed32bcdb7513ae6635e7971c89bbe28e8975de474afa5907c34", 40),
+    ("test169", "b5bf6e16cdc22598cb23c756c79a8261df50f31f6e47990d567679342c614bdc", 39),
+    ("test170", "20affe2633b3d04a140f87ea4fea3c4d15de9c6c80dd6011df49e6b797ba3d76", 31),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

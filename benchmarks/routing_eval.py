@@ -340,6 +340,13 @@ Data (everything in the repository):
 * ``heldout_univ_mix101`` — part 114 (the same wave): 64 own-voice texts (7 French) of 26
   institutions whose names begin with n-z (news, service pages, 2 questions), frozen before
   any code read it.
+* ``heldout_univ_mix102`` — part 115 (the forty-fourth lead session's second wave): 33
+  English own-voice texts of 21 institutions whose names begin with a-m (service pages, 8
+  questions), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
+  session.
+* ``heldout_univ_mix103`` — part 116 (the same wave): 54 own-voice texts (1 French) of 29
+  institutions whose names begin with n-z (15 help-desk and FAQ questions), frozen before
+  any code read it and banked (``UNREAD_PARTS``) for the next session.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -957,6 +964,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "449a8ba9759ad979dfc870bcb30e1a49c0cc164aeeb03ba95ae10bd6ab1a0992",
         "news and service pages (7 French) of 26 institutions (names n-z)",
     ),
+    115: (
+        "heldout_univ_mix102.jsonl",
+        "a278cc78e1abad6c1da280c5b43c10c39591593c479c3866af122e627cd656d0",
+        "English service pages and questions of 21 institutions (names a-m)",
+    ),
+    116: (
+        "heldout_univ_mix103.jsonl",
+        "9c97bf51b3e53d8797abd62a56a1469d5af36c8d3b2ae7756fafab177c908996",
+        "service pages, questions and news (1 French) of 29 institutions (names n-z)",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -964,7 +981,7 @@ POOLED_PARTS: tuple[int, ...] = (111,)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (112, 113, 114)
+UNREAD_PARTS: tuple[int, ...] = (112, 113, 114, 115, 116)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
