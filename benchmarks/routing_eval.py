@@ -332,14 +332,14 @@ Data (everything in the repository):
 * ``heldout_univ_mix99`` — part 112 (the same session's seventh wave): 55 English own-voice
   texts of 24 institutions no earlier file used (the Caribbean, Central America, the Andes,
   the Balkans, the Caucasus, the Gulf, East Africa; graduate and service offices of smaller
-  universities), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
-  session.
+  universities), frozen before any code read it and banked for the next session; scored
+  once, pooled with parts 113-114, in round 79.
 * ``heldout_univ_mix100`` — part 113 (the forty-fourth lead session's first wave): 51
   English own-voice texts of 23 institutions whose names begin with a-m (news and service
-  pages), frozen before any code read it.
+  pages), frozen before any code read it; scored once, pooled, in round 79.
 * ``heldout_univ_mix101`` — part 114 (the same wave): 64 own-voice texts (7 French) of 26
   institutions whose names begin with n-z (news, service pages, 2 questions), frozen before
-  any code read it.
+  any code read it; scored once, pooled, in round 79.
 * ``heldout_univ_mix102`` — part 115 (the forty-fourth lead session's second wave): 33
   English own-voice texts of 21 institutions whose names begin with a-m (service pages, 8
   questions), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
@@ -977,11 +977,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (111,)
+POOLED_PARTS: tuple[int, ...] = (112, 113, 114)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (112, 113, 114, 115, 116)
+UNREAD_PARTS: tuple[int, ...] = (115, 116)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
