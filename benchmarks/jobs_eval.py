@@ -252,6 +252,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test168", "1c31a596412ffed32bcdb7513ae6635e7971c89bbe28e8975de474afa5907c34", 40),
     ("test169", "b5bf6e16cdc22598cb23c756c79a8261df50f31f6e47990d567679342c614bdc", 39),
     ("test170", "20affe2633b3d04a140f87ea4fea3c4d15de9c6c80dd6011df49e6b797ba3d76", 31),
+    ("test171", "437bb07c9e80dc66c9b73ba9de91d4a5454b10c056ed27ea41c8037ccb8f2269", 63),
+    ("test172", "46c7af250b1c76ce4ddd1d4ce70b3278e1b8c7ba75ad177cd9b5985b2c849b8b", 45),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}
