@@ -1,10 +1,15 @@
-"""Appointment feeds ("nominations") -> one ProfileSnapshot per announced move.
+"""Appointment feeds ("nominations") -> one ProfileSnapshot per person named with a position.
 
 Targets are RSS/Atom feed URLs (ministries' appointment pages, trade press
 "carnet" feeds, a university's own news). Each item's title and summary go
-through the job-change extractor (:mod:`enrich.jobs`); every change that
-names a person becomes a snapshot keyed by that person's name, so a later
-announcement about the same person diffs against the earlier one. Each feed
+through the job-change extractor (:mod:`enrich.jobs`) as a reader of positions:
+the deciding tagger's yes/no ("does this sentence tell a move?") is left out,
+because a position an announcement states (a jury member's title and
+university) is the profile fact, and the move is what the snapshot diff and
+the alumni record show; the vetoes (departures, prizes, offers) still apply.
+Every person with a title or an employer becomes a snapshot keyed by that
+person's name, so a later announcement about the same person diffs against
+the earlier one. Each feed
 is a target of its own (fetched through the one polite client, with the
 address guard on every redirect hop), so one dead feed never holds back the
 others.
@@ -86,7 +91,13 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def _changes_by_entry(entries: list[Any]) -> list[list[Any]]:
-    """Job changes of each entry, read one paragraph at a time in the entry's language.
+    """Stated positions of each entry, read one paragraph at a time in the entry's language.
+
+    Why without the yes/no: the deciding tagger learnt the benchmark's conventions, where a
+    jury or committee list is no move. Round 90's retrain already dropped two of the demo
+    feed's jury lines, and round 94's candidate (``benchmarks/README.md``) said no to every
+    one: the positions those lines state would no longer reach the alumni office, and the
+    profiles a feed gives would move with each retrain of a model built for another question.
 
     Why paragraphs: the tagger reads at most 512 tokens of a text, so in a long
     announcement the people listed at the end (a thesis jury) were never read;
@@ -106,6 +117,7 @@ def _changes_by_entry(entries: list[Any]) -> list[list[Any]]:
             [p for _, p, _ in items],
             lang if lang in {"fr", "en"} else None,
             published=[d for _, _, d in items],
+            decide=False,
         )
         for (k, _person, _date), jcs in zip(items, changes, strict=True):
             found[k].extend(jcs)

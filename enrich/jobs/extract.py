@@ -42,6 +42,7 @@ def extract_job_changes(
     use_tagger: bool = True,
     prefilter: bool = True,
     change_head: bool | None = None,
+    decide: bool = True,
 ) -> list[list[JobChangeFound]]:
     """Job changes announced in each text (empty list when none), batched per language.
 
@@ -56,6 +57,10 @@ def extract_job_changes(
     cut to its trigger sentences, which is what makes ordinary posts cheap).
     ``change_head`` (default: as ``use_tagger``, since both read the installed models)
     applies the learnt yes/no of :mod:`enrich.jobs_change_head` to each change's sentence.
+    ``decide=False`` skips the deciding tagger's yes/no (:func:`enrich.jobs.merge.with_tagger`):
+    for a reader of positions, where a person named with a title and an employer is the fact
+    sought whether or not the sentence tells a move (an announcement's jury list,
+    :mod:`crawlers.appointments`); the vetoes still apply.
     """
     # Decomposed accents ("nomme\u0301e", as some feeds and files send them) read as the
     # rules' and the tagger's words: canonically equal text, composed (NFC).
@@ -74,6 +79,7 @@ def extract_job_changes(
                 use_tagger=use_tagger,
                 prefilter=False,
                 change_head=change_head,
+                decide=decide,
             )
             from enrich.jobs_vetoes import veto
 
@@ -87,7 +93,7 @@ def extract_job_changes(
     langs = [la if la in {"fr", "en"} else "en" for la in langs]
     results = rule_changes(texts, langs, published, batch_size=batch_size)
     if use_tagger:
-        results = with_tagger(texts, langs, results, published)
+        results = with_tagger(texts, langs, results, published, decide=decide)
     kept = [
         [tidy(jc) for jc in found if dropped_by(jc, text or "") is None]
         for text, found in zip(texts, results, strict=True)

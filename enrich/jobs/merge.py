@@ -35,6 +35,8 @@ def with_tagger(
     langs: Sequence[str],
     by_rules: list[list[JobChangeFound]],
     published: Sequence[datetime | None] | None,
+    *,
+    decide: bool = True,
 ) -> list[list[JobChangeFound]]:
     """The rules where they read a whole change, the trained tagger first elsewhere.
 
@@ -57,14 +59,15 @@ def with_tagger(
     a text it says no to (below :data:`CHANGE_MIN`) yields no change at all: the negatives
     that fired shared the trigger words with a real appointment, which rules cannot tell.
     The yes/no is read first; the span tagger then runs only on the texts said yes to whose
-    rule changes are not complete (the rest would not read its spans).
+    rule changes are not complete (the rest would not read its spans). ``decide=False``
+    leaves the yes/no out, for readers of stated positions rather than of moves.
     """
     from enrich.job_tagger import group, load_tagger, load_title_tagger, with_titles_of
     from enrich.jobs.name_list import announced_lists, may_list
 
     tagger = load_tagger()
     titler = load_title_tagger()
-    said = _decisions(tagger, texts)
+    said = _decisions(tagger, texts) if decide else None
     # A text the decider says no to, or whose rule changes are all complete, gains nothing
     # from the tagger's spans: with a separate decider their span pass is skipped, which
     # saves most of the encoder time on appointment feeds and on ordinary posts.

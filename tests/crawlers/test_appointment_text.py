@@ -38,3 +38,17 @@ def test_styles_scripts_and_office_xml_are_not_sentences() -> None:
     )
     text = entry_text({"title": "Nominations", "summary": summary})
     assert text == "Nominations. Mme X est nommée directrice.\n\nM. Y devient doyen."
+
+
+def test_a_jury_member_s_position_is_read_even_where_the_decider_says_no_move() -> None:
+    """The feed is read for stated positions (crawlers/appointments.py): the deciding
+    tagger, built to tell a move from a list, says no to a jury line (a committee by the
+    benchmark's conventions), yet the line states the member's title and university."""
+    from crawlers.appointments import feed_snapshots
+
+    # The shipped decider (round 90) gives this member's line 0.46, under its 0.5: read with
+    # the yes/no, the feed loses her (and round 94's candidate lost every jury line).
+    snaps = {s.profile_key: s.person for s in feed_snapshots(FEED.as_uri(), FEED.read_bytes())}
+    person = snaps["appointments:danièle manesse"]
+    assert person["job_title"] == "Professeur Emérite"
+    assert person["employer"] == "université Sorbonne Nouvelle Paris 3"

@@ -132,9 +132,10 @@ def test_two_announcements_agree_on_three_fields(demo: Demo) -> None:
     """Jury members named with title and university match a generated record on
     first name, last name and employer; their new title waits for review.
 
-    Two, not three, since round 90 of benchmarks/README.md: the deciding tagger retrained
-    with the spent parts says no to the line of a professor who became emeritus (a jury
-    list, which the benchmark's conventions file with committees, not moves)."""
+    Appointment feeds are read for stated positions, without the deciding tagger's yes/no
+    (crawlers/appointments.py, since the forty-fourth lead session): a jury line states a
+    member's title and university whether or not it tells a move, so the profiles do not
+    change with each retrain of the decider (round 90's dropped two of them)."""
     with session_scope(demo.url) as s:
         pending = s.exec(select(Suggestion).where(Suggestion.status == "pending")).all()
         strong = [p for p in pending if len(_agreeing(p.evidence)) >= 3]
