@@ -342,18 +342,16 @@ Data (everything in the repository):
   any code read it; scored once, pooled, in round 79.
 * ``heldout_univ_mix102`` — part 115 (the forty-fourth lead session's second wave): 33
   English own-voice texts of 21 institutions whose names begin with a-m (service pages, 8
-  questions), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
-  session.
+  questions), frozen before any code read it; scored once, pooled, in round 80.
 * ``heldout_univ_mix103`` — part 116 (the same wave): 54 own-voice texts (1 French) of 29
   institutions whose names begin with n-z (15 help-desk and FAQ questions), frozen before
-  any code read it and banked (``UNREAD_PARTS``) for the next session.
+  any code read it; scored once, pooled, in round 80.
 * ``heldout_univ_mix104`` — part 117 (the forty-fourth lead session's third wave): 53
   English own-voice texts of 23 institutions whose names begin with a-m (service pages, news,
-  9 questions), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
-  session.
+  9 questions), frozen before any code read it; scored once, pooled, in round 80.
 * ``heldout_univ_mix105`` — part 118 (the same wave): 56 English own-voice texts of 21
   institutions whose names begin with n-z (service pages, 15 FAQ questions, news), frozen
-  before any code read it and banked (``UNREAD_PARTS``) for the next session.
+  before any code read it; scored once, pooled, in round 80.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -994,11 +992,11 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
-POOLED_PARTS: tuple[int, ...] = (112, 113, 114)
+POOLED_PARTS: tuple[int, ...] = (115, 116, 117, 118)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = (115, 116, 117, 118)
+UNREAD_PARTS: tuple[int, ...] = ()
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"

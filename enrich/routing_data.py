@@ -35,7 +35,7 @@ HELDOUT_SOURCES = (
 )
 #: The benchmark's held-out parts (``benchmarks/data/routing/``).
 SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "routing"
-#: Held-out parts 1 to 111 (part 15 since round 16, part 16 since round 17, part 17 since
+#: Held-out parts 1 to 114 (part 15 since round 16, part 16 since round 17, part 17 since
 #: round 18, part 18 since round 19, part 19 since round 20, part 20 since round 21,
 #: parts 21-24 since round 27, ..., parts 45-50 since round 46, parts 51-54 since round
 #: 48, parts 55-57 since round 51, part 58 since round 52, parts 59-60 since round 53,
@@ -47,11 +47,12 @@ SPENT_PARTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / 
 #: since round 70, parts 89-90 since round 71, parts 91-92 since round 72, part 93 since
 #: round 73, parts 94-96 since round 74, parts 97-101 since round 75, parts 102-103 since
 #: round 76, parts 104-108 since round 77, parts 109-110 since round 78, part 111 since
-#: round 79 of ``docs/routing.md``): each was scored once with a released head as it was
-#: frozen, then read again by later rounds as a development set. Spent as measures, they
-#: are worth more as training lines of the kind veille routes (news, posts and questions
-#: of about 1,380 institutions); the parts frozen after them are never read for training
-#: (``benchmarks/README.md``, routing round 15). The order is the shipped head's.
+#: round 79, parts 112-114 since round 80 of ``docs/routing.md``): each was scored once
+#: with a released head as it was frozen, then read again by later rounds as a
+#: development set. Spent as measures, they are worth more as training lines of the kind
+#: veille routes (news, posts and questions of about 1,380 institutions); the parts
+#: frozen after them are never read for training (``benchmarks/README.md``, routing round
+#: 15). The order is the shipped head's.
 SPENT_HELDOUT_PARTS = (
     "heldout.jsonl",
     "heldout_clinc150.jsonl",
@@ -164,6 +165,9 @@ SPENT_HELDOUT_PARTS = (
     "heldout_univ_mix96.jsonl",
     "heldout_univ_mix97.jsonl",
     "heldout_univ_mix98.jsonl",
+    "heldout_univ_mix99.jsonl",
+    "heldout_univ_mix100.jsonl",
+    "heldout_univ_mix101.jsonl",
 )
 TEAMS = ("it", "student_services", "alumni", "communications", "hr", "international", "research")
 
