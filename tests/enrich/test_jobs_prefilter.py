@@ -188,13 +188,22 @@ def test_round59_phrasings_the_pre_filter_stopped_go_through() -> None:
         (139, "p139-fr-014"),  # "de retour au X en provenance du Y"
         (142, "p142-fr-015"),  # "passe aux commandes de"
         (144, "p144-en-013"),  # "my first 'real' working day at"
+        # round 95 (parts 150-168)
+        (150, "p150-en-004"),  # "by adding X to their coaching staff"
+        (154, "p154-fr-015"),  # "cède la présidence de X à"
+        (151, "p151-fr-036"),  # "est prêté au"
+        (153, "p153-en-054"),  # "as their new permanent drummer"
+        (155, "p155-en-005"),  # "have secured the services of"
+        (159, "p159-en-022"),  # "I started as"
+        (161, "p161-fr-015"),  # "a procédé à l'installation de X en qualité de"
+        (168, "p168-en-005"),  # "as its new concertmaster"
     ],
 )
 def test_phrasings_the_pre_filter_stopped_give_their_organisation(part: int, row_id: str) -> None:
-    """Rounds 75, 85 and 91: spent positives (parts 53-94, then 113-125, then 53-149) that held
-    no trigger expression at all, now let through by the lines of those rounds in
+    """Rounds 75, 85, 91 and 95: spent positives (parts 53-94, then 113-125, 53-149, 150-168)
+    that held no trigger expression at all, now let through by the lines of those rounds in
     ``jobs_triggers.txt`` and given their organisation by the extractor
-    (benchmarks/README.md, rounds 75, 85 and 91)."""
+    (benchmarks/README.md, rounds 75, 85, 91 and 95)."""
     from enrich.jobs import extract_job_changes
 
     row = spent_row(part, row_id)
