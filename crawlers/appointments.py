@@ -1,18 +1,15 @@
 """Appointment feeds ("nominations") -> one ProfileSnapshot per person named with a position.
 
-Targets are RSS/Atom feed URLs (ministries' appointment pages, trade press
-"carnet" feeds, a university's own news). Each item's title and summary go
-through the job-change extractor (:mod:`enrich.jobs`) as a reader of positions:
-the deciding tagger's yes/no ("does this sentence tell a move?") is left out,
-because a position an announcement states (a jury member's title and
-university) is the profile fact, and the move is what the snapshot diff and
-the alumni record show; the vetoes (departures, prizes, offers) still apply.
-Every person with a title or an employer becomes a snapshot keyed by that
-person's name, so a later announcement about the same person diffs against
-the earlier one. Each feed
-is a target of its own (fetched through the one polite client, with the
-address guard on every redirect hop), so one dead feed never holds back the
-others.
+Targets are RSS/Atom feed URLs (ministries' appointment pages, trade press "carnet"
+feeds, a university's own news). Each item's title and summary go through the job-change
+extractor (:mod:`enrich.jobs`) as a reader of positions: the deciding tagger's yes/no
+("does this sentence tell a move?") is left out, because a position an announcement
+states (a jury member's title and university) is the profile fact, and the move is what
+the snapshot diff and the alumni record show; the vetoes (departures, prizes, offers)
+still apply. Every person with a title or an employer becomes a snapshot keyed by that
+person's name, so a later announcement about the same person diffs against the earlier
+one. Each feed is a target of its own (fetched through the one polite client, with the
+address guard on every redirect hop), so one dead feed never holds back the others.
 """
 
 from __future__ import annotations
