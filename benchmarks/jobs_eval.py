@@ -254,6 +254,8 @@ FROZEN_PARTS: tuple[tuple[str, str, int], ...] = (
     ("test170", "20affe2633b3d04a140f87ea4fea3c4d15de9c6c80dd6011df49e6b797ba3d76", 31),
     ("test171", "437bb07c9e80dc66c9b73ba9de91d4a5454b10c056ed27ea41c8037ccb8f2269", 63),
     ("test172", "46c7af250b1c76ce4ddd1d4ce70b3278e1b8c7ba75ad177cd9b5985b2c849b8b", 45),
+    ("test173", "518adcb67a4976f6cb27fc3acf9464527daa7dee2ec4564d7bbc9012547f0754", 27),
+    ("test174", "8f5515fc0ea0ba616f4cabe274e2f525fdb4046f6df906394261086f0a44ba9e", 24),
 )
 #: The frozen splits: (file, SHA-256, lines). Scored once per release, mistakes never printed.
 FROZEN = {name: (DATA_DIR / f"jobs_{name}.jsonl", sha, n) for name, sha, n in FROZEN_PARTS}

@@ -352,6 +352,14 @@ Data (everything in the repository):
 * ``heldout_univ_mix105`` — part 118 (the same wave): 56 English own-voice texts of 21
   institutions whose names begin with n-z (service pages, 15 FAQ questions, news), frozen
   before any code read it; scored once, pooled, in round 80.
+* ``heldout_univ_mix106`` — part 119 (the forty-fourth lead session's fourth wave): 60
+  English own-voice texts of 31 institutions whose names begin with a-m (Spanish, Latin
+  American, Brazilian, Portuguese, Turkish, Korean and Japanese universities; 15 FAQ
+  questions), frozen before any code read it and banked (``UNREAD_PARTS``) for the next
+  session.
+* ``heldout_univ_mix107`` — part 120 (the same wave): 57 own-voice texts (3 French) of 27
+  institutions whose names begin with n-z (9 questions), frozen before any code read it and
+  banked (``UNREAD_PARTS``) for the next session.
 * ``benchmarks/data/routing/french_rss_labels.jsonl`` — a second, small held-out set,
   closer to what veille routes: 23 news items of three French universities' RSS feeds
   (the LGPL-3.0 recordings under ``tests/fixtures/rss/``, read from there: the file holds
@@ -989,6 +997,16 @@ FROZEN_PARTS: dict[int, tuple[str, str, str]] = {
         "ea7ad571b152048ef92e18231e2c9169cdbc78524903294ba0da3fb72147b977",
         "English service pages, FAQ questions and news of 21 institutions (names n-z)",
     ),
+    119: (
+        "heldout_univ_mix106.jsonl",
+        "e17baf23f900324b2667a4d3fd970e1a0901f2587d723749d0deb2365a2c48d2",
+        "English service pages, questions and news of 31 institutions (names a-m)",
+    ),
+    120: (
+        "heldout_univ_mix107.jsonl",
+        "e5d19cfb6535decfdba751802e7cbe516e2ce8036ca12bdaa5fc0caee9e10733",
+        "service pages, news and questions (3 French) of 27 institutions (names n-z)",
+    ),
 }
 #: Small fresh parts scored together as one test (docs/routing.md, rounds 33 to 48): the
 #: pooled figure is the one of record, each part's is printed beside it.
@@ -996,7 +1014,7 @@ POOLED_PARTS: tuple[int, ...] = (115, 116, 117, 118)
 #: Parts banked for a later session's round: their SHA-256 is checked, but they are neither
 #: parsed nor routed, so registering a part collected for the next session does not score it
 #: (round 52 scored part 60 in the run of part 59 because the part was registered first).
-UNREAD_PARTS: tuple[int, ...] = ()
+UNREAD_PARTS: tuple[int, ...] = (119, 120)
 RSS_LABELS = ROOT / "benchmarks" / "data" / "routing" / "french_rss_labels.jsonl"
 RSS_LABELS_SHA256 = "979b8888b1268962aab2a3d73cf19d3e782154700cf1e13ae8fa650a7266c8a0"
 RSS_DIR = ROOT / "tests" / "fixtures" / "rss"
