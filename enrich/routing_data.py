@@ -196,8 +196,10 @@ def load_label_map(path: Path = LABEL_MAP_PATH) -> dict[str, dict[str, Any]]:
     specs = dict(data["sources"])
     patterns: dict[str, dict[str, Any]] = data.get("spent_part_patterns", {})
     for name in SPENT_HELDOUT_PARTS:
+        if name in specs:
+            continue
         match = next((spec for pat, spec in patterns.items() if fnmatch(name, pat)), None)
-        if name not in specs and match is not None:
+        if match is not None:
             specs[name] = dict(match)
     return specs
 
